@@ -1,0 +1,31 @@
+// Tests in tiers by file name (STYLE.md §10):
+//   *.spec.ts      pure, fast, no I/O
+//   *.int-spec.ts  real PostgreSQL, Kafka and Redis, real migrations
+//   *.e2e-spec.ts  services over HTTP against the real infrastructure
+const fs = require('fs');
+const path = require('path');
+
+const swc = JSON.parse(fs.readFileSync(path.join(__dirname, '.swcrc'), 'utf8'));
+delete swc.$schema;
+const { paths } = require('./tsconfig.base.json').compilerOptions;
+const moduleNameMapper = Object.fromEntries(
+  Object.entries(paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
+);
+
+const base = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper,
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools'],
+  setupFiles: ['<rootDir>/libs/testing/src/jest.setup.ts'],
+};
+
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['**/*.spec.ts'] },
+    { ...base, displayName: 'int', testMatch: ['**/*.int-spec.ts'], testTimeout: 120000 },
+    { ...base, displayName: 'e2e', testMatch: ['**/*.e2e-spec.ts'], testTimeout: 300000 },
+  ],
+};

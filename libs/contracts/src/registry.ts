@@ -1,0 +1,203 @@
+import 'reflect-metadata';
+import { plainToInstance } from 'class-transformer';
+import type { ClassConstructor } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Matches, Min, validateSync } from 'class-validator';
+import type { ValidationError } from 'class-validator';
+import type { EventEnvelope } from './envelope';
+import {
+  OUTCOME_DETERMINED,
+  OutcomeDeterminedV1,
+  OutcomeDeterminedV2,
+  upcastOutcomeDeterminedV1,
+} from './events/outcome-determined.event';
+import {
+  REVIEW_FINAL_APPROVED,
+  REVIEW_INITIAL_APPROVED,
+  REVIEW_RETURNED,
+  ReviewFinalApprovedV1,
+  ReviewInitialApprovedV1,
+  ReviewReturnedV1,
+} from './events/review.events';
+import { SOURCE_RECORD_RECEIVED, SourceRecordReceivedV1 } from './events/source-record-received.event';
+import {
+  SURVEY_FORM_SUBMITTED,
+  SURVEY_TASK_CREATED,
+  SurveyFormSubmittedV1,
+  SurveyTaskCreatedV1,
+} from './events/survey.events';
+
+interface VersionContract {
+  payload: ClassConstructor<object>;
+  /** Turns a payload of this version into the next version's shape. */
+  upcast?: (payload: never) => unknown;
+}
+
+/**
+ * The topic registry: every event type, each of its schema versions, and how an old version is
+ * read as the current one. An old event is upcast when read, never rewritten.
+ */
+const CONTRACTS = {
+  [SOURCE_RECORD_RECEIVED]: { 1: { payload: SourceRecordReceivedV1 } },
+  [OUTCOME_DETERMINED]: {
+    1: { payload: OutcomeDeterminedV1, upcast: upcastOutcomeDeterminedV1 },
+    2: { payload: OutcomeDeterminedV2 },
+  },
+  [SURVEY_TASK_CREATED]: { 1: { payload: SurveyTaskCreatedV1 } },
+  [SURVEY_FORM_SUBMITTED]: { 1: { payload: SurveyFormSubmittedV1 } },
+  [REVIEW_INITIAL_APPROVED]: { 1: { payload: ReviewInitialApprovedV1 } },
+  [REVIEW_FINAL_APPROVED]: { 1: { payload: ReviewFinalApprovedV1 } },
+  [REVIEW_RETURNED]: { 1: { payload: ReviewReturnedV1 } },
+} as const satisfies Record<string, Record<number, VersionContract>>;
+
+/** Payload types at their current version. */
+export interface EventPayloads {
+  [SOURCE_RECORD_RECEIVED]: SourceRecordReceivedV1;
+  [OUTCOME_DETERMINED]: OutcomeDeterminedV2;
+  [SURVEY_TASK_CREATED]: SurveyTaskCreatedV1;
+  [SURVEY_FORM_SUBMITTED]: SurveyFormSubmittedV1;
+  [REVIEW_INITIAL_APPROVED]: ReviewInitialApprovedV1;
+  [REVIEW_FINAL_APPROVED]: ReviewFinalApprovedV1;
+  [REVIEW_RETURNED]: ReviewReturnedV1;
+}
+
+export type EventType = keyof EventPayloads;
+export const EVENT_TYPES = Object.keys(CONTRACTS) as EventType[];
+
+/** A current-version event: a discriminated union on `type`. */
+export type RegistrationEvent = {
+  [K in EventType]: EventEnvelope<K, EventPayloads[K]>;
+}[EventType];
+
+export type EventOf<K extends EventType> = EventEnvelope<K, EventPayloads[K]>;
+
+export function currentVersion(type: EventType): number {
+  return Math.max(...Object.keys(CONTRACTS[type]).map(Number));
+}
+
+export interface ContractViolation {
+  /** Dotted path of the offending field, e.g. `payload.facts.villageCode`. */
+  field: string;
+  /** The rule it broke, e.g. `matches`, `isIn`, `unknownType`. */
+  rule: string;
+  message: string;
+}
+
+export class ContractViolationError extends Error {
+  constructor(readonly violations: ContractViolation[]) {
+    super(`event violates its contract: ${violations.map((v) => `${v.field} (${v.rule})`).join(', ')}`);
+    this.name = 'ContractViolationError';
+  }
+}
+
+class EnvelopeShape {
+  @IsString() @Length(1, 128) eventId: string;
+  @IsIn(EVENT_TYPES) type: string;
+  @IsInt() @Min(1) schemaVersion: number;
+  @IsString() @Matches(/^(\d{17}[\dX]|X-[0-9a-f]{32})$/, { message: 'personKey must be an 18-digit citizen ID or an X- surrogate' })
+  personKey: string;
+  @IsISO8601() occurredAt: string;
+  @IsISO8601() recordedAt: string;
+  @IsString() @Length(1, 128) source: string;
+  @IsString() @Length(1, 128) actor: string;
+  @IsString() @Length(1, 128) correlationId: string;
+  @IsOptional() @IsString() @Length(1, 128) causationId: string | null;
+  @IsOptional() @IsInt() @Min(0) basedOnVersion: number | null;
+  @IsObject() payload: object;
+}
+
+export function flattenValidationErrors(errors: ValidationError[], prefix = ''): ContractViolation[] {
+  const out: ContractViolation[] = [];
+  for (const e of errors) {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    for (const [rule, message] of Object.entries(e.constraints ?? {})) {
+      out.push({ field, rule, message: message.startsWith(e.property) ? message.replace(e.property, field) : message });
+    }
+    if (e.children?.length) out.push(...flattenValidationErrors(e.children, field));
+  }
+  return out;
+}
+
+function check(cls: ClassConstructor<object>, plain: unknown, prefix: string): { value: object; violations: ContractViolation[] } {
+  const value = plainToInstance(cls, plain);
+  const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  return { value, violations: flattenValidationErrors(errors, prefix) };
+}
+
+/** Known kinds of a discriminated nested payload: reported as a clear violation, not a generic one. */
+function discriminatorViolations(type: string, payload: Record<string, unknown>): ContractViolation[] {
+  if (type !== SOURCE_RECORD_RECEIVED) return [];
+  const facts = payload['facts'] as Record<string, unknown> | undefined;
+  const kinds = ['household', 'insurance'];
+  if (!facts || typeof facts !== 'object' || !kinds.includes(String(facts['kind']))) {
+    return [{ field: 'payload.facts.kind', rule: 'isIn', message: `payload.facts.kind must be one of: ${kinds.join(', ')}` }];
+  }
+  return [];
+}
+
+/**
+ * Validates an envelope and its payload against the contract of its schema version, then upcasts
+ * it to the current version. Used on write (before append) and on read (after consume).
+ * Throws ContractViolationError naming every offending field.
+ */
+export function parseEvent(raw: unknown): RegistrationEvent {
+  if (!raw || typeof raw !== 'object') {
+    throw new ContractViolationError([{ field: '(event)', rule: 'isObject', message: 'event must be a JSON object' }]);
+  }
+  const env = check(EnvelopeShape, raw, '');
+  const byType = (CONTRACTS as Record<string, Record<number, VersionContract>>)[(raw as EventEnvelope).type];
+  if (env.violations.length || !byType) {
+    throw new ContractViolationError(env.violations.filter((v) => !v.field.startsWith('payload.')));
+  }
+  const envelope = raw as EventEnvelope;
+  const contract = byType[envelope.schemaVersion];
+  if (!contract) {
+    throw new ContractViolationError([
+      { field: 'schemaVersion', rule: 'knownVersion', message: `schemaVersion ${envelope.schemaVersion} is not a known version of ${envelope.type}` },
+    ]);
+  }
+  const disc = discriminatorViolations(envelope.type, envelope.payload as Record<string, unknown>);
+  if (disc.length) throw new ContractViolationError(disc);
+  const p = check(contract.payload, envelope.payload, 'payload');
+  if (p.violations.length) throw new ContractViolationError(p.violations);
+
+  let payload: unknown = JSON.parse(JSON.stringify(envelope.payload));
+  let version = envelope.schemaVersion;
+  let step: VersionContract | undefined = contract;
+  while (step?.upcast) {
+    payload = (step.upcast as (x: unknown) => unknown)(payload);
+    version += 1;
+    step = byType[version];
+  }
+  return {
+    eventId: envelope.eventId,
+    type: envelope.type,
+    schemaVersion: version,
+    personKey: envelope.personKey,
+    occurredAt: envelope.occurredAt,
+    recordedAt: envelope.recordedAt,
+    source: envelope.source,
+    actor: envelope.actor,
+    correlationId: envelope.correlationId,
+    causationId: envelope.causationId ?? null,
+    basedOnVersion: envelope.basedOnVersion ?? null,
+    payload,
+  } as RegistrationEvent;
+}
+
+/** Validation on read: the bytes of a Kafka message value. */
+export function decodeEvent(bytes: Buffer | string | null): RegistrationEvent {
+  if (bytes === null) {
+    throw new ContractViolationError([{ field: '(value)', rule: 'notNull', message: 'message has no value' }]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(bytes.toString());
+  } catch (e) {
+    throw new ContractViolationError([{ field: '(value)', rule: 'json', message: `message value is not JSON: ${(e as Error).message}` }]);
+  }
+  return parseEvent(raw);
+}
+
+export function encodeEvent(event: RegistrationEvent): Buffer {
+  return Buffer.from(JSON.stringify(parseEvent(event)));
+}
