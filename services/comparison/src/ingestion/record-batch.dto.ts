@@ -1,0 +1,56 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { HouseholdFacts, InsuranceFacts, SOURCE_MODES } from '@qmcb/contracts';
+import type { SourceFacts, SourceMode } from '@qmcb/contracts';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsString, Length, ValidateNested } from 'class-validator';
+
+export const MAX_BATCH = 5000;
+
+export class SourceRecordDto {
+  @ApiProperty({ description: "The department's own ID of this record", example: 'HR-2026-000123' })
+  @IsString() @Length(1, 128)
+  sourceRecordId: string;
+
+  @ApiProperty({ description: 'Citizen ID as held by the department (15 or 18 characters); an invalid one is kept and flagged', example: '440981199001011234' })
+  @IsString() @Length(1, 32)
+  citizenId: string;
+
+  @ApiProperty({ enum: SOURCE_MODES })
+  @IsIn(SOURCE_MODES)
+  mode: SourceMode;
+
+  @ApiProperty({ description: 'When the department recorded this state (ISO 8601)', example: '2026-11-01T00:00:00Z' })
+  @IsISO8601()
+  asOf: string;
+
+  @ApiProperty({ description: 'Household (public security) or insurance (social-insurance business system) facts; `kind` selects which' })
+  @ValidateNested()
+  @Type(() => Object, {
+    discriminator: {
+      property: 'kind',
+      subTypes: [
+        { value: HouseholdFacts, name: 'household' },
+        { value: InsuranceFacts, name: 'insurance' },
+      ],
+    },
+    keepDiscriminatorProperty: true,
+  })
+  facts: SourceFacts;
+}
+
+export class RecordBatchDto {
+  @ApiProperty({ type: [SourceRecordDto], minItems: 1, maxItems: MAX_BATCH })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_BATCH) @ValidateNested({ each: true }) @Type(() => SourceRecordDto)
+  records: SourceRecordDto[];
+}
+
+export class AcceptedRecordDto {
+  @ApiProperty() sourceRecordId: string;
+  @ApiProperty({ description: 'Deterministic: re-sending the same record yields the same ID and changes nothing' }) eventId: string;
+  @ApiProperty({ description: 'Whether the citizen ID passed GB 11643 validation' }) citizenIdValid: boolean;
+}
+
+export class BatchAcceptedDto {
+  @ApiProperty() accepted: number;
+  @ApiProperty({ type: [AcceptedRecordDto] }) records: AcceptedRecordDto[];
+}

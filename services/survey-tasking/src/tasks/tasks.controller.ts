@@ -1,0 +1,42 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Roles } from '@qmcb/auth';
+import type { Principal } from '@qmcb/auth';
+import { CollectedForm } from '@qmcb/contracts';
+import { ListTasksQuery } from './tasks.dto';
+import { TasksService } from './tasks.service';
+import type { SubmissionResult, TaskRow } from './tasks.service';
+
+@ApiTags('survey tasks')
+@ApiBearerAuth()
+@Controller('tasks')
+export class TasksController {
+  constructor(private readonly tasks: TasksService) {}
+
+  @Get()
+  @Roles('surveyor', 'grassroots-reviewer', 'county-approver', 'operations', 'admin')
+  @ApiOperation({ summary: "Survey targets in the caller's division (or a sub-division of it), paginated" })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: ListTasksQuery): Promise<{ total: number; items: TaskRow[] }> {
+    return this.tasks.list(principal, query.division, query.status, query.limit, query.offset);
+  }
+
+  @Get(':taskId')
+  @Roles('surveyor', 'grassroots-reviewer', 'county-approver', 'operations', 'admin')
+  get(@CurrentPrincipal() principal: Principal, @Param('taskId', ParseUUIDPipe) taskId: string): Promise<TaskRow> {
+    return this.tasks.get(principal, taskId);
+  }
+
+  @Post(':taskId/submissions')
+  @HttpCode(201)
+  @Roles('surveyor')
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key returns the first submission instead of a second one' })
+  @ApiOperation({ summary: 'Submit the registration form (全民参保登记表) collected at the household' })
+  submit(
+    @CurrentPrincipal() principal: Principal,
+    @Param('taskId', ParseUUIDPipe) taskId: string,
+    @Body() form: CollectedForm,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<SubmissionResult> {
+    return this.tasks.submit(principal, taskId, form, idempotencyKey);
+  }
+}
