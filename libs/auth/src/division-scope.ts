@@ -1,0 +1,26 @@
+import { DIVISION_PATTERNS } from '@qmcb/contracts';
+import { notFound } from './http-errors';
+import type { Principal } from './principal';
+
+/** The message of a 404 for something outside the caller's division: the same as for a real absence. */
+export const NOT_FOUND_MESSAGE = 'not found';
+
+/**
+ * Whether `code` lies within the division `principalDivision` (GB/T 2260 codes nest by prefix:
+ * 44 ⊃ 4409 ⊃ 440981 ⊃ 440981100 ⊃ 440981100201). An invalid division on either side is outside.
+ */
+export function inDivision(principalDivision: string, code: string): boolean {
+  if (typeof principalDivision !== 'string' || !DIVISION_PATTERNS.any.test(principalDivision)) return false;
+  if (typeof code !== 'string' || !/^\d{2,12}$/.test(code)) return false;
+  return code.startsWith(principalDivision);
+}
+
+/**
+ * Throws 404 NOT_FOUND (never 403, never the data) when a person asks about something outside
+ * their division. Department systems are bound to a department, not a division, and pass:
+ * what a system may call is decided by @Departments on the endpoint.
+ */
+export function assertInDivision(principal: Principal, divisionCode: string, message = NOT_FOUND_MESSAGE): void {
+  if (principal.kind === 'system') return;
+  if (!inDivision(principal.division, divisionCode)) throw notFound(message);
+}

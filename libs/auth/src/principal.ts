@@ -1,0 +1,46 @@
+import type { Department } from '@qmcb/contracts';
+import { forbidden } from './http-errors';
+import type { Role } from './role';
+
+/** A person authenticated by a bearer token. */
+export interface PersonPrincipal {
+  kind: 'person';
+  sub: string;
+  name: string;
+  role: Role;
+  /** GB/T 2260 division code (2, 4, 6, 9 or 12 digits): the scope of what this person may see. */
+  division: string;
+}
+
+/** A department system authenticated by an API key. */
+export interface SystemPrincipal {
+  kind: 'system';
+  department: Department;
+  keyId: string;
+}
+
+export type Principal = PersonPrincipal | SystemPrincipal;
+
+/** What the AuthGuard leaves on the request. */
+export interface RequestWithPrincipal {
+  principal?: Principal;
+}
+
+export function isPerson(principal: Principal): principal is PersonPrincipal {
+  return principal.kind === 'person';
+}
+
+export function isSystem(principal: Principal): principal is SystemPrincipal {
+  return principal.kind === 'system';
+}
+
+/** The envelope's `actor`: `user:<sub>` for a person, `key:<keyId>` for a department system. */
+export function actorOf(principal: Principal): string {
+  return principal.kind === 'person' ? `user:${principal.sub}` : `key:${principal.keyId}`;
+}
+
+/** The department a system caller is bound to; a person has none (403). */
+export function departmentOf(principal: Principal): Department {
+  if (principal.kind !== 'system') throw forbidden('only department systems may call this endpoint');
+  return principal.department;
+}

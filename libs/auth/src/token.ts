@@ -1,0 +1,108 @@
+import { DIVISION_PATTERNS } from '@qmcb/contracts';
+import { JsonWebTokenError, NotBeforeError, TokenExpiredError, sign, verify } from 'jsonwebtoken';
+import { CredentialsError } from './credentials.error';
+import type { PersonPrincipal } from './principal';
+import { isRole } from './role';
+import type { Role } from './role';
+
+export const TOKEN_ISSUER = 'qmcb';
+export const TOKEN_AUDIENCE = 'qmcb-api';
+const ALGORITHM = 'HS256';
+
+export interface MintTokenInput {
+  sub: string;
+  name: string;
+  /** Checked when minting: a string that is not a Role is refused. */
+  role: Role | (string & Record<never, never>);
+  /** GB/T 2260 division code: 2, 4, 6, 9 or 12 digits. */
+  division: string;
+  ttlSeconds: number;
+}
+
+export interface TokenClaims {
+  sub: string;
+  name: string;
+  role: Role;
+  division: string;
+  iss: typeof TOKEN_ISSUER;
+  aud: typeof TOKEN_AUDIENCE;
+  iat: number;
+  exp: number;
+}
+
+export interface ClockOptions {
+  /** The clock, for tests; defaults to now. */
+  now?: Date;
+}
+
+function epochSeconds(now: Date | undefined): number {
+  return Math.floor((now ?? new Date()).getTime() / 1000);
+}
+
+function requireSecret(secret: string): void {
+  if (typeof secret !== 'string' || secret.length === 0) throw new Error('a non-empty secret is required');
+}
+
+function claimProblems(c: { sub?: unknown; name?: unknown; role?: unknown; division?: unknown }): string[] {
+  const problems: string[] = [];
+  if (typeof c.sub !== 'string' || c.sub.length < 1 || c.sub.length > 128) problems.push('sub must be a string of 1-128 characters');
+  if (typeof c.name !== 'string' || c.name.length < 1 || c.name.length > 64) problems.push('name must be a string of 1-64 characters');
+  if (!isRole(c.role)) problems.push('role must be one of the roles in docs/conventions.md');
+  if (typeof c.division !== 'string' || !DIVISION_PATTERNS.any.test(c.division)) problems.push('division must be a 2, 4, 6, 9 or 12-digit division code');
+  return problems;
+}
+
+/** Signs a person's token (HS256) for development, tests and the mint command. */
+export function mintToken(input: MintTokenInput, secret: string, options: ClockOptions = {}): string {
+  requireSecret(secret);
+  const problems = claimProblems(input);
+  if (!Number.isInteger(input.ttlSeconds) || input.ttlSeconds <= 0) problems.push('ttlSeconds must be a positive integer');
+  if (problems.length) throw new Error(`cannot mint token: ${problems.join('; ')}`);
+  const iat = epochSeconds(options.now);
+  const claims: TokenClaims = {
+    sub: input.sub,
+    name: input.name,
+    role: input.role as Role,
+    division: input.division,
+    iss: TOKEN_ISSUER,
+    aud: TOKEN_AUDIENCE,
+    iat,
+    exp: iat + input.ttlSeconds,
+  };
+  return sign(claims, secret, { algorithm: ALGORITHM, noTimestamp: true });
+}
+
+/**
+ * Verifies signature (HS256 only), issuer, audience and expiry, then the claims themselves.
+ * Returns the person; throws CredentialsError (`expired` or `invalid`).
+ */
+export function verifyToken(token: string, secret: string, options: ClockOptions = {}): PersonPrincipal {
+  requireSecret(secret);
+  let decoded: unknown;
+  try {
+    decoded = verify(token, secret, {
+      algorithms: [ALGORITHM],
+      issuer: TOKEN_ISSUER,
+      audience: TOKEN_AUDIENCE,
+      clockTimestamp: epochSeconds(options.now),
+    });
+  } catch (e) {
+    if (e instanceof TokenExpiredError) throw new CredentialsError('expired', 'token expired');
+    if (e instanceof NotBeforeError) throw new CredentialsError('invalid', 'token not yet valid');
+    if (e instanceof JsonWebTokenError) throw new CredentialsError('invalid', `invalid token: ${e.message}`);
+    throw e;
+  }
+  if (typeof decoded !== 'object' || decoded === null) throw new CredentialsError('invalid', 'invalid token: claims are not an object');
+  const claims = decoded as Partial<Record<keyof TokenClaims, unknown>>;
+  // jsonwebtoken accepts a token without exp; a token that never expires is refused here.
+  if (typeof claims.exp !== 'number') throw new CredentialsError('invalid', 'invalid token: exp is required');
+  const problems = claimProblems(claims);
+  if (problems.length) throw new CredentialsError('invalid', `invalid token: ${problems.join('; ')}`);
+  return {
+    kind: 'person',
+    sub: claims.sub as string,
+    name: claims.name as string,
+    role: claims.role as Role,
+    division: claims.division as string,
+  };
+}
