@@ -1,0 +1,499 @@
+import fc from 'fast-check';
+import {
+  OUTCOME_DETERMINED,
+  REVIEW_FINAL_APPROVED,
+  REVIEW_INITIAL_APPROVED,
+  REVIEW_RETURNED,
+  SOURCE_RECORD_RECEIVED,
+  SURVEY_FORM_SUBMITTED,
+  SURVEY_TASK_CREATED,
+  currentVersion,
+  deterministicId,
+  parseEvent,
+} from '@qmcb/contracts';
+import type {
+  CollectedForm,
+  EventOf,
+  EventPayloads,
+  EventType,
+  HouseholdFacts,
+  HukouStatus,
+  InsuranceFacts,
+  InsuranceStatus,
+  InsuranceType,
+  Outcome,
+  RegistrationEvent,
+  Scheme,
+} from '@qmcb/contracts';
+import { checkCharacter, personKeyFor } from './citizen-id';
+import { PersonKeyMismatchError, evolve, foldEvents } from './evolve';
+import { insuranceEntries } from './registration-record';
+import type { RegistrationRecord } from './registration-record';
+
+const ID = '440981199001010017';
+const VILLAGE = '440981002201';
+const T0 = Date.parse('2025-03-01T00:00:00Z');
+
+let clock = 0;
+/** Builds an event the way the log delivers it: validated against its contract and upcast. */
+function event<K extends EventType>(
+  type: K,
+  payload: EventPayloads[K],
+  overrides: { personKey?: string; eventId?: string; schemaVersion?: number } = {},
+): EventOf<K> {
+  clock += 1;
+  const occurredAt = new Date(T0 + clock * 60_000).toISOString();
+  return parseEvent({
+    eventId: overrides.eventId ?? deterministicId('test', String(clock)),
+    type,
+    schemaVersion: overrides.schemaVersion ?? currentVersion(type),
+    personKey: overrides.personKey ?? ID,
+    occurredAt,
+    recordedAt: occurredAt,
+    source: 'svc:test',
+    actor: 'svc:test',
+    correlationId: 'test',
+    causationId: null,
+    basedOnVersion: null,
+    payload,
+  }) as EventOf<K>;
+}
+
+const uuid = (name: string): string => deterministicId('uuid', name);
+
+function household(facts: Partial<HouseholdFacts> = {}, asOf = '2025-02-01T00:00:00Z', citizenId = ID, valid = true) {
+  return event(
+    SOURCE_RECORD_RECEIVED,
+    {
+      department: 'public-security',
+      sourceRecordId: `hh-${asOf}`,
+      mode: 'snapshot',
+      citizenIdAsSent: citizenId,
+      citizenIdValid: valid,
+      asOf,
+      facts: { kind: 'household', name: '张三', villageCode: VILLAGE, status: 'normal', ...facts },
+    },
+    { personKey: personKeyFor(citizenId) },
+  );
+}
+
+function insurance(facts: Partial<InsuranceFacts> = {}, asOf = '2025-02-01T00:00:00Z') {
+  return event(SOURCE_RECORD_RECEIVED, {
+    department: 'social-insurance',
+    sourceRecordId: `ins-${facts.insuranceType ?? 'pension'}-${asOf}`,
+    mode: 'change',
+    citizenIdAsSent: ID,
+    citizenIdValid: true,
+    asOf,
+    facts: { kind: 'insurance', insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440981', ...facts },
+  });
+}
+
+const outcome = (value: Outcome, previousOutcome: Outcome | 'none' = 'none') =>
+  event(OUTCOME_DETERMINED, {
+    outcome: value,
+    previousOutcome,
+    reasons: [{ code: 'UNINSURED', rule: 'uninsured', ruleVersion: 1, detail: 'no active pension and no active medical insurance' }],
+  });
+
+const TASK = uuid('task-1');
+const SUBMISSION = uuid('submission-1');
+
+const form = (overrides: Partial<CollectedForm> = {}): CollectedForm => ({
+  name: '张三',
+  phone: '13800138000',
+  employmentStatus: 'farmer',
+  residenceAddress: '高州市石仔岭街道茂岭村 12 号',
+  residenceDivision: VILLAGE,
+  insurance: [{ insuranceType: 'medical', scheme: 'resident', status: 'active', region: '440981' }],
+  notInsuredReason: '不了解政策',
+  insuredElsewhere: false,
+  ...overrides,
+});
+
+const taskCreated = (taskId = TASK) => event(SURVEY_TASK_CREATED, { taskId, villageCode: VILLAGE, reasons: ['UNINSURED'] });
+const formSubmitted = (submissionId = SUBMISSION, taskId = TASK) =>
+  event(SURVEY_FORM_SUBMITTED, { taskId, submissionId, surveyorId: 'surveyor-7', form: form() });
+const initialApproved = (submissionId = SUBMISSION) =>
+  event(REVIEW_INITIAL_APPROVED, { reviewId: uuid('review-1'), submissionId, reviewerId: 'reviewer-3', townshipCode: '440981002', comment: '信息齐全' });
+const returned = (submissionId = SUBMISSION, stage: 'initial' | 'final' = 'initial') =>
+  event(REVIEW_RETURNED, { reviewId: uuid('review-2'), submissionId, stage, reviewerId: 'reviewer-3', reason: '手机号码有误' });
+const finalApproved = (submissionId = SUBMISSION, approved = form()) =>
+  event(REVIEW_FINAL_APPROVED, { reviewId: uuid('review-3'), submissionId, reviewerId: 'approver-1', countyCode: '440981', form: approved });
+
+function given(...events: RegistrationEvent[]): RegistrationRecord {
+  const record = foldEvents(events);
+  if (!record) throw new Error('given needs at least one event');
+  return record;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+describe('evolve: the registration record folded from the log', () => {
+  describe(SOURCE_RECORD_RECEIVED, () => {
+    it('given nothing, when public security sends a household record, then the record holds the identity and hukou', () => {
+      const e = household({ sex: 'male', birthDate: '1990-01-01', ethnicity: '汉族', address: '茂岭村 12 号', hukouType: 'agricultural', phone: '13900000000' });
+      const record = evolve(null, e);
+      expect(record).toEqual({
+        personKey: ID,
+        citizenId: ID,
+        citizenIdValid: true,
+        version: 1,
+        lastEventId: e.eventId,
+        updatedAt: e.occurredAt,
+        name: '张三',
+        sex: 'male',
+        birthDate: '1990-01-01',
+        ethnicity: '汉族',
+        hukouDivision: VILLAGE,
+        hukouAddress: '茂岭村 12 号',
+        hukouType: 'agricultural',
+        hukouStatus: 'normal',
+        householdAsOf: '2025-02-01T00:00:00Z',
+        residenceDivision: null,
+        residenceAddress: null,
+        phone: '13900000000',
+        employmentStatus: null,
+        insurance: {},
+        notInsuredReason: null,
+        insuredElsewhere: null,
+        sources: { 'public-security': { sourceRecordId: 'hh-2025-02-01T00:00:00Z', mode: 'snapshot', asOf: '2025-02-01T00:00:00Z', eventId: e.eventId } },
+        comparison: null,
+        flags: { needsSurvey: false, duplicate: false, inaccurate: false },
+        survey: null,
+        review: null,
+        collected: null,
+      });
+    });
+
+    it('given a household record, when a newer one leaves optional facts out, then the earlier ones stay', () => {
+      const record = given(household({ sex: 'male', ethnicity: '汉族', phone: '13900000000' }));
+      const next = evolve(record, household({ name: '张叁', status: 'moved-out' }, '2025-02-15T00:00:00Z'));
+      expect(next).toMatchObject({ name: '张叁', hukouStatus: 'moved-out', sex: 'male', ethnicity: '汉族', phone: '13900000000', householdAsOf: '2025-02-15T00:00:00Z' });
+    });
+
+    it('given a household record, when an older one arrives late, then it changes no fact but is counted', () => {
+      const newer = household({ status: 'deceased' }, '2025-02-15T00:00:00Z');
+      const record = given(newer);
+      const late = household({ status: 'normal', name: '旧名' }, '2025-01-01T00:00:00+08:00');
+      const next = evolve(record, late);
+      expect(next).toMatchObject({ name: '张三', hukouStatus: 'deceased', householdAsOf: '2025-02-15T00:00:00Z', version: 2, lastEventId: late.eventId });
+      expect(next.sources['public-security']?.eventId).toBe(newer.eventId);
+    });
+
+    it('given nothing, when an insurance record arrives, then it is an entry keyed by type, scheme and region', () => {
+      const e = insurance({ employer: '高州市某公司', since: '2015-07-01', receivingBenefit: false, name: '张三' });
+      const record = evolve(null, e);
+      expect(record.insurance).toEqual({
+        'pension:resident:440981': {
+          insuranceType: 'pension',
+          scheme: 'resident',
+          status: 'active',
+          region: '440981',
+          employer: '高州市某公司',
+          since: '2015-07-01',
+          receivingBenefit: false,
+          source: 'department',
+          department: 'social-insurance',
+          asOf: '2025-02-01T00:00:00Z',
+          eventId: e.eventId,
+        },
+      });
+      expect(record.name).toBe('张三');
+      expect(record.sources['social-insurance']).toEqual({ sourceRecordId: 'ins-pension-2025-02-01T00:00:00Z', mode: 'change', asOf: '2025-02-01T00:00:00Z', eventId: e.eventId });
+    });
+
+    it('given an active enrolment, when it ends, then the entry stays with status ended', () => {
+      const record = given(insurance({ employer: '某公司' }), insurance({ status: 'ended' }, '2025-02-20T00:00:00Z'));
+      expect(insuranceEntries(record)).toEqual([expect.objectContaining({ insuranceType: 'pension', status: 'ended', employer: null })]);
+    });
+
+    it('given an ended enrolment, when an older record says active, then it stays ended', () => {
+      const record = given(insurance({ status: 'ended' }, '2025-02-20T00:00:00Z'), insurance({ status: 'active' }, '2025-01-31T00:00:00Z'));
+      expect(record.insurance['pension:resident:440981'].status).toBe('ended');
+    });
+
+    it('given one pension scheme, when another scheme or another county reports one, then all stay visible', () => {
+      const record = given(
+        insurance({ scheme: 'resident' }),
+        insurance({ scheme: 'employee', region: '440902' }),
+        insurance({ scheme: 'resident', region: '440103' }),
+      );
+      expect(Object.keys(record.insurance).sort()).toEqual(['pension:employee:440902', 'pension:resident:440103', 'pension:resident:440981']);
+    });
+
+    it('given a name from public security, when an insurance record names the person differently, then the hukou name stays', () => {
+      const record = given(household(), insurance({ name: '张三丰' }));
+      expect(record.name).toBe('张三');
+    });
+
+    it('given nothing, when a record with an invalid citizen ID arrives, then it is kept under a surrogate key and flagged', () => {
+      const bad = '44098119900101001x1';
+      const record = evolve(null, household({}, '2025-02-01T00:00:00Z', bad, false));
+      expect(record.personKey).toMatch(/^X-[0-9a-f]{32}$/);
+      expect(record).toMatchObject({ citizenId: bad, citizenIdValid: false, flags: { inaccurate: true, needsSurvey: false, duplicate: false }, name: '张三' });
+    });
+
+    it('given a record flagged for an invalid ID, when the ID comes in valid, then the flag is lifted', () => {
+      // A birth date in the future fails validation but keys by itself; once the date has come it passes.
+      const future = `11010520300101002${checkCharacter('11010520300101002')}`;
+      const record = given(household({}, '2025-02-01T00:00:00Z', future, false), household({}, '2030-02-02T00:00:00Z', future, true));
+      expect(record.personKey).toBe(future);
+      expect(record).toMatchObject({ citizenIdValid: true, flags: { inaccurate: false } });
+    });
+  });
+
+  describe(OUTCOME_DETERMINED, () => {
+    it('given a record, when comparison says it needs survey, then it is flagged and the reasons kept', () => {
+      const e = outcome('needs-survey');
+      const record = evolve(given(household()), e);
+      expect(record.flags).toEqual({ needsSurvey: true, duplicate: false, inaccurate: false });
+      expect(record.comparison).toEqual({
+        outcome: 'needs-survey',
+        previousOutcome: 'none',
+        reasons: [{ code: 'UNINSURED', rule: 'uninsured', ruleVersion: 1, detail: 'no active pension and no active medical insurance' }],
+        decidedAt: e.occurredAt,
+        eventId: e.eventId,
+      });
+    });
+
+    it('given a needs-survey record, when comparison finds a duplicate, then only the duplicate flag is set', () => {
+      const record = given(household(), outcome('needs-survey'), outcome('duplicate', 'needs-survey'));
+      expect(record.flags).toEqual({ needsSurvey: false, duplicate: true, inaccurate: false });
+      expect(record.comparison?.previousOutcome).toBe('needs-survey');
+    });
+
+    it.each(['registered', 'exempt'] as const)('given flags, when comparison says %s, then no flag stays', (value) => {
+      const record = given(household(), outcome('duplicate'), outcome(value, 'duplicate'));
+      expect(record.flags).toEqual({ needsSurvey: false, duplicate: false, inaccurate: false });
+    });
+
+    it('reads a version 1 outcome with bare reason codes through the upcaster', () => {
+      const v1 = event(OUTCOME_DETERMINED, { outcome: 'needs-survey', reasons: ['UNINSURED'] } as unknown as EventPayloads[typeof OUTCOME_DETERMINED], {
+        schemaVersion: 1,
+      });
+      const record = evolve(given(household()), v1);
+      expect(record.comparison?.reasons).toEqual([{ code: 'UNINSURED', rule: 'legacy', ruleVersion: 0, detail: '' }]);
+      expect(record.flags.needsSurvey).toBe(true);
+    });
+  });
+
+  describe(SURVEY_TASK_CREATED, () => {
+    it('given a record needing survey, when a task is created, then the survey is open in its village', () => {
+      const record = evolve(given(household(), outcome('needs-survey')), taskCreated());
+      expect(record.survey).toEqual({ taskId: TASK, villageCode: VILLAGE, status: 'open', reasons: ['UNINSURED'], submissionId: null, surveyorId: null });
+      expect(record.flags.needsSurvey).toBe(true);
+    });
+
+    it('given nothing, when a task is created for a person found on site, then the record starts from the person key', () => {
+      const record = evolve(null, taskCreated());
+      expect(record).toMatchObject({ personKey: ID, citizenId: ID, citizenIdValid: true, version: 1, name: null, survey: { status: 'open' } });
+    });
+  });
+
+  describe(SURVEY_FORM_SUBMITTED, () => {
+    it('given an open survey, when the form is submitted, then it waits for review and nothing else changes yet', () => {
+      const before = given(household(), outcome('needs-survey'), taskCreated());
+      const record = evolve(before, formSubmitted());
+      expect(record.survey).toEqual({ taskId: TASK, villageCode: VILLAGE, status: 'submitted', reasons: ['UNINSURED'], submissionId: SUBMISSION, surveyorId: 'surveyor-7' });
+      expect(record).toMatchObject({ phone: null, employmentStatus: null, collected: null, flags: { needsSurvey: true } });
+    });
+
+    it('given no task seen, when a form is submitted, then the survey has no village', () => {
+      const record = evolve(given(household()), formSubmitted());
+      expect(record.survey).toMatchObject({ taskId: TASK, villageCode: null, status: 'submitted', reasons: [] });
+    });
+  });
+
+  describe(REVIEW_INITIAL_APPROVED, () => {
+    it('given a submitted form, when the township approves it, then it waits for the county', () => {
+      const e = initialApproved();
+      const record = evolve(given(household(), taskCreated(), formSubmitted()), e);
+      expect(record.survey?.status).toBe('initial-approved');
+      expect(record.review).toEqual({
+        reviewId: uuid('review-1'),
+        submissionId: SUBMISSION,
+        stage: 'initial',
+        status: 'approved',
+        reviewerId: 'reviewer-3',
+        reason: null,
+        comment: '信息齐全',
+        decidedAt: e.occurredAt,
+      });
+      expect(record.flags.needsSurvey).toBe(false);
+    });
+  });
+
+  describe(REVIEW_RETURNED, () => {
+    it('given a submitted form, when it is returned, then the survey is returned with the reason', () => {
+      const record = evolve(given(household(), outcome('needs-survey'), taskCreated(), formSubmitted(), initialApproved()), returned(SUBMISSION, 'final'));
+      expect(record.survey?.status).toBe('returned');
+      expect(record.review).toMatchObject({ stage: 'final', status: 'returned', reason: '手机号码有误', comment: null });
+      expect(record.flags.needsSurvey).toBe(true);
+      expect(record.collected).toBeNull();
+    });
+
+    it('given a resubmitted form, when the old submission is returned, then the new one is not', () => {
+      const second = uuid('submission-2');
+      const record = given(household(), taskCreated(), formSubmitted(), formSubmitted(second), returned(SUBMISSION));
+      expect(record.survey).toMatchObject({ status: 'submitted', submissionId: second });
+      expect(record.review).toMatchObject({ submissionId: SUBMISSION, status: 'returned' });
+    });
+  });
+
+  describe(REVIEW_FINAL_APPROVED, () => {
+    it('given an initially approved form, when the county approves it, then the form enters the record and the survey flag is lifted', () => {
+      const before = given(household(), insurance({ insuranceType: 'medical', scheme: 'resident', employer: '村集体' }), outcome('needs-survey'), taskCreated(), formSubmitted(), initialApproved());
+      const e = finalApproved();
+      const record = evolve(before, e);
+      expect(record).toMatchObject({
+        name: '张三',
+        phone: '13800138000',
+        employmentStatus: 'farmer',
+        residenceDivision: VILLAGE,
+        residenceAddress: '高州市石仔岭街道茂岭村 12 号',
+        notInsuredReason: '不了解政策',
+        insuredElsewhere: false,
+        hukouDivision: VILLAGE,
+        flags: { needsSurvey: false, duplicate: false, inaccurate: false },
+        survey: { status: 'approved', submissionId: SUBMISSION },
+        review: { stage: 'final', status: 'approved', reviewerId: 'approver-1', decidedAt: e.occurredAt },
+        collected: { ...form(), insurance: [{ insuranceType: 'medical', scheme: 'resident', status: 'active', region: '440981' }] },
+      });
+      expect(record.insurance['medical:resident:440981']).toEqual({
+        insuranceType: 'medical',
+        scheme: 'resident',
+        status: 'active',
+        region: '440981',
+        employer: '村集体',
+        since: null,
+        receivingBenefit: null,
+        source: 'survey',
+        department: null,
+        asOf: e.occurredAt,
+        eventId: e.eventId,
+      });
+    });
+
+    it('given department entries the form does not mention, when approved, then they stay', () => {
+      const record = given(household(), insurance({ insuranceType: 'pension', scheme: 'employee', region: '440902' }), taskCreated(), formSubmitted(), finalApproved());
+      expect(Object.keys(record.insurance).sort()).toEqual(['medical:resident:440981', 'pension:employee:440902']);
+      expect(record.insurance['pension:employee:440902'].source).toBe('department');
+    });
+
+    it('given a form without a reason for not being insured, when approved, then the reason is null', () => {
+      const approved = form({ notInsuredReason: undefined, insuredElsewhere: true });
+      delete approved.notInsuredReason;
+      const record = given(household(), finalApproved(SUBMISSION, approved));
+      expect(record).toMatchObject({ notInsuredReason: null, insuredElsewhere: true, survey: null, collected: { notInsuredReason: null } });
+    });
+  });
+
+  describe('every event', () => {
+    const history = (): RegistrationEvent[] => [
+      household(),
+      insurance(),
+      outcome('needs-survey'),
+      taskCreated(),
+      formSubmitted(),
+      returned(),
+      formSubmitted(uuid('submission-2')),
+      initialApproved(uuid('submission-2')),
+      finalApproved(uuid('submission-2')),
+    ];
+
+    it('counts one version and moves the last event ID and time', () => {
+      const events = history();
+      let record: RegistrationRecord | null = null;
+      events.forEach((e, i) => {
+        record = evolve(record, e);
+        expect(record).toMatchObject({ version: i + 1, lastEventId: e.eventId, updatedAt: e.occurredAt });
+      });
+    });
+
+    it('is applied once when the last one is delivered again', () => {
+      const events = history();
+      const record = given(...events);
+      expect(evolve(record, events[events.length - 1])).toBe(record);
+    });
+
+    it('belongs to the record of its own person', () => {
+      const record = given(household());
+      const other = taskCreated();
+      expect(() => evolve(record, { ...other, personKey: '11010519491231002X' })).toThrow(PersonKeyMismatchError);
+    });
+
+    it('leaves the record it was given untouched', () => {
+      const events = history();
+      let record: RegistrationRecord | null = null;
+      for (const e of events) {
+        const before = deepFreeze(record);
+        const snapshot = JSON.stringify(before);
+        record = evolve(before, e);
+        expect(JSON.stringify(before)).toBe(snapshot);
+      }
+    });
+
+    it('folds to plain JSON that survives a round trip unchanged', () => {
+      const record = given(...history());
+      expect(JSON.parse(JSON.stringify(record))).toStrictEqual(record);
+    });
+  });
+
+  describe('foldEvents', () => {
+    it('returns null for no events', () => {
+      expect(foldEvents([])).toBeNull();
+    });
+
+    const anyEvent: fc.Arbitrary<() => RegistrationEvent> = fc.oneof(
+      fc.record({ status: fc.constantFrom<HukouStatus>('normal', 'moved-out', 'deceased'), day: fc.integer({ min: 1, max: 28 }) }).map(
+        ({ status, day }) => () => household({ status }, `2025-02-${String(day).padStart(2, '0')}T00:00:00Z`),
+      ),
+      fc
+        .record({
+          insuranceType: fc.constantFrom<InsuranceType>('pension', 'medical', 'unemployment'),
+          scheme: fc.constantFrom<Scheme>('employee', 'resident'),
+          status: fc.constantFrom<InsuranceStatus>('active', 'suspended', 'ended'),
+          day: fc.integer({ min: 1, max: 28 }),
+        })
+        .map(({ day, ...facts }) => () => insurance(facts, `2025-02-${String(day).padStart(2, '0')}T00:00:00Z`)),
+      fc.constantFrom<Outcome>('registered', 'duplicate', 'needs-survey', 'exempt').map((value) => () => outcome(value)),
+      fc.constant(() => taskCreated()),
+      fc.constantFrom(SUBMISSION, uuid('submission-2')).map((s) => () => formSubmitted(s)),
+      fc.constantFrom(SUBMISSION, uuid('submission-2')).map((s) => () => initialApproved(s)),
+      fc.constantFrom(SUBMISSION, uuid('submission-2')).map((s) => () => returned(s)),
+      fc.constantFrom(SUBMISSION, uuid('submission-2')).map((s) => () => finalApproved(s)),
+    );
+    const anyHistory = fc.array(anyEvent, { minLength: 1, maxLength: 30 }).map((makers) => makers.map((make) => make()));
+
+    it('is deterministic: the same log always folds to the same plain record', () => {
+      fc.assert(
+        fc.property(anyHistory, (events) => {
+          const once = foldEvents(events);
+          const twice = foldEvents(JSON.parse(JSON.stringify(events)) as RegistrationEvent[]);
+          expect(twice).toStrictEqual(once);
+          expect(JSON.parse(JSON.stringify(once))).toStrictEqual(once);
+          expect(once?.version).toBe(events.length);
+        }),
+        { numRuns: 50 },
+      );
+    });
+
+    it('continues from a stored record as if it had folded the whole log', () => {
+      fc.assert(
+        fc.property(anyHistory, fc.nat(), (events, at) => {
+          const cut = at % (events.length + 1);
+          const stored = JSON.parse(JSON.stringify(foldEvents(events.slice(0, cut)))) as RegistrationRecord | null;
+          expect(foldEvents(events.slice(cut), stored)).toStrictEqual(foldEvents(events));
+        }),
+        { numRuns: 50 },
+      );
+    });
+  });
+});

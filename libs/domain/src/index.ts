@@ -1,0 +1,4 @@
+export * from './citizen-id';
+export * from './divisions';
+export * from './registration-record';
+export * from './evolve';
