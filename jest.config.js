@@ -25,7 +25,9 @@ const base = {
 module.exports = {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['**/*.spec.ts'] },
-    { ...base, displayName: 'int', testMatch: ['**/*.int-spec.ts'], testTimeout: 120000 },
-    { ...base, displayName: 'e2e', testMatch: ['**/*.e2e-spec.ts'], testTimeout: 300000 },
+    // int and e2e need Kafka/PostgreSQL/Redis: containers when a Docker engine answers, else the
+    // local stack of deploy/local/up.sh (tools/jest.global-setup.js, @qmcb/testing infrastructure).
+    { ...base, displayName: 'int', testMatch: ['**/*.int-spec.ts'], testTimeout: 120000, globalSetup: '<rootDir>/tools/jest.global-setup.js' },
+    { ...base, displayName: 'e2e', testMatch: ['**/*.e2e-spec.ts'], testTimeout: 300000, globalSetup: '<rootDir>/tools/jest.global-setup.js' },
   ],
 };
