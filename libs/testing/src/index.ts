@@ -1,1 +1,4 @@
 export * from './infrastructure';
+export * from './kafka';
+export * from './database';
+export * from './wait';

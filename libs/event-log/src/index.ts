@@ -1,0 +1,12 @@
+export * from './logger';
+export * from './settings';
+export * from './metrics';
+export * from './producer';
+export * from './database';
+export * from './outbox';
+export * from './apply';
+export * from './runner';
+export * from './rebuild';
+export * from './dead-letters';
+export * from './read-topic';
+export type { ConsumerTuning } from './consumer';

@@ -1,0 +1,149 @@
+import { parseEvent } from '@qmcb/contracts';
+import type { RegistrationEvent } from '@qmcb/contracts';
+import type { DataSource, EntityManager } from 'typeorm';
+import { assertSchemaName } from './database';
+import { errorInfo, jsonLogger } from './logger';
+import type { Logger } from './logger';
+import { metrics } from './metrics';
+import type { EventAppender } from './producer';
+import { holdSwapLockShared, int, sql, text } from './sql';
+
+/** Validates and inserts; returns the events as they will be read back from the log. */
+export async function insertOutbox(manager: EntityManager, events: RegistrationEvent[]): Promise<RegistrationEvent[]> {
+  const parsed = events.map((e) => parseEvent(e));
+  if (parsed.length === 0) return parsed;
+  await holdSwapLockShared(manager);
+  await sql(
+    manager,
+    `insert into outbox (event_id, person_key, event)
+     select e.event_id, e.person_key, e.event
+       from unnest($1::text[], $2::text[], $3::jsonb[]) with ordinality as e(event_id, person_key, event, ord)
+      order by e.ord
+     on conflict (event_id) do nothing`,
+    [parsed.map((e) => e.eventId), parsed.map((e) => e.personKey), parsed.map((e) => JSON.stringify(e))],
+  );
+  return parsed;
+}
+
+/**
+ * Puts events in the outbox of the current schema, in the caller's transaction, so they are
+ * published if and only if the caller's own changes commit. Validates every event first.
+ */
+export async function enqueueOutbox(manager: EntityManager, events: RegistrationEvent[]): Promise<void> {
+  await insertOutbox(manager, events);
+}
+
+export interface OutboxRelayOptions {
+  dataSource: DataSource;
+  producer: EventAppender;
+  /** The schema the DataSource's search_path points at (lock key and metrics label). */
+  schema: string;
+  batchSize?: number;
+  pollIntervalMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * Publishes unpublished outbox rows in id order and marks them published. One relay at a time per
+ * schema (transaction-scoped advisory lock), so order holds even with replicas. A crash between
+ * the acknowledged send and the mark re-sends the rows: at-least-once, deduplicated by event ID.
+ */
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly logger: Logger;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly opts: OutboxRelayOptions) {
+    assertSchemaName(opts.schema);
+    this.batchSize = opts.batchSize ?? 200;
+    this.pollIntervalMs = opts.pollIntervalMs ?? 500;
+    this.logger = opts.logger ?? jsonLogger('event-log.outbox');
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.loop = null;
+  }
+
+  /** Publishes one batch; returns how many rows were published (0 when another relay holds the lock). */
+  async runOnce(): Promise<number> {
+    const { dataSource, producer, schema } = this.opts;
+    const qr = dataSource.createQueryRunner();
+    await qr.connect();
+    let published = 0;
+    try {
+      await qr.startTransaction();
+      await holdSwapLockShared(qr, schema);
+      const lock = await sql(qr, 'select pg_try_advisory_xact_lock(hashtext($1)) as ok', [`qmcb.outbox.${schema}`]);
+      if (lock.rows[0]?.['ok'] !== true) {
+        await qr.rollbackTransaction();
+        return 0;
+      }
+      const { rows } = await sql(
+        qr,
+        `select id, event_id, event from outbox where published_at is null order by id limit $1 for update`,
+        [this.batchSize],
+      );
+      if (rows.length > 0) {
+        const events = rows.map((r) => parseEvent(r['event']));
+        await producer.append(events);
+        await sql(qr, `update outbox set published_at = now() where id = any($1::bigint[])`, [rows.map((r) => text(r, 'id'))]);
+      }
+      await qr.commitTransaction();
+      published = rows.length;
+    } catch (e) {
+      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      throw e;
+    } finally {
+      await qr.release();
+    }
+    if (published > 0) {
+      metrics.outboxPublished.inc({ schema }, published);
+      this.logger.log('outbox published', { schema, count: published });
+    }
+    await this.updatePending();
+    return published;
+  }
+
+  private async updatePending(): Promise<void> {
+    const { rows } = await sql(this.opts.dataSource.manager, `select count(*)::int as n from outbox where published_at is null`);
+    metrics.outboxPending.set({ schema: this.opts.schema }, rows[0] ? int(rows[0], 'n') : 0);
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let published = 0;
+      try {
+        published = await this.runOnce();
+        failures = 0;
+      } catch (e) {
+        failures += 1;
+        this.logger.error('outbox relay failed; will retry', { schema: this.opts.schema, failures, ...errorInfo(e) });
+      }
+      if (!this.running) break;
+      if (published < this.batchSize) {
+        const delay = failures > 0 ? Math.min(this.pollIntervalMs * 2 ** failures, 30_000) : this.pollIntervalMs;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = null;
+      }
+    }
+  }
+}

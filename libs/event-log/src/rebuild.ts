@@ -1,0 +1,189 @@
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { ProjectionHandler } from './apply';
+import { BatchProcessor } from './batch';
+import { backoff, CheckpointedConsumer, DEFAULT_TUNING, readCheckpoints } from './consumer';
+import type { ConsumerTuning } from './consumer';
+import { assertSchemaName, dataSourceUrl, openDataSource, quoteIdent } from './database';
+import type { EntityList, MigrationList } from './database';
+import { errorInfo, jsonLogger } from './logger';
+import type { Logger } from './logger';
+import { createKafka, topicOffsets } from './settings';
+import type { KafkaSettings, PartitionOffsets } from './settings';
+import { sleep, sql, swapLockKey, text } from './sql';
+
+export interface RebuildOptions {
+  /** The live DataSource (search_path = schema). */
+  dataSource: DataSource;
+  schema: string;
+  /** The same migrations the live schema was built with (event-log's and the projection's). */
+  migrations: MigrationList;
+  handler: ProjectionHandler;
+  settings: KafkaSettings;
+  /** Projection name; the rebuild consumes in its own throw-away group `<name>.rebuild.<epoch>`. */
+  name: string;
+  logger?: Logger;
+  /** applied: messages consumed so far; total: messages in the log when the rebuild started. */
+  onProgress?: (p: { applied: number; total: number }) => void;
+  consumer?: ConsumerTuning;
+  maxAttempts?: number;
+  timeoutMs?: number;
+}
+
+function entitiesOf(dataSource: DataSource): EntityList {
+  const e = dataSource.options.entities;
+  if (!e) return [];
+  return Array.isArray(e) ? e : Object.values(e);
+}
+
+async function waitReached(
+  dataSource: DataSource,
+  topic: string,
+  targets: PartitionOffsets[],
+  deadline: number,
+): Promise<void> {
+  for (;;) {
+    const stored = await readCheckpoints(dataSource, topic);
+    if (targets.every((t) => t.high <= t.low || (stored.get(t.partition) ?? t.low) >= t.high)) return;
+    if (Date.now() > deadline) throw new Error(`rebuild of ${topic} did not reach the high watermarks in time`);
+    await sleep(200);
+  }
+}
+
+/**
+ * Rebuilds a projection from offset zero into `<schema>__rebuild` while the live one keeps serving,
+ * then swaps the schemas in one transaction (ADR 0001). Returns the number of events applied and
+ * the name the old schema now has.
+ */
+export async function rebuildProjection(opts: RebuildOptions): Promise<{ applied: number; oldSchema: string }> {
+  const schema = assertSchemaName(opts.schema);
+  const rebuildSchema = assertSchemaName(`${schema}__rebuild`);
+  const epoch = Date.now();
+  const oldSchema = assertSchemaName(`${schema}__old_${epoch}`);
+  const logger = opts.logger ?? jsonLogger(`event-log.${opts.name}.rebuild`);
+  const url = dataSourceUrl(opts.dataSource);
+  const topic = opts.settings.topic;
+  const tuning = { ...DEFAULT_TUNING, ...opts.consumer };
+  const deadline = Date.now() + (opts.timeoutMs ?? 24 * 3_600_000);
+
+  const lock = new Client({ connectionString: url });
+  await lock.connect();
+  try {
+    const got = await lock.query('select pg_try_advisory_lock(hashtext($1)) as ok', [`qmcb.rebuild.${schema}`]);
+    if (got.rows[0]?.ok !== true) throw new Error(`a rebuild of ${schema} is already running`);
+    await lock.query(`drop schema if exists ${quoteIdent(rebuildSchema)} cascade`);
+    const target = await openDataSource({ url, schema: rebuildSchema, migrations: opts.migrations, entities: entitiesOf(opts.dataSource), poolSize: 4 });
+
+    const kafka = createKafka(opts.settings, logger);
+    const admin = kafka.admin();
+    await admin.connect();
+    const groupId = `${opts.name}.rebuild.${epoch}`;
+    let applied = 0;
+    try {
+      const start = await topicOffsets(admin, topic);
+      const total = start.reduce((n, o) => n + Number(o.high - o.low), 0);
+      logger.log('rebuild started', { projection: opts.name, schema: rebuildSchema, total });
+      let consumed = 0;
+      const lowOf = (partition: number): bigint => start.find((o) => o.partition === partition)?.low ?? 0n;
+      const processor = new BatchProcessor({
+        projection: `${opts.name}__rebuild`,
+        dataSource: target,
+        schema: rebuildSchema,
+        handler: opts.handler,
+        topic,
+        rebuilding: true,
+        maxAttempts: opts.maxAttempts ?? 5,
+        backoffMs: backoff(tuning),
+        heartbeatEvery: tuning.heartbeatEvery,
+        startOffset: async (partition) => lowOf(partition),
+        lowWatermark: async (partition) => (await topicOffsets(admin, topic)).find((o) => o.partition === partition)?.low ?? 0n,
+        // The live runner already sent these to the DLQ topic; here they are only recorded.
+        publishDeadLetter: undefined,
+        logger,
+      });
+      const consumer = new CheckpointedConsumer({
+        kafka,
+        admin,
+        groupId,
+        topic,
+        fromBeginning: true,
+        dataSource: target,
+        processor,
+        commitToKafka: false,
+        tuning,
+        logger,
+        projection: `${opts.name}__rebuild`,
+        onBatch: (_partition, outcome) => {
+          if (outcome.kind !== 'done') return;
+          applied += outcome.applied;
+          consumed += outcome.applied + outcome.skipped + outcome.deadLettered;
+          opts.onProgress?.({ applied: consumed, total });
+        },
+      });
+      await consumer.start();
+      try {
+        await waitReached(target, topic, start, deadline);
+        // Close most of what arrived meanwhile; the live runner's gap check covers the rest.
+        await waitReached(target, topic, await topicOffsets(admin, topic), deadline);
+      } finally {
+        await consumer.stop();
+      }
+      const partitions = (await topicOffsets(admin, topic)).map((o) => o.partition);
+      // Every partition gets a checkpoint, so the live runner's gap check works after the swap.
+      await sql(
+        target.manager,
+        `insert into projection_checkpoint (topic, partition, next_offset)
+         select $1, p, 0 from unnest($2::int[]) as p on conflict do nothing`,
+        [topic, partitions],
+      );
+    } finally {
+      await admin.deleteGroups([groupId]).catch((e: unknown) => logger.warn('could not delete the rebuild group', { groupId, ...errorInfo(e) }));
+      await admin.disconnect();
+      await target.destroy();
+    }
+
+    await swapSchemas(opts.dataSource, schema, rebuildSchema, oldSchema);
+    logger.log('rebuild swapped in', { projection: opts.name, schema, oldSchema, applied });
+    return { applied, oldSchema };
+  } finally {
+    await lock.query('select pg_advisory_unlock(hashtext($1))', [`qmcb.rebuild.${schema}`]).catch(() => undefined);
+    await lock.end();
+  }
+}
+
+/**
+ * In one transaction: wait for writers of the live schema to finish (exclusive swap lock, then
+ * exclusive table locks, so statements waiting on them re-resolve their tables by name after the
+ * rename), carry the unpublished outbox over, and rename the schemas.
+ */
+async function swapSchemas(live: DataSource, schema: string, rebuildSchema: string, oldSchema: string): Promise<void> {
+  const qr = live.createQueryRunner();
+  await qr.connect();
+  try {
+    await qr.startTransaction();
+    await sql(qr, `set local lock_timeout = '60s'`);
+    await sql(qr, 'select pg_advisory_xact_lock(hashtext($1))', [swapLockKey(schema)]);
+    const exists = await sql(qr, `select 1 from pg_namespace where nspname = $1`, [schema]);
+    if (exists.rows.length > 0) {
+      const { rows } = await sql(qr, `select tablename, quote_ident(schemaname) || '.' || quote_ident(tablename) as name from pg_tables where schemaname = $1`, [schema]);
+      if (rows.length > 0) await sql(qr, `lock table ${rows.map((r) => text(r, 'name')).join(', ')} in access exclusive mode`);
+      if (rows.some((r) => r['tablename'] === 'outbox')) {
+        await sql(
+          qr,
+          `insert into ${quoteIdent(rebuildSchema)}.outbox (event_id, person_key, event, created_at)
+           select event_id, person_key, event, created_at from ${quoteIdent(schema)}.outbox
+            where published_at is null order by id
+           on conflict (event_id) do nothing`,
+        );
+      }
+      await sql(qr, `alter schema ${quoteIdent(schema)} rename to ${quoteIdent(oldSchema)}`);
+    }
+    await sql(qr, `alter schema ${quoteIdent(rebuildSchema)} rename to ${quoteIdent(schema)}`);
+    await qr.commitTransaction();
+  } catch (e) {
+    if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+    throw e;
+  } finally {
+    await qr.release();
+  }
+}

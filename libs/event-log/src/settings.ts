@@ -1,0 +1,201 @@
+import { Kafka, logLevel } from 'kafkajs';
+import type { Admin, LogEntry, RetryOptions } from 'kafkajs';
+import { errorInfo, jsonLogger } from './logger';
+import type { Logger } from './logger';
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  /** The log topic. */
+  topic: string;
+  /** Partitions when the topic is created. */
+  partitions: number;
+  /** Replication factor when the topic is created. */
+  replication: number;
+}
+
+export class KafkaSettingsError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'KafkaSettingsError';
+  }
+}
+
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+const BROKER = /^[^\s:,]+:\d{1,5}$/;
+
+function positiveInt(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) {
+    throw new KafkaSettingsError(name, `must be a positive integer, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+/** Reads KAFKA_BROKERS, LOG_TOPIC, LOG_PARTITIONS, LOG_REPLICATION (docs/conventions.md) and refuses bad values. */
+export function kafkaSettingsFromEnv(clientId: string, env: Record<string, string | undefined> = process.env): KafkaSettings {
+  const brokers = (env['KAFKA_BROKERS'] ?? '127.0.0.1:9092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+  if (brokers.length === 0) throw new KafkaSettingsError('KAFKA_BROKERS', 'must name at least one host:port');
+  for (const b of brokers) {
+    if (!BROKER.test(b)) throw new KafkaSettingsError('KAFKA_BROKERS', `"${b}" is not host:port`);
+  }
+  const topic = env['LOG_TOPIC']?.trim() || 'registration.changes.v1';
+  if (!TOPIC_NAME.test(topic)) throw new KafkaSettingsError('LOG_TOPIC', `"${topic}" is not a valid topic name`);
+  if (!clientId.trim()) throw new KafkaSettingsError('clientId', 'must not be empty');
+  return {
+    brokers,
+    clientId,
+    topic,
+    partitions: positiveInt(env, 'LOG_PARTITIONS', 6),
+    replication: positiveInt(env, 'LOG_REPLICATION', 1),
+  };
+}
+
+/** Dead-letter topic of one consumer group (docs/conventions.md: Kafka). */
+export function deadLetterTopic(settings: Pick<KafkaSettings, 'topic'>, groupId: string): string {
+  return `${settings.topic}.dlq.${groupId}`;
+}
+
+/**
+ * Retries pinned explicitly: under Jest (NODE_ENV=test) kafkajs otherwise switches to retry
+ * defaults of a few milliseconds, which makes a busy 2-core machine flaky.
+ */
+export const CLIENT_RETRY: RetryOptions = { initialRetryTime: 300, maxRetryTime: 5_000, retries: 8, factor: 0.2, multiplier: 2 };
+
+// Said once per idempotent producer because we bound its retries on purpose (ADR 0001).
+const SUPPRESSED = ['Limiting retries for the idempotent producer may invalidate EoS guarantees'];
+
+function kafkaLogCreator(logger: Logger) {
+  return () =>
+    ({ namespace, level, log }: LogEntry): void => {
+      const { message, timestamp: _timestamp, ...rest } = log;
+      if (SUPPRESSED.includes(message)) return;
+      // kafkajs context carries brokers, groups, partitions and error texts, never message values.
+      const ctx: Record<string, unknown> = { kafka: namespace };
+      for (const key of ['groupId', 'memberId', 'topic', 'partition', 'broker', 'error', 'retryCount', 'retryTime', 'clientId']) {
+        if (rest[key] !== undefined) ctx[key] = rest[key];
+      }
+      if (level === logLevel.ERROR || level === logLevel.NOTHING) logger.error(message, ctx);
+      else if (level === logLevel.WARN) logger.warn(message, ctx);
+      else logger.log(message, ctx);
+    };
+}
+
+export interface ClientTimeouts {
+  connectionTimeout?: number;
+  requestTimeout?: number;
+  retry?: RetryOptions;
+}
+
+/** The one place a kafkajs client is made; its own logger stays at WARN and goes through ours. */
+export function createKafka(settings: KafkaSettings, logger: Logger = jsonLogger(), timeouts: ClientTimeouts = {}): Kafka {
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    connectionTimeout: timeouts.connectionTimeout ?? 5_000,
+    requestTimeout: timeouts.requestTimeout ?? 30_000,
+    retry: timeouts.retry ?? CLIENT_RETRY,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(logger),
+  });
+}
+
+export async function withAdmin<T>(settings: KafkaSettings, fn: (admin: Admin) => Promise<T>, logger?: Logger, timeouts?: ClientTimeouts): Promise<T> {
+  const admin = createKafka(settings, logger, timeouts).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const TOPIC_CONFIG = [
+  { name: 'retention.ms', value: '-1' },
+  { name: 'cleanup.policy', value: 'delete' },
+];
+
+/** Creates the log topic and the given extra topics (dead letters) when missing; never alters existing ones. */
+export async function ensureTopics(settings: KafkaSettings, extra: { topic: string; partitions: number }[] = []): Promise<void> {
+  const wanted = new Map<string, number>([[settings.topic, settings.partitions]]);
+  for (const t of extra) if (!wanted.has(t.topic)) wanted.set(t.topic, t.partitions);
+  for (const name of wanted.keys()) {
+    if (!TOPIC_NAME.test(name)) throw new KafkaSettingsError('topic', `"${name}" is not a valid topic name`);
+  }
+  await withAdmin(settings, async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const missing = [...wanted].filter(([name]) => !existing.has(name));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      timeout: 30_000,
+      topics: missing.map(([topic, numPartitions]) => ({
+        topic,
+        numPartitions,
+        replicationFactor: settings.replication,
+        configEntries: TOPIC_CONFIG,
+      })),
+    });
+  });
+}
+
+/** Deletes topics (tests, tooling). Missing topics are ignored. */
+export async function deleteTopics(settings: KafkaSettings, topics: string[]): Promise<void> {
+  await withAdmin(settings, async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length) await admin.deleteTopics({ topics: present, timeout: 30_000 });
+  });
+}
+
+/** Topic names starting with a prefix (tests use it to find a test topic's dead-letter topics). */
+export async function listTopics(settings: KafkaSettings, prefix = ''): Promise<string[]> {
+  return withAdmin(settings, async (admin) => (await admin.listTopics()).filter((t) => t.startsWith(prefix)).sort());
+}
+
+/** For /health: resolves when the cluster answers within the timeout, throws otherwise. */
+export async function pingKafka(settings: KafkaSettings, timeoutMs = 3_000): Promise<void> {
+  const admin = createKafka(settings, undefined, {
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+  }).admin();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Kafka did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([
+      (async () => {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        if (cluster.brokers.length === 0) throw new Error('Kafka cluster has no brokers');
+      })(),
+      timeout,
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  low: bigint;
+  high: bigint;
+}
+
+export async function topicOffsets(admin: Admin, topic: string): Promise<PartitionOffsets[]> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets
+    .map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }))
+    .sort((a, b) => a.partition - b.partition);
+}
+
+export function describeError(e: unknown): string {
+  return errorInfo(e).message;
+}

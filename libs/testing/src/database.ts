@@ -1,0 +1,43 @@
+import { randomBytes } from 'crypto';
+import { Client } from 'pg';
+
+export interface TestDatabase {
+  /** postgres://… of the new database. */
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+function serverUrl(database: string): string {
+  const host = process.env.PGHOST || '127.0.0.1';
+  const port = process.env.PGPORT || '5432';
+  const user = encodeURIComponent(process.env.PGUSER || 'postgres');
+  const password = process.env.PGPASSWORD ? `:${encodeURIComponent(process.env.PGPASSWORD)}` : '';
+  return `postgres://${user}${password}@${host}:${port}/${database}`;
+}
+
+async function onServer<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: serverUrl('postgres') });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh database `qmcb_test_<random>` on the test PostgreSQL; drop() removes it (and its connections). */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `qmcb_test_${randomBytes(6).toString('hex')}`;
+  await onServer((c) => c.query(`create database ${name}`));
+  let dropped = false;
+  return {
+    url: serverUrl(name),
+    name,
+    drop: async () => {
+      if (dropped) return;
+      dropped = true;
+      await onServer((c) => c.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
