@@ -1,0 +1,361 @@
+import { randomBytes } from 'crypto';
+import { Body, Controller, Get, Global, Module, Param, Post } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import {
+  AuthModule,
+  CurrentPrincipal,
+  Departments,
+  Public,
+  REVOKED_API_KEYS_SET,
+  Roles,
+  assertInDivision,
+  departmentOf,
+  mintApiKey,
+  mintToken,
+} from '@qmcb/auth';
+import type { Principal, Role } from '@qmcb/auth';
+import { DIVISION_PATTERNS } from '@qmcb/contracts';
+import { Type } from 'class-transformer';
+import { IsString, Length, Matches, ValidateNested } from 'class-validator';
+import type Redis from 'ioredis';
+import { Client } from 'pg';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { AuditTables1700000000100 } from './audit/audit-tables.migration';
+import { AuditModule, AuditService } from './audit/audit.service';
+import { createTestingApp } from './bootstrap/bootstrap';
+import { DomainError } from './errors/domain.error';
+import { PostgresHealthCheck, RedisHealthCheck, healthCheck } from './health/health-check';
+import { HealthModule } from './health/health.module';
+import { JsonLogger } from './logging/json-logger';
+import { MetricsModule } from './metrics/metrics.module';
+import { REDIS, RedisModule } from './redis/redis.module';
+
+jest.setTimeout(60_000);
+
+const PG = { host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432), user: process.env['PGUSER'] ?? 'postgres', password: process.env['PGPASSWORD'] };
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const SECRETS = { jwtSecret: 'platform-int-jwt-secret', apiKeySecret: 'platform-int-api-key-secret' };
+const SCHEMA = 'platform_test';
+const PERSON_KEY = '44098119850315123X';
+
+let dataSource: DataSource;
+
+class ContactForm {
+  @IsString() @Length(1, 64)
+  name: string;
+
+  @Matches(/^1\d{10}$/, { message: 'phone must be an 11-digit mobile number' })
+  phone: string;
+}
+
+class SubmitFormDto {
+  @Matches(DIVISION_PATTERNS.village, { message: 'villageCode must be a 12-digit village/community code' })
+  villageCode: string;
+
+  @ValidateNested() @Type(() => ContactForm)
+  form: ContactForm;
+}
+
+@Controller()
+class ProbeController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Public()
+  @Get('ping')
+  ping(): { pong: true } {
+    return { pong: true };
+  }
+
+  @Roles('window-clerk', 'county-approver')
+  @Get('persons/:division/:personKey')
+  async person(@CurrentPrincipal() principal: Principal, @Param('division') division: string, @Param('personKey') personKey: string): Promise<object> {
+    assertInDivision(principal, division);
+    await this.audit.recordRead({ principal, personKey, service: 'platform-test', purpose: 'int-spec' });
+    return { personKey, division };
+  }
+
+  @Roles('window-clerk')
+  @Post('forms')
+  submit(@Body() dto: SubmitFormDto): { accepted: string; isInstance: boolean } {
+    return { accepted: dto.villageCode, isInstance: dto.form instanceof ContactForm };
+  }
+
+  @Departments('public-security')
+  @Post('records')
+  records(@CurrentPrincipal() principal: Principal): { department: string } {
+    return { department: departmentOf(principal) };
+  }
+
+  @Roles('admin')
+  @Get('conflict')
+  conflict(): never {
+    throw new DomainError('CONFLICT', 'item is at version 3, not 2');
+  }
+
+  @Roles('admin')
+  @Get('boom')
+  boom(): never {
+    throw new Error(`lookup of ${PERSON_KEY} at 13812345678 failed`);
+  }
+
+  @Get('undeclared')
+  undeclared(): string {
+    return 'nobody should see this';
+  }
+}
+
+@Global()
+@Module({ providers: [{ provide: DataSource, useFactory: () => dataSource }], exports: [DataSource] })
+class TestDatabaseModule {}
+
+@Module({
+  imports: [
+    TestDatabaseModule,
+    RedisModule.forRoot({ url: REDIS_URL, connectionName: 'platform-int-spec' }),
+    AuthModule.forRoot({ ...SECRETS, revocationRedis: REDIS }),
+    MetricsModule,
+    AuditModule,
+    HealthModule.forRoot({ checks: [PostgresHealthCheck, RedisHealthCheck, healthCheck('kafka', async () => undefined)] }),
+  ],
+  controllers: [ProbeController],
+})
+class ProbeAppModule {}
+
+const bearer = (role: Role, division = '440981', ttlSeconds = 600): string =>
+  `Bearer ${mintToken({ sub: `u-${role}`, name: '张三', role, division, ttlSeconds }, SECRETS.jwtSecret)}`;
+
+describe('platform over HTTP (real PostgreSQL and Redis)', () => {
+  const database = `qmcb_test_${randomBytes(6).toString('hex')}`;
+  const logLines: Record<string, unknown>[] = [];
+  let app: INestApplication;
+  let http: ReturnType<typeof request>;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    const admin = new Client({ ...PG, database: 'postgres' });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    await admin.end();
+    dataSource = new DataSource({
+      type: 'postgres',
+      ...PG,
+      username: PG.user,
+      database,
+      extra: { options: `-c search_path=${SCHEMA}` },
+      migrations: [AuditTables1700000000100],
+      synchronize: false,
+    });
+    await dataSource.initialize();
+    await dataSource.query(`CREATE SCHEMA ${SCHEMA}`);
+    await dataSource.runMigrations({ transaction: 'each' });
+    const logger = new JsonLogger({ service: 'platform-test', level: 'warn', write: (line) => logLines.push(JSON.parse(line) as Record<string, unknown>) });
+    app = await createTestingApp(ProbeAppModule, { logger, openApi: { title: 'platform-test' } });
+    http = request(app.getHttpServer());
+    redis = app.get<Redis>(REDIS);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    if (dataSource?.isInitialized) await dataSource.destroy();
+    const admin = new Client({ ...PG, database: 'postgres' });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('answers 401 UNAUTHENTICATED without credentials, and with an expired or forged token', async () => {
+    const path = `/persons/440981002001/${PERSON_KEY}`;
+    const none = await http.get(path);
+    expect(none.status).toBe(401);
+    expect(none.body).toEqual({
+      statusCode: 401,
+      code: 'UNAUTHENTICATED',
+      message: 'missing credentials: send Authorization: Bearer <token> or X-Api-Key: <key>',
+    });
+    const past = new Date(Date.now() - 3_600_000);
+    const expired = mintToken({ sub: 'u1', name: 'n', role: 'window-clerk', division: '440981', ttlSeconds: 60 }, SECRETS.jwtSecret, { now: past });
+    expect((await http.get(path).set('authorization', `Bearer ${expired}`)).body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: 'token expired' });
+    const forged = mintToken({ sub: 'u1', name: 'n', role: 'admin', division: '44', ttlSeconds: 60 }, 'not-the-secret');
+    expect((await http.get(path).set('authorization', `Bearer ${forged}`)).status).toBe(401);
+  });
+
+  it('answers 403 FORBIDDEN to a wrong role, a wrong caller kind, and on a route that declares no access', async () => {
+    const wrongRole = await http.get(`/persons/440981002001/${PERSON_KEY}`).set('authorization', bearer('surveyor'));
+    expect(wrongRole.status).toBe(403);
+    expect(wrongRole.body).toEqual({ statusCode: 403, code: 'FORBIDDEN', message: 'role surveyor may not call this endpoint' });
+    const system = await http.get(`/persons/440981002001/${PERSON_KEY}`).set('x-api-key', mintApiKey('public-security', 'pso-1', SECRETS.apiKeySecret));
+    expect(system.body).toEqual({ statusCode: 403, code: 'FORBIDDEN', message: 'department systems may not call this endpoint' });
+    expect((await http.get('/undeclared').set('authorization', bearer('admin'))).status).toBe(403);
+  });
+
+  it('answers 404 NOT_FOUND outside the division, without auditing; inside it answers and audits the read', async () => {
+    const outside = await http.get(`/persons/440100001001/${PERSON_KEY}`).set('authorization', bearer('window-clerk', '440981'));
+    expect(outside.status).toBe(404);
+    expect(outside.body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'not found' });
+    expect(await dataSource.query(`SELECT count(*)::int AS n FROM audit_read`)).toEqual([{ n: 0 }]);
+
+    const inside = await http.get(`/persons/440981002001/${PERSON_KEY}`).set('authorization', bearer('county-approver', '440981'));
+    expect(inside.status).toBe(200);
+    expect(inside.body).toEqual({ personKey: PERSON_KEY, division: '440981002001' });
+    const rows = await dataSource.query(`SELECT actor, actor_role, actor_division, person_key, service, purpose, at FROM audit_read`);
+    expect(rows).toEqual([
+      {
+        actor: 'user:u-county-approver',
+        actor_role: 'county-approver',
+        actor_division: '440981',
+        person_key: PERSON_KEY,
+        service: 'platform-test',
+        purpose: 'int-spec',
+        at: expect.any(Date),
+      },
+    ]);
+    // The table lives in the service's schema, found through search_path.
+    expect(await dataSource.query(`SELECT schemaname FROM pg_indexes WHERE indexname = 'audit_read_person_key_idx'`)).toEqual([{ schemaname: SCHEMA }]);
+  });
+
+  it('answers 400 VALIDATION_FAILED naming the nested field, and accepts a valid body as a DTO instance', async () => {
+    const bad = await http
+      .post('/forms')
+      .set('authorization', bearer('window-clerk'))
+      .send({ villageCode: '440981002001', form: { name: '张三', phone: '12345' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'validation failed: form.phone',
+      violations: [{ field: 'form.phone', rule: 'matches', message: 'form.phone must be an 11-digit mobile number' }],
+    });
+    const extra = await http.post('/forms').set('authorization', bearer('window-clerk')).send({ villageCode: '440981002001', form: { name: 'a', phone: '13812345678', age: 3 } });
+    expect(extra.body.violations).toEqual([{ field: 'form.age', rule: 'whitelistValidation', message: 'property age should not exist' }]);
+    const notJson = await http.post('/forms').set('authorization', bearer('window-clerk')).set('content-type', 'application/json').send('{"villageCode":');
+    expect(notJson.status).toBe(400);
+    expect(notJson.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+    const ok = await http.post('/forms').set('authorization', bearer('window-clerk')).send({ villageCode: '440981002001', form: { name: 'a', phone: '13812345678' } });
+    expect(ok.status).toBe(201);
+    expect(ok.body).toEqual({ accepted: '440981002001', isInstance: true });
+  });
+
+  it('accepts API keys of the declared department only, and refuses revoked keys', async () => {
+    const own = await http.post('/records').set('x-api-key', mintApiKey('public-security', 'pso-1', SECRETS.apiKeySecret));
+    expect(own.status).toBe(201);
+    expect(own.body).toEqual({ department: 'public-security' });
+    const other = await http.post('/records').set('x-api-key', mintApiKey('tax', 'tax-1', SECRETS.apiKeySecret));
+    expect(other.body).toEqual({ statusCode: 403, code: 'FORBIDDEN', message: 'department tax may not call this endpoint' });
+    expect((await http.post('/records').set('authorization', bearer('admin'))).body.message).toBe('only department systems may call this endpoint');
+
+    const keyId = `revoked-${randomBytes(4).toString('hex')}`;
+    await redis.sadd(REVOKED_API_KEYS_SET, keyId);
+    try {
+      const revoked = await http.post('/records').set('x-api-key', mintApiKey('public-security', keyId, SECRETS.apiKeySecret));
+      expect(revoked.body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: 'API key revoked' });
+    } finally {
+      await redis.srem(REVOKED_API_KEYS_SET, keyId);
+    }
+  });
+
+  it('maps domain errors, unknown errors and unknown routes to the stable body, logging without personal data', async () => {
+    expect((await http.get('/conflict').set('authorization', bearer('admin'))).body).toEqual({
+      statusCode: 409,
+      code: 'CONFLICT',
+      message: 'item is at version 3, not 2',
+    });
+    const boom = await http.get('/boom').set('authorization', bearer('admin'));
+    expect(boom.status).toBe(500);
+    expect(boom.body).toEqual({ statusCode: 500, code: 'INTERNAL', message: 'internal error' });
+    const logged = JSON.stringify(logLines);
+    expect(logged).toContain('request failed');
+    expect(logged).toContain('440981********123X');
+    expect(logged).not.toContain(PERSON_KEY);
+    expect(logged).not.toContain('13812345678');
+    expect((await http.get('/no/such/route')).body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'Cannot GET /no/such/route' });
+  });
+
+  it('serves /health (public) with the three checks up', async () => {
+    const res = await http.get('/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok', checks: { postgres: 'up', redis: 'up', kafka: 'up' } });
+    expect((await http.get('/health/live')).body).toEqual({ status: 'ok' });
+  });
+
+  it('serves /metrics (public) with request latency labelled by route path, not by URL', async () => {
+    await http.get('/ping').expect(200);
+    const res = await http.get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toContain('process_cpu_user_seconds_total');
+    expect(res.text).toMatch(/qmcb_http_request_duration_seconds_count\{method="GET",route="\/persons\/:division\/:personKey",status="404"\} 1/);
+    expect(res.text).toMatch(/qmcb_http_request_duration_seconds_count\{method="GET",route="\/ping",status="200"\} 1/);
+    expect(res.text).toMatch(/qmcb_http_request_duration_seconds_count\{method="GET",route="\(unmatched\)",status="404"\}/);
+    expect(res.text).not.toContain('440100001001');
+  });
+
+  it('serves OpenAPI with the bearer and api-key schemes', async () => {
+    const res = await http.get('/api/docs-json');
+    expect(res.status).toBe(200);
+    expect(res.body.components.securitySchemes).toEqual({
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      'api-key': expect.objectContaining({ type: 'apiKey', in: 'header', name: 'x-api-key' }),
+    });
+    expect(res.body.paths['/persons/{division}/{personKey}'].get.security).toEqual([{ bearer: [] }]);
+    expect(res.body.paths['/records'].post.security).toEqual([{ 'api-key': [] }]);
+    expect(res.body.components.schemas.ErrorBodyDto).toBeDefined();
+    expect((await http.get('/api/docs')).status).toBe(200);
+  });
+});
+
+describe('platform when a dependency is down', () => {
+  let app: INestApplication;
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('answers /health 503 naming the failing check and why', async () => {
+    @Module({
+      imports: [
+        HealthModule.forRoot({
+          timeoutMs: 200,
+          checks: [
+            healthCheck('kafka', () => Promise.reject(new Error('broker 127.0.0.1:9092 unreachable'))),
+            healthCheck('slow', () => new Promise((resolve) => setTimeout(resolve, 2_000).unref())),
+            healthCheck('fine', async () => undefined),
+          ],
+        }),
+      ],
+    })
+    class DownModule {}
+    app = await createTestingApp(DownModule, { logger: false });
+    const res = await request(app.getHttpServer()).get('/health');
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({
+      status: 'down',
+      checks: { kafka: 'down', slow: 'down', fine: 'up' },
+      reasons: { kafka: 'broker 127.0.0.1:9092 unreachable', slow: 'no answer within 200 ms' },
+    });
+  });
+
+  it('fails closed (503 UNAVAILABLE) for API keys when the revocation list is unreachable', async () => {
+    @Controller()
+    class KeyController {
+      @Departments('tax')
+      @Get('k')
+      k(): string {
+        return 'ok';
+      }
+    }
+    @Module({
+      imports: [RedisModule.forRoot({ url: 'redis://127.0.0.1:1' }), AuthModule.forRoot({ ...SECRETS, revocationRedis: REDIS, revocationTimeoutMs: 200 })],
+      controllers: [KeyController],
+    })
+    class NoRedisModule {}
+    const noRedis = await createTestingApp(NoRedisModule, { logger: false });
+    try {
+      const res = await request(noRedis.getHttpServer()).get('/k').set('x-api-key', mintApiKey('tax', 't1', SECRETS.apiKeySecret));
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ statusCode: 503, code: 'UNAVAILABLE', message: 'API key revocation list unavailable; retry later' });
+    } finally {
+      await noRedis.close();
+    }
+  });
+});
