@@ -50,9 +50,9 @@ export class RolesGuard implements CanActivate {
   }
 
   private ruleOf(context: ExecutionContext): AccessRule {
-    const read = (target: object): AccessRule => ({
-      roles: this.reflector.get<Role[] | undefined>(ROLES_KEY, target as never),
-      departments: this.reflector.get<AccessRule['departments']>(DEPARTMENTS_KEY, target as never),
+    const read = (target: ReturnType<ExecutionContext['getHandler']>): AccessRule => ({
+      roles: this.reflector.get<Role[] | undefined>(ROLES_KEY, target),
+      departments: this.reflector.get<AccessRule['departments']>(DEPARTMENTS_KEY, target),
     });
     const handler = read(context.getHandler());
     return handler.roles || handler.departments ? handler : read(context.getClass());
