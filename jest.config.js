@@ -18,7 +18,7 @@ const base = {
   transform: { '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/e2e', '<rootDir>/bench'],
   setupFiles: ['<rootDir>/libs/testing/src/jest.setup.ts'],
 };
 
@@ -27,7 +27,7 @@ module.exports = {
     { ...base, displayName: 'unit', testMatch: ['**/*.spec.ts'] },
     // int and e2e need Kafka/PostgreSQL/Redis: containers when a Docker engine answers, else the
     // local stack of deploy/local/up.sh (tools/jest.global-setup.js, @qmcb/testing infrastructure).
-    { ...base, displayName: 'int', testMatch: ['**/*.int-spec.ts'], testTimeout: 120000, globalSetup: '<rootDir>/tools/jest.global-setup.js' },
-    { ...base, displayName: 'e2e', testMatch: ['**/*.e2e-spec.ts'], testTimeout: 300000, globalSetup: '<rootDir>/tools/jest.global-setup.js' },
+    { ...base, displayName: 'int', testMatch: ['**/*.int-spec.ts'], setupFilesAfterEnv: ['<rootDir>/libs/testing/src/jest.timeout-int.ts'], globalSetup: '<rootDir>/tools/jest.global-setup.js' },
+    { ...base, displayName: 'e2e', testMatch: ['**/*.e2e-spec.ts'], setupFilesAfterEnv: ['<rootDir>/libs/testing/src/jest.timeout-e2e.ts'], globalSetup: '<rootDir>/tools/jest.global-setup.js' },
   ],
 };

@@ -1,38 +1,47 @@
 import { Inject, Injectable, Module } from '@nestjs/common';
 import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown, Provider, Type } from '@nestjs/common';
+import { AuthModule } from '@qmcb/auth';
 import {
   EventLogProducer,
   OutboxRelay,
   ProjectionRunner,
+  ensureTopics,
   eventLogMigrations,
   openDataSource,
   pingKafka,
 } from '@qmcb/event-log';
-import type { KafkaSettings, ProjectionHandler } from '@qmcb/event-log';
-import { AuditTables1700000000100, HEALTH_CHECKS } from '@qmcb/platform';
-import type { HealthCheck } from '@qmcb/platform';
+import type { KafkaSettings, MigrationList, ProjectionHandler } from '@qmcb/event-log';
+import {
+  AuditModule,
+  AuditTables1700000000100,
+  HealthModule,
+  MetricsModule,
+  PostgresHealthCheck,
+  REDIS,
+  RedisHealthCheck,
+  RedisModule,
+  healthCheck,
+} from '@qmcb/platform';
 import { DataSource } from 'typeorm';
+import { PersonReader } from './person-reader';
 import { PersonRecordTables1700000000200 } from './person-record.migration';
+import type { ServiceConfig } from './service.config';
 
 export const PROJECTION_HANDLER = Symbol('PROJECTION_HANDLER');
 export const RUNTIME_OPTIONS = Symbol('RUNTIME_OPTIONS');
 
 export interface LogRuntimeOptions {
-  /** Service name: projection name and consumer group. */
+  /** Service name: projection name, and the consumer group unless CONSUMER_GROUP is set. */
   name: string;
-  databaseUrl: string;
-  schema: string;
+  config: ServiceConfig;
   kafka: KafkaSettings;
   /** The service's own migrations, after the shared ones. */
-  migrations: Function[];
+  migrations: MigrationList;
   handler: Type<ProjectionHandler>;
-  /** Whether this process relays its outbox to the log. */
-  relay: boolean;
-  /** Whether to consume the log (off for one-shot commands). */
-  consume: boolean;
 }
 
-export function allMigrations(own: Function[]): Function[] {
+/** Every migration a service runs, in order: the event-log's tables, audit, the record fold, its own. */
+export function allMigrations(own: MigrationList): MigrationList {
   return [...eventLogMigrations(), AuditTables1700000000100, PersonRecordTables1700000000200, ...own];
 }
 
@@ -50,30 +59,20 @@ export class LogRuntime implements OnApplicationBootstrap, OnApplicationShutdown
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.options.relay) {
-      this.relay = new OutboxRelay({ dataSource: this.dataSource, producer: this.producer, schema: this.options.schema });
-      this.relay.start();
-    }
-    if (this.options.consume) {
+    const { config, kafka, name } = this.options;
+    this.relay = new OutboxRelay({ dataSource: this.dataSource, producer: this.producer, schema: config.DB_SCHEMA });
+    this.relay.start();
+    if (config.CONSUME) {
       this.runner = new ProjectionRunner({
-        name: this.options.name,
+        name,
         dataSource: this.dataSource,
-        schema: this.options.schema,
+        schema: config.DB_SCHEMA,
         handler: this.handler,
-        settings: this.options.kafka,
+        settings: kafka,
+        groupId: config.CONSUMER_GROUP || name,
       });
       await this.runner.start();
     }
-  }
-
-  /** For tests and the demo: resolves when this service has applied everything on the log. */
-  async waitUntilCaughtUp(timeoutMs = 60_000): Promise<void> {
-    if (!this.runner) throw new Error(`${this.options.name} does not consume the log in this process`);
-    await this.runner.waitUntilCaughtUp(timeoutMs);
-  }
-
-  async drainOutbox(): Promise<number> {
-    return this.relay ? this.relay.runOnce() : 0;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -84,34 +83,48 @@ export class LogRuntime implements OnApplicationBootstrap, OnApplicationShutdown
   }
 }
 
+/**
+ * Everything a service needs around its own logic: its database (migrated), the log (producer,
+ * projection runner, outbox relay), Redis, authentication, metrics, health and read audit.
+ */
 @Module({})
-export class LogRuntimeModule {
+export class ServiceKitModule {
   static forService(options: LogRuntimeOptions): DynamicModule {
+    const { config, kafka } = options;
     const providers: Provider[] = [
       { provide: RUNTIME_OPTIONS, useValue: options },
       {
         provide: DataSource,
-        useFactory: () =>
-          openDataSource({ url: options.databaseUrl, schema: options.schema, migrations: allMigrations(options.migrations) }),
+        useFactory: async () => {
+          if (config.KAFKA_ENSURE_TOPICS) await ensureTopics(kafka);
+          return openDataSource({
+            url: config.DATABASE_URL,
+            schema: config.DB_SCHEMA,
+            migrations: allMigrations(options.migrations),
+            runMigrations: config.MIGRATIONS_RUN,
+          });
+        },
       },
-      { provide: EventLogProducer, useFactory: () => EventLogProducer.connect(options.kafka) },
+      { provide: EventLogProducer, useFactory: () => EventLogProducer.connect(kafka) },
       options.handler,
       { provide: PROJECTION_HANDLER, useExisting: options.handler },
       LogRuntime,
-      {
-        provide: HEALTH_CHECKS,
-        useFactory: (ds: DataSource): HealthCheck[] => [
-          { name: 'postgres', check: async () => void (await ds.query('SELECT 1')) },
-          { name: 'kafka', check: () => pingKafka(options.kafka) },
-        ],
-        inject: [DataSource],
-      },
+      PersonReader,
     ];
     return {
-      module: LogRuntimeModule,
+      module: ServiceKitModule,
       global: true,
+      imports: [
+        RedisModule.forRoot({ url: config.REDIS_URL, connectionName: options.name }),
+        AuthModule.forRoot({ jwtSecret: config.AUTH_JWT_SECRET, apiKeySecret: config.API_KEY_SECRET, revocationRedis: REDIS }),
+        MetricsModule,
+        AuditModule,
+        HealthModule.forRoot({
+          checks: [PostgresHealthCheck, RedisHealthCheck, healthCheck('kafka', () => pingKafka(kafka))],
+        }),
+      ],
       providers,
-      exports: [DataSource, EventLogProducer, PROJECTION_HANDLER, LogRuntime, RUNTIME_OPTIONS, HEALTH_CHECKS],
+      exports: [DataSource, EventLogProducer, PROJECTION_HANDLER, RUNTIME_OPTIONS, LogRuntime, PersonReader],
     };
   }
 }

@@ -26,7 +26,7 @@ export class PersonReader {
     const personKey = /^X-[0-9a-f]{32}$/.test(idOrKey) ? idOrKey : personKeyFor(idOrKey);
     const record = await loadRecord(this.dataSource.manager, personKey);
     if (!record) throw new DomainError('NOT_FOUND', 'no such person');
-    assertInDivision(principal, recordDivision(record) ?? '');
+    assertInDivision(principal, recordDivision(record) ?? '', 'no such person');
     if (principal.kind === 'person') {
       await this.audit.recordRead({ principal, personKey, service: this.options.name, purpose });
     }

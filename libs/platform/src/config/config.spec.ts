@@ -29,7 +29,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       PORT: 3102,
       NODE_ENV: 'development',
-      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/qmcb_survey-tasking',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/qmcb_survey_tasking',
       DB_SCHEMA: 'survey_tasking',
       REDIS_URL: 'redis://127.0.0.1:6379',
       KAFKA_BROKERS: '127.0.0.1:9092',

@@ -50,7 +50,7 @@ export function serviceDefaults(serviceName: string, port?: number, env: NodeJS.
     PORT: String(resolvedPort),
     NODE_ENV: 'development',
     LOG_LEVEL: 'log',
-    DATABASE_URL: `postgres://${user}${password}@${host}:${pgPort}/qmcb_${serviceName}`,
+    DATABASE_URL: `postgres://${user}${password}@${host}:${pgPort}/qmcb_${serviceName.replace(/-/g, '_')}`,
     DB_SCHEMA: serviceName.replace(/-/g, '_'),
     REDIS_URL: 'redis://127.0.0.1:6379',
     KAFKA_BROKERS: '127.0.0.1:9092',

@@ -1,0 +1,34 @@
+import { BaseConfig, loadConfig, serviceDefaults } from '@qmcb/platform';
+import { kafkaSettingsFromEnv } from '@qmcb/event-log';
+import type { KafkaSettings } from '@qmcb/event-log';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsDefined, IsOptional, Matches } from 'class-validator';
+
+const toBool = ({ value }: { value: unknown }): unknown => (value === 'true' ? true : value === 'false' ? false : value);
+
+/** BaseConfig plus what the log runtime of a service reads. */
+export class ServiceConfig extends BaseConfig {
+  /** Consumer group; the service name unless set (tests run several groups side by side). */
+  @IsOptional() @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be a Kafka group id' })
+  CONSUMER_GROUP?: string;
+
+  /** Whether this process consumes the log (false for a replica that only serves HTTP). */
+  @IsDefined() @Transform(toBool) @IsBoolean({ message: 'must be true or false' })
+  CONSUME: boolean;
+
+  /** Create the log and dead-letter topics at start when missing (off where topics are provisioned). */
+  @IsDefined() @Transform(toBool) @IsBoolean({ message: 'must be true or false' })
+  KAFKA_ENSURE_TOPICS: boolean;
+}
+
+export function loadServiceConfig(name: string, env: NodeJS.ProcessEnv = process.env): { config: ServiceConfig; kafka: KafkaSettings } {
+  const config = loadConfig(ServiceConfig, { ...serviceDefaults(name, undefined, env), CONSUME: 'true', KAFKA_ENSURE_TOPICS: 'true' }, env);
+  const kafka = kafkaSettingsFromEnv(name, {
+    ...env,
+    KAFKA_BROKERS: config.KAFKA_BROKERS,
+    LOG_TOPIC: config.LOG_TOPIC,
+    LOG_PARTITIONS: String(config.LOG_PARTITIONS),
+    LOG_REPLICATION: String(config.LOG_REPLICATION),
+  });
+  return { config, kafka };
+}

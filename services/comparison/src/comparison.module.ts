@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import type { KafkaSettings } from '@qmcb/event-log';
+import { ServiceKitModule } from '@qmcb/service-kit';
+import type { ServiceConfig } from '@qmcb/service-kit';
+import { IngestionService } from './ingestion/ingestion.service';
+import { RecordsController } from './ingestion/records.controller';
+import { ComparisonTables1700000001000 } from './migrations/1700000001000-comparison-tables';
+import { PersonsController } from './persons/persons.controller';
+import { ComparisonHandler } from './projection/comparison.handler';
+
+/** 信息比对: ingest department records, merge them per person, decide and explain outcomes. */
+@Module({})
+export class ComparisonModule {
+  static register(config: ServiceConfig, kafka: KafkaSettings): DynamicModule {
+    return {
+      module: ComparisonModule,
+      imports: [
+        ServiceKitModule.forService({ name: 'comparison', config, kafka, migrations: [ComparisonTables1700000001000], handler: ComparisonHandler }),
+      ],
+      controllers: [RecordsController, PersonsController],
+      providers: [IngestionService],
+    };
+  }
+}

@@ -1,0 +1,124 @@
+import { mintApiKey, mintToken } from '@qmcb/auth';
+import { checkCharacter, maskCitizenId } from '@qmcb/domain';
+import { waitFor } from '@qmcb/testing';
+import { join } from 'path';
+import { startStack } from './stack';
+import type { ServiceName } from './stack';
+
+/**
+ * The demo: the four services on their default ports against the local stack, and one uninsured
+ * resident of 高州市 taken from department records to an approved registry record, step by step.
+ */
+const VILLAGE = '440981002001';
+const TOWNSHIP = VILLAGE.slice(0, 9);
+const COUNTY = VILLAGE.slice(0, 6);
+const jwtSecret = process.env.AUTH_JWT_SECRET ?? 'dev-only-jwt-secret-change-me';
+const keySecret = process.env.API_KEY_SECRET ?? 'dev-only-api-key-secret-change-me';
+
+function step(n: number, text: string): void {
+  process.stdout.write(`\n[${n}] ${text}\n`);
+}
+function show(label: string, value: unknown): void {
+  process.stdout.write(`    ${label}: ${typeof value === 'string' ? value : JSON.stringify(value)}\n`);
+}
+
+async function main(): Promise<void> {
+  const exitAfter = process.argv.includes('--exit');
+  // A fresh person each run, so the demo can be run again against the same databases.
+  const seq = String(100 + Math.floor(Math.random() * 800)).padStart(3, '0');
+  const id17 = `${COUNTY}1985${String(1 + Math.floor(Math.random() * 12)).padStart(2, '0')}15${seq}`;
+  const citizenId = `${id17}${checkCharacter(id17)}`;
+  const bearer = (role: string, division: string, sub: string): Record<string, string> => ({
+    authorization: `Bearer ${mintToken({ sub, name: sub, role, division, ttlSeconds: 3600 }, jwtSecret)}`,
+  });
+
+  process.stdout.write('==> starting comparison, survey-tasking, review and dynamic-update\n');
+  const stack = await startStack({ env: () => ({}), logDir: join(__dirname, '..', 'tmp', 'demo-logs') });
+  const call = async (service: ServiceName, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${stack.urls[service]}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  const shutdown = async (): Promise<void> => {
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+
+  try {
+    Object.entries(stack.urls).forEach(([name, url]) => show(name, `${url}  (OpenAPI ${url}/api/docs)`));
+    const clerk = bearer('window-clerk', COUNTY, 'clerk-demo');
+
+    step(1, `Public security posts the household record of 李明 (${maskCitizenId(citizenId)}), village ${VILLAGE}; no insurance system knows him`);
+    const posted = await call('comparison', 'POST', '/records', { 'x-api-key': mintApiKey('public-security', 'ps-demo', keySecret) }, {
+      records: [{ sourceRecordId: `HJ-${citizenId.slice(-6)}`, citizenId, mode: 'snapshot', asOf: new Date().toISOString(),
+        facts: { kind: 'household', name: '李明', sex: 'male', villageCode: VILLAGE, status: 'normal', hukouType: 'agricultural' } }],
+    });
+    show(`POST /records → ${posted.status}`, posted.body);
+
+    step(2, 'Comparison merges what every department knows and decides');
+    const compared = await waitFor(async () => {
+      const r = await call('comparison', 'GET', `/persons/${citizenId}`, clerk);
+      return r.status === 200 && r.body.record.comparison ? r.body : undefined;
+    }, { timeoutMs: 60_000, message: 'comparison outcome' });
+    show('outcome', compared.record.comparison.outcome);
+    show('reasons', compared.record.comparison.reasons);
+
+    step(3, 'Survey tasking puts him on his village’s target list');
+    const surveyor = bearer('surveyor', VILLAGE, 'surveyor-demo');
+    const task = await waitFor(async () => {
+      const r = await call('survey-tasking', 'GET', `/persons/${citizenId}`, clerk);
+      return r.status === 200 && r.body.tasks.length ? r.body.tasks[0] : undefined;
+    }, { timeoutMs: 60_000, message: 'survey task' });
+    show('task', task);
+
+    step(4, 'A surveyor visits and submits the registration form; he enrols in the resident schemes on site');
+    const form = {
+      name: '李明', phone: '13800138000', employmentStatus: 'farmer', residenceAddress: '高州市石仔岭街道南宫居委会 12 号',
+      residenceDivision: VILLAGE, insuredElsewhere: false,
+      insurance: [
+        { insuranceType: 'pension', scheme: 'resident', status: 'active', region: COUNTY },
+        { insuranceType: 'medical', scheme: 'resident', status: 'active', region: COUNTY },
+      ],
+    };
+    const submitted = await call('survey-tasking', 'POST', `/tasks/${task.taskId}/submissions`, { ...surveyor, 'idempotency-key': `demo-${citizenId}` }, form);
+    show(`POST /tasks/:id/submissions → ${submitted.status}`, submitted.body);
+
+    step(5, 'The township grassroots platform reviews it (初审)');
+    const township = bearer('grassroots-reviewer', TOWNSHIP, 'township-demo');
+    const item = await waitFor(async () => {
+      const r = await call('review', 'GET', `/persons/${citizenId}`, clerk);
+      return r.status === 200 && r.body.reviews.length ? r.body.reviews[0] : undefined;
+    }, { timeoutMs: 60_000, message: 'review item' });
+    const initial = await call('review', 'POST', `/reviews/${item.reviewId}/initial-approval`, township, { expectedVersion: item.version, comment: '信息核实无误' });
+    show(`initial approval → ${initial.status}`, initial.body);
+
+    step(6, 'The county approves it (审定)');
+    const county = bearer('county-approver', COUNTY, 'county-demo');
+    const final = await call('review', 'POST', `/reviews/${item.reviewId}/final-approval`, county, { expectedVersion: item.version + 1 });
+    show(`final approval → ${final.status}`, final.body);
+
+    step(7, 'Dynamic update: the registry record carries the collected information, the flag lifted');
+    const registry = await waitFor(async () => {
+      const r = await call('dynamic-update', 'GET', `/persons/${citizenId}`, clerk);
+      return r.status === 200 && r.body.record.comparison?.outcome === 'registered' ? r.body : undefined;
+    }, { timeoutMs: 60_000, message: 'registry record' });
+    show('outcome', registry.record.comparison.outcome);
+    show('needs survey', registry.record.flags.needsSurvey);
+    show('insurance', Object.keys(registry.record.insurance));
+    show('history', registry.history.map((h: { version: number; type: string }) => `${h.version}:${h.type}`));
+    process.stdout.write('\nDemo complete.\n');
+  } catch (e) {
+    process.stderr.write(`\nDemo failed: ${(e as Error).message}\nService logs are in tmp/demo-logs/\n`);
+    await stack.stop();
+    process.exit(1);
+  }
+  if (exitAfter) {
+    await stack.stop();
+    return;
+  }
+  process.stdout.write('The services keep running (Ctrl-C stops them).\n');
+}
+
+void main();

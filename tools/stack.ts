@@ -1,0 +1,91 @@
+import { spawn } from 'child_process';
+import type { ChildProcess } from 'child_process';
+import { createWriteStream, mkdirSync } from 'fs';
+import { join } from 'path';
+
+/** The four services, their default ports and schemas (docs/conventions.md). */
+export const SERVICES = [
+  { name: 'comparison', port: 3101, schema: 'comparison' },
+  { name: 'survey-tasking', port: 3102, schema: 'survey_tasking' },
+  { name: 'review', port: 3103, schema: 'review' },
+  { name: 'dynamic-update', port: 3104, schema: 'dynamic_update' },
+] as const;
+export type ServiceName = (typeof SERVICES)[number]['name'];
+
+export interface StackOptions {
+  /** Per service environment on top of the process's own. */
+  env: (service: ServiceName) => NodeJS.ProcessEnv;
+  ports?: Partial<Record<ServiceName, number>>;
+  logDir: string;
+  startTimeoutMs?: number;
+}
+
+export interface RunningStack {
+  urls: Record<ServiceName, string>;
+  stop(): Promise<void>;
+}
+
+const ROOT = join(__dirname, '..');
+
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url} exited with ${child.exitCode} before it was healthy; see ${logFile}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} not healthy after ${timeoutMs} ms (last: ${last}); see ${logFile}`);
+}
+
+/** Starts the four services as separate processes, as they run in production, and waits for /health. */
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  mkdirSync(options.logDir, { recursive: true });
+  const children: ChildProcess[] = [];
+  const urls = {} as Record<ServiceName, string>;
+  const stop = async (): Promise<void> => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null) return resolve();
+            const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
+            c.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+  try {
+    await Promise.all(
+      SERVICES.map(async (s) => {
+        const port = options.ports?.[s.name] ?? s.port;
+        const logFile = join(options.logDir, `${s.name}.log`);
+        const out = createWriteStream(logFile);
+        const child = spawn(process.execPath, ['-r', join(ROOT, 'tools/register.js'), join(ROOT, `services/${s.name}/src/main.ts`)], {
+          cwd: ROOT,
+          env: { ...process.env, ...options.env(s.name), PORT: String(port) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        child.stdout?.pipe(out);
+        child.stderr?.pipe(out);
+        children.push(child);
+        urls[s.name] = `http://127.0.0.1:${port}`;
+        await waitHealthy(urls[s.name], child, options.startTimeoutMs ?? 90_000, logFile);
+      }),
+    );
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { urls, stop };
+}
