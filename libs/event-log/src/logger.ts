@@ -47,6 +47,8 @@ export function jsonLogger(component = 'event-log', write: (line: string) => voi
   };
 }
 
+export const silentLogger: Logger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
 /** Drops info lines; for tests and tools that only want to see trouble. */
 export function quietLogger(inner: Logger = jsonLogger()): Logger {
   return { log: () => undefined, warn: (m, c) => inner.warn(m, c), error: (m, c) => inner.error(m, c) };

@@ -1,24 +1,27 @@
 import type { RegistrationEvent } from '@qmcb/contracts';
-import { createTestDatabase, createTestTopic, deleteTestTopic, readAllEvents, testKafkaSettings } from '@qmcb/testing';
-import type { TestDatabase } from '@qmcb/testing';
 import type { DataSource } from 'typeorm';
 import { metricValue } from './metrics';
 import { EventLogProducer } from './producer';
 import { ProjectionRunner } from './runner';
 import type { KafkaSettings } from './settings';
 import { eventsFor, expectedTally, openTally, readTally, TallyHandler, TEST_TUNING, testLogger } from './test-support/tally';
+import { newDatabase, newTopic } from './test-support/harness';
+import type { TestDatabase, TestTopic } from './test-support/harness';
+import { readEvents } from './read-topic';
+
+jest.setTimeout(120_000);
 
 describe('ProjectionRunner', () => {
   let db: TestDatabase;
   let ds: DataSource;
-  let topic: string;
+  let testTopic: TestTopic;
   let settings: KafkaSettings;
   let producer: EventLogProducer;
 
   beforeAll(async () => {
-    topic = await createTestTopic(3);
-    settings = testKafkaSettings(topic, 3);
-    db = await createTestDatabase();
+    testTopic = await newTopic(3);
+    settings = testTopic.settings;
+    db = await newDatabase();
     ds = await openTally(db.url);
     producer = await EventLogProducer.connect(settings, { logger: testLogger() });
   });
@@ -27,7 +30,7 @@ describe('ProjectionRunner', () => {
     await producer?.disconnect();
     await ds?.destroy();
     await db?.drop();
-    if (topic) await deleteTestTopic(topic);
+    await testTopic?.drop();
   });
 
   it('applies events across persons exactly once, per person in log order; duplicates are skipped and counted', async () => {
@@ -49,7 +52,7 @@ describe('ProjectionRunner', () => {
       await runner.waitUntilCaughtUp(30_000);
 
       // (a) exactly those rows, per-person order = log order
-      const log = await readAllEvents(settings);
+      const log = await readEvents(settings);
       expect(log).toHaveLength(120);
       expect(await readTally(ds)).toEqual(expectedTally(log));
       expect(Object.keys(await readTally(ds))).toHaveLength(7);
@@ -69,7 +72,7 @@ describe('ProjectionRunner', () => {
       await producer.append(more);
       await runner.waitUntilCaughtUp(30_000);
 
-      const fullLog = await readAllEvents(settings);
+      const fullLog = await readEvents(settings);
       expect(fullLog).toHaveLength(155);
       const tally = await readTally(ds);
       expect(tally).toEqual(expectedTally(fullLog));
@@ -101,7 +104,7 @@ describe('ProjectionRunner', () => {
       await producer.append(next);
       await runner.waitUntilCaughtUp(30_000);
       expect(handler.totalCalls).toBe(9);
-      expect(await readTally(ds)).toEqual(expectedTally(await readAllEvents(settings)));
+      expect(await readTally(ds)).toEqual(expectedTally(await readEvents(settings)));
     } finally {
       await runner.stop();
     }

@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, LogEntry, RetryOptions } from 'kafkajs';
-import { errorInfo, jsonLogger } from './logger';
+import { jsonLogger, silentLogger } from './logger';
 import type { Logger } from './logger';
 
 export interface KafkaSettings {
@@ -159,7 +159,8 @@ export async function listTopics(settings: KafkaSettings, prefix = ''): Promise<
 
 /** For /health: resolves when the cluster answers within the timeout, throws otherwise. */
 export async function pingKafka(settings: KafkaSettings, timeoutMs = 3_000): Promise<void> {
-  const admin = createKafka(settings, undefined, {
+  // The thrown error is the report; a health probe must not flood the log while Kafka is down.
+  const admin = createKafka(settings, silentLogger, {
     connectionTimeout: timeoutMs,
     requestTimeout: timeoutMs,
     retry: { retries: 0 },
@@ -194,8 +195,4 @@ export async function topicOffsets(admin: Admin, topic: string): Promise<Partiti
   return offsets
     .map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }))
     .sort((a, b) => a.partition - b.partition);
-}
-
-export function describeError(e: unknown): string {
-  return errorInfo(e).message;
 }

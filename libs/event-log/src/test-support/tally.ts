@@ -33,6 +33,8 @@ export class TallyHandler implements ProjectionHandler {
   readonly calls = new Map<string, number>();
   /** Event IDs whose apply always throws. */
   readonly failing = new Set<string>();
+  /** Event IDs whose apply throws this many more times, then succeeds. */
+  readonly flaky = new Map<string, number>();
   delayMs = 0;
   /** Runs before each apply (tests use it to inject faults). */
   before?: (event: RegistrationEvent, ctx: ApplyContext, call: number) => Promise<void>;
@@ -50,6 +52,11 @@ export class TallyHandler implements ProjectionHandler {
     if (this.before) await this.before(event, ctx, this.totalCalls);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.failing.has(event.eventId)) throw new Error(`tally refuses ${event.eventId}`);
+    const flaky = this.flaky.get(event.eventId) ?? 0;
+    if (flaky > 0) {
+      this.flaky.set(event.eventId, flaky - 1);
+      throw new Error(`tally is flaky on ${event.eventId}`);
+    }
     await ctx.manager.query(
       `insert into tally (person_key, events, last_event_id, seq) values ($1, 1, $2, array[$2])
        on conflict (person_key) do update
