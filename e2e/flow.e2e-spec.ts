@@ -1,10 +1,9 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
-import { createTestDatabase, createTestTopic, readAllEvents, testKafkaSettings, waitFor } from '@qmcb/testing';
+import { SERVICES, createTestDatabase, createTestTopic, httpJson, readAllEvents, startStack, testKafkaSettings, waitFor } from '@qmcb/testing';
+import type { HttpResult, RunningStack, ServiceName } from '@qmcb/testing';
 import { join } from 'path';
-import { SERVICES, startStack } from '../tools/stack';
-import type { RunningStack, ServiceName } from '../tools/stack';
 
 /**
  * One person through all four services over HTTP, against the real broker, PostgreSQL and Redis:
@@ -55,15 +54,8 @@ describe('registration flow across the four services', () => {
     for (const db of dbs) await db.drop();
   });
 
-  async function call(service: ServiceName, method: string, path: string, auth: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${stack.urls[service]}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...auth },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
+  const call = (service: ServiceName, method: string, path: string, auth: Record<string, string>, body?: unknown): Promise<HttpResult> =>
+    httpJson(stack.urls[service], method, path, auth, body);
 
   it('takes an uninsured resident from department records to an approved registry record', async () => {
     const publicSecurity = { 'x-api-key': mintApiKey('public-security', 'ps-e2e', KEY_SECRET) };
@@ -171,6 +163,7 @@ describe('registration flow across the four services', () => {
     const events: RegistrationEvent[] = (await readAllEvents(testKafkaSettings(topic))).filter((e) => e.personKey === CITIZEN_ID);
     expect(events).toHaveLength(7);
     const expected = foldEvents(events);
+    if (!expected) throw new Error('no events for the person on the log');
     for (const s of SERVICES) {
       const r = await waitFor(async () => {
         const got = await call(s.name, 'GET', `/persons/${CITIZEN_ID}`, clerk);

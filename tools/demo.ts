@@ -1,9 +1,8 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import { checkCharacter, maskCitizenId } from '@qmcb/domain';
-import { waitFor } from '@qmcb/testing';
+import { httpJson, startStack, waitFor } from '@qmcb/testing';
+import type { HttpResult, ServiceName } from '@qmcb/testing';
 import { join } from 'path';
-import { startStack } from './stack';
-import type { ServiceName } from './stack';
 
 /**
  * The demo: the four services on their default ports against the local stack, and one uninsured
@@ -34,11 +33,8 @@ async function main(): Promise<void> {
 
   process.stdout.write('==> starting comparison, survey-tasking, review and dynamic-update\n');
   const stack = await startStack({ env: () => ({}), logDir: join(__dirname, '..', 'tmp', 'demo-logs') });
-  const call = async (service: ServiceName, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> => {
-    const res = await fetch(`${stack.urls[service]}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  const call = (service: ServiceName, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<HttpResult> =>
+    httpJson(stack.urls[service], method, path, headers, body);
   const shutdown = async (): Promise<void> => {
     await stack.stop();
     process.exit(0);

@@ -25,7 +25,7 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..', '..');
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -88,4 +88,22 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     throw e;
   }
   return { urls, stop };
+}
+
+export interface HttpResult {
+  status: number;
+  // Response bodies are asserted field by field in tests; a precise type per endpoint would only restate them.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+/** One JSON request to a running service. */
+export async function httpJson(baseUrl: string, method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<HttpResult> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
 }
