@@ -172,4 +172,77 @@ describe('registration flow across the four services', () => {
       expect(r.record).toEqual(expected);
     }
   });
+  it('refuses a batch with an invalid record, naming the field and the rule, and appends nothing of it', async () => {
+    const publicSecurity = { 'x-api-key': mintApiKey('public-security', 'ps-e2e', KEY_SECRET) };
+    const good = { sourceRecordId: 'HJ-0100', citizenId: CITIZEN_ID, mode: 'change', asOf: '2026-11-02T00:00:00.000Z',
+      facts: { kind: 'household', name: '李明', villageCode: VILLAGE, status: 'normal' } };
+    const bad = { ...good, sourceRecordId: 'HJ-0101', facts: { ...good.facts, villageCode: '4409810020', status: 'abroad' } };
+    const before = (await readAllEvents(testKafkaSettings(topic))).length;
+    const res = await call('comparison', 'POST', '/records', publicSecurity, { records: [good, bad] });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: expect.any(String),
+      violations: [
+        { field: 'records.1.facts.villageCode', rule: 'matches', message: 'records.1.facts.villageCode must be a 12-digit village/community code' },
+        { field: 'records.1.facts.status', rule: 'isIn', message: expect.stringContaining('records.1.facts.status must be one of the following values') },
+      ],
+    });
+    expect(await readAllEvents(testKafkaSettings(topic))).toHaveLength(before);
+  });
+
+  it('keeps a record whose citizen ID fails the check and flags it as inaccurate information', async () => {
+    const badId = `${ID17}${checkCharacter(ID17) === '0' ? '1' : '0'}`;
+    const res = await call('comparison', 'POST', '/records', { 'x-api-key': mintApiKey('public-security', 'ps-e2e', KEY_SECRET) }, {
+      records: [{ sourceRecordId: 'HJ-0200', citizenId: badId, mode: 'snapshot', asOf: '2026-11-01T00:00:00.000Z',
+        facts: { kind: 'household', name: '王芳', villageCode: VILLAGE, status: 'normal' } }],
+    });
+    expect(res.status).toBe(202);
+    expect(res.body.records).toEqual([{ sourceRecordId: 'HJ-0200', eventId: expect.any(String), citizenIdValid: false }]);
+    const clerk = { authorization: `Bearer ${token('window-clerk', COUNTY, 'clerk-1')}` };
+    const compared = await waitFor(async () => {
+      const r = await call('comparison', 'GET', `/persons/${badId}`, clerk);
+      return r.status === 200 && r.body.record.comparison ? r.body : undefined;
+    }, { timeoutMs: 60_000, message: 'comparison of the invalid ID' });
+    expect(compared.record.personKey).toMatch(/^X-[0-9a-f]{32}$/);
+    expect(compared.record.citizenIdValid).toBe(false);
+    expect(compared.record.flags.inaccurate).toBe(true);
+    expect(compared.record.comparison.outcome).toBe('needs-survey');
+    expect(compared.record.comparison.reasons.map((r: { code: string }) => r.code)).toEqual(['INACCURATE_CITIZEN_ID', 'UNINSURED']);
+  });
+
+  it('answers 401 without credentials, 403 for the wrong caller, 404 outside the division', async () => {
+    expect(await call('dynamic-update', 'GET', `/persons/${CITIZEN_ID}`, {})).toEqual({
+      status: 401,
+      body: { statusCode: 401, code: 'UNAUTHENTICATED', message: 'missing credentials: send Authorization: Bearer <token> or X-Api-Key: <key>' },
+    });
+    const taxKey = { 'x-api-key': mintApiKey('tax', 'tax-e2e', KEY_SECRET) };
+    const byTax = await call('comparison', 'POST', '/records', taxKey, {
+      records: [{ sourceRecordId: 'T-1', citizenId: CITIZEN_ID, mode: 'change', asOf: '2026-11-01T00:00:00.000Z',
+        facts: { kind: 'household', name: '李明', villageCode: VILLAGE, status: 'normal' } }],
+    });
+    expect(byTax).toEqual({ status: 403, body: { statusCode: 403, code: 'FORBIDDEN', message: "records[0].facts.kind 'household' may not be sent by department 'tax'" } });
+    const surveyor = { authorization: `Bearer ${token('surveyor', VILLAGE, 'surveyor-1')}` };
+    expect((await call('comparison', 'POST', '/records', surveyor, { records: [] })).status).toBe(403);
+    const elsewhere = { authorization: `Bearer ${token('window-clerk', '440902', 'clerk-2')}` };
+    const outside = await call('dynamic-update', 'GET', `/persons/${CITIZEN_ID}`, elsewhere);
+    const unknown = await call('dynamic-update', 'GET', `/persons/${COUNTY}19000101001${checkCharacter(`${COUNTY}19000101001`)}`, elsewhere);
+    expect(outside).toEqual({ status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'no such person' } });
+    expect(unknown).toEqual(outside);
+  });
+
+  it('serves health, metrics and OpenAPI on every service', async () => {
+    for (const s of SERVICES) {
+      expect(await call(s.name, 'GET', '/health', {})).toEqual({ status: 200, body: { status: 'ok', checks: { postgres: 'up', redis: 'up', kafka: 'up' } } });
+      const docs = await call(s.name, 'GET', '/api/docs-json', {});
+      expect(docs.status).toBe(200);
+      expect(Object.keys(docs.body.paths)).toContain('/persons/{personKey}');
+      const metrics = await (await fetch(`${stack.urls[s.name]}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`qmcb_events_applied_total\\{projection="${s.name}"\\} [1-9]`));
+      expect(metrics).toContain('qmcb_consumer_lag{');
+      expect(metrics).toContain('qmcb_dead_letters_total');
+      expect(metrics).toContain('qmcb_http_request_duration_seconds_bucket{');
+    }
+  });
 });
