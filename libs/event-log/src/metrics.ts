@@ -40,6 +40,13 @@ export const metrics = {
   },
 };
 
+/** Registers every event-log metric up front, so a scrape shows them before the first event. */
+export function registerEventLogMetrics(): void {
+  void [metrics.applied, metrics.skipped, metrics.lag, metrics.deadLetters, metrics.outboxPending, metrics.outboxPublished, metrics.appended];
+}
+
+registerEventLogMetrics();
+
 /** Current value of one series in the default registry (0 when absent); for tests and health pages. */
 export async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
   const metric = register.getSingleMetric(name);

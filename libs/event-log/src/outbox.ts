@@ -117,8 +117,12 @@ export class OutboxRelay {
   }
 
   private async updatePending(): Promise<void> {
-    const { rows } = await sql(this.opts.dataSource.manager, `select count(*)::int as n from outbox where published_at is null`);
-    metrics.outboxPending.set({ schema: this.opts.schema }, rows[0] ? int(rows[0], 'n') : 0);
+    try {
+      const { rows } = await sql(this.opts.dataSource.manager, `select count(*)::int as n from outbox where published_at is null`);
+      metrics.outboxPending.set({ schema: this.opts.schema }, rows[0] ? int(rows[0], 'n') : 0);
+    } catch (e) {
+      this.logger.warn('outbox gauge not updated', { schema: this.opts.schema, ...errorInfo(e) });
+    }
   }
 
   private async run(): Promise<void> {

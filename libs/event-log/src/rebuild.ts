@@ -142,12 +142,28 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<{ applied
       await target.destroy();
     }
 
-    await swapSchemas(opts.dataSource, schema, rebuildSchema, oldSchema);
+    await swapWithRetry(opts.dataSource, schema, rebuildSchema, oldSchema, logger);
     logger.log('rebuild swapped in', { projection: opts.name, schema, oldSchema, applied });
     return { applied, oldSchema };
   } finally {
     await lock.query('select pg_advisory_unlock(hashtext($1))', [`qmcb.rebuild.${schema}`]).catch(() => undefined);
     await lock.end();
+  }
+}
+
+/** A reader that goes on to write can deadlock with the swap's locks; the swap then simply runs again. */
+async function swapWithRetry(live: DataSource, schema: string, rebuildSchema: string, oldSchema: string, logger: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await swapSchemas(live, schema, rebuildSchema, oldSchema);
+      return;
+    } catch (e) {
+      const code = e instanceof Error && 'driverError' in e ? Reflect.get(Object(e.driverError), 'code') : undefined;
+      const retriable = code === '40P01' || code === '55P03';
+      if (!retriable || attempt >= 5) throw e;
+      logger.warn('schema swap collided with other transactions; retrying', { schema, attempt, code });
+      await sleep(500 * attempt);
+    }
   }
 }
 

@@ -69,11 +69,28 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     if (this.consumer) return;
     const { settings, name } = this.opts;
+    try {
+      await this.connect();
+    } catch (e) {
+      await this.stop().catch(() => undefined);
+      throw e;
+    }
+    const refreshLag = (): void => {
+      this.lag().catch((e: unknown) => this.logger.warn('lag refresh failed', { projection: name, ...errorInfo(e) }));
+    };
+    refreshLag();
+    this.lagTimer = setInterval(refreshLag, this.opts.lagIntervalMs ?? 15_000);
+    this.lagTimer.unref();
+    this.logger.log('projection runner started', { projection: name, groupId: this.groupId, topic: settings.topic, schema: this.opts.schema });
+  }
+
+  private async connect(): Promise<void> {
+    const { settings, name } = this.opts;
     await ensureTopics(settings, [{ topic: this.deadLetterTopic, partitions: 1 }]);
     const kafka = createKafka(settings, this.logger);
     const admin = kafka.admin();
-    await admin.connect();
     this.admin = admin;
+    await admin.connect();
     this.dlqProducer = await connectProducer(kafka);
     const processor = new BatchProcessor({
       projection: name,
@@ -110,11 +127,6 @@ export class ProjectionRunner {
       },
     });
     await this.consumer.start();
-    this.lagTimer = setInterval(() => {
-      this.lag().catch((e: unknown) => this.logger.warn('lag refresh failed', { projection: name, ...errorInfo(e) }));
-    }, this.opts.lagIntervalMs ?? 15_000);
-    this.lagTimer.unref();
-    this.logger.log('projection runner started', { projection: name, groupId: this.groupId, topic: settings.topic, schema: this.opts.schema });
   }
 
   async stop(): Promise<void> {
