@@ -4,3 +4,4 @@ export * from './person-reader';
 export * from './log-runtime.module';
 export * from './service.config';
 export * from './decisions';
+export * from './commands';

@@ -60,8 +60,10 @@ export class LogRuntime implements OnApplicationBootstrap, OnApplicationShutdown
 
   async onApplicationBootstrap(): Promise<void> {
     const { config, kafka, name } = this.options;
-    this.relay = new OutboxRelay({ dataSource: this.dataSource, producer: this.producer, schema: config.DB_SCHEMA });
-    this.relay.start();
+    if (config.RELAY_OUTBOX) {
+      this.relay = new OutboxRelay({ dataSource: this.dataSource, producer: this.producer, schema: config.DB_SCHEMA });
+      this.relay.start();
+    }
     if (config.CONSUME) {
       this.runner = new ProjectionRunner({
         name,

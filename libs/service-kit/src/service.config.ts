@@ -16,13 +16,17 @@ export class ServiceConfig extends BaseConfig {
   @IsDefined() @Transform(toBool) @IsBoolean({ message: 'must be true or false' })
   CONSUME: boolean;
 
+  /** Whether this process relays its outbox to the log (any number of replicas may; rows are locked). */
+  @IsDefined() @Transform(toBool) @IsBoolean({ message: 'must be true or false' })
+  RELAY_OUTBOX: boolean;
+
   /** Create the log and dead-letter topics at start when missing (off where topics are provisioned). */
   @IsDefined() @Transform(toBool) @IsBoolean({ message: 'must be true or false' })
   KAFKA_ENSURE_TOPICS: boolean;
 }
 
 export function loadServiceConfig(name: string, env: NodeJS.ProcessEnv = process.env): { config: ServiceConfig; kafka: KafkaSettings } {
-  const config = loadConfig(ServiceConfig, { ...serviceDefaults(name, undefined, env), CONSUME: 'true', KAFKA_ENSURE_TOPICS: 'true' }, env);
+  const config = loadConfig(ServiceConfig, { ...serviceDefaults(name, undefined, env), CONSUME: 'true', RELAY_OUTBOX: 'true', KAFKA_ENSURE_TOPICS: 'true' }, env);
   const kafka = kafkaSettingsFromEnv(name, {
     ...env,
     KAFKA_BROKERS: config.KAFKA_BROKERS,
