@@ -2,6 +2,7 @@ export * from './envelope';
 export * from './vocabulary';
 export * from './ids';
 export * from './registry';
+export * from './events/source-facts';
 export * from './events/source-record-received.event';
 export * from './events/outcome-determined.event';
 export * from './events/collected-form';

@@ -4,6 +4,7 @@ import type { ClassConstructor } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Matches, Min, validateSync } from 'class-validator';
 import type { ValidationError } from 'class-validator';
 import type { EventEnvelope } from './envelope';
+import { FACT_KINDS } from './vocabulary';
 import {
   OUTCOME_DETERMINED,
   OutcomeDeterminedV1,
@@ -127,7 +128,7 @@ function check(cls: ClassConstructor<object>, plain: unknown, prefix: string): {
 function discriminatorViolations(type: string, payload: Record<string, unknown>): ContractViolation[] {
   if (type !== SOURCE_RECORD_RECEIVED) return [];
   const facts = payload['facts'] as Record<string, unknown> | undefined;
-  const kinds = ['household', 'insurance'];
+  const kinds: readonly string[] = FACT_KINDS;
   if (!facts || typeof facts !== 'object' || !kinds.includes(String(facts['kind']))) {
     return [{ field: 'payload.facts.kind', rule: 'isIn', message: `payload.facts.kind must be one of: ${kinds.join(', ')}` }];
   }

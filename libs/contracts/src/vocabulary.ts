@@ -46,6 +46,31 @@ export type EmploymentStatus = (typeof EMPLOYMENT_STATUSES)[number];
 export const OUTCOMES = ['registered', 'duplicate', 'needs-survey', 'exempt'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
+/** Benefit status reported by a social-insurance business system (待遇状态). */
+export const BENEFIT_STATUSES = ['none', 'receiving', 'suspended', 'stopped'] as const;
+export type BenefitStatus = (typeof BENEFIT_STATUSES)[number];
+
+/** Civil-affairs (民政) categories: 低保, 特困, 建档立卡贫困, and death registrations. */
+export const WELFARE_CATEGORIES = ['minimum-living-allowance', 'extreme-poverty', 'registered-poor'] as const;
+export type WelfareCategory = (typeof WELFARE_CATEGORIES)[number];
+
+export const EDUCATION_LEVELS = ['primary', 'junior-secondary', 'senior-secondary', 'vocational', 'higher'] as const;
+export type EducationLevel = (typeof EDUCATION_LEVELS)[number];
+
+/** Kinds of facts a department record carries, and which departments may state each. */
+export const FACT_KINDS = ['household', 'insurance', 'tax', 'welfare', 'death', 'enrolment', 'custody'] as const;
+export type FactKind = (typeof FACT_KINDS)[number];
+
+export const DEPARTMENTS_BY_KIND: Record<FactKind, readonly Department[]> = {
+  household: ['public-security'],
+  insurance: ['social-insurance', 'higher-registry'],
+  tax: ['tax'],
+  welfare: ['civil-affairs'],
+  death: ['civil-affairs', 'public-security'],
+  enrolment: ['education'],
+  custody: ['justice'],
+};
+
 export const SOURCE_MODES = ['snapshot', 'change'] as const;
 export type SourceMode = (typeof SOURCE_MODES)[number];
 

@@ -125,6 +125,13 @@ function onSourceRecord(record: RegistrationRecord, event: EventOf<typeof SOURCE
       return applyHousehold(withId, facts, asOf);
     case 'insurance':
       return applyInsurance(withId, event, facts);
+    case 'tax':
+    case 'welfare':
+    case 'death':
+    case 'enrolment':
+    case 'custody':
+      // Kept as a source reference only until the comparison model folds these kinds (issue 3).
+      return withId;
   }
 }
 

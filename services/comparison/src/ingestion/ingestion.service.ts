@@ -1,16 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { SOURCE_RECORD_RECEIVED, deterministicId, newId } from '@qmcb/contracts';
+import { DEPARTMENTS_BY_KIND, SOURCE_RECORD_RECEIVED, deterministicId, newId } from '@qmcb/contracts';
 import type { Department, EventOf } from '@qmcb/contracts';
 import { personKeyFor, validateCitizenId } from '@qmcb/domain';
 import { EventLogProducer } from '@qmcb/event-log';
 import { createHash } from 'crypto';
 import type { BatchAcceptedDto, SourceRecordDto } from './record-batch.dto';
-
-/** Which departments may state which kind of facts. */
-const KINDS_BY_DEPARTMENT: Record<string, Department[]> = {
-  household: ['public-security'],
-  insurance: ['social-insurance', 'higher-registry'],
-};
 
 export class DepartmentMismatchError extends Error {
   constructor(readonly index: number, readonly kind: string, readonly department: string) {
@@ -25,7 +19,7 @@ export class IngestionService {
   /** Validated records become events; the call resolves only when the log acknowledged them all. */
   async ingest(department: Department, actor: string, records: SourceRecordDto[]): Promise<BatchAcceptedDto> {
     records.forEach((r, i) => {
-      if (!KINDS_BY_DEPARTMENT[r.facts.kind]?.includes(department)) throw new DepartmentMismatchError(i, r.facts.kind, department);
+      if (!DEPARTMENTS_BY_KIND[r.facts.kind].includes(department)) throw new DepartmentMismatchError(i, r.facts.kind, department);
     });
     const correlationId = newId();
     const recordedAt = new Date().toISOString();

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { HouseholdFacts, InsuranceFacts, SOURCE_MODES } from '@qmcb/contracts';
+import { SOURCE_FACT_SUBTYPES, SOURCE_MODES } from '@qmcb/contracts';
 import type { SourceFacts, SourceMode } from '@qmcb/contracts';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsString, Length, ValidateNested } from 'class-validator';
@@ -23,16 +23,10 @@ export class SourceRecordDto {
   @IsISO8601()
   asOf: string;
 
-  @ApiProperty({ description: 'Household (public security) or insurance (social-insurance business system) facts; `kind` selects which' })
+  @ApiProperty({ description: 'The facts, by `kind`: household (public security), insurance (social-insurance systems, higher registry), tax, welfare and death (civil affairs), enrolment (education), custody (justice)' })
   @ValidateNested()
   @Type(() => Object, {
-    discriminator: {
-      property: 'kind',
-      subTypes: [
-        { value: HouseholdFacts, name: 'household' },
-        { value: InsuranceFacts, name: 'insurance' },
-      ],
-    },
+    discriminator: { property: 'kind', subTypes: SOURCE_FACT_SUBTYPES },
     keepDiscriminatorProperty: true,
   })
   facts: SourceFacts;
