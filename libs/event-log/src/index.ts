@@ -1,12 +1,32 @@
-export * from './logger';
-export * from './settings';
-export * from './metrics';
-export * from './producer';
-export * from './database';
-export * from './outbox';
-export * from './apply';
-export * from './runner';
-export * from './rebuild';
-export * from './dead-letters';
-export * from './read-topic';
+// The public API of the event-log runtime. kafkajs types stay inside this library (ADR 0001).
+export { jsonLogger, maskPersonalData, quietLogger, silentLogger } from './logger';
+export type { Logger } from './logger';
+export { deadLetterTopic, deleteTopics, ensureTopics, kafkaSettingsFromEnv, KafkaSettingsError, listTopics, pingKafka } from './settings';
+export type { KafkaSettings } from './settings';
+export { metricValue, registerEventLogMetrics } from './metrics';
+export { EventLogProducer, HEADER } from './producer';
+export type { EventAppender, EventLogProducerOptions } from './producer';
+export {
+  assertSchemaName,
+  dataSourceOptions,
+  dataSourceUrl,
+  eventLogMigrations,
+  EventLogTables1732300000000,
+  openDataSource,
+  quoteIdent,
+  SchemaNameError,
+} from './database';
+export type { DataSourceParams, EntityList, MigrationList } from './database';
+export { enqueueOutbox, OutboxRelay } from './outbox';
+export type { OutboxRelayOptions } from './outbox';
+export { applyOnce, EmitDepthError } from './apply';
+export type { ApplyContext, ProjectionHandler } from './apply';
+export { DEAD_LETTER_HEADER, ProjectionRunner } from './runner';
+export type { ProjectionRunnerOptions } from './runner';
 export type { ConsumerTuning } from './consumer';
+export { rebuildProjection } from './rebuild';
+export type { RebuildOptions } from './rebuild';
+export { replayDeadLetters } from './dead-letters';
+export type { ReplayDeadLettersOptions } from './dead-letters';
+export { readEvents, readTopic } from './read-topic';
+export type { TopicRecord } from './read-topic';
