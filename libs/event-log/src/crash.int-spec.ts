@@ -7,7 +7,7 @@ import { ProjectionRunner } from './runner';
 import type { KafkaSettings } from './settings';
 import { sql } from './sql';
 import { eventsFor, expectedTally, openTally, readTally, TallyHandler, TEST_TUNING, testLogger } from './test-support/tally';
-import { newDatabase, newTopic, waitUntil } from './test-support/harness';
+import { newDatabase, newTopic, waitUntil, testGroup } from './test-support/harness';
 import type { TestDatabase, TestTopic } from './test-support/harness';
 import { readEvents } from './read-topic';
 
@@ -48,7 +48,7 @@ describe('a consumer dying in the middle of a batch', () => {
       const events = eventsFor(6, 100, 'kill');
       await producer.append(events);
 
-      const child = spawn(process.execPath, ['-r', './tools/register.js', 'libs/event-log/src/test-support/slow-runner.ts', topic, db.url, schema, '40'], {
+      const child = spawn(process.execPath, ['-r', './tools/register.js', 'libs/event-log/src/test-support/slow-runner.ts', topic, db.url, schema, '40', testGroup('crash-test')], {
         cwd: ROOT,
         env: process.env,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,7 +75,7 @@ describe('a consumer dying in the middle of a batch', () => {
       expect(Object.values(await readTally(ds)).flat()).toHaveLength(committed);
 
       const handler = new TallyHandler();
-      const runner = new ProjectionRunner({ name: 'crash-test', dataSource: ds, schema, handler, settings, logger: testLogger(), consumer: TEST_TUNING });
+      const runner = new ProjectionRunner({ name: 'crash-test', groupId: testGroup('crash-test'), dataSource: ds, schema, handler, settings, logger: testLogger(), consumer: TEST_TUNING });
       await runner.start();
       try {
         await runner.waitUntilCaughtUp(60_000);
@@ -105,7 +105,7 @@ describe('a consumer dying in the middle of a batch', () => {
         await admin.query('select pg_terminate_backend($1)', [row?.['pid']]);
       }
     };
-    const runner = new ProjectionRunner({ name: 'crash-terminate', dataSource: ds, schema, handler, settings, logger: testLogger(), consumer: TEST_TUNING });
+    const runner = new ProjectionRunner({ name: 'crash-terminate', groupId: testGroup('crash-terminate'), dataSource: ds, schema, handler, settings, logger: testLogger(), consumer: TEST_TUNING });
     try {
       await runner.start();
       await runner.waitUntilCaughtUp(60_000);
@@ -126,7 +126,7 @@ describe('a consumer dying in the middle of a batch', () => {
     try {
       const handler = new TallyHandler();
       handler.delayMs = 15;
-      const first = new ProjectionRunner({ name: 'crash-stop', dataSource: ds, schema, handler, settings, logger: testLogger(), consumer: TEST_TUNING });
+      const first = new ProjectionRunner({ name: 'crash-stop', groupId: testGroup('crash-stop'), dataSource: ds, schema, handler, settings, logger: testLogger(), consumer: TEST_TUNING });
       await first.start();
       await waitUntil(() => handler.totalCalls >= 20, 30_000, 'the batch to be under way');
       await first.stop();
@@ -136,7 +136,7 @@ describe('a consumer dying in the middle of a batch', () => {
       expect(handler.totalCalls).toBe(committed);
 
       const again = new TallyHandler();
-      const second = new ProjectionRunner({ name: 'crash-stop', dataSource: ds, schema, handler: again, settings, logger: testLogger(), consumer: TEST_TUNING });
+      const second = new ProjectionRunner({ name: 'crash-stop', groupId: testGroup('crash-stop'), dataSource: ds, schema, handler: again, settings, logger: testLogger(), consumer: TEST_TUNING });
       await second.start();
       try {
         await second.waitUntilCaughtUp(30_000);

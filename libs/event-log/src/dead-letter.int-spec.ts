@@ -11,7 +11,7 @@ import { createKafka } from './settings';
 import type { KafkaSettings } from './settings';
 import { sql } from './sql';
 import { expectedTally, openTally, personKey, readTally, TallyHandler, taskEvent, TEST_TUNING, testLogger } from './test-support/tally';
-import { newDatabase, newTopic } from './test-support/harness';
+import { newDatabase, newTopic, testGroup } from './test-support/harness';
 import type { TestDatabase, TestTopic } from './test-support/harness';
 import { readTopic } from './read-topic';
 
@@ -67,7 +67,7 @@ describe('dead letters', () => {
     handler.failing.add(failing.eventId);
     const deadBefore = await metricValue('qmcb_dead_letters_total', { projection: 'dlq-test' });
     const runner = new ProjectionRunner({
-      name: 'dlq-test',
+      name: 'dlq-test', groupId: testGroup('dlq-test'),
       dataSource: ds,
       schema: 'tally_test',
       handler,
@@ -91,7 +91,7 @@ describe('dead letters', () => {
 
     // The DLQ topic holds the four, in order, with reason, original position and event id.
     const dlq = await readTopic(settings, runner.deadLetterTopic);
-    expect(runner.deadLetterTopic).toBe(`${topic}.dlq.dlq-test`);
+    expect(runner.deadLetterTopic).toBe(`${topic}.dlq.${testGroup('dlq-test')}`);
     expect(dlq).toHaveLength(4);
     const [notJson, violation, noValue, gaveUp] = dlq as [TopicRecord, TopicRecord, TopicRecord, TopicRecord];
     expect(notJson.headers['reason']).toMatch(/^contract: .*\(value\) \(json\)/);

@@ -4,7 +4,7 @@ import { ProjectionRunner } from './runner';
 import { withAdmin } from './settings';
 import type { KafkaSettings } from './settings';
 import { eventsFor, expectedTally, openTally, personKey, readTally, TallyHandler, taskEvent, TEST_TUNING, testLogger } from './test-support/tally';
-import { newDatabase, newTopic } from './test-support/harness';
+import { newDatabase, newTopic, testGroup } from './test-support/harness';
 import type { TestDatabase, TestTopic } from './test-support/harness';
 import { readEvents } from './read-topic';
 
@@ -48,7 +48,7 @@ describe('a batch longer than the session timeout', () => {
     // Fails twice, then succeeds: 2 s + 4 s of backoff inside the batch.
     handler.flaky.set(flaky.eventId, 2);
     const runner = new ProjectionRunner({
-      name: 'heartbeat-test',
+      name: 'heartbeat-test', groupId: testGroup('heartbeat-test'),
       dataSource: ds,
       schema: 'tally_test',
       handler,
@@ -70,7 +70,7 @@ describe('a batch longer than the session timeout', () => {
       expect(handler.calls.get(flaky.eventId)).toBe(3);
       // Still the member that joined first.
       expect(runner.groupJoins).toBe(1);
-      expect(await members(settings, 'heartbeat-test')).toHaveLength(1);
+      expect(await members(settings, testGroup('heartbeat-test'))).toHaveLength(1);
     } finally {
       await runner.stop();
     }

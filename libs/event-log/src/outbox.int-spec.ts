@@ -9,7 +9,7 @@ import { ProjectionRunner } from './runner';
 import type { KafkaSettings } from './settings';
 import { sql } from './sql';
 import { eventsFor, expectedTally, openTally, personKey, readTally, TallyHandler, taskEvent, TEST_TUNING, testLogger } from './test-support/tally';
-import { newDatabase, newTopic } from './test-support/harness';
+import { newDatabase, newTopic, testGroup } from './test-support/harness';
 import type { TestDatabase, TestTopic } from './test-support/harness';
 import { readEvents } from './read-topic';
 
@@ -38,7 +38,7 @@ describe('outbox and relay', () => {
     ds = await openTally(db.url, SCHEMA);
     producer = await EventLogProducer.connect(settings, { logger: testLogger() });
     handler = new TallyHandler();
-    runner = new ProjectionRunner({ name: 'outbox-test', dataSource: ds, schema: SCHEMA, handler, settings, logger: testLogger(), consumer: TEST_TUNING });
+    runner = new ProjectionRunner({ name: 'outbox-test', groupId: testGroup('outbox-test'), dataSource: ds, schema: SCHEMA, handler, settings, logger: testLogger(), consumer: TEST_TUNING });
     await runner.start();
   });
 

@@ -9,7 +9,7 @@ import type { KafkaSettings } from './settings';
 import { sql } from './sql';
 import type { Row } from './sql';
 import { eventsFor, expectedTally, openTally, personKey, readTally, TallyHandler, taskEvent, tallyMigrations, TEST_TUNING, testLogger } from './test-support/tally';
-import { newDatabase, newTopic } from './test-support/harness';
+import { newDatabase, newTopic, testGroup } from './test-support/harness';
 import type { TestDatabase, TestTopic } from './test-support/harness';
 import { readEvents } from './read-topic';
 
@@ -45,7 +45,7 @@ describe('rebuildProjection', () => {
     ds = await openTally(db.url, SCHEMA);
     producer = await EventLogProducer.connect(settings, { logger: testLogger() });
     live = new TallyHandler();
-    runner = new ProjectionRunner({ name: 'rebuild-test', dataSource: ds, schema: SCHEMA, handler: live, settings, logger: testLogger(), consumer: TEST_TUNING });
+    runner = new ProjectionRunner({ name: 'rebuild-test', groupId: testGroup('rebuild-test'), dataSource: ds, schema: SCHEMA, handler: live, settings, logger: testLogger(), consumer: TEST_TUNING });
     await runner.start();
   });
 

@@ -5,7 +5,7 @@ import { EventLogProducer } from './producer';
 import { ProjectionRunner } from './runner';
 import type { KafkaSettings } from './settings';
 import { eventsFor, expectedTally, openTally, readTally, TallyHandler, TEST_TUNING, testLogger } from './test-support/tally';
-import { newDatabase, newTopic } from './test-support/harness';
+import { newDatabase, newTopic, testGroup } from './test-support/harness';
 import type { TestDatabase, TestTopic } from './test-support/harness';
 import { readEvents } from './read-topic';
 
@@ -36,7 +36,7 @@ describe('ProjectionRunner', () => {
   it('applies events across persons exactly once, per person in log order; duplicates are skipped and counted', async () => {
     const handler = new TallyHandler();
     const runner = new ProjectionRunner({
-      name: 'runner-test',
+      name: 'runner-test', groupId: testGroup('runner-test'),
       dataSource: ds,
       schema: 'tally_test',
       handler,
@@ -90,7 +90,7 @@ describe('ProjectionRunner', () => {
   it('a restarted runner resumes from the PostgreSQL checkpoint, not from scratch', async () => {
     const handler = new TallyHandler();
     const runner = new ProjectionRunner({
-      name: 'runner-test',
+      name: 'runner-test', groupId: testGroup('runner-test'),
       dataSource: ds,
       schema: 'tally_test',
       handler,

@@ -57,3 +57,10 @@ export async function waitUntil(fn: () => boolean | Promise<boolean>, timeoutMs:
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+const RUN = Math.random().toString(36).slice(2, 8);
+
+/** A consumer group of this test run only: runs sharing a broker (CI beside a developer) never join each other's groups. */
+export function testGroup(name: string): string {
+  return `${name}.${RUN}`;
+}

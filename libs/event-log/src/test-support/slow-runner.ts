@@ -1,12 +1,12 @@
 // A projection runner in its own process, for the crash test to SIGKILL in the middle of a batch.
-// usage: node -r ./tools/register.js libs/event-log/src/test-support/slow-runner.ts <topic> <db-url> <schema> <delay-ms>
+// usage: node -r ./tools/register.js libs/event-log/src/test-support/slow-runner.ts <topic> <db-url> <schema> <delay-ms> [group-id]
 import { ProjectionRunner } from '../runner';
 import { kafkaSettingsFromEnv } from '../settings';
 import { openTally, TallyHandler, TEST_TUNING, testLogger } from './tally';
 
 async function main(): Promise<void> {
-  const [topic, url, schema, delay] = process.argv.slice(2);
-  if (!topic || !url || !schema) throw new Error('usage: slow-runner.ts <topic> <db-url> <schema> <delay-ms>');
+  const [topic, url, schema, delay, groupId] = process.argv.slice(2);
+  if (!topic || !url || !schema) throw new Error('usage: slow-runner.ts <topic> <db-url> <schema> <delay-ms> [group-id]');
   const dataSource = await openTally(url, schema);
   const handler = new TallyHandler();
   handler.delayMs = Number(delay ?? '20');
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   };
   const runner = new ProjectionRunner({
     name: 'crash-test',
+    groupId,
     dataSource,
     schema,
     handler,
