@@ -83,8 +83,5 @@ step infra bash deploy/local/up.sh
 step lint npx nx run-many -t lint --outputStyle=static
 step typecheck npx tsc -p tsconfig.json --noEmit
 step unit jest_tier unit
-# --passWithNoTests: the int and e2e tiers may still be empty while the services are being
-# written. Remove it from both lines below as soon as each tier has tests, so that a tier
-# whose tests silently stop being found fails the run.
-step int jest_tier int --runInBand --passWithNoTests
-step e2e jest_tier e2e --runInBand --passWithNoTests
+step int jest_tier int --runInBand
+step e2e jest_tier e2e --runInBand
