@@ -49,7 +49,8 @@ async function main(): Promise<void> {
     step(1, `Public security posts the household record of 李明 (${maskCitizenId(citizenId)}), village ${VILLAGE}; no insurance system knows him`);
     const posted = await call('comparison', 'POST', '/records', { 'x-api-key': mintApiKey('public-security', 'ps-demo', keySecret) }, {
       records: [{ sourceRecordId: `HJ-${citizenId.slice(-6)}`, citizenId, mode: 'snapshot', asOf: new Date().toISOString(),
-        facts: { kind: 'household', name: '李明', sex: 'male', villageCode: VILLAGE, status: 'normal', hukouType: 'agricultural' } }],
+        facts: { kind: 'household', name: '李明', sex: 'male', villageCode: VILLAGE, status: 'normal', hukouType: 'agricultural',
+          address: '广东省高州市石仔岭街道南宫居委会 12 号', phone: '13800138000' } }],
     });
     show(`POST /records → ${posted.status}`, posted.body);
 
