@@ -24,7 +24,7 @@ function show(label: string, value: unknown): void {
 async function main(): Promise<void> {
   const exitAfter = process.argv.includes('--exit');
   // A fresh person each run, so the demo can be run again against the same databases.
-  const seq = String(100 + Math.floor(Math.random() * 800)).padStart(3, '0');
+  const seq = String(101 + 2 * Math.floor(Math.random() * 400)).padStart(3, '0'); // odd: male, as the household record says
   const id17 = `${COUNTY}1985${String(1 + Math.floor(Math.random() * 12)).padStart(2, '0')}15${seq}`;
   const citizenId = `${id17}${checkCharacter(id17)}`;
   const bearer = (role: string, division: string, sub: string): Record<string, string> => ({
