@@ -3,9 +3,15 @@ import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
 import { ServiceKitModule } from '@qmcb/service-kit';
 import type { ServiceConfig } from '@qmcb/service-kit';
+import { ExchangeController } from './exchange/exchange.controller';
+import { ExchangeService } from './exchange/exchange.service';
+import { FlagsController } from './flags/flags.controller';
+import { FlagsService } from './flags/flags.service';
+import { PeopleGauges } from './flags/people-gauges';
 import { IngestionService } from './ingestion/ingestion.service';
 import { RecordsController } from './ingestion/records.controller';
 import { ComparisonTables1700000001000 } from './migrations/1700000001000-comparison-tables';
+import { FlagListIndexes1700000004100 } from './migrations/1700000004100-flag-list-indexes';
 import { PersonsController } from './persons/persons.controller';
 import { ComparisonHandler } from './projection/comparison.handler';
 
@@ -16,10 +22,10 @@ export class ComparisonModule {
     return {
       module: ComparisonModule,
       imports: [
-        ServiceKitModule.forService({ name: 'comparison', config, kafka, migrations: [ComparisonTables1700000001000], handler: ComparisonHandler }),
+        ServiceKitModule.forService({ name: 'comparison', config, kafka, migrations: [ComparisonTables1700000001000, FlagListIndexes1700000004100], handler: ComparisonHandler }),
       ],
-      controllers: [RecordsController, PersonsController],
-      providers: [IngestionService],
+      controllers: [RecordsController, PersonsController, FlagsController, ExchangeController],
+      providers: [IngestionService, FlagsService, PeopleGauges, ExchangeService],
     };
   }
 }

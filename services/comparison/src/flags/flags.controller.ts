@@ -1,0 +1,33 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Roles } from '@qmcb/auth';
+import type { Principal } from '@qmcb/auth';
+import { FlagListDto, FlagSummaryDto, FlagSummaryQuery, ListFlagsQuery } from './flags.dto';
+import { FlagsService } from './flags.service';
+
+@ApiTags('flags')
+@Controller('flags')
+export class FlagsController {
+  constructor(private readonly flags: FlagsService) {}
+
+  @Get()
+  @Roles('grassroots-reviewer', 'county-approver', 'analyst', 'operations', 'admin')
+  @ApiOperation({
+    summary: "People by current outcome and reason code in the caller's division (or a division within it), paginated",
+    description: 'Ordered by division, then person key. Each listed person is an audited read. A division outside the caller\'s: 404.',
+  })
+  @ApiOkResponse({ type: FlagListDto })
+  @ApiNotFoundResponse({ description: "NOT_FOUND: the division is outside the caller's" })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: ListFlagsQuery): Promise<FlagListDto> {
+    return this.flags.list(principal, query);
+  }
+
+  @Get('summary')
+  @Roles('grassroots-reviewer', 'county-approver', 'analyst', 'operations', 'admin')
+  @ApiOperation({ summary: 'Counts of people by current outcome and by reason code in a division (dashboards)' })
+  @ApiOkResponse({ type: FlagSummaryDto })
+  @ApiNotFoundResponse({ description: "NOT_FOUND: the division is outside the caller's" })
+  summary(@CurrentPrincipal() principal: Principal, @Query() query: FlagSummaryQuery): Promise<FlagSummaryDto> {
+    return this.flags.summary(principal, query.division);
+  }
+}
