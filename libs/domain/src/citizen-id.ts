@@ -141,6 +141,23 @@ export function validateCitizenId(raw: string, now: Date = new Date()): CitizenI
   };
 }
 
+/** What a citizen ID encodes of its holder. */
+export interface CitizenIdInfo {
+  /** YYYY-MM-DD */
+  birthDate: string;
+  sex: Sex;
+}
+
+/**
+ * The birth date and sex an ID encodes, independent of the clock (for an ID already judged valid:
+ * a fold must not depend on today). Null when the ID is malformed.
+ */
+export function citizenIdInfo(raw: string): CitizenIdInfo | null {
+  const structure = checkStructure(raw);
+  if ('ok' in structure) return null;
+  return { birthDate: structure.birthDate, sex: Number(structure.id[16]) % 2 === 1 ? 'male' : 'female' };
+}
+
 /**
  * The key of a person's record and of their events on the log: the normalised 18-character ID, or
  * `X-` and 32 hex characters of SHA-256 over the normalised input when the ID is malformed, so that

@@ -22,8 +22,13 @@ import type {
   InsuranceStatus,
   InsuranceType,
   Outcome,
+  Department,
   RegistrationEvent,
   Scheme,
+  Sex,
+  SourceFacts,
+  SourceMode,
+  WelfareCategory,
 } from '@qmcb/contracts';
 import { checkCharacter, personKeyFor } from './citizen-id';
 import { PersonKeyMismatchError, evolve, foldEvents } from './evolve';
@@ -61,13 +66,13 @@ function event<K extends EventType>(
 
 const uuid = (name: string): string => deterministicId('uuid', name);
 
-function household(facts: Partial<HouseholdFacts> = {}, asOf = '2025-02-01T00:00:00Z', citizenId = ID, valid = true) {
+function household(facts: Partial<HouseholdFacts> = {}, asOf = '2025-02-01T00:00:00Z', citizenId = ID, valid = true, mode: SourceMode = 'snapshot') {
   return event(
     SOURCE_RECORD_RECEIVED,
     {
       department: 'public-security',
       sourceRecordId: `hh-${asOf}`,
-      mode: 'snapshot',
+      mode,
       citizenIdAsSent: citizenId,
       citizenIdValid: valid,
       asOf,
@@ -77,15 +82,28 @@ function household(facts: Partial<HouseholdFacts> = {}, asOf = '2025-02-01T00:00
   );
 }
 
-function insurance(facts: Partial<InsuranceFacts> = {}, asOf = '2025-02-01T00:00:00Z') {
+function insurance(facts: Partial<InsuranceFacts> = {}, asOf = '2025-02-01T00:00:00Z', mode: SourceMode = 'change') {
   return event(SOURCE_RECORD_RECEIVED, {
     department: 'social-insurance',
     sourceRecordId: `ins-${facts.insuranceType ?? 'pension'}-${asOf}`,
-    mode: 'change',
+    mode,
     citizenIdAsSent: ID,
     citizenIdValid: true,
     asOf,
     facts: { kind: 'insurance', insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440981', ...facts },
+  });
+}
+
+/** Any department record, as ingestion puts it on the log. */
+function source(department: Department, facts: SourceFacts, asOf = '2025-02-01T00:00:00Z', mode: SourceMode = 'snapshot') {
+  return event(SOURCE_RECORD_RECEIVED, {
+    department,
+    sourceRecordId: `${facts.kind}-${asOf}-${clock}`,
+    mode,
+    citizenIdAsSent: ID,
+    citizenIdValid: true,
+    asOf,
+    facts,
   });
 }
 
@@ -163,6 +181,36 @@ describe('evolve: the registration record folded from the log', () => {
         insurance: {},
         notInsuredReason: null,
         insuredElsewhere: null,
+        household: {
+          name: '张三',
+          sex: 'male',
+          birthDate: '1990-01-01',
+          ethnicity: '汉族',
+          address: '茂岭村 12 号',
+          villageCode: VILLAGE,
+          hukouType: 'agricultural',
+          status: 'normal',
+          phone: '13900000000',
+          asOf: '2025-02-01T00:00:00Z',
+          eventId: e.eventId,
+        },
+        tax: null,
+        welfare: {},
+        death: null,
+        enrolment: null,
+        custody: null,
+        claims: {
+          'public-security': {
+            name: '张三',
+            sex: 'male',
+            birthDate: '1990-01-01',
+            phone: '13900000000',
+            address: '茂岭村 12 号',
+            asOf: '2025-02-01T00:00:00Z',
+            eventId: e.eventId,
+            fieldAsOf: { name: '2025-02-01T00:00:00Z', sex: '2025-02-01T00:00:00Z', birthDate: '2025-02-01T00:00:00Z', phone: '2025-02-01T00:00:00Z', address: '2025-02-01T00:00:00Z' },
+          },
+        },
         sources: { 'public-security': { sourceRecordId: 'hh-2025-02-01T00:00:00Z', mode: 'snapshot', asOf: '2025-02-01T00:00:00Z', eventId: e.eventId } },
         comparison: null,
         flags: { needsSurvey: false, duplicate: false, inaccurate: false },
@@ -172,10 +220,31 @@ describe('evolve: the registration record folded from the log', () => {
       });
     });
 
-    it('given a household record, when a newer one leaves optional facts out, then the earlier ones stay', () => {
+    it('given a household record, when a newer change leaves optional facts out, then the earlier ones stay', () => {
       const record = given(household({ sex: 'male', ethnicity: '汉族', phone: '13900000000' }));
-      const next = evolve(record, household({ name: '张叁', status: 'moved-out' }, '2025-02-15T00:00:00Z'));
+      const next = evolve(record, household({ name: '张叁', status: 'moved-out' }, '2025-02-15T00:00:00Z', ID, true, 'change'));
       expect(next).toMatchObject({ name: '张叁', hukouStatus: 'moved-out', sex: 'male', ethnicity: '汉族', phone: '13900000000', householdAsOf: '2025-02-15T00:00:00Z' });
+    });
+
+    it('given a household record, when a newer snapshot leaves optional facts out, then they are gone', () => {
+      const female = '11010519491231002X';
+      const record = given(household({ sex: 'male', birthDate: '1949-12-30', ethnicity: '汉族', phone: '13900000000', address: '茂岭村 12 号', hukouType: 'agricultural' }, '2025-02-01T00:00:00Z', female));
+      const next = evolve(record, household({ name: '张叁', status: 'moved-out' }, '2025-02-15T00:00:00Z', female));
+      expect(next.household).toEqual({
+        name: '张叁',
+        sex: null,
+        birthDate: null,
+        ethnicity: null,
+        address: null,
+        villageCode: VILLAGE,
+        hukouType: null,
+        status: 'moved-out',
+        phone: null,
+        asOf: '2025-02-15T00:00:00Z',
+        eventId: next.lastEventId,
+      });
+      // Sex and birth date now come from the valid citizen ID, the next source in precedence.
+      expect(next).toMatchObject({ name: '张叁', sex: 'female', birthDate: '1949-12-31', ethnicity: null, phone: null, hukouAddress: null, hukouType: null });
     });
 
     it('given a household record, when an older one arrives late, then it changes no fact but is counted', () => {
@@ -199,6 +268,12 @@ describe('evolve: the registration record folded from the log', () => {
           employer: '高州市某公司',
           since: '2015-07-01',
           receivingBenefit: false,
+          benefitStatus: null,
+          name: '张三',
+          sex: null,
+          birthDate: null,
+          phone: null,
+          address: null,
           source: 'department',
           department: 'social-insurance',
           asOf: '2025-02-01T00:00:00Z',
@@ -209,9 +284,19 @@ describe('evolve: the registration record folded from the log', () => {
       expect(record.sources['social-insurance']).toEqual({ sourceRecordId: 'ins-pension-2025-02-01T00:00:00Z', mode: 'change', asOf: '2025-02-01T00:00:00Z', eventId: e.eventId });
     });
 
-    it('given an active enrolment, when it ends, then the entry stays with status ended', () => {
-      const record = given(insurance({ employer: '某公司' }), insurance({ status: 'ended' }, '2025-02-20T00:00:00Z'));
+    it('given an active enrolment, when a snapshot ends it, then the entry stays with status ended and only the facts it carries', () => {
+      const record = given(insurance({ employer: '某公司' }), insurance({ status: 'ended' }, '2025-02-20T00:00:00Z', 'snapshot'));
       expect(insuranceEntries(record)).toEqual([expect.objectContaining({ insuranceType: 'pension', status: 'ended', employer: null })]);
+    });
+
+    it('given an active enrolment, when a change ends it, then the facts it leaves out stay', () => {
+      const record = given(insurance({ employer: '某公司', receivingBenefit: true, phone: '13700000000' }), insurance({ status: 'ended', receivingBenefit: false }, '2025-02-20T00:00:00Z'));
+      expect(insuranceEntries(record)).toEqual([expect.objectContaining({ status: 'ended', employer: '某公司', receivingBenefit: false, phone: '13700000000', asOf: '2025-02-20T00:00:00Z' })]);
+    });
+
+    it('given an enrolment, when a snapshot of another type, scheme or region arrives, then the first entry is untouched', () => {
+      const record = given(insurance({ employer: '某公司' }), insurance({ insuranceType: 'medical' }, '2025-02-20T00:00:00Z', 'snapshot'));
+      expect(record.insurance['pension:resident:440981'].employer).toBe('某公司');
     });
 
     it('given an ended enrolment, when an older record says active, then it stays ended', () => {
@@ -246,6 +331,228 @@ describe('evolve: the registration record folded from the log', () => {
       const record = given(household({}, '2025-02-01T00:00:00Z', future, false), household({}, '2030-02-02T00:00:00Z', future, true));
       expect(record.personKey).toBe(future);
       expect(record).toMatchObject({ citizenIdValid: true, flags: { inaccurate: false } });
+    });
+  });
+
+  describe(`${SOURCE_RECORD_RECEIVED}: tax, welfare, death, enrolment, custody`, () => {
+    const FEB = '2025-02-01T00:00:00Z';
+    const MAR = '2025-03-01T00:00:00Z';
+    const JAN = '2025-01-01T00:00:00Z';
+
+    describe('tax', () => {
+      it('given nothing, when tax reports employment, then the record holds it', () => {
+        const e = source('tax', { kind: 'tax', employed: true, employer: '某公司', employerCreditCode: '91440981MA4UABCD1X', lastContributionMonth: '2025-01', monthlyWage: 5200.5, name: '张三' });
+        const record = evolve(null, e);
+        expect(record.tax).toEqual({ employed: true, employer: '某公司', employerCreditCode: '91440981MA4UABCD1X', lastContributionMonth: '2025-01', monthlyWage: 5200.5, name: '张三', asOf: FEB, eventId: e.eventId });
+        expect(record.sources.tax?.eventId).toBe(e.eventId);
+      });
+
+      it('given a tax record, when a newer change carries only some fields, then the others stay', () => {
+        const record = given(source('tax', { kind: 'tax', employed: true, employer: '某公司', monthlyWage: 5000 }), source('tax', { kind: 'tax', employed: false }, MAR, 'change'));
+        expect(record.tax).toMatchObject({ employed: false, employer: '某公司', monthlyWage: 5000, asOf: MAR });
+      });
+
+      it('given a tax record, when a newer snapshot leaves fields out, then they are gone', () => {
+        const record = given(source('tax', { kind: 'tax', employed: true, employer: '某公司', monthlyWage: 5000 }), source('tax', { kind: 'tax', employed: false }, MAR));
+        expect(record.tax).toMatchObject({ employed: false, employer: null, monthlyWage: null, asOf: MAR });
+      });
+
+      it('given a tax record, when an older one arrives late, then nothing changes but the version', () => {
+        const first = source('tax', { kind: 'tax', employed: true }, MAR);
+        const record = given(first, source('tax', { kind: 'tax', employed: false, employer: '旧公司' }, JAN, 'change'));
+        expect(record.tax).toEqual({ employed: true, employer: null, employerCreditCode: null, lastContributionMonth: null, monthlyWage: null, name: null, asOf: MAR, eventId: first.eventId });
+        expect(record.version).toBe(2);
+      });
+    });
+
+    describe('welfare', () => {
+      it('given nothing, when civil affairs reports two categories, then each has its own entry', () => {
+        const record = given(
+          source('civil-affairs', { kind: 'welfare', category: 'minimum-living-allowance', active: true, since: '2020-05-01', name: '张三' }),
+          source('civil-affairs', { kind: 'welfare', category: 'registered-poor', active: true }, MAR),
+        );
+        expect(record.welfare).toEqual({
+          'minimum-living-allowance': { active: true, since: '2020-05-01', name: '张三', asOf: FEB, eventId: expect.any(String) },
+          'registered-poor': { active: true, since: null, name: null, asOf: MAR, eventId: expect.any(String) },
+        });
+      });
+
+      it('given an allowance, when a snapshot of it ends it, then it is inactive and the other category stays', () => {
+        const record = given(
+          source('civil-affairs', { kind: 'welfare', category: 'minimum-living-allowance', active: true, since: '2020-05-01' }),
+          source('civil-affairs', { kind: 'welfare', category: 'extreme-poverty', active: true }),
+          source('civil-affairs', { kind: 'welfare', category: 'minimum-living-allowance', active: false }, MAR),
+        );
+        expect(record.welfare['minimum-living-allowance']).toMatchObject({ active: false, since: null });
+        expect(record.welfare['extreme-poverty']).toMatchObject({ active: true });
+      });
+
+      it('given an allowance, when a change ends it, then its start date stays', () => {
+        const record = given(
+          source('civil-affairs', { kind: 'welfare', category: 'minimum-living-allowance', active: true, since: '2020-05-01' }),
+          source('civil-affairs', { kind: 'welfare', category: 'minimum-living-allowance', active: false }, MAR, 'change'),
+        );
+        expect(record.welfare['minimum-living-allowance']).toMatchObject({ active: false, since: '2020-05-01' });
+      });
+
+      it('given an ended allowance, when an older record says active, then it stays ended', () => {
+        const record = given(
+          source('civil-affairs', { kind: 'welfare', category: 'extreme-poverty', active: false }, MAR),
+          source('civil-affairs', { kind: 'welfare', category: 'extreme-poverty', active: true }, JAN),
+        );
+        expect(record.welfare['extreme-poverty']?.active).toBe(false);
+      });
+    });
+
+    describe('death', () => {
+      it('given nothing, when civil affairs registers a death, then the record holds it with the department', () => {
+        const e = source('civil-affairs', { kind: 'death', deathDate: '2025-01-20', name: '张三' });
+        expect(evolve(null, e).death).toEqual({ deathDate: '2025-01-20', name: '张三', department: 'civil-affairs', asOf: FEB, eventId: e.eventId });
+      });
+
+      it('given a death from civil affairs, when public security sends a newer one, then the newer stands and does not inherit the name', () => {
+        const record = given(
+          source('civil-affairs', { kind: 'death', deathDate: '2025-01-20', name: '张三' }),
+          source('public-security', { kind: 'death', deathDate: '2025-01-21' }, MAR, 'change'),
+        );
+        expect(record.death).toMatchObject({ deathDate: '2025-01-21', name: null, department: 'public-security', asOf: MAR });
+      });
+
+      it('given a death, when the same department sends a newer change without a name, then the name stays', () => {
+        const record = given(
+          source('civil-affairs', { kind: 'death', deathDate: '2025-01-20', name: '张三' }),
+          source('civil-affairs', { kind: 'death', deathDate: '2025-01-19' }, MAR, 'change'),
+        );
+        expect(record.death).toMatchObject({ deathDate: '2025-01-19', name: '张三', department: 'civil-affairs' });
+      });
+
+      it('given a death, when an older one arrives late, then it changes nothing', () => {
+        const record = given(source('public-security', { kind: 'death', deathDate: '2025-01-21' }, MAR), source('civil-affairs', { kind: 'death', deathDate: '2024-12-01' }, JAN));
+        expect(record.death).toMatchObject({ deathDate: '2025-01-21', department: 'public-security' });
+      });
+    });
+
+    describe('enrolment', () => {
+      it('given nothing, when education reports a student, then the record holds the enrolment', () => {
+        const e = source('education', { kind: 'enrolment', enrolled: true, school: '高州中学', level: 'senior-secondary', expectedGraduationYear: 2027, name: '张三', sex: 'male', birthDate: '1990-01-01' });
+        expect(evolve(null, e).enrolment).toEqual({
+          enrolled: true,
+          school: '高州中学',
+          level: 'senior-secondary',
+          expectedGraduationYear: 2027,
+          name: '张三',
+          sex: 'male',
+          birthDate: '1990-01-01',
+          asOf: FEB,
+          eventId: e.eventId,
+        });
+      });
+
+      it('given an enrolment, when a change says no longer enrolled, then the school stays; a snapshot clears it', () => {
+        const first = source('education', { kind: 'enrolment', enrolled: true, school: '高州中学', level: 'senior-secondary' });
+        const changed = given(first, source('education', { kind: 'enrolment', enrolled: false }, MAR, 'change'));
+        expect(changed.enrolment).toMatchObject({ enrolled: false, school: '高州中学', level: 'senior-secondary' });
+        const replaced = given(first, source('education', { kind: 'enrolment', enrolled: false }, MAR));
+        expect(replaced.enrolment).toMatchObject({ enrolled: false, school: null, level: null });
+      });
+
+      it('given a graduation, when an older enrolment arrives late, then it stays graduated', () => {
+        const record = given(source('education', { kind: 'enrolment', enrolled: false }, MAR), source('education', { kind: 'enrolment', enrolled: true }, JAN));
+        expect(record.enrolment?.enrolled).toBe(false);
+      });
+    });
+
+    describe('custody', () => {
+      it('given nothing, when justice reports custody, then the record holds it', () => {
+        const e = source('justice', { kind: 'custody', inCustody: true, since: '2024-06-01', releaseDate: '2027-06-01', name: '张三' });
+        expect(evolve(null, e).custody).toEqual({ inCustody: true, since: '2024-06-01', releaseDate: '2027-06-01', name: '张三', asOf: FEB, eventId: e.eventId });
+      });
+
+      it('given custody, when a change reports release, then the dates stay; a snapshot clears them', () => {
+        const first = source('justice', { kind: 'custody', inCustody: true, since: '2024-06-01', releaseDate: '2027-06-01' });
+        expect(given(first, source('justice', { kind: 'custody', inCustody: false }, MAR, 'change')).custody).toMatchObject({ inCustody: false, since: '2024-06-01', releaseDate: '2027-06-01' });
+        expect(given(first, source('justice', { kind: 'custody', inCustody: false }, MAR)).custody).toMatchObject({ inCustody: false, since: null, releaseDate: null });
+      });
+
+      it('given a release, when an older custody record arrives late, then it stays released', () => {
+        const record = given(source('justice', { kind: 'custody', inCustody: false }, MAR), source('justice', { kind: 'custody', inCustody: true }, JAN));
+        expect(record.custody?.inCustody).toBe(false);
+      });
+    });
+
+    describe('claims: what each source says of the identity', () => {
+      it('given records of several departments, then each has its own claim, field by field', () => {
+        const record = given(
+          household({ sex: 'male', birthDate: '1990-01-01', phone: '13900000000', address: '茂岭村 12 号' }),
+          insurance({ insuranceType: 'medical', name: '张三', phone: '13700000000' }, MAR),
+          source('tax', { kind: 'tax', employed: true, name: '张 三' }),
+          source('education', { kind: 'enrolment', enrolled: true, name: '张三', sex: 'female' }),
+          source('justice', { kind: 'custody', inCustody: false }),
+        );
+        expect(record.claims['social-insurance']).toMatchObject({ name: '张三', phone: '13700000000', sex: null, asOf: MAR });
+        expect(record.claims.tax).toMatchObject({ name: '张 三', sex: null, phone: null });
+        expect(record.claims.education).toMatchObject({ name: '张三', sex: 'female' });
+        expect(record.claims.justice).toMatchObject({ name: null, sex: null, birthDate: null, phone: null, address: null, asOf: FEB });
+        expect(record.claims.survey).toBeUndefined();
+        expect(record).toMatchObject({ name: '张三', sex: 'male', phone: '13700000000' });
+      });
+
+      it('given several insurance records of one department, then each field comes from the newest record that gives it', () => {
+        const record = given(
+          insurance({ insuranceType: 'pension', phone: '13700000000', name: '张三' }, JAN),
+          insurance({ insuranceType: 'medical', phone: '13600000000' }, FEB),
+          insurance({ insuranceType: 'unemployment', scheme: 'single' }, MAR),
+        );
+        expect(record.claims['social-insurance']).toEqual({
+          name: '张三',
+          sex: null,
+          birthDate: null,
+          phone: '13600000000',
+          address: null,
+          asOf: MAR,
+          eventId: record.insurance['unemployment:single:440981'].eventId,
+          fieldAsOf: { name: JAN, sex: null, birthDate: null, phone: FEB, address: null },
+        });
+      });
+
+      it('given a phone in one insurance record, when a snapshot of that record drops it, then the claim has none', () => {
+        const record = given(insurance({ phone: '13700000000' }), insurance({}, MAR, 'snapshot'));
+        expect(record.claims['social-insurance']?.phone).toBeNull();
+        expect(record.phone).toBeNull();
+      });
+
+      it('given two death registrations, then the claim is with the department of the one that stands', () => {
+        const record = given(source('civil-affairs', { kind: 'death', deathDate: '2025-01-20', name: '张三' }), source('public-security', { kind: 'death', deathDate: '2025-01-20', name: '张叁' }, MAR));
+        expect(record.claims['public-security']?.name).toBe('张叁');
+        expect(record.claims['civil-affairs']).toBeUndefined();
+      });
+
+      it('given an approved form, then the survey is a claimant and wins name and phone even over a newer household record', () => {
+        const approval = finalApproved();
+        const record = given(household({ name: '张叁', phone: '13900000000' }), approval, household({ name: '张叁', phone: '13911111111' }, '2025-12-01T00:00:00Z'));
+        expect(record.claims.survey).toEqual({
+          name: '张三',
+          sex: null,
+          birthDate: null,
+          phone: '13800138000',
+          address: '高州市石仔岭街道茂岭村 12 号',
+          asOf: approval.occurredAt,
+          eventId: approval.eventId,
+          fieldAsOf: { name: approval.occurredAt, sex: null, birthDate: null, phone: approval.occurredAt, address: approval.occurredAt },
+        });
+        expect(record).toMatchObject({ name: '张三', phone: '13800138000' });
+        expect(record.claims['public-security']).toMatchObject({ name: '张叁', phone: '13911111111' });
+      });
+
+      it('given no department states sex or birth date, then the valid citizen ID gives them', () => {
+        const record = given(household());
+        expect(record).toMatchObject({ sex: 'male', birthDate: '1990-01-01' });
+      });
+
+      it('given an invalid citizen ID and no department stating sex, then sex is unknown', () => {
+        const record = given(household({}, FEB, '440981199001010018', false));
+        expect(record).toMatchObject({ sex: null, birthDate: null });
+      });
     });
   });
 
@@ -374,6 +681,12 @@ describe('evolve: the registration record folded from the log', () => {
         employer: '村集体',
         since: null,
         receivingBenefit: null,
+        benefitStatus: null,
+        name: null,
+        sex: null,
+        birthDate: null,
+        phone: null,
+        address: null,
         source: 'survey',
         department: null,
         asOf: e.occurredAt,
@@ -451,6 +764,21 @@ describe('evolve: the registration record folded from the log', () => {
       expect(foldEvents([])).toBeNull();
     });
 
+    const anyOtherFacts: fc.Arbitrary<[Department, SourceFacts]> = fc.oneof(
+      fc.record({ employed: fc.boolean(), employer: fc.option(fc.constantFrom('甲公司', '乙公司'), { nil: undefined }) }).map(
+        (f): [Department, SourceFacts] => ['tax', { kind: 'tax', ...f }],
+      ),
+      fc.record({ category: fc.constantFrom<WelfareCategory>('minimum-living-allowance', 'extreme-poverty'), active: fc.boolean() }).map(
+        (f): [Department, SourceFacts] => ['civil-affairs', { kind: 'welfare', ...f }],
+      ),
+      fc.record({ department: fc.constantFrom<Department>('civil-affairs', 'public-security'), name: fc.option(fc.constantFrom('张三', '张叁'), { nil: undefined }) }).map(
+        ({ department, name }): [Department, SourceFacts] => [department, { kind: 'death', deathDate: '2025-01-20', ...(name ? { name } : {}) }],
+      ),
+      fc.record({ enrolled: fc.boolean(), sex: fc.option(fc.constantFrom<Sex>('male', 'female'), { nil: undefined }) }).map(
+        ({ enrolled, sex }): [Department, SourceFacts] => ['education', { kind: 'enrolment', enrolled, ...(sex ? { sex } : {}) }],
+      ),
+      fc.boolean().map((inCustody): [Department, SourceFacts] => ['justice', { kind: 'custody', inCustody }]),
+    );
     const anyEvent: fc.Arbitrary<() => RegistrationEvent> = fc.oneof(
       fc.record({ status: fc.constantFrom<HukouStatus>('normal', 'moved-out', 'deceased'), day: fc.integer({ min: 1, max: 28 }) }).map(
         ({ status, day }) => () => household({ status }, `2025-02-${String(day).padStart(2, '0')}T00:00:00Z`),
@@ -464,6 +792,9 @@ describe('evolve: the registration record folded from the log', () => {
         })
         .map(({ day, ...facts }) => () => insurance(facts, `2025-02-${String(day).padStart(2, '0')}T00:00:00Z`)),
       fc.constantFrom<Outcome>('registered', 'duplicate', 'needs-survey', 'exempt').map((value) => () => outcome(value)),
+      fc.tuple(anyOtherFacts, fc.integer({ min: 1, max: 28 }), fc.constantFrom<SourceMode>('snapshot', 'change')).map(
+        ([[department, facts], day, mode]) => () => source(department, facts, `2025-02-${String(day).padStart(2, '0')}T00:00:00Z`, mode),
+      ),
       fc.constant(() => taskCreated()),
       fc.constantFrom(SUBMISSION, uuid('submission-2')).map((s) => () => formSubmitted(s)),
       fc.constantFrom(SUBMISSION, uuid('submission-2')).map((s) => () => initialApproved(s)),
@@ -480,6 +811,29 @@ describe('evolve: the registration record folded from the log', () => {
           expect(twice).toStrictEqual(once);
           expect(JSON.parse(JSON.stringify(once))).toStrictEqual(once);
           expect(once?.version).toBe(events.length);
+        }),
+        { numRuns: 50 },
+      );
+    });
+
+    it('ends in the same facts whatever order snapshots of distinct as-of times arrive in', () => {
+      const snapshots = fc
+        .uniqueArray(fc.tuple(anyOtherFacts, fc.integer({ min: 1, max: 28 })), { minLength: 1, maxLength: 12, selector: ([, day]) => day })
+        .chain((items) => fc.tuple(fc.constant(items), fc.shuffledSubarray(items, { minLength: items.length, maxLength: items.length })));
+      fc.assert(
+        fc.property(snapshots, ([inOrder, shuffled]) => {
+          const fold = (items: typeof inOrder) => {
+            const events = items.map(([[department, facts], day]) => {
+              const e = source(department, facts, `2025-02-${String(day).padStart(2, '0')}T00:00:00Z`);
+              const eventId = deterministicId('snap', department, JSON.stringify(facts), String(day));
+              return { ...e, eventId, payload: { ...e.payload, sourceRecordId: eventId } };
+            });
+            const record = foldEvents(events);
+            if (!record) throw new Error('no record');
+            const { version: _v, lastEventId: _l, updatedAt: _u, ...facts } = record;
+            return facts;
+          };
+          expect(fold(shuffled)).toStrictEqual(fold(inOrder));
         }),
         { numRuns: 50 },
       );

@@ -7,11 +7,30 @@ import {
   SURVEY_FORM_SUBMITTED,
   SURVEY_TASK_CREATED,
 } from '@qmcb/contracts';
-import type { CollectedForm, EventOf, HouseholdFacts, InsuranceFacts, RegistrationEvent } from '@qmcb/contracts';
-import { isSurrogatePersonKey, maskCitizenId } from './citizen-id';
-import { insuranceKey } from './registration-record';
 import type {
+  CollectedForm,
+  CustodyFacts,
+  DeathFacts,
+  Department,
+  EnrolmentFacts,
+  EventOf,
+  HouseholdFacts,
+  InsuranceFacts,
+  RegistrationEvent,
+  Sex,
+  SourceMode,
+  TaxFacts,
+  WelfareFacts,
+} from '@qmcb/contracts';
+import { citizenIdInfo, isSurrogatePersonKey, maskCitizenId } from './citizen-id';
+import { resolveFields } from './field-resolution';
+import { IDENTITY_FIELDS, insuranceKey } from './registration-record';
+import type {
+  Claimant,
   CollectedFormData,
+  IdentityClaim,
+  IdentityClaims,
+  IdentityField,
   InsuranceEntry,
   RegistrationRecord,
   SurveyState,
@@ -50,6 +69,13 @@ function emptyRecord(event: RegistrationEvent): RegistrationRecord {
     insurance: {},
     notInsuredReason: null,
     insuredElsewhere: null,
+    household: null,
+    tax: null,
+    welfare: {},
+    death: null,
+    enrolment: null,
+    custody: null,
+    claims: {},
     sources: {},
     comparison: null,
     flags: { needsSurvey: false, duplicate: false, inaccurate: surrogate },
@@ -67,33 +93,55 @@ function isNotOlder(asOf: string, than: string | null | undefined): boolean {
   return Number.isNaN(a) || Number.isNaN(b) || a >= b;
 }
 
-function applyHousehold(record: RegistrationRecord, facts: HouseholdFacts, asOf: string): RegistrationRecord {
-  if (!isNotOlder(asOf, record.householdAsOf)) return record;
+/**
+ * `snapshot` replaces what the department said of that kind; `change` merges the fields it carries
+ * over the previous ones (a field it leaves out, null here, keeps its previous value).
+ */
+function merged<T extends object>(mode: SourceMode, previous: T | null | undefined, next: T): T {
+  if (mode === 'snapshot' || !previous) return next;
+  const out = { ...next };
+  for (const key of Object.keys(next) as (keyof T)[]) {
+    if (out[key] === null) out[key] = previous[key];
+  }
+  return out;
+}
+
+type SourceEvent = EventOf<typeof SOURCE_RECORD_RECEIVED>;
+
+function applyHousehold(record: RegistrationRecord, event: SourceEvent, facts: HouseholdFacts): RegistrationRecord {
+  const { asOf, mode } = event.payload;
+  if (!isNotOlder(asOf, record.household?.asOf)) return record;
+  const household = merged(mode, record.household, {
+    name: facts.name,
+    sex: facts.sex ?? null,
+    birthDate: facts.birthDate ?? null,
+    ethnicity: facts.ethnicity ?? null,
+    address: facts.address ?? null,
+    villageCode: facts.villageCode,
+    hukouType: facts.hukouType ?? null,
+    status: facts.status,
+    phone: facts.phone ?? null,
+    asOf,
+    eventId: event.eventId,
+  });
   return {
     ...record,
-    name: facts.name,
-    sex: facts.sex ?? record.sex,
-    birthDate: facts.birthDate ?? record.birthDate,
-    ethnicity: facts.ethnicity ?? record.ethnicity,
-    hukouDivision: facts.villageCode,
-    hukouAddress: facts.address ?? record.hukouAddress,
-    hukouType: facts.hukouType ?? record.hukouType,
-    hukouStatus: facts.status,
-    householdAsOf: asOf,
-    phone: facts.phone ?? record.phone,
+    household,
+    ethnicity: household.ethnicity,
+    hukouDivision: household.villageCode,
+    hukouAddress: household.address,
+    hukouType: household.hukouType,
+    hukouStatus: household.status,
+    householdAsOf: household.asOf,
   };
 }
 
-function applyInsurance(
-  record: RegistrationRecord,
-  event: EventOf<typeof SOURCE_RECORD_RECEIVED>,
-  facts: InsuranceFacts,
-): RegistrationRecord {
+function applyInsurance(record: RegistrationRecord, event: SourceEvent, facts: InsuranceFacts): RegistrationRecord {
   const key = insuranceKey(facts.insuranceType, facts.scheme, facts.region);
-  const { asOf, department } = event.payload;
-  const named = record.name === null && facts.name !== undefined ? { name: facts.name } : {};
-  if (!isNotOlder(asOf, record.insurance[key]?.asOf)) return { ...record, ...named };
-  const entry: InsuranceEntry = {
+  const { asOf, department, mode } = event.payload;
+  const previous = record.insurance[key];
+  if (!isNotOlder(asOf, previous?.asOf)) return record;
+  const entry: InsuranceEntry = merged(mode, previous, {
     insuranceType: facts.insuranceType,
     scheme: facts.scheme,
     status: facts.status,
@@ -101,16 +149,191 @@ function applyInsurance(
     employer: facts.employer ?? null,
     since: facts.since ?? null,
     receivingBenefit: facts.receivingBenefit ?? null,
+    benefitStatus: facts.benefitStatus ?? null,
+    name: facts.name ?? null,
+    sex: facts.sex ?? null,
+    birthDate: facts.birthDate ?? null,
+    phone: facts.phone ?? null,
+    address: facts.address ?? null,
     source: 'department',
     department,
     asOf,
     eventId: event.eventId,
-  };
-  return { ...record, ...named, insurance: { ...record.insurance, [key]: entry } };
+  });
+  return { ...record, insurance: { ...record.insurance, [key]: entry } };
 }
 
-function onSourceRecord(record: RegistrationRecord, event: EventOf<typeof SOURCE_RECORD_RECEIVED>): RegistrationRecord {
-  const { department, sourceRecordId, mode, asOf, citizenIdAsSent, citizenIdValid, facts } = event.payload;
+function applyTax(record: RegistrationRecord, event: SourceEvent, facts: TaxFacts): RegistrationRecord {
+  const { asOf, mode } = event.payload;
+  if (!isNotOlder(asOf, record.tax?.asOf)) return record;
+  const tax = merged(mode, record.tax, {
+    employed: facts.employed,
+    employer: facts.employer ?? null,
+    employerCreditCode: facts.employerCreditCode ?? null,
+    lastContributionMonth: facts.lastContributionMonth ?? null,
+    monthlyWage: facts.monthlyWage ?? null,
+    name: facts.name ?? null,
+    asOf,
+    eventId: event.eventId,
+  });
+  return { ...record, tax };
+}
+
+/** One entry per category: a snapshot of one category leaves the others as they are. */
+function applyWelfare(record: RegistrationRecord, event: SourceEvent, facts: WelfareFacts): RegistrationRecord {
+  const { asOf, mode } = event.payload;
+  const previous = record.welfare[facts.category];
+  if (!isNotOlder(asOf, previous?.asOf)) return record;
+  const entry = merged(mode, previous, { active: facts.active, since: facts.since ?? null, name: facts.name ?? null, asOf, eventId: event.eventId });
+  return { ...record, welfare: { ...record.welfare, [facts.category]: entry } };
+}
+
+/** One death registration: the newest of either department stands; a change merges only over the same department's. */
+function applyDeath(record: RegistrationRecord, event: SourceEvent, facts: DeathFacts): RegistrationRecord {
+  const { asOf, mode, department } = event.payload;
+  if (!isNotOlder(asOf, record.death?.asOf)) return record;
+  const previous = record.death?.department === department ? record.death : null;
+  const death = merged(mode, previous, { deathDate: facts.deathDate, name: facts.name ?? null, department, asOf, eventId: event.eventId });
+  return { ...record, death };
+}
+
+function applyEnrolment(record: RegistrationRecord, event: SourceEvent, facts: EnrolmentFacts): RegistrationRecord {
+  const { asOf, mode } = event.payload;
+  if (!isNotOlder(asOf, record.enrolment?.asOf)) return record;
+  const enrolment = merged(mode, record.enrolment, {
+    enrolled: facts.enrolled,
+    school: facts.school ?? null,
+    level: facts.level ?? null,
+    expectedGraduationYear: facts.expectedGraduationYear ?? null,
+    name: facts.name ?? null,
+    sex: facts.sex ?? null,
+    birthDate: facts.birthDate ?? null,
+    asOf,
+    eventId: event.eventId,
+  });
+  return { ...record, enrolment };
+}
+
+function applyCustody(record: RegistrationRecord, event: SourceEvent, facts: CustodyFacts): RegistrationRecord {
+  const { asOf, mode } = event.payload;
+  if (!isNotOlder(asOf, record.custody?.asOf)) return record;
+  const custody = merged(mode, record.custody, {
+    inCustody: facts.inCustody,
+    since: facts.since ?? null,
+    releaseDate: facts.releaseDate ?? null,
+    name: facts.name ?? null,
+    asOf,
+    eventId: event.eventId,
+  });
+  return { ...record, custody };
+}
+
+/** What one held record of a department says of the person's identity. */
+interface Statement {
+  claimant: Department;
+  asOf: string;
+  eventId: string;
+  name: string | null;
+  sex: Sex | null;
+  birthDate: string | null;
+  phone: string | null;
+  address: string | null;
+}
+
+const NO_IDENTITY = { name: null, sex: null, birthDate: null, phone: null, address: null } as const;
+
+function statements(record: RegistrationRecord): Statement[] {
+  const out: Statement[] = [];
+  const h = record.household;
+  if (h) {
+    out.push({ claimant: 'public-security', asOf: h.asOf, eventId: h.eventId, name: h.name, sex: h.sex, birthDate: h.birthDate, phone: h.phone, address: h.address });
+  }
+  for (const key of Object.keys(record.insurance).sort() as (keyof typeof record.insurance)[]) {
+    const e = record.insurance[key];
+    if (e.source !== 'department' || e.department === null) continue;
+    out.push({ claimant: e.department, asOf: e.asOf, eventId: e.eventId, name: e.name, sex: e.sex, birthDate: e.birthDate, phone: e.phone, address: e.address });
+  }
+  if (record.tax) out.push({ claimant: 'tax', asOf: record.tax.asOf, eventId: record.tax.eventId, ...NO_IDENTITY, name: record.tax.name });
+  for (const category of Object.keys(record.welfare).sort() as (keyof typeof record.welfare)[]) {
+    const w = record.welfare[category];
+    if (w) out.push({ claimant: 'civil-affairs', asOf: w.asOf, eventId: w.eventId, ...NO_IDENTITY, name: w.name });
+  }
+  const d = record.death;
+  if (d) out.push({ claimant: d.department, asOf: d.asOf, eventId: d.eventId, ...NO_IDENTITY, name: d.name });
+  const en = record.enrolment;
+  if (en) out.push({ claimant: 'education', asOf: en.asOf, eventId: en.eventId, ...NO_IDENTITY, name: en.name, sex: en.sex, birthDate: en.birthDate });
+  const c = record.custody;
+  if (c) out.push({ claimant: 'justice', asOf: c.asOf, eventId: c.eventId, ...NO_IDENTITY, name: c.name });
+  return out;
+}
+
+function time(asOf: string): number {
+  const t = Date.parse(asOf);
+  return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+}
+
+/**
+ * Each department's claim, field by field: the value of its newest held record that gives the
+ * field (ties within one department: the latest as-of; equal times: the higher event ID, so the
+ * result does not depend on the order the records arrived in). The survey's claim is kept as set.
+ */
+function departmentClaims(record: RegistrationRecord): IdentityClaims {
+  const ordered = statements(record).sort((a, b) => time(a.asOf) - time(b.asOf) || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  const claims: IdentityClaims = {};
+  for (const st of ordered) {
+    const previous = claims[st.claimant];
+    const claim: IdentityClaim = previous
+      ? { ...previous, asOf: st.asOf, eventId: st.eventId, fieldAsOf: { ...previous.fieldAsOf } }
+      : { ...NO_IDENTITY, asOf: st.asOf, eventId: st.eventId, fieldAsOf: { name: null, sex: null, birthDate: null, phone: null, address: null } };
+    for (const field of IDENTITY_FIELDS) {
+      const value = st[field];
+      if (value === null) continue;
+      setField(claim, field, value);
+      claim.fieldAsOf[field] = st.asOf;
+    }
+    claims[st.claimant] = claim;
+  }
+  const sorted: IdentityClaims = {};
+  for (const claimant of Object.keys(claims).sort() as Claimant[]) sorted[claimant] = claims[claimant];
+  if (record.claims.survey) sorted.survey = record.claims.survey;
+  return sorted;
+}
+
+function setField(claim: IdentityClaim, field: IdentityField, value: string): void {
+  if (field === 'sex') claim.sex = value as Sex;
+  else claim[field] = value;
+}
+
+/** Claims rebuilt from what is held, and the record's identity fields set to the winners of the field precedence. */
+function withIdentity(record: RegistrationRecord): RegistrationRecord {
+  const claims = departmentClaims(record);
+  const idInfo = record.citizenIdValid && record.citizenId !== null ? citizenIdInfo(record.citizenId) : null;
+  const fields = resolveFields({ claims, household: record.household, collected: record.collected }, idInfo);
+  return { ...record, claims, name: fields.name.value, sex: fields.sex.value, birthDate: fields.birthDate.value, phone: fields.phone.value };
+}
+
+function applyFacts(record: RegistrationRecord, event: SourceEvent): RegistrationRecord {
+  const { facts } = event.payload;
+  switch (facts.kind) {
+    case 'household':
+      return applyHousehold(record, event, facts);
+    case 'insurance':
+      return applyInsurance(record, event, facts);
+    case 'tax':
+      return applyTax(record, event, facts);
+    case 'welfare':
+      return applyWelfare(record, event, facts);
+    case 'death':
+      return applyDeath(record, event, facts);
+    case 'enrolment':
+      return applyEnrolment(record, event, facts);
+    case 'custody':
+      return applyCustody(record, event, facts);
+  }
+}
+
+function onSourceRecord(record: RegistrationRecord, event: SourceEvent): RegistrationRecord {
+  const { department, sourceRecordId, mode, asOf, citizenIdAsSent, citizenIdValid } = event.payload;
   const withId: RegistrationRecord = {
     ...record,
     citizenId: citizenIdAsSent,
@@ -120,19 +343,7 @@ function onSourceRecord(record: RegistrationRecord, event: EventOf<typeof SOURCE
       ? { ...record.sources, [department]: { sourceRecordId, mode, asOf, eventId: event.eventId } }
       : record.sources,
   };
-  switch (facts.kind) {
-    case 'household':
-      return applyHousehold(withId, facts, asOf);
-    case 'insurance':
-      return applyInsurance(withId, event, facts);
-    case 'tax':
-    case 'welfare':
-    case 'death':
-    case 'enrolment':
-    case 'custody':
-      // Kept as a source reference only until the comparison model folds these kinds (issue 3).
-      return withId;
-  }
+  return withIdentity(applyFacts(withId, event));
 }
 
 function onOutcome(record: RegistrationRecord, event: EventOf<typeof OUTCOME_DETERMINED>): RegistrationRecord {
@@ -182,16 +393,28 @@ function onFinalApproved(record: RegistrationRecord, event: EventOf<typeof REVIE
       employer: previous?.employer ?? null,
       since: previous?.since ?? null,
       receivingBenefit: previous?.receivingBenefit ?? null,
+      benefitStatus: previous?.benefitStatus ?? null,
+      // The form states the person's identity once, as the survey's claim, not per entry.
+      ...NO_IDENTITY,
       source: 'survey',
       department: null,
       asOf: event.occurredAt,
       eventId: event.eventId,
     };
   }
-  return {
-    ...record,
+  const survey: IdentityClaim = {
     name: collected.name,
+    sex: null,
+    birthDate: null,
     phone: collected.phone,
+    address: collected.residenceAddress,
+    asOf: event.occurredAt,
+    eventId: event.eventId,
+    fieldAsOf: { name: event.occurredAt, sex: null, birthDate: null, phone: event.occurredAt, address: event.occurredAt },
+  };
+  return withIdentity({
+    ...record,
+    claims: { ...record.claims, survey },
     employmentStatus: collected.employmentStatus,
     residenceDivision: collected.residenceDivision,
     residenceAddress: collected.residenceAddress,
@@ -211,7 +434,7 @@ function onFinalApproved(record: RegistrationRecord, event: EventOf<typeof REVIE
       decidedAt: event.occurredAt,
     },
     collected,
-  };
+  });
 }
 
 function applyEvent(record: RegistrationRecord, event: RegistrationEvent): RegistrationRecord {

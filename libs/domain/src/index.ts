@@ -2,3 +2,4 @@ export * from './citizen-id';
 export * from './divisions';
 export * from './registration-record';
 export * from './evolve';
+export * from './field-resolution';

@@ -1,5 +1,7 @@
 import type {
+  BenefitStatus,
   Department,
+  EducationLevel,
   EmploymentStatus,
   HukouStatus,
   HukouType,
@@ -10,6 +12,7 @@ import type {
   Scheme,
   Sex,
   SourceMode,
+  WelfareCategory,
 } from '@qmcb/contracts';
 
 /**
@@ -38,6 +41,13 @@ export interface InsuranceEntry {
   /** YYYY-MM-DD */
   since: string | null;
   receivingBenefit: boolean | null;
+  benefitStatus: BenefitStatus | null;
+  /** What this record says of the person's identity (null where it says nothing; always null for a survey entry). */
+  name: string | null;
+  sex: Sex | null;
+  birthDate: string | null;
+  phone: string | null;
+  address: string | null;
   source: 'department' | 'survey';
   /** The department that reported it; null when it came from an approved survey form. */
   department: Department | null;
@@ -45,6 +55,102 @@ export interface InsuranceEntry {
   asOf: string;
   eventId: string;
 }
+
+/** Public security's household registration (户籍) as last stated (snapshot replaces, change merges). */
+export interface HouseholdState {
+  name: string;
+  sex: Sex | null;
+  /** YYYY-MM-DD */
+  birthDate: string | null;
+  ethnicity: string | null;
+  address: string | null;
+  villageCode: string;
+  hukouType: HukouType | null;
+  status: HukouStatus;
+  phone: string | null;
+  asOf: string;
+  eventId: string;
+}
+
+/** Tax (税务): employment and contributions. */
+export interface TaxState {
+  employed: boolean;
+  employer: string | null;
+  employerCreditCode: string | null;
+  /** YYYY-MM */
+  lastContributionMonth: string | null;
+  monthlyWage: number | null;
+  name: string | null;
+  asOf: string;
+  eventId: string;
+}
+
+/** Civil affairs (民政), one per category: 低保, 特困, 建档立卡贫困. */
+export interface WelfareState {
+  active: boolean;
+  since: string | null;
+  name: string | null;
+  asOf: string;
+  eventId: string;
+}
+
+/** A death registration; civil affairs and public security may both send one, the newest stands. */
+export interface DeathState {
+  deathDate: string;
+  name: string | null;
+  department: Department;
+  asOf: string;
+  eventId: string;
+}
+
+/** Education (教育). */
+export interface EnrolmentState {
+  enrolled: boolean;
+  school: string | null;
+  level: EducationLevel | null;
+  expectedGraduationYear: number | null;
+  name: string | null;
+  sex: Sex | null;
+  birthDate: string | null;
+  asOf: string;
+  eventId: string;
+}
+
+/** Justice (司法). */
+export interface CustodyState {
+  inCustody: boolean;
+  since: string | null;
+  releaseDate: string | null;
+  name: string | null;
+  asOf: string;
+  eventId: string;
+}
+
+/** Who can state a person's identity: a department, or the approved survey form. */
+export type Claimant = Department | 'survey';
+
+export const IDENTITY_FIELDS = ['name', 'sex', 'birthDate', 'phone', 'address'] as const;
+export type IdentityField = (typeof IDENTITY_FIELDS)[number];
+
+/**
+ * What one claimant says of the person's identity, field by field: per field, the value of its
+ * newest record (of any kind it sends) that gives the field. The survey's address is the residence
+ * address of the approved form; public security's is the household address.
+ */
+export interface IdentityClaim {
+  name: string | null;
+  sex: Sex | null;
+  birthDate: string | null;
+  phone: string | null;
+  address: string | null;
+  /** As-of time and event of the claimant's newest record held (for the survey: the approval). */
+  asOf: string;
+  eventId: string;
+  /** As-of time of the record each field's value came from; null where the field is null. */
+  fieldAsOf: Record<IdentityField, string | null>;
+}
+
+export type IdentityClaims = Partial<Record<Claimant, IdentityClaim>>;
 
 export interface SourceRef {
   sourceRecordId: string;
@@ -133,6 +239,7 @@ export interface RegistrationRecord {
   /** `occurredAt` of the last event applied. */
   updatedAt: string;
 
+  /** Name, sex, birth date and phone are the winners of `resolveFields` (field precedence), recomputed on every new fact. */
   name: string | null;
   sex: Sex | null;
   /** YYYY-MM-DD */
@@ -154,6 +261,16 @@ export interface RegistrationRecord {
   insurance: Record<InsuranceKey, InsuranceEntry>;
   notInsuredReason: string | null;
   insuredElsewhere: boolean | null;
+
+  /** What each source says, kind by kind (the top-level identity fields are the winners of `resolveFields`). */
+  household: HouseholdState | null;
+  tax: TaxState | null;
+  welfare: Partial<Record<WelfareCategory, WelfareState>>;
+  death: DeathState | null;
+  enrolment: EnrolmentState | null;
+  custody: CustodyState | null;
+  /** What each source says of the person's identity, field by field. */
+  claims: IdentityClaims;
 
   /** The newest record seen from each department. */
   sources: Partial<Record<Department, SourceRef>>;
