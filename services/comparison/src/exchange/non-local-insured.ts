@@ -1,5 +1,5 @@
 import { InsuranceFacts } from '@qmcb/contracts';
-import { insuranceEntries } from '@qmcb/domain';
+import { citizenIdInfo, insuranceEntries, resolveFields } from '@qmcb/domain';
 import type { InsuranceEntry, RegistrationRecord } from '@qmcb/domain';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
@@ -58,19 +58,21 @@ function conforming(facts: InsuranceFactsOut): InsuranceFactsOut | null {
 }
 
 /**
- * The export lines of one person for `region`: one per active insurance entry there, with what we
- * hold of the person's identity (name, sex, birth date, phone, address) for the receiver's own
- * comparison. None when the person is local, has no active entry there, or has no citizen ID.
+ * The export lines of one person for `region`: one per active insurance entry there, with the
+ * person's identity as resolved here by the field precedence (name, sex, birth date, phone,
+ * address: what `GET /persons` shows under `fields`) for the receiver's own comparison. None when
+ * the person is local, has no active entry there, or has no citizen ID.
  */
 export function nonLocalInsuredLines(record: RegistrationRecord, region: string): ExchangeLine[] {
   if (!isNonLocal(record, region) || record.citizenId === null) return [];
   const citizenId = record.citizenId;
+  const fields = resolveFields(record, record.citizenIdValid ? citizenIdInfo(citizenId) : null);
   const identity = {
-    name: record.name ?? undefined,
-    sex: record.sex ?? undefined,
-    birthDate: record.birthDate ?? undefined,
-    phone: record.phone ?? undefined,
-    address: record.residenceAddress ?? record.hukouAddress ?? undefined,
+    name: fields.name.value ?? undefined,
+    sex: fields.sex.value ?? undefined,
+    birthDate: fields.birthDate.value ?? undefined,
+    phone: fields.phone.value ?? undefined,
+    address: fields.address.value ?? undefined,
   };
   const lines: ExchangeLine[] = [];
   for (const entry of activeEntriesIn(record, region)) {

@@ -1,0 +1,379 @@
+import { mintApiKey, mintToken } from '@qmcb/auth';
+import { InsuranceFacts } from '@qmcb/contracts';
+import type { Department } from '@qmcb/contracts';
+import { checkCharacter } from '@qmcb/domain';
+import { SERVICES, createTestDatabase, createTestTopic, httpJson, startStack, waitFor } from '@qmcb/testing';
+import type { HttpResult, RunningStack, ServiceName } from '@qmcb/testing';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { join } from 'path';
+
+/**
+ * Comparison's views over HTTP against the real broker, PostgreSQL and Redis: the explainable
+ * person view, flag lists and counts scoped by division, the cross-region export of non-local
+ * insured people (§10), and re-comparison after the higher registry's import.
+ */
+const JWT_SECRET = 'e2e-views-jwt-secret';
+const KEY_SECRET = 'e2e-views-api-key-secret';
+const COUNTY = '440981'; // 高州市
+const TOWNSHIP = '440981002'; // 石仔岭街道
+const V1 = '440981002001'; // 南宫居委会
+const V2 = '440981002002'; // 南珠居委会
+const OTHER_TOWNSHIP = '440981100'; // 谢鸡镇
+const V3 = '440981100001'; // 谢鸡居委会
+const ELSEWHERE = '440902'; // 茂南区, another county
+const ELSEWHERE_VILLAGE = '440902001001';
+const AS_OF = '2026-11-01T00:00:00.000Z';
+
+const id = (first17: string): string => `${first17}${checkCharacter(first17)}`;
+/** Sex digit (17th): odd male, even female; birth dates as recorded below. */
+const P = {
+  liMing: id('44098119850315123'), // household V1 + social insurance; the two disagree on the name
+  wangFang: id('44098119900701002'), // household V1 only: uninsured until the higher registry's import
+  chenGang: id('44098119700101011'), // household V3 (another township) only: uninsured
+  zhangWei: id('44098119800505015'), // household V2, insured here: registered, local (not exported)
+  zhaoLei: id('44010619880808017'), // no household here, insured here: exported
+  sunLi: id('44090219920202024'), // household in another county, insured here: exported
+  zhouQiang: id('44098119750606031'), // household V1 moved out, insured here: exempt, exported
+  liuYang: id('44098119950909013'), // household V2 only: uninsured
+  huangJing: id('44098119930303022'), // household V1 only: uninsured
+};
+
+const token = (role: string, division: string, sub: string): { authorization: string } => ({
+  authorization: `Bearer ${mintToken({ sub, name: sub, role, division, ttlSeconds: 3600 }, JWT_SECRET)}`,
+});
+const key = (department: Department): { 'x-api-key': string } => ({ 'x-api-key': mintApiKey(department, `${department}-views`, KEY_SECRET) });
+
+function household(sourceRecordId: string, citizenId: string, facts: Record<string, unknown>): object {
+  return { sourceRecordId, citizenId, mode: 'snapshot', asOf: AS_OF, facts: { kind: 'household', status: 'normal', hukouType: 'agricultural', ...facts } };
+}
+
+function insurance(sourceRecordId: string, citizenId: string, asOf: string, facts: Record<string, unknown>): object {
+  return { sourceRecordId, citizenId, mode: 'snapshot', asOf, facts: { kind: 'insurance', status: 'active', region: COUNTY, ...facts } };
+}
+
+/** Masked as for display: the first 6 and last 4 characters kept. */
+const masked = (citizenId: string): string => `${citizenId.slice(0, 6)}********${citizenId.slice(-4)}`;
+
+/** The county once every record above is compared: seven people filed under a village of the county. */
+const COUNTY_SUMMARY = {
+  division: COUNTY,
+  total: 7,
+  byOutcome: { registered: 1, duplicate: 0, 'needs-survey': 5, exempt: 1 },
+  byReason: { COMPLETE: 1, EXEMPT_MOVED_OUT: 1, INACCURATE_NAME: 1, UNINSURED: 4 },
+};
+
+describe('comparison views: explain, flags, cross-region exchange', () => {
+  let stack: RunningStack;
+  const dbs: { drop(): Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    const topic = await createTestTopic(3);
+    const urls = {} as Record<ServiceName, string>;
+    for (const s of SERVICES) {
+      const db = await createTestDatabase();
+      dbs.push(db);
+      urls[s.name] = db.url;
+    }
+    const suffix = topic.replace(/[^a-z0-9]/gi, '').slice(-10);
+    stack = await startStack({
+      logDir: join(__dirname, '..', 'tmp', 'e2e-logs', 'comparison-views'),
+      ports: { comparison: 3261, 'survey-tasking': 3262, review: 3263, 'dynamic-update': 3264 },
+      env: (name) => ({
+        DATABASE_URL: urls[name],
+        LOG_TOPIC: topic,
+        CONSUMER_GROUP: `${name}-${suffix}`,
+        AUTH_JWT_SECRET: JWT_SECRET,
+        API_KEY_SECRET: KEY_SECRET,
+        COMPARISON_GAUGES_INTERVAL_MS: '300',
+      }),
+    });
+
+    const households = [
+      household('HJ-LM', P.liMing, { name: '李明', sex: 'male', birthDate: '1985-03-15', ethnicity: '汉族', villageCode: V1, address: '广东省高州市石仔岭街道南宫居委会1号', phone: '13800138001' }),
+      household('HJ-WF', P.wangFang, { name: '王芳', sex: 'female', birthDate: '1990-07-01', villageCode: V1, address: '广东省高州市石仔岭街道南宫居委会2号', phone: '13800138002' }),
+      household('HJ-CG', P.chenGang, { name: '陈刚', sex: 'male', birthDate: '1970-01-01', villageCode: V3, address: '广东省高州市谢鸡镇谢鸡居委会3号', phone: '13800138003' }),
+      household('HJ-ZW', P.zhangWei, { name: '张伟', sex: 'male', birthDate: '1980-05-05', villageCode: V2, address: '广东省高州市石仔岭街道南珠居委会4号', phone: '13800138004' }),
+      household('HJ-SL', P.sunLi, { name: '孙丽', sex: 'female', birthDate: '1992-02-02', villageCode: ELSEWHERE_VILLAGE, address: '广东省茂名市茂南区红旗街道建设社区6号', phone: '13800138006' }),
+      household('HJ-ZQ', P.zhouQiang, { name: '周强', sex: 'male', birthDate: '1975-06-06', villageCode: V1, address: '广东省高州市石仔岭街道南宫居委会7号', phone: '13800138007', status: 'moved-out' }),
+      household('HJ-LY', P.liuYang, { name: '刘洋', sex: 'male', birthDate: '1995-09-09', villageCode: V2, address: '广东省高州市石仔岭街道南珠居委会8号', phone: '13800138008' }),
+      household('HJ-HJ', P.huangJing, { name: '黄静', sex: 'female', birthDate: '1993-03-03', villageCode: V1, address: '广东省高州市石仔岭街道南宫居委会9号', phone: '13800138009' }),
+    ];
+    const insured = [
+      insurance('SI-LM-P', P.liMing, '2026-10-01T00:00:00.000Z', { insuranceType: 'pension', scheme: 'employee', employer: '高州市第一中学', since: '2008-07-01', name: '李敏' }),
+      insurance('SI-LM-M', P.liMing, '2026-10-15T00:00:00.000Z', { insuranceType: 'medical', scheme: 'employee', employer: '高州市第一中学', since: '2008-07-01' }),
+      insurance('SI-ZW-P', P.zhangWei, AS_OF, { insuranceType: 'pension', scheme: 'resident', since: '2012-01-01', name: '张伟' }),
+      insurance('SI-ZW-M', P.zhangWei, AS_OF, { insuranceType: 'medical', scheme: 'resident', since: '2012-01-01', name: '张伟' }),
+      insurance('SI-ZL-P', P.zhaoLei, AS_OF, { insuranceType: 'pension', scheme: 'employee', employer: '高州市恒达制衣厂', since: '2019-03-01', name: '赵雷', sex: 'male', birthDate: '1988-08-08', phone: '13900139005', address: '广东省高州市潘州街道工业园宿舍5号' }),
+      insurance('SI-ZL-M', P.zhaoLei, AS_OF, { insuranceType: 'medical', scheme: 'employee', employer: '高州市恒达制衣厂', since: '2019-03-01', name: '赵雷' }),
+      insurance('SI-SL-P', P.sunLi, AS_OF, { insuranceType: 'pension', scheme: 'employee', employer: '高州市恒达制衣厂', since: '2021-05-01', name: '孙丽' }),
+      insurance('SI-ZQ-P', P.zhouQiang, AS_OF, { insuranceType: 'pension', scheme: 'employee', since: '2000-01-01', name: '周强' }),
+      insurance('SI-ZQ-M', P.zhouQiang, AS_OF, { insuranceType: 'medical', scheme: 'employee', since: '2000-01-01', name: '周强' }),
+    ];
+    expect((await call('POST', '/records', key('public-security'), { records: households })).status).toBe(202);
+    expect((await call('POST', '/records', key('social-insurance'), { records: insured })).status).toBe(202);
+
+    // Every person of the county compared with every record applied: the reason counts differ at
+    // every earlier step (李明 is UNINSURED until his insurance records are applied).
+    await waitFor(async () => {
+      const r = await call('GET', `/flags/summary?division=${COUNTY}`, token('analyst', COUNTY, 'analyst-1'));
+      return r.status === 200 && JSON.stringify(r.body) === JSON.stringify(COUNTY_SUMMARY) ? true : undefined;
+    }, { timeoutMs: 60_000, message: 'the county compared' });
+  }, 240_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    for (const db of dbs) await db.drop();
+  });
+
+  const call = (method: string, path: string, auth: Record<string, string>, body?: unknown, service: ServiceName = 'comparison'): Promise<HttpResult> =>
+    httpJson(stack.urls[service], method, path, auth, body);
+
+  const clerk = token('window-clerk', COUNTY, 'clerk-1');
+  const township = token('grassroots-reviewer', TOWNSHIP, 'township-1');
+  const county = token('county-approver', COUNTY, 'county-1');
+
+  const flagged = (citizenId: string, name: string, division: string, outcome: string, reasonCodes: string[]): object => ({
+    personKey: citizenId,
+    citizenIdMasked: masked(citizenId),
+    name,
+    division,
+    outcome,
+    reasonCodes,
+    decidedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+  });
+
+  it('explains a person whose household and social-insurance records disagree on the name', async () => {
+    const r = await call('GET', `/persons/${P.liMing}`, clerk);
+    process.stdout.write(`${JSON.stringify(r.body, null, 2)}\n`);
+    expect(r.status).toBe(200);
+  });
+
+  it('lists flagged people by outcome and reason within the caller\'s division, paginated and ordered by division and key', async () => {
+    // The township reviewer's whole township by default: two villages, ordered by village then key.
+    const page1 = await call('GET', '/flags?outcome=needs-survey&reason=UNINSURED&limit=2&offset=0', township);
+    expect(page1).toEqual({
+      status: 200,
+      body: {
+        total: 3,
+        limit: 2,
+        offset: 0,
+        items: [flagged(P.wangFang, '王芳', V1, 'needs-survey', ['UNINSURED']), flagged(P.huangJing, '黄静', V1, 'needs-survey', ['UNINSURED'])],
+      },
+    });
+    const page2 = await call('GET', `/flags?outcome=needs-survey&reason=UNINSURED&division=${TOWNSHIP}&limit=2&offset=2`, township);
+    expect(page2).toEqual({ status: 200, body: { total: 3, limit: 2, offset: 2, items: [flagged(P.liuYang, '刘洋', V2, 'needs-survey', ['UNINSURED'])] } });
+
+    // Any outcome, any reason: everyone compared in the township, the exempt and registered too.
+    const all = await call('GET', '/flags', township);
+    expect(all).toEqual({
+      status: 200,
+      body: {
+        total: 6,
+        limit: 50,
+        offset: 0,
+        items: [
+          flagged(P.zhouQiang, '周强', V1, 'exempt', ['EXEMPT_MOVED_OUT']),
+          flagged(P.liMing, '李明', V1, 'needs-survey', ['INACCURATE_NAME']),
+          flagged(P.wangFang, '王芳', V1, 'needs-survey', ['UNINSURED']),
+          flagged(P.huangJing, '黄静', V1, 'needs-survey', ['UNINSURED']),
+          flagged(P.zhangWei, '张伟', V2, 'registered', ['COMPLETE']),
+          flagged(P.liuYang, '刘洋', V2, 'needs-survey', ['UNINSURED']),
+        ],
+      },
+    });
+
+    // One village; the reason alone.
+    expect((await call('GET', `/flags?division=${V2}&reason=UNINSURED`, township)).body).toEqual({
+      total: 1,
+      limit: 50,
+      offset: 0,
+      items: [flagged(P.liuYang, '刘洋', V2, 'needs-survey', ['UNINSURED'])],
+    });
+
+    // The county approver sees the other township too; people filed elsewhere (or nowhere) never appear.
+    expect((await call('GET', `/flags?reason=UNINSURED&division=${COUNTY}`, county)).body).toEqual({
+      total: 4,
+      limit: 50,
+      offset: 0,
+      items: [
+        flagged(P.wangFang, '王芳', V1, 'needs-survey', ['UNINSURED']),
+        flagged(P.huangJing, '黄静', V1, 'needs-survey', ['UNINSURED']),
+        flagged(P.liuYang, '刘洋', V2, 'needs-survey', ['UNINSURED']),
+        flagged(P.chenGang, '陈刚', V3, 'needs-survey', ['UNINSURED']),
+      ],
+    });
+
+    // Past the last page: the total, no items.
+    expect((await call('GET', '/flags?reason=UNINSURED&offset=10', township)).body).toEqual({ total: 3, limit: 50, offset: 10, items: [] });
+  });
+
+  it('answers 404 for a division outside the caller\'s, 403 for the wrong role, 400 for a bad filter', async () => {
+    const notFound = { status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'not found' } };
+    expect(await call('GET', `/flags?division=${OTHER_TOWNSHIP}`, township)).toEqual(notFound);
+    expect(await call('GET', `/flags?division=${COUNTY}`, township)).toEqual(notFound);
+    expect(await call('GET', `/flags/summary?division=${ELSEWHERE}`, county)).toEqual(notFound);
+    expect(await call('GET', '/flags', token('surveyor', V1, 'surveyor-1'))).toEqual({
+      status: 403,
+      body: { statusCode: 403, code: 'FORBIDDEN', message: 'role surveyor may not call this endpoint' },
+    });
+    expect(await call('GET', '/flags', clerk)).toEqual({
+      status: 403,
+      body: { statusCode: 403, code: 'FORBIDDEN', message: 'role window-clerk may not call this endpoint' },
+    });
+    const bad = await call('GET', '/flags?outcome=flagged&limit=0', township);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'validation failed: outcome, limit',
+      violations: [
+        { field: 'outcome', rule: 'isIn', message: 'outcome must be one of the following values: registered, duplicate, needs-survey, exempt' },
+        { field: 'limit', rule: 'min', message: 'limit must not be less than 1' },
+      ],
+    });
+  });
+
+  it('counts people by outcome and reason in a division, and exports the counts as gauges', async () => {
+    expect(await call('GET', '/flags/summary', township)).toEqual({
+      status: 200,
+      body: {
+        division: TOWNSHIP,
+        total: 6,
+        byOutcome: { registered: 1, duplicate: 0, 'needs-survey': 4, exempt: 1 },
+        byReason: { COMPLETE: 1, EXEMPT_MOVED_OUT: 1, INACCURATE_NAME: 1, UNINSURED: 3 },
+      },
+    });
+    expect(await call('GET', `/flags/summary?division=${COUNTY}`, token('operations', '44', 'ops-1'))).toEqual({ status: 200, body: COUNTY_SUMMARY });
+    expect(await call('GET', `/flags/summary?division=${V3}`, county)).toEqual({
+      status: 200,
+      body: { division: V3, total: 1, byOutcome: { registered: 0, duplicate: 0, 'needs-survey': 1, exempt: 0 }, byReason: { UNINSURED: 1 } },
+    });
+
+    // Gauges count the whole projection: the county's seven, and 赵雷 and 孙丽 (filed nowhere here).
+    const gauges = await waitFor(async () => {
+      const text = await (await fetch(`${stack.urls.comparison}/metrics`)).text();
+      const lines = text.split('\n').filter((l) => l.startsWith('qmcb_comparison_people'));
+      return lines.includes('qmcb_comparison_people{outcome="registered"} 3') ? lines : undefined;
+    }, { timeoutMs: 10_000, message: 'people gauges refreshed' });
+    expect(gauges.sort()).toEqual([
+      'qmcb_comparison_people_by_reason{reason="COMPLETE"} 3',
+      'qmcb_comparison_people_by_reason{reason="EXEMPT_MOVED_OUT"} 1',
+      'qmcb_comparison_people_by_reason{reason="INACCURATE_NAME"} 1',
+      'qmcb_comparison_people_by_reason{reason="UNINSURED"} 4',
+      'qmcb_comparison_people{outcome="duplicate"} 0',
+      'qmcb_comparison_people{outcome="exempt"} 1',
+      'qmcb_comparison_people{outcome="needs-survey"} 5',
+      'qmcb_comparison_people{outcome="registered"} 3',
+    ]);
+  });
+
+  const exportLine = (citizenId: string, insuranceType: string, scheme: string, asOf: string, facts: Record<string, unknown>): object => ({
+    sourceRecordId: expect.stringMatching(new RegExp(`^XR-${COUNTY}-${insuranceType}-${scheme}-[0-9a-f]{24}$`)),
+    citizenId,
+    mode: 'snapshot',
+    asOf,
+    facts: { kind: 'insurance', insuranceType, scheme, status: 'active', region: COUNTY, ...facts },
+  });
+
+  async function exportNdjson(auth: Record<string, string>, region = COUNTY): Promise<{ status: number; contentType: string | null; text: string }> {
+    const res = await fetch(`${stack.urls.comparison}/exchange/non-local-insured?region=${region}`, { headers: auth });
+    return { status: res.status, contentType: res.headers.get('content-type'), text: await res.text() };
+  }
+
+  it('exports the non-local insured of the county as NDJSON insurance records the higher registry loads as is, and no local person', async () => {
+    const res = await exportNdjson(county);
+    expect(res.status).toBe(200);
+    expect(res.contentType).toBe('application/x-ndjson; charset=utf-8');
+    expect(res.text.endsWith('\n')).toBe(true);
+    const lines = res.text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Ordered by person key, then insurance key: 赵雷 (no household here), 孙丽 (household in 茂南区),
+    // 周强 (household moved out). 张伟 and 李明, insured here with their household here, are not in it.
+    expect(lines).toEqual([
+      exportLine(P.zhaoLei, 'medical', 'employee', AS_OF, {
+        employer: '高州市恒达制衣厂', since: '2019-03-01', name: '赵雷', sex: 'male', birthDate: '1988-08-08', phone: '13900139005', address: '广东省高州市潘州街道工业园宿舍5号',
+      }),
+      exportLine(P.zhaoLei, 'pension', 'employee', AS_OF, {
+        employer: '高州市恒达制衣厂', since: '2019-03-01', name: '赵雷', sex: 'male', birthDate: '1988-08-08', phone: '13900139005', address: '广东省高州市潘州街道工业园宿舍5号',
+      }),
+      exportLine(P.sunLi, 'pension', 'employee', AS_OF, {
+        employer: '高州市恒达制衣厂', since: '2021-05-01', name: '孙丽', sex: 'female', birthDate: '1992-02-02', phone: '13800138006', address: '广东省茂名市茂南区红旗街道建设社区6号',
+      }),
+      exportLine(P.zhouQiang, 'medical', 'employee', AS_OF, {
+        since: '2000-01-01', name: '周强', sex: 'male', birthDate: '1975-06-06', phone: '13800138007', address: '广东省高州市石仔岭街道南宫居委会7号',
+      }),
+      exportLine(P.zhouQiang, 'pension', 'employee', AS_OF, {
+        since: '2000-01-01', name: '周强', sex: 'male', birthDate: '1975-06-06', phone: '13800138007', address: '广东省高州市石仔岭街道南宫居委会7号',
+      }),
+    ]);
+    // Exactly the shape of a record of POST /records and of the NDJSON bulk load, facts by the insurance contract.
+    for (const line of lines) {
+      expect(Object.keys(line).sort()).toEqual(['asOf', 'citizenId', 'facts', 'mode', 'sourceRecordId']);
+      expect(validateSync(plainToInstance(InsuranceFacts, line.facts), { forbidUnknownValues: true, whitelist: true, forbidNonWhitelisted: true })).toEqual([]);
+    }
+    // Stable record IDs: a second export is the same file, and the higher registry's own key gets it too.
+    expect((await exportNdjson(key('higher-registry'))).text).toBe(res.text);
+
+    expect(await exportNdjson(key('tax'))).toEqual({
+      status: 403,
+      contentType: 'application/json; charset=utf-8',
+      text: JSON.stringify({ statusCode: 403, code: 'FORBIDDEN', message: 'department tax may not call this endpoint' }),
+    });
+    expect(JSON.parse((await exportNdjson(token('county-approver', ELSEWHERE, 'county-2'))).text)).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'not found' });
+    // A county approver whose division is narrower than the region: outside it. Other roles: refused.
+    expect((await exportNdjson(token('county-approver', TOWNSHIP, 'county-3'))).status).toBe(404);
+    expect((await exportNdjson(township)).status).toBe(403);
+    expect((await exportNdjson(token('analyst', COUNTY, 'analyst-1'))).status).toBe(403);
+    // A county with no one insured: an empty file.
+    expect(await exportNdjson(key('higher-registry'), ELSEWHERE)).toEqual({ status: 200, contentType: 'application/x-ndjson; charset=utf-8', text: '' });
+  });
+
+  it('re-compares a person after the higher registry imports their insurance in another region', async () => {
+    // 王芳 is uninsured here; the higher registry returns her resident pension and medical in 茂南区 (§10).
+    const imported = [
+      { sourceRecordId: 'HR-440902-WF-P', citizenId: P.wangFang, mode: 'snapshot', asOf: '2026-11-05T00:00:00.000Z',
+        facts: { kind: 'insurance', insuranceType: 'pension', scheme: 'resident', status: 'active', region: ELSEWHERE, since: '2015-01-01', name: '王芳' } },
+      { sourceRecordId: 'HR-440902-WF-M', citizenId: P.wangFang, mode: 'snapshot', asOf: '2026-11-05T00:00:00.000Z',
+        facts: { kind: 'insurance', insuranceType: 'medical', scheme: 'resident', status: 'active', region: ELSEWHERE, since: '2015-01-01' } },
+    ];
+    const ndjson = imported.map((r) => JSON.stringify(r)).join('\n');
+    const posted = await call('POST', '/records', key('higher-registry'), { records: ndjson.split('\n').map((l) => JSON.parse(l)) });
+    expect(posted.status).toBe(202);
+
+    const view = await waitFor(async () => {
+      const r = await call('GET', `/persons/${P.wangFang}`, clerk);
+      return r.status === 200 && r.body.comparison.outcome === 'registered' ? r.body : undefined;
+    }, { timeoutMs: 60_000, message: 're-comparison after the import' });
+    expect(view.comparison).toEqual({
+      outcome: 'registered',
+      previousOutcome: 'needs-survey',
+      reasons: [{ code: 'COMPLETE', rule: 'registered-directly', ruleVersion: 1, detail: expect.any(String), facts: expect.any(Array) }],
+      decidedAt: expect.any(String),
+      eventId: expect.any(String),
+      evaluatedAt: expect.any(String),
+      stale: false,
+      explanation: { asOf: expect.any(String), outcome: 'registered', reasons: [expect.objectContaining({ code: 'COMPLETE', rule: 'registered-directly', ruleVersion: 1 })] },
+    });
+    expect(view.outcomes.map((o: { previousOutcome: string; outcome: string; reasons: { code: string }[] }) => [o.previousOutcome, o.outcome, o.reasons.map((r) => r.code)])).toEqual([
+      ['none', 'needs-survey', ['UNINSURED']],
+      ['needs-survey', 'registered', ['COMPLETE']],
+    ]);
+    expect(Object.keys(view.sources)).toEqual(['higher-registry', 'public-security']);
+    expect(Object.keys(view.sources['higher-registry'].facts.insurance)).toEqual([`medical:resident:${ELSEWHERE}`, `pension:resident:${ELSEWHERE}`]);
+
+    // The flag is lifted: she leaves the list, and the counts follow.
+    await waitFor(async () => {
+      const r = await call('GET', '/flags?reason=UNINSURED', township);
+      return r.body.total === 2 ? true : undefined;
+    }, { timeoutMs: 10_000, message: 'flag lifted' });
+    expect((await call('GET', '/flags?reason=UNINSURED', township)).body.items.map((i: { personKey: string }) => i.personKey)).toEqual([P.huangJing, P.liuYang]);
+    expect((await call('GET', '/flags/summary', township)).body).toEqual({
+      division: TOWNSHIP,
+      total: 6,
+      byOutcome: { registered: 2, duplicate: 0, 'needs-survey': 3, exempt: 1 },
+      byReason: { COMPLETE: 2, EXEMPT_MOVED_OUT: 1, INACCURATE_NAME: 1, UNINSURED: 2 },
+    });
+    // Local people are never exported, whatever region they are insured in.
+    expect((await exportNdjson(county)).text).not.toContain(P.wangFang);
+  });
+});
