@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { SOURCE_FACT_SUBTYPES, SOURCE_MODES } from '@qmcb/contracts';
 import type { SourceFacts, SourceMode } from '@qmcb/contracts';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsString, Length, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsObject, IsString, Length, ValidateNested } from 'class-validator';
 
 export const MAX_BATCH = 5000;
 
@@ -20,10 +20,11 @@ export class SourceRecordDto {
   mode: SourceMode;
 
   @ApiProperty({ description: 'When the department recorded this state (ISO 8601)', example: '2026-11-01T00:00:00Z' })
-  @IsISO8601()
+  @IsISO8601({ strict: true })
   asOf: string;
 
   @ApiProperty({ description: 'The facts, by `kind`: household (public security), insurance (social-insurance systems, higher registry), tax, welfare and death (civil affairs), enrolment (education), custody (justice)' })
+  @IsObject()
   @ValidateNested()
   @Type(() => Object, {
     discriminator: { property: 'kind', subTypes: SOURCE_FACT_SUBTYPES },

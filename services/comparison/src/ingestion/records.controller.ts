@@ -1,16 +1,20 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, SystemCallers } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { DomainError } from '@qmcb/platform';
 import { BatchAcceptedDto, RecordBatchDto } from './record-batch.dto';
+import { IdempotencyStore, fingerprintOf } from './idempotency';
 import { DepartmentMismatchError, IngestionService } from './ingestion.service';
 
 @ApiTags('ingestion')
 @ApiSecurity('api-key')
 @Controller('records')
 export class RecordsController {
-  constructor(private readonly ingestion: IngestionService) {}
+  constructor(
+    private readonly ingestion: IngestionService,
+    private readonly idempotency: IdempotencyStore,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -19,13 +23,23 @@ export class RecordsController {
     summary: 'A department posts a batch of its person records (snapshot or change)',
     description:
       'All-or-nothing: a batch with any invalid record is refused with 400 naming every offending field, and nothing of it is appended. ' +
-      'A 202 means every record is durable on the log. Re-sending the same records yields the same event IDs and changes nothing.',
+      'A 202 means every record is durable on the log. Re-sending the same records yields the same event IDs and changes nothing. ' +
+      'With an Idempotency-Key, a repeat of the request (same department, key and body) within 24 hours gets the first answer back.',
   })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Any 1-255 visible ASCII characters, unique per logical request of the department' })
   @ApiAcceptedResponse({ type: BatchAcceptedDto })
-  async post(@CurrentPrincipal() principal: Principal, @Body() body: RecordBatchDto): Promise<BatchAcceptedDto> {
+  @ApiConflictResponse({ description: 'CONFLICT: the Idempotency-Key was used with another body, or its first request is still running' })
+  async post(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: RecordBatchDto,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<BatchAcceptedDto> {
     if (principal.kind !== 'system') throw new DomainError('FORBIDDEN', 'only department systems post records');
+    const { department, keyId } = principal;
+    const ingest = (): Promise<BatchAcceptedDto> => this.ingestion.ingest(department, `key:${keyId}`, body.records);
     try {
-      return await this.ingestion.ingest(principal.department, `key:${principal.keyId}`, body.records);
+      if (idempotencyKey === undefined) return await ingest();
+      return await this.idempotency.run(`records:${department}`, idempotencyKey, fingerprintOf(body.records), ingest);
     } catch (e) {
       if (e instanceof DepartmentMismatchError) {
         throw new DomainError('FORBIDDEN', e.message);
