@@ -4,21 +4,24 @@ import type { EventOf, RegistrationEvent } from '@qmcb/contracts';
 import type { RegistrationRecord } from '@qmcb/domain';
 import type { ApplyContext, ProjectionHandler } from '@qmcb/event-log';
 import { applyToRecord, recordDivision } from '@qmcb/service-kit';
-import { compare, decisionChanged } from '../rules/comparison-rules';
+import { compare, decisionChanged, inComparisonScope, loadRegionPolicies, policyFor } from '../rules';
 
 /** Events after which a person is compared again: any new fact about them. */
 const RECOMPARE_ON = new Set<string>([SOURCE_RECORD_RECEIVED, REVIEW_FINAL_APPROVED]);
 
 @Injectable()
 export class ComparisonHandler implements ProjectionHandler {
+  /** Read and validated when the service starts, so a bad policy file stops it there. */
+  private readonly policies = loadRegionPolicies();
+
   async apply(event: RegistrationEvent, ctx: ApplyContext): Promise<void> {
     const record = await applyToRecord(ctx.manager, event);
     if (event.type === OUTCOME_DETERMINED) {
       await this.recordOutcome(ctx, event, record);
       return;
     }
-    if (!RECOMPARE_ON.has(event.type)) return;
-    const decision = compare(record);
+    if (!RECOMPARE_ON.has(event.type) || !inComparisonScope(record)) return;
+    const decision = compare(record, policyFor(record, this.policies), event.occurredAt);
     if (!decisionChanged(record.comparison, decision)) return;
     const now = new Date().toISOString();
     const outcome: EventOf<typeof OUTCOME_DETERMINED> = {

@@ -1,0 +1,91 @@
+import { citizenIdInfo, insuranceEntries, resolveFields } from '@qmcb/domain';
+import type { InsuranceEntry, RegistrationRecord } from '@qmcb/domain';
+import type { RegionPolicy } from './region-policy';
+import type { FactRef, RuleContext, RuleHit } from './types';
+
+const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
+
+/** The calendar date in China (UTC+8) of an ISO time. */
+export function chinaDate(asOf: string): string {
+  const t = Date.parse(asOf);
+  if (Number.isNaN(t)) throw new RangeError(`asOf must be an ISO 8601 time, got ${JSON.stringify(asOf)}`);
+  return new Date(t + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** Completed years from a YYYY-MM-DD birth date to a YYYY-MM-DD date (a 29 February birthday comes on 1 March). */
+export function ageOn(birthDate: string, date: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(birthDate)) return null;
+  const years = Number(date.slice(0, 4)) - Number(birthDate.slice(0, 4));
+  return date.slice(5) >= birthDate.slice(5) ? years : years - 1;
+}
+
+export function entryKey(e: InsuranceEntry): string {
+  return `${e.insuranceType}:${e.scheme}:${e.region}`;
+}
+
+/** An insurance entry as a fact: who reported it, which entry, its status. */
+export function entryFact(e: InsuranceEntry, value: FactRef['value'] = e.status, suffix = ''): FactRef {
+  return { source: e.department ?? 'survey', field: `${entryKey(e)}${suffix}`, value, asOf: e.asOf };
+}
+
+function deathFacts(record: RegistrationRecord): FactRef[] {
+  const facts: FactRef[] = [];
+  if (record.household?.status === 'deceased') {
+    facts.push({ source: 'public-security', field: 'hukouStatus', value: 'deceased', asOf: record.household.asOf });
+  }
+  if (record.death) {
+    facts.push({ source: record.death.department, field: 'deathDate', value: record.death.deathDate, asOf: record.death.asOf });
+  }
+  return facts;
+}
+
+/** Everything a rule may look at, computed once per decision. */
+export function buildContext(record: RegistrationRecord, policy: RegionPolicy, asOf: string): Omit<RuleContext, 'earlier'> {
+  const asOfDate = chinaDate(asOf);
+  const idInfo = record.citizenIdValid && record.citizenId !== null ? citizenIdInfo(record.citizenId) : null;
+  const fields = resolveFields(record, idInfo);
+  const birthDate = fields.birthDate.value;
+  const entries = insuranceEntries(record);
+  const counts = (e: InsuranceEntry): boolean =>
+    e.insuranceType === 'pension' ? policy.pensionSchemes.includes(e.scheme) : e.insuranceType === 'medical' ? policy.medicalSchemes.includes(e.scheme) : true;
+  return {
+    record,
+    policy,
+    asOf,
+    asOfDate,
+    idInfo,
+    fields,
+    age: birthDate === null ? null : ageOn(birthDate, asOfDate),
+    deathFacts: deathFacts(record),
+    student: record.enrolment?.enrolled === true,
+    entries,
+    active: (type) => entries.filter((e) => e.insuranceType === type && e.status === 'active' && counts(e)),
+  };
+}
+
+const DETAIL_MAX = 512;
+
+function show(value: FactRef['value']): string {
+  return value === null ? 'none' : String(value);
+}
+
+/** A hit with its facts written out as short readable text in `detail` (at most 512 characters). */
+export function hit(rule: { name: RuleHit['rule']; version: number }, code: RuleHit['code'], summary: string, facts: FactRef[]): RuleHit {
+  const text = facts.length === 0 ? summary : `${summary}: ${facts.map((f) => `${f.source} ${f.field}=${show(f.value)}`).join('; ')}`;
+  const detail = text.length <= DETAIL_MAX ? text : `${text.slice(0, DETAIL_MAX - 1)}…`;
+  return { code, rule: rule.name, ruleVersion: rule.version, detail, facts };
+}
+
+/** "none active" for a type: the fact that no entry of it counts. */
+export function noneActive(type: string): FactRef {
+  return { source: 'social-insurance', field: type, value: 'none active', asOf: null };
+}
+
+export function ageFacts(ctx: Pick<RuleContext, 'fields' | 'age' | 'asOfDate'>): FactRef[] {
+  const birth = ctx.fields.birthDate;
+  const from = birth.candidates[0];
+  return [
+    ...(from ? [{ source: from.source, field: 'birthDate', value: from.value, asOf: from.asOf }] : []),
+    { source: 'record', field: `age on ${ctx.asOfDate}`, value: ctx.age, asOf: null },
+  ];
+}

@@ -1,0 +1,43 @@
+import type { InsuranceEntry } from '@qmcb/domain';
+import { entryFact, hit } from './context';
+import type { Rule, RuleHit } from './types';
+
+function groupBy<K extends string>(entries: InsuranceEntry[], key: (e: InsuranceEntry) => K): Map<K, InsuranceEntry[]> {
+  const groups = new Map<K, InsuranceEntry[]>();
+  for (const e of entries) groups.set(key(e), [...(groups.get(key(e)) ?? []), e]);
+  return groups;
+}
+
+/**
+ * Duplicate enrolment (重复参保, procedure §10): an active pension in two schemes, an active medical
+ * insurance in two schemes, or the same insurance type and scheme active in two regions.
+ */
+export const duplicateEnrollment: Rule = {
+  name: 'duplicate-enrollment',
+  version: 1,
+  evaluate(ctx) {
+    const hits: RuleHit[] = [];
+    for (const [type, code] of [
+      ['pension', 'DUPLICATE_PENSION'],
+      ['medical', 'DUPLICATE_MEDICAL'],
+    ] as const) {
+      const active = ctx.active(type);
+      if (groupBy(active, (e) => e.scheme).size > 1) {
+        hits.push(hit(this, code, `active ${type} in ${new Set(active.map((e) => e.scheme)).size} schemes`, active.map((e) => entryFact(e))));
+      }
+    }
+    const everyActive = ctx.entries.filter((e) => ctx.active(e.insuranceType).includes(e));
+    const inTwoRegions = [...groupBy(everyActive, (e) => `${e.insuranceType}:${e.scheme}`).entries()].filter(([, group]) => new Set(group.map((e) => e.region)).size > 1);
+    if (inTwoRegions.length > 0) {
+      hits.push(
+        hit(
+          this,
+          'DUPLICATE_REGION',
+          `active in two regions: ${inTwoRegions.map(([typeScheme]) => typeScheme).join(', ')}`,
+          inTwoRegions.flatMap(([, group]) => group.map((e) => entryFact(e))),
+        ),
+      );
+    }
+    return hits;
+  },
+};

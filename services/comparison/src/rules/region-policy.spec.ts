@@ -1,0 +1,127 @@
+import { readFileSync } from 'fs';
+import {
+  DEFAULT_REGION_POLICY,
+  REGION_POLICIES_FILE,
+  RegionPolicyError,
+  loadRegionPolicies,
+  parseRegionPolicies,
+  policyFor,
+  policyForDivision,
+} from './region-policy';
+import { compare } from './compare';
+import { AS_OF, aged, approvedForm, codes, household, insurance, recordOf, citizenIdFor, DEFAULT_BIRTH } from './spec-helpers';
+
+describe('region policy', () => {
+  it('has the defaults of the design page', () => {
+    expect(DEFAULT_REGION_POLICY).toEqual({
+      pensionMinAge: 16,
+      retirementAge: 60,
+      pensionAgeCheck: 60,
+      requirePhone: true,
+      requireAddress: true,
+      pensionSchemes: ['employee', 'resident'],
+      medicalSchemes: ['employee', 'resident'],
+    });
+  });
+
+  describe('parseRegionPolicies', () => {
+    const policies = parseRegionPolicies({
+      $comment: 'ignored',
+      regions: {
+        '44': { requirePhone: false, retirementAge: 63 },
+        '4409': { retirementAge: 65, pensionSchemes: ['employee'] },
+        '440981': { requirePhone: true },
+      },
+    });
+
+    it('given province, city and county overrides, then for each field the longest prefix that sets it wins', () => {
+      expect(policyForDivision('440981002001', policies)).toEqual({ ...DEFAULT_REGION_POLICY, requirePhone: true, retirementAge: 65, pensionSchemes: ['employee'] });
+      expect(policyForDivision('440902001001', policies)).toEqual({ ...DEFAULT_REGION_POLICY, requirePhone: false, retirementAge: 65, pensionSchemes: ['employee'] });
+      expect(policyForDivision('440103', policies)).toEqual({ ...DEFAULT_REGION_POLICY, requirePhone: false, retirementAge: 63 });
+      expect(policyForDivision('110105001001', policies)).toEqual(DEFAULT_REGION_POLICY);
+      expect(policyForDivision(null, policies)).toEqual(DEFAULT_REGION_POLICY);
+    });
+
+    it('given no regions, then every division has the defaults', () => {
+      expect(policyForDivision('440981002001', parseRegionPolicies({}))).toEqual(DEFAULT_REGION_POLICY);
+    });
+
+    it.each([
+      [{ regions: { '4409810': {} } }, 'regions key "4409810" must be a 2-, 4- or 6-digit division prefix'],
+      [{ regions: { gz: {} } }, 'regions key "gz" must be a 2-, 4- or 6-digit division prefix'],
+      [{ regions: { '44': { pensionAge: 16 } } }, 'regions["44"].pensionAge is not a policy field'],
+      [{ regions: { '44': { pensionMinAge: '16' } } }, 'regions["44"].pensionMinAge must be an integer from 0 to 150'],
+      [{ regions: { '44': { retirementAge: 60.5 } } }, 'regions["44"].retirementAge must be an integer from 0 to 150'],
+      [{ regions: { '44': { requirePhone: 'yes' } } }, 'regions["44"].requirePhone must be true or false'],
+      [{ regions: { '4409': { medicalSchemes: ['employee', 'rural'] } } }, 'regions["4409"].medicalSchemes must be a non-empty list of schemes'],
+      [{ regions: { '4409': { medicalSchemes: [] } } }, 'regions["4409"].medicalSchemes must be a non-empty list of schemes'],
+      [{ regions: { '4409': { pensionSchemes: ['employee', 'employee'] } } }, 'regions["4409"].pensionSchemes lists a scheme twice'],
+      [{ regions: { '44': { retirementAge: 70 }, '4409': { pensionMinAge: 70 } } }, 'regions["4409"]: pensionMinAge (70) must be below retirementAge (70)'],
+      [{ regions: { '44': [] } }, 'regions["44"] must be an object of policy fields'],
+      [{ region: {} }, 'unknown top-level key "region"'],
+      [[], 'must be a JSON object with "regions"'],
+    ])('given %j, then it is refused naming the bad key', (json, message) => {
+      expect(() => parseRegionPolicies(json, 'region-policies.json')).toThrow(RegionPolicyError);
+      expect(() => parseRegionPolicies(json, 'region-policies.json')).toThrow(`region-policies.json: ${message}`);
+    });
+  });
+
+  describe('loadRegionPolicies', () => {
+    it('reads and accepts the shipped file', () => {
+      const json: unknown = JSON.parse(readFileSync(REGION_POLICIES_FILE, 'utf8'));
+      expect(loadRegionPolicies()).toEqual(parseRegionPolicies(json));
+    });
+
+    it('names the file it cannot read', () => {
+      expect(() => loadRegionPolicies('/nonexistent/region-policies.json')).toThrow(/^\/nonexistent\/region-policies\.json: cannot be read/);
+    });
+  });
+
+  describe('policyFor: the division a person follows', () => {
+    const policies = parseRegionPolicies({ regions: { '4409': { requirePhone: false }, '440103': { requireAddress: false } } });
+
+    it('given a household village, then its policy', () => {
+      expect(policyFor(aged(30, household()), policies).requirePhone).toBe(false);
+    });
+
+    it('given no household but an approved form, then the residence village', () => {
+      const record = recordOf(citizenIdFor(DEFAULT_BIRTH), true, approvedForm({ residenceDivision: '440103001001' }));
+      expect(policyFor(record, policies)).toEqual({ ...DEFAULT_REGION_POLICY, requireAddress: false });
+    });
+
+    it('given only insurance here, then the county insuring the person', () => {
+      const record = recordOf(citizenIdFor(DEFAULT_BIRTH), true, insurance('pension', 'resident', { region: '440103' }));
+      expect(policyFor(record, policies).requireAddress).toBe(false);
+    });
+  });
+
+  describe('overrides change the decision', () => {
+    const policies = parseRegionPolicies({
+      regions: {
+        '4409': { requirePhone: false },
+        '440981': { retirementAge: 65, pensionSchemes: ['employee'], medicalSchemes: ['resident'] },
+      },
+    });
+    const decideHere = (record: ReturnType<typeof aged>) => compare(record, policyFor(record, policies), AS_OF);
+
+    it('given the city does not require a phone, when a person there has none, then no MISSING_PHONE', () => {
+      expect(decideHere(aged(30, household({ phone: undefined }), insurance('pension', 'employee'), insurance('medical', 'resident'))).outcome).toBe('registered');
+    });
+
+    it('given the county raises the retirement age to 65, when a 62-year-old has medical only, then partly insured as well as 60 without pension', () => {
+      expect(codes(decideHere(aged(62, household(), insurance('medical', 'resident'))))).toEqual(['PARTLY_INSURED_NO_PENSION', 'AGE_60_NO_PENSION']);
+    });
+
+    it('given the county counts only employee pensions, when a person has a resident pension, then it does not count', () => {
+      expect(codes(decideHere(aged(30, household(), insurance('pension', 'resident'), insurance('medical', 'resident'))))).toEqual(['PARTLY_INSURED_NO_PENSION']);
+    });
+
+    it('given the county counts only resident medical insurance, when a person has employee and resident medical, then no duplicate', () => {
+      expect(decideHere(aged(30, household(), insurance('pension', 'employee'), insurance('medical', 'employee'), insurance('medical', 'resident'))).outcome).toBe('registered');
+    });
+
+    it('given the county counts only employee pensions, when someone has both schemes, then no DUPLICATE_PENSION', () => {
+      expect(decideHere(aged(30, household(), insurance('pension', 'employee'), insurance('pension', 'resident'), insurance('medical', 'resident'))).outcome).toBe('registered');
+    });
+  });
+});
