@@ -5,6 +5,7 @@ import { checkCharacter } from '@qmcb/domain';
 import { SERVICES, createTestDatabase, createTestTopic, httpJson, startStack, waitFor } from '@qmcb/testing';
 import type { HttpResult, RunningStack, ServiceName } from '@qmcb/testing';
 import { plainToInstance } from 'class-transformer';
+import { Client } from 'pg';
 import { validateSync } from 'class-validator';
 import { join } from 'path';
 
@@ -52,6 +53,9 @@ function insurance(sourceRecordId: string, citizenId: string, asOf: string, fact
   return { sourceRecordId, citizenId, mode: 'snapshot', asOf, facts: { kind: 'insurance', status: 'active', region: COUNTY, ...facts } };
 }
 
+const UUID = expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+const ISO = expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+
 /** Masked as for display: the first 6 and last 4 characters kept. */
 const masked = (citizenId: string): string => `${citizenId.slice(0, 6)}********${citizenId.slice(-4)}`;
 
@@ -65,7 +69,20 @@ const COUNTY_SUMMARY = {
 
 describe('comparison views: explain, flags, cross-region exchange', () => {
   let stack: RunningStack;
+  let comparisonDb = '';
   const dbs: { drop(): Promise<void> }[] = [];
+
+  /** Rows of comparison's read audit for a purpose, as `actor person_key`, sorted. */
+  async function audited(purpose: string): Promise<string[]> {
+    const client = new Client({ connectionString: comparisonDb });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ line: string }>(`SELECT actor || ' ' || person_key AS line FROM comparison.audit_read WHERE purpose = $1 ORDER BY 1`, [purpose]);
+      return rows.map((r) => r.line);
+    } finally {
+      await client.end();
+    }
+  }
 
   beforeAll(async () => {
     const topic = await createTestTopic(3);
@@ -75,6 +92,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
       dbs.push(db);
       urls[s.name] = db.url;
     }
+    comparisonDb = urls.comparison;
     const suffix = topic.replace(/[^a-z0-9]/gi, '').slice(-10);
     stack = await startStack({
       logDir: join(__dirname, '..', 'tmp', 'e2e-logs', 'comparison-views'),
@@ -140,13 +158,125 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     division,
     outcome,
     reasonCodes,
-    decidedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+    decidedAt: ISO,
   });
 
   it('explains a person whose household and social-insurance records disagree on the name', async () => {
-    const r = await call('GET', `/persons/${P.liMing}`, clerk);
-    process.stdout.write(`${JSON.stringify(r.body, null, 2)}\n`);
+    // Re-evaluated as of a fixed time so the body does not depend on today's date.
+    const r = await call('GET', `/persons/${P.liMing}?asOf=2026-11-02T00:00:00.000Z`, clerk);
     expect(r.status).toBe(200);
+    const householdAsOf = AS_OF;
+    const pensionAsOf = '2026-10-01T00:00:00.000Z';
+    const medicalAsOf = '2026-10-15T00:00:00.000Z';
+    const household = { name: '李明', sex: 'male', birthDate: '1985-03-15', ethnicity: '汉族', address: '广东省高州市石仔岭街道南宫居委会1号', villageCode: V1, hukouType: 'agricultural', status: 'normal', phone: '13800138001' };
+    const entry = (insuranceType: string, asOf: string, name: string | null): object => ({
+      insuranceType, scheme: 'employee', status: 'active', region: COUNTY, employer: '高州市第一中学', since: '2008-07-01', receivingBenefit: null, benefitStatus: null,
+      name, sex: null, birthDate: null, phone: null, address: null, source: 'department', department: 'social-insurance', asOf, eventId: UUID,
+    });
+    const nameFacts = [
+      { source: 'public-security', field: 'name', value: '李明', asOf: householdAsOf },
+      { source: 'social-insurance', field: 'name', value: '李敏', asOf: pensionAsOf },
+    ];
+    const nameReason = { code: 'INACCURATE_NAME', rule: 'inaccurate-information', ruleVersion: 1, detail: 'sources disagree on the name: public-security name=李明; social-insurance name=李敏' };
+    expect(r.body).toEqual({
+      personKey: P.liMing,
+      citizenIdMasked: masked(P.liMing),
+      // The merged record as folded from the log (asserted whole against the log in flow.e2e-spec.ts).
+      record: expect.objectContaining({ personKey: P.liMing, citizenId: P.liMing, version: 5, name: '李明', sex: 'male', birthDate: '1985-03-15', phone: '13800138001', hukouDivision: V1 }),
+      // What each source holds: public security's household, social insurance's two entries (its newest record: medical).
+      sources: {
+        'public-security': {
+          sourceRecordId: 'HJ-LM', mode: 'snapshot', asOf: householdAsOf, eventId: UUID,
+          facts: { household: { ...household, asOf: householdAsOf, eventId: UUID } },
+          identity: {
+            name: '李明', sex: 'male', birthDate: '1985-03-15', phone: '13800138001', address: household.address, asOf: householdAsOf, eventId: UUID,
+            fieldAsOf: { name: householdAsOf, sex: householdAsOf, birthDate: householdAsOf, phone: householdAsOf, address: householdAsOf },
+          },
+        },
+        'social-insurance': {
+          sourceRecordId: 'SI-LM-M', mode: 'snapshot', asOf: medicalAsOf, eventId: UUID,
+          facts: { insurance: { 'medical:employee:440981': entry('medical', medicalAsOf, null), 'pension:employee:440981': entry('pension', pensionAsOf, '李敏') } },
+          identity: {
+            name: '李敏', sex: null, birthDate: null, phone: null, address: null, asOf: medicalAsOf, eventId: UUID,
+            fieldAsOf: { name: pensionAsOf, sex: null, birthDate: null, phone: null, address: null },
+          },
+        },
+      },
+      // Which source wins each field, and why; every source that gives one, the winner first.
+      fields: {
+        name: {
+          value: '李明', source: 'public-security',
+          reason: 'public-security is the authority for household identity (precedence 2); survey gives none',
+          candidates: [{ source: 'public-security', value: '李明', asOf: householdAsOf }, { source: 'social-insurance', value: '李敏', asOf: pensionAsOf }],
+        },
+        sex: {
+          value: 'male', source: 'public-security', reason: 'public-security is the authority for household identity (precedence 1)',
+          candidates: [{ source: 'public-security', value: 'male', asOf: householdAsOf }, { source: 'citizen-id', value: 'male', asOf: null }],
+        },
+        birthDate: {
+          value: '1985-03-15', source: 'public-security', reason: 'public-security is the authority for household identity (precedence 1)',
+          candidates: [{ source: 'public-security', value: '1985-03-15', asOf: householdAsOf }, { source: 'citizen-id', value: '1985-03-15', asOf: null }],
+        },
+        phone: {
+          value: '13800138001', source: 'public-security', reason: 'public-security gives a phone (precedence 2); survey gives none',
+          candidates: [{ source: 'public-security', value: '13800138001', asOf: householdAsOf }],
+        },
+        address: {
+          value: household.address, source: 'public-security', reason: 'public-security holds the household address (precedence 1)',
+          candidates: [{ source: 'public-security', value: household.address, asOf: householdAsOf }],
+        },
+        hukouDivision: {
+          value: V1, source: 'public-security', reason: 'public-security keeps the household registration (precedence 1); only it states one',
+          candidates: [{ source: 'public-security', value: V1, asOf: householdAsOf }],
+        },
+        residenceDivision: { value: null, source: null, reason: 'no source gives a residence village', candidates: [] },
+      },
+      // The decision on the log, and the rules re-run: the same, with the facts the rule fired on.
+      comparison: {
+        outcome: 'needs-survey',
+        previousOutcome: 'needs-survey',
+        reasons: [{ ...nameReason, facts: nameFacts }],
+        decidedAt: ISO,
+        eventId: UUID,
+        evaluatedAt: ISO,
+        stale: false,
+        explanation: { asOf: '2026-11-02T00:00:00.000Z', outcome: 'needs-survey', reasons: [{ ...nameReason, facts: nameFacts }], hits: [{ ...nameReason, facts: nameFacts }] },
+      },
+      // Uninsured on the household record alone; inaccurate once social insurance named him otherwise.
+      // The medical record changed nothing more, so no third outcome.
+      outcomes: [
+        {
+          eventId: UUID, outcome: 'needs-survey', previousOutcome: 'none', basedOnVersion: 1, decidedAt: ISO,
+          reasons: [{ code: 'UNINSURED', rule: 'uninsured', ruleVersion: 1, detail: 'no active pension and no active medical insurance: social-insurance pension=none active; social-insurance medical=none active' }],
+        },
+        { eventId: UUID, outcome: 'needs-survey', previousOutcome: 'needs-survey', basedOnVersion: 3, decidedAt: ISO, reasons: [nameReason] },
+      ],
+    });
+    // The IDs agree with each other and with the record.
+    const body = r.body;
+    expect(body.sources['public-security'].eventId).toBe(body.sources['public-security'].facts.household.eventId);
+    expect(body.sources['social-insurance'].eventId).toBe(body.sources['social-insurance'].facts.insurance['medical:employee:440981'].eventId);
+    expect(body.comparison.eventId).toBe(body.outcomes[1].eventId);
+    expect(body.comparison.decidedAt).toBe(body.outcomes[1].decidedAt);
+    expect(body.record.comparison).toEqual({ outcome: 'needs-survey', previousOutcome: 'needs-survey', reasons: [nameReason], decidedAt: body.comparison.decidedAt, eventId: body.comparison.eventId });
+
+    // An unknown person and one outside the caller's division get the same 404; the view is audited.
+    const outside = await call('GET', `/persons/${P.liMing}`, token('window-clerk', ELSEWHERE, 'clerk-2'));
+    expect(outside).toEqual({ status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'no such person' } });
+    expect(await call('GET', `/persons/${id('44098119000101001')}`, clerk)).toEqual(outside);
+    expect((await call('GET', `/persons/${P.liMing}`, token('surveyor', V1, 'surveyor-1'))).status).toBe(403);
+    // One audited read; the refused ones are not reads.
+    expect(await audited('comparison:view')).toEqual([`user:clerk-1 ${P.liMing}`]);
+  });
+
+  it('marks the recorded decision stale when the rules, re-run later, would decide otherwise', async () => {
+    // 陈刚 (born 1970-01-01) turns 60 on 2030-01-01 without a pension: the re-evaluation then adds
+    // AGE_60_NO_PENSION, which the log does not carry until his record is compared again.
+    const later = await call('GET', `/persons/${P.chenGang}?asOf=2030-06-01T00:00:00.000Z`, county);
+    expect(later.status).toBe(200);
+    expect(later.body.comparison).toMatchObject({ outcome: 'needs-survey', reasons: [expect.objectContaining({ code: 'UNINSURED' })], stale: true });
+    expect(later.body.comparison.explanation.reasons.map((x: { code: string }) => x.code)).toEqual(['UNINSURED', 'AGE_60_NO_PENSION']);
+    expect((await call('GET', `/persons/${P.chenGang}?asOf=2026-11-02T00:00:00.000Z`, county)).body.comparison.stale).toBe(false);
   });
 
   it('lists flagged people by outcome and reason within the caller\'s division, paginated and ordered by division and key', async () => {
@@ -163,6 +293,8 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     });
     const page2 = await call('GET', `/flags?outcome=needs-survey&reason=UNINSURED&division=${TOWNSHIP}&limit=2&offset=2`, township);
     expect(page2).toEqual({ status: 200, body: { total: 3, limit: 2, offset: 2, items: [flagged(P.liuYang, '刘洋', V2, 'needs-survey', ['UNINSURED'])] } });
+    // Each listed person is an audited read.
+    expect(await audited('comparison:flags')).toEqual([`user:township-1 ${P.huangJing}`, `user:township-1 ${P.wangFang}`, `user:township-1 ${P.liuYang}`].sort());
 
     // Any outcome, any reason: everyone compared in the township, the exempt and registered too.
     const all = await call('GET', '/flags', township);
@@ -311,8 +443,13 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
       expect(Object.keys(line).sort()).toEqual(['asOf', 'citizenId', 'facts', 'mode', 'sourceRecordId']);
       expect(validateSync(plainToInstance(InsuranceFacts, line.facts), { forbidUnknownValues: true, whitelist: true, forbidNonWhitelisted: true })).toEqual([]);
     }
+    // Every exported person is an audited read (a disclosure), for people and the higher registry's key alike.
+    expect(await audited('comparison:exchange-export')).toEqual([`user:county-1 ${P.zhaoLei}`, `user:county-1 ${P.sunLi}`, `user:county-1 ${P.zhouQiang}`].sort());
     // Stable record IDs: a second export is the same file, and the higher registry's own key gets it too.
     expect((await exportNdjson(key('higher-registry'))).text).toBe(res.text);
+    expect((await audited('comparison:exchange-export')).filter((line) => line.startsWith('key:'))).toEqual(
+      [`key:higher-registry-views ${P.zhaoLei}`, `key:higher-registry-views ${P.sunLi}`, `key:higher-registry-views ${P.zhouQiang}`].sort(),
+    );
 
     expect(await exportNdjson(key('tax'))).toEqual({
       status: 403,
@@ -344,15 +481,26 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
       const r = await call('GET', `/persons/${P.wangFang}`, clerk);
       return r.status === 200 && r.body.comparison.outcome === 'registered' ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 're-comparison after the import' });
+    // Insured elsewhere counts as insured: the facts the rule fired on are the higher registry's entries.
+    const complete = {
+      code: 'COMPLETE', rule: 'registered-directly', ruleVersion: 1,
+      detail: `complete and accurate: higher-registry pension:resident:${ELSEWHERE}=active; higher-registry medical:resident:${ELSEWHERE}=active`,
+      facts: [
+        { source: 'higher-registry', field: `pension:resident:${ELSEWHERE}`, value: 'active', asOf: '2026-11-05T00:00:00.000Z' },
+        { source: 'higher-registry', field: `medical:resident:${ELSEWHERE}`, value: 'active', asOf: '2026-11-05T00:00:00.000Z' },
+      ],
+    };
     expect(view.comparison).toEqual({
       outcome: 'registered',
       previousOutcome: 'needs-survey',
-      reasons: [{ code: 'COMPLETE', rule: 'registered-directly', ruleVersion: 1, detail: expect.any(String), facts: expect.any(Array) }],
-      decidedAt: expect.any(String),
-      eventId: expect.any(String),
-      evaluatedAt: expect.any(String),
+      // Decided on the pension record (the medical one changed no code, so no new event): the recorded
+      // detail names the pension only; the facts are the re-evaluation's.
+      reasons: [{ ...complete, detail: `complete and accurate: higher-registry pension:resident:${ELSEWHERE}=active` }],
+      decidedAt: ISO,
+      eventId: UUID,
+      evaluatedAt: ISO,
       stale: false,
-      explanation: { asOf: expect.any(String), outcome: 'registered', reasons: [expect.objectContaining({ code: 'COMPLETE', rule: 'registered-directly', ruleVersion: 1 })] },
+      explanation: { asOf: ISO, outcome: 'registered', reasons: [complete], hits: [complete] },
     });
     expect(view.outcomes.map((o: { previousOutcome: string; outcome: string; reasons: { code: string }[] }) => [o.previousOutcome, o.outcome, o.reasons.map((r) => r.code)])).toEqual([
       ['none', 'needs-survey', ['UNINSURED']],

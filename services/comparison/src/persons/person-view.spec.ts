@@ -2,7 +2,7 @@ import { OUTCOME_DETERMINED, SOURCE_RECORD_RECEIVED, deterministicId } from '@qm
 import type { Department, OutcomeReason, RegistrationEvent, SourceFacts } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import type { Evaluation } from './evaluation';
+import type { Evaluation, RuleFact } from './evaluation';
 import { buildPersonView, comparisonView, isStale, sourcesView } from './person-view';
 
 const ID17 = '44098119850315123';
@@ -72,8 +72,8 @@ describe('sourcesView', () => {
 });
 
 describe('comparison view', () => {
-  const evaluation = (reasons: Evaluation['reasons'], outcomeName: Evaluation['outcome'] = 'needs-survey'): Evaluation => ({ outcome: outcomeName, reasons });
-  const facts = [{ source: 'public-security', field: 'name', value: '李明', asOf: '2026-11-01T00:00:00.000Z' }];
+  const evaluation = (reasons: Evaluation['reasons'], outcomeName: Evaluation['outcome'] = 'needs-survey'): Evaluation => ({ outcome: outcomeName, reasons, hits: reasons });
+  const facts: RuleFact[] = [{ source: 'public-security', field: 'name', value: '李明', asOf: '2026-11-01T00:00:00.000Z' }];
 
   it('is not stale when the re-evaluation gives the recorded outcome and reasons, and lends each recorded reason its facts', () => {
     const record = fold(HOUSEHOLD, PENSION, outcome([NAME_REASON]));
@@ -86,7 +86,7 @@ describe('comparison view', () => {
       eventId: record.comparison?.eventId,
       evaluatedAt: 'E',
       stale: false,
-      explanation: { asOf: 'T', outcome: 'needs-survey', reasons: [{ ...NAME_REASON, detail: 'now', facts }] },
+      explanation: { asOf: 'T', outcome: 'needs-survey', reasons: [{ ...NAME_REASON, detail: 'now', facts }], hits: [{ ...NAME_REASON, detail: 'now', facts }] },
     });
   });
 
@@ -111,7 +111,7 @@ describe('comparison view', () => {
 describe('buildPersonView', () => {
   it('masks the citizen ID for display and keeps the record, fields and history', () => {
     const record = fold(HOUSEHOLD, PENSION);
-    const view = buildPersonView(record, [], { outcome: 'none', reasons: [] }, 'T', 'E');
+    const view = buildPersonView(record, [], { outcome: 'none', reasons: [], hits: [] }, 'T', 'E');
     expect(view.personKey).toBe(ID);
     expect(view.citizenIdMasked).toBe(`${ID.slice(0, 6)}********${ID.slice(-4)}`);
     expect(view.record).toBe(record);

@@ -62,8 +62,11 @@ export interface ComparisonView {
   evaluatedAt: string;
   /** The re-evaluation disagrees with the recorded decision (outcome, or reason codes/rules/versions). */
   stale: boolean;
-  /** The pure comparison re-run now on the stored record with the current rules. */
-  explanation: { asOf: string; outcome: Outcome | 'none'; reasons: ExplainedReason[] };
+  /**
+   * The pure comparison re-run on the stored record with the current rules: the outcome and its
+   * reasons, and every rule that fired (`hits`, those set aside by the outcome precedence included).
+   */
+  explanation: { asOf: string; outcome: Outcome | 'none'; reasons: ExplainedReason[]; hits: ExplainedReason[] };
 }
 
 export interface PersonView {
@@ -153,7 +156,7 @@ export function comparisonView(record: RegistrationRecord, evaluation: Evaluatio
     eventId: recorded?.eventId ?? null,
     evaluatedAt,
     stale: isStale(recorded, evaluation),
-    explanation: { asOf, outcome: evaluation.outcome, reasons: evaluation.reasons },
+    explanation: { asOf, outcome: evaluation.outcome, reasons: evaluation.reasons, hits: evaluation.hits },
   };
 }
 
