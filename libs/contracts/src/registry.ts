@@ -4,6 +4,7 @@ import type { ClassConstructor } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Matches, Min, validateSync } from 'class-validator';
 import type { ValidationError } from 'class-validator';
 import type { EventEnvelope } from './envelope';
+import { surelyValid } from './fast-validate';
 import { FACT_KINDS } from './vocabulary';
 import {
   OUTCOME_DETERMINED,
@@ -90,7 +91,8 @@ export class ContractViolationError extends Error {
   }
 }
 
-class EnvelopeShape {
+/** The envelope of every event: validated before the payload of its type and version. */
+export class EnvelopeShape {
   @IsString() @Length(1, 128) eventId: string;
   @IsIn(EVENT_TYPES) type: string;
   @IsInt() @Min(1) schemaVersion: number;
@@ -118,10 +120,16 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
   return out;
 }
 
-function check(cls: ClassConstructor<object>, plain: unknown, prefix: string): { value: object; violations: ContractViolation[] } {
+/**
+ * The contract check: the compiled fast path answers for events that are surely valid; anything else
+ * (every invalid event, and whatever the fast path is unsure of) goes through class-transformer and
+ * class-validator, which alone name the violations (fast-validate.ts).
+ */
+function check(cls: ClassConstructor<object>, plain: unknown, prefix: string): { violations: ContractViolation[] } {
+  if (surelyValid(cls, plain)) return { violations: [] };
   const value = plainToInstance(cls, plain);
   const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
-  return { value, violations: flattenValidationErrors(errors, prefix) };
+  return { violations: flattenValidationErrors(errors, prefix) };
 }
 
 /** Known kinds of a discriminated nested payload: reported as a clear violation, not a generic one. */
@@ -141,6 +149,11 @@ function discriminatorViolations(type: string, payload: Record<string, unknown>)
  * Throws ContractViolationError naming every offending field.
  */
 export function parseEvent(raw: unknown): RegistrationEvent {
+  return parse(raw, true);
+}
+
+/** copyPayload false: raw was made for this call (decodeEvent) and is shared with no one, so its payload is not copied. */
+function parse(raw: unknown, copyPayload: boolean): RegistrationEvent {
   if (!raw || typeof raw !== 'object') {
     throw new ContractViolationError([{ field: '(event)', rule: 'isObject', message: 'event must be a JSON object' }]);
   }
@@ -161,7 +174,7 @@ export function parseEvent(raw: unknown): RegistrationEvent {
   const p = check(contract.payload, envelope.payload, 'payload');
   if (p.violations.length) throw new ContractViolationError(p.violations);
 
-  let payload: unknown = JSON.parse(JSON.stringify(envelope.payload));
+  let payload: unknown = copyPayload ? JSON.parse(JSON.stringify(envelope.payload)) : envelope.payload;
   let version = envelope.schemaVersion;
   let step: VersionContract | undefined = contract;
   while (step?.upcast) {
@@ -196,7 +209,7 @@ export function decodeEvent(bytes: Buffer | string | null): RegistrationEvent {
   } catch (e) {
     throw new ContractViolationError([{ field: '(value)', rule: 'json', message: `message value is not JSON: ${(e as Error).message}` }]);
   }
-  return parseEvent(raw);
+  return parse(raw, false);
 }
 
 export function encodeEvent(event: RegistrationEvent): Buffer {
