@@ -89,6 +89,10 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  // stdout carries only the final report (for `| jq`): whatever else writes there (the libraries'
+  // own log lines) goes to stderr with the progress.
+  const writeReport = process.stdout.write.bind(process.stdout);
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
   // This process neither consumes the log nor relays the outbox: it only loads.
   const { config, kafka } = loadServiceConfig('comparison', { ...process.env, CONSUME: 'false', RELAY_OUTBOX: 'false' });
   const app = await NestFactory.createApplicationContext(ComparisonModule.register(config, kafka), {
@@ -101,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
       appender: app.get(EventLogProducer),
       progress: new RedisLoadProgress(app.get<Redis>(REDIS)),
       onProgress: (report) => {
-        if (report.status === 'running' && report.rows - printedAt < args.every) return;
+        if (report.status === 'running' ? report.rows - printedAt < args.every : report.rows === printedAt) return;
         printedAt = report.rows;
         process.stderr.write(progressLine(report));
       },
@@ -111,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
       { department: args.department, format: args.format, fileName: args.fileName, actor: `cli:${userInfo().username}`.slice(0, 128) },
       source,
     );
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    writeReport(`${JSON.stringify(report, null, 2)}\n`);
     return failure ? 1 : 0;
   } finally {
     await app.close();

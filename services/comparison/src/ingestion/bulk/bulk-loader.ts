@@ -1,4 +1,4 @@
-import { newId } from '@qmcb/contracts';
+import { ContractViolationError, newId, parseEvent } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import type { EventAppender } from '@qmcb/event-log';
 import type { DataSource } from 'typeorm';
@@ -54,8 +54,14 @@ export interface StartedLoad {
   done: Promise<LoadOutcome>;
 }
 
+interface ValidRow {
+  line: number;
+  raw: string;
+  event: SourceRecordEvent;
+}
+
 interface Chunk {
-  valid: { line: number; event: SourceRecordEvent }[];
+  valid: ValidRow[];
   bad: QuarantinedRow[];
 }
 
@@ -167,28 +173,49 @@ export class BulkLoader {
     return failure ? { report, failure } : { report };
   }
 
+  /**
+   * Appends a batch. The producer checks every event against its contract (parseEvent) before it
+   * sends any; if it refuses the batch, the refused events are singled out and quarantined with the
+   * contract's violations, and the rest appended.
+   */
+  private async append(batch: ValidRow[], appended: ValidRow[], refused: QuarantinedRow[]): Promise<void> {
+    try {
+      await this.deps.appender.append(batch.map((r) => r.event));
+      appended.push(...batch);
+    } catch (e) {
+      if (!(e instanceof ContractViolationError)) throw e;
+      const split = splitByContract(batch);
+      await this.deps.appender.append(split.valid.map((r) => r.event));
+      appended.push(...split.valid);
+      refused.push(...split.refused);
+    }
+  }
+
   private async flush(meta: LoadMeta, chunk: Chunk, counts: LoadCounts): Promise<void> {
     if (chunk.valid.length === 0 && chunk.bad.length === 0) return;
-    const firstById = new Map<string, { line: number; event: SourceRecordEvent }>();
+    const firstById = new Map<string, ValidRow>();
     for (const row of chunk.valid) if (!firstById.has(row.event.eventId)) firstById.set(row.event.eventId, row);
     const known = await this.store.alreadyIngested([...firstById.keys()]);
     const fresh = [...firstById.values()].filter((r) => !known.has(r.event.eventId));
+    const appended: ValidRow[] = [];
+    const refused: QuarantinedRow[] = [];
     for (let i = 0; i < fresh.length; i += this.appendBatch) {
-      await this.deps.appender.append(fresh.slice(i, i + this.appendBatch).map((r) => r.event));
+      await this.append(fresh.slice(i, i + this.appendBatch), appended, refused);
     }
     // Acknowledged by the log: only now are the IDs recorded, with the counts they bring.
+    const bad = refused.length ? [...chunk.bad, ...refused] : chunk.bad;
     const next: LoadCounts = {
       rows: counts.rows + chunk.valid.length + chunk.bad.length,
-      accepted: counts.accepted + fresh.length,
+      accepted: counts.accepted + appended.length,
       duplicates: counts.duplicates + chunk.valid.length - fresh.length,
-      quarantined: counts.quarantined + chunk.bad.length,
+      quarantined: counts.quarantined + bad.length,
       quarantinedByReason: { ...counts.quarantinedByReason },
     };
-    for (const bad of chunk.bad) {
-      const reason = bad.violations[0]?.rule ?? 'unknown';
+    for (const row of bad) {
+      const reason = row.violations[0]?.rule ?? 'unknown';
       next.quarantinedByReason[reason] = (next.quarantinedByReason[reason] ?? 0) + 1;
     }
-    await this.store.commitChunk(meta.loadId, fresh.map((r) => ({ eventId: r.event.eventId, line: r.line })), chunk.bad, next);
+    await this.store.commitChunk(meta.loadId, appended.map((r) => ({ eventId: r.event.eventId, line: r.line })), bad, next);
     Object.assign(counts, next);
     const report = toReport(meta, 'running', counts, null);
     await this.progress.publish(report);
@@ -197,8 +224,24 @@ export class BulkLoader {
 }
 
 function addRow(chunk: Chunk, row: Row): void {
-  if (row.ok) chunk.valid.push({ line: row.line, event: row.event });
+  if (row.ok) chunk.valid.push({ line: row.line, raw: row.raw, event: row.event });
   else chunk.bad.push({ line: row.line, raw: row.raw, violations: row.violations });
+}
+
+/** The event contracts, checked one by one: only when the producer refused a batch. */
+export function splitByContract(rows: ValidRow[]): { valid: ValidRow[]; refused: QuarantinedRow[] } {
+  const valid: ValidRow[] = [];
+  const refused: QuarantinedRow[] = [];
+  for (const row of rows) {
+    try {
+      parseEvent(row.event);
+      valid.push(row);
+    } catch (e) {
+      if (!(e instanceof ContractViolationError)) throw e;
+      refused.push({ line: row.line, raw: row.raw, violations: e.violations });
+    }
+  }
+  return { valid, refused };
 }
 
 function describeFailure(e: unknown): NonNullable<LoadOutcome['failure']> {

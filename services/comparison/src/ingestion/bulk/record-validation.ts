@@ -1,4 +1,4 @@
-import { ContractViolationError, FACT_KINDS, flattenValidationErrors, parseEvent } from '@qmcb/contracts';
+import { ContractViolationError, FACT_KINDS, flattenValidationErrors } from '@qmcb/contracts';
 import type { ContractViolation, Department } from '@qmcb/contracts';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
@@ -51,12 +51,13 @@ export function validateSourceRecord(plain: unknown, department: Department): Va
 
 export type BuiltEvent = { ok: true; event: SourceRecordEvent } | { ok: false; violations: Violation[] };
 
-/** The event of a valid record, checked against its contract (`parseEvent`) as the log will check it. */
-export function buildCheckedEvent(record: SourceRecordDto, ctx: EventContext): BuiltEvent {
+/**
+ * The event of a valid record. Its contract (`parseEvent`) is checked by the log's producer when
+ * the chunk is appended, as for `POST /records`; the loader then singles out any event refused.
+ */
+export function buildEvent(record: SourceRecordDto, ctx: EventContext): BuiltEvent {
   try {
-    const event = buildSourceRecordEvent(record, ctx);
-    parseEvent(event);
-    return { ok: true, event };
+    return { ok: true, event: buildSourceRecordEvent(record, ctx) };
   } catch (e) {
     if (e instanceof ContractViolationError) return { ok: false, violations: e.violations };
     throw e;

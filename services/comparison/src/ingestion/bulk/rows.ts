@@ -3,7 +3,7 @@ import { CsvRecordParser } from './csv-parser';
 import type { CsvItem } from './csv-parser';
 import { LineSplitter } from './line-splitter';
 import type { Line } from './line-splitter';
-import { buildCheckedEvent, ROW_RULES, validateSourceRecord } from './record-validation';
+import { buildEvent, ROW_RULES, validateSourceRecord } from './record-validation';
 import type { Violation } from './record-validation';
 import { CsvHeader, CsvHeaderError } from './row-conversion';
 import type { ConvertedRow } from './row-conversion';
@@ -14,7 +14,7 @@ export type LoadFormat = (typeof LOAD_FORMATS)[number];
 
 /** What one data row of a file became: an event to append, or a refusal with every reason. */
 export type Row =
-  | { ok: true; line: number; event: SourceRecordEvent }
+  | { ok: true; line: number; raw: string; event: SourceRecordEvent }
   | { ok: false; line: number; raw: string; violations: Violation[] };
 
 /** The raw text of a refused row is kept up to this many characters. */
@@ -36,8 +36,10 @@ export interface RowsOptions {
   maxLineChars?: number;
 }
 
+const cap = (raw: string): string => (raw.length > MAX_RAW_CHARS ? raw.slice(0, MAX_RAW_CHARS) : raw);
+
 function refused(line: number, raw: string, violations: Violation[]): Row {
-  return { ok: false, line, raw: raw.length > MAX_RAW_CHARS ? raw.slice(0, MAX_RAW_CHARS) : raw, violations };
+  return { ok: false, line, raw: cap(raw), violations };
 }
 
 /**
@@ -77,8 +79,8 @@ type ToRows = (lines: readonly Line[], atEnd: boolean, recordedAt: string) => Ro
 function recordToRow(plain: unknown, line: number, raw: string, options: RowsOptions, recordedAt: string): Row {
   const checked = validateSourceRecord(plain, options.department);
   if (!checked.ok) return refused(line, raw, checked.violations);
-  const built = buildCheckedEvent(checked.record, { ...options.context, department: options.department, recordedAt });
-  return built.ok ? { ok: true, line, event: built.event } : refused(line, raw, built.violations);
+  const built = buildEvent(checked.record, { ...options.context, department: options.department, recordedAt });
+  return built.ok ? { ok: true, line, raw: cap(raw), event: built.event } : refused(line, raw, built.violations);
 }
 
 function csvRows(options: RowsOptions): ToRows {
