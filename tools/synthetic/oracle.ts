@@ -1,0 +1,232 @@
+import { validateCitizenId } from '@qmcb/domain';
+import type { Department, FactKind } from '@qmcb/contracts';
+import type { ExpectedOutcome, ReasonCode, SourceRecord } from './model';
+
+/**
+ * The ground truth: docs/design/comparison-model.md implemented a second time, on purpose apart from
+ * services/comparison (nothing is imported from it), over the records the generator wrote. Given a
+ * person's records in load order it merges them as the page says (snapshot/change per department
+ * and kind, insurance per type + scheme + region, an older asOf changes nothing) and applies the
+ * outcome precedence and reason order of the page.
+ *
+ * Where the page leaves the answer open the result is marked `deterministic: false` with the
+ * question; the generator avoids producing such people, so these stay rare or absent:
+ *  1. A status exemption (deceased, moved out, military, prisoner) together with a student whose
+ *     student exemption would also apply: the page lists EXEMPT_STUDENT outside the ordered list
+ *     and does not say whether it is added to the others.
+ *  2. Born on 29 February and evaluated on 28 February of a common year: the page does not say on
+ *     which day such a person turns a year older.
+ *  3. No birth date that the field precedence decides (no household birth date, no valid ID, and
+ *     lower sources that disagree at the same asOf) while an age rule could fire.
+ *  4. The person's last record is older (asOf) than one already held: it changes nothing, but the
+ *     page does not say whether it triggers a comparison at its own (older) occurredAt.
+ */
+
+export interface Policy {
+  pensionMinAge: number;
+  retirementAge: number;
+  pensionAgeCheck: number;
+}
+
+export const DEFAULT_POLICY: Policy = { pensionMinAge: 16, retirementAge: 60, pensionAgeCheck: 60 };
+
+export interface Expectation {
+  outcome: ExpectedOutcome;
+  reasons: ReasonCode[];
+  deterministic: boolean;
+  openQuestion?: string;
+  /** YYYY-MM-DD the rules evaluate at: the asOf (UTC date) of the last record. */
+  evaluatedOn: string;
+  age: number | null;
+}
+
+type FactValues = Record<string, unknown>;
+
+interface Entry {
+  department: Department;
+  kind: FactKind;
+  asOf: number;
+  facts: FactValues;
+}
+
+const COVERAGE_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['UNINSURED', 'PARTLY_INSURED_EMPLOYEE', 'PARTLY_INSURED_NO_PENSION', 'AGE_60_NO_PENSION']);
+
+function entryKey(record: SourceRecord): string {
+  const f = record.facts;
+  if (f.kind === 'insurance') return `${record.department}|insurance|${f.insuranceType}|${f.scheme}|${f.region}`;
+  return `${record.department}|${f.kind}`;
+}
+
+function present(facts: object): FactValues {
+  const out: FactValues = {};
+  for (const [k, v] of Object.entries(facts)) if (v !== undefined && v !== null && v !== '') out[k] = v;
+  return out;
+}
+
+/** What each department said of each kind, after snapshots and changes in load order. */
+export function mergeEntries(records: readonly SourceRecord[]): Entry[] {
+  const entries = new Map<string, Entry>();
+  for (const record of records) {
+    const key = entryKey(record);
+    const previous = entries.get(key);
+    const asOf = Date.parse(record.asOf);
+    if (previous && asOf < previous.asOf) continue;
+    const facts = present(record.facts);
+    if (record.mode === 'snapshot' || !previous) {
+      entries.set(key, { department: record.department, kind: record.facts.kind, asOf, facts });
+    } else {
+      entries.set(key, { department: record.department, kind: record.facts.kind, asOf, facts: { ...previous.facts, ...facts } });
+    }
+  }
+  return [...entries.values()];
+}
+
+/** Trimmed, full-width ASCII forms (U+FF01-FF5E) and the ideographic space folded to half-width. */
+export function normaliseName(name: string): string {
+  return name
+    .replace(/[\uff01-\uff5e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/\u3000/g, ' ')
+    .trim();
+}
+
+function parts(date: string): [number, number, number] {
+  return [Number(date.slice(0, 4)), Number(date.slice(5, 7)), Number(date.slice(8, 10))];
+}
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+/** Completed years on `on` of someone born on `birth` (both YYYY-MM-DD); the birthday itself counts. */
+export function ageOn(birth: string, on: string): number {
+  const [by, bm, bd] = parts(birth);
+  const [y, m, d] = parts(on);
+  return y - by - (m < bm || (m === bm && d < bd) ? 1 : 0);
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+export function expectedFor(records: readonly SourceRecord[], county: string, policy: Policy = DEFAULT_POLICY): Expectation {
+  if (records.length === 0) throw new RangeError('expectedFor needs at least one record');
+  const last = records[records.length - 1];
+  const evaluatedOn = new Date(last.asOf).toISOString().slice(0, 10);
+  const openQuestions: string[] = [];
+  const maxAsOf = Math.max(...records.map((r) => Date.parse(r.asOf)));
+  if (Date.parse(last.asOf) < maxAsOf) openQuestions.push('the last record is older than one already held: evaluation time unspecified');
+
+  const entries = mergeEntries(records);
+  const of = (kind: FactKind): Entry[] => entries.filter((e) => e.kind === kind);
+  const household = of('household').find((e) => e.department === 'public-security');
+  const insurance = of('insurance');
+  const insuredHere = insurance.some((e) => e.facts.region === county);
+  if (!household && !insuredHere) return { outcome: 'none', reasons: [], deterministic: openQuestions.length === 0, ...(openQuestions.length ? { openQuestion: openQuestions.join('; ') } : {}), evaluatedOn, age: null };
+
+  const idCheck = validateCitizenId(last.citizenId, new Date(`${evaluatedOn}T23:59:59Z`));
+  const idValid = idCheck.ok;
+
+  // Birth date by the page's field precedence: public security, the valid ID, social insurance, education, others.
+  let birthDate: string | undefined = text(household?.facts.birthDate);
+  if (!birthDate && idCheck.ok) birthDate = idCheck.birthDate;
+  if (!birthDate) {
+    const tiers: ((e: Entry) => boolean)[] = [
+      (e) => e.department === 'social-insurance',
+      (e) => e.department === 'education',
+      () => true,
+    ];
+    for (const inTier of tiers) {
+      const candidates = entries.filter((e) => inTier(e) && text(e.facts.birthDate));
+      if (candidates.length === 0) continue;
+      const latest = Math.max(...candidates.map((e) => e.asOf));
+      const dates = new Set(candidates.filter((e) => e.asOf === latest).map((e) => text(e.facts.birthDate) as string));
+      if (dates.size > 1) openQuestions.push('birth date undecided: equal-precedence sources disagree');
+      birthDate = [...dates][0];
+      break;
+    }
+  }
+  const age = birthDate ? ageOn(birthDate, evaluatedOn) : null;
+  if (birthDate && birthDate.slice(5) === '02-29' && evaluatedOn.slice(5) === '02-28' && !isLeapYear(parts(evaluatedOn)[0])) {
+    openQuestions.push('born on 29 February, evaluated on 28 February of a common year');
+  }
+
+  const status = text(household?.facts.status);
+  const deceased = status === 'deceased' || of('death').length > 0;
+  const benefitPaid = insurance.some((e) => e.facts.receivingBenefit === true || e.facts.benefitStatus === 'receiving');
+  const inCustody = of('custody').some((e) => e.facts.inCustody === true);
+  const student = of('enrolment').some((e) => e.facts.enrolled === true);
+
+  const active = insurance.filter((e) => e.facts.status === 'active');
+  const activeOf = (type: string): Entry[] => active.filter((e) => e.facts.insuranceType === type);
+  const hasPension = activeOf('pension').length > 0;
+  const hasMedical = activeOf('medical').length > 0;
+
+  // needs-survey codes, in the page's order
+  const survey: ReasonCode[] = [];
+  if (!idValid) survey.push('INACCURATE_CITIZEN_ID');
+  const names = new Set(entries.map((e) => text(e.facts.name)).filter((n): n is string => n !== undefined).map(normaliseName));
+  if (names.size > 1) survey.push('INACCURATE_NAME');
+  const identity = (field: 'sex' | 'birthDate'): Set<string> => {
+    const values = new Set(entries.filter((e) => e.kind === 'household' || e.kind === 'insurance' || e.kind === 'enrolment').map((e) => text(e.facts[field])).filter((v): v is string => v !== undefined));
+    if (idCheck.ok) values.add(field === 'sex' ? idCheck.sex : idCheck.birthDate);
+    return values;
+  };
+  if (identity('sex').size > 1) survey.push('INACCURATE_SEX');
+  if (identity('birthDate').size > 1) survey.push('INACCURATE_BIRTH_DATE');
+  const sources = entries.filter((e) => e.kind === 'household' || e.kind === 'insurance');
+  if (!sources.some((e) => text(e.facts.phone))) survey.push('MISSING_PHONE');
+  if (!sources.some((e) => text(e.facts.address))) survey.push('MISSING_ADDRESS');
+  if (!hasPension && !hasMedical) survey.push('UNINSURED');
+  const employed = of('tax').some((e) => e.facts.employed === true);
+  if (employed && (activeOf('unemployment').length === 0 || activeOf('work-injury').length === 0)) survey.push('PARTLY_INSURED_EMPLOYEE');
+  const ageRule = (fires: (a: number) => boolean): boolean => {
+    if (age === null) {
+      openQuestions.push('no birth date: age rules undecided');
+      return false;
+    }
+    return fires(age);
+  };
+  if (hasMedical && !hasPension && !student && ageRule((a) => a >= policy.pensionMinAge && a < policy.retirementAge)) survey.push('PARTLY_INSURED_NO_PENSION');
+  if (!hasPension && ageRule((a) => a >= policy.pensionAgeCheck)) survey.push('AGE_60_NO_PENSION');
+
+  const studentExemptionApplies = student && survey.length > 0 && survey.every((c) => COVERAGE_CODES.has(c));
+
+  const result = (outcome: ExpectedOutcome, reasons: ReasonCode[]): Expectation => ({
+    outcome,
+    reasons,
+    deterministic: openQuestions.length === 0,
+    ...(openQuestions.length ? { openQuestion: openQuestions.join('; ') } : {}),
+    evaluatedOn,
+    age,
+  });
+
+  // 1. benefits after death
+  if (deceased && benefitPaid) return result('needs-survey', ['BENEFIT_AFTER_DEATH']);
+
+  // 2. exemptions
+  const exempt: ReasonCode[] = [];
+  if (deceased) exempt.push('EXEMPT_DECEASED');
+  if (status === 'moved-out') exempt.push('EXEMPT_MOVED_OUT');
+  if (status === 'military') exempt.push('EXEMPT_MILITARY');
+  if (status === 'prison' || inCustody) exempt.push('EXEMPT_PRISONER');
+
+  // 3. duplicates
+  const duplicates: ReasonCode[] = [];
+  if (new Set(activeOf('pension').map((e) => e.facts.scheme)).size > 1) duplicates.push('DUPLICATE_PENSION');
+  if (new Set(activeOf('medical').map((e) => e.facts.scheme)).size > 1) duplicates.push('DUPLICATE_MEDICAL');
+  const regions = new Map<string, Set<unknown>>();
+  for (const e of active) {
+    const key = `${String(e.facts.insuranceType)}:${String(e.facts.scheme)}`;
+    const set = regions.get(key) ?? new Set<unknown>();
+    set.add(e.facts.region);
+    regions.set(key, set);
+  }
+  if ([...regions.values()].some((s) => s.size > 1)) duplicates.push('DUPLICATE_REGION');
+
+  if (exempt.length > 0) {
+    if (studentExemptionApplies && duplicates.length === 0) openQuestions.push('student exemption beside a status exemption: is EXEMPT_STUDENT listed too?');
+    return result('exempt', exempt);
+  }
+  if (duplicates.length === 0 && studentExemptionApplies) return result('exempt', ['EXEMPT_STUDENT']);
+  if (duplicates.length > 0) return result('duplicate', [...duplicates, ...survey]);
+  if (survey.length > 0) return result('needs-survey', survey);
+  return result('registered', ['COMPLETE']);
+}
