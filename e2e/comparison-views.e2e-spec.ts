@@ -465,17 +465,28 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     expect(await exportNdjson(key('higher-registry'), ELSEWHERE)).toEqual({ status: 200, contentType: 'application/x-ndjson; charset=utf-8', text: '' });
   });
 
-  it('re-compares a person after the higher registry imports their insurance in another region', async () => {
-    // 王芳 is uninsured here; the higher registry returns her resident pension and medical in 茂南区 (§10).
+  it('re-compares people after the higher registry\'s bulk load of their insurance in other regions (§10 import)', async () => {
+    // The higher registry returns local people's insurance elsewhere: 王芳, uninsured here, has resident
+    // pension and medical in 茂南区; 张伟, insured here, also has a resident pension there.
     const imported = [
       { sourceRecordId: 'HR-440902-WF-P', citizenId: P.wangFang, mode: 'snapshot', asOf: '2026-11-05T00:00:00.000Z',
         facts: { kind: 'insurance', insuranceType: 'pension', scheme: 'resident', status: 'active', region: ELSEWHERE, since: '2015-01-01', name: '王芳' } },
       { sourceRecordId: 'HR-440902-WF-M', citizenId: P.wangFang, mode: 'snapshot', asOf: '2026-11-05T00:00:00.000Z',
         facts: { kind: 'insurance', insuranceType: 'medical', scheme: 'resident', status: 'active', region: ELSEWHERE, since: '2015-01-01' } },
+      { sourceRecordId: 'HR-440902-ZW-P', citizenId: P.zhangWei, mode: 'snapshot', asOf: '2026-11-05T00:00:00.000Z',
+        facts: { kind: 'insurance', insuranceType: 'pension', scheme: 'resident', status: 'active', region: ELSEWHERE, since: '2010-01-01', name: '张伟' } },
     ];
-    const ndjson = imported.map((r) => JSON.stringify(r)).join('\n');
-    const posted = await call('POST', '/records', key('higher-registry'), { records: ndjson.split('\n').map((l) => JSON.parse(l)) });
-    expect(posted.status).toBe(202);
+    const ndjson = `${imported.map((r) => JSON.stringify(r)).join('\n')}\n`;
+    const res = await fetch(`${stack.urls.comparison}/loads?fileName=hr-440902-to-440981.ndjson`, {
+      method: 'POST',
+      headers: { ...key('higher-registry'), 'content-type': 'application/x-ndjson' },
+      body: ndjson,
+    });
+    const report = (await res.json()) as Record<string, unknown>;
+    expect({ status: res.status, report }).toEqual({
+      status: 201,
+      report: expect.objectContaining({ status: 'completed', department: 'higher-registry', format: 'ndjson', rows: 3, accepted: 3, duplicates: 0, quarantined: 0 }),
+    });
 
     const view = await waitFor(async () => {
       const r = await call('GET', `/persons/${P.wangFang}`, clerk);
@@ -509,17 +520,28 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     expect(Object.keys(view.sources)).toEqual(['higher-registry', 'public-security']);
     expect(Object.keys(view.sources['higher-registry'].facts.insurance)).toEqual([`medical:resident:${ELSEWHERE}`, `pension:resident:${ELSEWHERE}`]);
 
-    // The flag is lifted: she leaves the list, and the counts follow.
-    await waitFor(async () => {
-      const r = await call('GET', '/flags?reason=UNINSURED', township);
-      return r.body.total === 2 ? true : undefined;
-    }, { timeoutMs: 10_000, message: 'flag lifted' });
+    // 张伟: the same scheme active here and in another region is a duplicate (重复参保).
+    const duplicate = await waitFor(async () => {
+      const r = await call('GET', `/persons/${P.zhangWei}`, clerk);
+      return r.status === 200 && r.body.comparison.outcome === 'duplicate' ? r.body : undefined;
+    }, { timeoutMs: 60_000, message: 'duplicate after the import' });
+    expect(duplicate.comparison.reasons.map((x: { code: string; facts: unknown[] }) => [x.code, x.facts])).toEqual([
+      ['DUPLICATE_REGION', [
+        { source: 'higher-registry', field: `pension:resident:${ELSEWHERE}`, value: 'active', asOf: '2026-11-05T00:00:00.000Z' },
+        { source: 'social-insurance', field: `pension:resident:${COUNTY}`, value: 'active', asOf: AS_OF },
+      ]],
+    ]);
+
+    // The flag is lifted: she leaves the list; he is flagged as a duplicate; the counts follow.
     expect((await call('GET', '/flags?reason=UNINSURED', township)).body.items.map((i: { personKey: string }) => i.personKey)).toEqual([P.huangJing, P.liuYang]);
+    expect((await call('GET', '/flags?outcome=duplicate', township)).body).toEqual({
+      total: 1, limit: 50, offset: 0, items: [flagged(P.zhangWei, '张伟', V2, 'duplicate', ['DUPLICATE_REGION'])],
+    });
     expect((await call('GET', '/flags/summary', township)).body).toEqual({
       division: TOWNSHIP,
       total: 6,
-      byOutcome: { registered: 2, duplicate: 0, 'needs-survey': 3, exempt: 1 },
-      byReason: { COMPLETE: 2, EXEMPT_MOVED_OUT: 1, INACCURATE_NAME: 1, UNINSURED: 2 },
+      byOutcome: { registered: 1, duplicate: 1, 'needs-survey': 3, exempt: 1 },
+      byReason: { COMPLETE: 1, DUPLICATE_REGION: 1, EXEMPT_MOVED_OUT: 1, INACCURATE_NAME: 1, UNINSURED: 2 },
     });
     // Local people are never exported, whatever region they are insured in.
     expect((await exportNdjson(county)).text).not.toContain(P.wangFang);
