@@ -1,0 +1,225 @@
+import type { INestApplication } from '@nestjs/common';
+import { mintApiKey } from '@qmcb/auth';
+import { createTestingApp } from '@qmcb/platform';
+import { loadServiceConfig } from '@qmcb/service-kit';
+import { createTestDatabase, createTestTopic, deleteTestTopic, readAllEvents, testKafkaSettings, waitFor } from '@qmcb/testing';
+import type { TestDatabase } from '@qmcb/testing';
+import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync } from 'fs';
+import { request } from 'http';
+import type { AddressInfo } from 'net';
+import { join } from 'path';
+import { once } from 'events';
+import { ComparisonModule } from '../../comparison.module';
+import { csvHeader, csvLine, householdRecord, ndjsonLine } from './testing/fixtures';
+import type { PlainRecord } from './testing/fixtures';
+
+/**
+ * POST /loads, GET /loads/:id and its quarantine over HTTP, with the service's own module on the
+ * real broker, PostgreSQL and Redis; and the Idempotency-Key of POST /records.
+ */
+const KEY_SECRET = 'int-api-key-secret';
+const TMP = join(__dirname, '..', '..', '..', '..', '..', 'tmp', 'bulk-load-int');
+
+// HTTP answers are asserted field by field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+describe('bulk load over HTTP', () => {
+  let app: INestApplication;
+  let baseUrl: string;
+  let topic: string;
+  let db: TestDatabase;
+  const publicSecurity = { 'x-api-key': mintApiKey('public-security', 'ps-int', KEY_SECRET) };
+  const tax = { 'x-api-key': mintApiKey('tax', 'tax-int', KEY_SECRET) };
+
+  beforeAll(async () => {
+    topic = await createTestTopic(3);
+    db = await createTestDatabase();
+    const { config, kafka } = loadServiceConfig('comparison', {
+      ...process.env,
+      DATABASE_URL: db.url,
+      LOG_TOPIC: topic,
+      CONSUME: 'false',
+      RELAY_OUTBOX: 'false',
+      KAFKA_ENSURE_TOPICS: 'false',
+      API_KEY_SECRET: KEY_SECRET,
+      AUTH_JWT_SECRET: 'int-jwt-secret',
+    });
+    app = await createTestingApp(ComparisonModule.register(config, kafka));
+    await app.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    mkdirSync(TMP, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+    if (topic) await deleteTestTopic(topic);
+    rmSync(TMP, { recursive: true, force: true });
+  });
+
+  async function call(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: Json; headers: Headers }> {
+    const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+  }
+
+  const csv = (records: PlainRecord[], extra: string[] = []): string => `${[csvHeader(), ...records.map((r) => csvLine(r)), ...extra].join('\n')}\n`;
+
+  it('loads a CSV file: 201 with the report, then GET /loads/:id and its quarantine, page by page', async () => {
+    const records = Array.from({ length: 40 }, (_, i) => householdRecord(i));
+    const bad = [`${csvLine(householdRecord(100))},surplus`, csvLine(householdRecord(101)).replace('normal', 'gone'), 'Z-1,x,snapshot,2026-11-01T00:00:00Z,household,"a"b,,,,,,,,'];
+    const posted = await call('POST', '/loads?fileName=households.csv', { ...publicSecurity, 'content-type': 'text/csv; charset=utf-8' }, csv(records, bad));
+    expect(posted.status).toBe(201);
+    expect(posted.body).toMatchObject({
+      status: 'completed',
+      department: 'public-security',
+      format: 'csv',
+      fileName: 'households.csv',
+      rows: 43,
+      accepted: 40,
+      duplicates: 0,
+      quarantined: 3,
+      quarantinedByReason: { columnCount: 1, isIn: 1, csvSyntax: 1 },
+    });
+    const loadId: string = posted.body.loadId;
+    expect(posted.headers.get('location')).toBe(`/loads/${loadId}`);
+
+    const got = await call('GET', `/loads/${loadId}`, publicSecurity);
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual({ ...posted.body, durationMs: expect.any(Number) });
+
+    const page1 = await call('GET', `/loads/${loadId}/quarantine?limit=2`, publicSecurity);
+    expect(page1.status).toBe(200);
+    expect(page1.body).toMatchObject({ loadId, total: 3, limit: 2, offset: 0 });
+    expect(page1.body.items.map((i: Json) => [i.line, i.reason])).toEqual([
+      [42, 'columnCount'],
+      [43, 'isIn'],
+    ]);
+    expect(page1.body.items[1]).toEqual({
+      line: 43,
+      reason: 'isIn',
+      raw: bad[1],
+      violations: [{ field: 'facts.status', rule: 'isIn', message: 'facts.status must be one of the following values: normal, moved-out, deceased, military, prison' }],
+    });
+    const page2 = await call('GET', `/loads/${loadId}/quarantine?limit=2&offset=2`, publicSecurity);
+    expect(page2.body.items.map((i: Json) => [i.line, i.reason, i.raw])).toEqual([[44, 'csvSyntax', bad[2]]]);
+    expect((await call('GET', `/loads/${loadId}/quarantine?limit=0`, publicSecurity)).status).toBe(400);
+
+    // Another department's key sees no such load.
+    expect((await call('GET', `/loads/${loadId}`, tax)).body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
+    expect((await call('GET', `/loads/${loadId}/quarantine`, tax)).status).toBe(404);
+    expect((await call('GET', `/loads/00000000-0000-4000-8000-000000000000`, publicSecurity)).status).toBe(404);
+    expect((await call('GET', `/loads/nope`, publicSecurity)).status).toBe(400);
+
+    // Re-sending the file appends nothing.
+    const events = (await readAllEvents(testKafkaSettings(topic))).length;
+    const again = await call('POST', '/loads', { ...publicSecurity, 'content-type': 'text/csv' }, csv(records, bad));
+    expect(again.body).toMatchObject({ status: 'completed', rows: 43, accepted: 0, duplicates: 40, quarantined: 3 });
+    expect((await readAllEvents(testKafkaSettings(topic))).length).toBe(events);
+  });
+
+  it('a department may load only the kinds it states: the rows of others are quarantined', async () => {
+    const posted = await call('POST', '/loads', { ...tax, 'content-type': 'text/csv' }, csv([householdRecord(200), householdRecord(201)]));
+    expect(posted.status).toBe(201);
+    expect(posted.body).toMatchObject({ department: 'tax', rows: 2, accepted: 0, quarantined: 2, quarantinedByReason: { kindNotAllowed: 2 } });
+    const q = await call('GET', `/loads/${posted.body.loadId}/quarantine`, tax);
+    expect(q.body.items[0].violations).toEqual([{ field: 'facts.kind', rule: 'kindNotAllowed', message: "facts.kind 'household' may not be sent by department 'tax'" }]);
+  });
+
+  it('with ?async=true answers 202 at once and the load runs on; GET shows it through to the end', async () => {
+    const records = Array.from({ length: 30 }, (_, i) => householdRecord(300 + i));
+    const body = `${[...records.map(ndjsonLine), '{"not": "closed"'].join('\n')}\n`;
+    const posted = await call('POST', '/loads?async=true', { ...publicSecurity, 'content-type': 'application/x-ndjson' }, body);
+    expect(posted.status).toBe(202);
+    expect(posted.body).toMatchObject({ status: 'running', format: 'ndjson', rows: 0 });
+    const done = await waitFor(async () => {
+      const r = await call('GET', `/loads/${posted.body.loadId}`, publicSecurity);
+      return r.body.status === 'completed' ? r.body : undefined;
+    }, { message: 'the load to complete' });
+    expect(done).toMatchObject({ rows: 31, accepted: 30, quarantined: 1, quarantinedByReason: { json: 1 } });
+  });
+
+  it('refuses other media types, missing keys and people', async () => {
+    const json = await call('POST', '/loads', { ...publicSecurity, 'content-type': 'application/json' }, '{"records": []}');
+    expect(json.status).toBe(415);
+    expect(json.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((await call('POST', '/loads', { 'content-type': 'text/csv' }, csv([householdRecord(1)]))).status).toBe(401);
+    const header = await call('POST', '/loads', { ...publicSecurity, 'content-type': 'text/csv' }, 'nope,columns\n1,2\n');
+    expect(header.status).toBe(400);
+    expect(header.body.message).toMatch(/failed: header column 'nope' is neither/);
+  });
+
+  it('POST /records with an Idempotency-Key answers a repeat with the first answer and appends nothing more', async () => {
+    const records = [householdRecord(400), householdRecord(401)];
+    const headers = { ...publicSecurity, 'content-type': 'application/json', 'idempotency-key': 'batch-2026-11-01-1' };
+    const before = (await readAllEvents(testKafkaSettings(topic))).length;
+    const first = await call('POST', '/records', headers, JSON.stringify({ records }));
+    expect(first.status).toBe(202);
+    expect(first.body.accepted).toBe(2);
+    const repeat = await call('POST', '/records', headers, JSON.stringify({ records }));
+    expect(repeat.status).toBe(202);
+    expect(repeat.body).toEqual(first.body);
+    expect((await readAllEvents(testKafkaSettings(topic))).length).toBe(before + 2);
+    const other = await call('POST', '/records', headers, JSON.stringify({ records: [householdRecord(402)] }));
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('CONFLICT');
+    // The same key of another department is another key.
+    const taxRecord = { sourceRecordId: 'T-9', citizenId: householdRecord(403).citizenId, mode: 'snapshot', asOf: '2026-11-01T00:00:00Z', facts: { kind: 'tax', employed: true } };
+    const taxPosted = await call('POST', '/records', { ...tax, 'content-type': 'application/json', 'idempotency-key': 'batch-2026-11-01-1' }, JSON.stringify({ records: [taxRecord] }));
+    expect(taxPosted.status).toBe(202);
+    // The JSON endpoint and a bulk load of the same record yield the same event ID.
+    const bulk = await call('POST', '/loads', { ...publicSecurity, 'content-type': 'application/x-ndjson' }, `${records.map(ndjsonLine).join('\n')}\n`);
+    expect(first.body.records.map((r: Json) => r.eventId)).toHaveLength(2);
+    const ids = new Set((await readAllEvents(testKafkaSettings(topic))).map((e) => e.eventId));
+    expect(first.body.records.every((r: Json) => ids.has(r.eventId))).toBe(true);
+    // Not recorded as ingested by a load: the bulk load appends them again (same IDs; consumers skip them).
+    expect(bulk.body).toMatchObject({ rows: 2, accepted: 2, duplicates: 0 });
+  });
+
+  it('streams a 200,000-row file through POST /loads with the heap bounded', async () => {
+    const rows = 200_000;
+    const file = join(TMP, 'households-200k.csv');
+    const out = createWriteStream(file);
+    const padding = '石仔岭街道南宫居委会'.repeat(24);
+    out.write(`${csvHeader()}\n`);
+    for (let i = 0; i < rows; i += 1) {
+      const r = householdRecord(1_000_000 + i);
+      r.facts['address'] = `${padding}${i}`;
+      if (!out.write(`${csvLine(r)}\n`)) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+    const bytes = statSync(file).size;
+
+    const baseline = process.memoryUsage().heapUsed;
+    let peak = baseline;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }, 50);
+    const started = Date.now();
+    let report: Json;
+    try {
+      report = await new Promise<Json>((resolve, reject) => {
+        const req = request(`${baseUrl}/loads?fileName=households-200k.csv`, { method: 'POST', headers: { ...publicSecurity, 'content-type': 'text/csv' } }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('end', () => resolve({ httpStatus: res.statusCode, ...JSON.parse(Buffer.concat(parts).toString()) }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        createReadStream(file).pipe(req);
+      });
+    } finally {
+      clearInterval(sampler);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const growthMb = (peak - baseline) / 1024 / 1024;
+    process.stdout.write(
+      `bulk load over HTTP: ${rows} rows, ${(bytes / 1024 / 1024).toFixed(0)} MB, ${seconds.toFixed(1)} s, ${Math.round(rows / seconds)} rows/s, heap growth ${growthMb.toFixed(0)} MB\n`,
+    );
+    expect(report).toMatchObject({ httpStatus: 201, status: 'completed', rows, accepted: rows, duplicates: 0, quarantined: 0 });
+    expect(bytes).toBeGreaterThan(150 * 1024 * 1024);
+    expect(growthMb).toBeLessThan(150);
+  }, 600_000);
+});
