@@ -75,7 +75,18 @@ describe('registration flow across the four services', () => {
           citizenId: CITIZEN_ID,
           mode: 'snapshot',
           asOf: '2026-11-01T00:00:00.000Z',
-          facts: { kind: 'household', name: '李明', sex: 'male', birthDate: '1985-03-15', villageCode: VILLAGE, status: 'normal', hukouType: 'agricultural' },
+          facts: {
+            kind: 'household',
+            name: '李明',
+            sex: 'male',
+            birthDate: '1985-03-15',
+            villageCode: VILLAGE,
+            status: 'normal',
+            hukouType: 'agricultural',
+            // Phone and address known, so the only reason is the missing insurance.
+            phone: '13900139000',
+            address: '广东省高州市石仔岭街道南宫居委会 12 号',
+          },
         },
       ],
     });
@@ -199,7 +210,7 @@ describe('registration flow across the four services', () => {
     const badId = `${ID17}${checkCharacter(ID17) === '0' ? '1' : '0'}`;
     const res = await call('comparison', 'POST', '/records', { 'x-api-key': mintApiKey('public-security', 'ps-e2e', KEY_SECRET) }, {
       records: [{ sourceRecordId: 'HJ-0200', citizenId: badId, mode: 'snapshot', asOf: '2026-11-01T00:00:00.000Z',
-        facts: { kind: 'household', name: '王芳', villageCode: VILLAGE, status: 'normal' } }],
+        facts: { kind: 'household', name: '王芳', villageCode: VILLAGE, status: 'normal', phone: '13900139001', address: '广东省高州市石仔岭街道南宫居委会 14 号' } }],
     });
     expect(res.status).toBe(202);
     expect(res.body.records).toEqual([{ sourceRecordId: 'HJ-0200', eventId: expect.any(String), citizenIdValid: false }]);
@@ -261,6 +272,25 @@ describe('registration flow across the four services', () => {
       }
       return out;
     };
+    // The live projections first catch up with the log: every outbox published, and every person's
+    // record in every service at the version the log gives (the survey task of the person with the
+    // invalid ID may still be on its way when the tests above end).
+    await waitFor(async () => {
+      const perPerson = new Map<string, number>();
+      for (const e of await readAllEvents(testKafkaSettings(topic))) perPerson.set(e.personKey, (perPerson.get(e.personKey) ?? 0) + 1);
+      for (const s of SERVICES) {
+        const client = new Client({ connectionString: dbUrls[s.name] });
+        await client.connect();
+        try {
+          const { rows: pending } = await client.query(`SELECT 1 FROM ${s.schema}.outbox WHERE published_at IS NULL LIMIT 1`);
+          const { rows } = await client.query<{ person_key: string; version: number }>(`SELECT person_key, version FROM ${s.schema}.person_record`);
+          if (pending.length > 0 || rows.length !== perPerson.size || rows.some((r) => perPerson.get(r.person_key) !== Number(r.version))) return undefined;
+        } finally {
+          await client.end();
+        }
+      }
+      return true;
+    }, { timeoutMs: 60_000, message: 'projections caught up with the log' });
     for (const s of SERVICES) {
       const client = new Client({ connectionString: dbUrls[s.name] });
       await client.connect();
