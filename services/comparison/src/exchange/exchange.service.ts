@@ -1,10 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { auditRow, DomainError } from '@qmcb/platform';
+import { Injectable, Logger } from '@nestjs/common';
+import { DomainError } from '@qmcb/platform';
 import type { Principal } from '@qmcb/auth';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { RUNTIME_OPTIONS } from '@qmcb/service-kit';
-import type { LogRuntimeOptions } from '@qmcb/service-kit';
 import { DataSource } from 'typeorm';
+import { auditReads } from '../flags/audit-reads';
 import { nonLocalInsuredLines } from './non-local-insured';
 
 /** Rows fetched from the cursor at a time: what is in memory at once. */
@@ -36,10 +35,7 @@ export class ExchangeService {
   private readonly logger = new Logger('ExchangeService');
   private running = 0;
 
-  constructor(
-    private readonly dataSource: DataSource,
-    @Inject(RUNTIME_OPTIONS) private readonly options: LogRuntimeOptions,
-  ) {}
+  constructor(private readonly dataSource: DataSource) {}
 
   /** Claims an export slot, or refuses with 503 before anything is sent. Call `release` when done. */
   acquire(): () => void {
@@ -77,7 +73,8 @@ export class ExchangeService {
           result.aborted = true;
           break;
         }
-        await this.audit(principal, people.map((p) => p.personKey));
+        // Before the lines are sent; systems (the higher registry) are audited too: this is a disclosure.
+        await auditReads(this.dataSource, principal, people.map((p) => p.personKey), 'comparison:exchange-export');
         const text = people.flatMap((p) => p.lines.map((line) => `${JSON.stringify(line)}\n`)).join('');
         if (text) await sink.write(text);
         result.people += people.length;
@@ -92,16 +89,5 @@ export class ExchangeService {
     }
     this.logger.log({ msg: 'non-local insured exported', region, people: result.people, lines: result.lines, aborted: result.aborted });
     return result;
-  }
-
-  /** Before the lines are sent; systems (the higher registry) are audited too: this is a disclosure. */
-  private async audit(principal: Principal, personKeys: string[]): Promise<void> {
-    if (personKeys.length === 0) return;
-    const [actor, role, division, , service, purpose] = auditRow({ principal, personKey: personKeys[0], service: this.options.name, purpose: 'comparison:exchange-export' });
-    await this.dataSource.query(
-      `INSERT INTO audit_read (actor, actor_role, actor_division, person_key, service, purpose)
-       SELECT $1, $2, $3, k, $5, $6 FROM unnest($4::text[]) AS k`,
-      [actor, role, division, personKeys, service, purpose],
-    );
   }
 }

@@ -1,13 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { assertInDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { OUTCOMES } from '@qmcb/contracts';
 import type { Outcome } from '@qmcb/contracts';
 import { maskCitizenId } from '@qmcb/domain';
-import { auditRow } from '@qmcb/platform';
-import { RUNTIME_OPTIONS } from '@qmcb/service-kit';
-import type { LogRuntimeOptions } from '@qmcb/service-kit';
 import { DataSource } from 'typeorm';
+import { auditReads } from './audit-reads';
 import type { FlagListDto, FlagSummaryDto, FlaggedPersonDto } from './flags.dto';
 
 export interface FlagFilter {
@@ -42,10 +40,7 @@ export function scopeOf(principal: Principal, division: string | undefined): str
  */
 @Injectable()
 export class FlagsService {
-  constructor(
-    private readonly dataSource: DataSource,
-    @Inject(RUNTIME_OPTIONS) private readonly options: LogRuntimeOptions,
-  ) {}
+  constructor(private readonly dataSource: DataSource) {}
 
   async list(principal: Principal, filter: FlagFilter): Promise<FlagListDto> {
     const within = scopeOf(principal, filter.division);
@@ -69,7 +64,8 @@ export class FlagsService {
         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, filter.limit, filter.offset],
     );
-    await this.auditList(principal, rows.map((r) => r.personKey));
+    // A list names people: each listed person is a read of their record (invariant 6).
+    if (principal.kind === 'person') await auditReads(this.dataSource, principal, rows.map((r) => r.personKey), 'comparison:flags');
     return { total, limit: filter.limit, offset: filter.offset, items: rows.map(toItem) };
   }
 
@@ -95,18 +91,6 @@ export class FlagsService {
       byOutcome,
       byReason: Object.fromEntries(reasons.map(({ code, n }) => [code, n])),
     };
-  }
-
-  /** A list names people: each listed person is a read of their record (invariant 6), one row each. */
-  private async auditList(principal: Principal, personKeys: string[]): Promise<void> {
-    if (principal.kind !== 'person' || personKeys.length === 0) return;
-    const rows = personKeys.map((personKey) => auditRow({ principal, personKey, service: this.options.name, purpose: 'comparison:flags' }));
-    const [actor, role, division, , service, purpose] = rows[0];
-    await this.dataSource.query(
-      `INSERT INTO audit_read (actor, actor_role, actor_division, person_key, service, purpose)
-       SELECT $1, $2, $3, k, $5, $6 FROM unnest($4::text[]) AS k`,
-      [actor, role, division, rows.map((r) => r[3]), service, purpose],
-    );
   }
 }
 

@@ -1,0 +1,134 @@
+import type { PersonPrincipal, SystemPrincipal } from '@qmcb/auth';
+import { SOURCE_RECORD_RECEIVED, deterministicId } from '@qmcb/contracts';
+import type { Department, EventOf, SourceFacts } from '@qmcb/contracts';
+import { checkCharacter, foldEvents } from '@qmcb/domain';
+import { openDataSource } from '@qmcb/event-log';
+import { allMigrations, saveRecord } from '@qmcb/service-kit';
+import { createTestDatabase } from '@qmcb/testing';
+import type { TestDatabase } from '@qmcb/testing';
+import type { DataSource } from 'typeorm';
+import { ComparisonTables1700000001000 } from '../migrations/1700000001000-comparison-tables';
+import { FlagListIndexes1700000004100 } from '../migrations/1700000004100-flag-list-indexes';
+import { EXPORT_FETCH_SIZE, ExchangeService, MAX_CONCURRENT_EXPORTS } from './exchange.service';
+import type { LineSink } from './exchange.service';
+import type { ExchangeLine } from './non-local-insured';
+
+/**
+ * The export against real PostgreSQL, over many cursor batches: exactly the non-local insured, in
+ * person-key order, each audited; a reader that goes away stops it after the batch in flight.
+ */
+const COUNTY = '440981';
+const PEOPLE = 1600; // two thirds exported: three batches of EXPORT_FETCH_SIZE
+const AS_OF = '2026-11-01T00:00:00.000Z';
+
+function citizenId(i: number): string {
+  const first17 = `${i % 3 === 0 ? '440106' : COUNTY}198001${String(1 + (i % 28)).padStart(2, '0')}${String(Math.floor(i / 28)).padStart(3, '0')}`;
+  return `${first17}${checkCharacter(first17)}`;
+}
+
+function received(id: string, n: number, department: Department, facts: SourceFacts): EventOf<typeof SOURCE_RECORD_RECEIVED> {
+  return {
+    eventId: deterministicId('int', id, String(n)),
+    type: SOURCE_RECORD_RECEIVED,
+    schemaVersion: 1,
+    personKey: id,
+    occurredAt: AS_OF,
+    recordedAt: AS_OF,
+    source: `dept:${department}`,
+    actor: 'int',
+    correlationId: 'int',
+    causationId: null,
+    basedOnVersion: null,
+    payload: { department, sourceRecordId: `r-${n}`, mode: 'snapshot', citizenIdAsSent: id, citizenIdValid: true, asOf: AS_OF, facts },
+  };
+}
+
+/** i % 3: 0 no household (non-local), 1 household here (local), 2 household in another county (non-local). */
+function person(i: number) {
+  const id = citizenId(i);
+  const events = [received(id, 1, 'social-insurance', { kind: 'insurance', insuranceType: 'pension', scheme: 'employee', status: 'active', region: COUNTY, name: `人${i}` } as SourceFacts)];
+  if (i % 3 !== 0) {
+    const villageCode = i % 3 === 1 ? '440981002001' : '440902001001';
+    events.push(received(id, 2, 'public-security', { kind: 'household', name: `人${i}`, villageCode, status: 'normal' } as SourceFacts));
+  }
+  const record = foldEvents(events);
+  if (!record) throw new Error('no record');
+  return record;
+}
+
+function collector(closeAfterWrites = Number.POSITIVE_INFINITY): LineSink & { lines: ExchangeLine[]; writes: number } {
+  const sink = {
+    lines: [] as ExchangeLine[],
+    writes: 0,
+    closed: () => sink.writes >= closeAfterWrites,
+    write: async (chunk: string) => {
+      sink.writes += 1;
+      for (const line of chunk.split('\n').filter(Boolean)) sink.lines.push(JSON.parse(line) as ExchangeLine);
+    },
+  };
+  return sink;
+}
+
+describe('non-local insured export (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let exchange: ExchangeService;
+  const approver: PersonPrincipal = { kind: 'person', sub: 'county-1', name: 'county-1', role: 'county-approver', division: COUNTY };
+  const registry: SystemPrincipal = { kind: 'system', department: 'higher-registry', keyId: 'hr-1' };
+  const expectedKeys: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataSource = await openDataSource({ url: db.url, schema: 'comparison', migrations: allMigrations([ComparisonTables1700000001000, FlagListIndexes1700000004100]) });
+    await dataSource.transaction(async (manager) => {
+      for (let i = 0; i < PEOPLE; i += 1) {
+        const record = person(i);
+        await saveRecord(manager, record);
+        if (i % 3 !== 1) expectedKeys.push(record.personKey);
+      }
+    });
+    expectedKeys.sort();
+    exchange = new ExchangeService(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  const audited = async (actor: string): Promise<number> =>
+    (await dataSource.query(`SELECT count(*)::int AS n FROM audit_read WHERE actor = $1 AND purpose = 'comparison:exchange-export'`, [actor]))[0].n;
+
+  it('streams exactly the non-local insured in person-key order over several batches, auditing each', async () => {
+    const sink = collector();
+    const result = await exchange.exportNonLocalInsured(approver, COUNTY, sink);
+    expect(expectedKeys.length).toBeGreaterThan(2 * EXPORT_FETCH_SIZE);
+    expect(result).toEqual({ people: expectedKeys.length, lines: expectedKeys.length, aborted: false });
+    expect(sink.lines.map((l) => l.citizenId)).toEqual(expectedKeys);
+    expect(sink.writes).toBeGreaterThan(2);
+    expect(await audited('user:county-1')).toBe(expectedKeys.length);
+  });
+
+  it('stops after the batch in flight when the reader goes away, and releases its connection', async () => {
+    const sink = collector(1);
+    const result = await exchange.exportNonLocalInsured(registry, COUNTY, sink);
+    expect(result.aborted).toBe(true);
+    expect(sink.writes).toBe(1);
+    expect(result.people).toBe(sink.lines.length);
+    expect(result.people).toBeLessThan(expectedKeys.length);
+    expect(await audited('key:hr-1')).toBe(result.people);
+    // Nothing left open: a full export still runs.
+    expect((await exchange.exportNonLocalInsured(registry, COUNTY, collector())).people).toBe(expectedKeys.length);
+  });
+
+  it('refuses a third concurrent export with 503 until a slot is released', () => {
+    const releases = Array.from({ length: MAX_CONCURRENT_EXPORTS }, () => exchange.acquire());
+    expect(() => exchange.acquire()).toThrow(expect.objectContaining({ code: 'UNAVAILABLE' }));
+    releases[0]();
+    releases[0]();
+    const again = exchange.acquire();
+    expect(() => exchange.acquire()).toThrow(expect.objectContaining({ code: 'UNAVAILABLE' }));
+    again();
+    releases[1]();
+  });
+});
