@@ -17,8 +17,42 @@ export interface ApplyContext {
   emit(events: RegistrationEvent[]): Promise<void>;
 }
 
+/**
+ * The context of `applyBatch`: one call for many events of one partition, in one savepoint of the
+ * consumer batch's transaction.
+ */
+export interface BatchApplyContext {
+  manager: EntityManager;
+  rebuilding: boolean;
+  /** The partition the events come from; -1 outside the consumer. */
+  partition: number;
+  /**
+   * Batch mode's emit (the contract differs from ApplyContext.emit):
+   * - live: validates the events, enqueues them to the outbox in one multi-row insert and marks them
+   *   applied (so they are skipped when they come back from the log), in this same transaction; it
+   *   returns the events that were newly marked, as they will be read back from the log. The runtime
+   *   does NOT apply them: the handler must apply exactly the returned events to its own projection
+   *   itself, in the order returned, before applyBatch returns (typically with the same multi-row
+   *   statements it uses for the batch), and its writes must equal what `apply` would have written
+   *   for them. Events it emits while applying those are emitted with another call.
+   * - rebuilding: does nothing and returns [] (those events are further down the log and arrive
+   *   through applyBatch like any other).
+   */
+  emit(events: RegistrationEvent[]): Promise<RegistrationEvent[]>;
+}
+
 export interface ProjectionHandler {
   apply(event: RegistrationEvent, ctx: ApplyContext): Promise<void>;
+  /**
+   * Optional: applies many events at once (ADR 0001, "Batch apply"). The runner passes the events of
+   * a consumer batch not applied before (already deduplicated by event ID and marked applied), in
+   * log order, all of one partition. The result must equal applying them one by one with `apply`
+   * (same rows), except that decisions taken per event may be taken once per batch for the state at
+   * its end (intermediate decisions no one saw committed need not be emitted). If it throws, the
+   * runner rolls the whole call back and applies the same events one by one with `apply`, so a
+   * poison event is still isolated, retried and dead-lettered on its own.
+   */
+  applyBatch?(events: RegistrationEvent[], ctx: BatchApplyContext): Promise<void>;
 }
 
 /** An emitted event that emits again, and again: a handler bug, stopped before it loops forever. */
@@ -31,9 +65,65 @@ export class EmitDepthError extends Error {
   }
 }
 
-interface Position {
+export interface Position {
   partition: number | null;
   offset: string | null;
+}
+
+export interface AppliedMark {
+  eventId: string;
+  partition: number | null;
+  offset: string | null;
+}
+
+/**
+ * Records many events as applied in one statement; returns the IDs that were not applied before
+ * (the first occurrence of an ID repeated in `marks` counts, the rest are duplicates).
+ */
+export async function markAppliedMany(manager: EntityManager, marks: AppliedMark[]): Promise<Set<string>> {
+  if (marks.length === 0) return new Set();
+  const { rows } = await sql(
+    manager,
+    `insert into applied_event (event_id, partition, "offset")
+     select e.event_id, e.partition, e."offset"
+       from unnest($1::text[], $2::int[], $3::bigint[]) with ordinality as e(event_id, partition, "offset", ord)
+      order by e.ord
+     on conflict (event_id) do nothing returning event_id`,
+    [marks.map((m) => m.eventId), marks.map((m) => m.partition), marks.map((m) => m.offset)],
+  );
+  return new Set(rows.map((r) => String(r['event_id'])));
+}
+
+/** The events not applied before, in their order, each ID once: marks them applied in one statement. */
+export async function freshEvents<T extends { event: RegistrationEvent }>(manager: EntityManager, items: T[], at: (item: T) => Position): Promise<T[]> {
+  const fresh = await markAppliedMany(
+    manager,
+    items.map((i) => ({ eventId: i.event.eventId, ...at(i) })),
+  );
+  const out: T[] = [];
+  for (const item of items) {
+    if (fresh.delete(item.event.eventId)) out.push(item);
+  }
+  return out;
+}
+
+/** The batch-mode context (see BatchApplyContext.emit for the contract). */
+export function batchApplyContext(manager: EntityManager, base: { rebuilding: boolean; partition: number }): BatchApplyContext {
+  return {
+    manager,
+    rebuilding: base.rebuilding,
+    partition: base.partition,
+    emit: async (events) => {
+      if (base.rebuilding || events.length === 0) return [];
+      const parsed = await insertOutbox(manager, events, { swapLockHeld: true });
+      const fresh = await freshEvents(
+        manager,
+        parsed.map((event) => ({ event })),
+        () => ({ partition: null, offset: null }),
+      );
+      return fresh.map((f) => f.event);
+    },
+  };
 }
 
 /** Records the event as applied; false when it already was ("already applied" is success). */
@@ -65,7 +155,8 @@ export async function applyEvent(
     emit: async (events) => {
       if (base.rebuilding || events.length === 0) return;
       if (depth >= MAX_EMIT_DEPTH) throw new EmitDepthError();
-      const emitted = await insertOutbox(manager, events);
+      // Both callers (the runner's batch, applyOnce) hold the schema's swap lock already.
+      const emitted = await insertOutbox(manager, events, { swapLockHeld: true });
       for (const next of emitted) {
         await applyEvent(manager, handler, next, base, { partition: null, offset: null }, depth + 1);
       }

@@ -6,18 +6,39 @@ import type { Logger } from './logger';
 import { CLIENT_RETRY, topicOffsets } from './settings';
 import { big, int, sql } from './sql';
 
-/** Consumer timings; the defaults suit production, tests pin shorter ones. */
+/**
+ * Consumer timings and sizes; the defaults suit production, tests pin shorter ones. The sizes were
+ * chosen with bench/comparison-scale.bench.ts on a 2-core machine (ADR 0001, "Batch apply"): every
+ * consumer batch costs one PostgreSQL transaction and, in batch mode, a handful of statements per
+ * chunk, so bigger fetches mean fewer round trips per event.
+ */
 export interface ConsumerTuning {
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   rebalanceTimeoutMs?: number;
-  /** How long a fetch waits for data when there is none. */
+  /** How long the broker holds a fetch waiting for minBytes (when there is less than that). */
   maxWaitTimeMs?: number;
+  /**
+   * The broker answers a fetch once it has this many bytes (or maxWaitTimeMs passed): under a
+   * steady trickle, batches of a few dozen events instead of one each, for at most maxWaitTimeMs of
+   * extra latency.
+   */
+  minBytes?: number;
+  /** Per partition and fetch; a consumer batch is at most this big (plus one message). */
   maxBytesPerPartition?: number;
-  /** Heartbeat after this many messages inside a batch. */
+  /** Per fetch, all partitions together. */
+  maxBytes?: number;
+  /** Heartbeat after this many messages inside a batch (one by one), and after every chunk (batch mode). */
   heartbeatEvery?: number;
+  /** Events per applyBatch call, for handlers that have one. */
+  applyBatchSize?: number;
   /** First retry delay of a failing handler; doubles per attempt, capped at 5 s. */
   retryBackoffMs?: number;
+  /**
+   * Partitions whose batches are applied at the same time, each in its own transaction and
+   * connection. Order holds (one partition's batches are still one after another); with 2, one
+   * batch's SQL runs in PostgreSQL while the next is decoded and folded in Node.
+   */
   partitionsConsumedConcurrently?: number;
 }
 
@@ -25,11 +46,14 @@ export const DEFAULT_TUNING: Required<ConsumerTuning> = {
   sessionTimeoutMs: 30_000,
   heartbeatIntervalMs: 3_000,
   rebalanceTimeoutMs: 60_000,
-  maxWaitTimeMs: 1_000,
-  maxBytesPerPartition: 1_048_576,
+  maxWaitTimeMs: 250,
+  minBytes: 16_384,
+  maxBytesPerPartition: 2_097_152,
+  maxBytes: 12_582_912,
   heartbeatEvery: 10,
+  applyBatchSize: 1_000,
   retryBackoffMs: 200,
-  partitionsConsumedConcurrently: 1,
+  partitionsConsumedConcurrently: 2,
 };
 
 export function backoff(tuning: Required<ConsumerTuning>): (attempt: number) => number {
@@ -90,7 +114,9 @@ export class CheckpointedConsumer {
       heartbeatInterval: tuning.heartbeatIntervalMs,
       rebalanceTimeout: tuning.rebalanceTimeoutMs,
       maxWaitTimeInMs: tuning.maxWaitTimeMs,
+      minBytes: tuning.minBytes,
       maxBytesPerPartition: tuning.maxBytesPerPartition,
+      maxBytes: tuning.maxBytes,
       allowAutoTopicCreation: false,
       retry: CLIENT_RETRY,
     });

@@ -8,11 +8,14 @@ import { metrics } from './metrics';
 import type { EventAppender } from './producer';
 import { holdSwapLockShared, int, sql, text } from './sql';
 
-/** Validates and inserts; returns the events as they will be read back from the log. */
-export async function insertOutbox(manager: EntityManager, events: RegistrationEvent[]): Promise<RegistrationEvent[]> {
+/**
+ * Validates and inserts in one statement; returns the events as they will be read back from the log.
+ * `swapLockHeld`: the caller's transaction already holds the schema's swap lock (the runner's batch).
+ */
+export async function insertOutbox(manager: EntityManager, events: RegistrationEvent[], opts: { swapLockHeld?: boolean } = {}): Promise<RegistrationEvent[]> {
   const parsed = events.map((e) => parseEvent(e));
   if (parsed.length === 0) return parsed;
-  await holdSwapLockShared(manager);
+  if (!opts.swapLockHeld) await holdSwapLockShared(manager);
   await sql(
     manager,
     `insert into outbox (event_id, person_key, event)
@@ -55,10 +58,12 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  private gaugeAt = 0;
 
   constructor(private readonly opts: OutboxRelayOptions) {
     assertSchemaName(opts.schema);
-    this.batchSize = opts.batchSize ?? 200;
+    // 500 rows of ~1 KB stay well under the broker's 1 MB record-batch limit even on one partition.
+    this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 500;
     this.logger = opts.logger ?? jsonLogger('event-log.outbox');
   }
@@ -112,7 +117,11 @@ export class OutboxRelay {
       metrics.outboxPublished.inc({ schema }, published);
       this.logger.log('outbox published', { schema, count: published });
     }
-    await this.updatePending();
+    // Counting a long backlog costs more than publishing a batch of it: once a second while draining.
+    if (published < this.batchSize || Date.now() - this.gaugeAt >= 1_000) {
+      this.gaugeAt = Date.now();
+      await this.updatePending();
+    }
     return published;
   }
 

@@ -95,6 +95,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<{ applied
         maxAttempts: opts.maxAttempts ?? 5,
         backoffMs: backoff(tuning),
         heartbeatEvery: tuning.heartbeatEvery,
+        applyBatchSize: tuning.applyBatchSize,
         startOffset: async (partition) => lowOf(partition),
         lowWatermark: async (partition) => (await topicOffsets(admin, topic)).find((o) => o.partition === partition)?.low ?? 0n,
         // The live runner already sent these to the DLQ topic; here they are only recorded.

@@ -102,6 +102,7 @@ export class ProjectionRunner {
       maxAttempts: this.opts.maxAttempts ?? 5,
       backoffMs: backoff(this.tuning),
       heartbeatEvery: this.tuning.heartbeatEvery,
+      applyBatchSize: this.tuning.applyBatchSize,
       startOffset: async (partition) => (this.opts.fromBeginning === false ? null : this.lowWatermark(partition)),
       lowWatermark: (partition) => this.lowWatermark(partition),
       publishDeadLetter: (d) => this.publishDeadLetter(d),
