@@ -32,6 +32,7 @@ import type {
 } from '@qmcb/contracts';
 import { checkCharacter, personKeyFor } from './citizen-id';
 import { PersonKeyMismatchError, evolve, foldEvents } from './evolve';
+import { identityStatements } from './identity-statements';
 import { insuranceEntries } from './registration-record';
 import type { RegistrationRecord } from './registration-record';
 
@@ -542,6 +543,24 @@ describe('evolve: the registration record folded from the log', () => {
         });
         expect(record).toMatchObject({ name: '张三', phone: '13800138000' });
         expect(record.claims['public-security']).toMatchObject({ name: '张叁', phone: '13911111111' });
+      });
+
+      it('given records of several kinds, then identityStatements lists one statement per held record, in a fixed order', () => {
+        const record = given(
+          source('justice', { kind: 'custody', inCustody: false, name: '李三' }),
+          insurance({ insuranceType: 'medical', name: '张三', phone: '13700000000' }),
+          insurance({ insuranceType: 'pension', name: '张叁' }, JAN),
+          insurance({ insuranceType: 'pension', name: '张三' }, MAR),
+          source('civil-affairs', { kind: 'welfare', category: 'extreme-poverty', active: true }),
+          household(),
+        );
+        expect(identityStatements(record).map((st) => [st.claimant, st.slot, st.name])).toEqual([
+          ['public-security', 'household', '张三'],
+          ['social-insurance', 'insurance:medical:resident:440981', '张三'],
+          ['social-insurance', 'insurance:pension:resident:440981', '张三'],
+          ['civil-affairs', 'welfare:extreme-poverty', null],
+          ['justice', 'custody', '李三'],
+        ]);
       });
 
       it('given no department states sex or birth date, then the valid citizen ID gives them', () => {

@@ -11,7 +11,6 @@ import type {
   CollectedForm,
   CustodyFacts,
   DeathFacts,
-  Department,
   EnrolmentFacts,
   EventOf,
   HouseholdFacts,
@@ -24,6 +23,7 @@ import type {
 } from '@qmcb/contracts';
 import { citizenIdInfo, isSurrogatePersonKey, maskCitizenId } from './citizen-id';
 import { resolveFields } from './field-resolution';
+import { NO_IDENTITY, identityStatements } from './identity-statements';
 import { IDENTITY_FIELDS, insuranceKey } from './registration-record';
 import type {
   Claimant,
@@ -228,45 +228,6 @@ function applyCustody(record: RegistrationRecord, event: SourceEvent, facts: Cus
   return { ...record, custody };
 }
 
-/** What one held record of a department says of the person's identity. */
-interface Statement {
-  claimant: Department;
-  asOf: string;
-  eventId: string;
-  name: string | null;
-  sex: Sex | null;
-  birthDate: string | null;
-  phone: string | null;
-  address: string | null;
-}
-
-const NO_IDENTITY = { name: null, sex: null, birthDate: null, phone: null, address: null } as const;
-
-function statements(record: RegistrationRecord): Statement[] {
-  const out: Statement[] = [];
-  const h = record.household;
-  if (h) {
-    out.push({ claimant: 'public-security', asOf: h.asOf, eventId: h.eventId, name: h.name, sex: h.sex, birthDate: h.birthDate, phone: h.phone, address: h.address });
-  }
-  for (const key of Object.keys(record.insurance).sort() as (keyof typeof record.insurance)[]) {
-    const e = record.insurance[key];
-    if (e.source !== 'department' || e.department === null) continue;
-    out.push({ claimant: e.department, asOf: e.asOf, eventId: e.eventId, name: e.name, sex: e.sex, birthDate: e.birthDate, phone: e.phone, address: e.address });
-  }
-  if (record.tax) out.push({ claimant: 'tax', asOf: record.tax.asOf, eventId: record.tax.eventId, ...NO_IDENTITY, name: record.tax.name });
-  for (const category of Object.keys(record.welfare).sort() as (keyof typeof record.welfare)[]) {
-    const w = record.welfare[category];
-    if (w) out.push({ claimant: 'civil-affairs', asOf: w.asOf, eventId: w.eventId, ...NO_IDENTITY, name: w.name });
-  }
-  const d = record.death;
-  if (d) out.push({ claimant: d.department, asOf: d.asOf, eventId: d.eventId, ...NO_IDENTITY, name: d.name });
-  const en = record.enrolment;
-  if (en) out.push({ claimant: 'education', asOf: en.asOf, eventId: en.eventId, ...NO_IDENTITY, name: en.name, sex: en.sex, birthDate: en.birthDate });
-  const c = record.custody;
-  if (c) out.push({ claimant: 'justice', asOf: c.asOf, eventId: c.eventId, ...NO_IDENTITY, name: c.name });
-  return out;
-}
-
 function time(asOf: string): number {
   const t = Date.parse(asOf);
   return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
@@ -278,7 +239,7 @@ function time(asOf: string): number {
  * result does not depend on the order the records arrived in). The survey's claim is kept as set.
  */
 function departmentClaims(record: RegistrationRecord): IdentityClaims {
-  const ordered = statements(record).sort((a, b) => time(a.asOf) - time(b.asOf) || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  const ordered = identityStatements(record).sort((a, b) => time(a.asOf) - time(b.asOf) || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   const claims: IdentityClaims = {};
   for (const st of ordered) {
     const previous = claims[st.claimant];

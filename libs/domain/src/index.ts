@@ -3,3 +3,4 @@ export * from './divisions';
 export * from './registration-record';
 export * from './evolve';
 export * from './field-resolution';
+export * from './identity-statements';

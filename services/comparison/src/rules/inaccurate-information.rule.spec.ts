@@ -38,6 +38,29 @@ describe('rule inaccurate-information v1', () => {
       expect(codes(decide(person(household(), insurance('pension', 'resident', { name: '李名' }), insurance('medical', 'resident'))))).toEqual(['INACCURATE_NAME']);
     });
 
+    it('given the pension and the medical business systems name the person differently, when compared, then it fires on both entries (§8)', () => {
+      const decision = decide(person(household({ name: '李明' }), insurance('pension', 'resident', { name: '李明' }), insurance('medical', 'resident', { name: '李鸣' })));
+      expect(codes(decision)).toEqual(['INACCURATE_NAME']);
+      expect(hitOf(decision, 'INACCURATE_NAME')?.facts.map((f) => [f.source, f.field, f.value])).toEqual([
+        ['public-security', 'name', '李明'],
+        ['social-insurance', 'medical:resident:440981.name', '李鸣'],
+        ['social-insurance', 'pension:resident:440981.name', '李明'],
+      ]);
+    });
+
+    it('given a department corrected the name in a newer record of the same entry, when compared, then it does not fire', () => {
+      const decision = decide(
+        person(household(), insurance('pension', 'resident', { name: '李鸣' }, 'social-insurance', '2026-01-01T00:00:00Z'), insurance('pension', 'resident', { name: '李明' }, 'social-insurance', '2026-02-01T00:00:00Z'), insurance('medical', 'resident')),
+      );
+      expect(decision.outcome).toBe('registered');
+    });
+
+    it('given a civil-affairs death record names the person differently, when compared, then the name disagreement is among the hits (the outcome is exempt)', () => {
+      const decision = decide(person(household(), ...covered(), { department: 'civil-affairs', facts: { kind: 'death', deathDate: '2026-01-01', name: '李朋' } }));
+      expect(hitOf(decision, 'INACCURATE_NAME')?.facts.map((f) => f.field)).toEqual(['name', 'death.name']);
+      expect(decision.outcome).toBe('exempt');
+    });
+
     it('given an approved form settled the name, when departments still disagree, then it no longer fires', () => {
       const decision = decide(person(household({ name: '李朋' }), ...covered(), approvedForm({ name: '李明' })));
       expect(hitOf(decision, 'INACCURATE_NAME')).toBeUndefined();
@@ -74,8 +97,8 @@ describe('rule inaccurate-information v1', () => {
       const decision = decide(person(household(), ...covered(), enrolment({ enrolled: false, birthDate: '1985-03-16' })));
       expect(codes(decision)).toEqual(['INACCURATE_BIRTH_DATE']);
       expect(hitOf(decision, 'INACCURATE_BIRTH_DATE')?.facts.map((f) => [f.source, f.value])).toEqual([
-        ['citizen-id', DEFAULT_BIRTH],
         ['education', '1985-03-16'],
+        ['citizen-id', DEFAULT_BIRTH],
       ]);
     });
 

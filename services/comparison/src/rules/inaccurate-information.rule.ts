@@ -1,7 +1,6 @@
-import { maskCitizenId } from '@qmcb/domain';
-import type { FieldCandidate } from '@qmcb/domain';
+import { identityStatements, maskCitizenId } from '@qmcb/domain';
 import { hit } from './context';
-import type { FactRef, Rule, RuleHit } from './types';
+import type { FactRef, Rule, RuleContext, RuleHit } from './types';
 
 /** Names are compared after trimming and turning full-width characters half-width. */
 export function normaliseName(name: string): string {
@@ -11,17 +10,31 @@ export function normaliseName(name: string): string {
     .trim();
 }
 
-function candidateFacts<T extends string>(field: string, candidates: FieldCandidate<T>[]): FactRef[] {
-  return candidates.map((c) => ({ source: c.source, field, value: c.value, asOf: c.asOf }));
+/** The field as a fact name: plain for a department's only kind of record, else with the slot (`pension:resident:440981.name`). */
+function factField(slot: string, field: string): string {
+  return ['household', 'tax', 'enrolment', 'custody'].includes(slot) ? field : `${slot.replace(/^insurance:/, '')}.${field}`;
 }
 
-function disagree<T extends string>(candidates: FieldCandidate<T>[], normalise: (v: T) => string = (v) => v): boolean {
-  return new Set(candidates.map((c) => normalise(c.value))).size > 1;
+/** What every held department record says of a field, and what the valid ID encodes. */
+function said(ctx: RuleContext, field: 'name' | 'sex' | 'birthDate'): FactRef[] {
+  const facts: FactRef[] = [];
+  for (const st of identityStatements(ctx.record)) {
+    const value = st[field];
+    if (value !== null) facts.push({ source: st.claimant, field: factField(st.slot, field), value, asOf: st.asOf });
+  }
+  if (ctx.idInfo && field !== 'name') facts.push({ source: 'citizen-id', field, value: ctx.idInfo[field], asOf: null });
+  return facts;
+}
+
+function disagree(facts: FactRef[], normalise: (v: string) => string = (v) => v): boolean {
+  return new Set(facts.map((f) => normalise(String(f.value)))).size > 1;
 }
 
 /**
  * Inaccurate information (信息不准, procedure §10): the ID as last sent fails GB 11643, or two sources
  * disagree on name, sex or birth date (sex and birth date also against what a valid ID encodes).
+ * Every held record counts on its own, so two business systems of one department can disagree
+ * (procedure §8); a department's newer record of the same slot replaces its older one.
  * An approved survey form settles the name: once the form gives one, departments that disagree with
  * it are shown but no longer make the person a survey target again.
  */
@@ -30,21 +43,20 @@ export const inaccurateInformation: Rule = {
   version: 1,
   evaluate(ctx) {
     const hits: RuleHit[] = [];
-    const { record, fields } = ctx;
+    const { record } = ctx;
     if (!record.citizenIdValid) {
       const sent = record.citizenId === null ? null : maskCitizenId(record.citizenId);
       hits.push(hit(this, 'INACCURATE_CITIZEN_ID', 'the citizen ID as last sent fails GB 11643', [{ source: 'citizen-id', field: 'citizenId', value: sent, asOf: null }]));
     }
-    const names = fields.name.candidates;
-    if (fields.name.source !== 'survey' && disagree(names, normaliseName)) {
-      hits.push(hit(this, 'INACCURATE_NAME', 'sources disagree on the name', candidateFacts('name', names)));
+    // An approved form gives the name the county verified: the departments' names no longer count against it.
+    const names = said(ctx, 'name');
+    if ((ctx.record.claims.survey?.name ?? null) === null && disagree(names, normaliseName)) {
+      hits.push(hit(this, 'INACCURATE_NAME', 'sources disagree on the name', names));
     }
-    if (disagree(fields.sex.candidates)) {
-      hits.push(hit(this, 'INACCURATE_SEX', 'sources disagree on the sex', candidateFacts('sex', fields.sex.candidates)));
-    }
-    if (disagree(fields.birthDate.candidates)) {
-      hits.push(hit(this, 'INACCURATE_BIRTH_DATE', 'sources disagree on the birth date', candidateFacts('birthDate', fields.birthDate.candidates)));
-    }
+    const sexes = said(ctx, 'sex');
+    if (disagree(sexes)) hits.push(hit(this, 'INACCURATE_SEX', 'sources disagree on the sex', sexes));
+    const births = said(ctx, 'birthDate');
+    if (disagree(births)) hits.push(hit(this, 'INACCURATE_BIRTH_DATE', 'sources disagree on the birth date', births));
     return hits;
   },
 };
