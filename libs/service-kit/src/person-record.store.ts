@@ -3,9 +3,17 @@ import type { RegistrationRecord } from '@qmcb/domain';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import type { EntityManager } from 'typeorm';
 
-/** The division a record is filed under for scoping: household village, else residence. */
+/**
+ * The division a record is filed under for scoping: household village, else residence, else the
+ * county where the person is insured (a non-local insured person is still someone's to serve).
+ */
 export function recordDivision(record: RegistrationRecord): string | null {
-  return record.hukouDivision ?? record.residenceDivision ?? null;
+  if (record.hukouDivision ?? record.residenceDivision) return record.hukouDivision ?? record.residenceDivision;
+  const regions = Object.values(record.insurance)
+    .filter((i) => i.status === 'active')
+    .map((i) => i.region)
+    .sort();
+  return regions[0] ?? null;
 }
 
 export async function loadRecord(manager: EntityManager, personKey: string, forUpdate = false): Promise<RegistrationRecord | null> {
