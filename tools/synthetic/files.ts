@@ -125,13 +125,14 @@ export class DepartmentFile {
     const reason = reasons[this.badRows.length % reasons.length];
     const n = this.badRows.length + 1;
     const kind = this.spec.kinds[0];
+    const citizenId = this.bad.ghostCitizenId();
     const record: SourceRecord = {
       department: this.spec.department,
       sourceRecordId: `BAD-${this.spec.id}-${n}`,
-      citizenId: this.bad.ghostCitizenId(),
+      citizenId,
       mode: 'snapshot',
       asOf: this.bad.asOf,
-      facts: this.template(kind),
+      facts: this.template(kind, citizenId),
     };
     let line: string;
     let detail: string;
@@ -168,7 +169,7 @@ export class DepartmentFile {
       }
       case 'kind-not-allowed': {
         const other = FACT_KINDS.find((k) => !DEPARTMENTS_BY_KIND[k].includes(this.spec.department)) as FactKind;
-        record.facts = this.template(other);
+        record.facts = this.template(other, citizenId);
         detail = `kind ${other} may not be sent by ${this.spec.department}`;
         rule = 'kindNotAllowed';
         line = ndjsonLine(record);
@@ -180,10 +181,14 @@ export class DepartmentFile {
   }
 
   /** A valid fact of `kind` for a ghost person (then broken, or sent by the wrong department). */
-  private template(kind: FactKind): Facts {
+  private template(kind: FactKind, citizenId: string): Facts {
     switch (kind) {
-      case 'household':
-        return { kind, name: '测试人员', sex: 'male', birthDate: '1970-01-01', villageCode: this.bad.realVillage(), status: 'normal', phone: '13900000000', address: '无' };
+      case 'household': {
+        // As the ghost's ID says: were the row accepted, only its missing insurance would show.
+        const birthDate = `${citizenId.slice(6, 10)}-${citizenId.slice(10, 12)}-${citizenId.slice(12, 14)}`;
+        const sex = Number(citizenId[16]) % 2 === 1 ? 'male' : 'female';
+        return { kind, name: '林测试', sex, birthDate, villageCode: this.bad.realVillage(), status: 'normal', phone: '13900000000', address: `${this.bad.county}无此地址` };
+      }
       case 'insurance': {
         const type = this.spec.id.startsWith('medical') ? 'medical' : this.spec.id === 'unemployment' ? 'unemployment' : this.spec.id === 'work-injury' ? 'work-injury' : this.spec.id === 'maternity' ? 'maternity' : 'pension';
         const scheme = this.spec.id.endsWith('resident') ? 'resident' : type === 'pension' || type === 'medical' ? 'employee' : 'single';
