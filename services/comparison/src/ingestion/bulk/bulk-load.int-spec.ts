@@ -3,6 +3,9 @@ import { EventLogProducer, openDataSource, silentLogger } from '@qmcb/event-log'
 import type { EventAppender } from '@qmcb/event-log';
 import { createTestDatabase, createTestTopic, deleteTestTopic, readAllEvents, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
+import { execFile } from 'child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'fs';
+import { join } from 'path';
 import { Readable } from 'stream';
 import type { DataSource } from 'typeorm';
 import { BulkLoadTables1700000001500 } from '../../migrations/1700000001500-bulk-load-tables';
@@ -201,5 +204,40 @@ describe('bulk load (real Kafka and PostgreSQL)', () => {
     const { report, failure } = await loader().load(options, interrupted());
     expect(failure?.kind).toBe('input');
     expect(report).toMatchObject({ status: 'failed', rows: 6, accepted: 6 });
+  });
+
+  it('npm run load: the same pipeline from the command line, progress on stderr, the report on stdout', async () => {
+    const root = join(__dirname, '..', '..', '..', '..', '..');
+    const dir = join(root, 'tmp', `bulk-load-cli-${topic}`);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'deaths.ndjson');
+    const rows = Array.from({ length: 25 }, (_, i) => deathRecord(60_000 + i));
+    writeFileSync(file, `${[...rows.map(ndjsonLine), 'not json'].join('\n')}\n`);
+    const run = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+      new Promise((resolve) => {
+        execFile(
+          process.execPath,
+          ['-r', join(root, 'tools', 'register.js'), join(root, 'services', 'comparison', 'src', 'load-cli.ts'), ...args],
+          { cwd: root, env: { ...process.env, DATABASE_URL: db.url, LOG_TOPIC: topic, LOG_LEVEL: 'warn' }, timeout: 120_000 },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    try {
+      const before = (await readAllEvents(testKafkaSettings(topic))).length;
+      const done = await run(['--department', 'civil-affairs', '--file', file, '--every', '10']);
+      expect(done.code).toBe(0);
+      const report = JSON.parse(done.stdout);
+      expect(report).toMatchObject({ status: 'completed', department: 'civil-affairs', format: 'ndjson', fileName: 'deaths.ndjson', rows: 26, accepted: 25, quarantined: 1, quarantinedByReason: { json: 1 } });
+      expect(done.stderr).toMatch(new RegExp(`load ${report.loadId}: 26 rows \\(25 accepted, 0 duplicates, 1 quarantined\\), \\d+ rows/s`));
+      expect(done.stderr).not.toContain(rows[0].citizenId);
+      expect((await readAllEvents(testKafkaSettings(topic))).length).toBe(before + 25);
+      expect(await new LoadStore(dataSource).report(report.loadId)).toEqual({ ...report, durationMs: expect.any(Number) });
+
+      const usage = await run(['--department', 'nobody', '--file', file]);
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toMatch(/usage: npm run load/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
