@@ -8,3 +8,4 @@ export * from './events/outcome-determined.event';
 export * from './events/collected-form';
 export * from './events/survey.events';
 export * from './events/review.events';
+export { surelyValid } from './fast-validate';

@@ -152,7 +152,9 @@ describe('bulk load over HTTP', () => {
 
   it('POST /records with an Idempotency-Key answers a repeat with the first answer and appends nothing more', async () => {
     const records = [householdRecord(400), householdRecord(401)];
-    const headers = { ...publicSecurity, 'content-type': 'application/json', 'idempotency-key': 'batch-2026-11-01-1' };
+    // Redis outlives the test: a key of its own per run.
+    const key = `batch-${topic}`;
+    const headers = { ...publicSecurity, 'content-type': 'application/json', 'idempotency-key': key };
     const before = (await readAllEvents(testKafkaSettings(topic))).length;
     const first = await call('POST', '/records', headers, JSON.stringify({ records }));
     expect(first.status).toBe(202);
@@ -166,7 +168,7 @@ describe('bulk load over HTTP', () => {
     expect(other.body.code).toBe('CONFLICT');
     // The same key of another department is another key.
     const taxRecord = { sourceRecordId: 'T-9', citizenId: householdRecord(403).citizenId, mode: 'snapshot', asOf: '2026-11-01T00:00:00Z', facts: { kind: 'tax', employed: true } };
-    const taxPosted = await call('POST', '/records', { ...tax, 'content-type': 'application/json', 'idempotency-key': 'batch-2026-11-01-1' }, JSON.stringify({ records: [taxRecord] }));
+    const taxPosted = await call('POST', '/records', { ...tax, 'content-type': 'application/json', 'idempotency-key': key }, JSON.stringify({ records: [taxRecord] }));
     expect(taxPosted.status).toBe(202);
     // The JSON endpoint and a bulk load of the same record yield the same event ID.
     const bulk = await call('POST', '/loads', { ...publicSecurity, 'content-type': 'application/x-ndjson' }, `${records.map(ndjsonLine).join('\n')}\n`);
