@@ -206,6 +206,27 @@ describe('bulk load (real Kafka and PostgreSQL)', () => {
     expect(report).toMatchObject({ status: 'failed', rows: 6, accepted: 6 });
   });
 
+  it('a load stopped from outside (service shutdown) ends failed after recording the rows it read, even while the client stalls', async () => {
+    const rows = Array.from({ length: 100 }, (_, i) => householdRecord(70_000 + i));
+    const text = `${[csvHeader(), ...rows.map((r) => csvLine(r))].join('\n')}\n`;
+    let stalled!: () => void;
+    const reachedStall = new Promise<void>((resolve) => (stalled = resolve));
+    async function* stallingClient(): AsyncGenerator<Buffer> {
+      yield Buffer.from(text);
+      stalled();
+      await new Promise(() => undefined);
+    }
+    const abort = new AbortController();
+    const started = await loader().start({ ...options, signal: abort.signal }, stallingClient());
+    await reachedStall;
+    abort.abort();
+    const { report, failure } = await started.done;
+    expect(failure?.kind).toBe('unavailable');
+    expect(report).toMatchObject({ status: 'failed', rows: 100, accepted: 100 });
+    expect(report.error).toMatch(/the service stopped/);
+    expect((await new LoadStore(dataSource).report(report.loadId))?.status).toBe('failed');
+  });
+
   it('npm run load: the same pipeline from the command line, progress on stderr, the report on stdout', async () => {
     const root = join(__dirname, '..', '..', '..', '..', '..');
     const dir = join(root, 'tmp', `bulk-load-cli-${topic}`);

@@ -17,6 +17,16 @@ export interface BulkLoadOptions {
   fileName?: string | null;
   /** The envelope's actor: `key:<keyId>` over HTTP, `cli:<user>` from the command line. */
   actor: string;
+  /** Stops the load after the rows read so far (the service shutting down): it ends `failed`. */
+  signal?: AbortSignal;
+}
+
+/** The load was stopped from outside (service shutdown) before the end of its file. */
+export class LoadAbortedError extends Error {
+  constructor() {
+    super('the load was stopped');
+    this.name = 'LoadAbortedError';
+  }
 }
 
 /** Only counts and IDs: never a row, a citizen ID or a name (logs carry no personal data). */
@@ -104,7 +114,7 @@ export class BulkLoader {
     const initial = toReport(meta, 'running', emptyCounts(), null);
     await this.progress.publish(initial);
     this.deps.logger?.log({ msg: 'load started', loadId: meta.loadId, department: meta.department, format: meta.format });
-    return { loadId: meta.loadId, initial, done: this.run(meta, source) };
+    return { loadId: meta.loadId, initial, done: this.run(meta, source, options.signal) };
   }
 
   /** start() and wait for the end. */
@@ -112,7 +122,7 @@ export class BulkLoader {
     return (await this.start(options, source)).done;
   }
 
-  private async run(meta: LoadMeta, source: AsyncIterable<Buffer | string>): Promise<LoadOutcome> {
+  private async run(meta: LoadMeta, source: AsyncIterable<Buffer | string>, signal?: AbortSignal): Promise<LoadOutcome> {
     const counts = emptyCounts();
     let chunk = newChunk();
     let inflight: Promise<void> | undefined;
@@ -126,12 +136,13 @@ export class BulkLoader {
     };
     let failure: LoadOutcome['failure'];
     try {
-      const rows = parseRows(source, {
+      const rows = parseRows(signal ? abortable(source, signal) : source, {
         format: meta.format,
         department: meta.department,
         context: { actor: meta.actor, correlationId: meta.loadId },
       });
       for await (const batch of rows) {
+        if (signal?.aborted) throw new LoadAbortedError();
         for (const row of batch) {
           addRow(chunk, row);
           if (chunk.valid.length >= this.chunkSize || chunk.bad.length >= this.chunkSize) await flushNext();
@@ -145,8 +156,9 @@ export class BulkLoader {
         // The message of a failed dependency helps operations; an input error's may quote the file.
         detail: failure.kind === 'unavailable' && e instanceof Error ? e.message : undefined,
       });
-      // Rows parsed before an input failure are whole rows: record them (unless the log is what failed).
-      if (failure.kind === 'input') {
+      // Rows parsed before the input failed or the load was stopped are whole rows: record them
+      // (unless the log or the database is what failed).
+      if (e instanceof CsvHeaderError || e instanceof InputStreamError || e instanceof LoadAbortedError) {
         try {
           await flushNext();
           await inflight;
@@ -228,6 +240,31 @@ function addRow(chunk: Chunk, row: Row): void {
   else chunk.bad.push({ line: row.line, raw: row.raw, violations: row.violations });
 }
 
+/** The source, ending with LoadAbortedError as soon as the signal fires (even while a read waits). */
+async function* abortable(source: AsyncIterable<Buffer | string>, signal: AbortSignal): AsyncGenerator<Buffer | string> {
+  const iterator = source[Symbol.asyncIterator]();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new LoadAbortedError());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    // A stream's iterator finishes a return() only after its pending read: never wait for a stalled client.
+    const closing = iterator.return?.();
+    if (signal.aborted) closing?.catch(() => undefined);
+    else await closing;
+  }
+}
+
 /** The event contracts, checked one by one: only when the producer refused a batch. */
 export function splitByContract(rows: ValidRow[]): { valid: ValidRow[]; refused: QuarantinedRow[] } {
   const valid: ValidRow[] = [];
@@ -246,6 +283,9 @@ export function splitByContract(rows: ValidRow[]): { valid: ValidRow[]; refused:
 
 function describeFailure(e: unknown): NonNullable<LoadOutcome['failure']> {
   if (e instanceof CsvHeaderError) return { kind: 'input', message: e.message };
+  if (e instanceof LoadAbortedError || (e instanceof InputStreamError && e.cause instanceof LoadAbortedError)) {
+    return { kind: 'unavailable', message: 'the service stopped before the end of the file; re-send the file (rows already accepted count as duplicates)' };
+  }
   if (e instanceof InputStreamError) return { kind: 'input', message: 'the upload was interrupted before the end of the file; re-send the file (rows already accepted count as duplicates)' };
   return { kind: 'unavailable', message: 'appending to the log or recording the load failed; re-send the file (rows already accepted count as duplicates)' };
 }

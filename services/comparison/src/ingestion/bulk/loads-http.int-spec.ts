@@ -9,7 +9,9 @@ import { request } from 'http';
 import type { AddressInfo } from 'net';
 import { join } from 'path';
 import { once } from 'events';
+import type { Server } from 'http';
 import { ComparisonModule } from '../../comparison.module';
+import { LOAD_REQUEST_TIMEOUT_MS } from './loads.controller';
 import { csvHeader, csvLine, householdRecord, ndjsonLine } from './testing/fixtures';
 import type { PlainRecord } from './testing/fixtures';
 
@@ -138,6 +140,10 @@ describe('bulk load over HTTP', () => {
       return r.body.status === 'completed' ? r.body : undefined;
     }, { message: 'the load to complete' });
     expect(done).toMatchObject({ rows: 31, accepted: 30, quarantined: 1, quarantinedByReason: { json: 1 } });
+  });
+
+  it('lets a synchronous load hold its request for an hour (Node cuts a request after 5 minutes by default)', () => {
+    expect((app.getHttpServer() as Server).requestTimeout).toBe(LOAD_REQUEST_TIMEOUT_MS);
   });
 
   it('refuses other media types, missing keys and people', async () => {

@@ -152,11 +152,13 @@ export class LoadsController implements OnApplicationBootstrap {
       return started.initial;
     }
     const outcome = await started.done;
-    drain(req);
-    if (outcome.failure) {
-      const code = outcome.failure.kind === 'input' ? 'VALIDATION_FAILED' : 'UNAVAILABLE';
-      throw new DomainError(code, `load ${started.loadId} failed: ${outcome.failure.message}`);
+    if (outcome.failure?.kind === 'unavailable') {
+      // The log, the database or this process is going away: answer and close rather than read on.
+      res.setHeader('Connection', 'close');
+      throw new DomainError('UNAVAILABLE', `load ${started.loadId} failed: ${outcome.failure.message}`);
     }
+    drain(req);
+    if (outcome.failure) throw new DomainError('VALIDATION_FAILED', `load ${started.loadId} failed: ${outcome.failure.message}`);
     res.status(HttpStatus.CREATED);
     return outcome.report;
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { BeforeApplicationShutdown } from '@nestjs/common';
 import type { Department } from '@qmcb/contracts';
 import { EventLogProducer } from '@qmcb/event-log';
 import { DomainError, REDIS } from '@qmcb/platform';
@@ -14,12 +15,14 @@ const STALE_PROGRESS_MS = 15_000;
 
 /** Bulk loads inside the service: the loader wired to its database, the log and Redis. */
 @Injectable()
-export class LoadsService {
+export class LoadsService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('BulkLoad');
   private readonly loader: BulkLoader;
   private readonly store: LoadStore;
   private readonly progress: RedisLoadProgress;
   private redisWarned = false;
+  /** Loads running in this process, stopped (and recorded as failed) when it shuts down. */
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<unknown> }>();
 
   constructor(dataSource: DataSource, producer: EventLogProducer, @Inject(REDIS) redis: Redis) {
     this.store = new LoadStore(dataSource);
@@ -31,8 +34,19 @@ export class LoadsService {
     this.loader = new BulkLoader({ dataSource, appender: producer, progress: this.progress, logger: this.logger });
   }
 
-  start(options: BulkLoadOptions, source: AsyncIterable<Buffer | string>): Promise<StartedLoad> {
-    return this.loader.start(options, source);
+  async start(options: Omit<BulkLoadOptions, 'signal'>, source: AsyncIterable<Buffer | string>): Promise<StartedLoad> {
+    const abort = new AbortController();
+    const started = await this.loader.start({ ...options, signal: abort.signal }, source);
+    const done = started.done.finally(() => this.running.delete(started.loadId));
+    this.running.set(started.loadId, { abort, done });
+    return { ...started, done };
+  }
+
+  /** Before the log and the database close: stop running loads after their current chunk. */
+  async beforeApplicationShutdown(): Promise<void> {
+    const loads = [...this.running.values()];
+    for (const load of loads) load.abort.abort();
+    await Promise.all(loads.map((l) => l.done));
   }
 
   /**
