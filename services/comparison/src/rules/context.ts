@@ -48,6 +48,13 @@ export function buildContext(record: RegistrationRecord, policy: RegionPolicy, a
   const entries = insuranceEntries(record);
   const counts = (e: InsuranceEntry): boolean =>
     e.insuranceType === 'pension' ? policy.pensionSchemes.includes(e.scheme) : e.insuranceType === 'medical' ? policy.medicalSchemes.includes(e.scheme) : true;
+  const active = new Map<InsuranceEntry['insuranceType'], InsuranceEntry[]>();
+  for (const e of entries) {
+    if (e.status !== 'active' || !counts(e)) continue;
+    const list = active.get(e.insuranceType);
+    if (list) list.push(e);
+    else active.set(e.insuranceType, [e]);
+  }
   return {
     record,
     policy,
@@ -59,7 +66,7 @@ export function buildContext(record: RegistrationRecord, policy: RegionPolicy, a
     deathFacts: deathFacts(record),
     student: record.enrolment?.enrolled === true,
     entries,
-    active: (type) => entries.filter((e) => e.insuranceType === type && e.status === 'active' && counts(e)),
+    active: (type) => active.get(type) ?? [],
   };
 }
 

@@ -1,10 +1,16 @@
+import { INSURANCE_TYPES } from '@qmcb/contracts';
 import type { InsuranceEntry } from '@qmcb/domain';
 import { entryFact, hit } from './context';
 import type { Rule, RuleHit } from './types';
 
 function groupBy<K extends string>(entries: InsuranceEntry[], key: (e: InsuranceEntry) => K): Map<K, InsuranceEntry[]> {
   const groups = new Map<K, InsuranceEntry[]>();
-  for (const e of entries) groups.set(key(e), [...(groups.get(key(e)) ?? []), e]);
+  for (const e of entries) {
+    const k = key(e);
+    const group = groups.get(k);
+    if (group) group.push(e);
+    else groups.set(k, [e]);
+  }
   return groups;
 }
 
@@ -26,7 +32,7 @@ export const duplicateEnrollment: Rule = {
         hits.push(hit(this, code, `active ${type} in ${new Set(active.map((e) => e.scheme)).size} schemes`, active.map((e) => entryFact(e))));
       }
     }
-    const everyActive = ctx.entries.filter((e) => ctx.active(e.insuranceType).includes(e));
+    const everyActive = INSURANCE_TYPES.flatMap((type) => ctx.active(type));
     const inTwoRegions = [...groupBy(everyActive, (e) => `${e.insuranceType}:${e.scheme}`).entries()].filter(([, group]) => new Set(group.map((e) => e.region)).size > 1);
     if (inTwoRegions.length > 0) {
       hits.push(

@@ -1,4 +1,5 @@
 import { identityStatements, maskCitizenId } from '@qmcb/domain';
+import type { IdentityStatement } from '@qmcb/domain';
 import { hit } from './context';
 import type { FactRef, Rule, RuleContext, RuleHit } from './types';
 
@@ -16,9 +17,9 @@ function factField(slot: string, field: string): string {
 }
 
 /** What every held department record says of a field, and what the valid ID encodes. */
-function said(ctx: RuleContext, field: 'name' | 'sex' | 'birthDate'): FactRef[] {
+function said(ctx: RuleContext, statements: IdentityStatement[], field: 'name' | 'sex' | 'birthDate'): FactRef[] {
   const facts: FactRef[] = [];
-  for (const st of identityStatements(ctx.record)) {
+  for (const st of statements) {
     const value = st[field];
     if (value !== null) facts.push({ source: st.claimant, field: factField(st.slot, field), value, asOf: st.asOf });
   }
@@ -49,13 +50,14 @@ export const inaccurateInformation: Rule = {
       hits.push(hit(this, 'INACCURATE_CITIZEN_ID', 'the citizen ID as last sent fails GB 11643', [{ source: 'citizen-id', field: 'citizenId', value: sent, asOf: null }]));
     }
     // An approved form gives the name the county verified: the departments' names no longer count against it.
-    const names = said(ctx, 'name');
+    const statements = identityStatements(record);
+    const names = said(ctx, statements, 'name');
     if ((ctx.record.claims.survey?.name ?? null) === null && disagree(names, normaliseName)) {
       hits.push(hit(this, 'INACCURATE_NAME', 'sources disagree on the name', names));
     }
-    const sexes = said(ctx, 'sex');
+    const sexes = said(ctx, statements, 'sex');
     if (disagree(sexes)) hits.push(hit(this, 'INACCURATE_SEX', 'sources disagree on the sex', sexes));
-    const births = said(ctx, 'birthDate');
+    const births = said(ctx, statements, 'birthDate');
     if (disagree(births)) hits.push(hit(this, 'INACCURATE_BIRTH_DATE', 'sources disagree on the birth date', births));
     return hits;
   },
