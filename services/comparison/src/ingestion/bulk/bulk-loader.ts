@@ -152,7 +152,11 @@ export class BulkLoader {
       await inflight;
     } catch (e) {
       failure = describeFailure(e);
-      this.deps.logger?.warn({ msg: 'load stopped', loadId: meta.loadId, kind: failure.kind, error: e instanceof Error ? e.name : typeof e,
+      this.deps.logger?.warn({
+        msg: 'load stopped',
+        loadId: meta.loadId,
+        kind: failure.kind,
+        error: e instanceof Error ? e.name : typeof e,
         // The message of a failed dependency helps operations; an input error's may quote the file.
         detail: failure.kind === 'unavailable' && e instanceof Error ? e.message : undefined,
       });
