@@ -22,22 +22,37 @@ export function inLoadOrder(person: GeneratedPerson): SourceRecord[] {
     .map((r) => r.record);
 }
 
-export function truthFor(person: GeneratedPerson, county: string): TruthRow {
-  const expected = expectedFor(inLoadOrder(person), county);
-  const row: TruthRow = {
-    citizenId: person.citizenId,
-    personKey: personKeyFor(person.citizenId),
-    expectedOutcome: expected.outcome,
-    expectedReasons: expected.reasons,
-    deterministic: expected.deterministic,
-    injected: person.injected,
-    householdId: person.householdId,
-    villageCode: person.villageCode,
-    evaluatedOn: expected.evaluatedOn,
-    age: expected.age,
-  };
-  if (expected.openQuestion) row.openQuestion = expected.openQuestion;
-  return row;
+/**
+ * The truth rows of one generated person: one per person key their records fall under. Normally one;
+ * a record with a mistyped ID makes a second "person" of its own (surrogate key), compared alone.
+ */
+export function truthFor(person: GeneratedPerson, county: string): TruthRow[] {
+  const mainKey = personKeyFor(person.citizenId);
+  const groups = new Map<string, SourceRecord[]>([[mainKey, []]]);
+  for (const record of inLoadOrder(person)) {
+    const key = personKeyFor(record.citizenId);
+    const group = groups.get(key) ?? [];
+    group.push(record);
+    groups.set(key, group);
+  }
+  return [...groups].map(([personKey, records]) => {
+    const main = personKey === mainKey;
+    const expected = expectedFor(records, county);
+    const row: TruthRow = {
+      citizenId: main ? person.citizenId : records[0].citizenId,
+      personKey,
+      expectedOutcome: expected.outcome,
+      expectedReasons: expected.reasons,
+      deterministic: expected.deterministic,
+      injected: main ? person.injected : [`id-typo-of:${mainKey}`],
+      householdId: person.householdId,
+      villageCode: person.villageCode,
+      evaluatedOn: expected.evaluatedOn,
+      age: expected.age,
+    };
+    if (expected.openQuestion) row.openQuestion = expected.openQuestion;
+    return row;
+  });
 }
 
 /**
@@ -80,17 +95,20 @@ export function generate(options: SynthOptions): Manifest {
   let households = 0;
   let compared = 0;
   let deterministic = 0;
+  let truthRows = 0;
   for (let unit = 0; people < options.people; unit += 1) {
     const persons = population.unit(unit, options.people - people);
     if (persons[0]?.householdId) households += 1;
     for (const person of persons) {
       for (const { file, record } of person.records) (writers.get(file) as DepartmentFile).write(record);
-      const row = truthFor(person, options.county);
-      byOutcome[row.expectedOutcome] = (byOutcome[row.expectedOutcome] ?? 0) + 1;
-      for (const code of row.expectedReasons) byReason[code] = (byReason[code] ?? 0) + 1;
-      if (row.expectedOutcome !== 'none') compared += 1;
-      if (row.deterministic) deterministic += 1;
-      truthBuffer += `${JSON.stringify(row)}\n`;
+      for (const row of truthFor(person, options.county)) {
+        byOutcome[row.expectedOutcome] = (byOutcome[row.expectedOutcome] ?? 0) + 1;
+        for (const code of row.expectedReasons) byReason[code] = (byReason[code] ?? 0) + 1;
+        if (row.expectedOutcome !== 'none') compared += 1;
+        if (row.deterministic) deterministic += 1;
+        truthRows += 1;
+        truthBuffer += `${JSON.stringify(row)}\n`;
+      }
       if (truthBuffer.length > 1 << 20) {
         writeSync(truthFd, truthBuffer);
         truthBuffer = '';
@@ -114,7 +132,7 @@ export function generate(options: SynthOptions): Manifest {
     rates: options.rates,
     loadOrder: FILES.map((f) => f.path),
     files,
-    truth: { path: TRUTH_FILE, rows: people, compared, deterministic, byOutcome, byReason },
+    truth: { path: TRUTH_FILE, rows: truthRows, compared, deterministic, byOutcome, byReason },
     injected: population.injectionCounts(),
     absentCitizenIds,
   };

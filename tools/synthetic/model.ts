@@ -201,6 +201,7 @@ export interface Manifest {
   countyName: string;
   asOf: string;
   changesAsOf: string;
+  /** People generated; truth has a row more for each record keyed by a mistyped ID (idTypoInOneSource). */
   people: number;
   households: number;
   rates: SynthRates;

@@ -30,6 +30,8 @@ export interface SynthRates {
   nonLocalTaxOnly: number;
   /** 18-59 locals, not employed here: insured in another county (higher registry), not here. */
   insuredElsewhere: number;
+  /** Of those insured elsewhere: tax here says employed (by a firm insuring them where it is registered). */
+  taxHereInsuredElsewhere: number;
   /** 18-59 non-students: employed per tax (employee schemes here). */
   employed: number;
   /** Households on minimum living allowance, extreme poverty or registered poor (civil affairs). */
@@ -66,6 +68,12 @@ export interface SynthRates {
   missingPhone: number;
   /** No source has an address (MISSING_ADDRESS). */
   missingAddress: number;
+  /**
+   * Locals with social insurance: one of its records carries the ID with a wrong check character.
+   * That record keys a person of its own (surrogate key, INACCURATE_CITIZEN_ID), and the real
+   * person lacks it.
+   */
+  idTypoInOneSource: number;
 
   // ---- later changes (public security, mode change, asOf one day later, loaded last)
   /** Of those missing a phone: public security adds one by a change record. */
@@ -74,6 +82,13 @@ export interface SynthRates {
   movedOutByChange: number;
   /** Normal 60+: died, by a change record (a pension still paid makes it BENEFIT_AFTER_DEATH). */
   deceasedByChange: number;
+  /** Normal locals: an older household snapshot (asOf 30 days earlier, moved out, no phone) arrives last: changes nothing. */
+  staleHouseholdSnapshot: number;
+  /**
+   * Locals with an active pension here: the higher registry sends the county's own record back,
+   * half the time as it is (no duplicate), half the time as ended (an open question: see oracle.ts).
+   */
+  higherRegistryEcho: number;
 
   // ---- variations that must change nothing
   /** One non-household source pads the name with spaces or a full-width space. */
@@ -103,6 +118,7 @@ export const DEFAULT_RATES: SynthRates = {
   nonLocalInsured: 0.03,
   nonLocalTaxOnly: 0.004,
   insuredElsewhere: 0.08,
+  taxHereInsuredElsewhere: 0.2,
   employed: 0.3,
   welfareHousehold: 0.05,
 
@@ -121,10 +137,13 @@ export const DEFAULT_RATES: SynthRates = {
   birthDateMismatch: 0.01,
   missingPhone: 0.03,
   missingAddress: 0.012,
+  idTypoInOneSource: 0.003,
 
   phoneAddedByChange: 0.2,
   movedOutByChange: 0.002,
   deceasedByChange: 0.003,
+  staleHouseholdSnapshot: 0.003,
+  higherRegistryEcho: 0.002,
 
   paddedName: 0.02,
   legacy15DigitId: 0.04,

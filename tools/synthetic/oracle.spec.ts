@@ -193,9 +193,21 @@ describe('oracle of docs/design/comparison-model.md', () => {
     expect(decide([household({ phone: undefined }), ...covered(), addPhone])).toEqual(['registered', ['COMPLETE']]);
     const older = household({ status: 'moved-out' }, { asOf: '2026-10-01T00:00:00Z' });
     const e = expectedFor([household(), ...covered(), older], COUNTY);
-    expect([e.outcome, e.reasons, e.deterministic]).toEqual(['registered', ['COMPLETE'], false]);
+    expect([e.outcome, e.reasons, e.deterministic]).toEqual(['registered', ['COMPLETE'], true]);
+    // ... unless the time it is compared at matters: 59 on 1 October, 60 on 1 November
+    const id60 = idFor('1966-10-15');
+    const turning = [household({ birthDate: '1966-10-15' }, { citizenId: id60 }), insured('medical', 'resident', {}, { citizenId: id60 })];
+    const stale = household({ birthDate: '1966-10-15', status: 'moved-out' }, { citizenId: id60, asOf: '2026-10-01T00:00:00Z' });
+    const open = expectedFor([...turning, stale], COUNTY);
+    expect([open.outcome, open.reasons, open.deterministic]).toEqual(['needs-survey', ['PARTLY_INSURED_NO_PENSION'], false]);
     // insurance is one entry per type + scheme + region: a later snapshot of one scheme leaves the other
     expect(decide([household(), ...covered(), insured('pension', 'resident', { status: 'ended' }, { asOf: later })])).toEqual(['needs-survey', ['PARTLY_INSURED_NO_PENSION']]);
+  });
+
+  it('marks two departments stating one insurance with different statuses as open', () => {
+    const echo = insured('pension', 'resident', { status: 'ended' }, { department: 'higher-registry' });
+    const e = expectedFor([household(), ...covered(), echo], COUNTY);
+    expect([e.outcome, e.reasons, e.deterministic]).toEqual(['registered', ['COMPLETE'], false]);
   });
 
   it('marks 29 February on 28 February of a common year as open', () => {

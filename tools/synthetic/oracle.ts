@@ -19,7 +19,11 @@ import type { ExpectedOutcome, ReasonCode, SourceRecord } from './model';
  *  3. No birth date that the field precedence decides (no household birth date, no valid ID, and
  *     lower sources that disagree at the same asOf) while an age rule could fire.
  *  4. The person's last record is older (asOf) than one already held: it changes nothing, but the
- *     page does not say whether it triggers a comparison at its own (older) occurredAt.
+ *     page does not say whether it triggers a comparison at its own (older) occurredAt. Open only
+ *     when evaluating then and at the newest asOf would decide differently.
+ *  5. Two departments state the same insurance (type, scheme, region) with different statuses (the
+ *     higher registry echoing a county's own record, stale): each department's statement is kept,
+ *     but the page gives no precedence between them for the status.
  */
 
 export interface Policy {
@@ -106,13 +110,25 @@ export function ageOn(birth: string, on: string): number {
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
+const dateOf = (asOf: string | number): string => new Date(asOf).toISOString().slice(0, 10);
+
 export function expectedFor(records: readonly SourceRecord[], county: string, policy: Policy = DEFAULT_POLICY): Expectation {
   if (records.length === 0) throw new RangeError('expectedFor needs at least one record');
   const last = records[records.length - 1];
-  const evaluatedOn = new Date(last.asOf).toISOString().slice(0, 10);
+  const atLast = evaluate(records, county, policy, dateOf(last.asOf));
+  const latest = dateOf(Math.max(...records.map((r) => Date.parse(r.asOf))));
+  if (latest === atLast.evaluatedOn) return atLast;
+  // The last record is older than one held: it changes nothing, but is the person compared again
+  // at its (older) time? Only where that makes a difference is the answer open.
+  const atLatest = evaluate(records, county, policy, latest);
+  if (atLatest.outcome === atLast.outcome && atLatest.reasons.join() === atLast.reasons.join()) return atLast;
+  const question = 'the last record is older than one already held: evaluation time unspecified, and it matters';
+  return { ...atLast, deterministic: false, openQuestion: atLast.openQuestion ? `${atLast.openQuestion}; ${question}` : question };
+}
+
+function evaluate(records: readonly SourceRecord[], county: string, policy: Policy, evaluatedOn: string): Expectation {
+  const last = records[records.length - 1];
   const openQuestions: string[] = [];
-  const maxAsOf = Math.max(...records.map((r) => Date.parse(r.asOf)));
-  if (Date.parse(last.asOf) < maxAsOf) openQuestions.push('the last record is older than one already held: evaluation time unspecified');
 
   const entries = mergeEntries(records);
   const of = (kind: FactKind): Entry[] => entries.filter((e) => e.kind === kind);
@@ -155,6 +171,12 @@ export function expectedFor(records: readonly SourceRecord[], county: string, po
   const student = of('enrolment').some((e) => e.facts.enrolled === true);
 
   const active = insurance.filter((e) => e.facts.status === 'active');
+  const statuses = new Map<string, Set<unknown>>();
+  for (const e of insurance) {
+    const key = `${String(e.facts.insuranceType)}:${String(e.facts.scheme)}:${String(e.facts.region)}`;
+    statuses.set(key, (statuses.get(key) ?? new Set<unknown>()).add(e.facts.status));
+  }
+  if ([...statuses.values()].some((s) => s.size > 1)) openQuestions.push('two departments state one insurance (type, scheme, region) with different statuses');
   const activeOf = (type: string): Entry[] => active.filter((e) => e.facts.insuranceType === type);
   const hasPension = activeOf('pension').length > 0;
   const hasMedical = activeOf('medical').length > 0;

@@ -393,7 +393,9 @@ export class Population {
       case 'deceased':
         if (deceasedWithBenefit) {
           const scheme: Scheme = rng.chance(0.8) ? 'resident' : 'employee';
-          return [cover('pension', scheme, 'active', { receivingBenefit: true, benefitStatus: 'receiving' }), cover('medical', scheme, 'ended')];
+          // Now and then the pension is suspended, yet its benefit still marked as paid: it counts all the same.
+          const pensionStatus: InsuranceStatus = rng.chance(0.2) ? 'suspended' : 'active';
+          return [cover('pension', scheme, pensionStatus, { receivingBenefit: true, benefitStatus: 'receiving' }), cover('medical', scheme, 'ended')];
         }
         return rng.chance(0.5) ? [] : [cover('pension', 'resident', 'ended', { receivingBenefit: false, benefitStatus: 'stopped' }), cover('medical', 'resident', 'ended')];
       case 'moved-out': {
@@ -549,7 +551,10 @@ export class Population {
       // A death record or custody says more than a register that was not updated.
       const effective: HukouStatus = death ? 'deceased' : custody?.inCustody ? 'prison' : status;
       covers = this.statusCovers(rng, effective, birthDate, deceasedWithBenefit);
+      if (deceasedWithBenefit && covers.some((c) => c.status === 'suspended')) injected.push('benefit-on-suspended-pension');
     }
+    const taxElsewhere = elsewhere && this.draw('tax-here-insured-elsewhere', rng, true, r.taxHereInsuredElsewhere) ? employer(this.options.seed, elsewhere, rng.int(1, 500)) : null;
+    if (taxElsewhere) injected.push('tax-here-insured-elsewhere');
 
     // ---- the ID as every department holds it
     let citizenId = id18;
@@ -602,7 +607,14 @@ export class Population {
       if (rng.chance(0.3)) facts.address = rng.chance(0.8) ? household.address : this.address(rng.pick(this.villages), rng);
       add(this.fileFor(cover), { department: cover.department, facts });
     }
+    const pensionHere = covers.find((c) => c.department === 'social-insurance' && c.insuranceType === 'pension' && c.status === 'active');
+    if (this.draw('higher-registry-echo', rng, normal && pensionHere !== undefined, r.higherRegistryEcho) && pensionHere) {
+      const status: InsuranceStatus = rng.chance(0.5) ? 'active' : 'ended';
+      add('insured-elsewhere', { department: 'higher-registry', facts: { ...this.insurance(pensionHere), status } });
+      injected.push(`higher-registry-echo:${status}`);
+    }
     if (work) add('tax', { department: 'tax', facts: this.taxFacts(rng, work, name) });
+    else if (taxElsewhere) add('tax', { department: 'tax', facts: this.taxFacts(rng, taxElsewhere, name) });
     else if (normal && age >= 18 && age < 60 && rng.chance(0.03)) {
       const facts: TaxFacts = { kind: 'tax', employed: false, lastContributionMonth: addDays(this.options.asOf, -rng.int(100, 900)).slice(0, 7) };
       if (rng.chance(0.85)) facts.name = name;
@@ -621,6 +633,17 @@ export class Population {
 
     this.applyDefects(rng, records, { id18, citizenId, invalidId, name, sex, birthDate, injected, local: true });
 
+    // One social-insurance record with a mistyped check character: a person of its own.
+    const typoCandidates = records.filter((x) => x.record.department === 'social-insurance' && x.record.citizenId === id18);
+    if (this.draw('id-typo-in-one-source', rng, !invalidId && typoCandidates.length > 0, r.idTypoInOneSource)) {
+      const target = rng.pick(typoCandidates);
+      target.record.citizenId = id18.slice(0, 17) + rng.pick([...'0123456789X'].filter((c) => c !== id18[17]));
+      // Its only birth date, so that its age (for the age rules) is decided.
+      const facts = target.record.facts as { birthDate?: string };
+      if (facts.birthDate === undefined) facts.birthDate = birthDate;
+      injected.push(`id-typo-in-one-source:${target.file}`);
+    }
+
     // ---- later changes by public security (asOf one day later, loaded last)
     const missingPhone = injected.includes('missing-phone');
     const hh = householdFacts;
@@ -631,6 +654,12 @@ export class Population {
     if (this.draw('phone-added-by-change', rng, missingPhone, r.phoneAddedByChange)) change({ phone: mobilePhone(rng) }, 'phone-added-by-change');
     else if (this.draw('moved-out-by-change', rng, normal && !student && age >= 18 && age < 60, r.movedOutByChange)) change({ status: 'moved-out' }, 'moved-out-by-change');
     else if (this.draw('deceased-by-change', rng, normal && age >= 60, r.deceasedByChange)) change({ status: 'deceased' }, 'deceased-by-change');
+    else if (this.draw('stale-household-snapshot', rng, normal, r.staleHouseholdSnapshot)) {
+      // Older than the register's record: kept on the log, changes nothing (were it applied: moved out, no phone).
+      const facts: HouseholdFacts = { kind: 'household', name: hh.name, villageCode: hh.villageCode, status: 'moved-out' };
+      add('household-changes', { department: 'public-security', asOf: `${addDays(this.options.asOf, -30)}T00:00:00Z`, facts });
+      injected.push('stale-household-snapshot');
+    }
 
     return { citizenId, householdId: household.id, villageCode: household.village.code, injected, records };
   }
