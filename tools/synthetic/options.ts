@@ -175,5 +175,5 @@ export const DEFAULT_OPTIONS: Omit<SynthOptions, 'out'> = {
   county: '440981',
   asOf: '2026-11-01',
   rates: DEFAULT_RATES,
-  minBadRowsPerFile: 2,
+  minBadRowsPerFile: 3,
 };
