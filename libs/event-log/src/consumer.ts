@@ -56,6 +56,15 @@ export const DEFAULT_TUNING: Required<ConsumerTuning> = {
   partitionsConsumedConcurrently: 2,
 };
 
+/** The defaults with the given values over them; an undefined value keeps the default. */
+export function withDefaults(tuning: ConsumerTuning = {}): Required<ConsumerTuning> {
+  const out: Required<ConsumerTuning> = { ...DEFAULT_TUNING };
+  for (const [key, value] of Object.entries(tuning) as [keyof ConsumerTuning, number | undefined][]) {
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
 export function backoff(tuning: Required<ConsumerTuning>): (attempt: number) => number {
   return (attempt) => Math.min(tuning.retryBackoffMs * 2 ** (attempt - 1), 5_000);
 }

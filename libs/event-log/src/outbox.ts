@@ -18,12 +18,13 @@ export async function insertOutbox(manager: EntityManager, events: RegistrationE
   if (!opts.swapLockHeld) await holdSwapLockShared(manager);
   await sql(
     manager,
+    // One JSON array (not a jsonb[] literal, whose quoting costs several times more), in order.
     `insert into outbox (event_id, person_key, event)
-     select e.event_id, e.person_key, e.event
-       from unnest($1::text[], $2::text[], $3::jsonb[]) with ordinality as e(event_id, person_key, event, ord)
+     select e.event ->> 'eventId', e.event ->> 'personKey', e.event
+       from jsonb_array_elements($1::jsonb) with ordinality as e(event, ord)
       order by e.ord
      on conflict (event_id) do nothing`,
-    [parsed.map((e) => e.eventId), parsed.map((e) => e.personKey), parsed.map((e) => JSON.stringify(e))],
+    [JSON.stringify(parsed)],
   );
   return parsed;
 }

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { ProjectionHandler } from './apply';
 import { BatchProcessor } from './batch';
-import { backoff, CheckpointedConsumer, DEFAULT_TUNING, readCheckpoints } from './consumer';
+import { backoff, CheckpointedConsumer, readCheckpoints, withDefaults } from './consumer';
 import type { ConsumerTuning } from './consumer';
 import { assertSchemaName, dataSourceUrl, openDataSource, quoteIdent } from './database';
 import type { EntityList, MigrationList } from './database';
@@ -63,7 +63,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<{ applied
   const logger = opts.logger ?? jsonLogger(`event-log.${opts.name}.rebuild`);
   const url = dataSourceUrl(opts.dataSource);
   const topic = opts.settings.topic;
-  const tuning = { ...DEFAULT_TUNING, ...opts.consumer };
+  const tuning = withDefaults(opts.consumer);
   const deadline = Date.now() + (opts.timeoutMs ?? 24 * 3_600_000);
 
   const lock = new Client({ connectionString: url });

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { ProjectionHandler } from './apply';
 import { BatchProcessor } from './batch';
 import type { DeadLetter } from './batch';
-import { backoff, CheckpointedConsumer, DEFAULT_TUNING, readCheckpoints } from './consumer';
+import { backoff, CheckpointedConsumer, readCheckpoints, withDefaults } from './consumer';
 import type { ConsumerTuning } from './consumer';
 import { assertSchemaName } from './database';
 import { errorInfo, jsonLogger } from './logger';
@@ -63,7 +63,7 @@ export class ProjectionRunner {
     this.groupId = opts.groupId ?? opts.name;
     this.deadLetterTopic = deadLetterTopic(opts.settings, this.groupId);
     this.logger = opts.logger ?? jsonLogger(`event-log.${opts.name}`);
-    this.tuning = { ...DEFAULT_TUNING, ...opts.consumer };
+    this.tuning = withDefaults(opts.consumer);
   }
 
   async start(): Promise<void> {

@@ -72,6 +72,11 @@ export class LogRuntime implements OnApplicationBootstrap, OnApplicationShutdown
         handler: this.handler,
         settings: kafka,
         groupId: config.CONSUMER_GROUP || name,
+        consumer: {
+          partitionsConsumedConcurrently: config.CONSUMER_CONCURRENCY,
+          applyBatchSize: config.CONSUMER_APPLY_BATCH_SIZE,
+          maxBytesPerPartition: config.CONSUMER_MAX_BYTES_PER_PARTITION,
+        },
       });
       await this.runner.start();
     }

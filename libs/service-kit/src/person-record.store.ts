@@ -53,16 +53,20 @@ export async function loadRecords(manager: EntityManager, personKeys: readonly s
   return out;
 }
 
-/** Upserts many records in one statement (at most one record per person). */
+/**
+ * Upserts many records in one statement (at most one record per person). The rows travel as one JSON
+ * array (jsonb_to_recordset): a text[] of JSON documents costs several times more, in the driver
+ * escaping every quote into an array literal and in PostgreSQL parsing it back.
+ */
 export async function saveRecords(manager: EntityManager, records: readonly RegistrationRecord[]): Promise<void> {
   if (records.length === 0) return;
   await manager.query(
     `INSERT INTO person_record (person_key, record, version, division, updated_at)
      SELECT r.person_key, r.record, r.version, r.division, now()
-       FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::text[]) AS r(person_key, record, version, division)
+       FROM jsonb_to_recordset($1::jsonb) AS r(person_key text, record jsonb, version int, division text)
      ON CONFLICT (person_key) DO UPDATE
        SET record = EXCLUDED.record, version = EXCLUDED.version, division = EXCLUDED.division, updated_at = now()`,
-    [records.map((r) => r.personKey), records.map((r) => JSON.stringify(r)), records.map((r) => r.version), records.map((r) => recordDivision(r))],
+    [JSON.stringify(records.map((r) => ({ person_key: r.personKey, record: r, version: r.version, division: recordDivision(r) })))],
   );
 }
 

@@ -2,9 +2,10 @@ import { BaseConfig, loadConfig, serviceDefaults } from '@qmcb/platform';
 import { kafkaSettingsFromEnv } from '@qmcb/event-log';
 import type { KafkaSettings } from '@qmcb/event-log';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsDefined, IsOptional, Matches } from 'class-validator';
+import { IsBoolean, IsDefined, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
 const toBool = ({ value }: { value: unknown }): unknown => (value === 'true' ? true : value === 'false' ? false : value);
+const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
 /** BaseConfig plus what the log runtime of a service reads. */
 export class ServiceConfig extends BaseConfig {
@@ -23,6 +24,18 @@ export class ServiceConfig extends BaseConfig {
   /** Create the log and dead-letter topics at start when missing (off where topics are provisioned). */
   @IsDefined() @Transform(toBool) @IsBoolean({ message: 'must be true or false' })
   KAFKA_ENSURE_TOPICS: boolean;
+
+  /** Consumer tuning (ADR 0001, "Batch apply"; the event-log's defaults when unset): partitions applied at once. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64)
+  CONSUMER_CONCURRENCY?: number;
+
+  /** Events per applyBatch call. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
+  CONSUMER_APPLY_BATCH_SIZE?: number;
+
+  /** Bytes per partition and fetch: the most a consumer batch holds. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(65_536) @Max(104_857_600)
+  CONSUMER_MAX_BYTES_PER_PARTITION?: number;
 }
 
 export function loadServiceConfig(name: string, env: NodeJS.ProcessEnv = process.env): { config: ServiceConfig; kafka: KafkaSettings } {

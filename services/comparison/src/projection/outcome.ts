@@ -59,35 +59,45 @@ export function outcomeAfter(trigger: RegistrationEvent, record: RegistrationRec
  */
 export async function recordOutcomes(manager: EntityManager, outcomes: readonly { event: OutcomeEvent; record: RegistrationRecord }[]): Promise<void> {
   if (outcomes.length === 0) return;
+  // Rows as one JSON array (jsonb_to_recordset), cheaper than jsonb[] literals.
   await manager.query(
     `INSERT INTO outcome_history (event_id, person_key, outcome, previous_outcome, reasons, based_on_version, decided_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::timestamptz[])
+     SELECT h.event_id, h.person_key, h.outcome, h.previous_outcome, h.reasons, h.based_on_version, h.decided_at
+       FROM jsonb_to_recordset($1::jsonb)
+         AS h(event_id text, person_key text, outcome text, previous_outcome text, reasons jsonb, based_on_version int, decided_at timestamptz)
      ON CONFLICT (event_id) DO NOTHING`,
     [
-      outcomes.map((o) => o.event.eventId),
-      outcomes.map((o) => o.event.personKey),
-      outcomes.map((o) => o.event.payload.outcome),
-      outcomes.map((o) => o.event.payload.previousOutcome),
-      outcomes.map((o) => JSON.stringify(o.event.payload.reasons)),
-      outcomes.map((o) => o.event.basedOnVersion),
-      outcomes.map((o) => o.event.occurredAt),
+      JSON.stringify(
+        outcomes.map((o) => ({
+          event_id: o.event.eventId,
+          person_key: o.event.personKey,
+          outcome: o.event.payload.outcome,
+          previous_outcome: o.event.payload.previousOutcome,
+          reasons: o.event.payload.reasons,
+          based_on_version: o.event.basedOnVersion,
+          decided_at: o.event.occurredAt,
+        })),
+      ),
     ],
   );
   const last = new Map<string, { event: OutcomeEvent; record: RegistrationRecord }>();
   for (const o of outcomes) last.set(o.event.personKey, o);
-  const current = [...last.values()];
   await manager.query(
     `INSERT INTO current_outcome (person_key, outcome, reason_codes, division, decided_at)
      SELECT c.person_key, c.outcome, ARRAY(SELECT jsonb_array_elements_text(c.codes)), c.division, c.decided_at
-       FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::timestamptz[]) AS c(person_key, outcome, codes, division, decided_at)
+       FROM jsonb_to_recordset($1::jsonb) AS c(person_key text, outcome text, codes jsonb, division text, decided_at timestamptz)
      ON CONFLICT (person_key) DO UPDATE SET outcome = EXCLUDED.outcome, reason_codes = EXCLUDED.reason_codes,
        division = EXCLUDED.division, decided_at = EXCLUDED.decided_at`,
     [
-      current.map((o) => o.event.personKey),
-      current.map((o) => o.event.payload.outcome),
-      current.map((o) => JSON.stringify(o.event.payload.reasons.map((r) => r.code))),
-      current.map((o) => recordDivision(o.record)),
-      current.map((o) => o.event.occurredAt),
+      JSON.stringify(
+        [...last.values()].map((o) => ({
+          person_key: o.event.personKey,
+          outcome: o.event.payload.outcome,
+          codes: o.event.payload.reasons.map((r) => r.code),
+          division: recordDivision(o.record),
+          decided_at: o.event.occurredAt,
+        })),
+      ),
     ],
   );
 }

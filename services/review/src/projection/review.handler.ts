@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { REVIEW_FINAL_APPROVED, REVIEW_INITIAL_APPROVED, REVIEW_RETURNED, SURVEY_FORM_SUBMITTED, deterministicId } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
-import type { ApplyContext, ProjectionHandler } from '@qmcb/event-log';
-import { applyToRecord } from '@qmcb/service-kit';
+import type { RegistrationRecord } from '@qmcb/domain';
+import type { ApplyContext, BatchApplyContext, ProjectionHandler } from '@qmcb/event-log';
+import { applyToRecord, applyToRecords } from '@qmcb/service-kit';
+import type { EntityManager } from 'typeorm';
 
 export function reviewIdFor(submissionId: string): string {
   return deterministicId('review', 'item', submissionId);
@@ -12,7 +14,21 @@ export function reviewIdFor(submissionId: string): string {
 export class ReviewHandler implements ProjectionHandler {
   async apply(event: RegistrationEvent, ctx: ApplyContext): Promise<void> {
     const record = await applyToRecord(ctx.manager, event);
-    const q = (sql: string, params: unknown[]): Promise<unknown> => ctx.manager.query(sql, params);
+    await this.applyToReviews(ctx.manager, event, record);
+  }
+
+  /**
+   * A chunk at once: one record load and one upsert for everyone in it; the review items of the
+   * (few) review events after that, in log order, exactly as one by one.
+   */
+  async applyBatch(events: RegistrationEvent[], ctx: BatchApplyContext): Promise<void> {
+    const { after } = await applyToRecords(ctx.manager, events);
+    for (const [i, event] of events.entries()) await this.applyToReviews(ctx.manager, event, after[i] as RegistrationRecord);
+  }
+
+  /** The review tables for one event, given the person's record right after it. */
+  private async applyToReviews(manager: EntityManager, event: RegistrationEvent, record: RegistrationRecord): Promise<void> {
+    const q = (sql: string, params: unknown[]): Promise<unknown> => manager.query(sql, params);
     switch (event.type) {
       case SURVEY_FORM_SUBMITTED: {
         const village = record.survey?.villageCode ?? record.hukouDivision ?? record.residenceDivision;
