@@ -146,10 +146,11 @@ function discriminatorViolations(type: string, payload: Record<string, unknown>)
 /**
  * Validates an envelope and its payload against the contract of its schema version, then upcasts
  * it to the current version. Used on write (before append) and on read (after consume).
- * Throws ContractViolationError naming every offending field.
+ * Throws ContractViolationError naming every offending field. The result's payload is a copy, unless
+ * `owned` says `raw` was made for this call and is shared with no one (say, freshly parsed JSON).
  */
-export function parseEvent(raw: unknown): RegistrationEvent {
-  return parse(raw, true);
+export function parseEvent(raw: unknown, opts: { owned?: boolean } = {}): RegistrationEvent {
+  return parse(raw, !opts.owned);
 }
 
 /** copyPayload false: raw was made for this call (decodeEvent) and is shared with no one, so its payload is not copied. */
@@ -213,5 +214,6 @@ export function decodeEvent(bytes: Buffer | string | null): RegistrationEvent {
 }
 
 export function encodeEvent(event: RegistrationEvent): Buffer {
-  return Buffer.from(JSON.stringify(parseEvent(event)));
+  // Serialised at once and not kept: no copy of the payload needed.
+  return Buffer.from(JSON.stringify(parse(event, false)));
 }
