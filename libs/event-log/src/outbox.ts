@@ -102,8 +102,8 @@ export class OutboxRelay {
         [this.batchSize],
       );
       if (rows.length > 0) {
-        // Each row's jsonb was parsed for this read alone: no copy needed.
-        const events = rows.map((r) => parseEvent(r['event'], { owned: true }));
+        // Validated when enqueued, and again by the producer's append (on write), as it encodes them.
+        const events = rows.map((r) => r['event'] as RegistrationEvent);
         await producer.append(events);
         await sql(qr, `update outbox set published_at = now() where id = any($1::bigint[])`, [rows.map((r) => text(r, 'id'))]);
       }
