@@ -2,7 +2,7 @@ import { DEPARTMENTS_BY_KIND, OUTCOME_DETERMINED, REVIEW_FINAL_APPROVED, SURVEY_
 import type { EventOf, FactKind, RegistrationEvent, SourceFacts } from '@qmcb/contracts';
 import { checkCharacter, villagesOf } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { EventLogProducer, ProjectionRunner, openDataSource, quietLogger } from '@qmcb/event-log';
+import { EventLogProducer, ProjectionRunner, metricValue, openDataSource, quietLogger } from '@qmcb/event-log';
 import type { ApplyContext, ProjectionHandler } from '@qmcb/event-log';
 import { allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
@@ -202,6 +202,9 @@ describe('comparison batch apply equals one by one', () => {
       for (const r of runners) await r.stop();
       await producer.disconnect();
     }
+
+    // Every chunk went through applyBatch (none fell back to one by one).
+    expect(await metricValue('qmcb_batch_fallbacks_total', { projection: 'cmp-batch' })).toBe(0);
 
     const read = async (ds: DataSource, text: string): Promise<Row[]> => ds.query(text);
     const records = async (ds: DataSource): Promise<Record<string, unknown>> =>
