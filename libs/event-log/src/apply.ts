@@ -47,8 +47,8 @@ export interface ProjectionHandler {
    * Optional: applies many events at once (ADR 0001, "Batch apply"). The runner passes the events of
    * a consumer batch not applied before (already deduplicated by event ID and marked applied), in
    * log order, all of one partition. The result must equal applying them one by one with `apply`
-   * (same rows), except that decisions taken per event may be taken once per batch for the state at
-   * its end (intermediate decisions no one saw committed need not be emitted). If it throws, the
+   * (same rows), except that of several decisions one by one would emit for one item within the
+   * call, only the last need be (the intermediate ones no one saw committed). If it throws, the
    * runner rolls the whole call back and applies the same events one by one with `apply`, so a
    * poison event is still isolated, retried and dead-lettered on its own.
    */
