@@ -2,8 +2,8 @@ import { mintApiKey, mintToken } from '@qmcb/auth';
 import { SOURCE_RECORD_RECEIVED, decodeEvent } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { personKeyFor } from '@qmcb/domain';
-import { SERVICES, createTestDatabase, createTestTopic, httpJson, readAllRecords, startStack, testKafkaSettings, waitFor } from '@qmcb/testing';
-import type { RunningStack, ServiceName, TestDatabase } from '@qmcb/testing';
+import { httpJson, readAllRecords, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
+import type { IsolatedStack } from '@qmcb/testing';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { createServer } from 'net';
 import type { AddressInfo } from 'net';
@@ -148,10 +148,9 @@ function openRows(rows: TruthRow[], actualOf: (t: TruthRow) => Actual): string[]
 describe('accuracy of comparison on a synthetic county', () => {
   let manifest: Manifest;
   let truth: TruthRow[];
-  let stack: RunningStack;
+  let stack: IsolatedStack;
   let topic: string;
   let comparisonDb: string;
-  const dbs: TestDatabase[] = [];
   const reportLines: string[] = [];
   /** What the loads reported appended, in all: exactly the source records the log must hold. */
   let appended = 0;
@@ -177,32 +176,18 @@ describe('accuracy of comparison on a synthetic county', () => {
     manifest = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8')) as Manifest;
     truth = readFileSync(join(OUT, manifest.truth.path), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as TruthRow);
 
-    topic = await createTestTopic(3);
-    const urls = {} as Record<ServiceName, string>;
-    for (const s of SERVICES) {
-      const db = await createTestDatabase();
-      dbs.push(db);
-      urls[s.name] = db.url;
-    }
-    comparisonDb = urls.comparison;
-    const suffix = topic.replace(/[^a-z0-9]/gi, '').slice(-10);
-    stack = await startStack({
+    stack = await startIsolatedStack({
       logDir: join(__dirname, '..', 'tmp', 'e2e-logs', 'accuracy'),
       // Free ports of the moment: another run of this suite (or of the whole e2e tier) may be up beside this one.
       ports: { comparison: await freePort(), 'survey-tasking': await freePort(), review: await freePort(), 'dynamic-update': await freePort() },
-      env: (name) => ({
-        DATABASE_URL: urls[name],
-        LOG_TOPIC: topic,
-        CONSUMER_GROUP: `${name}-${suffix}`,
-        AUTH_JWT_SECRET: JWT_SECRET,
-        API_KEY_SECRET: KEY_SECRET,
-      }),
+      env: () => ({ AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET }),
     });
+    ({ topic } = stack);
+    comparisonDb = stack.databaseUrls.comparison;
   }, 240_000);
 
   afterAll(async () => {
     await stack?.stop();
-    for (const db of dbs) await db.drop();
     rmSync(OUT, { recursive: true, force: true });
   });
 

@@ -2,8 +2,8 @@ import { mintApiKey, mintToken } from '@qmcb/auth';
 import { InsuranceFacts } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
-import { SERVICES, createTestDatabase, createTestTopic, httpJson, startStack, waitFor } from '@qmcb/testing';
-import type { HttpResult, RunningStack, ServiceName } from '@qmcb/testing';
+import { httpJson, startIsolatedStack, waitFor } from '@qmcb/testing';
+import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
 import { plainToInstance } from 'class-transformer';
 import { Client } from 'pg';
 import { validateSync } from 'class-validator';
@@ -71,9 +71,8 @@ const COUNTY_SUMMARY = {
 };
 
 describe('comparison views: explain, flags, cross-region exchange', () => {
-  let stack: RunningStack;
+  let stack: IsolatedStack;
   let comparisonDb = '';
-  const dbs: { drop(): Promise<void> }[] = [];
 
   /** Rows of comparison's read audit for a purpose, as `actor person_key`, sorted. */
   async function audited(purpose: string): Promise<string[]> {
@@ -88,27 +87,12 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
   }
 
   beforeAll(async () => {
-    const topic = await createTestTopic(3);
-    const urls = {} as Record<ServiceName, string>;
-    for (const s of SERVICES) {
-      const db = await createTestDatabase();
-      dbs.push(db);
-      urls[s.name] = db.url;
-    }
-    comparisonDb = urls.comparison;
-    const suffix = topic.replace(/[^a-z0-9]/gi, '').slice(-10);
-    stack = await startStack({
+    stack = await startIsolatedStack({
       logDir: join(__dirname, '..', 'tmp', 'e2e-logs', 'comparison-views'),
       ports: { comparison: 3261, 'survey-tasking': 3262, review: 3263, 'dynamic-update': 3264 },
-      env: (name) => ({
-        DATABASE_URL: urls[name],
-        LOG_TOPIC: topic,
-        CONSUMER_GROUP: `${name}-${suffix}`,
-        AUTH_JWT_SECRET: JWT_SECRET,
-        API_KEY_SECRET: KEY_SECRET,
-        COMPARISON_GAUGES_INTERVAL_MS: '300',
-      }),
+      env: () => ({ AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, COMPARISON_GAUGES_INTERVAL_MS: '300' }),
     });
+    comparisonDb = stack.databaseUrls.comparison;
 
     const households = [
       household('HJ-LM', P.liMing, { name: '李明', sex: 'male', birthDate: '1985-03-15', ethnicity: '汉族', villageCode: V1, address: '广东省高州市石仔岭街道南宫居委会1号', phone: '13800138001' }),
@@ -153,7 +137,6 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    for (const db of dbs) await db.drop();
   });
 
   const call = (method: string, path: string, auth: Record<string, string>, body?: unknown, service: ServiceName = 'comparison'): Promise<HttpResult> =>

@@ -1,8 +1,8 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
-import { SERVICES, createTestDatabase, createTestTopic, httpJson, readAllEvents, startStack, testKafkaSettings, waitFor } from '@qmcb/testing';
-import type { HttpResult, RunningStack, ServiceName } from '@qmcb/testing';
+import { SERVICES, httpJson, readAllEvents, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
+import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
 import { spawnSync } from 'child_process';
 import { join } from 'path';
 import { Client } from 'pg';
@@ -25,36 +25,21 @@ const token = (role: string, division: string, sub: string): string =>
   mintToken({ sub, name: sub, role, division, ttlSeconds: 3600 }, JWT_SECRET);
 
 describe('registration flow across the four services', () => {
-  let stack: RunningStack;
+  let stack: IsolatedStack;
   let topic: string;
-  const dbs: { drop(): Promise<void> }[] = [];
-  const dbUrls = {} as Record<ServiceName, string>;
+  let dbUrls: Record<ServiceName, string>;
 
   beforeAll(async () => {
-    topic = await createTestTopic(3);
-    const urls = dbUrls;
-    for (const s of SERVICES) {
-      const db = await createTestDatabase();
-      dbs.push(db);
-      urls[s.name] = db.url;
-    }
-    const suffix = topic.replace(/[^a-z0-9]/gi, '').slice(-10);
-    stack = await startStack({
+    stack = await startIsolatedStack({
       logDir: join(__dirname, '..', 'tmp', 'e2e-logs'),
       ports: { comparison: 3201, 'survey-tasking': 3202, review: 3203, 'dynamic-update': 3204 },
-      env: (name) => ({
-        DATABASE_URL: urls[name],
-        LOG_TOPIC: topic,
-        CONSUMER_GROUP: `${name}-${suffix}`,
-        AUTH_JWT_SECRET: JWT_SECRET,
-        API_KEY_SECRET: KEY_SECRET,
-      }),
+      env: () => ({ AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET }),
     });
+    ({ topic, databaseUrls: dbUrls } = stack);
   }, 240_000);
 
   afterAll(async () => {
     await stack?.stop();
-    for (const db of dbs) await db.drop();
   });
 
   const call = (service: ServiceName, method: string, path: string, auth: Record<string, string>, body?: unknown): Promise<HttpResult> =>

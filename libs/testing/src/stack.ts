@@ -2,6 +2,9 @@ import { spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
 import { createWriteStream, mkdirSync } from 'fs';
 import { join } from 'path';
+import { createTestDatabase } from './database';
+import type { TestDatabase } from './database';
+import { createTestTopic } from './kafka';
 
 /** The four services, their default ports and schemas (docs/conventions.md). */
 export const SERVICES = [
@@ -106,4 +109,60 @@ export async function httpJson(baseUrl: string, method: string, path: string, he
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+export interface IsolatedStackOptions {
+  logDir: string;
+  ports?: Partial<Record<ServiceName, number>>;
+  /** Per service environment on top of the isolation (database, topic, consumer group). */
+  env?: (service: ServiceName) => NodeJS.ProcessEnv;
+  partitions?: number;
+}
+
+export interface IsolatedStack extends RunningStack {
+  topic: string;
+  databaseUrls: Record<ServiceName, string>;
+}
+
+/**
+ * The four services on a topic, databases and consumer groups of their own, so that tests sharing a
+ * broker and a PostgreSQL server never see each other's data. stop() also drops the databases.
+ */
+export async function startIsolatedStack(options: IsolatedStackOptions): Promise<IsolatedStack> {
+  const topic = await createTestTopic(options.partitions ?? 3);
+  const databases: TestDatabase[] = [];
+  const databaseUrls = {} as Record<ServiceName, string>;
+  const dropAll = async (): Promise<void> => {
+    for (const db of databases) await db.drop();
+  };
+  try {
+    for (const s of SERVICES) {
+      const db = await createTestDatabase();
+      databases.push(db);
+      databaseUrls[s.name] = db.url;
+    }
+    const suffix = topic.replace(/[^a-z0-9]/gi, '').slice(-10);
+    const stack = await startStack({
+      logDir: options.logDir,
+      ports: options.ports,
+      env: (name) => ({
+        DATABASE_URL: databaseUrls[name],
+        LOG_TOPIC: topic,
+        CONSUMER_GROUP: `${name}-${suffix}`,
+        ...options.env?.(name),
+      }),
+    });
+    return {
+      ...stack,
+      topic,
+      databaseUrls,
+      stop: async () => {
+        await stack.stop();
+        await dropAll();
+      },
+    };
+  } catch (e) {
+    await dropAll();
+    throw e;
+  }
 }
