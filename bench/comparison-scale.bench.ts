@@ -499,7 +499,7 @@ async function pipeline(expectedRows: number): Promise<PipelineResult> {
     for (const r of (await probe.query(`SELECT outcome, count(*)::int AS n FROM comparison.current_outcome GROUP BY outcome ORDER BY outcome`)).rows) outcomes[r.outcome] = r.n;
     const emitted = (await probe.query(`SELECT count(*)::int AS n FROM comparison.outbox`)).rows[0].n as number;
     const deadLetters = (await probe.query(`SELECT count(*)::int AS n FROM comparison.dead_letter`)).rows[0].n as number;
-    const fallbacks = await metric('qmcb_batch_fallbacks_total', 'projection="comparison"');
+    const fallbacks = await metric('qmcb_chunk_splits_total', 'projection="comparison"');
     return {
       load: { measure: `bulk load → log (${FILES.length} runs of npm run load)`, rows: accepted, seconds: loadSeconds, peakRssMb: loaderRss },
       compared: { measure: 'pipeline: load start → every person compared', rows: accepted, seconds: comparedSeconds, peakRssMb: comparedRss },

@@ -9,3 +9,4 @@ export * from './events/collected-form';
 export * from './events/survey.events';
 export * from './events/review.events';
 export { surelyValid } from './fast-validate';
+export * from './event-factory';

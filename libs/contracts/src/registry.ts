@@ -23,9 +23,13 @@ import {
 import { SOURCE_RECORD_RECEIVED, SourceRecordReceivedV1 } from './events/source-record-received.event';
 import {
   SURVEY_FORM_SUBMITTED,
+  SURVEY_TASK_CLOSED,
   SURVEY_TASK_CREATED,
+  SURVEY_TASK_REOPENED,
   SurveyFormSubmittedV1,
+  SurveyTaskClosedV1,
   SurveyTaskCreatedV1,
+  SurveyTaskReopenedV1,
 } from './events/survey.events';
 
 interface VersionContract {
@@ -45,6 +49,8 @@ const CONTRACTS = {
     2: { payload: OutcomeDeterminedV2 },
   },
   [SURVEY_TASK_CREATED]: { 1: { payload: SurveyTaskCreatedV1 } },
+  [SURVEY_TASK_CLOSED]: { 1: { payload: SurveyTaskClosedV1 } },
+  [SURVEY_TASK_REOPENED]: { 1: { payload: SurveyTaskReopenedV1 } },
   [SURVEY_FORM_SUBMITTED]: { 1: { payload: SurveyFormSubmittedV1 } },
   [REVIEW_INITIAL_APPROVED]: { 1: { payload: ReviewInitialApprovedV1 } },
   [REVIEW_FINAL_APPROVED]: { 1: { payload: ReviewFinalApprovedV1 } },
@@ -56,6 +62,8 @@ export interface EventPayloads {
   [SOURCE_RECORD_RECEIVED]: SourceRecordReceivedV1;
   [OUTCOME_DETERMINED]: OutcomeDeterminedV2;
   [SURVEY_TASK_CREATED]: SurveyTaskCreatedV1;
+  [SURVEY_TASK_CLOSED]: SurveyTaskClosedV1;
+  [SURVEY_TASK_REOPENED]: SurveyTaskReopenedV1;
   [SURVEY_FORM_SUBMITTED]: SurveyFormSubmittedV1;
   [REVIEW_INITIAL_APPROVED]: ReviewInitialApprovedV1;
   [REVIEW_FINAL_APPROVED]: ReviewFinalApprovedV1;

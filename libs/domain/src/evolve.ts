@@ -5,7 +5,9 @@ import {
   REVIEW_RETURNED,
   SOURCE_RECORD_RECEIVED,
   SURVEY_FORM_SUBMITTED,
+  SURVEY_TASK_CLOSED,
   SURVEY_TASK_CREATED,
+  SURVEY_TASK_REOPENED,
 } from '@qmcb/contracts';
 import type {
   CollectedForm,
@@ -410,6 +412,12 @@ function applyEvent(record: RegistrationRecord, event: RegistrationEvent): Regis
         ...record,
         survey: { taskId, villageCode, status: 'open', reasons: [...reasons], submissionId: null, surveyorId: null },
       };
+    }
+    case SURVEY_TASK_CLOSED:
+      return record.survey?.taskId === event.payload.taskId ? { ...record, survey: { ...record.survey, status: 'closed' } } : record;
+    case SURVEY_TASK_REOPENED: {
+      const { taskId, reasons } = event.payload;
+      return record.survey?.taskId === taskId ? { ...record, survey: { ...record.survey, status: 'open', reasons: [...reasons] } } : record;
     }
     case SURVEY_FORM_SUBMITTED: {
       const { taskId, submissionId, surveyorId } = event.payload;

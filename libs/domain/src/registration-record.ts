@@ -183,7 +183,7 @@ export interface RecordFlags {
   inaccurate: boolean;
 }
 
-export const SURVEY_STATUSES = ['open', 'submitted', 'initial-approved', 'approved', 'returned'] as const;
+export const SURVEY_STATUSES = ['open', 'submitted', 'initial-approved', 'approved', 'returned', 'closed'] as const;
 export type SurveyStatus = (typeof SURVEY_STATUSES)[number];
 
 export interface SurveyState {

@@ -1,58 +1,39 @@
+import { parseEvent } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import type { EntityManager } from 'typeorm';
-import { insertOutbox } from './outbox';
+import { insertParsedOutbox } from './outbox';
 import { holdSwapLockShared, sql } from './sql';
 
-export interface ApplyContext {
-  manager: EntityManager;
-  rebuilding: boolean;
-  /** Partition and offset of the message being applied; -1 / '-1' outside the consumer. */
-  partition: number;
-  offset: string;
+/**
+ * What a projection handler gets with each batch of events (ADR 0003): the transaction, whether this
+ * is a rebuild, and `emit` for the decisions it takes while applying them.
+ */
+export interface ProjectionContext {
+  /** The batch's transaction (a savepoint of the consumer batch, or the caller's transaction). */
+  readonly manager: EntityManager;
+  /** True while the projection is rebuilt from offset zero: decisions are not taken again. */
+  readonly rebuilding: boolean;
+  /** The partition the events come from; -1 outside the consumer (HTTP decisions, replays). */
+  readonly partition: number;
   /**
-   * live: enqueue to the outbox in this same transaction, then apply each emitted event through the
-   * same handler (recursively) and mark it applied; rebuilding: no-op (those events are already
-   * further down the log).
+   * Records events this batch decided. After `handle` returns, the runtime puts them into the outbox
+   * (validated) in this same transaction, marks them applied, and applies them through `handle` as
+   * the next batch; when they come back from the log they are skipped. Of several events of one type
+   * for one person emitted while handling one batch, only the last is kept: a decision superseded
+   * within the batch was never committed, so nobody saw it. While rebuilding, `emit` does nothing
+   * (those events are further down the log and arrive like any other).
    */
-  emit(events: RegistrationEvent[]): Promise<void>;
+  emit(events: RegistrationEvent | readonly RegistrationEvent[]): void;
 }
 
 /**
- * The context of `applyBatch`: one call for many events of one partition, in one savepoint of the
- * consumer batch's transaction.
+ * A projection: applies events, in log order, to its own tables. One method for one event and for a
+ * thousand; it must be deterministic over (events, current rows) so that a rebuild equals the live
+ * projection, and the result must not depend on how the log is cut into batches, except that
+ * decisions superseded within a batch are not emitted.
  */
-export interface BatchApplyContext {
-  manager: EntityManager;
-  rebuilding: boolean;
-  /** The partition the events come from; -1 outside the consumer. */
-  partition: number;
-  /**
-   * Batch mode's emit (the contract differs from ApplyContext.emit):
-   * - live: validates the events, enqueues them to the outbox in one multi-row insert and marks them
-   *   applied (so they are skipped when they come back from the log), in this same transaction; it
-   *   returns the events that were newly marked, as they will be read back from the log. The runtime
-   *   does NOT apply them: the handler must apply exactly the returned events to its own projection
-   *   itself, in the order returned, before applyBatch returns (typically with the same multi-row
-   *   statements it uses for the batch), and its writes must equal what `apply` would have written
-   *   for them. Events it emits while applying those are emitted with another call.
-   * - rebuilding: does nothing and returns [] (those events are further down the log and arrive
-   *   through applyBatch like any other).
-   */
-  emit(events: RegistrationEvent[]): Promise<RegistrationEvent[]>;
-}
-
 export interface ProjectionHandler {
-  apply(event: RegistrationEvent, ctx: ApplyContext): Promise<void>;
-  /**
-   * Optional: applies many events at once (ADR 0001, "Batch apply"). The runner passes the events of
-   * a consumer batch not applied before (already deduplicated by event ID and marked applied), in
-   * log order, all of one partition. The result must equal applying them one by one with `apply`
-   * (same rows), except that of several decisions one by one would emit for one item within the
-   * call, only the last need be (the intermediate ones no one saw committed). If it throws, the
-   * runner rolls the whole call back and applies the same events one by one with `apply`, so a
-   * poison event is still isolated, retried and dead-lettered on its own.
-   */
-  applyBatch?(events: RegistrationEvent[], ctx: BatchApplyContext): Promise<void>;
+  handle(events: readonly RegistrationEvent[], ctx: ProjectionContext): Promise<void>;
 }
 
 /** An emitted event that emits again, and again: a handler bug, stopped before it loops forever. */
@@ -76,11 +57,18 @@ export interface AppliedMark {
   offset: string | null;
 }
 
+/** An event with where it was read from (null outside the consumer). */
+export interface Positioned {
+  event: RegistrationEvent;
+  partition: number | null;
+  offset: string | null;
+}
+
 /**
  * Records many events as applied in one statement; returns the IDs that were not applied before
  * (the first occurrence of an ID repeated in `marks` counts, the rest are duplicates).
  */
-export async function markAppliedMany(manager: EntityManager, marks: AppliedMark[]): Promise<Set<string>> {
+export async function markAppliedMany(manager: EntityManager, marks: readonly AppliedMark[]): Promise<Set<string>> {
   if (marks.length === 0) return new Set();
   const { rows } = await sql(
     manager,
@@ -94,99 +82,88 @@ export async function markAppliedMany(manager: EntityManager, marks: AppliedMark
   return new Set(rows.map((r) => String(r['event_id'])));
 }
 
-/** The events not applied before, in their order, each ID once: marks them applied in one statement. */
-export async function freshEvents<T extends { event: RegistrationEvent }>(manager: EntityManager, items: T[], at: (item: T) => Position): Promise<T[]> {
+/** The events not applied before, in their order, each ID once; marks them applied in one statement. */
+export async function freshEvents(manager: EntityManager, items: readonly Positioned[]): Promise<RegistrationEvent[]> {
   const fresh = await markAppliedMany(
     manager,
-    items.map((i) => ({ eventId: i.event.eventId, ...at(i) })),
+    items.map((i) => ({ eventId: i.event.eventId, partition: i.partition, offset: i.offset })),
   );
-  const out: T[] = [];
+  const out: RegistrationEvent[] = [];
   for (const item of items) {
-    if (fresh.delete(item.event.eventId)) out.push(item);
+    if (fresh.delete(item.event.eventId)) out.push(item.event);
   }
   return out;
 }
 
-/** The batch-mode context (see BatchApplyContext.emit for the contract). */
-export function batchApplyContext(manager: EntityManager, base: { rebuilding: boolean; partition: number }): BatchApplyContext {
-  return {
-    manager,
-    rebuilding: base.rebuilding,
-    partition: base.partition,
-    emit: async (events) => {
-      if (base.rebuilding || events.length === 0) return [];
-      const parsed = await insertOutbox(manager, events, { swapLockHeld: true });
-      const fresh = await freshEvents(
-        manager,
-        parsed.map((event) => ({ event })),
-        () => ({ partition: null, offset: null }),
-      );
-      return fresh.map((f) => f.event);
-    },
-  };
+/**
+ * The emitted events that stand: per person and type the last one, each at the place of its last
+ * emission (so a person's events keep their order).
+ */
+export function lastPerPersonAndType(events: readonly RegistrationEvent[]): RegistrationEvent[] {
+  const lastIndex = new Map<string, number>();
+  events.forEach((e, i) => lastIndex.set(`${e.personKey}\u0000${e.type}`, i));
+  return events.filter((e, i) => lastIndex.get(`${e.personKey}\u0000${e.type}`) === i);
 }
 
-/** Records the event as applied; false when it already was ("already applied" is success). */
-async function markApplied(manager: EntityManager, eventId: string, at: Position): Promise<boolean> {
-  const { rows } = await sql(
-    manager,
-    `insert into applied_event (event_id, partition, "offset") values ($1, $2, $3)
-     on conflict (event_id) do nothing returning event_id`,
-    [eventId, at.partition, at.offset],
-  );
-  return rows.length > 0;
-}
-
-/** Marks and applies one event in the manager's transaction; the caller owns the transaction. */
-export async function applyEvent(
-  manager: EntityManager,
-  handler: ProjectionHandler,
-  event: RegistrationEvent,
-  base: { rebuilding: boolean; partition: number; offset: string },
-  at: Position,
-  depth = 0,
-): Promise<boolean> {
-  if (!(await markApplied(manager, event.eventId, at))) return false;
-  const ctx: ApplyContext = {
-    manager,
-    rebuilding: base.rebuilding,
-    partition: base.partition,
-    offset: base.offset,
-    emit: async (events) => {
-      if (base.rebuilding || events.length === 0) return;
-      if (depth >= MAX_EMIT_DEPTH) throw new EmitDepthError();
-      // Both callers (the runner's batch, applyOnce) hold the schema's swap lock already.
-      const emitted = await insertOutbox(manager, events, { swapLockHeld: true });
-      for (const next of emitted) {
-        await applyEvent(manager, handler, next, base, { partition: null, offset: null }, depth + 1);
-      }
-    },
-  };
-  await handler.apply(event, ctx);
-  return true;
+export interface ApplyBase {
+  rebuilding: boolean;
+  /** -1 outside the consumer. */
+  partition: number;
 }
 
 /**
- * Applies one event outside the consumer (HTTP decision paths), in the caller's transaction:
- * skipped (false) if already applied, else handler.apply and marked applied (true). When the event
- * later arrives from the log, the consumer skips it by event ID.
+ * Hands fresh events to the handler, then what it emitted (validated, into the outbox, marked
+ * applied), and so on. The caller owns the transaction.
  */
-export async function applyOnce(
-  manager: EntityManager,
-  handler: ProjectionHandler,
-  event: RegistrationEvent,
-  ctx: Partial<ApplyContext> = {},
-): Promise<boolean> {
+async function handleWithEmits(manager: EntityManager, handler: ProjectionHandler, events: readonly RegistrationEvent[], base: ApplyBase, depth: number): Promise<void> {
+  const emitted: RegistrationEvent[] = [];
+  const ctx: ProjectionContext = {
+    manager,
+    rebuilding: base.rebuilding,
+    partition: base.partition,
+    emit: (more) => {
+      if (base.rebuilding) return;
+      if (Array.isArray(more)) emitted.push(...(more as readonly RegistrationEvent[]));
+      else emitted.push(more as RegistrationEvent);
+    },
+  };
+  await handler.handle(events, ctx);
+  if (emitted.length === 0) return;
+  if (depth >= MAX_EMIT_DEPTH) throw new EmitDepthError();
+  const standing = lastPerPersonAndType(emitted).map((e) => parseEvent(e));
+  // An emitted event applied before (it came back from the log already) is neither re-published nor re-applied.
+  const fresh = await freshEvents(manager, standing.map((event) => ({ event, partition: null, offset: null })));
+  if (fresh.length === 0) return;
+  await insertParsedOutbox(manager, fresh);
+  await handleWithEmits(manager, handler, fresh, base, depth + 1);
+}
+
+/**
+ * Applies events in the caller's transaction (which holds the schema's swap lock): those applied
+ * before are skipped by event ID, the rest are marked applied and handed to the handler in one
+ * batch, then whatever it emitted. Returns the events that were applied (not skipped).
+ */
+export async function applyEvents(manager: EntityManager, handler: ProjectionHandler, items: readonly Positioned[], base: ApplyBase): Promise<RegistrationEvent[]> {
+  const fresh = await freshEvents(manager, items);
+  if (fresh.length > 0) await handleWithEmits(manager, handler, fresh, base, 0);
+  return fresh;
+}
+
+/**
+ * Decisions taken while serving a request (HTTP), in the caller's transaction: validated, into the
+ * outbox (the relay appends them to the log in order) and applied to this service's projection
+ * through the same handler as the log path, marked applied so the consumer skips them when they come
+ * back. A decision applied before (a retried request) changes nothing. Returns the events applied now.
+ */
+export async function commitDecisions(manager: EntityManager, handler: ProjectionHandler, events: readonly RegistrationEvent[]): Promise<RegistrationEvent[]> {
   if (!manager.queryRunner?.isTransactionActive) {
-    throw new Error('applyOnce needs a transactional EntityManager (dataSource.transaction(manager => ...))');
+    throw new Error('commitDecisions needs a transactional EntityManager (dataSource.transaction(manager => ...))');
   }
+  const parsed = events.map((e) => parseEvent(e));
   await holdSwapLockShared(manager);
-  const base = { rebuilding: ctx.rebuilding ?? false, partition: ctx.partition ?? -1, offset: ctx.offset ?? '-1' };
-  const at: Position = base.partition >= 0 ? { partition: base.partition, offset: base.offset } : { partition: null, offset: null };
-  if (!ctx.emit) return applyEvent(manager, handler, event, base, at);
-  // A caller-supplied emit replaces the outbox behaviour (e.g. to collect emitted events).
-  const custom = ctx.emit;
-  if (!(await markApplied(manager, event.eventId, at))) return false;
-  await handler.apply(event, { manager, ...base, emit: custom });
-  return true;
+  const fresh = await freshEvents(manager, parsed.map((event) => ({ event, partition: null, offset: null })));
+  if (fresh.length === 0) return [];
+  await insertParsedOutbox(manager, fresh);
+  await handleWithEmits(manager, handler, fresh, { rebuilding: false, partition: -1 }, 0);
+  return fresh;
 }

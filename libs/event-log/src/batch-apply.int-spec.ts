@@ -11,13 +11,13 @@ import { ProjectionRunner } from './runner';
 import { createKafka } from './settings';
 import type { KafkaSettings } from './settings';
 import { sql } from './sql';
-import { BatchTallyHandler, eventsFor, expectedTally, openTally, personKey, readTally, taskEvent, tallyMigrations, TEST_TUNING, testLogger } from './test-support/tally';
+import { TallyHandler, eventsFor, expectedTally, openTally, personKey, readTally, taskEvent, tallyMigrations, TEST_TUNING, testLogger } from './test-support/tally';
 import { newDatabase, newTopic, testGroup } from './test-support/harness';
 import type { TestDatabase, TestTopic } from './test-support/harness';
 
 jest.setTimeout(180_000);
 
-/** Batch apply (ADR 0001): the same guarantees as one by one, through ProjectionHandler.applyBatch. */
+/** Chunked apply (ADR 0001, ADR 0003): one handler call per chunk, poison isolated by halving, emit in the same transaction. */
 describe('batch apply', () => {
   let db: TestDatabase;
   let testTopic: TestTopic;
@@ -37,7 +37,7 @@ describe('batch apply', () => {
     await testTopic?.drop();
   });
 
-  function runnerFor(ds: DataSource, schema: string, handler: BatchTallyHandler, name: string, extra: Partial<ConstructorParameters<typeof ProjectionRunner>[0]> = {}): ProjectionRunner {
+  function runnerFor(ds: DataSource, schema: string, handler: TallyHandler, name: string, extra: Partial<ConstructorParameters<typeof ProjectionRunner>[0]> = {}): ProjectionRunner {
     return new ProjectionRunner({
       name,
       groupId: testGroup(name),
@@ -53,7 +53,7 @@ describe('batch apply', () => {
 
   it('applies chunks in one call each, exactly once and per person in log order; duplicates within and across batches are skipped and counted', async () => {
     const ds = await openTally(db.url, 'batch_order');
-    const handler = new BatchTallyHandler();
+    const handler = new TallyHandler();
     const first = eventsFor(7, 300, 'ba');
     // Duplicates inside what one batch will fetch: the same envelope twice in a row.
     await producer.append([...first.slice(0, 150), ...first.slice(100, 120), ...first.slice(150)]);
@@ -75,9 +75,9 @@ describe('batch apply', () => {
       expect(Object.values(tally).flat()).toHaveLength(330);
       expect((await metricValue('qmcb_events_applied_total', { projection: 'batch-order' })) - appliedBefore).toBe(330);
       expect((await metricValue('qmcb_events_skipped_total', { projection: 'batch-order' })) - skippedBefore).toBe(70);
-      // Every event went through applyBatch exactly once, in calls of up to applyBatchSize.
-      expect(handler.totalCalls).toBe(0);
-      for (const e of [...first, ...more]) expect(handler.batchCalls.get(e.eventId)).toBe(1);
+      // Every event reached the handler exactly once, in calls of up to applyBatchSize.
+      expect(handler.totalCalls).toBe(330);
+      for (const e of [...first, ...more]) expect(handler.calls.get(e.eventId)).toBe(1);
       expect(Math.max(...handler.batches)).toBeLessThanOrEqual(40);
       expect(handler.batches.length).toBeLessThan(330 / 2);
       const applied: { n: number }[] = await ds.query('select count(*)::int as n from applied_event');
@@ -88,7 +88,7 @@ describe('batch apply', () => {
     }
   });
 
-  it('a chunk whose applyBatch fails is applied one by one: the failing event alone is retried and dead-lettered, contract violations too, and the partition goes on', async () => {
+  it('a chunk whose handler call fails is applied in halves down to the failing event, which alone is retried and dead-lettered; contract violations too; the partition goes on', async () => {
     const topic = await newTopic(1);
     const ds = await openTally(db.url, 'batch_dlq');
     const own = await EventLogProducer.connect(topic.settings, { logger: testLogger() });
@@ -106,10 +106,10 @@ describe('batch apply', () => {
         { key: person, value: Buffer.from(JSON.stringify({ ...invalid, payload: { ...invalid.payload, villageCode: 'nowhere' } })), headers: { 'event-id': invalid.eventId } },
       ]);
       await own.append([failing, flaky, ...after]);
-      const handler = new BatchTallyHandler();
+      const handler = new TallyHandler();
       handler.failing.add(failing.eventId);
       handler.flaky.set(flaky.eventId, 1);
-      const fallbacksBefore = await metricValue('qmcb_batch_fallbacks_total', { projection: 'batch-dlq' });
+      const fallbacksBefore = await metricValue('qmcb_chunk_splits_total', { projection: 'batch-dlq' });
       const runner = new ProjectionRunner({
         name: 'batch-dlq',
         groupId: testGroup('batch-dlq'),
@@ -134,13 +134,13 @@ describe('batch apply', () => {
       expect(dlq[2]?.headers['attempts']).toBe('3');
       const { rows } = await sql(ds.manager, `select "offset", attempts from dead_letter order by id`);
       expect(rows.map((r) => [r['offset'], r['attempts']])).toEqual(dlq.map((d) => [d.headers['original-offset'], Number(d.headers['attempts'])]));
-      // one by one: three attempts of the failing event, the flaky one once more and then applied
-      expect(handler.calls.get(failing.eventId)).toBe(3);
-      expect(handler.calls.get(flaky.eventId)).toBe(2);
+      // on its own: three attempts of the failing event, the flaky one once more and then applied
+      expect(handler.alone.get(failing.eventId)).toBe(3);
+      expect(handler.alone.get(flaky.eventId)).toBe(2);
       expect(await readTally(ds)).toEqual(expectedTally([...before, flaky, ...after]));
-      expect((await metricValue('qmcb_batch_fallbacks_total', { projection: 'batch-dlq' })) - fallbacksBefore).toBeGreaterThanOrEqual(1);
-      // The events of chunks without the failing one still went through applyBatch alone.
-      expect(after.some((e) => !handler.calls.has(e.eventId)) || before.some((e) => !handler.calls.has(e.eventId))).toBe(true);
+      expect((await metricValue('qmcb_chunk_splits_total', { projection: 'batch-dlq' })) - fallbacksBefore).toBeGreaterThanOrEqual(1);
+      // The events of chunks without the failing ones were applied in one call, never on their own.
+      expect([...before, ...after].some((e) => !handler.alone.has(e.eventId))).toBe(true);
     } finally {
       await raw.disconnect();
       await own.disconnect();
@@ -149,14 +149,14 @@ describe('batch apply', () => {
     }
   });
 
-  it('emit in batch mode: one outbox insert, marked applied and applied by the handler; skipped when relayed back; a rebuild equals the live projection', async () => {
+  it('emit: one outbox insert, marked applied and applied through the handler after its cause; skipped when relayed back; a rebuild equals the live projection', async () => {
     const topic = await newTopic(3);
     const schema = 'batch_emit';
     const ds = await openTally(db.url, schema);
     const own = await EventLogProducer.connect(topic.settings, { logger: testLogger() });
     const causes = Array.from({ length: 60 }, (_, i) => taskEvent(personKey(100 + i), 1, 'cause'));
     const followUp = (e: RegistrationEvent): RegistrationEvent => taskEvent(e.personKey, 2, 'follow-up');
-    const handler = new BatchTallyHandler();
+    const handler = new TallyHandler();
     handler.emitFor = (e) => (e.eventId.length > 0 && causes.some((c) => c.eventId === e.eventId) ? [followUp(e)] : []);
     const runner = new ProjectionRunner({
       name: 'batch-emit',
@@ -185,14 +185,14 @@ describe('batch apply', () => {
       await runner.waitUntilCaughtUp(60_000);
       expect(await readTally(ds)).toEqual(expected);
       expect((await metricValue('qmcb_events_skipped_total', { projection: 'batch-emit' })) - skippedBefore).toBe(60);
-      for (const c of causes) expect(handler.batchCalls.get(followUp(c).eventId)).toBeUndefined();
+      for (const c of causes) expect(handler.calls.get(followUp(c).eventId)).toBe(1);
 
       // A rebuild applies the follow-ups from the log (emit does nothing there) and equals the live tally.
-      const rebuilt = new BatchTallyHandler();
+      const rebuilt = new TallyHandler();
       rebuilt.emitFor = handler.emitFor;
       await rebuildProjection({ dataSource: ds, schema, migrations: tallyMigrations(), handler: rebuilt, settings: topic.settings, name: 'batch-emit', logger: testLogger(), consumer: { ...TEST_TUNING, applyBatchSize: 25 } });
       expect(await readTally(ds, schema)).toEqual(expected);
-      for (const c of causes) expect(rebuilt.batchCalls.get(followUp(c).eventId)).toBe(1);
+      for (const c of causes) expect(rebuilt.calls.get(followUp(c).eventId)).toBe(1);
       const outbox = await sql(ds.manager, `select count(*)::int as n from ${quoteIdent(schema)}.outbox`);
       expect(outbox.rows[0]?.['n']).toBe(0);
     } finally {

@@ -2,7 +2,7 @@ import { ContractViolationError, decodeEvent } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import type { Batch, KafkaMessage } from 'kafkajs';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { applyEvent, batchApplyContext, freshEvents } from './apply';
+import { applyEvents } from './apply';
 import type { ProjectionHandler } from './apply';
 import { errorInfo } from './logger';
 import type { Logger } from './logger';
@@ -29,10 +29,11 @@ export interface BatchProcessorOptions {
   maxAttempts: number;
   /** Delay before retry number `attempt` (1-based) of a failing handler. */
   backoffMs: (attempt: number) => number;
-  heartbeatEvery: number;
+  /** How often a heartbeat is sent while a chunk is being applied; default 3 s. */
+  heartbeatIntervalMs?: number;
   /**
-   * Events per applyBatch call when the handler has one (a consumer batch is cut into chunks of this
-   * size; the runner heartbeats between chunks). Default 1,000.
+   * Events per handler call: a consumer batch is cut into chunks of this size, each applied in one
+   * call (the runner heartbeats between chunks and while one runs). Default 1,000.
    */
   applyBatchSize?: number;
   /** Where to start a partition that has no checkpoint yet; null: wherever the consumer fetched from. */
@@ -55,10 +56,9 @@ export type BatchOutcome =
   | { kind: 'gap'; seekTo: bigint }
   | { kind: 'done'; nextOffset: bigint; applied: number; skipped: number; deadLettered: number; interrupted: unknown };
 
-type MessageOutcome = 'applied' | 'skipped' | 'dead' | { interrupted: unknown };
-
 /** A message of a chunk: decoded, or refused by its contract. */
 type Decoded = { message: KafkaMessage; event: RegistrationEvent; violation: null } | { message: KafkaMessage; event: null; violation: ContractViolationError };
+type Valid = Extract<Decoded, { violation: null }>;
 
 interface ChunkOutcome {
   applied: number;
@@ -67,6 +67,16 @@ interface ChunkOutcome {
   /** Offset of the last message of the chunk that is done (applied, skipped or dead-lettered). */
   lastDone: bigint | null;
   /** Set when a heartbeat failed: the chunk stopped after lastDone. */
+  interrupted: unknown;
+}
+
+/** Events of a chunk applied from its start: how many are done, and how. */
+interface RangeOutcome {
+  applied: number;
+  skipped: number;
+  deadLettered: number;
+  /** How many items from the start of the range are done. */
+  done: number;
   interrupted: unknown;
 }
 
@@ -87,7 +97,7 @@ function fetchedOffset(batch: Batch): bigint {
 /**
  * One consumer batch in one PostgreSQL transaction: the projection's writes, the applied event
  * IDs, the dead letters and the checkpoint commit together, so a crash anywhere leaves either all
- * of the batch or none of it (ARCHITECTURE.md: The log; ADR 0001).
+ * of the batch or none of it (ARCHITECTURE.md: The log; ADR 0001, ADR 0003).
  */
 export class BatchProcessor {
   constructor(private readonly o: BatchProcessorOptions) {}
@@ -131,72 +141,34 @@ export class BatchProcessor {
       let interrupted: unknown = null;
       let lastDone: bigint | null = null;
       let completed = true;
-      if (this.o.handler.applyBatch) {
-        // Batch apply: chunks of applyBatchSize, each deduplicated in one statement and applied in
-        // one handler call inside a savepoint, falling back to one by one if that call fails.
-        const runnable: KafkaMessage[] = [];
-        for (const message of batch.messages) {
-          const offset = BigInt(message.offset);
-          if (offset < next) lastDone = offset;
-          else runnable.push(message);
+      const runnable: KafkaMessage[] = [];
+      for (const message of batch.messages) {
+        const offset = BigInt(message.offset);
+        if (offset < next) lastDone = offset;
+        else runnable.push(message);
+      }
+      const size = Math.max(1, this.o.applyBatchSize ?? 1_000);
+      for (let i = 0; i < runnable.length; i += size) {
+        if (control.shouldStop()) {
+          completed = false;
+          break;
         }
-        const size = Math.max(1, this.o.applyBatchSize ?? 1_000);
-        for (let i = 0; i < runnable.length; i += size) {
-          if (control.shouldStop()) {
-            completed = false;
-            break;
-          }
-          const chunk = await this.processChunk(qr, runnable.slice(i, i + size), topic, partition, control);
-          applied += chunk.applied;
-          skipped += chunk.skipped;
-          deadLettered += chunk.deadLettered;
-          if (chunk.lastDone !== null) lastDone = chunk.lastDone;
-          if (chunk.interrupted !== null) {
-            interrupted = chunk.interrupted;
-            completed = false;
-            break;
-          }
-          try {
-            await control.heartbeat();
-          } catch (e) {
-            interrupted = e;
-            completed = false;
-            break;
-          }
+        const chunk = await this.processChunk(qr, runnable.slice(i, i + size), topic, partition, control);
+        applied += chunk.applied;
+        skipped += chunk.skipped;
+        deadLettered += chunk.deadLettered;
+        if (chunk.lastDone !== null) lastDone = chunk.lastDone;
+        if (chunk.interrupted !== null) {
+          interrupted = chunk.interrupted;
+          completed = false;
+          break;
         }
-      } else {
-        let sinceHeartbeat = 0;
-        for (const message of batch.messages) {
-          if (control.shouldStop()) {
-            completed = false;
-            break;
-          }
-          const offset = BigInt(message.offset);
-          if (offset < next) {
-            lastDone = offset;
-            continue;
-          }
-          const outcome = await this.processMessage(qr, message, topic, partition, control);
-          if (typeof outcome === 'object') {
-            interrupted = outcome.interrupted;
-            completed = false;
-            break;
-          }
-          if (outcome === 'applied') applied += 1;
-          else if (outcome === 'skipped') skipped += 1;
-          else deadLettered += 1;
-          lastDone = offset;
-          sinceHeartbeat += 1;
-          if (sinceHeartbeat >= this.o.heartbeatEvery) {
-            sinceHeartbeat = 0;
-            try {
-              await control.heartbeat();
-            } catch (e) {
-              interrupted = e;
-              completed = false;
-              break;
-            }
-          }
+        try {
+          await control.heartbeat();
+        } catch (e) {
+          interrupted = e;
+          completed = i + size >= runnable.length;
+          break;
         }
       }
       if (lastDone === null) {
@@ -227,33 +199,120 @@ export class BatchProcessor {
     return rows[0] ? big(rows[0], 'next_offset') : null;
   }
 
-  private async processMessage(qr: QueryRunner, message: KafkaMessage, topic: string, partition: number, control: BatchControl): Promise<MessageOutcome> {
-    let event: RegistrationEvent;
+  /**
+   * A chunk: decode every message (a contract violation is dead-lettered in its place), then apply
+   * the valid events in one handler call inside a savepoint; if that fails, the halves are applied
+   * the same way, down to one event, which is retried with backoff and dead-lettered after
+   * maxAttempts. A heartbeat is sent every heartbeatIntervalMs while the chunk runs.
+   */
+  private async processChunk(qr: QueryRunner, messages: KafkaMessage[], topic: string, partition: number, control: BatchControl): Promise<ChunkOutcome> {
+    const decoded: Decoded[] = messages.map((message) => {
+      try {
+        return { message, event: decodeEvent(message.value), violation: null };
+      } catch (e) {
+        if (!(e instanceof ContractViolationError)) throw e;
+        return { message, event: null, violation: e };
+      }
+    });
+    const valid = decoded.filter((d): d is Valid => d.violation === null);
+    const deadLetters: DeadLetter[] = [];
+    let pumpFailure: unknown = null;
+    const pump = setInterval(() => {
+      control.heartbeat().catch((e: unknown) => {
+        pumpFailure ??= e;
+      });
+    }, this.o.heartbeatIntervalMs ?? 3_000);
+    let range: RangeOutcome;
     try {
-      event = decodeEvent(message.value);
-    } catch (e) {
-      if (!(e instanceof ContractViolationError)) throw e;
-      await this.contractDeadLetter(qr, message, topic, partition, e);
-      return 'dead';
+      range = await this.applyRange(qr, valid, topic, partition, control, deadLetters, () => pumpFailure);
+    } finally {
+      clearInterval(pump);
     }
-    return this.applyWithRetries(qr, message, event, topic, partition, control);
+    if (range.interrupted === null && pumpFailure !== null) range.interrupted = pumpFailure;
+    // Done: every message up to the last valid event done (all of them when nothing was interrupted).
+    const complete = range.done === valid.length && range.interrupted === null;
+    const firstUndone = complete ? null : BigInt((valid[range.done] as Valid).message.offset);
+    for (const d of decoded) {
+      if (d.violation && (firstUndone === null || BigInt(d.message.offset) < firstUndone)) {
+        deadLetters.push({ message: d.message, topic, partition, reason: `contract: ${d.violation.message}`, eventId: headerText(d.message, HEADER.eventId), attempts: 0 });
+      }
+    }
+    deadLetters.sort((a, b) => (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1));
+    for (const d of deadLetters) await this.deadLetter(qr, d);
+    let lastDone: bigint | null = null;
+    for (const d of decoded) {
+      const offset = BigInt(d.message.offset);
+      if (firstUndone === null || offset < firstUndone) lastDone = offset;
+    }
+    return {
+      applied: range.applied,
+      skipped: range.skipped,
+      deadLettered: deadLetters.length,
+      lastDone,
+      interrupted: range.interrupted,
+    };
   }
 
-  private async contractDeadLetter(qr: QueryRunner, message: KafkaMessage, topic: string, partition: number, e: ContractViolationError): Promise<void> {
-    await this.deadLetter(qr, { message, topic, partition, reason: `contract: ${e.message}`, eventId: headerText(message, HEADER.eventId), attempts: 0 });
+  /** Applies items (in log order) in one savepoint, or else its halves, down to one event. */
+  private async applyRange(
+    qr: QueryRunner,
+    items: readonly Valid[],
+    topic: string,
+    partition: number,
+    control: BatchControl,
+    deadLetters: DeadLetter[],
+    pumpFailure: () => unknown,
+  ): Promise<RangeOutcome> {
+    const none: RangeOutcome = { applied: 0, skipped: 0, deadLettered: 0, done: 0, interrupted: null };
+    if (items.length === 0) return none;
+    if (items.length === 1) return this.applyOne(qr, items[0] as Valid, topic, partition, control, deadLetters);
+    await qr.startTransaction(); // a savepoint inside the batch transaction
+    try {
+      const fresh = await applyEvents(
+        qr.manager,
+        this.o.handler,
+        items.map((d) => ({ event: d.event, partition, offset: d.message.offset })),
+        { rebuilding: this.o.rebuilding, partition },
+      );
+      await qr.commitTransaction();
+      return { applied: fresh.length, skipped: items.length - fresh.length, deadLettered: 0, done: items.length, interrupted: null };
+    } catch (e) {
+      // If the connection itself is gone this throws too, and the whole batch is abandoned.
+      await qr.rollbackTransaction();
+      metrics.chunkSplits.inc({ projection: this.o.projection });
+      this.o.logger.warn('applying a chunk failed; applying its halves', {
+        projection: this.o.projection,
+        partition,
+        firstOffset: items[0]?.message.offset,
+        lastOffset: items[items.length - 1]?.message.offset,
+        events: items.length,
+        ...errorInfo(e),
+      });
+    }
+    const mid = Math.ceil(items.length / 2);
+    const left = await this.applyRange(qr, items.slice(0, mid), topic, partition, control, deadLetters, pumpFailure);
+    if (left.interrupted !== null || pumpFailure() !== null) return left;
+    const right = await this.applyRange(qr, items.slice(mid), topic, partition, control, deadLetters, pumpFailure);
+    return {
+      applied: left.applied + right.applied,
+      skipped: left.skipped + right.skipped,
+      deadLettered: left.deadLettered + right.deadLettered,
+      done: left.done + right.done,
+      interrupted: right.interrupted,
+    };
   }
 
   /** One event in its own savepoint, retried with backoff, dead-lettered after maxAttempts. */
-  private async applyWithRetries(qr: QueryRunner, message: KafkaMessage, event: RegistrationEvent, topic: string, partition: number, control: BatchControl): Promise<MessageOutcome> {
+  private async applyOne(qr: QueryRunner, item: Valid, topic: string, partition: number, control: BatchControl, deadLetters: DeadLetter[]): Promise<RangeOutcome> {
     const { projection } = this.o;
-    const base = { rebuilding: this.o.rebuilding, partition, offset: message.offset };
+    const { message, event } = item;
     let lastError: unknown = null;
     for (let attempt = 1; attempt <= this.o.maxAttempts; attempt += 1) {
       await qr.startTransaction(); // a savepoint inside the batch transaction
       try {
-        const fresh = await applyEvent(qr.manager, this.o.handler, event, base, { partition, offset: message.offset });
+        const fresh = await applyEvents(qr.manager, this.o.handler, [{ event, partition, offset: message.offset }], { rebuilding: this.o.rebuilding, partition });
         await qr.commitTransaction();
-        return fresh ? 'applied' : 'skipped';
+        return { applied: fresh.length, skipped: 1 - fresh.length, deadLettered: 0, done: 1, interrupted: null };
       } catch (e) {
         // If the connection itself is gone this throws too, and the whole batch is abandoned.
         await qr.rollbackTransaction();
@@ -265,110 +324,14 @@ export class BatchProcessor {
             await sleep(this.o.backoffMs(attempt));
             await control.heartbeat();
           } catch (hb) {
-            return { interrupted: hb };
+            return { applied: 0, skipped: 0, deadLettered: 0, done: 0, interrupted: hb };
           }
         }
       }
     }
     const { error, message: text } = errorInfo(lastError);
-    await this.deadLetter(qr, {
-      message,
-      topic,
-      partition,
-      reason: `handler: ${error}: ${text}`,
-      eventId: event.eventId,
-      attempts: this.o.maxAttempts,
-    });
-    return 'dead';
-  }
-
-  /**
-   * A chunk in batch mode: decode every message, mark the decodable ones applied in one statement
-   * (those already applied are skipped), and hand the new ones to applyBatch in log order, all in one
-   * savepoint. If anything in that savepoint fails, it is rolled back and the chunk goes through the
-   * one-by-one path, where a poison event is retried and dead-lettered on its own.
-   */
-  private async processChunk(qr: QueryRunner, messages: KafkaMessage[], topic: string, partition: number, control: BatchControl): Promise<ChunkOutcome> {
-    const applyBatch = this.o.handler.applyBatch?.bind(this.o.handler);
-    const decoded: Decoded[] = messages.map((message) => {
-      try {
-        return { message, event: decodeEvent(message.value), violation: null };
-      } catch (e) {
-        if (!(e instanceof ContractViolationError)) throw e;
-        return { message, event: null, violation: e };
-      }
-    });
-    const valid = decoded.filter((d): d is Extract<Decoded, { violation: null }> => d.violation === null);
-    let fresh = valid;
-    await qr.startTransaction(); // a savepoint inside the batch transaction
-    try {
-      fresh = await freshEvents(qr.manager, valid, (d) => ({ partition, offset: d.message.offset }));
-      if (fresh.length > 0 && applyBatch) {
-        await applyBatch(
-          fresh.map((d) => d.event),
-          batchApplyContext(qr.manager, { rebuilding: this.o.rebuilding, partition }),
-        );
-      }
-      await qr.commitTransaction();
-    } catch (e) {
-      // If the connection itself is gone this throws too, and the whole batch is abandoned.
-      await qr.rollbackTransaction();
-      metrics.batchFallbacks.inc({ projection: this.o.projection });
-      this.o.logger.warn('batch apply failed; applying its events one by one', {
-        projection: this.o.projection,
-        partition,
-        firstOffset: messages[0]?.offset,
-        lastOffset: messages[messages.length - 1]?.offset,
-        events: valid.length,
-        ...errorInfo(e),
-      });
-      return this.processOneByOne(qr, decoded, topic, partition, control);
-    }
-    for (const d of decoded) {
-      if (d.violation) await this.contractDeadLetter(qr, d.message, topic, partition, d.violation);
-    }
-    const last = messages[messages.length - 1];
-    return {
-      applied: fresh.length,
-      skipped: valid.length - fresh.length,
-      deadLettered: decoded.length - valid.length,
-      lastDone: last ? BigInt(last.offset) : null,
-      interrupted: null,
-    };
-  }
-
-  /** The fallback of a chunk: exactly the per-message path, in log order. */
-  private async processOneByOne(qr: QueryRunner, decoded: Decoded[], topic: string, partition: number, control: BatchControl): Promise<ChunkOutcome> {
-    const out: ChunkOutcome = { applied: 0, skipped: 0, deadLettered: 0, lastDone: null, interrupted: null };
-    let sinceHeartbeat = 0;
-    for (const d of decoded) {
-      let outcome: MessageOutcome;
-      if (d.violation) {
-        await this.contractDeadLetter(qr, d.message, topic, partition, d.violation);
-        outcome = 'dead';
-      } else {
-        outcome = await this.applyWithRetries(qr, d.message, d.event, topic, partition, control);
-      }
-      if (typeof outcome === 'object') {
-        out.interrupted = outcome.interrupted;
-        return out;
-      }
-      if (outcome === 'applied') out.applied += 1;
-      else if (outcome === 'skipped') out.skipped += 1;
-      else out.deadLettered += 1;
-      out.lastDone = BigInt(d.message.offset);
-      sinceHeartbeat += 1;
-      if (sinceHeartbeat >= this.o.heartbeatEvery) {
-        sinceHeartbeat = 0;
-        try {
-          await control.heartbeat();
-        } catch (e) {
-          out.interrupted = e;
-          return out;
-        }
-      }
-    }
-    return out;
+    deadLetters.push({ message, topic, partition, reason: `handler: ${error}: ${text}`, eventId: event.eventId, attempts: this.o.maxAttempts });
+    return { applied: 0, skipped: 0, deadLettered: 1, done: 1, interrupted: null };
   }
 
   private async deadLetter(qr: QueryRunner, d: DeadLetter): Promise<void> {

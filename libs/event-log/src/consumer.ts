@@ -28,9 +28,7 @@ export interface ConsumerTuning {
   maxBytesPerPartition?: number;
   /** Per fetch, all partitions together. */
   maxBytes?: number;
-  /** Heartbeat after this many messages inside a batch (one by one), and after every chunk (batch mode). */
-  heartbeatEvery?: number;
-  /** Events per applyBatch call, for handlers that have one. */
+  /** Events per handler call (a consumer batch is cut into chunks of this size). */
   applyBatchSize?: number;
   /** First retry delay of a failing handler; doubles per attempt, capped at 5 s. */
   retryBackoffMs?: number;
@@ -50,7 +48,6 @@ export const DEFAULT_TUNING: Required<ConsumerTuning> = {
   minBytes: 16_384,
   maxBytesPerPartition: 2_097_152,
   maxBytes: 12_582_912,
-  heartbeatEvery: 10,
   applyBatchSize: 1_000,
   retryBackoffMs: 200,
   partitionsConsumedConcurrently: 2,

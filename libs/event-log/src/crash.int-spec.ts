@@ -126,7 +126,8 @@ describe('a consumer dying in the middle of a batch', () => {
     try {
       const handler = new TallyHandler();
       handler.delayMs = 15;
-      const first = new ProjectionRunner({ name: 'crash-stop', groupId: testGroup('crash-stop'), dataSource: ds, schema, handler, settings, logger: testLogger(), consumer: TEST_TUNING });
+      // Chunks of 10: a stop lets the chunk in flight finish and commits the chunks done.
+      const first = new ProjectionRunner({ name: 'crash-stop', groupId: testGroup('crash-stop'), dataSource: ds, schema, handler, settings, logger: testLogger(), consumer: { ...TEST_TUNING, applyBatchSize: 10 } });
       await first.start();
       await waitUntil(() => handler.totalCalls >= 20, 30_000, 'the batch to be under way');
       await first.stop();

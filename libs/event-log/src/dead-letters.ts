@@ -1,10 +1,10 @@
 import { ContractViolationError, decodeEvent } from '@qmcb/contracts';
 import type { DataSource } from 'typeorm';
-import { applyOnce } from './apply';
+import { applyEvents } from './apply';
 import type { ProjectionHandler } from './apply';
 import { errorInfo, jsonLogger } from './logger';
 import type { Logger } from './logger';
-import { int, sql, text } from './sql';
+import { holdSwapLockShared, int, sql, text } from './sql';
 import type { Row } from './sql';
 
 export interface ReplayDeadLettersOptions {
@@ -42,7 +42,9 @@ export async function replayDeadLetters(opts: ReplayDeadLettersOptions): Promise
     try {
       const event = decodeEvent(rawBytes(row));
       await opts.dataSource.transaction(async (manager) => {
-        await applyOnce(manager, opts.handler, event, { partition: int(row, 'partition'), offset: text(row, 'offset') });
+        await holdSwapLockShared(manager);
+        const partition = int(row, 'partition');
+        await applyEvents(manager, opts.handler, [{ event, partition, offset: text(row, 'offset') }], { rebuilding: false, partition });
         await sql(manager, `update dead_letter set replayed_at = now() where id = $1`, [id]);
       });
       replayed += 1;

@@ -54,8 +54,9 @@ describe('a batch longer than the session timeout', () => {
       handler,
       settings,
       logger: testLogger(),
-      // The broker's minimum session timeout; the batch below takes about 11 s.
-      consumer: { ...TEST_TUNING, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, heartbeatEvery: 2, retryBackoffMs: 2_000 },
+      // The broker's minimum session timeout; the batch below takes about 11 s. One event per handler
+      // call, so each event's calls are its attempts (chunks that fail are split: batch-apply.int-spec).
+      consumer: { ...TEST_TUNING, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, applyBatchSize: 1, retryBackoffMs: 2_000 },
     });
     const started = Date.now();
     await runner.start();
@@ -73,6 +74,42 @@ describe('a batch longer than the session timeout', () => {
       expect(await members(settings, testGroup('heartbeat-test'))).toHaveLength(1);
     } finally {
       await runner.stop();
+    }
+  });
+  it('keeps heartbeating while one handler call runs longer than the session timeout', async () => {
+    const own = await newTopic(1);
+    const tally = await openTally(db.url, 'tally_long_call');
+    const events = eventsFor(4, 30, 'long');
+    const producer = await EventLogProducer.connect(own.settings, { logger: testLogger() });
+    try {
+      await producer.append(events);
+    } finally {
+      await producer.disconnect();
+    }
+    const handler = new TallyHandler();
+    handler.delayMs = 300;
+    const runner = new ProjectionRunner({
+      name: 'heartbeat-long-call', groupId: testGroup('heartbeat-long-call'),
+      dataSource: tally,
+      schema: 'tally_long_call',
+      handler,
+      settings: own.settings,
+      logger: testLogger(),
+      // 30 events of 300 ms in one call: about 9 s, half as long again as the session timeout.
+      consumer: { ...TEST_TUNING, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, applyBatchSize: 1_000 },
+    });
+    await runner.start();
+    try {
+      await runner.waitUntilCaughtUp(60_000);
+      expect(handler.batches).toEqual([30]);
+      expect(await readTally(tally)).toEqual(expectedTally(events));
+      for (const e of events) expect(handler.calls.get(e.eventId)).toBe(1);
+      expect(runner.groupJoins).toBe(1);
+      expect(await members(own.settings, testGroup('heartbeat-long-call'))).toHaveLength(1);
+    } finally {
+      await runner.stop();
+      await tally.destroy();
+      await own.drop();
     }
   });
 });

@@ -19,8 +19,8 @@ export {
 export type { DataSourceParams, EntityList, MigrationList } from './database';
 export { enqueueOutbox, OutboxRelay } from './outbox';
 export type { OutboxRelayOptions } from './outbox';
-export { applyOnce, EmitDepthError } from './apply';
-export type { ApplyContext, BatchApplyContext, ProjectionHandler } from './apply';
+export { applyEvents, commitDecisions, EmitDepthError, lastPerPersonAndType } from './apply';
+export type { ApplyBase, Positioned, ProjectionContext, ProjectionHandler } from './apply';
 export { DEAD_LETTER_HEADER, ProjectionRunner } from './runner';
 export type { ProjectionRunnerOptions } from './runner';
 export type { ConsumerTuning } from './consumer';

@@ -35,8 +35,8 @@ export const metrics = {
   get outboxPublished(): Counter<'schema'> {
     return counter('qmcb_outbox_published_total', 'Outbox rows published to the log', ['schema']);
   },
-  get batchFallbacks(): Counter<'projection'> {
-    return counter('qmcb_batch_fallbacks_total', 'Chunks whose applyBatch failed and were applied one event at a time', ['projection']);
+  get chunkSplits(): Counter<'projection'> {
+    return counter('qmcb_chunk_splits_total', 'Chunks whose handler call failed and were applied again as two halves (down to one event)', ['projection']);
   },
   get appended(): Counter<string> {
     return counter('qmcb_events_appended_total', 'Events appended to the log and acknowledged by all in-sync replicas', []);
@@ -45,7 +45,7 @@ export const metrics = {
 
 /** Registers every event-log metric up front, so a scrape shows them before the first event. */
 export function registerEventLogMetrics(): void {
-  void [metrics.applied, metrics.skipped, metrics.lag, metrics.deadLetters, metrics.outboxPending, metrics.outboxPublished, metrics.batchFallbacks, metrics.appended];
+  void [metrics.applied, metrics.skipped, metrics.lag, metrics.deadLetters, metrics.outboxPending, metrics.outboxPublished, metrics.chunkSplits, metrics.appended];
 }
 
 registerEventLogMetrics();

@@ -1,6 +1,6 @@
 import type { RegistrationEvent } from '@qmcb/contracts';
 import type { DataSource } from 'typeorm';
-import { applyOnce } from './apply';
+import { commitDecisions } from './apply';
 import { metricValue } from './metrics';
 import { enqueueOutbox, OutboxRelay } from './outbox';
 import { EventLogProducer } from './producer';
@@ -151,15 +151,12 @@ describe('outbox and relay', () => {
     }
   });
 
-  it('applyOnce applies in the caller transaction, once; the consumer skips the event later', async () => {
+  it('commitDecisions applies in the caller transaction, once; the consumer skips the event later', async () => {
     const person = personKey(40);
     const decided = taskEvent(person, 1, 'decided');
-    const results = await ds.transaction(async (m) => {
-      await enqueueOutbox(m, [decided]);
-      return [await applyOnce(m, handler, decided), await applyOnce(m, handler, decided)];
-    });
-    expect(results).toEqual([true, false]);
-    await expect(applyOnce(ds.manager, handler, decided)).rejects.toThrow('transactional');
+    const results = await ds.transaction(async (m) => [await commitDecisions(m, handler, [decided]), await commitDecisions(m, handler, [decided])]);
+    expect(results.map((applied) => applied.map((e) => e.eventId))).toEqual([[decided.eventId], []]);
+    await expect(commitDecisions(ds.manager, handler, [decided])).rejects.toThrow('transactional');
     expect((await readTally(ds))[person]).toEqual([decided.eventId]);
 
     expect(await new OutboxRelay({ dataSource: ds, producer, schema: SCHEMA, logger: testLogger() }).runOnce()).toBe(1);

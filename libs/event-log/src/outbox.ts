@@ -9,13 +9,11 @@ import type { EventAppender } from './producer';
 import { holdSwapLockShared, int, sql, text } from './sql';
 
 /**
- * Validates and inserts in one statement; returns the events as they will be read back from the log.
- * `swapLockHeld`: the caller's transaction already holds the schema's swap lock (the runner's batch).
+ * Inserts events already validated (parseEvent) in one statement, in order, in the caller's
+ * transaction, which must hold the schema's swap lock.
  */
-export async function insertOutbox(manager: EntityManager, events: RegistrationEvent[], opts: { swapLockHeld?: boolean } = {}): Promise<RegistrationEvent[]> {
-  const parsed = events.map((e) => parseEvent(e));
-  if (parsed.length === 0) return parsed;
-  if (!opts.swapLockHeld) await holdSwapLockShared(manager);
+export async function insertParsedOutbox(manager: EntityManager, events: readonly RegistrationEvent[]): Promise<void> {
+  if (events.length === 0) return;
   await sql(
     manager,
     // One JSON array (not a jsonb[] literal, whose quoting costs several times more), in order.
@@ -24,17 +22,19 @@ export async function insertOutbox(manager: EntityManager, events: RegistrationE
        from jsonb_array_elements($1::jsonb) with ordinality as e(event, ord)
       order by e.ord
      on conflict (event_id) do nothing`,
-    [JSON.stringify(parsed)],
+    [JSON.stringify(events)],
   );
-  return parsed;
 }
 
 /**
  * Puts events in the outbox of the current schema, in the caller's transaction, so they are
  * published if and only if the caller's own changes commit. Validates every event first.
  */
-export async function enqueueOutbox(manager: EntityManager, events: RegistrationEvent[]): Promise<void> {
-  await insertOutbox(manager, events);
+export async function enqueueOutbox(manager: EntityManager, events: readonly RegistrationEvent[]): Promise<void> {
+  const parsed = events.map((e) => parseEvent(e));
+  if (parsed.length === 0) return;
+  await holdSwapLockShared(manager);
+  await insertParsedOutbox(manager, parsed);
 }
 
 export interface OutboxRelayOptions {

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { applyOnce } from './apply';
+import { commitDecisions } from './apply';
 import { quoteIdent } from './database';
-import { enqueueOutbox, OutboxRelay } from './outbox';
+import { OutboxRelay } from './outbox';
 import { EventLogProducer } from './producer';
 import { rebuildProjection } from './rebuild';
 import { ProjectionRunner } from './runner';
@@ -62,10 +62,7 @@ describe('rebuildProjection', () => {
     await runner.waitUntilCaughtUp(30_000);
     // A decision applied over "HTTP" and still in the outbox when the rebuild swaps.
     const decided = taskEvent(personKey(50), 1, 'decided');
-    await ds.transaction(async (m) => {
-      await enqueueOutbox(m, [decided]);
-      await applyOnce(m, live, decided);
-    });
+    await ds.transaction((m) => commitDecisions(m, live, [decided]));
 
     const rebuilder = new TallyHandler();
     rebuilder.delayMs = 10;

@@ -94,7 +94,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<{ applied
         rebuilding: true,
         maxAttempts: opts.maxAttempts ?? 5,
         backoffMs: backoff(tuning),
-        heartbeatEvery: tuning.heartbeatEvery,
+        heartbeatIntervalMs: tuning.heartbeatIntervalMs,
         applyBatchSize: tuning.applyBatchSize,
         startOffset: async (partition) => lowOf(partition),
         lowWatermark: async (partition) => (await topicOffsets(admin, topic)).find((o) => o.partition === partition)?.low ?? 0n,

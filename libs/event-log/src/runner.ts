@@ -101,7 +101,7 @@ export class ProjectionRunner {
       rebuilding: false,
       maxAttempts: this.opts.maxAttempts ?? 5,
       backoffMs: backoff(this.tuning),
-      heartbeatEvery: this.tuning.heartbeatEvery,
+      heartbeatIntervalMs: this.tuning.heartbeatIntervalMs,
       applyBatchSize: this.tuning.applyBatchSize,
       startOffset: async (partition) => (this.opts.fromBeginning === false ? null : this.lowWatermark(partition)),
       lowWatermark: (partition) => this.lowWatermark(partition),

@@ -1,13 +1,13 @@
-import { NestFactory } from '@nestjs/core';
-import type { DynamicModule } from '@nestjs/common';
 import { rebuildProjection, replayDeadLetters } from '@qmcb/event-log';
-import type { KafkaSettings, ProjectionHandler } from '@qmcb/event-log';
 import { JsonLogger } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
-import { PROJECTION_HANDLER, RUNTIME_OPTIONS, allMigrations } from './log-runtime.module';
-import type { LogRuntimeOptions } from './log-runtime.module';
+import { LogTransport } from './log/log-transport';
+import { createCommandApp } from './run';
+import type { ServiceModuleFactory } from './run';
+import { allMigrations } from './service-kit.module';
+import { SERVICE_OPTIONS } from './service-options';
+import type { ServiceOptions } from './service-options';
 import { loadServiceConfig } from './service.config';
-import type { ServiceConfig } from './service.config';
 
 const USAGE = `usage: <service> cli <command>
   rebuild                      rebuild the projection from offset zero beside the live one, then swap it in
@@ -15,24 +15,21 @@ const USAGE = `usage: <service> cli <command>
 
 /**
  * Operator commands of a service, run against its own database and the log while the service keeps
- * serving: this process neither consumes nor relays.
+ * serving: this process neither consumes nor relays. The projection handler is the service's own
+ * @EventPattern(REGISTRATION_LOG) handler, reached through the log transport.
  */
-export async function runServiceCommand(
-  name: string,
-  register: (config: ServiceConfig, kafka: KafkaSettings) => DynamicModule,
-  argv: string[] = process.argv.slice(2),
-): Promise<number> {
+export async function runServiceCommand(name: string, register: ServiceModuleFactory, argv: string[] = process.argv.slice(2)): Promise<number> {
   const [command, ...args] = argv;
   if (command !== 'rebuild' && command !== 'replay-dead-letters') {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
   const { config, kafka } = loadServiceConfig(name, { ...process.env, CONSUME: 'false', RELAY_OUTBOX: 'false' });
-  const app = await NestFactory.createApplicationContext(register(config, kafka), { logger: new JsonLogger({ service: name, level: 'warn' }) });
+  const app = await createCommandApp(register(config, kafka), new JsonLogger({ service: name, level: 'warn' }));
   try {
     const dataSource = app.get(DataSource);
-    const handler = app.get<ProjectionHandler>(PROJECTION_HANDLER);
-    const options = app.get<LogRuntimeOptions>(RUNTIME_OPTIONS);
+    const handler = app.get(LogTransport);
+    const options = app.get<ServiceOptions>(SERVICE_OPTIONS);
     if (command === 'rebuild') {
       let lastPrinted = 0;
       const result = await rebuildProjection({
@@ -58,4 +55,15 @@ export async function runServiceCommand(
   } finally {
     await app.close();
   }
+}
+
+/** A service's cli.ts: runs the command and exits with its code. */
+export function command(name: string, register: ServiceModuleFactory): void {
+  runServiceCommand(name, register).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -3,5 +3,3 @@ export * from './kafka';
 export * from './database';
 export * from './wait';
 export * from './stack';
-export * from './batch-equality';
-export * from './workflow-log';

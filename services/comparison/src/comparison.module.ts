@@ -3,33 +3,30 @@ import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
 import { ServiceKitModule } from '@qmcb/service-kit';
 import type { ServiceConfig } from '@qmcb/service-kit';
-import { ExchangeController } from './exchange/exchange.controller';
-import { ExchangeService } from './exchange/exchange.service';
-import { FlagsController } from './flags/flags.controller';
-import { FlagsService } from './flags/flags.service';
-import { PeopleGauges } from './flags/people-gauges';
-import { LoadsController } from './ingestion/bulk/loads.controller';
-import { LoadsService } from './ingestion/bulk/loads.service';
-import { IdempotencyStore } from './ingestion/idempotency';
-import { IngestionService } from './ingestion/ingestion.service';
-import { RecordsController } from './ingestion/records.controller';
+import { ExchangeModule } from './exchange/exchange.module';
+import { IngestionModule } from './ingestion/ingestion.module';
 import { ComparisonTables1700000001000 } from './migrations/1700000001000-comparison-tables';
 import { BulkLoadTables1700000001500 } from './migrations/1700000001500-bulk-load-tables';
 import { FlagListIndexes1700000004100 } from './migrations/1700000004100-flag-list-indexes';
-import { PersonsController } from './persons/persons.controller';
-import { ComparisonHandler } from './projection/comparison.handler';
+import { CurrentOutcomeDivisionDropped1700000004200 } from './migrations/1700000004200-current-outcome-division-dropped';
+import { OutcomeRepository } from './outcomes/outcome.repository';
+import { ComparisonProjection } from './projection/comparison.projection';
+import { ViewsModule } from './views/views.module';
 
-/** 信息比对: ingest department records, merge them per person, decide and explain outcomes. */
+export const COMPARISON_MIGRATIONS = [ComparisonTables1700000001000, BulkLoadTables1700000001500, FlagListIndexes1700000004100, CurrentOutcomeDivisionDropped1700000004200];
+
+/**
+ * 信息比对: department records in (ingestion), merged per person and compared by named rules
+ * (projection, rules), shown and explained (views), exchanged with the higher registry (exchange).
+ */
 @Module({})
 export class ComparisonModule {
   static register(config: ServiceConfig, kafka: KafkaSettings): DynamicModule {
     return {
       module: ComparisonModule,
-      imports: [
-        ServiceKitModule.forService({ name: 'comparison', config, kafka, migrations: [ComparisonTables1700000001000, BulkLoadTables1700000001500, FlagListIndexes1700000004100], handler: ComparisonHandler }),
-      ],
-      controllers: [RecordsController, LoadsController, PersonsController, FlagsController, ExchangeController],
-      providers: [IngestionService, IdempotencyStore, LoadsService, FlagsService, PeopleGauges, ExchangeService],
+      imports: [ServiceKitModule.forService({ name: 'comparison', config, kafka, migrations: COMPARISON_MIGRATIONS }), IngestionModule, ViewsModule, ExchangeModule],
+      controllers: [ComparisonProjection],
+      providers: [OutcomeRepository],
     };
   }
 }

@@ -1,6 +1,4 @@
-import { bootstrapService } from '@qmcb/platform';
-import { loadServiceConfig } from '@qmcb/service-kit';
+import { main } from '@qmcb/service-kit';
 import { ComparisonModule } from './comparison.module';
 
-const { config, kafka } = loadServiceConfig('comparison');
-void bootstrapService({ name: 'comparison', module: ComparisonModule.register(config, kafka), port: config.PORT });
+main('comparison', (config, kafka) => ComparisonModule.register(config, kafka));

@@ -1,6 +1,4 @@
-import { bootstrapService } from '@qmcb/platform';
-import { loadServiceConfig } from '@qmcb/service-kit';
+import { main } from '@qmcb/service-kit';
 import { ReviewModule } from './review.module';
 
-const { config, kafka } = loadServiceConfig('review');
-void bootstrapService({ name: 'review', module: ReviewModule.register(config, kafka), port: config.PORT });
+main('review', (config, kafka) => ReviewModule.register(config, kafka));

@@ -3,9 +3,10 @@ import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
 import { ServiceKitModule } from '@qmcb/service-kit';
 import type { ServiceConfig } from '@qmcb/service-kit';
+import { ReviewItemRepository } from './items/review-item.repository';
 import { ReviewTables1700000003000 } from './migrations/1700000003000-review-tables';
 import { PersonsController } from './persons/persons.controller';
-import { ReviewHandler } from './projection/review.handler';
+import { ReviewProjection } from './projection/review.projection';
 import { ReviewsController } from './reviews/reviews.controller';
 import { ReviewsService } from './reviews/reviews.service';
 
@@ -15,11 +16,9 @@ export class ReviewModule {
   static register(config: ServiceConfig, kafka: KafkaSettings): DynamicModule {
     return {
       module: ReviewModule,
-      imports: [
-        ServiceKitModule.forService({ name: 'review', config, kafka, migrations: [ReviewTables1700000003000], handler: ReviewHandler }),
-      ],
-      controllers: [ReviewsController, PersonsController],
-      providers: [ReviewsService],
+      imports: [ServiceKitModule.forService({ name: 'review', config, kafka, migrations: [ReviewTables1700000003000] })],
+      controllers: [ReviewProjection, ReviewsController, PersonsController],
+      providers: [ReviewItemRepository, ReviewsService],
     };
   }
 }

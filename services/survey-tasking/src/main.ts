@@ -1,6 +1,4 @@
-import { bootstrapService } from '@qmcb/platform';
-import { loadServiceConfig } from '@qmcb/service-kit';
+import { main } from '@qmcb/service-kit';
 import { SurveyTaskingModule } from './survey-tasking.module';
 
-const { config, kafka } = loadServiceConfig('survey-tasking');
-void bootstrapService({ name: 'survey-tasking', module: SurveyTaskingModule.register(config, kafka), port: config.PORT });
+main('survey-tasking', (config, kafka) => SurveyTaskingModule.register(config, kafka));

@@ -3,7 +3,7 @@
 import { deterministicId, SURVEY_TASK_CREATED } from '@qmcb/contracts';
 import type { EventOf, RegistrationEvent } from '@qmcb/contracts';
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
-import type { ApplyContext, BatchApplyContext, ProjectionHandler } from '../apply';
+import type { ProjectionContext, ProjectionHandler } from '../apply';
 import type { ConsumerTuning } from '../consumer';
 import { eventLogMigrations, openDataSource } from '../database';
 import { jsonLogger } from '../logger';
@@ -28,16 +28,24 @@ export function openTally(url: string, schema = 'tally_test'): Promise<DataSourc
   return openDataSource({ url, schema, migrations: tallyMigrations() });
 }
 
+/**
+ * Per person, the event IDs in the order applied. One handle call is one batch (a chunk of the
+ * consumer batch, a half of a failed one, or a single event).
+ */
 export class TallyHandler implements ProjectionHandler {
-  /** Handler invocations per event ID (including ones rolled back). */
+  /** Handler invocations per event ID: every call that reached the event, including ones rolled back. */
   readonly calls = new Map<string, number>();
+  /** Calls per event ID in which it was the only event (the attempts of a poison event, once isolated). */
+  readonly alone = new Map<string, number>();
+  /** Sizes of the handle calls, in order (including the ones that threw). */
+  readonly batches: number[] = [];
   /** Event IDs whose apply always throws. */
   readonly failing = new Set<string>();
-  /** Event IDs whose apply throws this many more times, then succeeds. */
+  /** Event IDs that make a call throw until they have failed this many more times on their own. */
   readonly flaky = new Map<string, number>();
   delayMs = 0;
-  /** Runs before each apply (tests use it to inject faults). */
-  before?: (event: RegistrationEvent, ctx: ApplyContext, call: number) => Promise<void>;
+  /** Runs before each event of a call (tests use it to inject faults); `call` counts events handled so far. */
+  before?: (event: RegistrationEvent, ctx: ProjectionContext, call: number) => Promise<void>;
   /** Events to emit after applying one. */
   emitFor?: (event: RegistrationEvent) => RegistrationEvent[];
 
@@ -47,68 +55,23 @@ export class TallyHandler implements ProjectionHandler {
     return n;
   }
 
-  async apply(event: RegistrationEvent, ctx: ApplyContext): Promise<void> {
-    this.calls.set(event.eventId, (this.calls.get(event.eventId) ?? 0) + 1);
-    if (this.before) await this.before(event, ctx, this.totalCalls);
-    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-    if (this.failing.has(event.eventId)) throw new Error(`tally refuses ${event.eventId}`);
-    const flaky = this.flaky.get(event.eventId) ?? 0;
-    if (flaky > 0) {
-      this.flaky.set(event.eventId, flaky - 1);
-      throw new Error(`tally is flaky on ${event.eventId}`);
-    }
-    await ctx.manager.query(
-      `insert into tally (person_key, events, last_event_id, seq) values ($1, 1, $2, array[$2])
-       on conflict (person_key) do update
-         set events = tally.events + 1, last_event_id = excluded.last_event_id, seq = tally.seq || excluded.last_event_id`,
-      [event.personKey, event.eventId],
-    );
-    if (this.emitFor) await ctx.emit(this.emitFor(event));
-  }
-}
-
-/**
- * The tally with applyBatch: one statement per chunk. An event in `failing` or still `flaky` makes the
- * whole call throw (without using up a flaky count), so the runner falls back to `apply` one by one.
- */
-export class BatchTallyHandler extends TallyHandler {
-  /** Sizes of the applyBatch calls (including the ones that threw). */
-  readonly batches: number[] = [];
-  /** applyBatch calls that saw each event ID. */
-  readonly batchCalls = new Map<string, number>();
-
-  async applyBatch(events: RegistrationEvent[], ctx: BatchApplyContext): Promise<void> {
+  async handle(events: readonly RegistrationEvent[], ctx: ProjectionContext): Promise<void> {
     this.batches.push(events.length);
-    for (const e of events) {
-      this.batchCalls.set(e.eventId, (this.batchCalls.get(e.eventId) ?? 0) + 1);
-      if (this.failing.has(e.eventId) || (this.flaky.get(e.eventId) ?? 0) > 0) throw new Error(`tally refuses the batch with ${e.eventId}`);
-    }
-    // What apply does per event, in the same order: each event, then what it emitted (and so on).
-    const order: RegistrationEvent[] = [];
-    let wave = events;
-    const after = new Map<string, RegistrationEvent[]>();
-    while (wave.length > 0) {
-      const emitted = new Map<string, RegistrationEvent[]>();
-      for (const e of wave) {
-        const more = this.emitFor?.(e) ?? [];
-        if (more.length) emitted.set(e.eventId, more);
+    const isAlone = events.length === 1;
+    for (const event of events) {
+      this.calls.set(event.eventId, (this.calls.get(event.eventId) ?? 0) + 1);
+      if (isAlone) this.alone.set(event.eventId, (this.alone.get(event.eventId) ?? 0) + 1);
+      if (this.before) await this.before(event, ctx, this.totalCalls);
+      if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+      if (this.failing.has(event.eventId)) throw new Error(`tally refuses ${event.eventId}`);
+      const flaky = this.flaky.get(event.eventId) ?? 0;
+      if (flaky > 0) {
+        if (isAlone) this.flaky.set(event.eventId, flaky - 1);
+        throw new Error(`tally is flaky on ${event.eventId}`);
       }
-      const fresh = new Set((await ctx.emit([...emitted.values()].flat())).map((e) => e.eventId));
-      const next: RegistrationEvent[] = [];
-      for (const [cause, list] of emitted) {
-        const kept = list.filter((e) => fresh.has(e.eventId));
-        after.set(cause, kept);
-        next.push(...kept);
-      }
-      wave = next;
     }
-    const visit = (e: RegistrationEvent): void => {
-      order.push(e);
-      for (const x of after.get(e.eventId) ?? []) visit(x);
-    };
-    for (const e of events) visit(e);
     const seqs = new Map<string, string[]>();
-    for (const e of order) seqs.set(e.personKey, [...(seqs.get(e.personKey) ?? []), e.eventId]);
+    for (const e of events) seqs.set(e.personKey, [...(seqs.get(e.personKey) ?? []), e.eventId]);
     await ctx.manager.query(
       `insert into tally (person_key, events, last_event_id, seq)
        select t.p, cardinality(t.s), t.s[cardinality(t.s)], t.s
@@ -117,6 +80,7 @@ export class BatchTallyHandler extends TallyHandler {
          set events = tally.events + excluded.events, last_event_id = excluded.last_event_id, seq = tally.seq || excluded.seq`,
       [[...seqs.keys()], [...seqs.values()].map((s) => JSON.stringify(s))],
     );
+    if (this.emitFor) ctx.emit(events.flatMap((e) => this.emitFor?.(e) ?? []));
   }
 }
 

@@ -37,6 +37,20 @@ export class AuditService {
       auditRow(entry),
     );
   }
+
+  /**
+   * Reads of many people's records at once (a list page, an export batch): one row per person, in
+   * one statement. Await it before the data is sent: a read that cannot be audited fails.
+   */
+  async recordReads(entry: Omit<ReadAuditEntry, 'personKey'>, personKeys: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<void> {
+    if (personKeys.length === 0) return;
+    const [actor, role, division, , service, purpose] = auditRow({ ...entry, personKey: personKeys[0] as string });
+    await manager.query(
+      `INSERT INTO audit_read (actor, actor_role, actor_division, person_key, service, purpose)
+       SELECT $1, $2, $3, k, $5, $6 FROM unnest($4::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`,
+      [actor, role, division, personKeys, service, purpose],
+    );
+  }
 }
 
 /** Global, so any module serving records can inject AuditService. Needs a DataSource provider. */

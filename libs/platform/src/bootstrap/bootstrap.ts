@@ -37,6 +37,8 @@ export interface BootstrapOptions {
   port: number;
   logger?: LoggerService;
   openApi?: Partial<OpenApiOptions>;
+  /** Runs after the app is configured, before it listens (a service connects its log here). */
+  beforeListen?: (app: INestApplication) => Promise<void>;
 }
 
 /** Creates, configures and starts a service on `0.0.0.0:<port>`, stopping cleanly on SIGTERM/SIGINT. */
@@ -45,6 +47,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
   const app = await NestFactory.create<NestExpressApplication>(options.module, { logger, abortOnError: false });
   configureApp(app, { openApi: { title: options.name, ...options.openApi } });
   app.enableShutdownHooks();
+  await options.beforeListen?.(app);
   await app.listen(options.port, '0.0.0.0');
   logger.log({ msg: 'listening', port: options.port }, 'Bootstrap');
   return app;
@@ -53,6 +56,8 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
 export interface TestingAppOptions extends ConfigureAppOptions {
   /** Default: a JsonLogger writing warnings and errors only. */
   logger?: LoggerService | false;
+  /** Runs after the app is configured, before init (a service connects its log here). */
+  beforeInit?: (app: INestApplication) => Promise<void>;
 }
 
 /** A configured and initialised application that does not listen: hand `app.getHttpServer()` to supertest. */
@@ -60,6 +65,7 @@ export async function createTestingApp(module: RootModule, options: TestingAppOp
   const logger = options.logger ?? new JsonLogger({ level: 'warn' });
   const app = await NestFactory.create<NestExpressApplication>(module, { logger, abortOnError: false });
   configureApp(app, options);
+  await options.beforeInit?.(app);
   await app.init();
   return app;
 }

@@ -3,14 +3,15 @@ import { SOURCE_RECORD_RECEIVED, deterministicId } from '@qmcb/contracts';
 import type { Department, EventOf, SourceFacts } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
 import { openDataSource } from '@qmcb/event-log';
-import { allMigrations, saveRecord } from '@qmcb/service-kit';
+import { AuditService } from '@qmcb/platform';
+import { PersonRecordRepository, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import type { DataSource } from 'typeorm';
-import { ComparisonTables1700000001000 } from '../migrations/1700000001000-comparison-tables';
-import { FlagListIndexes1700000004100 } from '../migrations/1700000004100-flag-list-indexes';
+import { COMPARISON_MIGRATIONS } from '../comparison.module';
 import { EXPORT_FETCH_SIZE, ExchangeService, MAX_CONCURRENT_EXPORTS } from './exchange.service';
 import type { LineSink } from './exchange.service';
+import { NonLocalInsuredRepository } from './non-local-insured.repository';
 import type { ExchangeLine } from './non-local-insured';
 
 /**
@@ -79,16 +80,14 @@ describe('non-local insured export (real PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    dataSource = await openDataSource({ url: db.url, schema: 'comparison', migrations: allMigrations([ComparisonTables1700000001000, FlagListIndexes1700000004100]) });
-    await dataSource.transaction(async (manager) => {
-      for (let i = 0; i < PEOPLE; i += 1) {
-        const record = person(i);
-        await saveRecord(manager, record);
-        if (i % 3 !== 1) expectedKeys.push(record.personKey);
-      }
+    dataSource = await openDataSource({ url: db.url, schema: 'comparison', migrations: allMigrations(COMPARISON_MIGRATIONS) });
+    const people = Array.from({ length: PEOPLE }, (_, i) => person(i));
+    await dataSource.transaction((manager) => new PersonRecordRepository().saveMany(manager, people));
+    people.forEach((record, i) => {
+      if (i % 3 !== 1) expectedKeys.push(record.personKey);
     });
     expectedKeys.sort();
-    exchange = new ExchangeService(dataSource);
+    exchange = new ExchangeService(dataSource, new NonLocalInsuredRepository(), new AuditService(dataSource));
   });
 
   afterAll(async () => {

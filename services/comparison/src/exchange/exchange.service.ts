@@ -1,13 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError } from '@qmcb/platform';
+import { AuditService, DomainError } from '@qmcb/platform';
 import type { Principal } from '@qmcb/auth';
-import type { RegistrationRecord } from '@qmcb/domain';
 import { DataSource } from 'typeorm';
-import { auditReads } from '../flags/audit-reads';
 import { nonLocalInsuredLines } from './non-local-insured';
+import { NonLocalInsuredRepository } from './non-local-insured.repository';
 
-/** Rows fetched from the cursor at a time: what is in memory at once. */
-export const EXPORT_FETCH_SIZE = 500;
+export { EXPORT_FETCH_SIZE } from './non-local-insured.repository';
 /** Exports running at once in one replica: each holds a database connection for its whole run. */
 export const MAX_CONCURRENT_EXPORTS = 2;
 
@@ -35,7 +33,11 @@ export class ExchangeService {
   private readonly logger = new Logger('ExchangeService');
   private running = 0;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly nonLocal: NonLocalInsuredRepository,
+    private readonly audit: AuditService,
+  ) {}
 
   /** Claims an export slot, or refuses with 503 before anything is sent. Call `release` when done. */
   acquire(): () => void {
@@ -55,26 +57,17 @@ export class ExchangeService {
     try {
       await runner.startTransaction('REPEATABLE READ');
       await runner.query(`SET TRANSACTION READ ONLY`);
-      // Narrowed in SQL (active entry in the region; household absent, elsewhere or moved out),
-      // checked again in nonLocalInsuredLines, which builds the lines.
-      await runner.query(
-        `DECLARE non_local_insured NO SCROLL CURSOR FOR
-           SELECT record FROM person_record
-            WHERE jsonb_path_exists(record->'insurance', '$.* ? (@.region == $r && @.status == "active")', jsonb_build_object('r', $1::text))
-              AND (record->>'hukouDivision' IS NULL OR left(record->>'hukouDivision', 6) <> $1 OR record->>'hukouStatus' = 'moved-out')
-            ORDER BY person_key`,
-        [region],
-      );
+      await this.nonLocal.open(runner, region);
       for (;;) {
-        const rows: { record: RegistrationRecord }[] = await runner.query(`FETCH ${EXPORT_FETCH_SIZE} FROM non_local_insured`);
-        if (rows.length === 0) break;
-        const people = rows.map((r) => ({ personKey: r.record.personKey, lines: nonLocalInsuredLines(r.record, region) })).filter((p) => p.lines.length > 0);
+        const records = await this.nonLocal.next(runner);
+        if (records.length === 0) break;
+        const people = records.map((record) => ({ personKey: record.personKey, lines: nonLocalInsuredLines(record, region) })).filter((p) => p.lines.length > 0);
         if (sink.closed()) {
           result.aborted = true;
           break;
         }
         // Before the lines are sent; systems (the higher registry) are audited too: this is a disclosure.
-        await auditReads(this.dataSource, principal, people.map((p) => p.personKey), 'comparison:exchange-export');
+        await this.audit.recordReads({ principal, service: 'comparison', purpose: 'comparison:exchange-export' }, people.map((p) => p.personKey));
         const text = people.flatMap((p) => p.lines.map((line) => `${JSON.stringify(line)}\n`)).join('');
         if (text) await sink.write(text);
         result.people += people.length;

@@ -1,29 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { ContractViolationError, newId } from '@qmcb/contracts';
+import { newId } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { EventLogProducer } from '@qmcb/event-log';
-import type { BatchAcceptedDto, SourceRecordDto } from './record-batch.dto';
-import { buildSourceRecordEvent, departmentMaySend, unknownDivisionViolation } from './source-record-event';
-
-export class DepartmentMismatchError extends Error {
-  constructor(readonly index: number, readonly kind: string, readonly department: string) {
-    super(`records[${index}].facts.kind '${kind}' may not be sent by department '${department}'`);
-  }
-}
+import { admitBatch } from './record-admission';
+import type { BatchAcceptedDto } from './record-batch.dto';
+import { buildSourceRecordEvent } from './source-record-event';
 
 @Injectable()
 export class IngestionService {
   constructor(private readonly producer: EventLogProducer) {}
 
-  /** Validated records become events; the call resolves only when the log acknowledged them all. */
-  async ingest(department: Department, actor: string, records: SourceRecordDto[]): Promise<BatchAcceptedDto> {
-    records.forEach((r, i) => {
-      if (!departmentMaySend(department, r.facts.kind)) throw new DepartmentMismatchError(i, r.facts.kind, department);
-    });
-    const unknown = records.flatMap((r, i) => unknownDivisionViolation(r.facts, `records.${i}.`) ?? []);
-    if (unknown.length) throw new ContractViolationError(unknown);
+  /**
+   * A department's batch of records: admitted all or nothing (the admission of bulk loads too), made
+   * into events, and appended; resolves only when the log acknowledged them all.
+   */
+  async ingest(department: Department, actor: string, records: readonly unknown[]): Promise<BatchAcceptedDto> {
+    const admitted = admitBatch(records, department);
     const ctx = { department, actor, correlationId: newId(), recordedAt: new Date().toISOString() };
-    const events = records.map((r) => buildSourceRecordEvent(r, ctx));
+    const events = admitted.map((r) => buildSourceRecordEvent(r, ctx));
     await this.producer.append(events);
     return {
       accepted: events.length,

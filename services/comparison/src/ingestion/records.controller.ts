@@ -1,11 +1,10 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, SystemCallers } from '@qmcb/auth';
+import { CurrentPrincipal, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
-import { DomainError } from '@qmcb/platform';
 import { BatchAcceptedDto, RecordBatchDto } from './record-batch.dto';
 import { IdempotencyStore, fingerprintOf } from './idempotency';
-import { DepartmentMismatchError, IngestionService } from './ingestion.service';
+import { IngestionService } from './ingestion.service';
 
 @ApiTags('ingestion')
 @ApiSecurity('api-key')
@@ -34,17 +33,9 @@ export class RecordsController {
     @Body() body: RecordBatchDto,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<BatchAcceptedDto> {
-    if (principal.kind !== 'system') throw new DomainError('FORBIDDEN', 'only department systems post records');
-    const { department, keyId } = principal;
-    const ingest = (): Promise<BatchAcceptedDto> => this.ingestion.ingest(department, `key:${keyId}`, body.records);
-    try {
-      if (idempotencyKey === undefined) return await ingest();
-      return await this.idempotency.run(`records:${department}`, idempotencyKey, fingerprintOf(body.records), ingest);
-    } catch (e) {
-      if (e instanceof DepartmentMismatchError) {
-        throw new DomainError('FORBIDDEN', e.message);
-      }
-      throw e;
-    }
+    const department = departmentOf(principal);
+    const ingest = (): Promise<BatchAcceptedDto> => this.ingestion.ingest(department, actorOf(principal), body.records);
+    if (idempotencyKey === undefined) return ingest();
+    return this.idempotency.run(`records:${department}`, idempotencyKey, fingerprintOf(body.records), ingest);
   }
 }

@@ -1,5 +1,5 @@
 import { compare, decisionChanged, inComparisonScope } from './compare';
-import { DEFAULT_REGION_POLICY } from './region-policy';
+import { DEFAULT_REGION_POLICY } from '@qmcb/domain';
 import { RULES } from './registry';
 import { AS_OF, aged, codes, covered, custody, death, decide, enrolment, hitCodes, household, insurance, person, tax, welfare } from './spec-helpers';
 import { RULE_NAMES } from './types';

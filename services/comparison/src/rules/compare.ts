@@ -1,7 +1,7 @@
 import type { OutcomeReason } from '@qmcb/contracts';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { buildContext } from './context';
-import type { RegionPolicy } from './region-policy';
+import type { RegionPolicy } from '@qmcb/domain';
 import { RULES } from './registry';
 import { DUPLICATE_CODES, EXEMPTION_CODES, REASON_CODES, SURVEY_CODES } from './types';
 import type { Decision, ReasonCode, Rule, RuleHit } from './types';

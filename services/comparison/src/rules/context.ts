@@ -1,6 +1,6 @@
 import { citizenIdInfo, insuranceEntries, resolveFields } from '@qmcb/domain';
 import type { InsuranceEntry, RegistrationRecord } from '@qmcb/domain';
-import type { RegionPolicy } from './region-policy';
+import type { RegionPolicy } from '@qmcb/domain';
 import type { FactRef, RuleContext, RuleHit } from './types';
 
 const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;

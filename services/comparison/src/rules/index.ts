@@ -1,19 +1,6 @@
 /** The comparison model (信息比对, procedure §7-§10): named, versioned rules, outcome precedence, region policy. */
 export { compare, decisionChanged, inComparisonScope } from './compare';
 export { ageOn, buildContext, chinaDate } from './context';
-export {
-  DEFAULT_REGION_POLICY,
-  NO_REGION_POLICIES,
-  REGION_POLICIES_FILE,
-  RegionPolicyError,
-  configuredRegionPolicies,
-  loadRegionPolicies,
-  parseRegionPolicies,
-  policyDivision,
-  policyFor,
-  policyForDivision,
-} from './region-policy';
-export type { RegionPolicies, RegionPolicy } from './region-policy';
 export { RULES } from './registry';
 export { normaliseName } from './inaccurate-information.rule';
 export { COVERAGE_CODES, DUPLICATE_CODES, EXEMPTION_CODES, REASON_CODES, RULE_NAMES, SURVEY_CODES } from './types';

@@ -1,13 +1,5 @@
 import { readFileSync } from 'fs';
-import {
-  DEFAULT_REGION_POLICY,
-  REGION_POLICIES_FILE,
-  RegionPolicyError,
-  loadRegionPolicies,
-  parseRegionPolicies,
-  policyFor,
-  policyForDivision,
-} from './region-policy';
+import { DEFAULT_REGION_POLICY, RegionPolicyError, loadRegionPolicies, parseRegionPolicies, policyFor, policyForDivision, regionPoliciesFile } from '@qmcb/domain';
 import { compare } from './compare';
 import { AS_OF, aged, approvedForm, codes, household, insurance, recordOf, citizenIdFor, DEFAULT_BIRTH } from './spec-helpers';
 
@@ -21,6 +13,7 @@ describe('region policy', () => {
       requireAddress: true,
       pensionSchemes: ['employee', 'resident'],
       medicalSchemes: ['employee', 'resident'],
+      surveyBy: 'household',
     });
   });
 
@@ -42,6 +35,10 @@ describe('region policy', () => {
       expect(policyForDivision(null, policies)).toEqual(DEFAULT_REGION_POLICY);
     });
 
+    it('given a county that surveys where people live, then its surveyBy is residence and the rest stays', () => {
+      expect(policyForDivision('440981002001', parseRegionPolicies({ regions: { '440981': { surveyBy: 'residence' } } }))).toEqual({ ...DEFAULT_REGION_POLICY, surveyBy: 'residence' });
+    });
+
     it('given no regions, then every division has the defaults', () => {
       expect(policyForDivision('440981002001', parseRegionPolicies({}))).toEqual(DEFAULT_REGION_POLICY);
     });
@@ -58,6 +55,7 @@ describe('region policy', () => {
       [{ regions: { '4409': { pensionSchemes: ['employee', 'employee'] } } }, 'regions["4409"].pensionSchemes lists a scheme twice'],
       [{ regions: { '44': { retirementAge: 70 }, '4409': { pensionMinAge: 70 } } }, 'regions["4409"]: pensionMinAge (70) must be below retirementAge (70)'],
       [{ regions: { '44': [] } }, 'regions["44"] must be an object of policy fields'],
+      [{ regions: { '4409': { surveyBy: 'workplace' } } }, 'regions["4409"].surveyBy must be one of household, residence'],
       [{ region: {} }, 'unknown top-level key "region"'],
       [[], 'must be a JSON object with "regions"'],
     ])('given %j, then it is refused naming the bad key', (json, message) => {
@@ -68,8 +66,10 @@ describe('region policy', () => {
 
   describe('loadRegionPolicies', () => {
     it('reads and accepts the shipped file', () => {
-      const json: unknown = JSON.parse(readFileSync(REGION_POLICIES_FILE, 'utf8'));
-      expect(loadRegionPolicies()).toEqual(parseRegionPolicies(json));
+      expect(regionPoliciesFile({})).toBe(`${process.cwd()}/config/region-policies.json`);
+      expect(regionPoliciesFile({ REGION_POLICIES_FILE: '/etc/qmcb/policies.json' })).toBe('/etc/qmcb/policies.json');
+      const json: unknown = JSON.parse(readFileSync(regionPoliciesFile({}), 'utf8'));
+      expect(loadRegionPolicies(regionPoliciesFile({}))).toEqual(parseRegionPolicies(json));
     });
 
     it('names the file it cannot read', () => {

@@ -19,8 +19,8 @@ import type {
 import { checkCharacter, foldEvents, personKeyFor } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { compare } from './compare';
-import { DEFAULT_REGION_POLICY } from './region-policy';
-import type { RegionPolicy } from './region-policy';
+import { DEFAULT_REGION_POLICY } from '@qmcb/domain';
+import type { RegionPolicy } from '@qmcb/domain';
 import type { Decision } from './types';
 
 /** Builders for the rule specs: records are folded from events exactly as the services fold them. */

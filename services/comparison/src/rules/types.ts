@@ -1,6 +1,6 @@
 import type { Outcome, OutcomeReason } from '@qmcb/contracts';
 import type { CitizenIdInfo, Claimant, InsuranceEntry, RegistrationRecord, ResolvedFields } from '@qmcb/domain';
-import type { RegionPolicy } from './region-policy';
+import type { RegionPolicy } from '@qmcb/domain';
 
 /** Reason codes (docs/design/comparison-model.md), in the order reasons are listed within an outcome. */
 export const REASON_CODES = [

@@ -5,7 +5,9 @@ import type { Principal } from '@qmcb/auth';
 import { CollectedForm } from '@qmcb/contracts';
 import { ListTasksQuery } from './tasks.dto';
 import { TasksService } from './tasks.service';
-import type { SubmissionResult, TaskRow } from './tasks.service';
+import type { SubmissionResult } from './tasks.service';
+import type { TaskRow } from '../targets/survey-task.repository';
+import type { TargetStatus } from '../targets/survey-target.decider';
 
 @ApiTags('survey tasks')
 @ApiBearerAuth()
@@ -17,7 +19,7 @@ export class TasksController {
   @Roles('surveyor', 'grassroots-reviewer', 'county-approver', 'operations', 'admin')
   @ApiOperation({ summary: "Survey targets in the caller's division (or a sub-division of it), paginated" })
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListTasksQuery): Promise<{ total: number; items: TaskRow[] }> {
-    return this.tasks.list(principal, query.division, query.status, query.limit, query.offset);
+    return this.tasks.list(principal, { division: query.division, status: query.status as TargetStatus | undefined, limit: query.limit, offset: query.offset });
   }
 
   @Get(':taskId')

@@ -2,7 +2,9 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
-export const TASK_STATUSES = ['open', 'submitted', 'initial-approved', 'approved', 'returned'] as const;
+import { TARGET_STATUSES } from '../targets/survey-target.decider';
+
+export const TASK_STATUSES = TARGET_STATUSES;
 
 export class ListTasksQuery {
   @ApiPropertyOptional({ description: 'Division code (2-12 digits) within the caller’s own' })

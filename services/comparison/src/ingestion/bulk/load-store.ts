@@ -1,6 +1,6 @@
 import type { Department } from '@qmcb/contracts';
 import type { DataSource } from 'typeorm';
-import type { Violation } from './record-validation';
+import type { Violation } from '../record-admission';
 import type { LoadFormat } from './rows';
 
 export const LOAD_STATUSES = ['running', 'completed', 'failed'] as const;

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { mintApiKey } from '@qmcb/auth';
-import { createTestingApp } from '@qmcb/platform';
+import { createServiceTestingApp } from '@qmcb/service-kit';
 import { loadServiceConfig } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, readAllEvents, testKafkaSettings, waitFor } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
@@ -49,7 +49,7 @@ describe('bulk load over HTTP', () => {
       API_KEY_SECRET: KEY_SECRET,
       AUTH_JWT_SECRET: 'int-jwt-secret',
     });
-    app = await createTestingApp(ComparisonModule.register(config, kafka));
+    app = await createServiceTestingApp(ComparisonModule.register(config, kafka));
     await app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     mkdirSync(TMP, { recursive: true });

@@ -1,7 +1,7 @@
 import { FACT_KINDS, SOURCE_FACT_SUBTYPES } from '@qmcb/contracts';
 import type { FactKind } from '@qmcb/contracts';
 import { getMetadataStorage } from 'class-validator';
-import type { Violation } from './record-validation';
+import type { Violation } from '../record-admission';
 
 /** The record columns of a CSV file, in any order; every other column is a fact field (design page). */
 export const RECORD_COLUMNS = ['sourceRecordId', 'citizenId', 'mode', 'asOf', 'kind'] as const;

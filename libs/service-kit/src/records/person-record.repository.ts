@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import type { RegistrationEvent } from '@qmcb/contracts';
+import { evolve, filingDivision } from '@qmcb/domain';
+import type { RegistrationRecord } from '@qmcb/domain';
+import type { EntityManager } from 'typeorm';
+
+/** Records folded from a batch of events: the record right after each event, and the last per person. */
+export interface Folded {
+  /** `after[i]` is the person's record right after `events[i]`. */
+  after: RegistrationRecord[];
+  /** The record of every person in the batch after all of it. */
+  records: Map<string, RegistrationRecord>;
+}
+
+/**
+ * `person_record`: every service's fold of the registration record per person (evolve over the log),
+ * so each can answer for a person from its own schema. All SQL of the table is here; every method
+ * runs in the manager's transaction.
+ */
+@Injectable()
+export class PersonRecordRepository {
+  async find(manager: EntityManager, personKey: string, forUpdate = false): Promise<RegistrationRecord | null> {
+    const rows: { record: RegistrationRecord }[] = await manager.query(
+      `SELECT record FROM person_record WHERE person_key = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+      [personKey],
+    );
+    return rows[0]?.record ?? null;
+  }
+
+  /** The records of these people, in one statement; `forUpdate` locks them (in person-key order, so two batches cannot deadlock). */
+  async findMany(manager: EntityManager, personKeys: readonly string[], forUpdate = false): Promise<Map<string, RegistrationRecord>> {
+    const out = new Map<string, RegistrationRecord>();
+    if (personKeys.length === 0) return out;
+    const rows: { person_key: string; record: RegistrationRecord }[] = await manager.query(
+      `SELECT person_key, record FROM person_record WHERE person_key = ANY($1::text[]) ORDER BY person_key${forUpdate ? ' FOR UPDATE' : ''}`,
+      [[...new Set(personKeys)]],
+    );
+    for (const r of rows) out.set(r.person_key, r.record);
+    return out;
+  }
+
+  /**
+   * Upserts records in one statement (at most one per person). The rows travel as one JSON array
+   * (jsonb_to_recordset): a text[] of JSON documents costs several times more, in the driver
+   * escaping every quote into an array literal and in PostgreSQL parsing it back.
+   */
+  async saveMany(manager: EntityManager, records: readonly RegistrationRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await manager.query(
+      `INSERT INTO person_record (person_key, record, version, division, updated_at)
+       SELECT r.person_key, r.record, r.version, r.division, now()
+         FROM jsonb_to_recordset($1::jsonb) AS r(person_key text, record jsonb, version int, division text)
+       ON CONFLICT (person_key) DO UPDATE
+         SET record = EXCLUDED.record, version = EXCLUDED.version, division = EXCLUDED.division, updated_at = now()`,
+      [JSON.stringify(records.map((r) => ({ person_key: r.personKey, record: r, version: r.version, division: filingDivision(r) })))],
+    );
+  }
+
+  /**
+   * Folds a batch into the records: loads (and locks) everyone in it in one statement, applies the
+   * events in log order with `evolve`, upserts the results in one statement.
+   */
+  async fold(manager: EntityManager, events: readonly RegistrationEvent[]): Promise<Folded> {
+    const records = await this.findMany(manager, events.map((e) => e.personKey), true);
+    const after: RegistrationRecord[] = [];
+    const changed = new Set<string>();
+    for (const event of events) {
+      const record = evolve(records.get(event.personKey) ?? null, event);
+      after.push(record);
+      records.set(event.personKey, record);
+      changed.add(event.personKey);
+    }
+    await this.saveMany(manager, [...changed].map((k) => records.get(k) as RegistrationRecord));
+    return { after, records };
+  }
+}

@@ -1,0 +1,125 @@
+import { Inject, Injectable, Module } from '@nestjs/common';
+import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { AuthModule } from '@qmcb/auth';
+import { EventLogProducer, OutboxRelay, ensureTopics, eventLogMigrations, openDataSource, pingKafka } from '@qmcb/event-log';
+import type { MigrationList } from '@qmcb/event-log';
+import {
+  AuditModule,
+  AuditTables1700000000100,
+  HealthModule,
+  MetricsModule,
+  PostgresHealthCheck,
+  REDIS,
+  RedisHealthCheck,
+  RedisModule,
+  healthCheck,
+} from '@qmcb/platform';
+import { DataSource } from 'typeorm';
+import { Decisions } from './log/decisions';
+import { LogTransport } from './log/log-transport';
+import { PersonReader } from './records/person-reader';
+import { PersonRecordTables1700000000200 } from './records/person-record.migration';
+import { PersonRecordRepository } from './records/person-record.repository';
+import { RegionPolicyProvider } from './region-policies.provider';
+import { SERVICE_OPTIONS } from './service-options';
+import type { ServiceOptions } from './service-options';
+
+/** Every migration a service runs, in order: the event-log's tables, audit, the record fold, its own. */
+export function allMigrations(own: MigrationList): MigrationList {
+  return [...eventLogMigrations(), AuditTables1700000000100, PersonRecordTables1700000000200, ...own];
+}
+
+/** Starts the outbox relay with the application and, on shutdown, stops it, the producer and the database. */
+@Injectable()
+export class LogRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
+  private relay?: OutboxRelay;
+
+  constructor(
+    @Inject(SERVICE_OPTIONS) private readonly options: ServiceOptions,
+    private readonly dataSource: DataSource,
+    private readonly producer: EventLogProducer,
+    private readonly log: LogTransport,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const { config } = this.options;
+    if (config.RELAY_OUTBOX) {
+      this.relay = new OutboxRelay({ dataSource: this.dataSource, producer: this.producer, schema: config.DB_SCHEMA });
+      this.relay.start();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Normally closed already by Nest with the microservice; a process that never connected it closes it here.
+    await this.log.close();
+    await this.relay?.stop();
+    await this.producer.disconnect();
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/**
+ * Everything a service needs around its own logic: its database (migrated), the log (producer, the
+ * log transport whose runner feeds the service's @Projection, the outbox relay), decisions, Redis,
+ * authentication, metrics, health, region policies and audited reads of a person.
+ */
+@Module({})
+export class ServiceKitModule {
+  static forService(options: ServiceOptions): DynamicModule {
+    const { config, kafka } = options;
+    const providers: Provider[] = [
+      { provide: SERVICE_OPTIONS, useValue: options },
+      {
+        provide: DataSource,
+        useFactory: async () => {
+          if (config.KAFKA_ENSURE_TOPICS) await ensureTopics(kafka);
+          return openDataSource({
+            url: config.DATABASE_URL,
+            schema: config.DB_SCHEMA,
+            migrations: allMigrations(options.migrations),
+            runMigrations: config.MIGRATIONS_RUN,
+          });
+        },
+      },
+      { provide: EventLogProducer, useFactory: () => EventLogProducer.connect(kafka) },
+      {
+        provide: LogTransport,
+        inject: [DataSource],
+        useFactory: (dataSource: DataSource) =>
+          new LogTransport({
+            name: options.name,
+            dataSource,
+            schema: config.DB_SCHEMA,
+            kafka,
+            consume: config.CONSUME,
+            groupId: config.CONSUMER_GROUP || options.name,
+            tuning: {
+              partitionsConsumedConcurrently: config.CONSUMER_CONCURRENCY,
+              applyBatchSize: config.CONSUMER_APPLY_BATCH_SIZE,
+              maxBytesPerPartition: config.CONSUMER_MAX_BYTES_PER_PARTITION,
+            },
+          }),
+      },
+      LogRuntime,
+      Decisions,
+      PersonRecordRepository,
+      PersonReader,
+      RegionPolicyProvider,
+    ];
+    return {
+      module: ServiceKitModule,
+      global: true,
+      imports: [
+        RedisModule.forRoot({ url: config.REDIS_URL, connectionName: options.name }),
+        AuthModule.forRoot({ jwtSecret: config.AUTH_JWT_SECRET, apiKeySecret: config.API_KEY_SECRET, revocationRedis: REDIS }),
+        MetricsModule,
+        AuditModule,
+        HealthModule.forRoot({
+          checks: [PostgresHealthCheck, RedisHealthCheck, healthCheck('kafka', () => pingKafka(kafka))],
+        }),
+      ],
+      providers,
+      exports: [SERVICE_OPTIONS, DataSource, EventLogProducer, LogTransport, Decisions, PersonRecordRepository, PersonReader, RegionPolicyProvider],
+    };
+  }
+}

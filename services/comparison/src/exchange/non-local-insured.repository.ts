@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import type { RegistrationRecord } from '@qmcb/domain';
+import type { QueryRunner } from 'typeorm';
+
+/** Rows fetched from the cursor at a time: what is in memory at once. */
+export const EXPORT_FETCH_SIZE = 500;
+
+/**
+ * The records of people insured in a county (an active entry there) whose household registration is
+ * not there (absent, elsewhere or moved out), read through a server-side cursor in the runner's
+ * transaction. Narrowed in SQL; nonLocalInsuredLines checks each again as it builds the lines.
+ */
+@Injectable()
+export class NonLocalInsuredRepository {
+  async open(runner: QueryRunner, region: string): Promise<void> {
+    await runner.query(
+      `DECLARE non_local_insured NO SCROLL CURSOR FOR
+         SELECT record FROM person_record
+          WHERE jsonb_path_exists(record->'insurance', '$.* ? (@.region == $r && @.status == "active")', jsonb_build_object('r', $1::text))
+            AND (record->>'hukouDivision' IS NULL OR left(record->>'hukouDivision', 6) <> $1 OR record->>'hukouStatus' = 'moved-out')
+          ORDER BY person_key`,
+      [region],
+    );
+  }
+
+  /** The next records of the cursor; empty at the end. */
+  async next(runner: QueryRunner): Promise<RegistrationRecord[]> {
+    const rows: { record: RegistrationRecord }[] = await runner.query(`FETCH ${EXPORT_FETCH_SIZE} FROM non_local_insured`);
+    return rows.map((r) => r.record);
+  }
+}
