@@ -17,7 +17,7 @@ import type { Principal, Role } from '@qmcb/auth';
 import { DIVISION_PATTERNS } from '@qmcb/contracts';
 import { Type } from 'class-transformer';
 import { IsString, Length, Matches, ValidateNested } from 'class-validator';
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis/redis.module';
 import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -130,7 +130,7 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
   const logLines: Record<string, unknown>[] = [];
   let app: INestApplication;
   let http: ReturnType<typeof request>;
-  let redis: Redis;
+  let redis: RedisClient;
 
   beforeAll(async () => {
     const admin = new Client({ ...PG, database: 'postgres' });
@@ -152,7 +152,7 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     const logger = new JsonLogger({ service: 'platform-test', level: 'warn', write: (line) => logLines.push(JSON.parse(line) as Record<string, unknown>) });
     app = await createTestingApp(ProbeAppModule, { logger, openApi: { title: 'platform-test' } });
     http = request(app.getHttpServer());
-    redis = app.get<Redis>(REDIS);
+    redis = app.get<RedisClient>(REDIS);
   });
 
   afterAll(async () => {
@@ -245,12 +245,12 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     expect((await http.post('/records').set('authorization', bearer('admin'))).body.message).toBe('only department systems may call this endpoint');
 
     const keyId = `revoked-${randomBytes(4).toString('hex')}`;
-    await redis.sadd(REVOKED_API_KEYS_SET, keyId);
+    await redis.sAdd(REVOKED_API_KEYS_SET, keyId);
     try {
       const revoked = await http.post('/records').set('x-api-key', mintApiKey('public-security', keyId, SECRETS.apiKeySecret));
       expect(revoked.body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: 'API key revoked' });
     } finally {
-      await redis.srem(REVOKED_API_KEYS_SET, keyId);
+      await redis.sRem(REVOKED_API_KEYS_SET, keyId);
     }
   });
 
