@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Logger, Module } from '@nestjs/common';
-import type { DynamicModule, OnApplicationShutdown } from '@nestjs/common';
+import type { DynamicModule, LoggerService, OnApplicationShutdown } from '@nestjs/common';
 import { createClient } from 'redis';
 import type { RedisClientType } from 'redis';
 
@@ -45,7 +45,7 @@ function errorText(e: Error): string {
  * fast. Errors are logged once per distinct message: the client repeats the same one on every
  * reconnection attempt.
  */
-export async function createRedisClient(options: RedisModuleOptions, logger = new Logger('Redis')): Promise<RedisClient> {
+export async function createRedisClient(options: RedisModuleOptions, logger: Pick<LoggerService, 'log' | 'warn'> = new Logger('Redis')): Promise<RedisClient> {
   const client: RedisClient = createClient({
     url: options.url,
     name: options.connectionName,
