@@ -1,12 +1,12 @@
 import { Global, Module } from '@nestjs/common';
 import type { DynamicModule, Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import type Redis from 'ioredis';
 import { AuthGuard } from './auth.guard';
 import { AUTH_OPTIONS } from './auth.options';
 import type { AuthModuleOptions } from './auth.options';
 import { Authenticator } from './authenticator';
 import { API_KEY_REVOCATIONS, NoApiKeyRevocations, RedisApiKeyRevocations } from './revocation';
+import type { RevocationSetReader } from './revocation';
 import { RolesGuard } from './roles.guard';
 
 /**
@@ -22,7 +22,7 @@ export class AuthModule {
     const revocations: Provider = revocationRedis
       ? {
           provide: API_KEY_REVOCATIONS,
-          useFactory: (redis: Redis) => new RedisApiKeyRevocations(redis, options.revocationTimeoutMs),
+          useFactory: (redis: RevocationSetReader) => new RedisApiKeyRevocations(redis, options.revocationTimeoutMs),
           inject: [revocationRedis],
         }
       : { provide: API_KEY_REVOCATIONS, useClass: NoApiKeyRevocations };

@@ -8,7 +8,7 @@ export interface AuthModuleOptions {
   /** HMAC secret of department API keys (API_KEY_SECRET). */
   apiKeySecret: string;
   /**
-   * Injection token of an ioredis client (e.g. `REDIS` from @qmcb/platform) holding the set of
+   * Injection token of a Redis client (e.g. `REDIS` from @qmcb/platform) holding the set of
    * revoked key IDs. Omitted: no revocation list.
    */
   revocationRedis?: InjectionToken;

@@ -11,12 +11,12 @@ import { mintToken } from './token';
 
 const options = { jwtSecret: 'unit-jwt-secret', apiKeySecret: 'unit-api-key-secret' };
 
-async function authenticatorWith(sismember: (key: string, member: string) => Promise<number>): Promise<Authenticator> {
+async function authenticatorWith(sIsMember: (key: string, member: string) => Promise<number>): Promise<Authenticator> {
   const moduleRef = await Test.createTestingModule({
     providers: [
       Authenticator,
       { provide: AUTH_OPTIONS, useValue: options },
-      { provide: API_KEY_REVOCATIONS, useValue: new RedisApiKeyRevocations({ sismember } as never, 50) },
+      { provide: API_KEY_REVOCATIONS, useValue: new RedisApiKeyRevocations({ sIsMember }, 50) },
     ],
   }).compile();
   return moduleRef.get(Authenticator);
@@ -34,11 +34,11 @@ async function statusOf(promise: Promise<unknown>): Promise<number> {
 
 describe('Authenticator', () => {
   const revoked = new Set(['gone-1']);
-  const sismember = async (key: string, member: string): Promise<number> => (key === REVOKED_API_KEYS_SET && revoked.has(member) ? 1 : 0);
+  const sIsMember = async (key: string, member: string): Promise<number> => (key === REVOKED_API_KEYS_SET && revoked.has(member) ? 1 : 0);
   const headers = (h: Record<string, HeaderValue>): Record<string, HeaderValue> => h;
 
   it('authenticates a bearer token and an API key', async () => {
-    const auth = await authenticatorWith(sismember);
+    const auth = await authenticatorWith(sIsMember);
     const token = mintToken({ sub: 'u1', name: 'n', role: Role.Surveyor, division: '440981002001', ttlSeconds: 60 }, options.jwtSecret);
     await expect(auth.authenticate(headers({ authorization: `Bearer ${token}` }))).resolves.toMatchObject({ kind: 'person', role: 'surveyor' });
     const key = mintApiKey('tax', 'tax-1', options.apiKeySecret);
@@ -46,7 +46,7 @@ describe('Authenticator', () => {
   });
 
   it('answers 401 for missing, malformed, ambiguous or revoked credentials', async () => {
-    const auth = await authenticatorWith(sismember);
+    const auth = await authenticatorWith(sIsMember);
     const key = mintApiKey('tax', 'tax-1', options.apiKeySecret);
     expect(await statusOf(auth.authenticate(headers({})))).toBe(401);
     expect(await statusOf(auth.authenticate(headers({ authorization: 'Basic abc' })))).toBe(401);

@@ -1,5 +1,3 @@
-import type Redis from 'ioredis';
-
 /** Redis set of revoked API key IDs (`SADD qmcb:api-keys:revoked <keyId>`). */
 export const REVOKED_API_KEYS_SET = 'qmcb:api-keys:revoked';
 export const API_KEY_REVOCATIONS = Symbol('API_KEY_REVOCATIONS');
@@ -16,6 +14,14 @@ export class NoApiKeyRevocations implements ApiKeyRevocations {
   }
 }
 
+/**
+ * What the revocation list needs of a Redis client: SISMEMBER, answering 1 or 0 (the node-redis
+ * client under `REDIS` of @qmcb/platform has it).
+ */
+export interface RevocationSetReader {
+  sIsMember(key: string, member: string): Promise<number>;
+}
+
 export class RevocationUnknownError extends Error {
   constructor(message: string) {
     super(message);
@@ -29,7 +35,7 @@ export class RevocationUnknownError extends Error {
  */
 export class RedisApiKeyRevocations implements ApiKeyRevocations {
   constructor(
-    private readonly redis: Pick<Redis, 'sismember'>,
+    private readonly redis: RevocationSetReader,
     private readonly timeoutMs = 500,
   ) {}
 
@@ -39,7 +45,7 @@ export class RedisApiKeyRevocations implements ApiKeyRevocations {
       timer = setTimeout(() => reject(new RevocationUnknownError(`revocation list did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     });
     try {
-      const member = await Promise.race([this.redis.sismember(REVOKED_API_KEYS_SET, keyId), timeout]);
+      const member = await Promise.race([this.redis.sIsMember(REVOKED_API_KEYS_SET, keyId), timeout]);
       return member === 1;
     } catch (e) {
       if (e instanceof RevocationUnknownError) throw e;

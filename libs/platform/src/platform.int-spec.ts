@@ -17,7 +17,6 @@ import type { Principal, Role } from '@qmcb/auth';
 import { DIVISION_PATTERNS } from '@qmcb/contracts';
 import { Type } from 'class-transformer';
 import { IsString, Length, Matches, ValidateNested } from 'class-validator';
-import type Redis from 'ioredis';
 import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -29,12 +28,15 @@ import { PostgresHealthCheck, RedisHealthCheck, healthCheck } from './health/hea
 import { HealthModule } from './health/health.module';
 import { JsonLogger } from './logging/json-logger';
 import { MetricsModule } from './metrics/metrics.module';
-import { REDIS, RedisModule } from './redis/redis.module';
+import { REDIS, RedisModule, closeRedisClient, createRedisClient } from './redis/redis.module';
+import type { RedisClient } from './redis/redis.module';
 
 jest.setTimeout(60_000);
 
 const PG = { host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432), user: process.env['PGUSER'] ?? 'postgres', password: process.env['PGPASSWORD'] };
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+/** Nothing listens there: connections are refused. */
+const UNREACHABLE_REDIS_URL = 'redis://127.0.0.1:1';
 const SECRETS = { jwtSecret: 'platform-int-jwt-secret', apiKeySecret: 'platform-int-api-key-secret' };
 const SCHEMA = 'platform_test';
 const PERSON_KEY = '44098119850315123X';
@@ -130,7 +132,9 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
   const logLines: Record<string, unknown>[] = [];
   let app: INestApplication;
   let http: ReturnType<typeof request>;
-  let redis: Redis;
+  let redis: RedisClient;
+  /** A second connection, for what the application's own cannot do while it is blocked or lost. */
+  let other: RedisClient;
 
   beforeAll(async () => {
     const admin = new Client({ ...PG, database: 'postgres' });
@@ -152,11 +156,13 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     const logger = new JsonLogger({ service: 'platform-test', level: 'warn', write: (line) => logLines.push(JSON.parse(line) as Record<string, unknown>) });
     app = await createTestingApp(ProbeAppModule, { logger, openApi: { title: 'platform-test' } });
     http = request(app.getHttpServer());
-    redis = app.get<Redis>(REDIS);
+    redis = app.get<RedisClient>(REDIS);
+    other = await createRedisClient({ url: REDIS_URL, connectionName: 'platform-int-spec-other' });
   });
 
   afterAll(async () => {
     await app?.close();
+    if (other) await closeRedisClient(other);
     if (dataSource?.isInitialized) await dataSource.destroy();
     const admin = new Client({ ...PG, database: 'postgres' });
     await admin.connect();
@@ -245,13 +251,44 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     expect((await http.post('/records').set('authorization', bearer('admin'))).body.message).toBe('only department systems may call this endpoint');
 
     const keyId = `revoked-${randomBytes(4).toString('hex')}`;
-    await redis.sadd(REVOKED_API_KEYS_SET, keyId);
+    await redis.sAdd(REVOKED_API_KEYS_SET, keyId);
     try {
       const revoked = await http.post('/records').set('x-api-key', mintApiKey('public-security', keyId, SECRETS.apiKeySecret));
       expect(revoked.body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: 'API key revoked' });
     } finally {
-      await redis.srem(REVOKED_API_KEYS_SET, keyId);
+      await redis.sRem(REVOKED_API_KEYS_SET, keyId);
     }
+  });
+
+  it('fails closed (503 UNAVAILABLE) for API keys while the revocation list is slow to answer, and accepts them once it answers', async () => {
+    const key = mintApiKey('public-security', 'pso-1', SECRETS.apiKeySecret);
+    // A blocking command on the application's connection: the SISMEMBER sent after it waits for
+    // it to end, as it would behind a slow Redis.
+    const list = `qmcb:platform-int:block:${randomBytes(4).toString('hex')}`;
+    const blocked = redis.blPop(list, 0);
+    try {
+      const slow = await http.post('/records').set('x-api-key', key);
+      expect(slow.status).toBe(503);
+      expect(slow.body).toEqual({ statusCode: 503, code: 'UNAVAILABLE', message: 'API key revocation list unavailable; retry later' });
+    } finally {
+      await other.lPush(list, 'unblock');
+    }
+    expect(await blocked).toEqual({ key: list, element: 'unblock' });
+    const answered = await http.post('/records').set('x-api-key', key);
+    expect(answered.status).toBe(201);
+    expect(answered.body).toEqual({ department: 'public-security' });
+  });
+
+  it('reconnects when its connection is lost, logging the error once', async () => {
+    // Not events.once: it rejects on the 'error' the lost connection emits first.
+    const ready = new Promise<void>((resolve) => redis.once('ready', () => resolve()));
+    expect(await other.clientKill({ filter: 'ID', id: await redis.clientId() })).toBe(1);
+    await ready;
+    expect(await redis.ping()).toBe('PONG');
+    expect(logLines.filter((l) => l['msg'] === 'redis error')).toEqual([
+      { level: 'warn', time: expect.any(String), service: 'platform-test', context: 'Redis', msg: 'redis error', err: 'Socket closed unexpectedly' },
+    ]);
+    expect((await http.get('/health')).body).toEqual({ status: 'ok', checks: { postgres: 'up', redis: 'up', kafka: 'up' } });
   });
 
   it('maps domain errors, unknown errors and unknown routes to the stable body, logging without personal data', async () => {
@@ -334,28 +371,112 @@ describe('platform when a dependency is down', () => {
       reasons: { kafka: 'broker 127.0.0.1:9092 unreachable', slow: 'no answer within 200 ms' },
     });
   });
+});
 
-  it('fails closed (503 UNAVAILABLE) for API keys when the revocation list is unreachable', async () => {
-    @Controller()
-    class KeyController {
-      @Departments('tax')
-      @Get('k')
-      k(): string {
-        return 'ok';
-      }
+describe('platform when Redis is unreachable', () => {
+  const logLines: Record<string, unknown>[] = [];
+  let app: INestApplication;
+  let redis: RedisClient;
+
+  @Controller()
+  class KeyController {
+    @Departments('tax')
+    @Get('k')
+    k(): string {
+      return 'ok';
     }
-    @Module({
-      imports: [RedisModule.forRoot({ url: 'redis://127.0.0.1:1' }), AuthModule.forRoot({ ...SECRETS, revocationRedis: REDIS, revocationTimeoutMs: 200 })],
-      controllers: [KeyController],
-    })
-    class NoRedisModule {}
-    const noRedis = await createTestingApp(NoRedisModule, { logger: false });
+  }
+
+  @Module({
+    imports: [
+      RedisModule.forRoot({ url: UNREACHABLE_REDIS_URL, connectionName: 'platform-int-spec-unreachable' }),
+      AuthModule.forRoot({ ...SECRETS, revocationRedis: REDIS, revocationTimeoutMs: 200 }),
+      HealthModule.forRoot({ checks: [RedisHealthCheck] }),
+    ],
+    controllers: [KeyController],
+  })
+  class NoRedisModule {}
+
+  beforeAll(async () => {
+    const logger = new JsonLogger({ service: 'platform-test', level: 'warn', write: (line) => logLines.push(JSON.parse(line) as Record<string, unknown>) });
+    // Starts although Redis does not answer.
+    app = await createTestingApp(NoRedisModule, { logger });
+    redis = app.get<RedisClient>(REDIS);
+  });
+
+  afterAll(async () => {
+    if (redis?.isOpen) await app.close();
+  });
+
+  it('fails closed (503 UNAVAILABLE) for API keys; bearer tokens do not need Redis', async () => {
+    const res = await request(app.getHttpServer()).get('/k').set('x-api-key', mintApiKey('tax', 't1', SECRETS.apiKeySecret));
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ statusCode: 503, code: 'UNAVAILABLE', message: 'API key revocation list unavailable; retry later' });
+    const person = await request(app.getHttpServer()).get('/k').set('authorization', bearer('admin'));
+    expect(person.body).toEqual({ statusCode: 403, code: 'FORBIDDEN', message: 'only department systems may call this endpoint' });
+  });
+
+  it('answers /health 503 with redis down and why', async () => {
+    const res = await request(app.getHttpServer()).get('/health');
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ status: 'down', checks: { redis: 'down' }, reasons: { redis: 'The client is offline' } });
+  });
+
+  it('logs the refused connection once, however often the client retries', async () => {
+    await new Promise<void>((resolve) => {
+      let attempts = 0;
+      const onError = (): void => {
+        attempts += 1;
+        if (attempts < 3) return;
+        redis.off('error', onError);
+        resolve();
+      };
+      redis.on('error', onError);
+    });
+    expect(logLines.filter((l) => l['msg'] === 'redis error')).toEqual([
+      { level: 'warn', time: expect.any(String), service: 'platform-test', context: 'Redis', msg: 'redis error', err: 'connect ECONNREFUSED 127.0.0.1:1' },
+    ]);
+  });
+
+  it('closes its client on shutdown, which stops the reconnection attempts', async () => {
+    expect(redis.isOpen).toBe(true);
+    await app.close();
+    expect(redis.isOpen).toBe(false);
+  });
+});
+
+describe('Redis client shutdown (real Redis)', () => {
+  @Module({ imports: [RedisModule.forRoot({ url: REDIS_URL, connectionName: 'platform-int-spec-shutdown' })] })
+  class RedisOnlyModule {}
+
+  it('lets a command already sent finish, then closes', async () => {
+    const app = await createTestingApp(RedisOnlyModule, { logger: false });
+    const redis = app.get<RedisClient>(REDIS);
+    const key = `qmcb:platform-int:shutdown:${randomBytes(4).toString('hex')}`;
+    const written = redis.set(key, 'v', { expiration: { type: 'EX', value: 60 } });
+    await app.close();
+    expect(await written).toBe('OK');
+    expect(redis.isOpen).toBe(false);
+    const check = await createRedisClient({ url: REDIS_URL });
     try {
-      const res = await request(noRedis.getHttpServer()).get('/k').set('x-api-key', mintApiKey('tax', 't1', SECRETS.apiKeySecret));
-      expect(res.status).toBe(503);
-      expect(res.body).toEqual({ statusCode: 503, code: 'UNAVAILABLE', message: 'API key revocation list unavailable; retry later' });
+      expect(await check.get(key)).toBe('v');
+      await check.del(key);
     } finally {
-      await noRedis.close();
+      await closeRedisClient(check);
     }
+  });
+
+  it('does not wait for an answer that never comes: the pending command is rejected and the client closed', async () => {
+    const app = await createTestingApp(RedisOnlyModule, { logger: false });
+    const redis = app.get<RedisClient>(REDIS);
+    // Blocks until something is pushed to a list no one pushes to.
+    const never = redis.blPop(`qmcb:platform-int:never:${randomBytes(4).toString('hex')}`, 0);
+    const outcome = never.then(
+      () => 'answered',
+      (e: Error) => e.message,
+    );
+    await app.close();
+    expect(await outcome).toBe('Disconnects client');
+    expect(redis.isOpen).toBe(false);
   });
 });

@@ -3,9 +3,9 @@ import { DEPARTMENTS } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { EventLogProducer } from '@qmcb/event-log';
 import { JsonLogger, REDIS } from '@qmcb/platform';
+import type { RedisClient } from '@qmcb/platform';
 import { loadServiceConfig } from '@qmcb/service-kit';
 import { accessSync, constants, createReadStream } from 'fs';
-import type Redis from 'ioredis';
 import { userInfo } from 'os';
 import { basename, extname } from 'path';
 import { DataSource } from 'typeorm';
@@ -103,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
     const loader = new BulkLoader({
       dataSource: app.get(DataSource),
       appender: app.get(EventLogProducer),
-      progress: new RedisLoadProgress(app.get<Redis>(REDIS)),
+      progress: new RedisLoadProgress(app.get<RedisClient>(REDIS)),
       onProgress: (report) => {
         if (report.status === 'running' ? report.rows - printedAt < args.every : report.rows === printedAt) return;
         printedAt = report.rows;

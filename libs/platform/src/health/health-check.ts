@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { REDIS } from '../redis/redis.module';
+import type { RedisClient } from '../redis/redis.module';
 
 /** One dependency /health reports on: `check` resolves when it is up and rejects with why not. */
 export interface HealthCheck {
@@ -29,7 +29,7 @@ export class PostgresHealthCheck implements HealthCheck {
 export class RedisHealthCheck implements HealthCheck {
   readonly name = 'redis';
 
-  constructor(@Inject(REDIS) private readonly redis: Pick<Redis, 'ping'>) {}
+  constructor(@Inject(REDIS) private readonly redis: Pick<RedisClient, 'ping'>) {}
 
   async check(): Promise<void> {
     const reply = await this.redis.ping();

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DomainError, REDIS } from '@qmcb/platform';
+import type { RedisClient } from '@qmcb/platform';
 import { createHash } from 'crypto';
-import type Redis from 'ioredis';
 
 /** How long a first answer is replayed for a repeated Idempotency-Key. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -27,7 +27,7 @@ export function fingerprintOf(value: unknown): string {
 export class IdempotencyStore {
   private readonly logger = new Logger('Idempotency');
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   async run<T>(scope: string, key: string, fingerprint: string, fn: () => Promise<T>): Promise<T> {
     if (!KEY_PATTERN.test(key)) {
@@ -39,7 +39,7 @@ export class IdempotencyStore {
     let claimed: boolean;
     try {
       const pending: Entry = { state: 'pending', fingerprint };
-      claimed = (await this.redis.set(redisKey, JSON.stringify(pending), 'EX', IDEMPOTENCY_PENDING_SECONDS, 'NX')) === 'OK';
+      claimed = (await this.redis.set(redisKey, JSON.stringify(pending), { expiration: { type: 'EX', value: IDEMPOTENCY_PENDING_SECONDS }, condition: 'NX' })) === 'OK';
       if (!claimed) return this.replay<T>(redisKey, fingerprint);
     } catch (e) {
       if (e instanceof DomainError) throw e;
@@ -54,7 +54,7 @@ export class IdempotencyStore {
       throw e;
     }
     const done: Entry = { state: 'done', fingerprint, body: result };
-    await this.redis.set(redisKey, JSON.stringify(done), 'EX', IDEMPOTENCY_TTL_SECONDS).catch((e: Error) => {
+    await this.redis.set(redisKey, JSON.stringify(done), { expiration: { type: 'EX', value: IDEMPOTENCY_TTL_SECONDS } }).catch((e: Error) => {
       this.logger.warn({ msg: 'could not keep the answer for its Idempotency-Key', err: e.message });
     });
     return result;

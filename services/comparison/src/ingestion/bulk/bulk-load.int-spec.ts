@@ -1,6 +1,7 @@
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { EventLogProducer, openDataSource, silentLogger } from '@qmcb/event-log';
 import type { EventAppender } from '@qmcb/event-log';
+import { JsonLogger, closeRedisClient, createRedisClient } from '@qmcb/platform';
 import { createTestDatabase, createTestTopic, deleteTestTopic, readAllEvents, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { execFile } from 'child_process';
@@ -13,15 +14,22 @@ import { sourceRecordEventId } from '../source-record-event';
 import type { SourceRecordInput } from '../source-record-event';
 import { BulkLoader } from './bulk-loader';
 import type { BulkLoadOptions } from './bulk-loader';
+import { LOAD_PROGRESS_TTL_SECONDS, RedisLoadProgress } from './load-progress';
 import { LoadStore } from './load-store';
+import type { LoadReport } from './load-store';
 import { csvHeader, csvLine, deathRecord, householdRecord, ndjsonLine } from './testing/fixtures';
 import type { PlainRecord } from './testing/fixtures';
 
 /**
  * The bulk loader against the real broker and PostgreSQL: exact counts, exactly the good rows'
  * events on the log, each bad row quarantined with its reason, and re-sending changing nothing.
+ * Its progress in the real Redis, and a Redis that cannot be reached.
  */
 const GOOD = 300;
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+/** Nothing listens there: connections are refused. */
+const UNREACHABLE_REDIS_URL = 'redis://127.0.0.1:1';
+const quietLogger = new JsonLogger({ level: 'error' });
 
 function goodRecords(): PlainRecord[] {
   const records: PlainRecord[] = [];
@@ -57,7 +65,7 @@ function csvFile(records: PlainRecord[]): { text: string; bad: Map<number, strin
 
 const toInput = (r: PlainRecord): SourceRecordInput => r as unknown as SourceRecordInput;
 
-describe('bulk load (real Kafka and PostgreSQL)', () => {
+describe('bulk load (real Kafka, PostgreSQL and Redis)', () => {
   let topic: string;
   let db: TestDatabase;
   let dataSource: DataSource;
@@ -259,6 +267,62 @@ describe('bulk load (real Kafka and PostgreSQL)', () => {
       expect(usage.stderr).toMatch(/usage: npm run load/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the report in Redis while the load runs, then the final report, for a week', async () => {
+    const redis = await createRedisClient({ url: REDIS_URL, connectionName: 'bulk-load-int-spec' }, quietLogger);
+    try {
+      const progress = new RedisLoadProgress(redis, (e) => {
+        throw e;
+      });
+      const reads: Promise<{ report: LoadReport; at: number } | null>[] = [];
+      const rows = Array.from({ length: 150 }, (_, i) => householdRecord(80_000 + i));
+      const text = `${[csvHeader(), ...rows.map((r) => csvLine(r))].join('\n')}\n`;
+      const { report, failure } = await new BulkLoader({
+        dataSource,
+        appender: producer,
+        chunkSize: 64,
+        appendBatch: 20,
+        progress,
+        // Called right after each report was published: read it back then.
+        onProgress: (published) => reads.push(progress.read(published.loadId)),
+      }).load(options, chunks(text));
+      expect(failure).toBeUndefined();
+      expect(report).toMatchObject({ status: 'completed', rows: 150, accepted: 150 });
+
+      const seen = (await Promise.all(reads)).map((r) => r && [r.report.status, r.report.rows]);
+      expect(seen).toEqual([
+        ['running', 64],
+        ['running', 128],
+        ['running', 150],
+        ['completed', 150],
+      ]);
+      expect(await progress.read(report.loadId)).toEqual({ at: expect.any(Number), report: JSON.parse(JSON.stringify(report)) });
+      const ttl = await redis.ttl(`qmcb:comparison:load:${report.loadId}`);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(LOAD_PROGRESS_TTL_SECONDS);
+      await redis.del(`qmcb:comparison:load:${report.loadId}`);
+    } finally {
+      await closeRedisClient(redis);
+    }
+  });
+
+  it('a Redis that cannot be reached never fails a load: it completes, recorded in PostgreSQL, and the errors are reported', async () => {
+    const redis = await createRedisClient({ url: UNREACHABLE_REDIS_URL, connectionName: 'bulk-load-int-spec-unreachable' }, quietLogger);
+    try {
+      const errors = new Set<string>();
+      const progress = new RedisLoadProgress(redis, (e) => errors.add(e.message));
+      const rows = Array.from({ length: 100 }, (_, i) => householdRecord(81_000 + i));
+      const text = `${[csvHeader(), ...rows.map((r) => csvLine(r))].join('\n')}\n`;
+      const { report, failure } = await new BulkLoader({ dataSource, appender: producer, chunkSize: 64, appendBatch: 20, progress }).load(options, chunks(text));
+      expect(failure).toBeUndefined();
+      expect(report).toMatchObject({ status: 'completed', rows: 100, accepted: 100, duplicates: 0, quarantined: 0 });
+      expect(await new LoadStore(dataSource).report(report.loadId)).toEqual({ ...report, durationMs: expect.any(Number) });
+      expect(await progress.read(report.loadId)).toBeNull();
+      expect([...errors]).toEqual(['The client is offline']);
+    } finally {
+      await closeRedisClient(redis);
     }
   });
 });

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '@qmcb/platform';
 import type { LoadReport } from './load-store';
 
 /** Where a load's report is kept while it runs, for cheap polling from any replica. */
@@ -21,14 +21,14 @@ function key(loadId: string): string {
  */
 export class RedisLoadProgress implements LoadProgress {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly onError: (e: Error) => void = () => undefined,
     private readonly ttlSeconds = LOAD_PROGRESS_TTL_SECONDS,
   ) {}
 
   async publish(report: LoadReport): Promise<void> {
     try {
-      await this.redis.set(key(report.loadId), JSON.stringify({ at: Date.now(), report }), 'EX', this.ttlSeconds);
+      await this.redis.set(key(report.loadId), JSON.stringify({ at: Date.now(), report }), { expiration: { type: 'EX', value: this.ttlSeconds } });
     } catch (e) {
       this.onError(e as Error);
     }

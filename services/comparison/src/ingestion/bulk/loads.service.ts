@@ -3,7 +3,7 @@ import type { BeforeApplicationShutdown } from '@nestjs/common';
 import type { Department } from '@qmcb/contracts';
 import { EventLogProducer } from '@qmcb/event-log';
 import { DomainError, REDIS } from '@qmcb/platform';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { BulkLoader } from './bulk-loader';
 import type { BulkLoadOptions, StartedLoad } from './bulk-loader';
@@ -24,7 +24,7 @@ export class LoadsService implements BeforeApplicationShutdown {
   /** Loads running in this process, stopped (and recorded as failed) when it shuts down. */
   private readonly running = new Map<string, { abort: AbortController; done: Promise<unknown> }>();
 
-  constructor(dataSource: DataSource, producer: EventLogProducer, @Inject(REDIS) redis: Redis) {
+  constructor(dataSource: DataSource, producer: EventLogProducer, @Inject(REDIS) redis: RedisClient) {
     this.store = new LoadStore(dataSource);
     this.progress = new RedisLoadProgress(redis, (e) => {
       if (this.redisWarned) return;
