@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as documented in the README (`npm test`) and run by CI (.ci/run):
-#   dependencies -> local infrastructure -> lint -> typecheck -> jest unit -> int -> e2e.
+#   dependencies -> local infrastructure -> lint -> typecheck -> jest unit -> int -> e2e -> the
+#   image's runtime stage reproduced without Docker (tools/check-runtime-stage.sh).
 # Fails fast: the first failing step stops the run. The last line sums up jest's tests.
 set -euo pipefail
 
@@ -14,7 +15,7 @@ REPORTS="$ROOT/tmp/test-all"
 mkdir -p "$REPORTS"
 rm -f "$REPORTS"/jest-*.json
 
-STEPS=(deps infra lint typecheck unit int e2e)
+STEPS=(deps infra lint typecheck unit int e2e runtime-stage)
 STEP_NO=0
 CURRENT=""
 RUN_START=$SECONDS
@@ -85,3 +86,4 @@ step typecheck npx tsc -p tsconfig.json --noEmit
 step unit jest_tier unit
 step int jest_tier int --runInBand
 step e2e jest_tier e2e --runInBand
+step runtime-stage bash tools/check-runtime-stage.sh

@@ -1,6 +1,6 @@
 import { spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
-import { createWriteStream, mkdirSync } from 'fs';
+import { createWriteStream, existsSync, mkdirSync } from 'fs';
 import { join } from 'path';
 import { createTestDatabase } from './database';
 import type { TestDatabase } from './database';
@@ -15,20 +15,44 @@ export const SERVICES = [
 ] as const;
 export type ServiceName = (typeof SERVICES)[number]['name'];
 
+/**
+ * How a service is started: `source` runs its TypeScript through tools/register.js (the fast
+ * development path, no build); `dist` runs the built JavaScript with plain node, as the image does
+ * (`npm run build` first; docs/adr/0003-build-with-swc.md).
+ */
+export type ServiceEntry = 'source' | 'dist';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+/** dist/services/<service>/src/<file>.js, the built entry point (`main` the service, `cli` its operator commands). */
+export function builtEntrypoint(service: ServiceName, file: 'main' | 'cli' = 'main'): string {
+  return join(ROOT, 'dist', 'services', service, 'src', `${file}.js`);
+}
+
+/** Node arguments and environment that start a service from its source or from its build. */
+function serviceProcess(service: ServiceName, entry: ServiceEntry, env: NodeJS.ProcessEnv): { args: string[]; env: NodeJS.ProcessEnv } {
+  if (entry === 'source') return { args: ['-r', join(ROOT, 'tools/register.js'), join(ROOT, `services/${service}/src/main.ts`)], env };
+  const main = builtEntrypoint(service);
+  if (!existsSync(main)) throw new Error(`${main} does not exist: build first (npm run build)`);
+  // Nothing that would resolve TypeScript or the @qmcb/* aliases for it: the build must stand alone.
+  const { NODE_OPTIONS: _options, NODE_PATH: _path, TS_NODE_PROJECT: _project, ...rest } = env;
+  return { args: [main], env: rest };
+}
+
 export interface StackOptions {
   /** Per service environment on top of the process's own. */
   env: (service: ServiceName) => NodeJS.ProcessEnv;
   ports?: Partial<Record<ServiceName, number>>;
   logDir: string;
   startTimeoutMs?: number;
+  /** `source` (default) or `dist` (the built JavaScript, plain node). */
+  entry?: ServiceEntry;
 }
 
 export interface RunningStack {
   urls: Record<ServiceName, string>;
   stop(): Promise<void>;
 }
-
-const ROOT = join(__dirname, '..', '..', '..');
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -74,11 +98,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         const port = options.ports?.[s.name] ?? s.port;
         const logFile = join(options.logDir, `${s.name}.log`);
         const out = createWriteStream(logFile);
-        const child = spawn(process.execPath, ['-r', join(ROOT, 'tools/register.js'), join(ROOT, `services/${s.name}/src/main.ts`)], {
-          cwd: ROOT,
-          env: { ...process.env, ...options.env(s.name), PORT: String(port) },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const run = serviceProcess(s.name, options.entry ?? 'source', { ...process.env, ...options.env(s.name), PORT: String(port) });
+        const child = spawn(process.execPath, run.args, { cwd: ROOT, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
         child.stdout?.pipe(out);
         child.stderr?.pipe(out);
         children.push(child);
@@ -117,6 +138,8 @@ export interface IsolatedStackOptions {
   /** Per service environment on top of the isolation (database, topic, consumer group). */
   env?: (service: ServiceName) => NodeJS.ProcessEnv;
   partitions?: number;
+  /** `source` (default) or `dist` (the built JavaScript, plain node). */
+  entry?: ServiceEntry;
 }
 
 export interface IsolatedStack extends RunningStack {
@@ -145,6 +168,7 @@ export async function startIsolatedStack(options: IsolatedStackOptions): Promise
     const stack = await startStack({
       logDir: options.logDir,
       ports: options.ports,
+      entry: options.entry,
       env: (name) => ({
         DATABASE_URL: databaseUrls[name],
         LOG_TOPIC: topic,
