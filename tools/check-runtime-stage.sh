@@ -80,10 +80,11 @@ log "2. runtime stage in $app: package.json, package-lock.json, npm ci --omit=de
 cp package.json package-lock.json "$app/"
 (cd "$app" && npm ci --omit=dev --no-audit --no-fund --loglevel=error >/dev/null)
 cp -R dist "$app/dist"
+cp -R config "$app/config"
 for dev_only in tsconfig-paths @swc-node/register jest nx; do
   if [[ -e "$app/node_modules/$dev_only" ]]; then log "unexpected in a production install: $dev_only"; exit 1; fi
 done
-if [[ ! -f "$app/dist/services/comparison/config/region-policies.json" ]]; then log "dist/ lacks services/comparison/config/region-policies.json"; exit 1; fi
+if [[ ! -f "$app/config/region-policies.json" ]]; then log "the runtime stage lacks config/region-policies.json"; exit 1; fi
 
 log "3. four throwaway databases (qmcb_${run_id}_*) and topic $topic"
 admin "$ADMIN_JS
