@@ -6,11 +6,10 @@
 import { SOURCE_RECORD_RECEIVED, deterministicId, encodeEvent } from '@qmcb/contracts';
 import type { EventOf } from '@qmcb/contracts';
 import { checkCharacter, villagesOf } from '@qmcb/domain';
-import { EventLogProducer } from '@qmcb/event-log';
+import { EventLogProducer, measureRawKafka } from '@qmcb/event-log';
 import { SERVICES, createTestDatabase, createTestTopic, deleteTestTopic, startStack, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { mkdirSync, writeFileSync } from 'fs';
-import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { join } from 'path';
 import { Client } from 'pg';
 
@@ -74,36 +73,9 @@ function makeEvents(): EventOf<typeof SOURCE_RECORD_RECEIVED>[] {
 
 async function rawBaseline(payloads: { key: string; value: Buffer }[]): Promise<Row> {
   const topic = await createTestTopic(PARTITIONS);
-  const kafka = new Kafka({ clientId: 'bench-raw', brokers: BROKERS, logLevel: logLevel.WARN });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-  const consumer = kafka.consumer({ groupId: `bench-raw-${Date.now()}` });
-  await Promise.all([producer.connect(), consumer.connect()]);
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const latencies: number[] = [];
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((r) => (done = r));
-  await consumer.run({
-    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-      const now = Date.now();
-      for (const m of batch.messages) {
-        latencies.push(now - Number(m.headers?.['sent-at']?.toString()));
-        resolveOffset(m.offset);
-      }
-      await heartbeat();
-      if (latencies.length >= payloads.length) done();
-    },
-  });
-  const t0 = Date.now();
-  for (let i = 0; i < payloads.length; i += BATCH) {
-    const sentAt = String(Date.now());
-    await producer.send({ topic, acks: -1, messages: payloads.slice(i, i + BATCH).map((p) => ({ ...p, headers: { 'sent-at': sentAt } })) });
-  }
-  await finished;
-  const seconds = (Date.now() - t0) / 1000;
-  await Promise.all([consumer.disconnect(), producer.disconnect()]);
+  const { events, seconds, latenciesMs } = await measureRawKafka({ brokers: BROKERS }, topic, payloads, BATCH);
   await deleteTestTopic(topic);
-  latencies.sort((a, b) => a - b);
-  return { measure: 'raw kafkajs produce → consume', events: payloads.length, seconds, perSecond: payloads.length / seconds, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99) };
+  return { measure: 'raw kafkajs produce → consume', events, seconds, perSecond: events / seconds, p50ms: percentile(latenciesMs, 50), p99ms: percentile(latenciesMs, 99) };
 }
 
 async function pipeline(events: EventOf<typeof SOURCE_RECORD_RECEIVED>[]): Promise<Row[]> {

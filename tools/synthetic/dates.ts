@@ -22,9 +22,6 @@ export function minusYears(date: string, years: number): string {
   return `${String(y).padStart(4, '0')}-${md === '02-29' && !leap ? '02-28' : md}`;
 }
 
-export function daysBetween(from: string, to: string): number {
-  return Math.round((toDate(to).getTime() - toDate(from).getTime()) / DAY_MS);
-}
 
 export function isRealDate(date: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return false;

@@ -75,7 +75,6 @@ export const FILES: readonly FileSpec[] = [
   { id: 'household-changes', path: 'public-security/household-changes.csv', department: 'public-security', format: 'csv', kinds: ['household'] },
 ];
 
-export const FILE_BY_ID: ReadonlyMap<FileId, FileSpec> = new Map(FILES.map((f) => [f.id, f]));
 export const LOAD_POSITION: ReadonlyMap<FileId, number> = new Map(FILES.map((f, i) => [f.id, i]));
 
 /** Contract field names per kind, in CSV column order (after sourceRecordId,citizenId,mode,asOf,kind). */

@@ -26,13 +26,7 @@ export interface RequestWithPrincipal {
   principal?: Principal;
 }
 
-export function isPerson(principal: Principal): principal is PersonPrincipal {
-  return principal.kind === 'person';
-}
 
-export function isSystem(principal: Principal): principal is SystemPrincipal {
-  return principal.kind === 'system';
-}
 
 /** The envelope's `actor`: `user:<sub>` for a person, `key:<keyId>` for a department system. */
 export function actorOf(principal: Principal): string {

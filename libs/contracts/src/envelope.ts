@@ -21,10 +21,3 @@ export interface EventEnvelope<TType extends string = string, TPayload = unknown
   basedOnVersion: number | null;
   payload: TPayload;
 }
-
-export const TOPICS = {
-  /** The log: registration changes keyed by person key. Infinite retention, never compacted. */
-  registrationChanges: 'registration.changes.v1',
-  /** Dead letters of one consumer group: `registration.changes.v1.dlq.<group>`. */
-  deadLetter: (group: string): string => `registration.changes.v1.dlq.${group}`,
-} as const;

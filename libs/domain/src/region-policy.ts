@@ -41,8 +41,6 @@ export interface RegionPolicies {
   regions: Record<string, Partial<RegionPolicy>>;
 }
 
-export const NO_REGION_POLICIES: RegionPolicies = Object.freeze({ regions: {} });
-
 export class RegionPolicyError extends Error {
   constructor(origin: string, message: string) {
     super(`${origin}: ${message}`);

@@ -30,3 +30,5 @@ export { replayDeadLetters } from './dead-letters';
 export type { ReplayDeadLettersOptions } from './dead-letters';
 export { readEvents, readTopic } from './read-topic';
 export type { TopicRecord } from './read-topic';
+export { measureRawKafka } from './raw-baseline';
+export type { RawKafkaResult } from './raw-baseline';

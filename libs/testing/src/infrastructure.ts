@@ -25,8 +25,6 @@ export const LOCAL_DEFAULTS = Object.freeze({
   API_KEY_SECRET: 'dev-only-api-key-secret-change-me',
 });
 
-export type InfrastructureVariable = keyof typeof LOCAL_DEFAULTS | 'PGPASSWORD';
-
 export interface Infrastructure {
   /** `testcontainers` when containers were started for this run, else `local`. */
   source: 'testcontainers' | 'local';
