@@ -1,4 +1,4 @@
-import { ContractViolationError, DEPARTMENTS_BY_KIND, FACT_KINDS, SOURCE_RECORD_RECEIVED, deterministicId } from '@qmcb/contracts';
+import { ContractViolationError, DEPARTMENTS_BY_KIND, FACT_KINDS, SOURCE_RECORD_RECEIVED, deterministicId, newEvent } from '@qmcb/contracts';
 import type { Department, EventOf, FactKind, SourceFacts, SourceMode } from '@qmcb/contracts';
 import { isKnownDivision, personKeyFor, validateCitizenId } from '@qmcb/domain';
 import { createHash } from 'crypto';
@@ -91,19 +91,11 @@ function occurredAt(asOf: string): string {
  */
 export function buildSourceRecordEvent(record: SourceRecordInput, ctx: EventContext): SourceRecordEvent {
   const facts = canonicalFacts(record.facts);
-  return {
-    eventId: sourceRecordEventId(ctx.department, record),
-    type: SOURCE_RECORD_RECEIVED,
-    schemaVersion: 1,
-    personKey: personKeyFor(record.citizenId),
-    occurredAt: occurredAt(record.asOf),
-    recordedAt: ctx.recordedAt,
-    source: `dept:${ctx.department}`,
-    actor: ctx.actor,
-    correlationId: ctx.correlationId,
-    causationId: null,
-    basedOnVersion: null,
-    payload: {
+  return newEvent(
+    SOURCE_RECORD_RECEIVED,
+    sourceRecordEventId(ctx.department, record),
+    personKeyFor(record.citizenId),
+    {
       department: ctx.department,
       sourceRecordId: record.sourceRecordId,
       mode: record.mode,
@@ -112,5 +104,6 @@ export function buildSourceRecordEvent(record: SourceRecordInput, ctx: EventCont
       asOf: record.asOf,
       facts,
     },
-  };
+    { source: `dept:${ctx.department}`, actor: ctx.actor, occurredAt: occurredAt(record.asOf), recordedAt: ctx.recordedAt, correlationId: ctx.correlationId },
+  );
 }

@@ -2,8 +2,8 @@ import { Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Query, Req, Re
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiAcceptedResponse, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, SystemCallers } from '@qmcb/auth';
-import type { Principal, SystemPrincipal } from '@qmcb/auth';
+import { CurrentPrincipal, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
+import type { Principal } from '@qmcb/auth';
 import { DomainError } from '@qmcb/platform';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
@@ -82,11 +82,6 @@ export class QuarantinePageDto {
   @ApiProperty({ type: [QuarantineItemDto] }) items: QuarantineItem[];
 }
 
-function system(principal: Principal): SystemPrincipal {
-  if (principal.kind !== 'system') throw new DomainError('FORBIDDEN', 'only department systems load files');
-  return principal;
-}
-
 function formatOf(contentType: string | undefined): LoadFormat {
   const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
   const format = LOAD_MEDIA_TYPES[mediaType];
@@ -142,9 +137,9 @@ export class LoadsController implements OnApplicationBootstrap {
     @Res({ passthrough: true }) res: Response,
     @Query() query: StartLoadQueryDto,
   ): Promise<LoadReport> {
-    const { department, keyId } = system(principal);
+    const department = departmentOf(principal);
     const format = formatOf(req.headers['content-type']);
-    const started = await this.loads.start({ department, format, fileName: query.fileName ?? null, actor: `key:${keyId}` }, bodyOf(req));
+    const started = await this.loads.start({ department, format, fileName: query.fileName ?? null, actor: actorOf(principal) }, bodyOf(req));
     res.setHeader('Location', `/loads/${started.loadId}`);
     if (query.async === 'true') {
       void started.done.then(() => drain(req));
@@ -168,7 +163,7 @@ export class LoadsController implements OnApplicationBootstrap {
   @ApiOperation({ summary: 'The report of a load of the caller’s department: progress while it runs, the result when it ended' })
   @ApiOkResponse({ type: LoadReportDto })
   async get(@CurrentPrincipal() principal: Principal, @Param('id', new ParseUUIDPipe()) id: string): Promise<LoadReport> {
-    return this.loads.report(id, system(principal).department);
+    return this.loads.report(id, departmentOf(principal));
   }
 
   @Get(':id/quarantine')
@@ -182,7 +177,7 @@ export class LoadsController implements OnApplicationBootstrap {
   ): Promise<QuarantinePageDto> {
     const limit = query.limit ?? 100;
     const offset = query.offset ?? 0;
-    const page = await this.loads.quarantine(id, system(principal).department, limit, offset);
+    const page = await this.loads.quarantine(id, departmentOf(principal), limit, offset);
     return { loadId: id, total: page.total, limit, offset, items: page.items };
   }
 }
