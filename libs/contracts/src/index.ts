@@ -7,6 +7,7 @@ export * from './events/source-record-received.event';
 export * from './events/outcome-determined.event';
 export * from './events/collected-form';
 export * from './events/survey.events';
+export * from './events/survey-campaign.events';
 export * from './events/review.events';
 export { surelyValid } from './fast-validate';
 export * from './event-factory';
