@@ -25,7 +25,7 @@ export class AssignmentRepository {
     if (rows.length === 0) return;
     await manager.query(
       `WITH a AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS a("eventId" text, "taskId" uuid, "personKey" text, "campaignId" uuid, "teamId" uuid,
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS a("eventId" text, "taskId" uuid, "personKey" text, "campaignId" uuid, "teamId" uuid,
                 "surveyorId" text, "previousSurveyorId" text, mode text, reason text, "assignedBy" text, "assignedAt" timestamptz, ord bigint)),
        ended AS (
          UPDATE survey_assignment s SET ended_at = f.first_at, synced_xid = pg_current_xact_id()
@@ -36,7 +36,7 @@ export class AssignmentRepository {
               lead("assignedAt") OVER (PARTITION BY "taskId" ORDER BY ord)
          FROM a ORDER BY ord
        ON CONFLICT (event_id) DO NOTHING`,
-      [JSON.stringify(rows)],
+      [JSON.stringify(rows.map((r, ord) => ({ ...r, ord })))],
     );
   }
 

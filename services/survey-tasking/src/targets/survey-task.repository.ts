@@ -79,6 +79,12 @@ export interface HouseholdTargets {
   taskIds: string[];
 }
 
+/** A snapshot of the transactions PostgreSQL has seen finish: the first unassigned ID, and those still in progress below it. */
+export interface Snapshot {
+  xmax: string;
+  xip: string[];
+}
+
 /** One entry of a surveyor's download feed, in the order of the transactions that wrote it. */
 export interface FeedEntry {
   xid: string;
@@ -178,25 +184,31 @@ export class SurveyTaskRepository {
     await manager.query(`UPDATE survey_task SET synced_xid = pg_current_xact_id() WHERE household_key = ANY($1::text[]) AND finished_at IS NULL`, [[...new Set(householdKeys)]]);
   }
 
-  /** A surveyor's download: their targets and the targets taken from them, written after `after`, in write order. */
-  async feed(manager: EntityManager, surveyorId: string, after: { xid: string; taskId: string }, limit: number): Promise<FeedEntry[]> {
+  /**
+   * A surveyor's download: their targets and the targets taken from them written by a transaction the
+   * `since` snapshot did not see (in progress then, or started after it), after a position, in write order.
+   */
+  async feed(manager: EntityManager, surveyorId: string, since: Snapshot, after: { xid: string; taskId: string }, limit: number): Promise<FeedEntry[]> {
+    const unseen = `(synced_xid >= $2::xid8 OR synced_xid = ANY($3::xid8[])) AND (synced_xid, task_id) > ($4::xid8, $5::uuid)`;
     return manager.query(
       `SELECT xid::text AS xid, task_id AS "taskId", kind FROM (
-         SELECT synced_xid AS xid, task_id, 'target' AS kind FROM survey_task
-          WHERE responsible_id = $1 AND (synced_xid, task_id) > ($2::xid8, $3::uuid)
+         SELECT synced_xid AS xid, task_id, 'target' AS kind FROM survey_task WHERE responsible_id = $1 AND ${unseen}
          UNION ALL
          SELECT a.synced_xid, a.task_id, 'removed' FROM survey_assignment a
-          WHERE a.surveyor_id = $1 AND a.ended_at IS NOT NULL AND (a.synced_xid, a.task_id) > ($2::xid8, $3::uuid)
+          WHERE a.surveyor_id = $1 AND a.ended_at IS NOT NULL AND ${unseen.replace(/synced_xid/g, 'a.synced_xid').replace(/task_id\)/g, 'a.task_id)')}
             AND NOT EXISTS (SELECT 1 FROM survey_task t WHERE t.task_id = a.task_id AND t.responsible_id = $1)
-       ) f ORDER BY f.xid, f.task_id, f.kind LIMIT $4`,
-      [surveyorId, after.xid, after.taskId, limit],
+       ) f ORDER BY f.xid, f.task_id, f.kind LIMIT $6`,
+      [surveyorId, since.xmax, since.xip, after.xid, after.taskId, limit],
     );
   }
 
-  /** The oldest transaction still running: every write by an older one is visible (the cursor a download continues from). */
-  async snapshotXmin(manager: EntityManager): Promise<string> {
-    const [r] = (await manager.query(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`)) as [{ xmin: string }];
-    return r.xmin;
+  /**
+   * What a transaction starting now sees (PostgreSQL's snapshot): every transaction below `xmax` has
+   * finished except those in `xip`; anything written later has one of those IDs or a higher one.
+   */
+  async snapshot(manager: EntityManager): Promise<Snapshot> {
+    const [r] = (await manager.query(`SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x ORDER BY 1) AS xip FROM pg_current_snapshot() AS s`)) as [Snapshot];
+    return r;
   }
 
   /** Unfinished targets of these villages, by household, for the balanced distribution (locked). */

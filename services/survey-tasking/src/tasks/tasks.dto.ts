@@ -31,7 +31,7 @@ export class ListTasksQuery {
 
 export class FeedQuery {
   @ApiPropertyOptional({ description: 'The cursor of the previous page or download; absent: everything' })
-  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'since must be a cursor returned by this endpoint' })
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]{1,4000}$/, { message: 'since must be a cursor returned by this endpoint' })
   since?: string;
 
   @ApiPropertyOptional({ default: 200, maximum: 500 })

@@ -18,7 +18,7 @@ import type { MemberRow } from '../households/household-member.repository';
 import { decide, formEventId, foundTaskId, visitEventId } from '../targets/survey-target.decider';
 import type { TargetStatus } from '../targets/survey-target.decider';
 import { SurveyTaskRepository, targetOf } from '../targets/survey-task.repository';
-import type { TaskRow } from '../targets/survey-task.repository';
+import type { Snapshot, TaskRow } from '../targets/survey-task.repository';
 import { SurveyVisitRepository } from '../visits/survey-visit.repository';
 import type { FoundPersonDto, SubmissionDto, VisitDto } from './tasks.dto';
 import { taskView } from './task-view';
@@ -84,16 +84,41 @@ function canonical(value: unknown): string {
   );
 }
 
-function encodeCursor(xid: string, taskId: string, carry: string | null): string {
-  return Buffer.from(JSON.stringify([xid, taskId, carry])).toString('base64url');
+/**
+ * Where a download stands: the snapshot whose unseen writes it brings (`from`), its position within
+ * this download (`at`), and while paging, the snapshot taken at its first page (`next`), which the
+ * last page hands on as the next download's `from`.
+ */
+interface Cursor {
+  from: Snapshot;
+  at: { xid: string; taskId: string };
+  next: Snapshot | null;
 }
 
-function decodeCursor(since: string): { xid: string; taskId: string; carry: string | null } {
+/** At most this many transactions in progress are carried in a cursor; more, and it falls back to the oldest of them (some targets come twice). */
+const MAX_IN_PROGRESS = 50;
+
+function compact(s: Snapshot): Snapshot {
+  return s.xip.length <= MAX_IN_PROGRESS ? s : { xmax: s.xip[0] as string, xip: [] };
+}
+
+function encodeCursor(c: Cursor): string {
+  const snap = (s: Snapshot | null): unknown => (s ? [s.xmax, s.xip] : null);
+  return Buffer.from(JSON.stringify([snap(c.from), c.at.xid, c.at.taskId, snap(c.next)])).toString('base64url');
+}
+
+function decodeCursor(since: string): Cursor {
+  const xid = (v: unknown): v is string => typeof v === 'string' && /^\d{1,20}$/.test(v);
+  const snap = (v: unknown): Snapshot | null | undefined => {
+    if (v === null) return null;
+    if (!Array.isArray(v) || !xid(v[0]) || !Array.isArray(v[1]) || v[1].length > MAX_IN_PROGRESS || !v[1].every(xid)) return undefined;
+    return { xmax: v[0], xip: v[1] };
+  };
   try {
-    const [xid, taskId, carry] = JSON.parse(Buffer.from(since, 'base64url').toString('utf8')) as unknown[];
-    if (typeof xid === 'string' && /^\d{1,20}$/.test(xid) && typeof taskId === 'string' && /^[0-9a-f-]{36}$/.test(taskId) && (carry === null || (typeof carry === 'string' && /^\d{1,20}$/.test(carry)))) {
-      return { xid, taskId, carry };
-    }
+    const [from, atXid, atTask, next] = JSON.parse(Buffer.from(since, 'base64url').toString('utf8')) as unknown[];
+    const f = snap(from);
+    const n = snap(next);
+    if (f && n !== undefined && xid(atXid) && typeof atTask === 'string' && /^[0-9a-f-]{36}$/.test(atTask)) return { from: f, at: { xid: atXid, taskId: atTask }, next: n };
   } catch {
     // reported below
   }
@@ -165,21 +190,22 @@ export class TasksService {
 
   /**
    * A surveyor's download for offline work: their targets written since the cursor, with their
-   * households, and the targets taken from them, a page at a time. The cursor is a position in the
-   * order of the transactions that wrote the rows (PostgreSQL transaction IDs, ADR 0005): nothing
-   * committed later, or by a transaction still running when the page was read, can fall behind it.
+   * households, and the targets taken from them, a page at a time. The cursor holds the PostgreSQL
+   * snapshot the last download saw (ADR 0005): whatever a transaction it did not see wrote comes in the
+   * next one, however late that transaction commits; nothing written is missed.
    */
   async feed(principal: Principal, q: { since?: string; limit: number }): Promise<FeedPage> {
     const me = this.surveyor(principal);
     const manager = this.dataSource.manager;
-    const cursor = q.since ? decodeCursor(q.since) : { xid: '0', taskId: ZERO_UUID, carry: null };
-    // Every transaction older than this one has finished: what it wrote is visible to the query below.
-    const horizon = cursor.carry ?? (await this.tasks.snapshotXmin(manager));
-    const entries = await this.tasks.feed(manager, me.sub, { xid: cursor.xid, taskId: cursor.taskId }, q.limit + 1);
+    const start = { xid: '0', taskId: ZERO_UUID };
+    const cursor: Cursor = q.since ? decodeCursor(q.since) : { from: { xmax: '0', xip: [] }, at: start, next: null };
+    // What this download will have seen once drained: taken before its first page is read.
+    const seen = cursor.next ?? compact(await this.tasks.snapshot(manager));
+    const entries = await this.tasks.feed(manager, me.sub, cursor.from, cursor.at, q.limit + 1);
     const more = entries.length > q.limit;
     const page = entries.slice(0, q.limit);
     const last = page[page.length - 1];
-    const next = more && last ? encodeCursor(last.xid, last.taskId, horizon) : encodeCursor(horizon, ZERO_UUID, null);
+    const next = encodeCursor(more && last ? { from: cursor.from, at: { xid: last.xid, taskId: last.taskId }, next: seen } : { from: seen, at: start, next: null });
     const targetIds = page.filter((e) => e.kind === 'target').map((e) => e.taskId);
     const targets = (await this.tasks.findMany(manager, targetIds)).filter((t) => t.responsibleId === me.sub && inDivision(me.division, t.villageCode));
     const mine = new Set(targets.map((t) => t.taskId));
