@@ -341,9 +341,13 @@ function onOutcome(record: RegistrationRecord, event: EventOf<typeof OUTCOME_DET
   };
 }
 
-/** A review of an older submission must not move the survey of a newer one. */
+/**
+ * A review moves the survey of its own submission only: not a newer one's, and not a target not yet
+ * visited (a change from a window or self-service does not do the visit; the target closes by itself
+ * when the person's outcome leaves needs-survey).
+ */
 function surveyAfterReview(survey: SurveyState | null, submissionId: string, status: SurveyStatus): SurveyState | null {
-  if (!survey || (survey.submissionId !== null && survey.submissionId !== submissionId)) return survey;
+  if (!survey || survey.submissionId !== submissionId) return survey;
   return { ...survey, status, submissionId };
 }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { registeredMetric } from '@qmcb/platform';
+import { PeriodicRefresh, intervalFromEnv, registeredMetric } from '@qmcb/platform';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { CampaignRepository } from '../campaigns/campaign.repository';
@@ -31,8 +31,7 @@ export class ProgressGauges implements OnApplicationBootstrap, OnApplicationShut
   private readonly outcomes = registeredMetric(SURVEY_OUTCOME_GAUGE, () => new Gauge({ name: SURVEY_OUTCOME_GAUGE, help: "Survey targets by their last visit's outcome, per township", labelNames: [...LABELS, 'outcome'] as const }));
   private readonly overdue = registeredMetric(SURVEY_OVERDUE_GAUGE, () => new Gauge({ name: SURVEY_OVERDUE_GAUGE, help: 'Survey targets still to do after the deadline or a planned revisit, per township', labelNames: LABELS }));
   private readonly unassigned = registeredMetric(SURVEY_UNASSIGNED_GAUGE, () => new Gauge({ name: SURVEY_UNASSIGNED_GAUGE, help: 'Unfinished survey targets without a responsible surveyor, per township', labelNames: LABELS }));
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly timer = new PeriodicRefresh(() => this.refresh());
 
   constructor(
     private readonly dataSource: DataSource,
@@ -41,22 +40,11 @@ export class ProgressGauges implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
-    const raw = process.env[SURVEY_GAUGE_INTERVAL_ENV];
-    const interval = raw === undefined || raw === '' ? 60_000 : Number(raw);
-    if (!Number.isInteger(interval) || interval < 0) throw new Error(`${SURVEY_GAUGE_INTERVAL_ENV} must be a whole number of milliseconds, got ${JSON.stringify(raw)}`);
-    if (interval === 0) return;
-    this.tick();
-    this.timer = setInterval(() => this.tick(), interval);
-    this.timer.unref();
+    this.timer.start(intervalFromEnv(SURVEY_GAUGE_INTERVAL_ENV, 60_000));
   }
 
-  private tick(): void {
-    this.running ??= this.refresh().finally(() => (this.running = undefined));
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.timer.stop();
   }
 
   /** Recounts the gauges; a failure is logged and the previous values stay. */

@@ -342,7 +342,7 @@ describe('survey target decider', () => {
       ['a death claim approved', [visit('deceased', 'h'), decisionOn(deterministicId('h'))[1] as RegistrationEvent, decisionOn(deterministicId('h'))[2] as RegistrationEvent]],
       ['a form closed as a duplicate', [formOf('f3'), decisionOn(deterministicId('f3'))[4] as RegistrationEvent]],
       ['closed by the outcome, reopened', [closed, reopened]],
-      ['approved at a window before any visit', [windowApproval]],
+      ['a window approved a change before any visit (the target waits for its outcome)', [windowApproval]],
       ['a review of another submission after a visit', [visit('nobody-home', 'i'), ...decisionOn(deterministicId('other'))]],
     ];
     it.each(paths)('%s', (_name, events) => {

@@ -439,9 +439,9 @@ const STATUS_AFTER_VISIT: Record<Exclude<VisitOutcome, 'collected'>, TargetStatu
   'not-found': 'not-found',
 };
 
-/** A review decision moves the target of its submission, or a target that has none yet (as the record's survey does). */
+/** A review decision moves the target of its own submission only (as the record's survey does): a window's change does not do the visit. */
 function reviewed(target: SurveyTarget | null, submissionId: string): target is SurveyTarget {
-  return target !== null && (target.submissionId === null || target.submissionId === submissionId);
+  return target !== null && target.submissionId === submissionId;
 }
 
 /**
@@ -507,18 +507,18 @@ export function evolve(target: SurveyTarget | null, event: RegistrationEvent): S
       });
     }
     case REVIEW_INITIAL_APPROVED:
-      return reviewed(target, event.payload.submissionId) ? changed(target, at, { status: 'initial-approved', submissionId: event.payload.submissionId }) : target;
+      return reviewed(target, event.payload.submissionId) ? changed(target, at, { status: 'initial-approved' }) : target;
     case REVIEW_FINAL_APPROVED:
       return reviewed(target, event.payload.submissionId)
-        ? changed(target, at, { status: event.payload.request.kind === 'death-claim' ? 'deceased' : 'approved', submissionId: event.payload.submissionId })
+        ? changed(target, at, { status: event.payload.request.kind === 'death-claim' ? 'deceased' : 'approved' })
         : target;
     case REVIEW_REJECTED:
     case REVIEW_CLOSED:
       // A submission rejected or withdrawn leaves its target to be visited again.
-      return reviewed(target, event.payload.submissionId) ? changed(target, at, { status: 'open', submissionId: event.payload.submissionId }) : target;
+      return reviewed(target, event.payload.submissionId) ? changed(target, at, { status: 'open' }) : target;
     case REVIEW_RETURNED:
       return reviewed(target, event.payload.submissionId)
-        ? changed(target, at, { status: 'returned', submissionId: event.payload.submissionId, returnReason: event.payload.reason, fieldsToFix: [...event.payload.fieldsToFix] })
+        ? changed(target, at, { status: 'returned', returnReason: event.payload.reason, fieldsToFix: [...event.payload.fieldsToFix] })
         : target;
   }
 }
