@@ -192,6 +192,16 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     return { status: res.status, body: text ? JSON.parse(text) : null };
   }
 
+  async function dbQuery(sql: string): Promise<Record<string, unknown>[]> {
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      return (await client.query(sql)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
   async function download(path: string, headers: Record<string, string>): Promise<{ status: number; type: string | null; bytes: Buffer }> {
     const res = await fetch(`${baseUrl}${path}`, { headers });
     return { status: res.status, type: res.headers.get('content-type'), bytes: Buffer.from(await res.arrayBuffer()) };
@@ -292,6 +302,9 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect(await call('GET', `/tasks/${task.get('D')}`, sv('sv-a'))).toEqual(notMine);
     expect(await call('POST', `/tasks/${task.get('D')}/visits`, sv('sv-a'), { visitId: randomUUID(), outcome: 'not-found', visitedAt: new Date().toISOString() })).toEqual(notMine);
     expect((await call('GET', `/tasks?division=${TOWNSHIP}`, sv('sv-a'))).body.total).toBe(3);
+    // Nor the record of a person they are not sent to.
+    expect(await call('GET', `/persons/${D.citizenId}`, sv('sv-a'))).toEqual({ status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'no such person' } });
+    expect((await call('GET', `/persons/${A.citizenId}`, sv('sv-a'))).body.tasks.map((t: Json) => t.taskId)).toEqual([task.get('A')]);
     expect((await call('GET', '/my/targets?since=garbage!', sv('sv-a'))).status).toBe(400);
     expect((await call('GET', `/tasks/${task.get('A')}`, sv('sv-a'))).body).toMatchObject({ taskId: task.get('A'), household: { householdKey: `${V1}-0001` }, assignments: [{ surveyorId: 'sv-a', mode: 'auto', endedAt: null }] });
   });
@@ -418,6 +431,8 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
   });
 
   it("10. follows review's decisions: approved, returned with fields to fix, a death confirmed", async () => {
+    // Review decides on a form it read from the log: the surveyors' uploads are relayed first.
+    await waitFor(async () => Number((await dbQuery(`SELECT count(*)::int AS n FROM survey_tasking.outbox WHERE published_at IS NULL`))[0]?.n) === 0, { timeoutMs: 60_000, message: 'outbox relayed' });
     const r = (submissionId: string): { reviewId: string; submissionId: string; reviewerId: string } => ({ reviewId: deterministicId('review', 'item', submissionId), submissionId, reviewerId: 'county-1' });
     const list = await call('GET', `/tasks?division=${TOWNSHIP}&limit=500`, county);
     const sub = (tag: string): string => list.body.items.find((t: Json) => t.taskId === task.get(tag)).submissionId;
@@ -508,7 +523,7 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
       '城乡居民参保缴费（440981）', '城乡居民参保缴费（440981）', '未参保', '未参保', '未参保', '', '否', '未参保', '已采集', '已审定入库', '张一', 'T1',
     ]);
     const n = summary.find((r) => r[4] === '李小宝') as string[];
-    expect([n[3], n[8], n[12], n[13], n[15], n[20], n[22]]).toEqual(['', '', '不详（儿童无手机）', '在校学生', '未参保', '在校学生', '入户新发现']);
+    expect([n[3], n[8], n[12], n[13], n[15], n[20], n[22]]).toEqual(['0001', '孙女', '不详（儿童无手机）', '在校学生', '未参保', '在校学生', '入户新发现']);
     const d = summary.find((r) => r[4] === '陈华') as string[];
     expect([d[12], d[13], d[15], d[23], d[24], d[25]]).toEqual(['13800000004', '', '未参保', '未走访', '待调查', '张二']);
     expect(summary.length).toBe(5);

@@ -176,7 +176,7 @@ export class SurveyProjection {
     const upsert: MemberRow[] = [];
     const remove: string[] = [];
     const touched = new Set<string>();
-    const householdOf = new Map<string, string>();
+    const memberOf = new Map<string, MemberRow>();
     for (const key of keys) {
       const record = records.get(key);
       const before = existing.get(key);
@@ -192,7 +192,7 @@ export class SurveyProjection {
         if (f) row = { ...f, name: record?.name ?? f.name, sex: record?.sex ?? f.sex, birthDate: record?.birthDate ?? f.birthDate };
       }
       if (row) {
-        householdOf.set(key, row.householdKey);
+        memberOf.set(key, row);
         if (JSON.stringify(row) !== JSON.stringify(before ?? null)) {
           upsert.push(row);
           touched.add(row.householdKey);
@@ -207,7 +207,12 @@ export class SurveyProjection {
     await this.members.deleteMany(manager, remove);
     await this.tasks.updatePeople(
       manager,
-      [...records.values()].map((r) => ({ personKey: r.personKey, householdKey: householdOf.get(r.personKey) ?? householdKeyOf(r), person: personOf(r) })),
+      [...records.values()].map((r) => {
+        const m = memberOf.get(r.personKey);
+        // Someone found on site has no 户号 of public security's: the household they were found in is theirs.
+        const person = m?.source === 'found' ? { ...personOf(r), householdNo: m.householdNo, relation: m.relation } : personOf(r);
+        return { personKey: r.personKey, householdKey: m?.householdKey ?? householdKeyOf(r), person };
+      }),
     );
     await this.tasks.touchHouseholds(manager, [...touched]);
   }

@@ -181,10 +181,17 @@ export class TasksService {
   }
 
   /** Survey tasking's view of one person: the record and their targets (audited read). */
-  async person(principal: Principal, personKey: string): Promise<{ record: RegistrationRecord; tasks: TaskView[] }> {
-    const record = await this.reader.read(principal, personKey, 'survey:view');
+  async person(principal: Principal, idOrKey: string): Promise<{ record: RegistrationRecord; tasks: TaskView[] }> {
+    const surveyor = principal.kind === 'person' && principal.role === 'surveyor' ? principal.sub : null;
+    if (surveyor !== null) {
+      // A surveyor reads the people they are sent to, no one else (and such a refusal is no read to audit).
+      const key = /^X-[0-9a-f]{32}$/.test(idOrKey) ? idOrKey : personKeyFor(idOrKey);
+      const theirs = (await this.tasks.forPerson(this.dataSource.manager, key)).some((t) => t.responsibleId === surveyor);
+      if (!theirs) throw new DomainError('NOT_FOUND', 'no such person');
+    }
+    const record = await this.reader.read(principal, idOrKey, 'survey:view');
     const tasks = await this.tasks.forPerson(this.dataSource.manager, record.personKey);
-    const mine = principal.kind === 'person' && principal.role === 'surveyor' ? tasks.filter((t) => t.responsibleId === principal.sub) : tasks;
+    const mine = surveyor !== null ? tasks.filter((t) => t.responsibleId === surveyor) : tasks;
     return { record, tasks: mine.map(taskView) };
   }
 
