@@ -381,6 +381,9 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect((await call('POST', `/tasks/${task.get('A')}/submissions`, sv('sv-b'), { ...complete, submissionId: randomUUID() })).status).toBe(404);
   });
 
+  let fUpload: Json;
+  let fAnswer: { status: number; body: Json };
+
   it('7. corrects a wrong citizen ID only with evidence, and refuses a sex that contradicts the ID', async () => {
     const base = { visitId: randomUUID(), household: { householdNo: '0003', members: [{ citizenId: F_SENT, name: F.name, relation: '户主', status: 'present' }] } };
     const noEvidence = await call('POST', `/tasks/${task.get('F')}/submissions`, sv('sv-b'), { ...base, submissionId: randomUUID(), request: { kind: 'registration-form', fields: formOf({ ...F, citizenId: F_TRUE_ID }), evidence: [], unknown: [] } });
@@ -393,10 +396,9 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect(wrongSex.body.violations).toEqual([
       { field: 'request.fields.sex', rule: 'matchesCitizenId', message: `request.fields.sex is male but citizen ID ${F_TRUE_ID.slice(0, 6)}********${F_TRUE_ID.slice(-4)} says female` },
     ]);
-    const corrected = await call('POST', `/tasks/${task.get('F')}/submissions`, sv('sv-b'), {
-      ...base, submissionId: randomUUID(), request: { kind: 'registration-form', fields: formOf({ ...F, citizenId: F_TRUE_ID }), evidence: [{ kind: 'id-card', reference: '身份证复印件' }], unknown: [] },
-    });
-    expect(corrected.status).toBe(201);
+    fUpload = { ...base, submissionId: randomUUID(), request: { kind: 'registration-form', fields: formOf({ ...F, citizenId: F_TRUE_ID }), evidence: [{ kind: 'id-card', reference: '身份证复印件' }], unknown: [] } };
+    fAnswer = await call('POST', `/tasks/${task.get('F')}/submissions`, sv('sv-b'), fUpload);
+    expect(fAnswer.status).toBe(201);
   });
 
   let nTask: string;
@@ -550,6 +552,8 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect(gone.body).toMatchObject({ targets: [], more: false });
     expect(gone.body.removed.sort()).toEqual([task.get('D'), task.get('F')].sort());
     expect((await call('GET', `/tasks/${task.get('D')}`, sv('sv-b'))).status).toBe(404);
+    // A device retrying an upload it made before the target left it gets the first answer, not a 404.
+    expect(await call('POST', `/tasks/${task.get('F')}/submissions`, sv('sv-b'), fUpload)).toEqual(fAnswer);
     const mine = await call('GET', '/my/targets', sv('sv-e'));
     expect(mine.body.targets.map((t: Json) => t.taskId).sort()).toEqual([task.get('D'), task.get('F')].sort());
     // sv-a's download since step 4: A (approved), C (returned), G (closed) and N (new) changed.

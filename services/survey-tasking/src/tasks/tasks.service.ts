@@ -276,15 +276,17 @@ export class TasksService {
   async recordVisit(principal: Principal, taskId: string, dto: VisitDto): Promise<VisitResult> {
     const me = this.surveyor(principal);
     return this.dataSource.transaction(async (manager) => {
-      const task = this.visible(me, await this.tasks.find(manager, taskId, true));
+      const locked = await this.tasks.find(manager, taskId, true);
       const visit = { outcome: dto.outcome, visitedAt: dto.visitedAt, reason: dto.reason, revisitOn: dto.revisitOn, whereRegion: dto.whereRegion, whereText: dto.whereText, deathDate: dto.deathDate, evidence: dto.evidence ?? [] };
-      const prior = await this.visits.find(manager, dto.visitId);
-      if (prior) {
+      const prior = locked ? await this.visits.find(manager, dto.visitId) : null;
+      if (prior && prior.surveyorId === me.sub) {
         const { taskId: priorTask, surveyorId, outcome, visitedAt, reason, revisitOn, whereRegion, whereText, deathDate, evidence } = prior.payload as Record<string, unknown>;
         const same = priorTask === taskId && surveyorId === me.sub && canonical({ outcome, visitedAt, reason, revisitOn, whereRegion, whereText, deathDate, evidence }) === canonical(visit);
         if (!same) this.replayConflict('visitId');
+        // The same upload again answers as the first time, even if the target has moved on (or to someone else) since.
         return { taskId, visitId: dto.visitId, outcome: dto.outcome, eventId: visitEventId(taskId, dto.visitId), status: STATUS_AFTER[dto.outcome] };
       }
+      const task = this.visible(me, locked);
       const record = await this.records.find(manager, task.personKey);
       const events = decide(
         { kind: 'record-visit', visitId: dto.visitId, visit, surveyor: { id: me.sub, actor: actorOf(me) }, correlationId: newId(), basedOnVersion: record?.version ?? null, now: new Date().toISOString() },
@@ -299,9 +301,10 @@ export class TasksService {
   async submit(principal: Principal, taskId: string, dto: SubmissionDto): Promise<SubmissionResult> {
     const me = this.surveyor(principal);
     return this.dataSource.transaction(async (manager) => {
-      const task = this.visible(me, await this.tasks.find(manager, taskId, true));
-      const replay = await this.replayedForm(manager, dto, taskId, me.sub);
+      const locked = await this.tasks.find(manager, taskId, true);
+      const replay = locked ? await this.replayedForm(manager, dto, taskId, me.sub) : null;
       if (replay) return replay;
+      const task = this.visible(me, locked);
       const record = await this.records.find(manager, task.personKey);
       const { members } = await this.formMembers(manager, task, record);
       const events = decide(
@@ -327,7 +330,8 @@ export class TasksService {
 
   private async replayedForm(manager: EntityManager, dto: SubmissionDto, taskId: string, surveyorId: string): Promise<SubmissionResult | null> {
     const prior = await this.visits.find(manager, dto.submissionId);
-    if (!prior) return null;
+    // Someone else's upload is none of this surveyor's business: the target decides (404 if not theirs).
+    if (!prior || prior.surveyorId !== surveyorId) return null;
     const p = prior.payload as Record<string, unknown>;
     const same = p['taskId'] === taskId && p['surveyorId'] === surveyorId && canonical([p['visitId'], p['visitedAt'], p['request'], p['household']]) === canonical([dto.visitId, dto.visitedAt, plain(dto.request), plain(dto.household)]);
     if (!same) this.replayConflict('submissionId');
