@@ -19,7 +19,9 @@ import type { TestDatabase } from '@qmcb/testing';
 import ExcelJS from 'exceljs';
 import type { AddressInfo } from 'net';
 import { randomUUID } from 'crypto';
+import { DataSource } from 'typeorm';
 import { ProgressGauges } from './progress/progress-gauges';
+import { SurveyTaskRepository } from './targets/survey-task.repository';
 import { SurveyTaskingModule } from './survey-tasking.module';
 
 /**
@@ -529,6 +531,20 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     const d = summary.find((r) => r[4] === '陈华') as string[];
     expect([d[12], d[13], d[15], d[23], d[24], d[25]]).toEqual(['13800000004', '', '未参保', '未走访', '待调查', '张二']);
     expect(summary.length).toBe(5);
+    // Read page by page (by position in village, household, target order), the ledger is the same, none lost or twice.
+    const repo = app.get(SurveyTaskRepository);
+    const scope = { campaignId, countyCode: COUNTY, open: true };
+    const paged: string[] = [];
+    let after: { villageCode: string; householdKey: string; taskId: string } | null = null;
+    for (;;) {
+      const page = await repo.ledgerPage(app.get(DataSource).manager, scope, TOWNSHIP, after, 5);
+      paged.push(...page.map((t) => t.taskId));
+      if (page.length < 5) break;
+      const last = page[page.length - 1] as (typeof page)[number];
+      after = { villageCode: last.villageCode, householdKey: last.householdKey, taskId: last.taskId };
+    }
+    expect(paged).toEqual((await repo.ledgerPage(app.get(DataSource).manager, scope, TOWNSHIP, null, 1000)).map((t) => t.taskId));
+    expect(paged).toHaveLength(12);
     // A surveyor of another village sees no such ledger; nobody gets a rectification ledger outside their division.
     expect((await download(`/campaigns/${campaignId}/ledgers/summary?division=${V1}`, sv('sv-x', V2))).status).toBe(404);
   });

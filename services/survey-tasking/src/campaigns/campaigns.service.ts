@@ -266,7 +266,7 @@ export class CampaignsService {
       const households: HouseholdTargets[] = [
         ...(await this.tasks.householdsOfVillages(manager, villageCodes, this.scope(campaign))),
         ...byHousehold,
-        ...picked.filter((t) => t.campaignId === null || t.campaignId === campaignId).map((t) => ({ householdKey: t.householdKey ?? `P-${t.personKey}`, villageCode: t.villageCode, taskIds: [t.taskId] })),
+        ...picked.filter((t) => t.campaignId === null || t.campaignId === campaignId).map((t) => ({ householdKey: t.householdKey, villageCode: t.villageCode, taskIds: [t.taskId] })),
       ];
       const loads = await this.tasks.loads(manager, [team.teamId]);
       const plan = dto.surveyorId !== undefined ? new Map(households.flatMap((h) => h.taskIds.map((id) => [id, dto.surveyorId as string] as const))) : planTakeOver(households, surveyors, loads);

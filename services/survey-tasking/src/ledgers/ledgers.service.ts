@@ -162,7 +162,7 @@ export class LedgersService {
         yield columns.map(([, value]) => value(input));
       }
       const last = page[page.length - 1] as TaskRow;
-      after = { villageCode: last.villageCode, householdKey: last.householdKey ?? '', taskId: last.taskId };
+      after = { villageCode: last.villageCode, householdKey: last.householdKey, taskId: last.taskId };
       if (page.length < PAGE) return;
     }
   }

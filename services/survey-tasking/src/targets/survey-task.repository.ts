@@ -7,7 +7,7 @@ import type { TargetPerson } from './target-person';
 export interface TaskRow extends SurveyTarget {
   townshipCode: string;
   countyCode: string;
-  householdKey: string | null;
+  householdKey: string;
   person: TargetPerson | Record<string, never>;
 }
 
@@ -145,12 +145,12 @@ export class SurveyTaskRepository {
     await manager.query(
       `INSERT INTO survey_task (task_id, person_key, village_code, township_code, county_code, origin, status, reasons, submission_id,
          surveyor_id, campaign_id, team_id, responsible_id, assigned_at, visits, last_visit_id, last_outcome, last_visit_at, revisit_on,
-         where_region, where_text, visit_note, return_reason, fields_to_fix, closed_reason, finished_at, found_in_task_id, created_at, updated_at, version)
+         where_region, where_text, visit_note, return_reason, fields_to_fix, closed_reason, finished_at, found_in_task_id, created_at, updated_at, version, household_key)
        SELECT t."taskId", t."personKey", t."villageCode", substr(t."villageCode", 1, 9), substr(t."villageCode", 1, 6), t.origin, t.status,
               ARRAY(SELECT jsonb_array_elements_text(t.reasons)), t."submissionId", t."surveyorId", t."campaignId", t."teamId", t."responsibleId",
               t."assignedAt", t.visits, t."lastVisitId", t."lastOutcome", t."lastVisitAt", t."revisitOn"::date, t."whereRegion", t."whereText",
               t."visitNote", t."returnReason", ARRAY(SELECT jsonb_array_elements_text(t."fieldsToFix")), t."closedReason", t."finishedAt",
-              t."foundInTaskId", t."createdAt", t."updatedAt", t.version
+              t."foundInTaskId", t."createdAt", t."updatedAt", t.version, 'P-' || t."personKey"
          FROM jsonb_to_recordset($1::jsonb) AS t("taskId" uuid, "personKey" text, "villageCode" text, origin text, status text, reasons jsonb,
               "submissionId" uuid, "surveyorId" text, "campaignId" uuid, "teamId" uuid, "responsibleId" text, "assignedAt" timestamptz,
               visits int, "lastVisitId" uuid, "lastOutcome" text, "lastVisitAt" timestamptz, "revisitOn" text, "whereRegion" text, "whereText" text,
@@ -215,7 +215,7 @@ export class SurveyTaskRepository {
   async householdsOfVillages(manager: EntityManager, villageCodes: readonly string[], scope: CampaignScope): Promise<HouseholdTargets[]> {
     if (villageCodes.length === 0) return [];
     return manager.query(
-      `SELECT coalesce(t.household_key, 'P-' || t.person_key) AS "householdKey", t.village_code AS "villageCode",
+      `SELECT t.household_key AS "householdKey", t.village_code AS "villageCode",
               array_agg(t.task_id::text ORDER BY t.task_id) AS "taskIds"
          FROM survey_task t
         WHERE t.village_code = ANY($4::text[]) AND t.finished_at IS NULL AND ${IN_SCOPE}
@@ -239,7 +239,7 @@ export class SurveyTaskRepository {
   async householdsOfSurveyors(manager: EntityManager, teamId: string, surveyorIds: readonly string[]): Promise<HouseholdTargets[]> {
     if (surveyorIds.length === 0) return [];
     return manager.query(
-      `SELECT coalesce(household_key, 'P-' || person_key) AS "householdKey", village_code AS "villageCode", array_agg(task_id::text ORDER BY task_id) AS "taskIds"
+      `SELECT household_key AS "householdKey", village_code AS "villageCode", array_agg(task_id::text ORDER BY task_id) AS "taskIds"
          FROM survey_task WHERE team_id = $1 AND responsible_id = ANY($2::text[]) AND finished_at IS NULL GROUP BY 1, 2 ORDER BY 2, 1`,
       [teamId, [...surveyorIds]],
     );
@@ -313,14 +313,15 @@ export class SurveyTaskRepository {
     return { total, items: rows.map(row) };
   }
 
-  /** A page of a campaign's targets within a division in ledger order (village, household, target), after a position. */
+  /** A page of a campaign's targets within a division in ledger order (village, household, target), after a position (read along survey_task_ledger_idx). */
   async ledgerPage(manager: EntityManager, scope: CampaignScope, within: string, after: { villageCode: string; householdKey: string; taskId: string } | null, limit: number): Promise<TaskRow[]> {
+    // The division as a range of village codes, so the index reads only its villages.
+    const range = `t.village_code BETWEEN rpad($4, 12, '0') AND rpad($4, 12, '9')`;
+    const position = after ? `AND (t.village_code, t.household_key, t.task_id) > ($6::bpchar, $7::text, $8::uuid)` : '';
     const rows: Raw[] = await manager.query(
-      `SELECT ${COLUMNS} FROM survey_task t
-        WHERE ${IN_SCOPE} AND t.village_code LIKE $4 || '%'
-          AND ($5::text IS NULL OR (t.village_code, coalesce(t.household_key, ''), t.task_id) > ($5::text, $6::text, $7::uuid))
-        ORDER BY t.village_code, coalesce(t.household_key, ''), t.task_id LIMIT $8`,
-      [...scopeParams(scope), within, after?.villageCode ?? null, after?.householdKey ?? '', after?.taskId ?? '00000000-0000-0000-0000-000000000000', limit],
+      `SELECT ${COLUMNS} FROM survey_task t WHERE ${IN_SCOPE} AND ${range} ${position}
+        ORDER BY t.village_code, t.household_key, t.task_id LIMIT $5`,
+      [...scopeParams(scope), within, limit, ...(after ? [after.villageCode, after.householdKey, after.taskId] : [])],
     );
     return rows.map(row);
   }

@@ -224,7 +224,7 @@ export class TasksService {
   }
 
   private async householdViews(manager: EntityManager, targets: readonly TaskRow[]): Promise<HouseholdView[]> {
-    const keyOf = (t: TaskRow): string => t.householdKey ?? `P-${t.personKey}`;
+    const keyOf = (t: TaskRow): string => t.householdKey;
     const keys = [...new Set(targets.map(keyOf))];
     const rows = await this.members.ofHouseholds(manager, keys);
     const targetsOfMembers = await this.tasks.currentOf(manager, rows.map((r) => r.personKey), false);
@@ -254,7 +254,7 @@ export class TasksService {
 
   /** The household's members as completeness judges them (the target's person always among them). */
   private async formMembers(manager: EntityManager, task: TaskRow, record: RegistrationRecord | null): Promise<{ householdKey: string; members: HouseholdMember[] }> {
-    const householdKey = task.householdKey ?? `P-${task.personKey}`;
+    const householdKey = task.householdKey;
     const rows = await this.members.ofHouseholds(manager, [householdKey]);
     const members: HouseholdMember[] = rows.map((r) => ({ personKey: r.personKey, citizenId: r.citizenId, name: r.name, relation: r.relation, source: r.source }));
     if (!members.some((m) => m.personKey === task.personKey)) {
@@ -349,7 +349,7 @@ export class TasksService {
     const newTask = foundTaskId(dto.submissionId);
     return this.dataSource.transaction(async (manager) => {
       const foundIn = this.visible(me, await this.tasks.find(manager, taskId, true));
-      const householdKey = foundIn.householdKey ?? `P-${foundIn.personKey}`;
+      const householdKey = foundIn.householdKey;
       const replay = await this.replayedForm(manager, dto, newTask, me.sub);
       if (replay) return { ...replay, personKey, householdKey, foundInTaskId: taskId };
       await this.locks.person(manager, personKey);
