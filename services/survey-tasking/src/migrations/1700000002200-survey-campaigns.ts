@@ -35,6 +35,8 @@ export class SurveyCampaigns1700000002200 implements MigrationInterface {
       ADD COLUMN synced_xid xid8 NOT NULL DEFAULT pg_current_xact_id()`);
     await q.query(`CREATE INDEX survey_task_responsible_sync_idx ON survey_task (responsible_id, synced_xid, task_id)`);
     await q.query(`CREATE INDEX survey_task_campaign_idx ON survey_task (campaign_id, village_code)`);
+    // A team's workload per surveyor (a new target goes to the one with the fewest).
+    await q.query(`CREATE INDEX survey_task_team_load_idx ON survey_task (team_id, responsible_id) WHERE finished_at IS NULL`);
     await q.query(`CREATE INDEX survey_task_county_idx ON survey_task (county_code, village_code) WHERE campaign_id IS NULL`);
     // Until its person's household is known a target is a household of its own.
     await q.query(`UPDATE survey_task SET household_key = 'P-' || person_key`);
@@ -119,7 +121,7 @@ export class SurveyCampaigns1700000002200 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     for (const t of ['survey_assignment', 'survey_village_team', 'survey_team', 'survey_campaign', 'survey_household_member', 'survey_visit']) await q.query(`DROP TABLE ${t}`);
-    await q.query(`DROP INDEX survey_task_responsible_sync_idx, survey_task_campaign_idx, survey_task_county_idx, survey_task_household_idx, survey_task_ledger_idx`);
+    await q.query(`DROP INDEX survey_task_responsible_sync_idx, survey_task_campaign_idx, survey_task_county_idx, survey_task_household_idx, survey_task_ledger_idx, survey_task_team_load_idx`);
     await q.query(`ALTER TABLE survey_task DROP COLUMN origin, DROP COLUMN campaign_id, DROP COLUMN team_id, DROP COLUMN responsible_id, DROP COLUMN assigned_at,
       DROP COLUMN visits, DROP COLUMN last_visit_id, DROP COLUMN last_outcome, DROP COLUMN last_visit_at, DROP COLUMN revisit_on, DROP COLUMN where_region,
       DROP COLUMN where_text, DROP COLUMN visit_note, DROP COLUMN fields_to_fix, DROP COLUMN finished_at, DROP COLUMN found_in_task_id, DROP COLUMN household_key,

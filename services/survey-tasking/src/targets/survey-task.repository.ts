@@ -316,7 +316,8 @@ export class SurveyTaskRepository {
   /** A page of a campaign's targets within a division in ledger order (village, household, target), after a position (read along survey_task_ledger_idx). */
   async ledgerPage(manager: EntityManager, scope: CampaignScope, within: string, after: { villageCode: string; householdKey: string; taskId: string } | null, limit: number): Promise<TaskRow[]> {
     // The division as a range of village codes, so the index reads only its villages.
-    const range = `t.village_code BETWEEN rpad($4, 12, '0') AND rpad($4, 12, '9')`;
+    // (bpchar, as the column: compared as text the index would not be used, and every page would sort the county.)
+    const range = `t.village_code BETWEEN rpad($4, 12, '0')::bpchar AND rpad($4, 12, '9')::bpchar`;
     const position = after ? `AND (t.village_code, t.household_key, t.task_id) > ($6::bpchar, $7::text, $8::uuid)` : '';
     const rows: Raw[] = await manager.query(
       `SELECT ${COLUMNS} FROM survey_task t WHERE ${IN_SCOPE} AND ${range} ${position}
