@@ -14,6 +14,7 @@ describe('region policy', () => {
       pensionSchemes: ['employee', 'resident'],
       medicalSchemes: ['employee', 'resident'],
       surveyBy: 'household',
+      reviewBusinessEvents: [],
     });
   });
 
@@ -39,6 +40,12 @@ describe('region policy', () => {
       expect(policyForDivision('440981002001', parseRegionPolicies({ regions: { '440981': { surveyBy: 'residence' } } }))).toEqual({ ...DEFAULT_REGION_POLICY, surveyBy: 'residence' });
     });
 
+    it('given a county that reviews household moves, then those business events wait for its approval and the rest stays', () => {
+      const reviewing = parseRegionPolicies({ regions: { '440981': { reviewBusinessEvents: ['household.moved-out', 'household.moved-in'] } } });
+      expect(policyForDivision('440981002001', reviewing)).toEqual({ ...DEFAULT_REGION_POLICY, reviewBusinessEvents: ['household.moved-out', 'household.moved-in'] });
+      expect(policyForDivision('440902001001', reviewing)).toEqual(DEFAULT_REGION_POLICY);
+    });
+
     it('given no regions, then every division has the defaults', () => {
       expect(policyForDivision('440981002001', parseRegionPolicies({}))).toEqual(DEFAULT_REGION_POLICY);
     });
@@ -56,6 +63,8 @@ describe('region policy', () => {
       [{ regions: { '44': { retirementAge: 70 }, '4409': { pensionMinAge: 70 } } }, 'regions["4409"]: pensionMinAge (70) must be below retirementAge (70)'],
       [{ regions: { '44': [] } }, 'regions["44"] must be an object of policy fields'],
       [{ regions: { '4409': { surveyBy: 'workplace' } } }, 'regions["4409"].surveyBy must be one of household, residence'],
+      [{ regions: { '4409': { reviewBusinessEvents: ['household.moved'] } } }, 'regions["4409"].reviewBusinessEvents must be a list of business event types'],
+      [{ regions: { '4409': { reviewBusinessEvents: ['death.registered', 'death.registered'] } } }, 'regions["4409"].reviewBusinessEvents lists a type twice'],
       [{ region: {} }, 'unknown top-level key "region"'],
       [[], 'must be a JSON object with "regions"'],
     ])('given %j, then it is refused naming the bad key', (json, message) => {
