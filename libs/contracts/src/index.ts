@@ -17,3 +17,4 @@ export * from './events/registry-change.events';
 export * from './events/recompare-due.event';
 export { surelyValid } from './fast-validate';
 export * from './event-factory';
+export * from './events/change-request';

@@ -125,16 +125,14 @@ describe('evolve: business events (procedure §20-§24)', () => {
       const approved = event(REVIEW_FINAL_APPROVED, {
         reviewId: deterministicId('r'),
         submissionId: deterministicId('s'),
+        channel: 'survey',
         reviewerId: 'approver',
         countyCode: '440981',
-        form: {
-          name: '张三',
-          phone: '13800138000',
-          employmentStatus: 'farmer',
-          residenceAddress: '茂岭村 12 号',
-          residenceDivision: VILLAGE,
-          insurance: [{ insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440902' }],
-          insuredElsewhere: true,
+        request: {
+          kind: 'correction',
+          fields: { insurance: [{ insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440902' }], insuredElsewhere: true },
+          evidence: [],
+          unknown: [],
         },
       }, '2026-02-01T00:00:00Z');
       expect(given(household(), relayed, approved).insurance['pension:resident:440902']).toMatchObject({ status: 'active', source: 'survey' });

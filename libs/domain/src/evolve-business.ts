@@ -229,6 +229,8 @@ export function applyBusinessEvent(record: RegistrationRecord, event: BusinessEv
         hukouType: p.hukouType ?? previous?.hukouType ?? null,
         status: 'normal' as const,
         phone: previous?.phone ?? null,
+        householdNo: previous?.householdNo ?? null,
+        relationToHead: previous?.relationToHead ?? null,
         asOf: event.occurredAt,
         eventId: event.eventId,
       };
