@@ -55,6 +55,7 @@ import { applyBusinessEvent, applyRegistryEvent, clearAbsence } from './evolve-b
 import { resolveFields } from './field-resolution';
 import { NO_IDENTITY, identityStatements } from './identity-statements';
 import { supersedes } from './insurance-precedence';
+import { slotOfFacts } from './slots';
 import { IDENTITY_FIELDS, insuranceKey } from './registration-record';
 import type {
   Claimant,
@@ -336,22 +337,6 @@ function applyFacts(record: RegistrationRecord, event: SourceEvent): Registratio
   }
 }
 
-/** The slot a department record fills (identity-statements.ts names them alike). */
-function slotOf(facts: SourceEvent['payload']['facts']): string {
-  switch (facts.kind) {
-    case 'insurance':
-      return `insurance:${insuranceKey(facts.insuranceType, facts.scheme, facts.region)}`;
-    case 'welfare':
-      return `welfare:${facts.category}`;
-    case 'household':
-    case 'tax':
-    case 'death':
-    case 'enrolment':
-    case 'custody':
-      return facts.kind;
-  }
-}
-
 function onSourceRecord(record: RegistrationRecord, event: SourceEvent): RegistrationRecord {
   const { department, sourceRecordId, mode, asOf, citizenIdAsSent, citizenIdValid } = event.payload;
   const withId: RegistrationRecord = {
@@ -363,7 +348,7 @@ function onSourceRecord(record: RegistrationRecord, event: SourceEvent): Registr
       ? { ...record.sources, [department]: { sourceRecordId, mode, asOf, eventId: event.eventId } }
       : record.sources,
   };
-  return withIdentity(clearAbsence(applyFacts(withId, event), department, slotOf(event.payload.facts), asOf));
+  return withIdentity(clearAbsence(applyFacts(withId, event), department, slotOfFacts(event.payload.facts), asOf));
 }
 
 function onOutcome(record: RegistrationRecord, event: EventOf<typeof OUTCOME_DETERMINED>): RegistrationRecord {

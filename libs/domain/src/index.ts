@@ -5,6 +5,7 @@ export * from './business-record';
 export * from './insurance-precedence';
 export * from './evolve';
 export * from './evolve-business';
+export * from './slots';
 export * from './field-resolution';
 export * from './identity-statements';
 export * from './region-policy';
