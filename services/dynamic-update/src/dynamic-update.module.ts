@@ -4,6 +4,7 @@ import type { KafkaSettings } from '@qmcb/event-log';
 import { loadConfig } from '@qmcb/platform';
 import { Clock, SERVICE_OPTIONS, ServiceKitModule } from '@qmcb/service-kit';
 import type { ServiceConfig, ServiceOptions } from '@qmcb/service-kit';
+import { AppliedEventsRepository } from './business/applied-events.repository';
 import { BusinessEventsController } from './business/business-events.controller';
 import { BusinessEventsService } from './business/business-events.service';
 import { ChangeProposalRepository } from './changes/change-proposal.repository';
@@ -76,6 +77,7 @@ export class DynamicUpdateModule {
         ChangeProposalRepository,
         FeedEntryRepository,
         HandoverRepository,
+        AppliedEventsRepository,
         RegistryService,
         BusinessEventsService,
         ChangesService,

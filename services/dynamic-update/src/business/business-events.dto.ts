@@ -24,7 +24,11 @@ export class AcceptedBusinessEventDto {
   @ApiProperty() businessId: string;
   @ApiProperty() type: string;
   @ApiProperty({ description: 'Deterministic: re-sending the same event yields the same ID and changes nothing' }) eventId: string;
-  @ApiProperty({ enum: ['applied', 'pending-review'], description: 'applied: on the log as is; pending-review: the region policy holds it for the county (GET /changes)' }) status: string;
+  @ApiProperty({
+    enum: ['applied', 'pending-review', 'already-applied'],
+    description: 'applied: on the log as is; pending-review: the region policy holds it for the county (GET /changes); already-applied: sent before, nothing appended',
+  })
+  status: string;
   @ApiPropertyOptional({ nullable: true, type: String }) proposalId: string | null;
 }
 

@@ -4,6 +4,7 @@ import type { Department } from '@qmcb/contracts';
 import { EventLogProducer } from '@qmcb/event-log';
 import { Clock, PersonRecordRepository, RegionPolicyProvider } from '@qmcb/service-kit';
 import { DataSource } from 'typeorm';
+import { AppliedEventsRepository } from './applied-events.repository';
 import { admitBusinessEvents } from './business-event-admission';
 import type { BusinessEventsAcceptedDto } from './business-events.dto';
 import { regionOf, route } from './business-routing';
@@ -16,6 +17,7 @@ export class BusinessEventsService {
     private readonly records: PersonRecordRepository,
     private readonly policies: RegionPolicyProvider,
     private readonly clock: Clock,
+    private readonly applied: AppliedEventsRepository,
   ) {}
 
   /**
@@ -30,10 +32,18 @@ export class BusinessEventsService {
       const region = regionOf(e, record);
       return { business: e, ...route(e, this.policies.forDivision(region), region) };
     });
-    await this.producer.append(routed.map((r) => r.event));
+    // A re-sent event the registry already applied is not appended again (its ID would be skipped anyway).
+    const known = await this.applied.known(this.dataSource.manager, routed.map((r) => r.event.eventId));
+    await this.producer.append(routed.filter((r) => !known.has(r.event.eventId)).map((r) => r.event));
     return {
       accepted: routed.length,
-      events: routed.map((r) => ({ businessId: r.business.payload.businessId, type: r.business.type, eventId: r.business.eventId, status: r.status, proposalId: r.proposalId })),
+      events: routed.map((r) => ({
+        businessId: r.business.payload.businessId,
+        type: r.business.type,
+        eventId: r.business.eventId,
+        status: known.has(r.event.eventId) ? 'already-applied' : r.status,
+        proposalId: r.proposalId,
+      })),
     };
   }
 }

@@ -108,11 +108,13 @@ export class SubscriptionRepository {
    */
   async leaseDue(manager: EntityManager, now: string, leaseMs: number): Promise<(Subscription & { delivery: Delivery })[]> {
     const rows: Record<string, unknown>[] = await manager.query(
-      `UPDATE webhook_delivery d SET lease_until = $1::timestamptz + ($2::int * interval '1 millisecond')
-         FROM subscription s
-        WHERE d.subscription_id = s.id AND s.status = 'active' AND s.webhook_url IS NOT NULL
-          AND d.next_attempt_at <= $1::timestamptz AND (d.lease_until IS NULL OR d.lease_until < $1::timestamptz)
-       RETURNING s.*, d.cursor, d.attempts, d.next_attempt_at, d.last_error, d.delivered, d.last_delivered_at`,
+      `WITH leased AS (
+         UPDATE webhook_delivery d SET lease_until = $1::timestamptz + ($2::int * interval '1 millisecond')
+           FROM subscription s
+          WHERE d.subscription_id = s.id AND s.status = 'active' AND s.webhook_url IS NOT NULL
+            AND d.next_attempt_at <= $1::timestamptz AND (d.lease_until IS NULL OR d.lease_until < $1::timestamptz)
+         RETURNING s.*, d.cursor, d.attempts, d.next_attempt_at, d.last_error, d.delivered, d.last_delivered_at)
+       SELECT * FROM leased ORDER BY created_at, id`,
       [now, leaseMs],
     );
     return rows.map((r) => ({ ...toSubscription(r), delivery: toDelivery(r) }));

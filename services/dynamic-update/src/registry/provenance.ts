@@ -57,7 +57,9 @@ export function provenance(record: RegistrationRecord, history: readonly History
       : null;
     const resolved = (RESOLVED as readonly string[]).includes(item) ? fields[item as (typeof RESOLVED)[number]] : null;
     if (resolved?.source) {
-      out[item] = { value, source: claimantSource(resolved.source), asOf: resolved.candidates[0]?.asOf ?? changedBy?.occurredAt ?? null, changedBy };
+      // The citizen ID encodes sex and birth date: a fact without a time.
+      const asOf = resolved.source === 'citizen-id' ? null : (resolved.candidates[0]?.asOf ?? changedBy?.occurredAt ?? null);
+      out[item] = { value, source: claimantSource(resolved.source), asOf, changedBy };
     } else {
       out[item] = { value, source: changedBy?.source ?? null, asOf: changedBy?.occurredAt ?? null, changedBy };
     }
