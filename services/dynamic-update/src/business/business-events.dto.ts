@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { BUSINESS_EVENT_TYPES } from '@qmcb/contracts';
 import { ArrayMaxSize, ArrayMinSize, IsArray } from 'class-validator';
 
-export const MAX_BUSINESS_EVENTS = 1000;
+/** Events per request; the body is also bounded by the HTTP body limit (100 KB by default, about 300 events). */
+export const MAX_BUSINESS_EVENTS = 500;
 
 class BusinessEventInputDto {
   @ApiProperty({ enum: BUSINESS_EVENT_TYPES }) type: string;

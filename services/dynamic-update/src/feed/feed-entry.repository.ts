@@ -99,18 +99,23 @@ export class FeedEntryRepository {
    */
   async page(manager: EntityManager, scope: FeedScope, after: number, limit: number, scan = 10_000): Promise<{ entries: SequencedEntry[]; cursor: number }> {
     const { exact, prefixes } = kindPatterns(scope.kinds);
-    const rows: Record<string, unknown>[] = await manager.query(
-      `WITH window_ AS (SELECT * FROM feed_entry WHERE seq > $1 ORDER BY seq LIMIT $2)
-       SELECT *, (SELECT max(seq) FROM window_) AS scanned_to FROM window_
-        WHERE (division_after LIKE $3 || '%' OR division_before LIKE $3 || '%')
-          AND ((cardinality($4::text[]) = 0 AND cardinality($5::text[]) = 0) OR type = ANY($4::text[]) OR type LIKE ANY($5::text[]))
-        ORDER BY seq LIMIT $6`,
+    // One statement, so the entries and how far they were looked for come from one snapshot: a
+    // second statement could see numbers given meanwhile and move the cursor past unread entries.
+    const [row] = (await manager.query(
+      `WITH window_ AS (SELECT * FROM feed_entry WHERE seq > $1 ORDER BY seq LIMIT $2),
+            matched AS (
+              SELECT * FROM window_
+               WHERE (division_after LIKE $3 || '%' OR division_before LIKE $3 || '%')
+                 AND ((cardinality($4::text[]) = 0 AND cardinality($5::text[]) = 0) OR type = ANY($4::text[]) OR type LIKE ANY($5::text[]))
+               ORDER BY seq LIMIT $6)
+       SELECT (SELECT max(seq) FROM window_) AS scanned_to,
+              (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.seq), '[]'::jsonb) FROM matched m) AS entries`,
       [after, scan, scope.division, exact, prefixes, limit],
-    );
-    const entries = rows.map(toEntry);
-    if (entries.length === limit) return { entries, cursor: entries[entries.length - 1]?.seq ?? after };
-    if (entries.length > 0) return { entries, cursor: Number(rows[0]?.['scanned_to'] ?? after) };
-    const [top] = (await manager.query(`SELECT max(seq) AS s FROM (SELECT seq FROM feed_entry WHERE seq > $1 ORDER BY seq LIMIT $2) w`, [after, scan])) as { s: string | null }[];
-    return { entries, cursor: top?.s ? Number(top.s) : after };
+    )) as { scanned_to: string | null; entries: Record<string, unknown>[] }[];
+    const entries = (row?.entries ?? []).map(toEntry);
+    const scannedTo = row?.scanned_to ? Number(row.scanned_to) : after;
+    // A full page may stop before the end of what was looked at: go on from its last entry.
+    const cursor = entries.length === limit ? (entries[entries.length - 1]?.seq ?? after) : scannedTo;
+    return { entries, cursor };
   }
 }
