@@ -39,6 +39,8 @@ export interface ComparisonOptions {
 export class ComparisonModule {
   static register(config: ServiceConfig, kafka: KafkaSettings, options: ComparisonOptions = {}): DynamicModule {
     const schedule = loadConfig(ScheduleConfig, { RECOMPARE_SWEEP_INTERVAL_MS: '60000' }, options.env ?? process.env);
+    // The scheduler runs where the log is consumed: not in an HTTP-only replica or an operator command.
+    if (!config.CONSUME) schedule.RECOMPARE_SWEEP_INTERVAL_MS = 0;
     return {
       module: ComparisonModule,
       imports: [ServiceKitModule.forService({ name: 'comparison', config, kafka, migrations: COMPARISON_MIGRATIONS }), IngestionModule, ViewsModule, ExchangeModule],

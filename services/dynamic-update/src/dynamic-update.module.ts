@@ -40,9 +40,14 @@ export interface DynamicUpdateOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * The settings; the feed's numbering and webhook delivery run in processes that consume the log
+ * (not in an HTTP-only replica, nor in an operator command, which run with CONSUME=false).
+ */
 export function dynamicUpdateSettings(config: ServiceConfig, env: NodeJS.ProcessEnv = process.env): DynamicUpdateSettings {
   const own = loadConfig(DynamicUpdateConfig, DYNAMIC_UPDATE_DEFAULTS, env);
-  return { ...own, opsSchema: own.OPS_SCHEMA ?? `${config.DB_SCHEMA}_ops` };
+  const background = config.CONSUME ? {} : { FEED_SEQUENCE_INTERVAL_MS: 0, WEBHOOK_POLL_INTERVAL_MS: 0 };
+  return { ...own, ...background, opsSchema: own.OPS_SCHEMA ?? `${config.DB_SCHEMA}_ops` };
 }
 
 /**
