@@ -14,6 +14,7 @@ import { DYNAMIC_UPDATE_DEFAULTS, DYNAMIC_UPDATE_SETTINGS, DynamicUpdateConfig }
 import type { DynamicUpdateSettings } from './dynamic-update.config';
 import { HandoverRepository } from './exchange/handover.repository';
 import { HandoversController } from './exchange/handovers.controller';
+import { HandoversService } from './exchange/handovers.service';
 import { FeedEntryRepository } from './feed/feed-entry.repository';
 import { FeedSequencer } from './feed/feed-sequencer';
 import { FeedController } from './feed/feed.controller';
@@ -84,6 +85,7 @@ export class DynamicUpdateModule {
         HandoverRepository,
         AppliedEventsRepository,
         RegistryService,
+        HandoversService,
         BusinessEventsService,
         ChangesService,
         SnapshotRunner,

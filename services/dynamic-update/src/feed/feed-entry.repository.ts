@@ -74,6 +74,12 @@ export class FeedEntryRepository {
     );
   }
 
+  /** The highest number given so far (0: none). */
+  async top(manager: EntityManager): Promise<number> {
+    const [row] = (await manager.query(`SELECT coalesce(max(seq), 0) AS s FROM feed_entry`)) as { s: string }[];
+    return Number(row?.s ?? 0);
+  }
+
   /**
    * Numbers committed entries that have no number yet, in insertion order, after the highest number
    * given: one numbering at a time (an advisory lock), so a reader that has seen number n will never

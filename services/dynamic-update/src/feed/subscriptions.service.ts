@@ -77,14 +77,9 @@ export class SubscriptionsService {
       createdBy: `user:${admin.sub}`,
       createdAt: this.clock.now().toISOString(),
     };
-    const start = input.from === 'now' ? await this.top() : 0;
+    const start = input.from === 'now' ? await this.feed.top(this.manager) : 0;
     await this.subscriptions.create(this.manager, subscription, secret, start);
     return { ...subscription, secret };
-  }
-
-  private async top(): Promise<number> {
-    const [row] = (await this.manager.query(`SELECT coalesce(max(seq), 0) AS s FROM feed_entry`)) as { s: string }[];
-    return Number(row?.s ?? 0);
   }
 
   /** The subscription, for an administrator of its division or its own API key; 404 for anyone else. */

@@ -105,6 +105,13 @@ export class RecordHistoryRepository {
     return rows.map(row);
   }
 
+  /** A page of a person's history, oldest first, and how many rows it has. */
+  async page(manager: EntityManager, personKey: string, limit: number, offset: number): Promise<{ total: number; items: HistoryRow[] }> {
+    const [count]: { n: number }[] = await manager.query(`SELECT count(*)::int AS n FROM record_history WHERE person_key = $1`, [personKey]);
+    const rows: Record<string, unknown>[] = await manager.query(`SELECT ${COLUMNS} FROM record_history WHERE person_key = $1 ORDER BY version LIMIT $2 OFFSET $3`, [personKey, limit, offset]);
+    return { total: count?.n ?? 0, items: rows.map(row) };
+  }
+
   /** The last version the registry held at `at` (null: the person was not in the registry yet). */
   async versionHeldAt(manager: EntityManager, personKey: string, at: string): Promise<number | null> {
     const rows: { v: number | null }[] = await manager.query(`SELECT max(version) AS v FROM record_history WHERE person_key = $1 AND held_from <= $2`, [personKey, at]);

@@ -69,7 +69,6 @@ export class RegistryService {
 
   async historyPage(principal: Principal, personKey: string, limit: number, offset: number): Promise<{ personKey: string; total: number; items: HistoryRow[] }> {
     const record = await this.reader.read(principal, personKey, 'registry:history');
-    const all = await this.history.forPerson(this.dataSource.manager, record.personKey);
-    return { personKey: record.personKey, total: all.length, items: all.slice(offset, offset + limit) };
+    return { personKey: record.personKey, ...(await this.history.page(this.dataSource.manager, record.personKey, limit, offset)) };
   }
 }
