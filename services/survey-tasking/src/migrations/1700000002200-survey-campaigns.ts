@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Survey tasking as a county runs it (ADR 0005): every visit outcome, the target's campaign, team and
+ * Survey tasking as a county runs it (ADR 0006): every visit outcome, the target's campaign, team and
  * responsible surveyor, its person as the surveyor needs them at the door, households, visits,
  * campaigns, teams, villages given to teams and the history of assignments. `synced_xid` is the
  * transaction that last wrote a row: the surveyor's download cursor (rows changed since a snapshot).

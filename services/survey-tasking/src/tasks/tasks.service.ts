@@ -198,7 +198,7 @@ export class TasksService {
   /**
    * A surveyor's download for offline work: their targets written since the cursor, with their
    * households, and the targets taken from them, a page at a time. The cursor holds the PostgreSQL
-   * snapshot the last download saw (ADR 0005): whatever a transaction it did not see wrote comes in the
+   * snapshot the last download saw (ADR 0006): whatever a transaction it did not see wrote comes in the
    * next one, however late that transaction commits; nothing written is missed.
    */
   async feed(principal: Principal, q: { since?: string; limit: number }): Promise<FeedPage> {
