@@ -5,14 +5,20 @@ import { EventLogProducer, OutboxRelay, ensureTopics, eventLogMigrations, openDa
 import type { MigrationList } from '@qmcb/event-log';
 import {
   AuditModule,
+  AuditReadRetired1700000000300,
+  AuditStore,
   AuditTables1700000000100,
   HealthModule,
   MetricsModule,
+  PersonIdsModule,
   PostgresHealthCheck,
   REDIS,
   RedisHealthCheck,
   RedisModule,
+  RedisRateLimiter,
+  SecurityModule,
   healthCheck,
+  parseRateLimits,
 } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { Decisions } from './log/decisions';
@@ -24,9 +30,13 @@ import { RegionPolicyProvider } from './region-policies.provider';
 import { SERVICE_OPTIONS } from './service-options';
 import type { ServiceOptions } from './service-options';
 
-/** Every migration a service runs, in order: the event-log's tables, audit, the record fold, its own. */
+/**
+ * Every migration of a service's projection schema, in order: the event-log's tables, the record
+ * fold, its own. (The audit trail has its own schema and DDL, AuditStore.migrate; the two audit
+ * migrations here create and then retire the old `audit_read` table.)
+ */
 export function allMigrations(own: MigrationList): MigrationList {
-  return [...eventLogMigrations(), AuditTables1700000000100, PersonRecordTables1700000000200, ...own];
+  return [...eventLogMigrations(), AuditTables1700000000100, PersonRecordTables1700000000200, AuditReadRetired1700000000300, ...own];
 }
 
 /** Starts the outbox relay with the application and, on shutdown, stops it, the producer and the database. */
@@ -78,6 +88,10 @@ export class ServiceKitModule {
             schema: config.DB_SCHEMA,
             migrations: allMigrations(options.migrations),
             runMigrations: config.MIGRATIONS_RUN,
+            // The audit schema first: the projection's migrations move old audit rows into it.
+            beforeMigrations: async (dataSource) => {
+              await new AuditStore(dataSource).migrate();
+            },
           });
         },
       },
@@ -110,10 +124,18 @@ export class ServiceKitModule {
       module: ServiceKitModule,
       global: true,
       imports: [
-        RedisModule.forRoot({ url: config.REDIS_URL, connectionName: options.name }),
-        AuthModule.forRoot({ jwtSecret: config.AUTH_JWT_SECRET, apiKeySecret: config.API_KEY_SECRET, revocationRedis: REDIS }),
+        RedisModule.forRoot({ url: config.REDIS_URL, connectionName: options.name, tlsCaFile: config.REDIS_TLS_CA_FILE }),
+        SecurityModule.forRoot({ service: options.name, limits: parseRateLimits(config.RATE_LIMITS), windowMs: config.RATE_LIMIT_WINDOW_MS }),
+        AuthModule.forRoot({
+          jwtSecret: config.AUTH_JWT_SECRET,
+          apiKeySecret: config.API_KEY_SECRET,
+          revocationRedis: REDIS,
+          maxTokenTtlSeconds: config.AUTH_MAX_TOKEN_TTL_SECONDS,
+          limiter: RedisRateLimiter,
+        }),
+        PersonIdsModule.forRoot({ secret: config.PERSON_ID_SECRET, previousSecret: config.PERSON_ID_SECRET_PREVIOUS }),
         MetricsModule,
-        AuditModule,
+        AuditModule.forRoot({ service: options.name }),
         HealthModule.forRoot({
           checks: [PostgresHealthCheck, RedisHealthCheck, healthCheck('kafka', () => pingKafka(kafka))],
         }),

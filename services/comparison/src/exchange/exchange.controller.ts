@@ -1,16 +1,21 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Departments, Roles, assertInDivision } from '@qmcb/auth';
+import { CurrentPrincipal, Departments, PersonalData, Roles, assertInDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
+import { RouteLimits } from '@qmcb/platform';
 import type { Response } from 'express';
 import { NonLocalInsuredQuery } from './exchange.dto';
-import { ExchangeService } from './exchange.service';
+import { EXPORT_TIMEOUT_MS, ExchangeService } from './exchange.service';
 import type { LineSink } from './exchange.service';
 
 export const NDJSON = 'application/x-ndjson; charset=utf-8';
 
-/** A response as a sink with back-pressure: waits for `drain` when the socket buffer is full. */
-export function responseSink(res: Response): LineSink {
+/**
+ * A response as a sink with back-pressure: waits for `drain` when the socket buffer is full, but not
+ * longer than `stallMs`: a reader that keeps the connection open and reads nothing is cut off, so it
+ * cannot hold an export slot and a database transaction forever.
+ */
+export function responseSink(res: Response, stallMs: number): LineSink {
   let closed = false;
   res.once('close', () => (closed = true));
   return {
@@ -19,10 +24,16 @@ export function responseSink(res: Response): LineSink {
       new Promise<void>((resolve) => {
         if (res.write(chunk)) return resolve();
         const done = (): void => {
+          clearTimeout(timer);
           res.off('drain', done);
           res.off('close', done);
           resolve();
         };
+        const timer = setTimeout(() => {
+          closed = true;
+          res.destroy(new Error(`the reader took nothing for ${stallMs} ms`));
+          done();
+        }, stallMs);
         res.on('drain', done);
         res.on('close', done);
       }),
@@ -37,12 +48,19 @@ export class ExchangeController {
   @Get('non-local-insured')
   @Roles('county-approver', 'admin')
   @Departments('higher-registry')
+  @PersonalData({
+    access: 'export',
+    purposes: ['cross-region-exchange'],
+    unmasked: [{ roles: ['county-approver'], departments: ['higher-registry'], purposes: ['cross-region-exchange'] }],
+  })
+  @RouteLimits({ timeoutMs: EXPORT_TIMEOUT_MS })
   @ApiOperation({
     summary: 'Cross-region exchange (§10), outbound: people insured in the county whose household registration is not there, as NDJSON',
     description:
       'One line per active insurance entry in the region, each exactly a record of `POST /records` (kind `insurance`, mode `snapshot`), ' +
       'so the higher registry loads the file as is. Streamed from a database cursor; ordered by person key. ' +
-      'People: a county approver or admin whose division contains the region (else 404); systems: the higher registry.',
+      'People: a county approver or admin whose division contains the region (else 404), and only the people filed in their division; ' +
+      'systems: the higher registry, everyone. Audited batch by batch; masked for an admin. A reader that stops reading is cut off.',
   })
   @ApiProduces('application/x-ndjson')
   @ApiOkResponse({ description: 'NDJSON, one insurance record per line' })
@@ -55,14 +73,14 @@ export class ExchangeController {
       res.status(200).setHeader('content-type', NDJSON);
       res.setHeader('cache-control', 'no-store');
       try {
-        await this.exchange.exportNonLocalInsured(principal, query.region, responseSink(res));
+        await this.exchange.exportNonLocalInsured(principal, query.region, responseSink(res, this.exchange.stallMs));
       } catch (e) {
         // Once lines went out, the only honest signal left is a broken stream (no final chunk);
         // before that, the error filter answers with the usual error body.
         if (res.headersSent) res.destroy(e instanceof Error ? e : new Error(String(e)));
         throw e;
       }
-      res.end();
+      if (!res.destroyed) res.end();
     } finally {
       release();
     }

@@ -6,6 +6,12 @@ import { DataSource } from 'typeorm';
 import { RecordHistoryRepository } from './record-history.repository';
 import type { HistoryRow } from './record-history.repository';
 
+export interface RegistryPerson {
+  personId: string;
+  record: RegistrationRecord;
+  history: HistoryRow[];
+}
+
 @Injectable()
 export class RegistryService {
   constructor(
@@ -15,8 +21,8 @@ export class RegistryService {
   ) {}
 
   /** A person's registry record and its change history, for a caller in scope (audited). */
-  async person(principal: Principal, personKey: string): Promise<{ record: RegistrationRecord; history: HistoryRow[] }> {
-    const record = await this.reader.read(principal, personKey, 'registry:view');
-    return { record, history: await this.history.forPerson(this.dataSource.manager, record.personKey) };
+  async person(principal: Principal, who: { personId: string } | { citizenId: string }): Promise<RegistryPerson> {
+    const record = 'personId' in who ? await this.reader.read(principal, who.personId) : await this.reader.lookup(principal, who.citizenId);
+    return { personId: this.reader.personIdOf(record.personKey), record, history: await this.history.forPerson(this.dataSource.manager, record.personKey) };
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { PageLimit, PageOffset } from '@qmcb/platform';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 
 export class ApproveDto {
@@ -8,7 +8,7 @@ export class ApproveDto {
   comment?: string;
 
   @ApiProperty({ description: 'The review item version the reviewer saw; a newer one means someone else acted first (409)' })
-  @IsInt() @Min(1)
+  @IsInt() @Min(1) @Max(2_147_483_647)
   expectedVersion: number;
 }
 
@@ -18,7 +18,7 @@ export class ReturnDto {
   reason: string;
 
   @ApiProperty()
-  @IsInt() @Min(1)
+  @IsInt() @Min(1) @Max(2_147_483_647)
   expectedVersion: number;
 }
 
@@ -35,11 +35,9 @@ export class ListReviewsQuery {
   @IsOptional() @Matches(/^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$/, { message: 'division must be a 2, 4, 6, 9 or 12-digit division code' })
   division?: string;
 
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @PageLimit()
   limit = 50;
 
-  @ApiPropertyOptional({ default: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @PageOffset()
   offset = 0;
 }

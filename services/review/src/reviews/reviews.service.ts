@@ -2,14 +2,24 @@ import { Injectable } from '@nestjs/common';
 import { actorOf, assertInDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { newId } from '@qmcb/contracts';
+import { maskCitizenId } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { DomainError } from '@qmcb/platform';
+import { AuditService, DomainError, PersonIds } from '@qmcb/platform';
 import { Decisions, PersonReader, PersonRecordRepository } from '@qmcb/service-kit';
 import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 import { decide } from '../items/review-item.decider';
 import type { ItemStage, ItemStatus, ReviewCommand, ReviewItem } from '../items/review-item.decider';
 import { ReviewItemRepository } from '../items/review-item.repository';
+
+/** An item as answered: the person ID and the masked citizen ID, never the person key (the citizen ID itself). */
+export type ReviewItemView = Omit<ReviewItem, 'personKey'> & { personId: string; citizenIdMasked: string | null };
+
+export interface ReviewPerson {
+  personId: string;
+  record: RegistrationRecord;
+  reviews: ReviewItemView[];
+}
 
 export interface DecisionResult {
   reviewId: string;
@@ -37,22 +47,31 @@ export class ReviewsService {
     private readonly records: PersonRecordRepository,
     private readonly reader: PersonReader,
     private readonly decisions: Decisions,
+    private readonly ids: PersonIds,
+    private readonly audit: AuditService,
   ) {}
 
-  async list(principal: Principal, q: { stage?: ItemStage; status?: ItemStatus; division?: string; limit: number; offset: number }): Promise<{ total: number; items: ReviewItem[] }> {
+  async list(principal: Principal, q: { stage?: ItemStage; status?: ItemStatus; division?: string; limit: number; offset: number }): Promise<{ total: number; items: ReviewItemView[] }> {
     const within = q.division ?? (principal.kind === 'person' ? principal.division : '');
     assertInDivision(principal, within);
-    return this.items.list(this.dataSource.manager, { within, stage: q.stage, status: q.status, limit: q.limit, offset: q.offset });
+    const { total, items } = await this.items.list(this.dataSource.manager, { within, stage: q.stage, status: q.status, limit: q.limit, offset: q.offset });
+    return { total, items: items.map((i) => this.view(i)) };
   }
 
-  get(principal: Principal, reviewId: string): Promise<ReviewItem> {
-    return this.load(this.dataSource.manager, principal, reviewId, false);
+  async get(principal: Principal, reviewId: string): Promise<ReviewItemView> {
+    return this.view(await this.load(this.dataSource.manager, principal, reviewId, false));
   }
 
   /** Review's view of one person: the record and every review of their submissions (audited read). */
-  async person(principal: Principal, personKey: string): Promise<{ record: RegistrationRecord; reviews: ReviewItem[] }> {
-    const record = await this.reader.read(principal, personKey, 'review:view');
-    return { record, reviews: await this.items.forPerson(this.dataSource.manager, record.personKey) };
+  async person(principal: Principal, who: { personId: string } | { citizenId: string }): Promise<ReviewPerson> {
+    const record = 'personId' in who ? await this.reader.read(principal, who.personId) : await this.reader.lookup(principal, who.citizenId);
+    const reviews = await this.items.forPerson(this.dataSource.manager, record.personKey);
+    return { personId: this.ids.idOf(record.personKey), record, reviews: reviews.map((i) => this.view(i)) };
+  }
+
+  private view(item: ReviewItem): ReviewItemView {
+    const { personKey, ...rest } = item;
+    return { ...rest, personId: this.ids.idOf(personKey), citizenIdMasked: personKey.startsWith('X-') ? null : maskCitizenId(personKey) };
   }
 
   async decide(principal: Principal, reviewId: string, request: ReviewRequest): Promise<DecisionResult> {
@@ -78,6 +97,7 @@ export class ReviewsService {
   private async load(manager: EntityManager, principal: Principal, reviewId: string, lock: boolean): Promise<ReviewItem> {
     const item = await this.items.find(manager, reviewId, lock);
     if (!item) throw new DomainError('NOT_FOUND', `review ${reviewId} not found`);
+    this.audit.concerns([item.personKey]);
     assertInDivision(principal, item.villageCode);
     return item;
   }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { PageLimit, PageOffset } from '@qmcb/platform';
+import { IsIn, IsOptional, Matches } from 'class-validator';
 
 import { TARGET_STATUSES } from '../targets/survey-target.decider';
 
@@ -15,11 +15,9 @@ export class ListTasksQuery {
   @IsOptional() @IsIn(TASK_STATUSES)
   status?: string;
 
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @PageLimit()
   limit = 50;
 
-  @ApiPropertyOptional({ default: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @PageOffset()
   offset = 0;
 }

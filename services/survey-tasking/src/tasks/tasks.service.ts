@@ -3,14 +3,24 @@ import { actorOf, assertInDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { deterministicId, newId } from '@qmcb/contracts';
 import type { CollectedForm } from '@qmcb/contracts';
+import { maskCitizenId } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { DomainError } from '@qmcb/platform';
+import { AuditService, DomainError, PersonIds } from '@qmcb/platform';
 import { Decisions, PersonReader, PersonRecordRepository } from '@qmcb/service-kit';
 import { DataSource } from 'typeorm';
 import { decide } from '../targets/survey-target.decider';
 import type { TargetStatus } from '../targets/survey-target.decider';
 import { SurveyTaskRepository } from '../targets/survey-task.repository';
 import type { TaskRow } from '../targets/survey-task.repository';
+
+/** A task as answered: the person ID and the masked citizen ID, never the person key (the citizen ID itself). */
+export type TaskView = Omit<TaskRow, 'personKey'> & { personId: string; citizenIdMasked: string | null };
+
+export interface SurveyPerson {
+  personId: string;
+  record: RegistrationRecord;
+  tasks: TaskView[];
+}
 
 export interface SubmissionResult {
   taskId: string;
@@ -27,25 +37,35 @@ export class TasksService {
     private readonly records: PersonRecordRepository,
     private readonly reader: PersonReader,
     private readonly decisions: Decisions,
+    private readonly ids: PersonIds,
+    private readonly audit: AuditService,
   ) {}
 
-  async list(principal: Principal, q: { division?: string; status?: TargetStatus; limit: number; offset: number }): Promise<{ total: number; items: TaskRow[] }> {
+  async list(principal: Principal, q: { division?: string; status?: TargetStatus; limit: number; offset: number }): Promise<{ total: number; items: TaskView[] }> {
     const within = q.division ?? (principal.kind === 'person' ? principal.division : '');
     assertInDivision(principal, within);
-    return this.tasks.list(this.dataSource.manager, { within, status: q.status, limit: q.limit, offset: q.offset });
+    const { total, items } = await this.tasks.list(this.dataSource.manager, { within, status: q.status, limit: q.limit, offset: q.offset });
+    return { total, items: items.map((t) => this.view(t)) };
   }
 
-  async get(principal: Principal, taskId: string): Promise<TaskRow> {
+  async get(principal: Principal, taskId: string): Promise<TaskView> {
     const task = await this.tasks.find(this.dataSource.manager, taskId);
     if (!task) throw new DomainError('NOT_FOUND', `survey task ${taskId} not found`);
+    this.audit.concerns([task.personKey]);
     assertInDivision(principal, task.villageCode);
-    return task;
+    return this.view(task);
   }
 
   /** Survey tasking's view of one person: the record and their targets (audited read). */
-  async person(principal: Principal, personKey: string): Promise<{ record: RegistrationRecord; tasks: TaskRow[] }> {
-    const record = await this.reader.read(principal, personKey, 'survey:view');
-    return { record, tasks: await this.tasks.forPerson(this.dataSource.manager, record.personKey) };
+  async person(principal: Principal, who: { personId: string } | { citizenId: string }): Promise<SurveyPerson> {
+    const record = 'personId' in who ? await this.reader.read(principal, who.personId) : await this.reader.lookup(principal, who.citizenId);
+    const tasks = await this.tasks.forPerson(this.dataSource.manager, record.personKey);
+    return { personId: this.ids.idOf(record.personKey), record, tasks: tasks.map((t) => this.view(t)) };
+  }
+
+  private view(task: TaskRow): TaskView {
+    const { personKey, ...rest } = task;
+    return { ...rest, personId: this.ids.idOf(personKey), citizenIdMasked: personKey.startsWith('X-') ? null : maskCitizenId(personKey) };
   }
 
   /**
@@ -58,6 +78,7 @@ export class TasksService {
     return this.dataSource.transaction(async (manager) => {
       const task = await this.tasks.find(manager, taskId, true);
       if (!task) throw new DomainError('NOT_FOUND', `survey task ${taskId} not found`);
+      this.audit.concerns([task.personKey]);
       assertInDivision(principal, task.villageCode);
       if (task.submissionId === submissionId) {
         return { taskId, submissionId, eventId: deterministicId('survey', 'form-submitted', submissionId), status: 'submitted' };
