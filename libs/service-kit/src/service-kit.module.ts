@@ -1,4 +1,5 @@
 import { Inject, Injectable, Module } from '@nestjs/common';
+import { createHash } from 'crypto';
 import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { AuthModule } from '@qmcb/auth';
 import { EventLogProducer, OutboxRelay, ensureTopics, eventLogMigrations, openDataSource, pingKafka } from '@qmcb/event-log';
@@ -37,6 +38,11 @@ import type { ServiceOptions } from './service-options';
  */
 export function allMigrations(own: MigrationList): MigrationList {
   return [...eventLogMigrations(), AuditTables1700000000100, PersonRecordTables1700000000200, AuditReadRetired1700000000300, ...own];
+}
+
+function rateScope(name: string, config: ServiceOptions['config']): string {
+  const where = config.DATABASE_URL.replace(/\/\/[^@/]*@/, '//');
+  return `${name}:${createHash('sha256').update(`${where}#${config.DB_SCHEMA}`).digest('hex').slice(0, 12)}`;
 }
 
 /** Starts the outbox relay with the application and, on shutdown, stops it, the producer and the database. */
@@ -125,7 +131,8 @@ export class ServiceKitModule {
       global: true,
       imports: [
         RedisModule.forRoot({ url: config.REDIS_URL, connectionName: options.name, tlsCaFile: config.REDIS_TLS_CA_FILE }),
-        SecurityModule.forRoot({ service: options.name, limits: parseRateLimits(config.RATE_LIMITS), windowMs: config.RATE_LIMIT_WINDOW_MS }),
+        // Budgets are shared by the replicas of one deployment of a service (same database and schema), not across deployments.
+        SecurityModule.forRoot({ service: rateScope(options.name, config), limits: parseRateLimits(config.RATE_LIMITS), windowMs: config.RATE_LIMIT_WINDOW_MS }),
         AuthModule.forRoot({
           jwtSecret: config.AUTH_JWT_SECRET,
           apiKeySecret: config.API_KEY_SECRET,
@@ -135,7 +142,7 @@ export class ServiceKitModule {
         }),
         PersonIdsModule.forRoot({ secret: config.PERSON_ID_SECRET, previousSecret: config.PERSON_ID_SECRET_PREVIOUS }),
         MetricsModule,
-        AuditModule.forRoot({ service: options.name }),
+        AuditModule.forRoot({ service: options.name, deploymentDivision: config.DEPLOYMENT_DIVISION }),
         HealthModule.forRoot({
           checks: [PostgresHealthCheck, RedisHealthCheck, healthCheck('kafka', () => pingKafka(kafka))],
         }),

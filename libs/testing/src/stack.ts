@@ -51,6 +51,8 @@ export interface StackOptions {
 
 export interface RunningStack {
   urls: Record<ServiceName, string>;
+  /** Each service's management server: /metrics and the OpenAPI document (the service's port + 1000). */
+  managementUrls: Record<ServiceName, string>;
   stop(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   mkdirSync(options.logDir, { recursive: true });
   const children: ChildProcess[] = [];
   const urls = {} as Record<ServiceName, string>;
+  const managementUrls = {} as Record<ServiceName, string>;
   const stop = async (): Promise<void> => {
     await Promise.all(
       children.map(
@@ -98,12 +101,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         const port = options.ports?.[s.name] ?? s.port;
         const logFile = join(options.logDir, `${s.name}.log`);
         const out = createWriteStream(logFile);
-        const run = serviceProcess(s.name, options.entry ?? 'source', { ...process.env, ...options.env(s.name), PORT: String(port) });
+        const run = serviceProcess(s.name, options.entry ?? 'source', { ...process.env, ...options.env(s.name), PORT: String(port), MANAGEMENT_PORT: String(port + 1000) });
         const child = spawn(process.execPath, run.args, { cwd: ROOT, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
         child.stdout?.pipe(out);
         child.stderr?.pipe(out);
         children.push(child);
         urls[s.name] = `http://127.0.0.1:${port}`;
+        managementUrls[s.name] = `http://127.0.0.1:${port + 1000}`;
         await waitHealthy(urls[s.name], child, options.startTimeoutMs ?? 90_000, logFile);
       }),
     );
@@ -111,7 +115,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await stop();
     throw e;
   }
-  return { urls, stop };
+  return { urls, managementUrls, stop };
 }
 
 export interface HttpResult {
@@ -131,6 +135,9 @@ export async function httpJson(baseUrl: string, method: string, path: string, he
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
+
+/** RATE_LIMITS of test stacks: polling tests would exceed the production defaults within a minute. */
+export const TEST_RATE_LIMITS = 'read=100000,list=100000,export=1000,write=100000,bulk=100000,auth-failure=100000';
 
 export interface IsolatedStackOptions {
   logDir: string;
@@ -173,6 +180,8 @@ export async function startIsolatedStack(options: IsolatedStackOptions): Promise
         DATABASE_URL: databaseUrls[name],
         LOG_TOPIC: topic,
         CONSUMER_GROUP: `${name}-${suffix}`,
+        // Tests poll (waitFor, every 100 ms): budgets far above the defaults, unless a test sets its own.
+        RATE_LIMITS: TEST_RATE_LIMITS,
         ...options.env?.(name),
       }),
     });

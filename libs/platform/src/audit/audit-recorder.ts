@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { BeforeApplicationShutdown } from '@nestjs/common';
 import { actorOf } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { Counter } from 'prom-client';
@@ -14,6 +15,11 @@ export const AUDIT_OPTIONS = Symbol('AUDIT_OPTIONS');
 export interface AuditOptions {
   /** The service whose trail this is (the `service` of every entry). */
   service: string;
+  /**
+   * The division this deployment serves (DEPLOYMENT_DIVISION, e.g. the county): entries of department
+   * systems and anonymous callers are filed under it, so that the auditors of that division (and above) see them.
+   */
+  deploymentDivision?: string;
 }
 
 export const AUDIT_FAILURES = 'qmcb_audit_write_failures_total';
@@ -36,7 +42,8 @@ export function actorFields(principal: Principal | undefined): Pick<AuditEntry, 
 
 /** Writes the entries of HTTP requests (and operator actions) to the service's AuditStore. */
 @Injectable()
-export class AuditRecorder {
+export class AuditRecorder implements BeforeApplicationShutdown {
+  private readonly pending = new Set<Promise<void>>();
   private readonly logger = new Logger('Audit');
   private readonly failures = registeredMetric(
     AUDIT_FAILURES,
@@ -57,7 +64,7 @@ export class AuditRecorder {
     return {
       service: this.options.service,
       requestId: context.requestId,
-      ...actorFields(context.principal),
+      ...this.actor(context.principal),
       source: context.source,
       method: context.method,
       route: context.route?.path ?? null,
@@ -74,6 +81,11 @@ export class AuditRecorder {
     };
   }
 
+  private actor(principal: Principal | undefined): Pick<AuditEntry, 'actor' | 'role' | 'division'> {
+    const fields = actorFields(principal);
+    return fields.division === null ? { ...fields, division: this.options.deploymentDivision ?? null } : fields;
+  }
+
   /** Writes now; rejects when it cannot (a read that cannot be audited must not be answered). */
   async write(entry: AuditEntry): Promise<void> {
     try {
@@ -86,8 +98,16 @@ export class AuditRecorder {
 
   /** Writes after the fact (refusals, writes already committed): a failure is logged and counted, never silent. */
   writeLater(entry: AuditEntry): void {
-    this.write(entry).catch((e: unknown) => {
-      this.logger.error({ msg: 'audit entry not written', action: entry.action, route: entry.route, result: entry.result, requestId: entry.requestId, err: e instanceof Error ? e.message : String(e) });
-    });
+    const written = this.write(entry)
+      .catch((e: unknown) => {
+        this.logger.error({ msg: 'audit entry not written', action: entry.action, route: entry.route, result: entry.result, requestId: entry.requestId, err: e instanceof Error ? e.message : String(e) });
+      })
+      .finally(() => this.pending.delete(written));
+    this.pending.add(written);
+  }
+
+  /** Entries of requests already answered are written before the database closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.pending]);
   }
 }

@@ -154,7 +154,7 @@ export class AuditStore {
     params.push(q.limit);
     const rows: { seq: string; at: string; entry: string }[] = await this.dataSource.query(
       `SELECT seq::text AS seq, ${AUDIT_SCHEMA}.utc_text(at) AS at, entry FROM ${AUDIT_SCHEMA}.audit_event
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT $${params.length}`,
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_event.seq LIMIT $${params.length}`,
       params,
     );
     return rows.map((r) => {
@@ -176,13 +176,13 @@ export class AuditStore {
     for (;;) {
       const rows: ChainRow[] = await this.dataSource.query(
         `SELECT seq::text AS seq, ${AUDIT_SCHEMA}.utc_text(at) AS at, entry, prev_hash, hash FROM ${AUDIT_SCHEMA}.audit_event
-          WHERE seq > $1::bigint ORDER BY seq LIMIT $2`,
+          WHERE seq > $1::bigint ORDER BY audit_event.seq LIMIT $2`,
         [previous?.seq ?? '0', pageSize],
       );
       if (rows.length === 0) break;
       if (!previous) {
         first = rows[0]?.seq ?? null;
-        const anchors: { entry: string }[] = await this.dataSource.query(`SELECT entry FROM ${AUDIT_SCHEMA}.audit_event WHERE action = 'purge' ORDER BY seq`);
+        const anchors: { entry: string }[] = await this.dataSource.query(`SELECT entry FROM ${AUDIT_SCHEMA}.audit_event WHERE action = 'purge' ORDER BY audit_event.seq`);
         for (const a of anchors) {
           const detail = JSON.parse((JSON.parse(a.entry) as AuditEntry).detail ?? '{}') as { through?: string; hash?: string };
           if (detail.through && detail.hash) purges.set(detail.through, detail.hash);
@@ -225,7 +225,7 @@ export class AuditStore {
     return this.dataSource.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(${LOCK})`);
       const last: { seq: string; hash: Buffer }[] = await m.query(
-        `SELECT seq::text AS seq, hash FROM ${AUDIT_SCHEMA}.audit_event WHERE at < now() - make_interval(days => $1) ORDER BY seq DESC LIMIT 1`,
+        `SELECT seq::text AS seq, hash FROM ${AUDIT_SCHEMA}.audit_event WHERE at < now() - make_interval(days => $1) ORDER BY audit_event.seq DESC LIMIT 1`,
         [retentionDays],
       );
       const through = last[0];

@@ -73,8 +73,9 @@ export class AuditPageDto {
 
 /**
  * The audit trail of this service for auditors: by person, by actor, by time, page by page.
- * An auditor sees the entries of people within their division; entries of systems and of
- * anonymous callers only at province level. The search itself is audited.
+ * An auditor sees the entries filed within their division: people's under their own division,
+ * systems' and anonymous callers' under the deployment's (DEPLOYMENT_DIVISION; when it is not set,
+ * only auditors at province level see those). The search itself is audited.
  */
 @ApiTags('audit')
 @Controller('audit')

@@ -146,6 +146,10 @@ export class BaseConfig {
   @IsDefined() @Transform(toInt) @IsInt() @Min(1_000) @Max(3_600_000)
   RATE_LIMIT_WINDOW_MS: number;
 
+  /** The division this deployment serves (a county, say): department systems' audit entries are filed under it for auditors. */
+  @IsOptional() @Matches(/^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$/, { message: 'must be a 2, 4, 6, 9 or 12-digit division code' })
+  DEPLOYMENT_DIVISION?: string;
+
   /** How long audit entries are kept before `audit purge` may remove them (at least six months). */
   @IsDefined() @Transform(toInt) @IsInt() @Min(MIN_AUDIT_RETENTION_DAYS) @Max(36_500)
   AUDIT_RETENTION_DAYS: number;

@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { mintApiKey } from '@qmcb/auth';
+import { DEFAULT_REQUEST_TIMEOUT_MS, RouteTableHolder } from '@qmcb/platform';
+import { randomBytes } from 'crypto';
 import { createServiceTestingApp } from '@qmcb/service-kit';
 import { loadServiceConfig } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, readAllEvents, testKafkaSettings, waitFor } from '@qmcb/testing';
@@ -21,7 +23,7 @@ import type { PlainRecord } from './testing/fixtures';
  * POST /loads, GET /loads/:id and its quarantine over HTTP, with the service's own module on the
  * real broker, PostgreSQL and Redis; and the Idempotency-Key of POST /records.
  */
-const KEY_SECRET = 'int-api-key-secret';
+const KEY_SECRET = randomBytes(32).toString('base64url');
 const TMP = join(__dirname, '..', '..', '..', '..', '..', 'tmp', 'bulk-load-int');
 
 // HTTP answers are asserted field by field.
@@ -47,7 +49,6 @@ describe('bulk load over HTTP', () => {
       RELAY_OUTBOX: 'false',
       KAFKA_ENSURE_TOPICS: 'false',
       API_KEY_SECRET: KEY_SECRET,
-      AUTH_JWT_SECRET: 'int-jwt-secret',
     });
     app = await createServiceTestingApp(ComparisonModule.register(config, kafka));
     await app.listen(0, '127.0.0.1');
@@ -144,8 +145,76 @@ describe('bulk load over HTTP', () => {
     expect(done).toMatchObject({ rows: 31, accepted: 30, quarantined: 1, quarantinedByReason: { json: 1 } });
   });
 
-  it('lets a synchronous load hold its request for an hour (Node cuts a request after 5 minutes by default)', () => {
-    expect((app.getHttpServer() as Server).requestTimeout).toBe(LOAD_REQUEST_TIMEOUT_MS);
+  it('lets a synchronous load hold its request for an hour, and only that route: every other one has 30 seconds', () => {
+    // Node's own deadline is the longest any route allows; each route's is enforced per request.
+    expect((app.getHttpServer() as Server).requestTimeout).toBeGreaterThanOrEqual(LOAD_REQUEST_TIMEOUT_MS);
+    const table = app.get(RouteTableHolder).table;
+    expect(table?.find('POST', '/loads')?.timeoutMs).toBe(LOAD_REQUEST_TIMEOUT_MS);
+    const others = (table?.routes ?? []).filter((r) => !(r.method === 'POST' && r.path === '/loads')).map((r) => [`${r.method} ${r.path}`, r.timeoutMs]);
+    expect(Object.fromEntries(others)).toEqual({
+      'POST /records': 120_000,
+      'GET /loads/:id': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /loads/:id/quarantine': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /persons/:personId': DEFAULT_REQUEST_TIMEOUT_MS,
+      'POST /persons/lookup': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /flags': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /flags/summary': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /exchange/non-local-insured': 30 * 60_000,
+      'POST /audit/search': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /health': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /health/live': DEFAULT_REQUEST_TIMEOUT_MS,
+    });
+  });
+
+  it('accepts a batch of 5,000 records, the documented limit (the old 100 kB body limit refused 1,000), and refuses a body over 16 MiB with 413', async () => {
+    const records = Array.from({ length: 5000 }, (_, i) => householdRecord(2_000_000 + i));
+    const body = JSON.stringify({ records });
+    expect(body.length).toBeGreaterThan(1024 * 1024);
+    const before = (await readAllEvents(testKafkaSettings(topic))).length;
+    const accepted = await call('POST', '/records', { ...publicSecurity, 'content-type': 'application/json' }, body);
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.accepted).toBe(5000);
+    expect((await readAllEvents(testKafkaSettings(topic))).length).toBe(before + 5000);
+    const tooMany = await call('POST', '/records', { ...publicSecurity, 'content-type': 'application/json' }, JSON.stringify({ records: [...records, householdRecord(3_000_000)] }));
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.violations).toEqual([{ field: 'records', rule: 'arrayMaxSize', message: 'records must contain no more than 5000 elements' }]);
+    const huge = JSON.stringify({ records: [{ ...householdRecord(1), facts: { ...householdRecord(1).facts, address: 'x'.repeat(17 * 1024 * 1024) } }] });
+    const tooLarge = await call('POST', '/records', { ...publicSecurity, 'content-type': 'application/json' }, huge);
+    expect(tooLarge).toMatchObject({ status: 413, body: { statusCode: 413, code: 'VALIDATION_FAILED', message: `request body larger than the ${16 * 1024 * 1024} bytes this route accepts` } });
+  });
+
+  it('answers 400 (not 500) to a JSON body nested 10,000 levels deep, appending nothing', async () => {
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const before = (await readAllEvents(testKafkaSettings(topic))).length;
+    const res = await call('POST', '/records', { ...publicSecurity, 'content-type': 'application/json' }, `{"records":[{"sourceRecordId":"D-1","facts":${deep}}]}`);
+    expect(res).toMatchObject({ status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'JSON nested deeper than 32 levels (at character 73)' } });
+    expect((await readAllEvents(testKafkaSettings(topic))).length).toBe(before);
+  });
+
+  it('quarantines a row nested 10,000 levels deep in a bulk load and loads the good rows beside it', async () => {
+    const good = [householdRecord(500), householdRecord(501)];
+    const deepRow = `{"sourceRecordId":"D-2","citizenId":"${householdRecord(502).citizenId}","mode":"snapshot","asOf":"2026-11-01T00:00:00Z","facts":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const ndjson = `${ndjsonLine(good[0] as PlainRecord)}
+${deepRow}
+${ndjsonLine(good[1] as PlainRecord)}
+`;
+    const res = await call('POST', '/loads', { ...publicSecurity, 'content-type': 'application/x-ndjson' }, ndjson);
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'completed', rows: 3, accepted: 2, quarantined: 1, quarantinedByReason: { maxDepth: 1 } });
+    const quarantine = await call('GET', `/loads/${res.body.loadId}/quarantine`, publicSecurity);
+    expect(quarantine.body.items).toEqual([
+      { line: 2, reason: 'maxDepth', raw: deepRow.slice(0, 8 * 1024), violations: [{ field: '(record)', rule: 'maxDepth', message: 'the record is nested deeper than 16 levels' }] },
+    ]);
+  });
+
+  it('answers 400 (not 500) to an offset beyond what a database integer holds', async () => {
+    const res = await call('GET', `/loads/00000000-0000-4000-8000-000000000000/quarantine?offset=99999999999999999999`, publicSecurity);
+    expect(res.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'validation failed: offset',
+      violations: [{ field: 'offset', rule: 'max', message: 'offset must not be greater than 1000000' }],
+    });
   });
 
   it('refuses other media types, missing keys and people', async () => {
