@@ -1,5 +1,5 @@
-import { createTestDatabase } from '@qmcb/testing';
-import type { TestDatabase } from '@qmcb/testing';
+import { randomBytes } from 'crypto';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { GENESIS_HASH, canonicalEntry, chainHash } from './audit-entry';
 import type { AuditEntry } from './audit-entry';
@@ -33,14 +33,26 @@ function entry(i: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
   };
 }
 
+const PG = { host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432), user: process.env['PGUSER'] ?? 'postgres', password: process.env['PGPASSWORD'] };
+
+async function onServer(sql: string): Promise<void> {
+  const admin = new Client({ ...PG, database: 'postgres' });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
 describe('audit store (real PostgreSQL)', () => {
-  let db: TestDatabase;
+  const database = `qmcb_test_${randomBytes(6).toString('hex')}`;
   let dataSource: DataSource;
   let store: AuditStore;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dataSource = new DataSource({ type: 'postgres', url: db.url, extra: { max: 12 } });
+    await onServer(`CREATE DATABASE ${database}`);
+    dataSource = new DataSource({ type: 'postgres', ...PG, username: PG.user, database, extra: { max: 12 } });
     await dataSource.initialize();
     store = new AuditStore(dataSource);
     await store.migrate();
@@ -50,7 +62,7 @@ describe('audit store (real PostgreSQL)', () => {
 
   afterAll(async () => {
     await dataSource?.destroy();
-    await db?.drop();
+    await onServer(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 
   /** Runs SQL with triggers off, as only a superuser can: what tampering with the table directly looks like. */
