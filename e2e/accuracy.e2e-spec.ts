@@ -3,11 +3,9 @@ import { randomBytes } from 'crypto';
 import { SOURCE_RECORD_RECEIVED, decodeEvent } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { personKeyFor } from '@qmcb/domain';
-import { httpJson, readAllRecords, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
+import { freePort, httpJson, readAllRecords, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
 import type { IsolatedStack } from '@qmcb/testing';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { createServer } from 'net';
-import type { AddressInfo } from 'net';
 import { join } from 'path';
 import { Client } from 'pg';
 import { execFileSync } from 'child_process';
@@ -93,17 +91,6 @@ interface LoadReport {
   quarantinedByReason: Record<string, number>;
 }
 
-/** A TCP port nobody listens on right now (the OS's pick). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const apiKey = (department: Department): Record<string, string> => ({ 'x-api-key': mintApiKey(department, `${department}-accuracy`, KEY_SECRET) });
 const admin = { authorization: `Bearer ${mintToken({ sub: 'accuracy', name: 'accuracy', role: 'admin', division: '44', ttlSeconds: 3600 }, JWT_SECRET)}`, 'x-purpose': 'comparison-check' };
@@ -218,6 +205,10 @@ describe('accuracy of comparison on a synthetic county', () => {
         continue;
       }
       const quarantine = await httpJson(stack.urls.comparison, 'GET', `/loads/${loadId}/quarantine?limit=1000`, apiKey(file.department));
+      if (quarantine.status !== 200) {
+        problems.push(`${path}: GET /loads/${loadId}/quarantine answered ${quarantine.status} ${JSON.stringify(quarantine.body)}`);
+        continue;
+      }
       const lines = (quarantine.body.items as { line: number }[]).map((i) => i.line).sort((a, b) => a - b);
       const wantLines = file.badRows.map((b) => b.line).sort((a, b) => a - b);
       if (JSON.stringify(lines) !== JSON.stringify(wantLines)) problems.push(`${path}: quarantined lines ${lines.join(',')}, want ${wantLines.join(',')}`);

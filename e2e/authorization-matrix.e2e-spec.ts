@@ -55,9 +55,15 @@ interface Fixtures {
   initial: { reviewId: string; version: number };
   final: { reviewId: string; version: number };
   loadId: string;
+  /** Window submissions, each seen by its submitter only: a clerk's and the social-insurance system's. */
+  windowByClerk: string;
+  windowBySystem: string;
+  /** A correction the citizen P1 submitted about themselves (self-service), with its version. */
+  correction: { reviewId: string; version: number };
 }
 
-type Caller = { kind: 'none' } | { kind: 'person'; role: Role; division: string; sub: string } | { kind: 'system'; department: Department };
+/** A citizen's scope is their own citizen ID (claim cid): P1 inside, P2 outside. */
+type Caller = { kind: 'none' } | { kind: 'person'; role: Role; division: string; sub: string; cid?: string } | { kind: 'system'; department: Department };
 
 interface Request {
   method: string;
@@ -70,9 +76,12 @@ interface Request {
 const PARAMS: Record<string, (f: Fixtures, route: RouteDeclaration, caller: Caller) => string> = {
   personId: (f) => f.personId,
   taskId: (f) => f.taskId,
-  reviewId: (f, route, caller) =>
-    // A decision reaches the four-eyes check only at its own stage: the county's return and final approval work on the final-stage item.
-    route.path.endsWith('/final-approval') || (route.path.endsWith('/return') && caller.kind === 'person' && caller.role === 'county-approver') ? f.final.reviewId : f.initial.reviewId,
+  reviewId: (f, route, caller) => {
+    if (route.path.startsWith('/me/')) return f.correction.reviewId;
+    // A decision reaches the four-eyes check only at its own stage: the county decides on the final-stage item.
+    return route.path.endsWith('/final-approval') || (caller.kind === 'person' && caller.role === 'county-approver') ? f.final.reviewId : f.initial.reviewId;
+  },
+  submissionId: (f, _route, caller) => (caller.kind === 'system' ? f.windowBySystem : f.windowByClerk),
   id: (f, route) => {
     if (route.path.startsWith('/loads/')) return f.loadId;
     throw new Error(`no fixture for :id of ${route.method} ${route.path}: add one to PARAMS in ${__filename}`);
@@ -98,6 +107,10 @@ const household = (sourceRecordId: string, citizenId: string, name: string): obj
 });
 
 const json = (value: unknown): Request['body'] => ({ contentType: 'application/json', text: JSON.stringify(value) });
+const county = (caller: Caller): boolean => caller.kind === 'person' && caller.role === 'county-approver';
+/** The version a decision names: the item's (to reach the four-eyes check), or one it is not at (a control: 409, nothing changes). */
+const versionFor = (f: Fixtures, caller: Caller, control: boolean): number => (control ? 999_999 : county(caller) ? f.final.version : f.initial.version);
+const change = (citizenId?: string): object => ({ ...(citizenId ? { citizenId } : {}), submissionId: randomUUID(), fields: { phone: '13300133000' }, evidence: [] });
 
 /**
  * Query and body of a valid request, per route; the scope inputs (division, region, citizen ID) point
@@ -122,11 +135,26 @@ const REQUESTS: Record<string, (f: Fixtures, caller: Caller, control: boolean) =
   'GET /reviews': () => ({ query: `division=${VILLAGE}` }),
   'GET /reviews/:reviewId': () => ({}),
   // The version of the item at the stage the caller decides at (the four-eyes check comes after the version check).
-  'POST /reviews/:reviewId/initial-approval': (f, _caller, control) => ({ body: json({ expectedVersion: control ? 999_999 : f.initial.version, comment: 'matrix' }) }),
-  'POST /reviews/:reviewId/final-approval': (f, _caller, control) => ({ body: json({ expectedVersion: control ? 999_999 : f.final.version }) }),
-  'POST /reviews/:reviewId/return': (f, caller, control) => ({
-    body: json({ expectedVersion: control ? 999_999 : caller.kind === 'person' && caller.role === 'county-approver' ? f.final.version : f.initial.version, reason: 'matrix' }),
+  'POST /reviews/:reviewId/initial-approval': (f, caller, control) => ({ body: json({ expectedVersion: versionFor(f, caller, control), comment: 'matrix' }) }),
+  'POST /reviews/:reviewId/final-approval': (f, caller, control) => ({ body: json({ expectedVersion: versionFor(f, caller, control) }) }),
+  'POST /reviews/:reviewId/return': (f, caller, control) => ({ body: json({ expectedVersion: versionFor(f, caller, control), reason: 'matrix' }) }),
+  'POST /reviews/:reviewId/reject': (f, caller, control) => ({ body: json({ expectedVersion: versionFor(f, caller, control), reasonCode: 'false-information', reason: 'matrix' }) }),
+  // A duplicate: closing as withdrawn is the submitter's own right, not a review.
+  'POST /reviews/:reviewId/close': (f, caller, control) => ({ body: json({ expectedVersion: versionFor(f, caller, control), closeReason: 'duplicate', reason: 'matrix' }) }),
+  'POST /reviews/:reviewId/rebase': (f, caller, control) => ({ body: json({ expectedVersion: versionFor(f, caller, control) }) }),
+  'POST /reviews/bulk-approval': (f, caller) => ({
+    body: json({ stage: county(caller) ? 'final' : 'initial', items: [{ reviewId: county(caller) ? f.final.reviewId : f.initial.reviewId, expectedVersion: 999_999 }] }),
   }),
+  'GET /reviews/queues': () => ({ query: `division=${VILLAGE}` }),
+  'POST /window/gaps': (f) => ({ body: json({ citizenId: f.citizenId }) }),
+  'POST /window/submissions': (f) => ({ body: json(change(f.citizenId)) }),
+  'GET /window/submissions/:submissionId': () => ({}),
+  'POST /grassroots/changes': (f) => ({ body: json(change(f.citizenId)) }),
+  'POST /department-changes': (f) => ({ body: json(change(f.citizenId)) }),
+  'GET /me': () => ({}),
+  'GET /me/requests': () => ({}),
+  'POST /me/corrections': () => ({ body: json(change()) }),
+  'POST /me/requests/:reviewId/withdraw': (f, _caller, control) => ({ body: json({ expectedVersion: control ? 999_999 : f.correction.version }) }),
 };
 
 /**
@@ -155,7 +183,7 @@ describe('authorization matrix, generated from the route table of every service'
 
   const headersOf = (caller: Caller, purpose?: string): Record<string, string> => {
     if (caller.kind === 'person') {
-      const token = mintToken({ sub: caller.sub, name: caller.sub, role: caller.role, division: caller.division, ttlSeconds: 600 }, JWT_SECRET);
+      const token = mintToken({ sub: caller.sub, name: caller.sub, role: caller.role, division: caller.division, ttlSeconds: 600, ...(caller.cid ? { citizenId: caller.cid } : {}) }, JWT_SECRET);
       return { authorization: `Bearer ${token}`, ...(purpose ? { 'x-purpose': purpose } : {}) };
     }
     if (caller.kind === 'system') return { 'x-api-key': mintApiKey(caller.department, `${caller.department}-matrix`, KEY_SECRET), ...(purpose ? { 'x-purpose': purpose } : {}) };
@@ -171,7 +199,10 @@ describe('authorization matrix, generated from the route table of every service'
     return { status: res.status, text: await res.text(), requestId };
   }
 
-  const person = (role: Role, division: string, sub = `matrix-${role}`): Caller => ({ kind: 'person', role, division, sub });
+  /** A person of a role; a citizen is P1 (the fixtures' person) unless another ID is given. */
+  const person = (role: Role, division: string, sub = `matrix-${role}`, cid = P1): Caller => ({ kind: 'person', role, division, sub, ...(role === 'citizen' ? { cid } : {}) });
+  /** The same role somewhere else: another division, another subject, and for a citizen another person (P2). */
+  const outsider = (role: Role, division: string): Caller => person(role, division, `matrix-${role}-outside`, P2);
   const json200 = async (service: ServiceName, method: string, path: string, caller: Caller, purpose?: string, body?: unknown) => {
     const res = await send(service, { method, path, body: body === undefined ? undefined : json(body) }, caller, purpose);
     return { status: res.status, body: res.text ? JSON.parse(res.text) : null };
@@ -216,6 +247,12 @@ describe('authorization matrix, generated from the route table of every service'
     const lookup = await json200('comparison', 'POST', '/persons/lookup', person('window-clerk', INSIDE('county')), 'window-service', { citizenId: P1 });
     const load = await send('comparison', { method: 'POST', path: '/loads', ...REQUESTS['POST /loads']?.({} as Fixtures, publicSecurity, false) }, publicSecurity);
     expect(load.status).toBe(201);
+    const clerk = person('window-clerk', INSIDE('county'));
+    const socialInsurance: Caller = { kind: 'system', department: 'social-insurance' };
+    const byClerk = await json200('review', 'POST', '/window/submissions', clerk, 'window-service', change(P1));
+    const bySystem = await json200('review', 'POST', '/window/submissions', socialInsurance, 'window-service', change(P1));
+    const corrected = await json200('review', 'POST', '/me/corrections', person('citizen', INSIDE('county')), 'self-service', change());
+    expect([byClerk.status, bySystem.status, corrected.status]).toEqual([201, 201, 201]);
     fixtures = {
       personId: lookup.body.personId,
       citizenId: P1,
@@ -224,6 +261,9 @@ describe('authorization matrix, generated from the route table of every service'
       initial: itemOf(P1),
       final: { reviewId: second.reviewId, version: second.version + 1 },
       loadId: (JSON.parse(load.text) as { loadId: string }).loadId,
+      windowByClerk: byClerk.body.submissionId,
+      windowBySystem: bySystem.body.submissionId,
+      correction: { reviewId: corrected.body.reviewId, version: corrected.body.version },
     };
     // Every service has caught up with the fixtures (each serves the person and, where it keeps them, the items).
     for (const s of SERVICES) {
@@ -296,7 +336,7 @@ describe('authorization matrix, generated from the route table of every service'
             await expectRefused(s.name, route, 'right role, wrong division level', person(role, division), 403, forbidden(message));
           }
           for (const allowed of ROLE_DIVISION_LEVELS[role]) {
-            const outside = person(role, OUTSIDE[allowed]);
+            const outside = outsider(role, OUTSIDE[allowed]);
             if (scoped(route, requestFor(route, outside))) {
               await expectRefused(s.name, route, 'right role outside the division', outside, 404, NOT_FOUND);
             } else {

@@ -198,7 +198,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
       sources: {
         'public-security': {
           sourceRecordId: 'HJ-LM', mode: 'snapshot', asOf: householdAsOf, eventId: UUID,
-          facts: { household: { ...household, asOf: householdAsOf, eventId: UUID } },
+          facts: { household: { ...household, householdNo: null, relationToHead: null, asOf: householdAsOf, eventId: UUID } },
           identity: {
             name: '李明', sex: 'male', birthDate: '1985-03-15', phone: '13800138001', address: household.address, asOf: householdAsOf, eventId: UUID,
             fieldAsOf: { name: householdAsOf, sex: householdAsOf, birthDate: householdAsOf, phone: householdAsOf, address: householdAsOf },
@@ -221,11 +221,11 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
           candidates: [{ source: 'public-security', value: '李明', asOf: householdAsOf }, { source: 'social-insurance', value: '李敏', asOf: pensionAsOf }],
         },
         sex: {
-          value: 'male', source: 'public-security', reason: 'public-security is the authority for household identity (precedence 1)',
+          value: 'male', source: 'public-security', reason: 'public-security is the authority for household identity (precedence 2); survey gives none',
           candidates: [{ source: 'public-security', value: 'male', asOf: householdAsOf }, { source: 'citizen-id', value: 'male', asOf: null }],
         },
         birthDate: {
-          value: '1985-03-15', source: 'public-security', reason: 'public-security is the authority for household identity (precedence 1)',
+          value: '1985-03-15', source: 'public-security', reason: 'public-security is the authority for household identity (precedence 2); survey gives none',
           candidates: [{ source: 'public-security', value: '1985-03-15', asOf: householdAsOf }, { source: 'citizen-id', value: '1985-03-15', asOf: null }],
         },
         phone: {
@@ -507,8 +507,13 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     });
     expect((await exportNdjson(township)).status).toBe(403);
     expect((await exportNdjson(token('analyst', COUNTY, 'analyst-1', 'cross-region-exchange'))).status).toBe(403);
-    // A person states why: without X-Purpose, nothing.
-    expect(JSON.parse((await exportNdjson(token('county-approver', COUNTY, 'county-1'))).text)).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+    // A purpose the route does not serve: nothing.
+    expect(JSON.parse((await exportNdjson(token('county-approver', COUNTY, 'county-1', 'statistics'))).text)).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'X-Purpose must be one of cross-region-exchange on this route',
+      violations: [{ field: 'X-Purpose', rule: 'isIn', message: 'X-Purpose must be one of cross-region-exchange on this route' }],
+    });
     // A county with no one insured: an empty file.
     expect(await exportNdjson(key('higher-registry'), ELSEWHERE)).toEqual({ status: 200, contentType: 'application/x-ndjson; charset=utf-8', text: '' });
   });

@@ -139,7 +139,7 @@ describe('checkAccess', () => {
     const person = (role: Role, division: string) => ({ kind: 'person' as const, sub: 'u', name: 'n', role, division });
     expect(message(() => checkAccess(person('surveyor', '44'), { roles: ['surveyor'] }))).toBe('role surveyor works at township or village level, not province level (division 44)');
     expect(message(() => checkAccess(person('grassroots-reviewer', '440981'), { roles: ['grassroots-reviewer'] }))).toBe(
-      'role grassroots-reviewer works at township level, not county level (division 440981)',
+      'role grassroots-reviewer works at township or village level, not county level (division 440981)',
     );
     expect(status(() => checkAccess(person('grassroots-reviewer', '440981002'), { roles: ['grassroots-reviewer'] }))).toBe(200);
     expect(status(() => checkAccess(person('county-approver', '440981002'), { roles: ['county-approver'] }))).toBe(403);

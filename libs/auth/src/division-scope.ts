@@ -22,9 +22,10 @@ export function inDivision(principalDivision: string, code: string): boolean {
 /**
  * Throws 404 NOT_FOUND (never 403, never the data) when a person asks about something outside
  * their division. Department systems are bound to a department, not a division, and pass:
- * what a system may call is decided by @Departments on the endpoint.
+ * what a system may call is decided by @Departments on the endpoint. (A third argument, once the
+ * message, is ignored: every 404 says `not found`.)
  */
-export function assertInDivision(principal: Principal, divisionCode: string): void {
+export function assertInDivision(principal: Principal, divisionCode: string, _ignored?: string): void {
   if (principal.kind === 'system') return;
   if (!inDivision(principal.division, divisionCode)) throw notFound(`outside the caller's division ${principal.division}`);
 }

@@ -14,6 +14,8 @@ export interface PersonPrincipal {
   issuedAt?: number;
   /** The token's jti, by which one token is revoked. */
   tokenId?: string;
+  /** A citizen's own citizen ID (role `citizen` only): the one record they may see and correct. */
+  citizenId?: string;
 }
 
 /** A department system authenticated by an API key. */

@@ -14,6 +14,8 @@ export const Role = {
   Admin: 'admin',
   /** Reads the audit trail (MLPS 2.0 level 3 安全审计), nothing else. */
   Auditor: 'auditor',
+  /** A resident signed in as themselves (self-service, procedure §14, §23): bound to their own citizen ID. */
+  Citizen: 'citizen',
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 
@@ -41,13 +43,15 @@ export function levelOfDivision(code: string): DivisionLevel | undefined {
  */
 export const ROLE_DIVISION_LEVELS: Readonly<Record<Role, readonly DivisionLevel[]>> = {
   surveyor: ['township', 'village'],
-  'grassroots-reviewer': ['township'],
+  'grassroots-reviewer': ['township', 'village'],
   'county-approver': ['county'],
   'window-clerk': ['county', 'township'],
   analyst: ['province', 'city', 'county'],
   operations: ['province', 'city', 'county'],
   admin: ['province', 'city', 'county'],
   auditor: ['province', 'city', 'county'],
+  // A citizen's scope is their own citizen ID (claim cid), not a division; the division names where they registered.
+  citizen: ['county', 'township', 'village'],
 };
 
 /** Why a role may not hold a division, or undefined when it may. */

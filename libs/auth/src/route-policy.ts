@@ -51,8 +51,8 @@ export function PersonalData(policy: PersonalDataPolicy): ReturnType<typeof appl
     SetMetadata(PERSONAL_DATA_KEY, policy),
     ApiHeader({
       name: PURPOSE_HEADER,
-      required: reading,
-      description: `Why (PIPL art. 6): one of ${policy.purposes.join(', ')}${reading ? ' (required of people)' : `; default ${policy.purposes[0]}`}`,
+      required: reading && policy.purposes.length > 1,
+      description: `Why (PIPL art. 6): one of ${policy.purposes.join(', ')}${reading && policy.purposes.length > 1 ? ' (required of people)' : `; default ${policy.purposes[0]}`}`,
     }),
     ApiHeader({ name: PURPOSE_REF_HEADER, required: false, description: 'A reference for the purpose (a window ticket, a case number), kept in the audit' }),
   );

@@ -41,11 +41,15 @@ function purposeError(message: string, rule: string): DomainError {
   return new DomainError('VALIDATION_FAILED', message, { violations: [{ field: 'X-Purpose', rule, message }] });
 }
 
-/** The purpose of a request: stated, and one its route serves; or the route's first where stating is not required. */
+/**
+ * The purpose of a request: stated, and one its route serves. A route that serves one purpose states
+ * it itself (a self-service page, a window's gaps); on a route that serves several, a person reading
+ * must say which. Writes and department systems default to the route's first.
+ */
 export function purposeOf(req: Request, policy: PersonalDataPolicy, principal: Principal): Purpose {
   const stated = header(req, PURPOSE_HEADER)?.trim();
   if (!stated) {
-    if (principal.kind === 'person' && policy.access !== 'write') {
+    if (principal.kind === 'person' && policy.access !== 'write' && policy.purposes.length > 1) {
       throw purposeError(`X-Purpose is required: state why you read this personal data, one of ${policy.purposes.join(', ')}`, 'required');
     }
     return policy.purposes[0];

@@ -20,6 +20,20 @@ export class AuditService {
     for (const key of personKeys) context.people.add(key);
   }
 
+  /**
+   * @deprecated The platform writes the entry (with the purpose the caller stated); this only names
+   * the person, as `concerns([personKey])` does. Kept so that code written before the route
+   * declarations compiles; new code calls `concerns`.
+   */
+  async recordRead(entry: { personKey: string; [legacy: string]: unknown }): Promise<void> {
+    this.concerns([entry.personKey]);
+  }
+
+  /** @deprecated As recordRead: names the people, as `concerns(personKeys)` does. */
+  async recordReads(_entry: unknown, personKeys: readonly string[]): Promise<void> {
+    this.concerns(personKeys);
+  }
+
   /** Whether this request may see full values in a list or an export (its route's `unmasked`, its role and purpose). */
   unmasked(): boolean {
     return currentRequest()?.unmasked ?? false;

@@ -1,7 +1,6 @@
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { OUTCOME_DETERMINED, REVIEW_FINAL_APPROVED } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
-import type { RegistrationRecord } from '@qmcb/domain';
 import { LogContext, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
 import { OutcomeRepository } from '../outcomes/outcome.repository';
 import type { OutcomeEvent } from '../outcomes/outcome.repository';
@@ -35,7 +34,9 @@ export class ComparisonProjection {
     const outcomes: OutcomeEvent[] = [];
     const now = new Date().toISOString();
     events.forEach((event, i) => {
-      const record = after[i] as RegistrationRecord;
+      const record = after[i];
+      // Organisational streams (survey campaigns, teams) are no person's: nothing to compare.
+      if (!record) return;
       if (event.type === OUTCOME_DETERMINED) {
         outcomes.push(event);
         decided.set(event.personKey, event.payload);

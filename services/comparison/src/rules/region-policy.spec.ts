@@ -14,6 +14,8 @@ describe('region policy', () => {
       pensionSchemes: ['employee', 'resident'],
       medicalSchemes: ['employee', 'resident'],
       surveyBy: 'household',
+      reviewSkipsInitial: [],
+      reviewDueDays: 5,
     });
   });
 
@@ -56,6 +58,9 @@ describe('region policy', () => {
       [{ regions: { '44': { retirementAge: 70 }, '4409': { pensionMinAge: 70 } } }, 'regions["4409"]: pensionMinAge (70) must be below retirementAge (70)'],
       [{ regions: { '44': [] } }, 'regions["44"] must be an object of policy fields'],
       [{ regions: { '4409': { surveyBy: 'workplace' } } }, 'regions["4409"].surveyBy must be one of household, residence'],
+      [{ regions: { '4409': { reviewSkipsInitial: ['phone'] } } }, 'regions["4409"].reviewSkipsInitial must be a list of channels (survey, window, self-service, grassroots, department)'],
+      [{ regions: { '4409': { reviewSkipsInitial: ['window', 'window'] } } }, 'regions["4409"].reviewSkipsInitial lists a channel twice'],
+      [{ regions: { '4409': { reviewDueDays: 0 } } }, 'regions["4409"].reviewDueDays must be an integer from 1 to 365'],
       [{ region: {} }, 'unknown top-level key "region"'],
       [[], 'must be a JSON object with "regions"'],
     ])('given %j, then it is refused naming the bad key', (json, message) => {
