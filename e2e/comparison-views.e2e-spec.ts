@@ -401,7 +401,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     // A township reviewer's token with a province division is refused everywhere, not given whole counties.
     expect(await call('GET', `/flags/summary?division=${COUNTY}`, token('grassroots-reviewer', '44', 'township-x'))).toEqual({
       status: 403,
-      body: { statusCode: 403, code: 'FORBIDDEN', message: 'role grassroots-reviewer works at township level, not province level (division 44)' },
+      body: { statusCode: 403, code: 'FORBIDDEN', message: 'role grassroots-reviewer works at township or village level, not province level (division 44)' },
     });
     expect(await call('GET', `/flags/summary?division=${V3}`, county)).toEqual({
       status: 200,
