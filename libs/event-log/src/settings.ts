@@ -228,3 +228,4 @@ export async function topicOffsets(admin: Admin, topic: string): Promise<Partiti
     .map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }))
     .sort((a, b) => a.partition - b.partition);
 }
+

@@ -118,6 +118,49 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   return { urls, managementUrls, stop };
 }
 
+export interface RunningService {
+  url: string;
+  managementUrl: string;
+  logFile: string;
+  /** SIGTERM, then SIGKILL after 10 s. */
+  stop(): Promise<void>;
+  /** SIGKILL at once: a crash. */
+  kill(): Promise<void>;
+}
+
+/**
+ * One service as a process, with exactly the environment given (on top of this process's): for tests
+ * that point a service at infrastructure of their own (the fault suite, the deployment's security).
+ */
+export async function startService(
+  service: ServiceName,
+  options: { env: NodeJS.ProcessEnv; port: number; logDir: string; entry?: ServiceEntry; startTimeoutMs?: number; logName?: string },
+): Promise<RunningService> {
+  mkdirSync(options.logDir, { recursive: true });
+  const logFile = join(options.logDir, `${options.logName ?? service}.log`);
+  const out = createWriteStream(logFile, { flags: 'a' });
+  const run = serviceProcess(service, options.entry ?? 'source', { ...process.env, ...options.env, PORT: String(options.port), MANAGEMENT_PORT: String(options.port + 1000) });
+  const child = spawn(process.execPath, run.args, { cwd: ROOT, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  const url = `http://127.0.0.1:${options.port}`;
+  const ended = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.kill(signal);
+    await ended;
+    clearTimeout(t);
+  };
+  try {
+    await waitHealthy(url, child, options.startTimeoutMs ?? 90_000, logFile);
+  } catch (e) {
+    await stop('SIGKILL');
+    throw e;
+  }
+  return { url, managementUrl: `http://127.0.0.1:${options.port + 1000}`, logFile, stop: () => stop('SIGTERM'), kill: () => stop('SIGKILL') };
+}
+
 export interface HttpResult {
   status: number;
   // Response bodies are asserted field by field in tests; a precise type per endpoint would only restate them.

@@ -63,6 +63,19 @@ export const AUDIT_DDL: readonly (readonly string[])[] = [
      END $$`,
     `CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit.audit_event FOR EACH ROW EXECUTE FUNCTION audit.refuse_change()`,
     `CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit.audit_event FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_change()`,
+    // Whatever default privileges handed out (deploy/compose/postgres-schemas.sql gives the service's
+    // app role DML on the owner's new tables), no role but the owner changes the trail or its version.
+    `DO $$
+     DECLARE r record;
+     BEGIN
+       FOR r IN SELECT DISTINCT a.grantee::regrole::text AS grantee
+                  FROM pg_class c, aclexplode(c.relacl) a
+                 WHERE c.oid IN ('audit.audit_event'::regclass, 'audit.schema_version'::regclass) AND a.grantee <> c.relowner AND a.grantee <> 0
+       LOOP
+         EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit.audit_event FROM %s', r.grantee);
+         EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit.schema_version FROM %s', r.grantee);
+       END LOOP;
+     END $$`,
   ],
 ];
 
