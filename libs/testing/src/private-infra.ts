@@ -263,9 +263,19 @@ export function kafkaLibs(): string {
 
 /** A single-node KRaft broker of its own on free ports, its own data; SASL_SSL with ACLs when asked. */
 export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Promise<PrivateKafka> {
-  const libs = kafkaLibs();
   const root = scratchDir('kafka');
   chmodSync(root, 0o777);
+  let libs = kafkaLibs();
+  if (options.runAs) {
+    // Another user may not reach the cache under root's home: the jars, hard-linked (copied if it must) where it can.
+    const own = join(root, 'libs');
+    try {
+      execFileSync('cp', ['-al', libs, own]);
+    } catch {
+      execFileSync('cp', ['-a', libs, own]);
+    }
+    libs = own;
+  }
   const logDir = options.logDir ?? join(root, 'data');
   mkdirSync(logDir, { recursive: true });
   const port = await freePort();
