@@ -3,7 +3,7 @@ import type { DivisionLevel, PersonalDataPolicy, Role } from '@qmcb/auth';
 import { DEPARTMENTS } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
-import { SERVICES, startIsolatedStack, waitFor } from '@qmcb/testing';
+import { SERVICES, freePort, startIsolatedStack, waitFor } from '@qmcb/testing';
 import type { IsolatedStack, ServiceName } from '@qmcb/testing';
 import { randomBytes, randomUUID } from 'crypto';
 import { join } from 'path';
@@ -211,7 +211,7 @@ describe('authorization matrix, generated from the route table of every service'
   beforeAll(async () => {
     stack = await startIsolatedStack({
       logDir: join(__dirname, '..', 'tmp', 'e2e-logs', 'authorization-matrix'),
-      ports: { comparison: 3281, 'survey-tasking': 3282, review: 3283, 'dynamic-update': 3284 },
+      ports: { comparison: await freePort(), 'survey-tasking': await freePort(), review: await freePort(), 'dynamic-update': await freePort() },
       env: () => ({ AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, DEPLOYMENT_DIVISION: VILLAGE.slice(0, 6) }),
     });
     for (const s of SERVICES) {

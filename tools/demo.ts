@@ -11,8 +11,9 @@ import { join } from 'path';
 const VILLAGE = '440981002001';
 const TOWNSHIP = VILLAGE.slice(0, 9);
 const COUNTY = VILLAGE.slice(0, 6);
-const jwtSecret = process.env.AUTH_JWT_SECRET ?? 'dev-only-jwt-secret-change-me';
-const keySecret = process.env.API_KEY_SECRET ?? 'dev-only-api-key-secret-change-me';
+// The local stack's own (deploy/local/env.sh, sourced by tools/demo.sh): there are no defaults.
+const jwtSecret = process.env.AUTH_JWT_SECRET ?? '';
+const keySecret = process.env.API_KEY_SECRET ?? '';
 
 function step(n: number, text: string): void {
   process.stdout.write(`\n[${n}] ${text}\n`);
@@ -27,8 +28,10 @@ async function main(): Promise<void> {
   const seq = String(101 + 2 * Math.floor(Math.random() * 400)).padStart(3, '0'); // odd: male, as the household record says
   const id17 = `${COUNTY}1985${String(1 + Math.floor(Math.random() * 12)).padStart(2, '0')}15${seq}`;
   const citizenId = `${id17}${checkCharacter(id17)}`;
-  const bearer = (role: string, division: string, sub: string): Record<string, string> => ({
+  // Each person states why they read personal data (X-Purpose, docs/security.md).
+  const bearer = (role: string, division: string, sub: string, purpose?: string): Record<string, string> => ({
     authorization: `Bearer ${mintToken({ sub, name: sub, role, division, ttlSeconds: 3600 }, jwtSecret)}`,
+    ...(purpose ? { 'x-purpose': purpose } : {}),
   });
 
   process.stdout.write('==> starting comparison, survey-tasking, review and dynamic-update\n');
@@ -43,8 +46,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown());
 
   try {
-    Object.entries(stack.urls).forEach(([name, url]) => show(name, `${url}  (OpenAPI ${url}/api/docs)`));
-    const clerk = bearer('window-clerk', COUNTY, 'clerk-demo');
+    Object.entries(stack.urls).forEach(([name, url]) => show(name, `${url}  (OpenAPI ${stack.managementUrls[name as ServiceName]}/api/docs)`));
+    const clerk = bearer('window-clerk', COUNTY, 'clerk-demo', 'window-service');
 
     step(1, `Public security posts the household record of 李明 (${maskCitizenId(citizenId)}), village ${VILLAGE}; no insurance system knows him`);
     const posted = await call('comparison', 'POST', '/records', { 'x-api-key': mintApiKey('public-security', 'ps-demo', keySecret) }, {
@@ -56,16 +59,16 @@ async function main(): Promise<void> {
 
     step(2, 'Comparison merges what every department knows and decides');
     const compared = await waitFor(async () => {
-      const r = await call('comparison', 'GET', `/persons/${citizenId}`, clerk);
+      const r = await call('comparison', 'POST', '/persons/lookup', clerk, { citizenId });
       return r.status === 200 && r.body.record.comparison ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 'comparison outcome' });
     show('outcome', compared.record.comparison.outcome);
     show('reasons', compared.record.comparison.reasons);
 
     step(3, 'Survey tasking puts him on his village’s target list');
-    const surveyor = bearer('surveyor', VILLAGE, 'surveyor-demo');
+    const surveyor = bearer('surveyor', VILLAGE, 'surveyor-demo', 'survey');
     const task = await waitFor(async () => {
-      const r = await call('survey-tasking', 'GET', `/persons/${citizenId}`, clerk);
+      const r = await call('survey-tasking', 'POST', '/persons/lookup', clerk, { citizenId });
       return r.status === 200 && r.body.tasks.length ? r.body.tasks[0] : undefined;
     }, { timeoutMs: 60_000, message: 'survey task' });
     show('task', task);
@@ -83,22 +86,22 @@ async function main(): Promise<void> {
     show(`POST /tasks/:id/submissions → ${submitted.status}`, submitted.body);
 
     step(5, 'The township grassroots platform reviews it (初审)');
-    const township = bearer('grassroots-reviewer', TOWNSHIP, 'township-demo');
+    const township = bearer('grassroots-reviewer', TOWNSHIP, 'township-demo', 'review');
     const item = await waitFor(async () => {
-      const r = await call('review', 'GET', `/persons/${citizenId}`, clerk);
+      const r = await call('review', 'POST', '/persons/lookup', clerk, { citizenId });
       return r.status === 200 && r.body.reviews.length ? r.body.reviews[0] : undefined;
     }, { timeoutMs: 60_000, message: 'review item' });
     const initial = await call('review', 'POST', `/reviews/${item.reviewId}/initial-approval`, township, { expectedVersion: item.version, comment: '信息核实无误' });
     show(`initial approval → ${initial.status}`, initial.body);
 
     step(6, 'The county approves it (审定)');
-    const county = bearer('county-approver', COUNTY, 'county-demo');
+    const county = bearer('county-approver', COUNTY, 'county-demo', 'review');
     const final = await call('review', 'POST', `/reviews/${item.reviewId}/final-approval`, county, { expectedVersion: item.version + 1 });
     show(`final approval → ${final.status}`, final.body);
 
     step(7, 'Dynamic update: the registry record carries the collected information, the flag lifted');
     const registry = await waitFor(async () => {
-      const r = await call('dynamic-update', 'GET', `/persons/${citizenId}`, clerk);
+      const r = await call('dynamic-update', 'POST', '/persons/lookup', clerk, { citizenId });
       return r.status === 200 && r.body.record.comparison?.outcome === 'registered' ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 'registry record' });
     show('outcome', registry.record.comparison.outcome);
