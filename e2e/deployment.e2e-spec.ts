@@ -5,7 +5,7 @@ import type { AclEntry, KafkaSettings } from '@qmcb/event-log';
 import { createRedisClient, closeRedisClient } from '@qmcb/platform';
 import { freePort, httpJson, makeCertificates, startPrivateKafka, startPrivatePostgres, startPrivateRedis, startService, waitFor } from '@qmcb/testing';
 import type { PrivateKafka, PrivatePostgres, PrivateRedis, RunningService, TestCertificates } from '@qmcb/testing';
-import { spawnSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import { readFileSync } from 'fs';
 import { join } from 'path';
@@ -123,6 +123,31 @@ describe('the deployment: TLS, credentials and least privilege (docker-compose.y
     await kafka?.remove();
     await redis?.remove();
     await pg?.remove();
+  });
+
+  it('docker-compose.yml: refuses to start without every secret, hard-codes no development mode or secret, runs services as app roles over TLS', () => {
+    let compose = true;
+    try {
+      execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
+    } catch {
+      compose = false;
+    }
+    const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+    expect(text).not.toMatch(/NODE_ENV|dev-only|change-me|POSTGRES_HOST_AUTH_METHOD|admin\/admin/);
+    if (!compose) return;
+    const variables = readFileSync(join(ROOT, 'deploy/compose/.env.example'), 'utf8').split('\n').filter((l) => /^[A-Z_]+=$/.test(l)).map((l) => l.slice(0, -1));
+    const bare: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'] };
+    const without = spawnSync('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), 'config', '-q'], { cwd: ROOT, env: bare, encoding: 'utf8' });
+    expect(without.status).not.toBe(0);
+    expect(without.stderr).toMatch(/set [A-Z_]+/);
+    const withAll: Record<string, string | undefined> = { ...bare, ...Object.fromEntries(variables.map((v) => [v, pw()])), DEPLOYMENT_DIVISION: '440981' };
+    expect(spawnSync('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), 'config', '-q'], { cwd: ROOT, env: withAll, encoding: 'utf8' }).status).toBe(0);
+    const rendered = spawnSync('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), 'config'], { cwd: ROOT, env: withAll, encoding: 'utf8' }).stdout;
+    for (const s of ['comparison', 'survey_tasking', 'review', 'dynamic_update']) {
+      expect(rendered).toContain(`postgres://${s}_app:${withAll[`PG_PASSWORD_${s.toUpperCase()}_APP`]}@postgres:5432/qmcb_${s}?sslmode=verify-full&sslrootcert=/certs/ca.crt`);
+    }
+    expect(rendered).toMatch(/KAFKA_SSL: "true"/);
+    expect(rendered).toMatch(/rediss:\/\/comparison:/);
   });
 
   it('runs as its app role over TLS everywhere: healthy, ingests, consumes, answers and audits', async () => {

@@ -108,6 +108,17 @@ describe('registration flow across the four services', () => {
     const task = tasks.items[0];
     expect(task).toMatchObject({ personId, citizenIdMasked: maskCitizenId(CITIZEN_ID), villageCode: VILLAGE, townshipCode: TOWNSHIP, countyCode: COUNTY, status: 'open', reasons: ['UNINSURED'] });
     expect(task).not.toHaveProperty('personKey');
+    // The list is a read of everyone on it: audited with who, role, division, purpose and the people.
+    const survey = new Client({ connectionString: dbUrls['survey-tasking'] });
+    await survey.connect();
+    try {
+      const { rows } = await survey.query(
+        `SELECT actor, role, division, purpose, result, people FROM audit.audit_event WHERE (entry::jsonb)->>'route' = '/tasks' AND action = 'list' ORDER BY audit_event.seq`,
+      );
+      expect(rows[rows.length - 1]).toEqual({ actor: 'user:surveyor-1', role: 'surveyor', division: VILLAGE, purpose: 'survey', result: 'ok', people: [CITIZEN_ID] });
+    } finally {
+      await survey.end();
+    }
 
     // 4. The surveyor submits the registration form; the person enrolled on site in the resident schemes.
     const form = {

@@ -286,6 +286,28 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     expect(await dataSource.query(`SELECT table_schema FROM information_schema.tables WHERE table_name = 'audit_event'`)).toEqual([{ table_schema: 'audit' }]);
   });
 
+  it("lets an auditor search the trail by person, actor and time, within the auditor's division, and audits the search", async () => {
+    const auditor = (division: string): string => bearer('auditor', division);
+    const personId = new PersonIds(PERSON_ID_SECRET).idOf(PERSON_KEY);
+    const byPerson = await http.post('/audit/search').set('authorization', auditor('440981')).send({ personId });
+    expect(byPerson.status).toBe(200);
+    expect(byPerson.body.items.length).toBeGreaterThanOrEqual(2);
+    expect(byPerson.body.items.every((i: { people: { personId: string }[] }) => i.people.some((p) => p.personId === personId))).toBe(true);
+    expect(JSON.stringify(byPerson.body)).not.toContain(PERSON_KEY);
+    const byActor = await http.post('/audit/search').set('authorization', auditor('440981')).send({ actor: 'user:u-county-approver', limit: 1 });
+    expect(byActor.body.items).toHaveLength(1);
+    expect(byActor.body.items[0]).toMatchObject({ actor: 'user:u-county-approver', role: 'county-approver' });
+    const page2 = await http.post('/audit/search').set('authorization', auditor('440981')).send({ actor: 'user:u-county-approver', limit: 1, after: byActor.body.next });
+    expect(Number(page2.body.items[0]?.seq ?? Infinity)).toBeGreaterThan(Number(byActor.body.items[0].seq));
+    const later = await http.post('/audit/search').set('authorization', auditor('440981')).send({ from: new Date(Date.now() + 60_000).toISOString() });
+    expect(later.body).toEqual({ items: [], next: null });
+    // Another county's auditor sees none of it; other roles may not search.
+    expect((await http.post('/audit/search').set('authorization', auditor('440902')).send({ personId })).body).toEqual({ items: [], next: null });
+    expect((await http.post('/audit/search').set('authorization', bearer('admin')).send({})).status).toBe(403);
+    const searched = await waitForRequest(byPerson.headers['x-request-id'] as string);
+    expect(searched[0]).toMatchObject({ actor: 'user:u-auditor', action: 'list', purpose: 'audit', result: 'ok' });
+  });
+
   it('refuses a read without a purpose, or with one the route does not serve, and audits the refusal', async () => {
     const path = `/persons/440981002001/${PERSON_KEY}`;
     const missing = await http.get(path).set('authorization', bearer('county-approver', '440981'));

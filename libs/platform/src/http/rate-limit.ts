@@ -116,7 +116,7 @@ export class RedisRateLimiter implements RequestLimiter {
       const reply = (await Promise.race([
         this.redis.eval(COUNT_SCRIPT, { keys: [key], arguments: [String(this.windowMs)] }),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${this.options.redisTimeoutMs ?? 150} ms`)), this.options.redisTimeoutMs ?? 150);
+          timer = setTimeout(() => reject(new Error(`no answer within ${this.options.redisTimeoutMs ?? 300} ms`)), this.options.redisTimeoutMs ?? 300);
         }),
       ])) as [number, number];
       if (this.redisDown) this.logger.log({ msg: 'rate limits counted in Redis again' });

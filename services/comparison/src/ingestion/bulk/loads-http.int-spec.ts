@@ -1,5 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
-import { mintApiKey } from '@qmcb/auth';
+import { mintApiKey, mintToken } from '@qmcb/auth';
+import { SOURCE_RECORD_RECEIVED, deterministicId } from '@qmcb/contracts';
+import type { RegistrationRecord } from '@qmcb/domain';
+import { checkCharacter, foldEvents } from '@qmcb/domain';
+import { PersonRecordRepository } from '@qmcb/service-kit';
+import { DataSource } from 'typeorm';
+import { ExchangeService } from '../../exchange/exchange.service';
 import { DEFAULT_REQUEST_TIMEOUT_MS, RouteTableHolder } from '@qmcb/platform';
 import { randomBytes } from 'crypto';
 import { createServiceTestingApp } from '@qmcb/service-kit';
@@ -39,6 +45,8 @@ describe('bulk load over HTTP', () => {
   const tax = { 'x-api-key': mintApiKey('tax', 'tax-int', KEY_SECRET) };
 
   beforeAll(async () => {
+    // The export's stall timeout is read when the service starts: short here, so a stalled reader is cut off quickly.
+    process.env['EXPORT_STALL_TIMEOUT_MS'] = '1000';
     topic = await createTestTopic(3);
     db = await createTestDatabase();
     const { config, kafka } = loadServiceConfig('comparison', {
@@ -205,6 +213,68 @@ ${ndjsonLine(good[1] as PlainRecord)}
     expect(quarantine.body.items).toEqual([
       { line: 2, reason: 'maxDepth', raw: deepRow.slice(0, 8 * 1024), violations: [{ field: '(record)', rule: 'maxDepth', message: 'the record is nested deeper than 16 levels' }] },
     ]);
+  });
+
+  it('cuts off an export whose reader stops reading: the slot is freed, the transaction ended, the end audited as aborted', async () => {
+    // 20,000 people insured here without a household anywhere: a file far larger than the socket buffers.
+    const county = '440981';
+    const records: RegistrationRecord[] = [];
+    for (let i = 0; i < 20_000; i += 1) {
+      const first17 = `440106${1950 + Math.floor(i / 1000)}0101${String(i % 1000).padStart(3, '0')}`;
+      const id = `${first17}${checkCharacter(first17)}`;
+      const record = foldEvents([
+        {
+          eventId: deterministicId('stall', id),
+          type: SOURCE_RECORD_RECEIVED,
+          schemaVersion: 1,
+          personKey: id,
+          occurredAt: '2026-11-01T00:00:00.000Z',
+          recordedAt: '2026-11-01T00:00:00.000Z',
+          source: 'dept:social-insurance',
+          actor: 'int',
+          correlationId: 'int',
+          causationId: null,
+          basedOnVersion: null,
+          payload: {
+            department: 'social-insurance', sourceRecordId: `s-${i}`, mode: 'snapshot', citizenIdAsSent: id, citizenIdValid: true, asOf: '2026-11-01T00:00:00.000Z',
+            facts: { kind: 'insurance', insuranceType: 'pension', scheme: 'employee', status: 'active', region: county, name: `参保人${i}`, address: '广东省高州市潘州街道工业园宿舍'.repeat(4) },
+          },
+        } as never,
+      ]);
+      if (record) records.push(record);
+    }
+    const dataSource = app.get(DataSource);
+    await dataSource.transaction((m) => new PersonRecordRepository().saveMany(m, records));
+    const exchange = app.get(ExchangeService);
+    const approver = `Bearer ${mintToken({ sub: 'county-stall', name: 'county-stall', role: 'county-approver', division: county, ttlSeconds: 600 }, process.env['AUTH_JWT_SECRET'] as string)}`;
+
+    const stalled = await new Promise<{ status: number; destroy: () => void }>((resolve, reject) => {
+      const req = request(`${baseUrl}/exchange/non-local-insured?region=${county}`, { headers: { authorization: approver } }, (res) => {
+        // Reads the status line and then nothing more, keeping the connection open.
+        res.pause();
+        resolve({ status: res.statusCode ?? 0, destroy: () => req.destroy() });
+      });
+      req.on('error', () => undefined);
+      req.once('error', reject);
+      req.end();
+    });
+    expect(stalled.status).toBe(200);
+    expect(exchange.runningExports).toBe(1);
+    await waitFor(() => exchange.runningExports === 0, { timeoutMs: 20_000, message: 'the export slot freed' });
+    stalled.destroy();
+    const idle = await dataSource.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'`);
+    expect(idle).toEqual([{ n: 0 }]);
+    const ended = await waitFor(async () => {
+      const rows: { result: string; count: number }[] = await dataSource.query(
+        `SELECT result, ((entry::jsonb)->>'count')::int AS count FROM audit.audit_event WHERE actor = 'user:county-stall' AND result IN ('ok', 'aborted') ORDER BY audit_event.seq`,
+      );
+      return rows.length ? rows : undefined;
+    }, { message: "the export's final audit entry" });
+    expect(ended).toEqual([{ result: 'aborted', count: expect.any(Number) }]);
+    expect(ended[0]?.count).toBeLessThan(20_000);
+    // The next reader gets the whole file.
+    const whole = await fetch(`${baseUrl}/exchange/non-local-insured?region=${county}`, { headers: { authorization: approver } });
+    expect((await whole.text()).trimEnd().split('\n')).toHaveLength(20_000);
   });
 
   it('answers 400 (not 500) to an offset beyond what a database integer holds', async () => {
