@@ -133,7 +133,7 @@ describe('the deployment: TLS, credentials and least privilege (docker-compose.y
       compose = false;
     }
     const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
-    expect(text).not.toMatch(/NODE_ENV|dev-only|change-me|POSTGRES_HOST_AUTH_METHOD|admin\/admin/);
+    expect(text).not.toMatch(/^\s*NODE_ENV:|dev-only|change-me|POSTGRES_HOST_AUTH_METHOD|admin\/admin/m);
     if (!compose) return;
     const variables = readFileSync(join(ROOT, 'deploy/compose/.env.example'), 'utf8').split('\n').filter((l) => /^[A-Z_]+=$/.test(l)).map((l) => l.slice(0, -1));
     const bare: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'] };
