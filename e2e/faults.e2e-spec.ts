@@ -80,6 +80,7 @@ describe('fault suite (Kafka, PostgreSQL and Redis of its own)', () => {
     DATABASE_URL: pg.url(`qmcb_${name.replace(/-/g, '_')}`),
     REDIS_URL: redis.url(),
     RATE_LIMITS: TEST_RATE_LIMITS,
+    KAFKA_ENSURE_TOPICS: 'false',
     LOG_LEVEL: 'warn',
   });
   const start = async (name: ServiceName): Promise<void> => {
@@ -89,7 +90,9 @@ describe('fault suite (Kafka, PostgreSQL and Redis of its own)', () => {
   beforeAll(async () => {
     mkdirSync(LOGS, { recursive: true });
     [kafka, pg, redis] = await Promise.all([startPrivateKafka(), startPrivatePostgres(), startPrivateRedis()]);
-    await ensureTopics(settings());
+    // The log and the dead-letter topics first, as a deployment provisions them (four services creating
+    // topics at once on a fresh broker may see a topic before its partitions are served).
+    await ensureTopics(settings(), SERVICES.map((s) => ({ topic: `${TOPIC}.dlq.${s.name}`, partitions: 1 })));
     const admin = new Client({ connectionString: pg.url() });
     await admin.connect();
     for (const s of SERVICES) await admin.query(`CREATE DATABASE qmcb_${s.schema}`);
@@ -285,9 +288,19 @@ describe('the log directory fails (a broker of its own): reported, never hidden'
     await admin.connect();
     await admin.query(`CREATE DATABASE ${database}`);
     await admin.end();
-    await ensureTopics({ brokers: [kafka.broker], clientId: 'faults-disk', topic: TOPIC, partitions: 1, replication: 1 });
+    await ensureTopics({ brokers: [kafka.broker], clientId: 'faults-disk', topic: TOPIC, partitions: 1, replication: 1 }, [{ topic: `${TOPIC}.dlq.comparison`, partitions: 1 }]);
     return startService('comparison', {
-      env: { ...SECRETS2, KAFKA_BROKERS: kafka.broker, LOG_TOPIC: TOPIC, LOG_PARTITIONS: '1', DATABASE_URL: pg.url(database), REDIS_URL: redis.url(), RATE_LIMITS: TEST_RATE_LIMITS, LOG_LEVEL: 'warn' },
+      env: {
+        ...SECRETS2,
+        KAFKA_BROKERS: kafka.broker,
+        LOG_TOPIC: TOPIC,
+        LOG_PARTITIONS: '1',
+        DATABASE_URL: pg.url(database),
+        REDIS_URL: redis.url(),
+        RATE_LIMITS: TEST_RATE_LIMITS,
+        KAFKA_ENSURE_TOPICS: 'false',
+        LOG_LEVEL: 'warn',
+      },
       port: await freePort(),
       logDir: LOGS,
       logName: database,
