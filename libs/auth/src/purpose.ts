@@ -16,6 +16,7 @@ export const PURPOSES = {
   'operations-support': '运维支持: investigating an incident; personal values stay masked',
   audit: '安全审计: an auditor examines who processed whose data',
   'data-submission': '部门报送: a department system sends its records (§8, §9)',
+  'data-sharing': '数据共享: a department system receives the registry changes it subscribed to (change feed, dynamic update)',
 } as const;
 export type Purpose = keyof typeof PURPOSES;
 

@@ -25,6 +25,7 @@ export * from './http/body';
 export * from './http/timeout';
 export * from './http/rate-limit';
 export * from './http/pagination';
+export * from './http/response-sink';
 export * from './audit/audit-tables.migration';
 export * from './audit/audit-read-retired.migration';
 export * from './audit/audit-entry';

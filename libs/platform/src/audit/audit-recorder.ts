@@ -81,6 +81,11 @@ export class AuditRecorder implements BeforeApplicationShutdown {
     };
   }
 
+  /** An entry of work done outside a request (a push to a subscriber, an operator command). */
+  entry(fields: Omit<AuditEntry, 'service'>): AuditEntry {
+    return { service: this.options.service, ...fields };
+  }
+
   private actor(principal: Principal | undefined): Pick<AuditEntry, 'actor' | 'role' | 'division'> {
     const fields = actorFields(principal);
     return fields.division === null ? { ...fields, division: this.options.deploymentDivision ?? null } : fields;

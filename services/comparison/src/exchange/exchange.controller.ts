@@ -2,43 +2,14 @@ import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Departments, PersonalData, Roles, assertInDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
-import { RouteLimits } from '@qmcb/platform';
+import { RouteLimits, responseSink } from '@qmcb/platform';
 import type { Response } from 'express';
 import { NonLocalInsuredQuery } from './exchange.dto';
 import { EXPORT_TIMEOUT_MS, ExchangeService } from './exchange.service';
-import type { LineSink } from './exchange.service';
 
 export const NDJSON = 'application/x-ndjson; charset=utf-8';
 
-/**
- * A response as a sink with back-pressure: waits for `drain` when the socket buffer is full, but not
- * longer than `stallMs`: a reader that keeps the connection open and reads nothing is cut off, so it
- * cannot hold an export slot and a database transaction forever.
- */
-export function responseSink(res: Response, stallMs: number): LineSink {
-  let closed = false;
-  res.once('close', () => (closed = true));
-  return {
-    closed: () => closed || res.destroyed,
-    write: (chunk) =>
-      new Promise<void>((resolve) => {
-        if (res.write(chunk)) return resolve();
-        const done = (): void => {
-          clearTimeout(timer);
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          closed = true;
-          res.destroy(new Error(`the reader took nothing for ${stallMs} ms`));
-          done();
-        }, stallMs);
-        res.on('drain', done);
-        res.on('close', done);
-      }),
-  };
-}
+export { responseSink } from '@qmcb/platform';
 
 @ApiTags('exchange')
 @Controller('exchange')

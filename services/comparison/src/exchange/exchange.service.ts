@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '@qmcb/auth';
-import { AuditService, DomainError, maskPersonalData } from '@qmcb/platform';
+import { AuditService, DomainError, exportStallMs, maskPersonalData } from '@qmcb/platform';
+import type { LineSink } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { nonLocalInsuredLines } from './non-local-insured';
 import { NonLocalInsuredRepository } from './non-local-insured.repository';
@@ -8,25 +9,11 @@ import { NonLocalInsuredRepository } from './non-local-insured.repository';
 export { EXPORT_FETCH_SIZE } from './non-local-insured.repository';
 /** Exports running at once in one replica: each holds a database connection for its whole run. */
 export const MAX_CONCURRENT_EXPORTS = 2;
-/** A reader that takes nothing for this long is gone: the export stops and frees its slot and transaction. */
-export const EXPORT_STALL_ENV = 'EXPORT_STALL_TIMEOUT_MS';
-const DEFAULT_STALL_MS = 30_000;
 /** The whole export (the route's deadline): past it the stream is cut. */
 export const EXPORT_TIMEOUT_MS = 30 * 60_000;
-
-export function exportStallMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[EXPORT_STALL_ENV];
-  if (raw === undefined || raw === '') return DEFAULT_STALL_MS;
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 100 || ms > 600_000) throw new Error(`${EXPORT_STALL_ENV} must be 100-600000 milliseconds, got ${JSON.stringify(raw)}`);
-  return ms;
-}
-
-/** Where the lines go: `write` resolves when the sink can take more; `closed` when the reader went away (or stalled). */
-export interface LineSink {
-  write(chunk: string): Promise<void>;
-  closed(): boolean;
-}
+/** A reader that takes nothing for EXPORT_STALL_TIMEOUT_MS is gone: the export stops and frees its slot and transaction. */
+export { EXPORT_STALL_ENV, exportStallMs } from '@qmcb/platform';
+export type { LineSink } from '@qmcb/platform';
 
 export interface ExportResult {
   people: number;

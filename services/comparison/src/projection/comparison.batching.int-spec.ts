@@ -12,6 +12,7 @@ import { COMPARISON_MIGRATIONS } from '../comparison.module';
 import { buildSourceRecordEvent } from '../ingestion/source-record-event';
 import type { SourceRecordInput } from '../ingestion/source-record-event';
 import { OutcomeRepository } from '../outcomes/outcome.repository';
+import { RecompareDueRepository } from '../schedule/recompare-due.repository';
 import { ComparisonProjection } from './comparison.projection';
 
 jest.setTimeout(240_000);
@@ -132,7 +133,7 @@ function population(people: number, seed: number): RegistrationEvent[] {
 
 /** The comparison projection as the event-log runtime calls it (what its log transport does, without Nest). */
 function comparisonHandler(): ProjectionHandler {
-  const projection = new ComparisonProjection(new PersonRecordRepository(), new OutcomeRepository(), new RegionPolicyProvider());
+  const projection = new ComparisonProjection(new PersonRecordRepository(), new OutcomeRepository(), new RegionPolicyProvider(), new RecompareDueRepository());
   return { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
 }
 
@@ -265,6 +266,12 @@ describe('comparison decides the same however the log is cut into batches', () =
     for (const ds of [perEvent, batched]) {
       expect((await ds.query(`select count(*)::int as n from outcome_history where event_id = any($1::text[])`, [foreignIds]))[0]?.n).toBe(5);
     }
+
+    // The recompare days (issue 9): one per person, the same however the log was cut.
+    const dues = async (ds: DataSource): Promise<Row[]> => read(ds, `select person_key, to_char(due_date, 'YYYY-MM-DD') as due_date, because, basis_event_id from recompare_due order by person_key`);
+    const [da, db] = [await dues(perEvent), await dues(batched)];
+    expect(da.length).toBeGreaterThan(50);
+    expect(db).toEqual(da);
 
     // 4. Every event of the log applied in both, once; the batch path emitted fewer outcomes.
     const applied = async (ds: DataSource): Promise<number> => Number((await read(ds, `select count(*)::int as n from applied_event where partition is not null`))[0]?.['n']);

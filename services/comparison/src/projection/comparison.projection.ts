@@ -5,7 +5,9 @@ import { LogContext, PersonRecordRepository, Projection, REGISTRATION_LOG, Regio
 import { OutcomeRepository } from '../outcomes/outcome.repository';
 import type { OutcomeEvent } from '../outcomes/outcome.repository';
 import { decisionChanged } from '../rules';
-import { decisionAfter, outcomeEvent } from './outcome';
+import { RecompareDueRepository } from '../schedule/recompare-due.repository';
+import type { RecompareDue } from '../schedule/next-due';
+import { RECOMPARE_ON, decisionAfter, dueAfter, outcomeEvent } from './outcome';
 
 /** What was last decided for a person, as decisionChanged compares it. */
 type Recorded = Parameters<typeof decisionChanged>[0];
@@ -24,6 +26,7 @@ export class ComparisonProjection {
     private readonly records: PersonRecordRepository,
     private readonly outcomes: OutcomeRepository,
     private readonly policies: RegionPolicyProvider,
+    private readonly dues: RecompareDueRepository,
   ) {}
 
   @EventPattern(REGISTRATION_LOG)
@@ -32,6 +35,8 @@ export class ComparisonProjection {
     // Per person, the decision as this batch leaves it so far (its own emitted decisions included).
     const decided = new Map<string, Recorded>();
     const outcomes: OutcomeEvent[] = [];
+    // Per person, the next recompare day as of the last trigger in the batch.
+    const dues = new Map<string, { due: RecompareDue | null; basisEventId: string }>();
     const now = new Date().toISOString();
     events.forEach((event, i) => {
       const record = after[i];
@@ -42,9 +47,12 @@ export class ComparisonProjection {
         decided.set(event.personKey, event.payload);
         return;
       }
+      if (!RECOMPARE_ON.has(event.type)) return;
+      const policy = this.policies.forRecord(record);
+      dues.set(event.personKey, { due: dueAfter(event, record, policy), basisEventId: event.eventId });
       // A rebuild decides nothing: the outcomes are further down the log.
       if (log.rebuilding) return;
-      const decision = decisionAfter(event, record, this.policies.forRecord(record));
+      const decision = decisionAfter(event, record, policy);
       if (!decision) return;
       const last = decided.has(event.personKey) ? (decided.get(event.personKey) ?? null) : record.comparison;
       // An approved form lifts the needs-survey flag (evolve); the decision on it is always recorded,
@@ -54,5 +62,6 @@ export class ComparisonProjection {
       decided.set(event.personKey, decision);
     });
     await this.outcomes.record(log.manager, outcomes);
+    await this.dues.saveMany(log.manager, [...dues].map(([personKey, d]) => ({ personKey, ...d })));
   }
 }
