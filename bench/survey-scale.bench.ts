@@ -16,7 +16,7 @@ import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings
 import type { TestDatabase } from '@qmcb/testing';
 import { spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
-import { randomUUID } from 'crypto';
+import { randomBytes, randomUUID } from 'crypto';
 import { createWriteStream, mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Client } from 'pg';
@@ -25,7 +25,7 @@ const TARGETS = Number(process.env.BENCH_TARGETS ?? 177_321);
 const COUNTY = process.env.BENCH_COUNTY ?? '440981';
 const PORT = Number(process.env.BENCH_PORT ?? 3312);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
-const JWT_SECRET = 'bench-jwt-secret';
+const JWT_SECRET = randomBytes(32).toString('base64url');
 const ROOT = join(__dirname, '..');
 const AS_OF = '2026-11-01T00:00:00.000Z';
 const RESULTS = join(__dirname, 'results');

@@ -2,8 +2,9 @@ import { mintApiKey, mintToken } from '@qmcb/auth';
 import { checkCharacter } from '@qmcb/domain';
 import { httpJson, startIsolatedStack, waitFor } from '@qmcb/testing';
 import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
-import { randomUUID } from 'crypto';
+import { randomBytes, randomUUID } from 'crypto';
 import { join } from 'path';
+import { PersonIds } from '@qmcb/platform';
 
 /**
  * A person met at a household who was on no list (§18), across the four services: the surveyor adds
@@ -11,8 +12,8 @@ import { join } from 'path';
  * comparison compares (they have no department record at all); what it still finds missing makes a
  * new target, which goes at once to the household's surveyor.
  */
-const JWT_SECRET = 'e2e-jwt-secret';
-const KEY_SECRET = 'e2e-api-key-secret';
+const JWT_SECRET = randomBytes(32).toString('base64url');
+const KEY_SECRET = randomBytes(32).toString('base64url');
 const VILLAGE = '440981002201'; // 高州市 石仔岭街道 茂岭村委会
 const TOWNSHIP = VILLAGE.slice(0, 9);
 const COUNTY = VILLAGE.slice(0, 6);
@@ -20,8 +21,10 @@ const cid = (first17: string): string => `${first17}${checkCharacter(first17)}`;
 const HEAD = cid(`${COUNTY}19700101131`);
 const FOUND = cid(`${COUNTY}20150606242`);
 
-const token = (role: string, division: string, sub: string): Record<string, string> => ({
+/** A person's credentials, stating why they read personal data (X-Purpose, PIPL art. 6). */
+const token = (role: string, division: string, sub: string, purpose: string): Record<string, string> => ({
   authorization: `Bearer ${mintToken({ sub, name: sub, role, division, ttlSeconds: 3600 }, JWT_SECRET)}`,
+  'x-purpose': purpose,
 });
 
 describe('survey across the four services: a person found on site', () => {
@@ -43,9 +46,12 @@ describe('survey across the four services: a person found on site', () => {
     httpJson(stack.urls[service], method, path, auth, body);
 
   it('adds them with their form; once review approves it, comparison compares them, and a new target for what is still missing goes to the household’s surveyor', async () => {
-    const county = token('county-approver', COUNTY, 'county-1');
-    const township = token('grassroots-reviewer', TOWNSHIP, 'township-1');
-    const surveyor = token('surveyor', TOWNSHIP, 'sv-1');
+    const county = token('county-approver', COUNTY, 'county-1', 'survey');
+    const countyReview = token('county-approver', COUNTY, 'county-1', 'review');
+    const township = token('grassroots-reviewer', TOWNSHIP, 'township-1', 'survey');
+    const townshipReview = token('grassroots-reviewer', TOWNSHIP, 'township-1', 'review');
+    const surveyor = token('surveyor', TOWNSHIP, 'sv-1', 'survey');
+    const ids = new PersonIds(process.env['PERSON_ID_SECRET'] as string);
     const posted = await call('comparison', 'POST', '/records', { 'x-api-key': mintApiKey('public-security', 'ps-e2e', KEY_SECRET) }, {
       records: [{ sourceRecordId: 'HJ-S1', citizenId: HEAD, mode: 'snapshot', asOf: '2026-11-01T00:00:00.000Z',
         facts: { kind: 'household', name: '梁军', sex: 'male', birthDate: '1970-01-01', villageCode: VILLAGE, status: 'normal', householdNo: '0101', relationToHead: '户主', phone: '13800000008', address: '茂岭村 1 号' } }],
@@ -76,26 +82,26 @@ describe('survey across the four services: a person found on site', () => {
       household: { householdNo: '0101', members },
     });
     expect(found.status).toBe(201);
-    expect(found.body).toMatchObject({ personKey: FOUND, householdKey: `${VILLAGE}-0101`, foundInTaskId: head.taskId, status: 'submitted' });
+    expect(found.body).toMatchObject({ personId: ids.idOf(FOUND), householdKey: `${VILLAGE}-0101`, foundInTaskId: head.taskId, status: 'submitted' });
 
     // Review: township, then county (someone else than the surveyor each time).
     const item = await waitFor(async () => {
-      const r = await call('review', 'GET', '/reviews?stage=initial&status=pending', township);
+      const r = await call('review', 'GET', '/reviews?stage=initial&status=pending', townshipReview);
       return r.body?.items?.find((i: { taskId: string }) => i.taskId === found.body.taskId);
     }, { timeoutMs: 60_000, message: 'review item of the person found' });
-    expect((await call('review', 'POST', `/reviews/${item.reviewId}/initial-approval`, township, { expectedVersion: item.version, comment: '已核实户口簿' })).status).toBe(201);
-    expect((await call('review', 'POST', `/reviews/${item.reviewId}/final-approval`, county, { expectedVersion: item.version + 1 })).status).toBe(201);
+    expect((await call('review', 'POST', `/reviews/${item.reviewId}/initial-approval`, townshipReview, { expectedVersion: item.version, comment: '已核实户口簿' })).status).toBe(201);
+    expect((await call('review', 'POST', `/reviews/${item.reviewId}/final-approval`, countyReview, { expectedVersion: item.version + 1 })).status).toBe(201);
 
     // Comparison now compares them, from the approved form alone.
     const compared = await waitFor(async () => {
-      const r = await call('comparison', 'GET', `/persons/${FOUND}`, county);
+      const r = await call('comparison', 'POST', '/persons/lookup', countyReview, { citizenId: FOUND });
       return r.status === 200 && r.body.record.comparison ? r.body.record : undefined;
     }, { timeoutMs: 60_000, message: 'comparison of the person found' });
     expect(compared).toMatchObject({ personKey: FOUND, name: '梁小文', residenceDivision: VILLAGE, household: null, collected: { citizenId: FOUND, employmentStatus: 'student' } });
     // Medical insurance covers a child; the phone the form marked unknown is still missing: needs survey again.
     expect([compared.comparison.outcome, compared.comparison.reasons.map((r: { code: string }) => r.code)]).toEqual(['needs-survey', ['MISSING_PHONE']]);
     const tasks = await waitFor(async () => {
-      const r = await call('survey-tasking', 'GET', `/persons/${FOUND}`, county);
+      const r = await call('survey-tasking', 'GET', `/persons/${ids.idOf(FOUND)}`, county);
       return r.body?.tasks?.length === 2 ? r.body.tasks : undefined;
     }, { timeoutMs: 60_000, message: 'the found target approved and a new one for the missing phone' });
     expect(tasks.map((t: { origin: string; status: string; reasons: string[]; responsibleId: string | null }) => [t.origin, t.status, t.reasons, t.responsibleId])).toEqual([

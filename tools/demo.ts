@@ -12,8 +12,9 @@ import { join } from 'path';
 const VILLAGE = '440981002001';
 const TOWNSHIP = VILLAGE.slice(0, 9);
 const COUNTY = VILLAGE.slice(0, 6);
-const jwtSecret = process.env.AUTH_JWT_SECRET ?? 'dev-only-jwt-secret-change-me';
-const keySecret = process.env.API_KEY_SECRET ?? 'dev-only-api-key-secret-change-me';
+// The local stack's own (deploy/local/env.sh, sourced by tools/demo.sh): there are no defaults.
+const jwtSecret = process.env.AUTH_JWT_SECRET ?? '';
+const keySecret = process.env.API_KEY_SECRET ?? '';
 
 function step(n: number, text: string): void {
   process.stdout.write(`\n[${n}] ${text}\n`);
@@ -28,8 +29,10 @@ async function main(): Promise<void> {
   const seq = String(101 + 2 * Math.floor(Math.random() * 400)).padStart(3, '0'); // odd: male, as the household record says
   const id17 = `${COUNTY}1985${String(1 + Math.floor(Math.random() * 12)).padStart(2, '0')}15${seq}`;
   const citizenId = `${id17}${checkCharacter(id17)}`;
-  const bearer = (role: string, division: string, sub: string): Record<string, string> => ({
+  // Each person states why they read personal data (X-Purpose, docs/security.md).
+  const bearer = (role: string, division: string, sub: string, purpose?: string): Record<string, string> => ({
     authorization: `Bearer ${mintToken({ sub, name: sub, role, division, ttlSeconds: 3600 }, jwtSecret)}`,
+    ...(purpose ? { 'x-purpose': purpose } : {}),
   });
 
   process.stdout.write('==> starting comparison, survey-tasking, review and dynamic-update\n');
@@ -47,8 +50,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown());
 
   try {
-    Object.entries(stack.urls).forEach(([name, url]) => show(name, `${url}  (OpenAPI ${url}/api/docs)`));
-    const clerk = bearer('window-clerk', COUNTY, 'clerk-demo');
+    Object.entries(stack.urls).forEach(([name, url]) => show(name, `${url}  (OpenAPI ${stack.managementUrls[name as ServiceName]}/api/docs)`));
+    const clerk = bearer('window-clerk', COUNTY, 'clerk-demo', 'window-service');
 
     step(1, `Public security posts the household record of 李明 (${maskCitizenId(citizenId)}), village ${VILLAGE}; no insurance system knows him`);
     const posted = await call('comparison', 'POST', '/records', { 'x-api-key': mintApiKey('public-security', 'ps-demo', keySecret) }, {
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
 
     step(2, 'Comparison merges what every department knows and decides');
     const compared = await waitFor(async () => {
-      const r = await call('comparison', 'GET', `/persons/${citizenId}`, clerk);
+      const r = await call('comparison', 'POST', '/persons/lookup', clerk, { citizenId });
       return r.status === 200 && r.body.record.comparison ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 'comparison outcome' });
     show('outcome', compared.record.comparison.outcome);
@@ -68,14 +71,14 @@ async function main(): Promise<void> {
 
     step(3, 'Survey tasking puts him on his village’s target list, with why in plain words');
     const task = await waitFor(async () => {
-      const r = await call('survey-tasking', 'GET', `/persons/${citizenId}`, clerk);
+      const r = await call('survey-tasking', 'POST', '/persons/lookup', clerk, { citizenId });
       return r.status === 200 && r.body.tasks.length ? r.body.tasks[0] : undefined;
     }, { timeoutMs: 60_000, message: 'survey task' });
     show('target', { taskId: task.taskId, villageCode: task.villageCode, status: task.status, why: task.why.map((w: { label: string }) => w.label), household: task.householdKey });
 
     step(4, 'The county runs its campaign: a team of two under the township, targets distributed by workload');
-    const countyHead = bearer('county-approver', COUNTY, 'county-demo');
-    const township = bearer('grassroots-reviewer', TOWNSHIP, 'township-demo');
+    const countyHead = bearer('county-approver', COUNTY, 'county-demo', 'survey');
+    const township = bearer('grassroots-reviewer', TOWNSHIP, 'township-demo', 'survey');
     const campaigns = await call('survey-tasking', 'GET', '/campaigns', countyHead);
     let campaign = (campaigns.body as { campaignId: string; countyCode: string; status: string }[]).find((c) => c.countyCode === COUNTY && c.status === 'open');
     if (!campaign) {
@@ -95,7 +98,7 @@ async function main(): Promise<void> {
     }, { timeoutMs: 30_000, message: 'the target given to a surveyor' });
     show('responsible surveyor', `${given.responsibleId} (campaign ${campaignId})`);
     // The surveyor sees only their own targets: a download of their list for the day.
-    const surveyor = bearer('surveyor', VILLAGE, given.responsibleId);
+    const surveyor = bearer('surveyor', VILLAGE, given.responsibleId, 'survey');
     const download = await call('survey-tasking', 'GET', '/my/targets?limit=500', surveyor);
     show('GET /my/targets', `${download.body.targets.length} targets in ${download.body.households.length} households`);
 
@@ -119,20 +122,22 @@ async function main(): Promise<void> {
     show(`POST /tasks/:id/submissions → ${submitted.status}`, submitted.body);
 
     step(6, 'The township grassroots platform reviews it (初审)');
+    const reviewer = bearer('grassroots-reviewer', TOWNSHIP, 'township-demo', 'review');
     const item = await waitFor(async () => {
-      const r = await call('review', 'GET', `/persons/${citizenId}`, clerk);
+      const r = await call('review', 'POST', '/persons/lookup', clerk, { citizenId });
       return r.status === 200 && r.body.reviews.length ? r.body.reviews[0] : undefined;
     }, { timeoutMs: 60_000, message: 'review item' });
-    const initial = await call('review', 'POST', `/reviews/${item.reviewId}/initial-approval`, township, { expectedVersion: item.version, comment: '信息核实无误' });
+    const initial = await call('review', 'POST', `/reviews/${item.reviewId}/initial-approval`, reviewer, { expectedVersion: item.version, comment: '信息核实无误' });
     show(`initial approval → ${initial.status}`, initial.body);
 
     step(7, 'The county approves it (审定)');
-    const final = await call('review', 'POST', `/reviews/${item.reviewId}/final-approval`, countyHead, { expectedVersion: item.version + 1 });
+    const county = bearer('county-approver', COUNTY, 'county-demo', 'review');
+    const final = await call('review', 'POST', `/reviews/${item.reviewId}/final-approval`, county, { expectedVersion: item.version + 1 });
     show(`final approval → ${final.status}`, final.body);
 
     step(8, 'Dynamic update: the registry record carries the collected information, the flag lifted');
     const registry = await waitFor(async () => {
-      const r = await call('dynamic-update', 'GET', `/persons/${citizenId}`, clerk);
+      const r = await call('dynamic-update', 'POST', '/persons/lookup', clerk, { citizenId });
       return r.status === 200 && r.body.record.comparison?.outcome === 'registered' ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 'registry record' });
     show('outcome', registry.record.comparison.outcome);

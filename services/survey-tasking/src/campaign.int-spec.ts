@@ -12,17 +12,19 @@ import {
 import type { ChangeRequest, RegistrationEvent } from '@qmcb/contracts';
 import { EventLogProducer } from '@qmcb/event-log';
 import { checkCharacter, personKeyFor } from '@qmcb/domain';
+import { PersonIds } from '@qmcb/platform';
 import { createServiceTestingApp, loadServiceConfig, runServiceCommand } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, readAllEvents, testKafkaSettings, waitFor } from '@qmcb/testing';
 import { Client } from 'pg';
 import type { TestDatabase } from '@qmcb/testing';
 import ExcelJS from 'exceljs';
 import type { AddressInfo } from 'net';
-import { randomUUID } from 'crypto';
+import { randomBytes, randomUUID } from 'crypto';
 import { DataSource } from 'typeorm';
 import { ProgressGauges } from './progress/progress-gauges';
 import { SurveyTaskRepository } from './targets/survey-task.repository';
 import { SurveyTaskingModule } from './survey-tasking.module';
+import { register } from 'prom-client';
 
 /**
  * A survey campaign of 高州市 (440981) in 石仔岭街道 (440981002), over HTTP with the service's own module
@@ -33,7 +35,8 @@ import { SurveyTaskingModule } from './survey-tasking.module';
  * registered another way, reassignment; the exact target states, progress figures and ledger rows
  * (CSV and XLSX parsed back) at each step.
  */
-const JWT_SECRET = 'int-jwt-secret';
+const JWT_SECRET = randomBytes(32).toString('base64url');
+const KEY_SECRET = randomBytes(32).toString('base64url');
 const COUNTY = '440981';
 const TOWNSHIP = '440981002'; // 石仔岭街道
 const V1 = '440981002001'; // 南宫居委会
@@ -158,11 +161,12 @@ async function parseXlsx(bytes: Buffer): Promise<string[][]> {
 
 describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQL, Redis)', () => {
   let app: INestApplication;
+  let ids: PersonIds;
   let baseUrl: string;
   let topic: string;
   let db: TestDatabase;
   let producer: EventLogProducer;
-  const bearer = (role: string, division: string, sub: string): Record<string, string> => ({ authorization: `Bearer ${mintToken({ sub, name: sub, role, division, ttlSeconds: 3600 }, JWT_SECRET)}` });
+  const bearer = (role: string, division: string, sub: string): Record<string, string> => ({ authorization: `Bearer ${mintToken({ sub, name: sub, role, division, ttlSeconds: 3600 }, JWT_SECRET)}`, 'x-purpose': 'survey' });
   const county = bearer('county-approver', COUNTY, 'county-1');
   const township = bearer('grassroots-reviewer', TOWNSHIP, 'township-1');
   const sv = (sub: string, division = TOWNSHIP): Record<string, string> => bearer('surveyor', division, sub);
@@ -173,9 +177,10 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     db = await createTestDatabase();
     process.env['SURVEY_GAUGES_INTERVAL_MS'] = '0';
     const { config, kafka } = loadServiceConfig('survey-tasking', {
-      ...process.env, DATABASE_URL: db.url, LOG_TOPIC: topic, KAFKA_ENSURE_TOPICS: 'false', AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: 'int-api-key-secret', CONSUMER_GROUP: `survey-int-${randomUUID()}`,
+      ...process.env, DATABASE_URL: db.url, LOG_TOPIC: topic, KAFKA_ENSURE_TOPICS: 'false', AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, CONSUMER_GROUP: `survey-int-${randomUUID()}`,
     });
     app = await createServiceTestingApp(SurveyTaskingModule.register(config, kafka));
+    ids = app.get(PersonIds);
     await app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     producer = await EventLogProducer.connect(testKafkaSettings(topic));
@@ -212,7 +217,7 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
   /** Every target of the township, by person tag: [status, responsible surveyor]. */
   async function states(): Promise<Record<string, [string, string | null]>> {
     const r = await call('GET', `/tasks?division=${TOWNSHIP}&limit=500`, county);
-    const byKey = new Map<string, Json>(r.body.items.map((t: Json) => [t.personKey, t]));
+    const byKey = new Map<string, Json>(r.body.items.map((t: Json) => [ids.keyOf(t.personId), t]));
     const out: Record<string, [string, string | null]> = {};
     for (const p of [...TARGETS, { tag: 'N', citizenId: N_ID } as Person]) {
       const t = byKey.get(key(p));
@@ -235,17 +240,18 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     await producer.append([...PEOPLE.map(householdRecord), ...PEOPLE.map((p) => (p.reasons.length ? outcome(p, 'needs-survey', p.reasons) : outcome(p, 'registered', ['COMPLETE'])))]);
     await waitFor(async () => (await call('GET', `/tasks?division=${TOWNSHIP}`, county)).body.total === TARGETS.length, { timeoutMs: 60_000, message: 'targets' });
     const list = await call('GET', `/tasks?division=${TOWNSHIP}&limit=500`, county);
-    for (const t of list.body.items) task.set(TARGETS.find((p) => key(p) === t.personKey)?.tag as string, t.taskId);
+    for (const t of list.body.items) task.set(TARGETS.find((p) => key(p) === ids.keyOf(t.personId))?.tag as string, t.taskId);
     expect(await states()).toEqual(Object.fromEntries(TARGETS.map((p) => [p.tag, ['open', null]])));
-    const a = list.body.items.find((t: Json) => t.personKey === A.citizenId);
+    const a = list.body.items.find((t: Json) => t.personId === ids.idOf(A.citizenId));
     expect(a).toMatchObject({
       villageCode: V1, townshipCode: TOWNSHIP, countyCode: COUNTY, origin: 'comparison', status: 'open', reasons: ['UNINSURED'], householdKey: `${V1}-0001`, visits: 0, responsibleId: null,
       person: { citizenId: A.citizenId, name: '李明', sex: 'male', birthDate: '1975-03-15', hukouDivision: V1, hukouAddress: '高州市石仔岭街道0001号', phone: '13800000001', householdNo: '0001', relation: '户主', insurance: [] },
       why: [{ code: 'UNINSURED', label: '未参保', explanation: '没有任何参保记录，请了解未参保原因并动员参保。' }],
       followUp: { kind: 'visit', due: null, whereRegion: null, whereText: null },
     });
-    const f = list.body.items.find((t: Json) => t.personKey === key(F));
-    expect(f).toMatchObject({ personKey: expect.stringMatching(/^X-/), householdKey: `${V2}-0003`, person: { citizenId: F_SENT, name: '吴娜' }, why: [{ label: '身份号码有误' }, { label: '未参保' }] });
+    const f = list.body.items.find((t: Json) => ids.keyOf(t.personId) === key(F));
+    expect(ids.keyOf(f.personId)).toMatch(/^X-/);
+    expect(f).toMatchObject({ householdKey: `${V2}-0003`, person: { citizenId: F_SENT, name: '吴娜' }, why: [{ label: '身份号码有误' }, { label: '未参保' }] });
   });
 
   it('2. opens the county campaign, forms teams of two under the township, and refuses a team of one', async () => {
@@ -300,13 +306,16 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     const b = await call('GET', '/my/targets', sv('sv-b'));
     svbCursor = b.body.next;
     expect(b.body.targets.map((t: Json) => t.taskId).sort()).toEqual([task.get('D'), task.get('F')].sort());
-    const notMine = { status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'survey task not found' } };
+    // Every 404 has one body: not assigned to you is indistinguishable from no such target.
+    const notMine = { status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'not found' } };
     expect(await call('GET', `/tasks/${task.get('D')}`, sv('sv-a'))).toEqual(notMine);
     expect(await call('POST', `/tasks/${task.get('D')}/visits`, sv('sv-a'), { visitId: randomUUID(), outcome: 'not-found', visitedAt: new Date().toISOString() })).toEqual(notMine);
     expect((await call('GET', `/tasks?division=${TOWNSHIP}`, sv('sv-a'))).body.total).toBe(3);
     // Nor the record of a person they are not sent to.
-    expect(await call('GET', `/persons/${D.citizenId}`, sv('sv-a'))).toEqual({ status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'no such person' } });
-    expect((await call('GET', `/persons/${A.citizenId}`, sv('sv-a'))).body.tasks.map((t: Json) => t.taskId)).toEqual([task.get('A')]);
+    expect(await call('POST', '/persons/lookup', sv('sv-a'), { citizenId: D.citizenId })).toEqual({ status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'not found' } });
+    expect(await call('GET', `/persons/${ids.idOf(D.citizenId)}`, sv('sv-a'))).toEqual({ status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'not found' } });
+    expect((await call('POST', '/persons/lookup', sv('sv-a'), { citizenId: A.citizenId })).body.tasks.map((t: Json) => t.taskId)).toEqual([task.get('A')]);
+    expect((await call('GET', `/persons/${ids.idOf(A.citizenId)}`, sv('sv-a'))).body.tasks.map((t: Json) => t.taskId)).toEqual([task.get('A')]);
     expect((await call('GET', '/my/targets?since=garbage!', sv('sv-a'))).status).toBe(400);
     expect((await call('GET', `/tasks/${task.get('A')}`, sv('sv-a'))).body).toMatchObject({ taskId: task.get('A'), household: { householdKey: `${V1}-0001` }, assignments: [{ surveyorId: 'sv-a', mode: 'auto', endedAt: null }] });
   });
@@ -413,7 +422,7 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
       household: { householdNo: '0001', members: [member(A), member(B), member(C), { citizenId: N_ID, name: '李小宝', relation: '孙女', status: 'present' }] },
     });
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ personKey: N_ID, householdKey: `${V1}-0001`, foundInTaskId: task.get('C'), status: 'submitted' });
+    expect(r.body).toMatchObject({ personId: ids.idOf(N_ID), householdKey: `${V1}-0001`, foundInTaskId: task.get('C'), status: 'submitted' });
     nTask = r.body.taskId;
     await waitFor(async () => (await call('GET', `/tasks/${nTask}`, sv('sv-a'))).status === 200, { timeoutMs: 30_000, message: 'found target' });
     expect((await call('GET', `/tasks/${nTask}`, sv('sv-a'))).body).toMatchObject({ origin: 'found-on-site', status: 'submitted', responsibleId: 'sv-a', foundInTaskId: task.get('C'), why: [{ code: 'FOUND_ON_SITE', label: '入户新发现' }] });
@@ -480,7 +489,8 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect(overdue.body).toMatchObject({ total: 1, items: [{ taskId: task.get('M'), status: 'revisit' }] });
     expect((await call('GET', `/campaigns/${campaignId}/progress`, bearer('grassroots-reviewer', '440902001', 'elsewhere'))).status).toBe(404);
     await app.get(ProgressGauges).refresh();
-    const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
+    // What the management port's /metrics serves: prom-client's default registry.
+    const metrics = await register.metrics();
     expect(metrics).toContain(`qmcb_survey_targets{campaign="${campaignId}",county="${COUNTY}",township="${TOWNSHIP}",status="approved"} 1`);
     expect(metrics).toContain(`qmcb_survey_targets_overdue{campaign="${campaignId}",county="${COUNTY}",township="${TOWNSHIP}"} 1`);
     expect(metrics).toContain(`qmcb_survey_targets_by_outcome{campaign="${campaignId}",county="${COUNTY}",township="${TOWNSHIP}",outcome="collected"} 4`);
@@ -599,7 +609,7 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
       const before = await snapshot();
       expect(before['survey_assignment']?.length).toBe(11 + 1 + 2);
       const saved = { ...process.env };
-      Object.assign(process.env, { DATABASE_URL: db.url, LOG_TOPIC: topic, AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: 'int-api-key-secret', LOG_LEVEL: 'error' });
+      Object.assign(process.env, { DATABASE_URL: db.url, LOG_TOPIC: topic, AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, LOG_LEVEL: 'error' });
       try {
         expect(await runServiceCommand('survey-tasking', (config, kafka) => SurveyTaskingModule.register(config, kafka), ['rebuild'])).toBe(0);
       } finally {

@@ -9,17 +9,19 @@ export const EXPORT_FETCH_SIZE = 500;
  * The records of people insured in a county (an active entry there) whose household registration is
  * not there (absent, elsewhere or moved out), read through a server-side cursor in the runner's
  * transaction. Narrowed in SQL; nonLocalInsuredLines checks each again as it builds the lines.
+ * `within`: only people filed (person_record.division, as GET /persons checks it) in that division.
  */
 @Injectable()
 export class NonLocalInsuredRepository {
-  async open(runner: QueryRunner, region: string): Promise<void> {
+  async open(runner: QueryRunner, region: string, within: string | null): Promise<void> {
     await runner.query(
       `DECLARE non_local_insured NO SCROLL CURSOR FOR
          SELECT record FROM person_record
           WHERE jsonb_path_exists(record->'insurance', '$.* ? (@.region == $r && @.status == "active")', jsonb_build_object('r', $1::text))
             AND (record->>'hukouDivision' IS NULL OR left(record->>'hukouDivision', 6) <> $1 OR record->>'hukouStatus' = 'moved-out')
+            AND ($2::text IS NULL OR division LIKE $2::text || '%')
           ORDER BY person_key`,
-      [region],
+      [region, within],
     );
   }
 

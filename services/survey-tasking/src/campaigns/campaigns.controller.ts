@@ -1,11 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles } from '@qmcb/auth';
-import type { Principal } from '@qmcb/auth';
+import { CurrentPrincipal, NoPersonalData, PersonalData, Roles } from '@qmcb/auth';
+import type { PersonalDataPolicy, Principal } from '@qmcb/auth';
+import { PersonIds, RouteLimits } from '@qmcb/platform';
 import type { Response } from 'express';
 import { LedgersService } from '../ledgers/ledgers.service';
 import type { LedgerKind } from '../ledgers/ledgers.service';
-import type { TaskView } from '../tasks/task-view';
+import { withPersonIds } from '../tasks/task-view';
+import type { Public, TaskView } from '../tasks/task-view';
 import type { Campaign, Team } from './campaign.decider';
 import { AssignDto, AutoAssignDto, CloseCampaignDto, LedgerQuery, OpenCampaignDto, OverdueQuery, ProgressQuery, TeamDto, TeamMembersDto } from './campaigns.dto';
 import { CampaignsService } from './campaigns.service';
@@ -13,6 +15,10 @@ import type { AssignmentResult, Progress } from './campaigns.service';
 
 const ORGANISERS = ['grassroots-reviewer', 'county-approver'] as const;
 const WATCHERS = [...ORGANISERS, 'operations', 'analyst', 'admin'] as const;
+/** Ledgers are for the people who run the survey, in full (the procedure's forms); each page is audited before it leaves. */
+const LEDGER: PersonalDataPolicy = { access: 'export', purposes: ['survey', 'review'], unmasked: [{ roles: ['surveyor', ...ORGANISERS], purposes: ['survey', 'review'] }] };
+/** A county's ledger of 180,000 rows streams in well under this. */
+const LEDGER_TIMEOUT_MS = 15 * 60_000;
 
 @ApiTags('survey campaigns')
 @Controller('campaigns')
@@ -20,11 +26,13 @@ export class CampaignsController {
   constructor(
     private readonly campaigns: CampaignsService,
     private readonly ledgers: LedgersService,
+    private readonly ids: PersonIds,
   ) {}
 
   @Post()
   @HttpCode(201)
   @Roles('county-approver')
+  @NoPersonalData()
   @ApiOperation({ summary: 'Open a county’s survey campaign with its deadline (one open campaign per county)' })
   @ApiConflictResponse({ description: 'CONFLICT: the county runs another open campaign, or the ID is taken with other details' })
   open(@CurrentPrincipal() principal: Principal, @Body() body: OpenCampaignDto): Promise<Campaign> {
@@ -33,6 +41,7 @@ export class CampaignsController {
 
   @Get()
   @Roles(...WATCHERS, 'surveyor')
+  @NoPersonalData()
   @ApiOperation({ summary: "Campaigns of the caller's county (or counties)" })
   list(@CurrentPrincipal() principal: Principal): Promise<Campaign[]> {
     return this.campaigns.list(principal);
@@ -40,6 +49,7 @@ export class CampaignsController {
 
   @Get(':campaignId')
   @Roles(...WATCHERS)
+  @NoPersonalData()
   @ApiOperation({ summary: 'One campaign with its totals' })
   @ApiNotFoundResponse({ description: "NOT_FOUND: no such campaign, or outside the caller's division" })
   get(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string): Promise<Campaign> {
@@ -48,6 +58,7 @@ export class CampaignsController {
 
   @Post(':campaignId/close')
   @Roles('county-approver')
+  @NoPersonalData()
   @ApiOperation({ summary: 'Close the campaign' })
   close(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Body() body: CloseCampaignDto): Promise<Campaign> {
     return this.campaigns.close(principal, campaignId, body.note);
@@ -56,6 +67,7 @@ export class CampaignsController {
   @Post(':campaignId/teams')
   @HttpCode(201)
   @Roles(...ORGANISERS)
+  @NoPersonalData()
   @ApiOperation({ summary: 'Form a team of 2-3 surveyors under a township (一般以2-3人为一组)' })
   formTeam(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Body() body: TeamDto): Promise<Team> {
     return this.campaigns.formTeam(principal, campaignId, body);
@@ -63,6 +75,7 @@ export class CampaignsController {
 
   @Get(':campaignId/teams')
   @Roles(...WATCHERS)
+  @NoPersonalData()
   @ApiOperation({ summary: "The campaign's teams in the caller's division, with the villages each works" })
   teams(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Query('division') division?: string): Promise<Team[]> {
     return this.campaigns.listTeams(principal, campaignId, division);
@@ -70,6 +83,7 @@ export class CampaignsController {
 
   @Put(':campaignId/teams/:teamId/members')
   @Roles(...ORGANISERS)
+  @NoPersonalData()
   @ApiOperation({ summary: "A team's members now; the targets of whoever left go, household by household, to those who stay" })
   members(
     @CurrentPrincipal() principal: Principal,
@@ -82,6 +96,7 @@ export class CampaignsController {
 
   @Post(':campaignId/assignments')
   @Roles(...ORGANISERS)
+  @PersonalData({ access: 'write', purposes: ['survey'] })
   @ApiOperation({ summary: 'By hand: villages, households or targets to a team (balanced among its surveyors, or to one); reassignment keeps the history' })
   assign(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Body() body: AssignDto): Promise<AssignmentResult> {
     return this.campaigns.assign(principal, campaignId, body);
@@ -89,6 +104,7 @@ export class CampaignsController {
 
   @Post(':campaignId/assignments/auto')
   @Roles(...ORGANISERS)
+  @PersonalData({ access: 'write', purposes: ['survey'] })
   @ApiOperation({ summary: "Balanced by workload: a township's villages to its teams, each household to one surveyor" })
   @ApiConflictResponse({ description: 'CONFLICT: the township has no team' })
   auto(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Body() body: AutoAssignDto): Promise<AssignmentResult> {
@@ -97,6 +113,7 @@ export class CampaignsController {
 
   @Get(':campaignId/progress')
   @Roles(...WATCHERS)
+  @NoPersonalData()
   @ApiOperation({ summary: 'Progress per county, township, village or team: targets, unassigned, visited, by outcome and status, submitted, approved, returned, closed out, overdue' })
   progress(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Query() q: ProgressQuery): Promise<Progress> {
     return this.campaigns.progress(principal, campaignId, q.groupBy, q.division);
@@ -104,13 +121,16 @@ export class CampaignsController {
 
   @Get(':campaignId/overdue')
   @Roles(...WATCHERS)
+  @PersonalData({ access: 'list', purposes: ['survey', 'review', 'operations-support'], unmasked: [{ roles: [...ORGANISERS], purposes: ['survey', 'review'] }] })
   @ApiOperation({ summary: 'Targets still to do after the deadline, or whose planned revisit has passed (audited reads)' })
-  overdue(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Query() q: OverdueQuery): Promise<{ total: number; items: TaskView[] }> {
-    return this.campaigns.overdue(principal, campaignId, q);
+  async overdue(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Query() q: OverdueQuery): Promise<Public<{ total: number; items: TaskView[] }>> {
+    return withPersonIds(await this.campaigns.overdue(principal, campaignId, q), this.ids);
   }
 
   @Get(':campaignId/ledgers/summary')
   @Roles('surveyor', ...ORGANISERS)
+  @PersonalData(LEDGER)
+  @RouteLimits({ timeoutMs: LEDGER_TIMEOUT_MS })
   @ApiProduces('text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
   @ApiOperation({ summary: '个人信息汇总表 (procedure §19, 附件2): one row per target, streamed as CSV or XLSX' })
   summary(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Query() q: LedgerQuery, @Res() res: Response): Promise<void> {
@@ -119,6 +139,8 @@ export class CampaignsController {
 
   @Get(':campaignId/ledgers/rectification')
   @Roles(...ORGANISERS)
+  @PersonalData(LEDGER)
+  @RouteLimits({ timeoutMs: LEDGER_TIMEOUT_MS })
   @ApiProduces('text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
   @ApiOperation({ summary: '整改台账: every target closed out one by one (逐一销号), streamed as CSV or XLSX' })
   rectification(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Query() q: LedgerQuery, @Res() res: Response): Promise<void> {

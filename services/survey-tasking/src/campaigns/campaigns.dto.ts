@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { DIVISION_PATTERNS, TeamMember } from '@qmcb/contracts';
+import { PageLimit, PageOffset } from '@qmcb/platform';
 import { PROGRESS_GROUPS } from '../targets/survey-task.repository';
 import type { ProgressGroup } from '../targets/survey-task.repository';
 
@@ -90,10 +91,10 @@ export class OverdueQuery {
   @ApiPropertyOptional() @IsOptional() @Matches(DIVISION_PATTERNS.any, { message: 'division must be a 2, 4, 6, 9 or 12-digit division code' })
   division?: string;
 
-  @ApiPropertyOptional({ default: 50, maximum: 500 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @PageLimit()
   limit = 50;
 
-  @ApiPropertyOptional({ default: 0 }) @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @PageOffset()
   offset = 0;
 }
 

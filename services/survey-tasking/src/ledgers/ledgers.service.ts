@@ -133,10 +133,10 @@ export class LedgersService {
   async open(principal: Principal, campaignId: string, kind: LedgerKind, division: string | undefined): Promise<{ fileName: string; rows: AsyncGenerator<string[]> }> {
     const scoped = await this.campaigns.scoped(principal, campaignId, division);
     const fileName = `${LEDGER_TITLES[kind]}-${divisionName(scoped.within)}-${chinaToday()}`;
-    return { fileName, rows: this.rows(principal, kind, scoped.campaign, scoped.within) };
+    return { fileName, rows: this.rows(kind, scoped.campaign, scoped.within) };
   }
 
-  private async *rows(principal: Principal, kind: LedgerKind, campaign: CampaignScope, within: string): AsyncGenerator<string[]> {
+  private async *rows(kind: LedgerKind, campaign: CampaignScope, within: string): AsyncGenerator<string[]> {
     const columns = LEDGER_COLUMNS[kind];
     yield columns.map(([header]) => header);
     const manager = this.dataSource.manager;
@@ -147,7 +147,8 @@ export class LedgersService {
       const page = await this.tasks.ledgerPage(manager, campaign, within, after, PAGE);
       if (page.length === 0) return;
       const forms = await this.visits.latestForms(manager, page.map((t) => t.taskId));
-      if (principal.kind === 'person') await this.audit.recordReads({ principal, service: 'survey-tasking', purpose: `survey:ledger:${kind}` }, page.map((t) => t.personKey));
+      // Audited before the page leaves: the export stops if its entry cannot be written.
+      await this.audit.disclose(page.map((t) => t.personKey));
       for (const task of page) {
         const form = forms.get(task.taskId) as { request?: { fields?: ChangeFields; unknown?: UnknownField[] } } | undefined;
         index += 1;

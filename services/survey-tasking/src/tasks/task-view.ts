@@ -63,3 +63,29 @@ export function taskView(row: TaskRow): TaskView {
     followUp: followUpOf(row),
   };
 }
+
+/**
+ * An answer as it leaves the service: every `personKey` (the citizen ID itself, or a surrogate key)
+ * becomes the opaque `personId` clients use (docs/security.md, "Person IDs").
+ */
+export type Public<T> = T extends readonly (infer U)[]
+  ? Public<U>[]
+  : T extends Date
+    ? T
+    : T extends object
+      ? { [K in keyof T as K extends 'personKey' ? 'personId' : K]: Public<T[K]> }
+      : T;
+
+export function withPersonIds<T>(value: T, ids: { idOf(personKey: string): string }): Public<T> {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v === null || typeof v !== 'object' || v instanceof Date) return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'personKey' && typeof x === 'string') out['personId'] = ids.idOf(x);
+      else out[k] = walk(x);
+    }
+    return out;
+  };
+  return walk(value) as Public<T>;
+}

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ChangeRequest, DIVISION_PATTERNS, Evidence, HouseholdReport, VISIT_OUTCOMES } from '@qmcb/contracts';
 import type { VisitOutcome } from '@qmcb/contracts';
+import { PageLimit, PageOffset } from '@qmcb/platform';
 import { TARGET_STATUSES } from '../targets/survey-target.decider';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -20,12 +21,10 @@ export class ListTasksQuery {
   @IsOptional() @IsUUID()
   campaignId?: string;
 
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @PageLimit()
   limit = 50;
 
-  @ApiPropertyOptional({ default: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @PageOffset()
   offset = 0;
 }
 

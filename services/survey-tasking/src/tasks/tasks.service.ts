@@ -21,8 +21,8 @@ import { SurveyTaskRepository, targetOf } from '../targets/survey-task.repositor
 import type { Snapshot, TaskRow } from '../targets/survey-task.repository';
 import { SurveyVisitRepository } from '../visits/survey-visit.repository';
 import type { FoundPersonDto, SubmissionDto, VisitDto } from './tasks.dto';
-import { taskView } from './task-view';
-import type { TaskView } from './task-view';
+import { taskView, withPersonIds } from './task-view';
+import type { Public, TaskView } from './task-view';
 
 export const TASK_NOT_FOUND = 'survey task not found';
 const SERVICE = 'survey-tasking';
@@ -48,6 +48,13 @@ export interface FoundResult extends SubmissionResult {
   personKey: string;
   householdKey: string;
   foundInTaskId: string;
+}
+
+/** Survey tasking's view of one person. */
+export interface SurveyPerson {
+  personId: string;
+  record: RegistrationRecord;
+  tasks: Public<TaskView>[];
 }
 
 /** A household as the surveyor sees it at the door: its members, each with their own target if they have one. */
@@ -180,19 +187,21 @@ export class TasksService {
     return this.assignments.ofTask(this.dataSource.manager, taskId);
   }
 
-  /** Survey tasking's view of one person: the record and their targets (audited read). */
-  async person(principal: Principal, idOrKey: string): Promise<{ record: RegistrationRecord; tasks: TaskView[] }> {
+  /** Survey tasking's view of one person: the record and their targets (audited read). A surveyor reads only the people they are sent to. */
+  async person(principal: Principal, who: { personId: string } | { citizenId: string }): Promise<SurveyPerson> {
     const surveyor = principal.kind === 'person' && principal.role === 'surveyor' ? principal.sub : null;
     if (surveyor !== null) {
-      // A surveyor reads the people they are sent to, no one else (and such a refusal is no read to audit).
-      const key = /^X-[0-9a-f]{32}$/.test(idOrKey) ? idOrKey : personKeyFor(idOrKey);
-      const theirs = (await this.tasks.forPerson(this.dataSource.manager, key)).some((t) => t.responsibleId === surveyor);
-      if (!theirs) throw new DomainError('NOT_FOUND', 'no such person');
+      const key = 'personId' in who ? this.reader.keyOf(who.personId) : personKeyFor(who.citizenId);
+      const theirs = key !== undefined && (await this.tasks.forPerson(this.dataSource.manager, key)).some((t) => t.responsibleId === surveyor);
+      if (!theirs) {
+        if (key) this.audit.concerns([key]);
+        throw new DomainError('NOT_FOUND', 'no such person');
+      }
     }
-    const record = await this.reader.read(principal, idOrKey, 'survey:view');
+    const record = 'personId' in who ? await this.reader.read(principal, who.personId) : await this.reader.lookup(principal, who.citizenId);
     const tasks = await this.tasks.forPerson(this.dataSource.manager, record.personKey);
     const mine = surveyor !== null ? tasks.filter((t) => t.responsibleId === surveyor) : tasks;
-    return { record, tasks: mine.map(taskView) };
+    return { personId: this.reader.personIdOf(record.personKey), record, tasks: withPersonIds(mine.map(taskView), { idOf: (k) => this.reader.personIdOf(k) }) };
   }
 
   /**

@@ -17,11 +17,11 @@ export class PersonsService {
   ) {}
 
   /** The explainable view of one person for a caller in scope (audited), the rules re-run as of `asOf` (default now). */
-  async view(principal: Principal, personKey: string, asOf: string | undefined): Promise<PersonView> {
-    const record = await this.reader.read(principal, personKey, 'comparison:view');
+  async view(principal: Principal, who: { personId: string } | { citizenId: string }, asOf: string | undefined): Promise<PersonView & { personId: string }> {
+    const record = 'personId' in who ? await this.reader.read(principal, who.personId) : await this.reader.lookup(principal, who.citizenId);
     const history = await this.outcomes.historyOf(this.dataSource.manager, record.personKey);
     const evaluatedAt = new Date().toISOString();
     const at = asOf ? new Date(asOf).toISOString() : evaluatedAt;
-    return buildPersonView(record, history, evaluate(record, this.policies.forRecord(record), at), at, evaluatedAt);
+    return { personId: this.reader.personIdOf(record.personKey), ...buildPersonView(record, history, evaluate(record, this.policies.forRecord(record), at), at, evaluatedAt) };
   }
 }
