@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Departments, Roles } from '@qmcb/auth';
+import { CurrentPrincipal, Departments, PersonalData, Roles } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
@@ -28,6 +28,11 @@ export class HandoversController {
 
   @Get('handovers')
   @Roles('county-approver', 'window-clerk', 'analyst', 'admin')
+  @PersonalData({
+    access: 'list',
+    purposes: ['cross-region-exchange', 'registry-maintenance', 'window-service', 'statistics', 'operations-support'],
+    unmasked: [{ roles: ['county-approver', 'window-clerk'], departments: ['higher-registry'], purposes: ['cross-region-exchange', 'registry-maintenance', 'window-service'] }],
+  })
   @Departments('higher-registry')
   @ApiOperation({ summary: 'People whose household registration moved out of a division, with where to and the insurance they hold (audited)' })
   list(@CurrentPrincipal() principal: Principal, @Query() query: HandoverQueryDto): Promise<{ division: string; next: string | null; items: Handover[] }> {
