@@ -6,11 +6,14 @@ import type { ValidationError } from 'class-validator';
 import type { EventEnvelope } from './envelope';
 import { surelyValid } from './fast-validate';
 import { FACT_KINDS } from './vocabulary';
+import { LINK_CONFIRMED, LINK_PROPOSED, LINK_REJECTED, LinkConfirmedV1, LinkProposedV1, LinkRejectedV1 } from './events/link.events';
 import {
   OUTCOME_DETERMINED,
   OutcomeDeterminedV1,
   OutcomeDeterminedV2,
+  OutcomeDeterminedV3,
   upcastOutcomeDeterminedV1,
+  upcastOutcomeDeterminedV2,
 } from './events/outcome-determined.event';
 import {
   REVIEW_FINAL_APPROVED,
@@ -46,7 +49,8 @@ const CONTRACTS = {
   [SOURCE_RECORD_RECEIVED]: { 1: { payload: SourceRecordReceivedV1 } },
   [OUTCOME_DETERMINED]: {
     1: { payload: OutcomeDeterminedV1, upcast: upcastOutcomeDeterminedV1 },
-    2: { payload: OutcomeDeterminedV2 },
+    2: { payload: OutcomeDeterminedV2, upcast: upcastOutcomeDeterminedV2 },
+    3: { payload: OutcomeDeterminedV3 },
   },
   [SURVEY_TASK_CREATED]: { 1: { payload: SurveyTaskCreatedV1 } },
   [SURVEY_TASK_CLOSED]: { 1: { payload: SurveyTaskClosedV1 } },
@@ -55,12 +59,15 @@ const CONTRACTS = {
   [REVIEW_INITIAL_APPROVED]: { 1: { payload: ReviewInitialApprovedV1 } },
   [REVIEW_FINAL_APPROVED]: { 1: { payload: ReviewFinalApprovedV1 } },
   [REVIEW_RETURNED]: { 1: { payload: ReviewReturnedV1 } },
+  [LINK_PROPOSED]: { 1: { payload: LinkProposedV1 } },
+  [LINK_CONFIRMED]: { 1: { payload: LinkConfirmedV1 } },
+  [LINK_REJECTED]: { 1: { payload: LinkRejectedV1 } },
 } as const satisfies Record<string, Record<number, VersionContract>>;
 
 /** Payload types at their current version. */
 export interface EventPayloads {
   [SOURCE_RECORD_RECEIVED]: SourceRecordReceivedV1;
-  [OUTCOME_DETERMINED]: OutcomeDeterminedV2;
+  [OUTCOME_DETERMINED]: OutcomeDeterminedV3;
   [SURVEY_TASK_CREATED]: SurveyTaskCreatedV1;
   [SURVEY_TASK_CLOSED]: SurveyTaskClosedV1;
   [SURVEY_TASK_REOPENED]: SurveyTaskReopenedV1;
@@ -68,6 +75,9 @@ export interface EventPayloads {
   [REVIEW_INITIAL_APPROVED]: ReviewInitialApprovedV1;
   [REVIEW_FINAL_APPROVED]: ReviewFinalApprovedV1;
   [REVIEW_RETURNED]: ReviewReturnedV1;
+  [LINK_PROPOSED]: LinkProposedV1;
+  [LINK_CONFIRMED]: LinkConfirmedV1;
+  [LINK_REJECTED]: LinkRejectedV1;
 }
 
 export type EventType = keyof EventPayloads;

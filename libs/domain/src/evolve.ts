@@ -1,4 +1,7 @@
 import {
+  LINK_CONFIRMED,
+  LINK_PROPOSED,
+  LINK_REJECTED,
   OUTCOME_DETERMINED,
   REVIEW_FINAL_APPROVED,
   REVIEW_INITIAL_APPROVED,
@@ -33,6 +36,7 @@ import type {
   IdentityClaim,
   IdentityClaims,
   IdentityField,
+  IdentityLinkState,
   InsuranceEntry,
   RegistrationRecord,
   SurveyState,
@@ -84,6 +88,7 @@ function emptyRecord(event: RegistrationEvent): RegistrationRecord {
     survey: null,
     review: null,
     collected: null,
+    links: {},
   };
 }
 
@@ -310,13 +315,22 @@ function onSourceRecord(record: RegistrationRecord, event: SourceEvent): Registr
 }
 
 function onOutcome(record: RegistrationRecord, event: EventOf<typeof OUTCOME_DETERMINED>): RegistrationRecord {
-  const { outcome, previousOutcome, reasons } = event.payload;
+  const { outcome, previousOutcome, reasons, coverage } = event.payload;
   return {
     ...record,
     comparison: {
       outcome,
       previousOutcome,
       reasons: reasons.map(({ code, rule, ruleVersion, detail }) => ({ code, rule, ruleVersion, detail })),
+      coverage: coverage.map(({ insuranceType, status, reason, regions, rule, ruleVersion, detail }) => ({
+        insuranceType,
+        status,
+        reason: reason ?? null,
+        regions: [...regions],
+        rule,
+        ruleVersion,
+        detail,
+      })),
       decidedAt: event.occurredAt,
       eventId: event.eventId,
     },
@@ -400,6 +414,53 @@ function onFinalApproved(record: RegistrationRecord, event: EventOf<typeof REVIE
   });
 }
 
+/** Link events (docs/design/identity-linking.md), on the person the records under a mistyped ID belong to. */
+function onLink(
+  record: RegistrationRecord,
+  event: EventOf<typeof LINK_PROPOSED> | EventOf<typeof LINK_CONFIRMED> | EventOf<typeof LINK_REJECTED>,
+): RegistrationRecord {
+  const links = record.links ?? {};
+  const { recordKey, linkId } = event.payload;
+  const previous = links[recordKey]?.linkId === linkId ? links[recordKey] : undefined;
+  let link: IdentityLinkState;
+  switch (event.type) {
+    case LINK_PROPOSED:
+      // A proposal never undoes a decision already taken on the same link.
+      if (previous && previous.status !== 'proposed') return record;
+      link = {
+        linkId,
+        recordKey,
+        citizenIdAsSent: event.payload.citizenIdAsSent,
+        status: 'proposed',
+        score: event.payload.score,
+        proposedAt: event.occurredAt,
+        decidedAt: null,
+        decidedBy: null,
+        note: null,
+        eventId: event.eventId,
+      };
+      break;
+    case LINK_CONFIRMED:
+    case LINK_REJECTED:
+      link = {
+        linkId,
+        recordKey,
+        citizenIdAsSent: previous?.citizenIdAsSent ?? null,
+        status: event.type === LINK_CONFIRMED ? 'confirmed' : 'rejected',
+        score: previous?.score ?? null,
+        proposedAt: previous?.proposedAt ?? null,
+        decidedAt: event.occurredAt,
+        decidedBy: event.payload.reviewerId,
+        note: event.type === LINK_CONFIRMED ? event.payload.comment : event.payload.reason,
+        eventId: event.eventId,
+      };
+      break;
+  }
+  const next: Record<string, IdentityLinkState> = {};
+  for (const key of [...Object.keys(links).filter((k) => k !== recordKey), recordKey].sort()) next[key] = key === recordKey ? link : (links[key] as IdentityLinkState);
+  return { ...record, links: next };
+}
+
 function applyEvent(record: RegistrationRecord, event: RegistrationEvent): RegistrationRecord {
   switch (event.type) {
     case SOURCE_RECORD_RECEIVED:
@@ -461,6 +522,10 @@ function applyEvent(record: RegistrationRecord, event: RegistrationEvent): Regis
     }
     case REVIEW_FINAL_APPROVED:
       return onFinalApproved(record, event);
+    case LINK_PROPOSED:
+    case LINK_CONFIRMED:
+    case LINK_REJECTED:
+      return onLink(record, event);
   }
 }
 

@@ -169,10 +169,10 @@ describe('comparison decides the same however the log is cut into batches', () =
     // runs must record them. (Amid a batch, where an emitted decision lands relative to them depends on
     // the batch: emitted events are applied after the batch that decided them, as in a rebuild.)
     const foreign: EventOf<typeof OUTCOME_DETERMINED>[] = events.slice(0, 5).map((e, i) => ({
-      eventId: deterministicId('foreign-outcome', String(i)), type: OUTCOME_DETERMINED, schemaVersion: 2, personKey: e.personKey,
+      eventId: deterministicId('foreign-outcome', String(i)), type: OUTCOME_DETERMINED, schemaVersion: 3, personKey: e.personKey,
       occurredAt: '2026-11-15T00:00:00.000Z', recordedAt: '2026-11-15T00:00:00.000Z', source: 'svc:comparison', actor: 'svc:comparison',
       correlationId: e.correlationId, causationId: e.eventId, basedOnVersion: 1,
-      payload: { outcome: 'needs-survey', previousOutcome: 'none', reasons: [{ code: 'UNINSURED', rule: 'uninsured', ruleVersion: 1, detail: 'test' }] },
+      payload: { outcome: 'needs-survey', previousOutcome: 'none', reasons: [{ code: 'UNINSURED', rule: 'uninsured', ruleVersion: 1, detail: 'test' }], coverage: [] },
     }));
     const all = [...events, ...foreign];
 

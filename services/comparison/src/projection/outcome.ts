@@ -30,7 +30,12 @@ export function outcomeEvent(trigger: RegistrationEvent, record: RegistrationRec
     OUTCOME_DETERMINED,
     deterministicId('comparison', 'outcome', trigger.eventId),
     trigger.personKey,
-    { outcome: decision.outcome, previousOutcome: record.comparison?.outcome ?? 'none', reasons: decision.reasons },
+    {
+      outcome: decision.outcome,
+      previousOutcome: record.comparison?.outcome ?? 'none',
+      reasons: decision.reasons,
+      coverage: decision.coverage.map(({ insuranceType, status, reason, regions, rule, ruleVersion, detail }) => ({ insuranceType, status, reason, regions, rule, ruleVersion, detail })),
+    },
     causedBy(trigger, COMPARISON_SERVICE, now, record.version),
   );
 }

@@ -39,8 +39,8 @@ function outcome(reasons: OutcomeReason[]): RegistrationEvent {
   return {
     ...envelope(OUTCOME_DETERMINED, '2026-11-02T00:00:00.000Z'),
     type: OUTCOME_DETERMINED,
-    schemaVersion: 2,
-    payload: { outcome: 'needs-survey', previousOutcome: 'none', reasons },
+    schemaVersion: 3,
+    payload: { outcome: 'needs-survey', previousOutcome: 'none', reasons, coverage: [] },
   };
 }
 
