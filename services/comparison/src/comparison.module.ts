@@ -9,11 +9,24 @@ import { ComparisonTables1700000001000 } from './migrations/1700000001000-compar
 import { BulkLoadTables1700000001500 } from './migrations/1700000001500-bulk-load-tables';
 import { FlagListIndexes1700000004100 } from './migrations/1700000004100-flag-list-indexes';
 import { CurrentOutcomeDivisionDropped1700000004200 } from './migrations/1700000004200-current-outcome-division-dropped';
+import { IdentityLinks1700000010100 } from './migrations/1700000010100-identity-links';
+import { CoverageStatistics1700000010200 } from './migrations/1700000010200-coverage-statistics';
+import { IdentityLinks } from './linking/identity-links';
+import { PersonLinkRepository } from './linking/person-link.repository';
+import { CoverageRecorder } from './statistics/coverage-recorder';
+import { CoverageRepository } from './statistics/coverage.repository';
 import { OutcomeRepository } from './outcomes/outcome.repository';
 import { ComparisonProjection } from './projection/comparison.projection';
 import { ViewsModule } from './views/views.module';
 
-export const COMPARISON_MIGRATIONS = [ComparisonTables1700000001000, BulkLoadTables1700000001500, FlagListIndexes1700000004100, CurrentOutcomeDivisionDropped1700000004200];
+export const COMPARISON_MIGRATIONS = [
+  ComparisonTables1700000001000,
+  BulkLoadTables1700000001500,
+  FlagListIndexes1700000004100,
+  CurrentOutcomeDivisionDropped1700000004200,
+  IdentityLinks1700000010100,
+  CoverageStatistics1700000010200,
+];
 
 /**
  * 信息比对: department records in (ingestion), merged per person and compared by named rules
@@ -26,7 +39,7 @@ export class ComparisonModule {
       module: ComparisonModule,
       imports: [ServiceKitModule.forService({ name: 'comparison', config, kafka, migrations: COMPARISON_MIGRATIONS }), IngestionModule, ViewsModule, ExchangeModule],
       controllers: [ComparisonProjection],
-      providers: [OutcomeRepository],
+      providers: [OutcomeRepository, PersonLinkRepository, IdentityLinks, CoverageRepository, CoverageRecorder],
     };
   }
 }

@@ -11,7 +11,11 @@ import type { DataSource } from 'typeorm';
 import { COMPARISON_MIGRATIONS } from '../comparison.module';
 import { buildSourceRecordEvent } from '../ingestion/source-record-event';
 import type { SourceRecordInput } from '../ingestion/source-record-event';
+import { IdentityLinks } from '../linking/identity-links';
+import { PersonLinkRepository } from '../linking/person-link.repository';
 import { OutcomeRepository } from '../outcomes/outcome.repository';
+import { CoverageRecorder } from '../statistics/coverage-recorder';
+import { CoverageRepository } from '../statistics/coverage.repository';
 import { ComparisonProjection } from './comparison.projection';
 
 jest.setTimeout(240_000);
@@ -127,7 +131,8 @@ function population(people: number, seed: number): RegistrationEvent[] {
 
 /** The comparison projection as the event-log runtime calls it (what its log transport does, without Nest). */
 function comparisonHandler(): ProjectionHandler {
-  const projection = new ComparisonProjection(new PersonRecordRepository(), new OutcomeRepository(), new RegionPolicyProvider());
+  const records = new PersonRecordRepository();
+  const projection = new ComparisonProjection(records, new OutcomeRepository(), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository()));
   return { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
 }
 
@@ -241,6 +246,12 @@ describe('comparison decides the same however the log is cut into batches', () =
     const [ca, cb] = [await current(perEvent), await current(batched)];
     expect(ca.length).toBeGreaterThan(300);
     expect(cb).toEqual(ca);
+
+    // 2b. The statistics rows as they stand (coverage_current, issue 10): the same but for the time each started.
+    const coverageRows = async (ds: DataSource): Promise<Row[]> => (await read(ds, `select * from coverage_current order by person_key`)).map(({ valid_from: _f, ...row }) => row);
+    const [sa, sb] = [await coverageRows(perEvent), await coverageRows(batched)];
+    expect(sa.length).toBeGreaterThan(300);
+    expect(sb).toEqual(sa);
 
     // 3. outcome_history: batching legitimately leaves out the outcomes of intermediate states (a
     //    person whose decision changes several times within one chunk is emitted only the last

@@ -1,0 +1,312 @@
+import { Injectable } from '@nestjs/common';
+import { INSURANCE_TYPES } from '@qmcb/contracts';
+import type { CoverageReason, CoverageStatus, InsuranceType, Outcome } from '@qmcb/contracts';
+import type { EntityManager, QueryRunner } from 'typeorm';
+import { TYPE_COLUMN } from './coverage-row';
+import type { CoverageRow, TypeCoverage } from './coverage-row';
+import { DUE_STATUSES, INSURED_STATUSES, REGISTERED_OUTCOMES } from './figures';
+import type { ChangeDirection, CountRow, Figure } from './figures';
+
+/** A statistics row and the time from which it holds. */
+export interface CoverageVersion {
+  row: CoverageRow;
+  /** ISO 8601. */
+  validFrom: string;
+}
+
+/** One person of a detail list, as the statistics rows hold them (and their name now). */
+export interface DetailRow {
+  personKey: string;
+  name: string | null;
+  village: string | null;
+  birthDate: string | null;
+  outcome: Outcome | 'none';
+  coverage: Record<InsuranceType, TypeCoverage>;
+  /** For changes between two times: the type's status at the first. */
+  statusBefore: CoverageStatus | null;
+}
+
+export interface Scope {
+  /** Division code (6, 9 or 12 digits): the household villages counted start with it. */
+  division: string;
+  /** ISO time the figures are asked as of; null: as they stand. */
+  asOf: string | null;
+  /** YYYY-MM-DD: born on or before it is at or over the region's pensionAgeCheck on the date asked. */
+  agedBornBy: string;
+}
+
+export interface ChangeScope {
+  division: string;
+  from: string;
+  to: string;
+}
+
+/** Rows fetched from a detail cursor at a time: what is in memory at once. */
+export const DETAIL_FETCH_SIZE = 1000;
+
+const TYPE_COLUMNS = INSURANCE_TYPES.flatMap((t) => [`${TYPE_COLUMN[t]}_status`, `${TYPE_COLUMN[t]}_reason`, `${TYPE_COLUMN[t]}_regions`]);
+const COLUMNS = ['person_key', 'valid_from', 'village', 'division', 'in_population', 'birth_date', 'outcome', ...TYPE_COLUMNS];
+const COLUMN_LIST = COLUMNS.join(', ');
+const RECORDSET = COLUMNS.map((c) => `${c} ${c === 'valid_from' ? 'timestamptz' : c === 'in_population' ? 'boolean' : c === 'birth_date' ? 'date' : 'text'}`).join(', ');
+
+type Plain = Record<string, unknown>;
+
+function plain(version: CoverageVersion): Plain {
+  const { row } = version;
+  const out: Plain = {
+    person_key: row.personKey,
+    valid_from: version.validFrom,
+    village: row.village,
+    division: row.division,
+    in_population: row.inPopulation,
+    birth_date: row.birthDate,
+    outcome: row.outcome,
+  };
+  for (const t of INSURANCE_TYPES) {
+    const c = row.coverage[t];
+    out[`${TYPE_COLUMN[t]}_status`] = c.status;
+    out[`${TYPE_COLUMN[t]}_reason`] = c.reason;
+    out[`${TYPE_COLUMN[t]}_regions`] = c.regions;
+  }
+  return out;
+}
+
+const isoOf = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
+const dateOf = (v: unknown): string | null => {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return `${v.getFullYear()}-${String(v.getMonth() + 1).padStart(2, '0')}-${String(v.getDate()).padStart(2, '0')}`;
+  return String(v).slice(0, 10);
+};
+
+function coverageOf(r: Plain): Record<InsuranceType, TypeCoverage> {
+  const out = {} as Record<InsuranceType, TypeCoverage>;
+  for (const t of INSURANCE_TYPES) {
+    out[t] = {
+      status: (r[`${TYPE_COLUMN[t]}_status`] as CoverageStatus | null) ?? null,
+      reason: (r[`${TYPE_COLUMN[t]}_reason`] as CoverageReason | null) ?? null,
+      regions: (r[`${TYPE_COLUMN[t]}_regions`] as string | null) ?? null,
+    };
+  }
+  return out;
+}
+
+function versionOf(r: Plain): CoverageVersion {
+  return {
+    validFrom: isoOf(r['valid_from']),
+    row: {
+      personKey: String(r['person_key']),
+      village: (r['village'] as string | null) ?? null,
+      division: (r['division'] as string | null) ?? null,
+      inPopulation: r['in_population'] === true,
+      birthDate: dateOf(r['birth_date']),
+      outcome: r['outcome'] as Outcome | 'none',
+      coverage: coverageOf(r),
+    },
+  };
+}
+
+/** SQL text and its parameters, built up together. */
+class Sql {
+  readonly params: unknown[] = [];
+  param(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+}
+
+/** The statistics rows valid at `asOf` (null: now): the current ones, or the versions that held then. */
+function rowsAt(sql: Sql, asOf: string | null): string {
+  if (asOf === null) return `(SELECT ${COLUMN_LIST} FROM coverage_current)`;
+  const at = sql.param(asOf);
+  return `(SELECT ${COLUMN_LIST} FROM coverage_current WHERE valid_from <= ${at}::timestamptz
+           UNION ALL
+           SELECT ${COLUMN_LIST} FROM coverage_history WHERE valid_from <= ${at}::timestamptz AND valid_to > ${at}::timestamptz)`;
+}
+
+const inList = (values: readonly string[]): string => `(${values.map((v) => `'${v}'`).join(', ')})`;
+
+/** The condition of a figure on a row `s` (change figures have their own query). */
+function figureCondition(sql: Sql, figure: Exclude<Figure, { kind: 'change' }>, agedBornBy: string): string {
+  switch (figure.kind) {
+    case 'population':
+      return 'true';
+    case 'registered':
+      return `s.outcome IN ${inList(REGISTERED_OUTCOMES)}`;
+    case 'not-registered':
+      return `s.outcome NOT IN ${inList(REGISTERED_OUTCOMES)}`;
+    case 'aged-without-pension':
+      return `s.pension_status = 'not-insured' AND s.birth_date <= ${sql.param(agedBornBy)}::date`;
+    case 'type': {
+      const column = `s.${TYPE_COLUMN[figure.type]}`;
+      const status =
+        figure.status === 'due' ? `${column}_status IN ${inList(DUE_STATUSES)}` : figure.status === 'insured' ? `${column}_status IN ${inList(INSURED_STATUSES)}` : `${column}_status = ${sql.param(figure.status)}`;
+      return figure.reason === null ? status : `${status} AND ${column}_reason = ${sql.param(figure.reason)}`;
+    }
+  }
+}
+
+function changeCondition(type: InsuranceType, direction: ChangeDirection): string {
+  const c = TYPE_COLUMN[type];
+  return direction === 'newly-covered'
+    ? `b.${c}_before = 'not-insured' AND s.${c}_status IN ${inList(INSURED_STATUSES)}`
+    : `b.${c}_before IN ${inList(INSURED_STATUSES)} AND s.${c}_status = 'not-insured'`;
+}
+
+/**
+ * People whose row changed between `from` and `to`, with their row at `to` (`s`) and each type's
+ * status at `from` (`b.<type>_before`): the versions valid at `from` that ended by `to`, and what
+ * held at `to`. Both times the person belongs to the population.
+ */
+function changedBetween(sql: Sql, scope: ChangeScope): { from: string; where: string } {
+  const from = sql.param(scope.from);
+  const to = sql.param(scope.to);
+  const before = INSURANCE_TYPES.map((t) => `h.${TYPE_COLUMN[t]}_status AS ${TYPE_COLUMN[t]}_before`).join(', ');
+  const prefix = sql.param(`${scope.division}%`);
+  return {
+    from: `(SELECT h.person_key, ${before} FROM coverage_history h
+             WHERE h.valid_from <= ${from}::timestamptz AND h.valid_to > ${from}::timestamptz AND h.valid_to <= ${to}::timestamptz AND h.in_population) b
+           CROSS JOIN LATERAL (
+             (SELECT ${COLUMN_LIST} FROM coverage_current c WHERE c.person_key = b.person_key AND c.valid_from <= ${to}::timestamptz)
+             UNION ALL
+             (SELECT ${COLUMN_LIST} FROM coverage_history h2 WHERE h2.person_key = b.person_key AND h2.valid_from <= ${to}::timestamptz AND h2.valid_to > ${to}::timestamptz)
+             LIMIT 1
+           ) s`,
+    where: `s.in_population AND s.village LIKE ${prefix}`,
+  };
+}
+
+const DETAIL_COLUMNS = `s.person_key, p.record->>'name' AS name, s.village, s.birth_date, s.outcome, ${TYPE_COLUMNS.map((c) => `s.${c}`).join(', ')}`;
+
+function detailOf(r: Plain, statusBefore: CoverageStatus | null = null): DetailRow {
+  return {
+    personKey: String(r['person_key']),
+    name: (r['name'] as string | null) ?? null,
+    village: (r['village'] as string | null) ?? null,
+    birthDate: dateOf(r['birth_date']),
+    outcome: r['outcome'] as Outcome | 'none',
+    coverage: coverageOf(r),
+    statusBefore,
+  };
+}
+
+/**
+ * All SQL of `coverage_current` and `coverage_history` (migration CoverageStatistics1700000010200):
+ * the projection's writes, and the statistics' counts and detail lists.
+ */
+@Injectable()
+export class CoverageRepository {
+  async current(manager: EntityManager, personKeys: readonly string[]): Promise<Map<string, CoverageVersion>> {
+    const out = new Map<string, CoverageVersion>();
+    if (personKeys.length === 0) return out;
+    const rows: Plain[] = await manager.query(`SELECT ${COLUMN_LIST} FROM coverage_current WHERE person_key = ANY($1::text[])`, [personKeys]);
+    for (const r of rows) out.set(String(r['person_key']), versionOf(r));
+    return out;
+  }
+
+  async insertHistory(manager: EntityManager, versions: readonly (CoverageVersion & { validTo: string })[]): Promise<void> {
+    if (versions.length === 0) return;
+    await manager.query(
+      `INSERT INTO coverage_history (${COLUMN_LIST}, valid_to)
+       SELECT ${COLUMN_LIST}, valid_to FROM jsonb_to_recordset($1::jsonb) AS r(${RECORDSET}, valid_to timestamptz)`,
+      [JSON.stringify(versions.map((v) => ({ ...plain(v), valid_to: v.validTo })))],
+    );
+  }
+
+  async saveCurrent(manager: EntityManager, versions: readonly CoverageVersion[], gone: readonly string[]): Promise<void> {
+    if (gone.length > 0) await manager.query(`DELETE FROM coverage_current WHERE person_key = ANY($1::text[])`, [gone]);
+    if (versions.length === 0) return;
+    const updates = COLUMNS.filter((c) => c !== 'person_key').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+    await manager.query(
+      `INSERT INTO coverage_current (${COLUMN_LIST})
+       SELECT ${COLUMN_LIST} FROM jsonb_to_recordset($1::jsonb) AS r(${RECORDSET})
+       ON CONFLICT (person_key) DO UPDATE SET ${updates}`,
+      [JSON.stringify(versions.map(plain))],
+    );
+  }
+
+  /**
+   * The population of a division as of a time, counted by area (the first `areaLength` digits of
+   * the household village), outcome, status and reason per type and age band: one pass.
+   */
+  async counts(manager: EntityManager, scope: Scope, areaLength: number): Promise<CountRow[]> {
+    const sql = new Sql();
+    const from = rowsAt(sql, scope.asOf);
+    const prefix = sql.param(`${scope.division}%`);
+    const aged = sql.param(scope.agedBornBy);
+    const groups = INSURANCE_TYPES.flatMap((t) => [`s.${TYPE_COLUMN[t]}_status`, `s.${TYPE_COLUMN[t]}_reason`]);
+    const rows: Plain[] = await manager.query(
+      `SELECT left(s.village, ${Number(areaLength)}) AS area, s.outcome, ${groups.join(', ')},
+              coalesce(s.birth_date <= ${aged}::date, false) AS aged, count(*)::int AS n
+         FROM ${from} s
+        WHERE s.in_population AND s.village LIKE ${prefix}
+        GROUP BY 1, 2, ${groups.map((_, i) => i + 3).join(', ')}, ${groups.length + 3}`,
+      sql.params,
+    );
+    return rows.map((r) => ({
+      area: String(r['area']),
+      outcome: r['outcome'] as Outcome | 'none',
+      aged: r['aged'] === true,
+      n: Number(r['n']),
+      statuses: Object.fromEntries(
+        INSURANCE_TYPES.map((t) => [t, { status: (r[`${TYPE_COLUMN[t]}_status`] as CoverageStatus | null) ?? null, reason: (r[`${TYPE_COLUMN[t]}_reason`] as CoverageReason | null) ?? null }]),
+      ) as CountRow['statuses'],
+    }));
+  }
+
+  /** People newly covered and newly uncovered per type between two times, by area. */
+  async changeCounts(manager: EntityManager, scope: ChangeScope, areaLength: number): Promise<{ area: string; type: InsuranceType; direction: ChangeDirection; n: number }[]> {
+    const sql = new Sql();
+    const { from, where } = changedBetween(sql, scope);
+    const columns = INSURANCE_TYPES.flatMap((t) =>
+      (['newly-covered', 'newly-uncovered'] as const).map((d) => `count(*) FILTER (WHERE ${changeCondition(t, d)})::int AS "${t}|${d}"`),
+    );
+    const rows: Plain[] = await manager.query(`SELECT left(s.village, ${Number(areaLength)}) AS area, ${columns.join(', ')} FROM ${from} WHERE ${where} GROUP BY 1`, sql.params);
+    return rows.flatMap((r) =>
+      INSURANCE_TYPES.flatMap((type) => (['newly-covered', 'newly-uncovered'] as const).map((direction) => ({ area: String(r['area']), type, direction, n: Number(r[`${type}|${direction}`]) }))),
+    );
+  }
+
+  /** How many people a figure counts (the denominator of its detail list). */
+  async detailTotal(manager: EntityManager, scope: Scope | ChangeScope, figure: Figure): Promise<number> {
+    const { text, params } = this.detailQuery(scope, figure, 'count');
+    const rows: { n: number }[] = await manager.query(text, params);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** One page of a figure's detail list, ordered by person key. */
+  async detailPage(manager: EntityManager, scope: Scope | ChangeScope, figure: Figure, limit: number, offset: number): Promise<DetailRow[]> {
+    const { text, params } = this.detailQuery(scope, figure, 'rows');
+    const rows: Plain[] = await manager.query(`${text} ORDER BY s.person_key LIMIT ${Number(limit)} OFFSET ${Number(offset)}`, params);
+    return rows.map((r) => detailOf(r, figure.kind === 'change' ? ((r['status_before'] as CoverageStatus | null) ?? null) : null));
+  }
+
+  /** Opens a cursor over a whole detail list in the runner's transaction (ordered by person key). */
+  async openDetails(runner: QueryRunner, scope: Scope | ChangeScope, figure: Figure): Promise<void> {
+    const { text, params } = this.detailQuery(scope, figure, 'rows');
+    await runner.query(`DECLARE coverage_details NO SCROLL CURSOR FOR ${text} ORDER BY s.person_key`, params);
+  }
+
+  async nextDetails(runner: QueryRunner, figure: Figure): Promise<DetailRow[]> {
+    const rows: Plain[] = await runner.query(`FETCH ${DETAIL_FETCH_SIZE} FROM coverage_details`);
+    return rows.map((r) => detailOf(r, figure.kind === 'change' ? ((r['status_before'] as CoverageStatus | null) ?? null) : null));
+  }
+
+  private detailQuery(scope: Scope | ChangeScope, figure: Figure, what: 'count' | 'rows'): { text: string; params: unknown[] } {
+    const sql = new Sql();
+    if (figure.kind === 'change') {
+      const change = scope as ChangeScope;
+      const { from, where } = changedBetween(sql, change);
+      const condition = changeCondition(figure.type, figure.direction);
+      const select = what === 'count' ? 'count(*)::int AS n' : `${DETAIL_COLUMNS}, b.${TYPE_COLUMN[figure.type]}_before AS status_before`;
+      const join = what === 'count' ? '' : 'LEFT JOIN person_record p ON p.person_key = s.person_key';
+      return { text: `SELECT ${select} FROM ${from} ${join} WHERE ${where} AND ${condition}`, params: sql.params };
+    }
+    const at = scope as Scope;
+    const from = rowsAt(sql, at.asOf);
+    const prefix = sql.param(`${at.division}%`);
+    const condition = figureCondition(sql, figure, at.agedBornBy);
+    const select = what === 'count' ? 'count(*)::int AS n' : DETAIL_COLUMNS;
+    const join = what === 'count' ? '' : 'LEFT JOIN person_record p ON p.person_key = s.person_key';
+    return { text: `SELECT ${select} FROM ${from} s ${join} WHERE s.in_population AND s.village LIKE ${prefix} AND ${condition}`, params: sql.params };
+  }
+}
