@@ -63,6 +63,17 @@ function sourcesOf(record: RegistrationRecord): LinkedSource[] {
     .map((department) => ({ department, sourceRecordId: record.sources[department]?.sourceRecordId as string }));
 }
 
+/** The link context of `key` among active link rows (proposed or confirmed). Pure. */
+export function linkContextOf(key: string, active: readonly LinkRow[]): LinkContext {
+  const own = active.find((l) => l.recordKey === key) ?? null;
+  const linked = active.filter((l) => l.personKey === key).sort((a, b) => (a.recordKey < b.recordKey ? -1 : 1));
+  if (!own && linked.length === 0) return NO_LINKS;
+  return {
+    linkedTo: own ? { personKey: own.personKey, linkId: own.linkId, status: own.status as 'proposed' | 'confirmed' } : null,
+    linked: linked.map((l) => ({ recordKey: l.recordKey, linkId: l.linkId, status: l.status as 'proposed' | 'confirmed', citizenIdAsSent: l.citizenIdAsSent })),
+  };
+}
+
 /**
  * The links one batch works with: loaded once (every link of the people in the batch and of the
  * records linked to them), changed in log order by link events and by the batch's own proposals,
@@ -102,12 +113,7 @@ export class BatchLinks {
 
   contextFor(key: string): LinkContext {
     const own = this.activeOf(key);
-    const linked = this.linkedTo(key);
-    if (!own && linked.length === 0) return NO_LINKS;
-    return {
-      linkedTo: own ? { personKey: own.personKey, linkId: own.linkId, status: own.status as 'proposed' | 'confirmed' } : null,
-      linked: linked.map((l) => ({ recordKey: l.recordKey, linkId: l.linkId, status: l.status as 'proposed' | 'confirmed', citizenIdAsSent: l.citizenIdAsSent })),
-    };
+    return linkContextOf(key, [...(own ? [own] : []), ...this.linkedTo(key)]);
   }
 
   /** The keys whose comparison depends on `key`: its person if it is linked, the records linked to it. */
