@@ -17,6 +17,7 @@ import { CoverageRecorder } from './statistics/coverage-recorder';
 import { CoverageRepository } from './statistics/coverage.repository';
 import { OutcomeRepository } from './outcomes/outcome.repository';
 import { ComparisonProjection } from './projection/comparison.projection';
+import { StatisticsModule } from './statistics/statistics.module';
 import { ViewsModule } from './views/views.module';
 
 export const COMPARISON_MIGRATIONS = [
@@ -37,7 +38,7 @@ export class ComparisonModule {
   static register(config: ServiceConfig, kafka: KafkaSettings): DynamicModule {
     return {
       module: ComparisonModule,
-      imports: [ServiceKitModule.forService({ name: 'comparison', config, kafka, migrations: COMPARISON_MIGRATIONS }), IngestionModule, ViewsModule, ExchangeModule],
+      imports: [ServiceKitModule.forService({ name: 'comparison', config, kafka, migrations: COMPARISON_MIGRATIONS }), IngestionModule, ViewsModule, ExchangeModule, StatisticsModule],
       controllers: [ComparisonProjection],
       providers: [OutcomeRepository, PersonLinkRepository, IdentityLinks, CoverageRepository, CoverageRecorder],
     };

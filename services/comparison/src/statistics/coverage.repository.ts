@@ -253,6 +253,21 @@ export class CoverageRepository {
     }));
   }
 
+  /** The counties with people of the population now (for the gauges). */
+  async counties(manager: EntityManager): Promise<string[]> {
+    // A loose index scan on the village index (pattern operators: byte order whatever the collation): one probe per county.
+    const rows: { county: string }[] = await manager.query(
+      `WITH RECURSIVE c(county) AS (
+         (SELECT left(village, 6) FROM coverage_current WHERE in_population AND village LIKE '%' ORDER BY village USING ~<~ LIMIT 1)
+         UNION ALL
+         SELECT (SELECT left(village, 6) FROM coverage_current WHERE in_population AND village ~>=~ (c.county || 'a') ORDER BY village USING ~<~ LIMIT 1)
+           FROM c WHERE c.county IS NOT NULL
+       )
+       SELECT county FROM c WHERE county IS NOT NULL`,
+    );
+    return rows.map((r) => r.county);
+  }
+
   /** People newly covered and newly uncovered per type between two times, by area. */
   async changeCounts(manager: EntityManager, scope: ChangeScope, areaLength: number): Promise<{ area: string; type: InsuranceType; direction: ChangeDirection; n: number }[]> {
     const sql = new Sql();
