@@ -2,11 +2,9 @@ import { mintApiKey, mintToken } from '@qmcb/auth';
 import { SOURCE_RECORD_RECEIVED, decodeEvent } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { personKeyFor } from '@qmcb/domain';
-import { httpJson, readAllRecords, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
+import { freePort, httpJson, readAllRecords, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
 import type { IsolatedStack } from '@qmcb/testing';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { createServer } from 'net';
-import type { AddressInfo } from 'net';
 import { join } from 'path';
 import { Client } from 'pg';
 import { execFileSync } from 'child_process';
@@ -92,17 +90,6 @@ interface LoadReport {
   quarantinedByReason: Record<string, number>;
 }
 
-/** A TCP port nobody listens on right now (the OS's pick). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const apiKey = (department: Department): Record<string, string> => ({ 'x-api-key': mintApiKey(department, `${department}-accuracy`, KEY_SECRET) });
 const admin = { authorization: `Bearer ${mintToken({ sub: 'accuracy', name: 'accuracy', role: 'admin', division: '44', ttlSeconds: 3600 }, JWT_SECRET)}` };

@@ -185,7 +185,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
       sources: {
         'public-security': {
           sourceRecordId: 'HJ-LM', mode: 'snapshot', asOf: householdAsOf, eventId: UUID,
-          facts: { household: { ...household, asOf: householdAsOf, eventId: UUID } },
+          facts: { household: { ...household, householdNo: null, relationToHead: null, asOf: householdAsOf, eventId: UUID } },
           identity: {
             name: '李明', sex: 'male', birthDate: '1985-03-15', phone: '13800138001', address: household.address, asOf: householdAsOf, eventId: UUID,
             fieldAsOf: { name: householdAsOf, sex: householdAsOf, birthDate: householdAsOf, phone: householdAsOf, address: householdAsOf },
@@ -208,11 +208,11 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
           candidates: [{ source: 'public-security', value: '李明', asOf: householdAsOf }, { source: 'social-insurance', value: '李敏', asOf: pensionAsOf }],
         },
         sex: {
-          value: 'male', source: 'public-security', reason: 'public-security is the authority for household identity (precedence 1)',
+          value: 'male', source: 'public-security', reason: 'public-security is the authority for household identity (precedence 2); survey gives none',
           candidates: [{ source: 'public-security', value: 'male', asOf: householdAsOf }, { source: 'citizen-id', value: 'male', asOf: null }],
         },
         birthDate: {
-          value: '1985-03-15', source: 'public-security', reason: 'public-security is the authority for household identity (precedence 1)',
+          value: '1985-03-15', source: 'public-security', reason: 'public-security is the authority for household identity (precedence 2); survey gives none',
           candidates: [{ source: 'public-security', value: '1985-03-15', asOf: householdAsOf }, { source: 'citizen-id', value: '1985-03-15', asOf: null }],
         },
         phone: {

@@ -117,7 +117,8 @@ describe('registration flow across the four services', () => {
       const r = await call('review', 'GET', `/reviews?stage=initial&status=pending`, township);
       return r.status === 200 && r.body.total === 1 ? r.body.items[0] : undefined;
     }, { timeoutMs: 60_000, message: 'review item' });
-    expect(pending).toMatchObject({ submissionId: submitted.body.submissionId, taskId: task.taskId, townshipCode: TOWNSHIP, stage: 'initial', status: 'pending', form });
+    const request = { kind: 'registration-form', fields: { ...form, notInsuredReason: null }, evidence: [], unknown: [] };
+    expect(pending).toMatchObject({ submissionId: submitted.body.submissionId, taskId: task.taskId, townshipCode: TOWNSHIP, stage: 'initial', status: 'pending', channel: 'survey', request });
     const initial = await call('review', 'POST', `/reviews/${pending.reviewId}/initial-approval`, township, { expectedVersion: pending.version, comment: '信息核实无误' });
     expect(initial.status).toBe(201);
     expect(initial.body).toMatchObject({ reviewId: pending.reviewId, stage: 'final', status: 'pending' });
@@ -145,7 +146,7 @@ describe('registration flow across the four services', () => {
       hukouDivision: VILLAGE,
       flags: { needsSurvey: false, duplicate: false },
       survey: { taskId: task.taskId, status: 'approved' },
-      collected: form,
+      collected: { ...form, notInsuredReason: null, citizenId: null, sex: null, birthDate: null, ethnicity: null, hukouType: null, employer: null, deathDate: null },
     });
     expect(Object.keys(registry.record.insurance).sort()).toEqual([`medical:resident:${COUNTY}`, `pension:resident:${COUNTY}`]);
     expect(registry.history.map((h: { type: string }) => h.type)).toEqual([

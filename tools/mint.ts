@@ -3,6 +3,7 @@
  * tokens for development and tests).
  *
  *   npm run token -- person --role county-approver --division 440981 --sub u1 --name 张三 [--ttl 3600]
+ *   npm run token -- person --role citizen --division 440981 --sub c1 --name 李明 --cid 440981198503151234
  *   npm run token -- apikey --department public-security --key-id pso-1
  *
  * Secrets come from AUTH_JWT_SECRET / API_KEY_SECRET, defaulting to the development secrets, which
@@ -14,7 +15,7 @@ import { DEPARTMENTS } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 
 const USAGE = `usage:
-  npm run token -- person --role <role> --division <code> --sub <id> --name <name> [--ttl <seconds>]
+  npm run token -- person --role <role> --division <code> --sub <id> --name <name> [--cid <citizen ID, role citizen>] [--ttl <seconds>]
   npm run token -- apikey --department <department> --key-id <id>
 roles: ${ROLES.join(', ')}
 departments: ${DEPARTMENTS.join(', ')}`;
@@ -38,6 +39,7 @@ function run(argv: string[]): string {
         division: { type: 'string' },
         sub: { type: 'string' },
         name: { type: 'string' },
+        cid: { type: 'string' },
         ttl: { type: 'string', default: '3600' },
       },
       strict: true,
@@ -50,6 +52,7 @@ function run(argv: string[]): string {
         division: required(values, 'division'),
         sub: required(values, 'sub'),
         name: required(values, 'name'),
+        ...(values.cid !== undefined ? { citizenId: values.cid } : {}),
         ttlSeconds,
       },
       secrets.jwtSecret,

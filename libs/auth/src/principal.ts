@@ -10,6 +10,8 @@ export interface PersonPrincipal {
   role: Role;
   /** GB/T 2260 division code (2, 4, 6, 9 or 12 digits): the scope of what this person may see. */
   division: string;
+  /** A citizen's own citizen ID (role `citizen` only): the one record they may see and correct. */
+  citizenId?: string;
 }
 
 /** A department system authenticated by an API key. */

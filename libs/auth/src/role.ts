@@ -12,6 +12,8 @@ export const Role = {
   Analyst: 'analyst',
   Operations: 'operations',
   Admin: 'admin',
+  /** A resident signed in as themselves (self-service, procedure §14, §23): bound to their own citizen ID. */
+  Citizen: 'citizen',
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 

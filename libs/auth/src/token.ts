@@ -16,6 +16,8 @@ export interface MintTokenInput {
   role: Role | (string & Record<never, never>);
   /** GB/T 2260 division code: 2, 4, 6, 9 or 12 digits. */
   division: string;
+  /** Role `citizen` only: the citizen's own ID (claim `cid`). */
+  citizenId?: string;
   ttlSeconds: number;
 }
 
@@ -24,6 +26,8 @@ export interface TokenClaims {
   name: string;
   role: Role;
   division: string;
+  /** Role `citizen` only: the citizen's own ID. */
+  cid?: string;
   iss: typeof TOKEN_ISSUER;
   aud: typeof TOKEN_AUDIENCE;
   iat: number;
@@ -43,8 +47,12 @@ function requireSecret(secret: string): void {
   if (typeof secret !== 'string' || secret.length === 0) throw new Error('a non-empty secret is required');
 }
 
-function claimProblems(c: { sub?: unknown; name?: unknown; role?: unknown; division?: unknown }): string[] {
+const CITIZEN_ID = /^\d{17}[\dX]$/;
+
+function claimProblems(c: { sub?: unknown; name?: unknown; role?: unknown; division?: unknown; cid?: unknown }): string[] {
   const problems: string[] = [];
+  if (c.role === 'citizen' && (typeof c.cid !== 'string' || !CITIZEN_ID.test(c.cid))) problems.push('cid must be the citizen\'s own 18-character citizen ID for role citizen');
+  if (c.role !== 'citizen' && c.cid !== undefined) problems.push('cid is only for role citizen');
   if (typeof c.sub !== 'string' || c.sub.length < 1 || c.sub.length > 128) problems.push('sub must be a string of 1-128 characters');
   if (typeof c.name !== 'string' || c.name.length < 1 || c.name.length > 64) problems.push('name must be a string of 1-64 characters');
   if (!isRole(c.role)) problems.push('role must be one of the roles in docs/conventions.md');
@@ -55,7 +63,7 @@ function claimProblems(c: { sub?: unknown; name?: unknown; role?: unknown; divis
 /** Signs a person's token (HS256) for development, tests and the mint command. */
 export function mintToken(input: MintTokenInput, secret: string, options: ClockOptions = {}): string {
   requireSecret(secret);
-  const problems = claimProblems(input);
+  const problems = claimProblems({ ...input, cid: input.citizenId });
   if (!Number.isInteger(input.ttlSeconds) || input.ttlSeconds <= 0) problems.push('ttlSeconds must be a positive integer');
   if (problems.length) throw new Error(`cannot mint token: ${problems.join('; ')}`);
   const iat = epochSeconds(options.now);
@@ -64,6 +72,7 @@ export function mintToken(input: MintTokenInput, secret: string, options: ClockO
     name: input.name,
     role: input.role as Role,
     division: input.division,
+    ...(input.citizenId !== undefined ? { cid: input.citizenId } : {}),
     iss: TOKEN_ISSUER,
     aud: TOKEN_AUDIENCE,
     iat,
@@ -104,5 +113,6 @@ export function verifyToken(token: string, secret: string, options: ClockOptions
     name: claims.name as string,
     role: claims.role as Role,
     division: claims.division as string,
+    ...(typeof claims.cid === 'string' ? { citizenId: claims.cid } : {}),
   };
 }

@@ -4,9 +4,29 @@ import type { ClassConstructor } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import * as fc from 'fast-check';
 import { OutcomeDeterminedV1, OutcomeDeterminedV2, upcastOutcomeDeterminedV1 } from './events/outcome-determined.event';
-import { ReviewFinalApprovedV1, ReviewInitialApprovedV1, ReviewReturnedV1 } from './events/review.events';
+import {
+  ReviewChangeSubmittedV1,
+  ReviewClosedV1,
+  ReviewFinalApprovedV1,
+  ReviewFinalApprovedV2,
+  ReviewInitialApprovedV1,
+  ReviewRebasedV1,
+  ReviewRejectedV1,
+  ReviewReturnedV1,
+  ReviewReturnedV2,
+  upcastReviewFinalApprovedV1,
+  upcastReviewReturnedV1,
+} from './events/review.events';
 import { SourceRecordReceivedV1 } from './events/source-record-received.event';
-import { SurveyFormSubmittedV1, SurveyTaskCreatedV1 } from './events/survey.events';
+import {
+  SurveyFormSubmittedV1,
+  SurveyFormSubmittedV2,
+  SurveyTaskClosedV1,
+  SurveyTaskCreatedV1,
+  SurveyTaskReopenedV1,
+  SurveyVisitRecordedV1,
+  upcastSurveyFormSubmittedV1,
+} from './events/survey.events';
 import { surelyValid } from './fast-validate';
 import { deterministicId } from './ids';
 import { ContractViolationError, EnvelopeShape, decodeEvent, encodeEvent, flattenValidationErrors, parseEvent } from './registry';
@@ -29,10 +49,17 @@ const PAYLOADS: Record<string, Record<number, ClassConstructor<object>>> = {
   'source.record-received': { 1: SourceRecordReceivedV1 },
   'comparison.outcome-determined': { 1: OutcomeDeterminedV1, 2: OutcomeDeterminedV2 },
   'survey.task-created': { 1: SurveyTaskCreatedV1 },
-  'survey.form-submitted': { 1: SurveyFormSubmittedV1 },
+  'survey.task-closed': { 1: SurveyTaskClosedV1 },
+  'survey.task-reopened': { 1: SurveyTaskReopenedV1 },
+  'survey.form-submitted': { 1: SurveyFormSubmittedV1, 2: SurveyFormSubmittedV2 },
+  'survey.visit-recorded': { 1: SurveyVisitRecordedV1 },
+  'review.change-submitted': { 1: ReviewChangeSubmittedV1 },
   'review.initial-approved': { 1: ReviewInitialApprovedV1 },
-  'review.final-approved': { 1: ReviewFinalApprovedV1 },
-  'review.returned': { 1: ReviewReturnedV1 },
+  'review.final-approved': { 1: ReviewFinalApprovedV1, 2: ReviewFinalApprovedV2 },
+  'review.returned': { 1: ReviewReturnedV1, 2: ReviewReturnedV2 },
+  'review.rejected': { 1: ReviewRejectedV1 },
+  'review.closed': { 1: ReviewClosedV1 },
+  'review.rebased': { 1: ReviewRebasedV1 },
 };
 
 function violationsOf(cls: ClassConstructor<object>, plain: unknown, prefix: string): string[] {
@@ -57,6 +84,9 @@ function fullPathParse(raw: Json): void {
   // then the copy and the upcast
   const payload: unknown = JSON.parse(JSON.stringify(raw['payload']));
   if (cls === OutcomeDeterminedV1) upcastOutcomeDeterminedV1(payload as OutcomeDeterminedV1);
+  if (cls === SurveyFormSubmittedV1) upcastSurveyFormSubmittedV1(payload as SurveyFormSubmittedV1);
+  if (cls === ReviewFinalApprovedV1) upcastReviewFinalApprovedV1(payload as ReviewFinalApprovedV1);
+  if (cls === ReviewReturnedV1) upcastReviewReturnedV1(payload as ReviewReturnedV1);
 }
 
 /** 'ok', or what was thrown: the violations, or the class of a non-contract error. */
@@ -82,6 +112,18 @@ const form = {
   notInsuredReason: 'none yet',
   insuredElsewhere: false,
 };
+const request = {
+  kind: 'registration-form',
+  fields: {
+    citizenId: '44098119900101001X', name: '张三', sex: 'male', birthDate: '1990-01-01', ethnicity: '汉', hukouType: 'agricultural', phone: '13800000000',
+    residenceDivision: '440981001001', residenceAddress: '某村', employmentStatus: 'employed', employer: { name: '某厂', creditCode: '91440981MA4UJ1234X' },
+    insurance: [{ insuranceType: 'pension', scheme: 'employee', status: 'active', region: '440981' }], notInsuredReason: null, insuredElsewhere: false,
+  },
+  evidence: [{ kind: 'id-card', reference: 'ID-1' }],
+  unknown: [{ field: 'deathDate', reason: '不适用' }],
+  note: '入户核实',
+};
+const household = { householdNo: 'H-1', members: [{ citizenId: '44098119900101001X', name: '张三', relation: '户主', status: 'present', taskId: id('t') }] };
 const facts: Json[] = [
   { kind: 'household', name: '张三', sex: 'male', birthDate: '1990-01-01', ethnicity: '汉', address: '某村', villageCode: '440981001001', hukouType: 'agricultural', status: 'normal', phone: '13800000000' },
   { kind: 'insurance', insuranceType: 'medical', scheme: 'resident', status: 'active', region: '440981', employer: 'x', since: '2020-01-01', receivingBenefit: false, benefitStatus: 'none', name: '张三', sex: 'female', birthDate: '1990-01-01', phone: '13800000000', address: 'y' },
@@ -139,6 +181,25 @@ const TEMPLATES: { cls: ClassConstructor<object>; event: Json }[] = [
   { cls: ReviewInitialApprovedV1, event: envelope('review.initial-approved', 1, { reviewId: id('r'), submissionId: id('s'), reviewerId: 'u2', townshipCode: '440981001', comment: '' }) },
   { cls: ReviewFinalApprovedV1, event: envelope('review.final-approved', 1, { reviewId: id('r'), submissionId: id('s'), reviewerId: 'u3', countyCode: '440981', form }) },
   { cls: ReviewReturnedV1, event: envelope('review.returned', 1, { reviewId: id('r'), submissionId: id('s'), stage: 'initial', reviewerId: 'u2', reason: 'phone wrong' }) },
+  { cls: SurveyTaskClosedV1, event: envelope('survey.task-closed', 1, { taskId: id('t'), reason: 'OUTCOME_REGISTERED' }) },
+  { cls: SurveyTaskReopenedV1, event: envelope('survey.task-reopened', 1, { taskId: id('t'), reasons: ['UNINSURED'] }) },
+  { cls: SurveyFormSubmittedV2, event: envelope('survey.form-submitted', 2, { taskId: id('t'), submissionId: id('s'), visitId: id('v'), surveyorId: 'u1', request, household }) },
+  {
+    cls: SurveyVisitRecordedV1,
+    event: envelope('survey.visit-recorded', 1, {
+      taskId: id('t'), visitId: id('v'), surveyorId: 'u1', outcome: 'deceased', visitedAt: '2026-11-01T09:00:00Z', reason: '邻居告知', revisitOn: '2026-11-08',
+      whereRegion: '440103', whereText: '广州', deathDate: '2026-10-02', evidence: [{ kind: 'death-certificate', reference: 'DC-1', note: '复印件' }],
+    }),
+  },
+  {
+    cls: ReviewChangeSubmittedV1,
+    event: envelope('review.change-submitted', 1, { reviewId: id('r'), submissionId: id('s'), channel: 'window', submitterId: 'u4', villageCode: '440981001001', skipInitial: false, request }),
+  },
+  { cls: ReviewFinalApprovedV2, event: envelope('review.final-approved', 2, { reviewId: id('r'), submissionId: id('s'), channel: 'survey', reviewerId: 'u3', countyCode: '440981', request }) },
+  { cls: ReviewReturnedV2, event: envelope('review.returned', 2, { reviewId: id('r'), submissionId: id('s'), stage: 'final', reviewerId: 'u3', reason: 'phone wrong', fieldsToFix: ['phone'] }) },
+  { cls: ReviewRejectedV1, event: envelope('review.rejected', 1, { reviewId: id('r'), submissionId: id('s'), stage: 'initial', reviewerId: 'u2', reasonCode: 'no-evidence', reason: 'x' }) },
+  { cls: ReviewClosedV1, event: envelope('review.closed', 1, { reviewId: id('r'), submissionId: id('s'), reviewerId: 'u2', closeReason: 'duplicate', reason: 'x' }) },
+  { cls: ReviewRebasedV1, event: envelope('review.rebased', 1, { reviewId: id('r'), submissionId: id('s'), reviewerId: 'u2' }) },
 ];
 
 function clone<T>(value: T): T {

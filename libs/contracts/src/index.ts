@@ -12,3 +12,4 @@ export * from './events/survey.events';
 export * from './events/review.events';
 export { surelyValid } from './fast-validate';
 export * from './event-factory';
+export * from './events/change-request';

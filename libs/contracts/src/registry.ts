@@ -16,12 +16,24 @@ import {
   upcastOutcomeDeterminedV2,
 } from './events/outcome-determined.event';
 import {
+  REVIEW_CHANGE_SUBMITTED,
+  REVIEW_CLOSED,
   REVIEW_FINAL_APPROVED,
   REVIEW_INITIAL_APPROVED,
+  REVIEW_REBASED,
+  REVIEW_REJECTED,
   REVIEW_RETURNED,
+  ReviewChangeSubmittedV1,
+  ReviewClosedV1,
   ReviewFinalApprovedV1,
+  ReviewFinalApprovedV2,
   ReviewInitialApprovedV1,
+  ReviewRebasedV1,
+  ReviewRejectedV1,
   ReviewReturnedV1,
+  ReviewReturnedV2,
+  upcastReviewFinalApprovedV1,
+  upcastReviewReturnedV1,
 } from './events/review.events';
 import { SOURCE_RECORD_RECEIVED, SourceRecordReceivedV1 } from './events/source-record-received.event';
 import {
@@ -29,10 +41,14 @@ import {
   SURVEY_TASK_CLOSED,
   SURVEY_TASK_CREATED,
   SURVEY_TASK_REOPENED,
+  SURVEY_VISIT_RECORDED,
   SurveyFormSubmittedV1,
+  SurveyFormSubmittedV2,
   SurveyTaskClosedV1,
   SurveyTaskCreatedV1,
   SurveyTaskReopenedV1,
+  SurveyVisitRecordedV1,
+  upcastSurveyFormSubmittedV1,
 } from './events/survey.events';
 
 interface VersionContract {
@@ -55,10 +71,24 @@ const CONTRACTS = {
   [SURVEY_TASK_CREATED]: { 1: { payload: SurveyTaskCreatedV1 } },
   [SURVEY_TASK_CLOSED]: { 1: { payload: SurveyTaskClosedV1 } },
   [SURVEY_TASK_REOPENED]: { 1: { payload: SurveyTaskReopenedV1 } },
-  [SURVEY_FORM_SUBMITTED]: { 1: { payload: SurveyFormSubmittedV1 } },
+  [SURVEY_FORM_SUBMITTED]: {
+    1: { payload: SurveyFormSubmittedV1, upcast: upcastSurveyFormSubmittedV1 },
+    2: { payload: SurveyFormSubmittedV2 },
+  },
+  [SURVEY_VISIT_RECORDED]: { 1: { payload: SurveyVisitRecordedV1 } },
+  [REVIEW_CHANGE_SUBMITTED]: { 1: { payload: ReviewChangeSubmittedV1 } },
   [REVIEW_INITIAL_APPROVED]: { 1: { payload: ReviewInitialApprovedV1 } },
-  [REVIEW_FINAL_APPROVED]: { 1: { payload: ReviewFinalApprovedV1 } },
-  [REVIEW_RETURNED]: { 1: { payload: ReviewReturnedV1 } },
+  [REVIEW_FINAL_APPROVED]: {
+    1: { payload: ReviewFinalApprovedV1, upcast: upcastReviewFinalApprovedV1 },
+    2: { payload: ReviewFinalApprovedV2 },
+  },
+  [REVIEW_RETURNED]: {
+    1: { payload: ReviewReturnedV1, upcast: upcastReviewReturnedV1 },
+    2: { payload: ReviewReturnedV2 },
+  },
+  [REVIEW_REJECTED]: { 1: { payload: ReviewRejectedV1 } },
+  [REVIEW_CLOSED]: { 1: { payload: ReviewClosedV1 } },
+  [REVIEW_REBASED]: { 1: { payload: ReviewRebasedV1 } },
   [LINK_PROPOSED]: { 1: { payload: LinkProposedV1 } },
   [LINK_CONFIRMED]: { 1: { payload: LinkConfirmedV1 } },
   [LINK_REJECTED]: { 1: { payload: LinkRejectedV1 } },
@@ -71,10 +101,15 @@ export interface EventPayloads {
   [SURVEY_TASK_CREATED]: SurveyTaskCreatedV1;
   [SURVEY_TASK_CLOSED]: SurveyTaskClosedV1;
   [SURVEY_TASK_REOPENED]: SurveyTaskReopenedV1;
-  [SURVEY_FORM_SUBMITTED]: SurveyFormSubmittedV1;
+  [SURVEY_FORM_SUBMITTED]: SurveyFormSubmittedV2;
+  [SURVEY_VISIT_RECORDED]: SurveyVisitRecordedV1;
+  [REVIEW_CHANGE_SUBMITTED]: ReviewChangeSubmittedV1;
   [REVIEW_INITIAL_APPROVED]: ReviewInitialApprovedV1;
-  [REVIEW_FINAL_APPROVED]: ReviewFinalApprovedV1;
-  [REVIEW_RETURNED]: ReviewReturnedV1;
+  [REVIEW_FINAL_APPROVED]: ReviewFinalApprovedV2;
+  [REVIEW_RETURNED]: ReviewReturnedV2;
+  [REVIEW_REJECTED]: ReviewRejectedV1;
+  [REVIEW_CLOSED]: ReviewClosedV1;
+  [REVIEW_REBASED]: ReviewRebasedV1;
   [LINK_PROPOSED]: LinkProposedV1;
   [LINK_CONFIRMED]: LinkConfirmedV1;
   [LINK_REJECTED]: LinkRejectedV1;
@@ -114,7 +149,7 @@ export class EnvelopeShape {
   @IsString() @Length(1, 128) eventId: string;
   @IsIn(EVENT_TYPES) type: string;
   @IsInt() @Min(1) schemaVersion: number;
-  @IsString() @Matches(/^(\d{17}[\dX]|X-[0-9a-f]{32})$/, { message: 'personKey must be an 18-digit citizen ID or an X- surrogate' })
+  @IsString() @Matches(/^(\d{17}[\dX]|[XO]-[0-9a-f]{32})$/, { message: 'personKey must be an 18-digit citizen ID, an X- surrogate or an O- organisational stream' })
   personKey: string;
   @IsISO8601() occurredAt: string;
   @IsISO8601() recordedAt: string;

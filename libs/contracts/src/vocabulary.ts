@@ -84,3 +84,79 @@ export const DIVISION_PATTERNS = {
   village: /^\d{12}$/,
   any: /^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$/,
 } as const;
+
+/** How collected information reached review (procedure §13, §14, §19, §21, §23). */
+export const CHANNELS = ['survey', 'window', 'self-service', 'grassroots', 'department'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** What a change request asks for. */
+export const CHANGE_KINDS = [
+  'registration-form', // a surveyor's full registration form (全民参保登记表)
+  'collection', // information collected at a window (§13)
+  'correction', // a correction of the person's own record (self-service §14, §23; grassroots §21)
+  'death-claim', // a death found at a visit, with evidence, for the registry after review
+  'department-change', // a department's change that region policy routes to review
+] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
+/** Coded reasons for not being insured (未参保原因). */
+export const NOT_INSURED_REASONS = [
+  'unwilling', // 不愿参保
+  'cannot-afford', // 经济困难
+  'insured-elsewhere', // 已在外地参保
+  'not-aware', // 不了解政策
+  'employer-not-enrolled', // 单位未参保
+  'student', // 在校学生
+  'military', // 服兵役
+  'in-prison', // 服刑
+  'too-old', // 超龄
+  'other', // 其他
+] as const;
+export type NotInsuredReason = (typeof NOT_INSURED_REASONS)[number];
+
+/** Kinds of evidence a change rests on. */
+export const EVIDENCE_KINDS = ['id-card', 'household-book', 'death-certificate', 'cremation-certificate', 'police-certificate', 'employer-certificate', 'insurance-record', 'photo', 'other'] as const;
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
+/** Fields a change request may set (what review shows side by side with the record). */
+export const CHANGE_FIELDS = [
+  'citizenId',
+  'name',
+  'sex',
+  'birthDate',
+  'ethnicity',
+  'hukouType',
+  'phone',
+  'residenceDivision',
+  'residenceAddress',
+  'employmentStatus',
+  'employer',
+  'insurance',
+  'notInsuredReason',
+  'insuredElsewhere',
+  'deathDate',
+] as const;
+export type ChangeField = (typeof CHANGE_FIELDS)[number];
+
+/** Identity fields a correction must back with evidence. */
+export const IDENTITY_CORRECTION_FIELDS = ['citizenId', 'name', 'sex', 'birthDate'] as const;
+
+/** Results of a household visit (入户调查). */
+export const VISIT_OUTCOMES = [
+  'collected', // enrolled or information collected: the registration form is submitted
+  'refused', // found but refuses (with a reason)
+  'nobody-home', // nobody at home: a revisit is planned
+  'away', // working or living elsewhere (where, if known): a cross-region inquiry
+  'moved-out', // moved out (where): a transfer
+  'deceased', // died (date, evidence): a death claim for review
+  'not-found', // no such person at the address
+] as const;
+export type VisitOutcome = (typeof VISIT_OUTCOMES)[number];
+
+/** Why a reviewer rejects an item (a coded reason, with a text). */
+export const REJECT_REASONS = ['false-information', 'no-evidence', 'not-this-person', 'not-our-division', 'other'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** Why a reviewer closes an item without deciding it. */
+export const CLOSE_REASONS = ['duplicate', 'withdrawn'] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];

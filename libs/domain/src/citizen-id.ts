@@ -181,3 +181,11 @@ export function maskCitizenId(id: string): string {
   if (value.length <= 10) return '*'.repeat(value.length);
   return `${value.slice(0, 6)}${'*'.repeat(value.length - 10)}${value.slice(-4)}`;
 }
+
+/**
+ * Whether a log key is a person's (a citizen ID or an X- surrogate) rather than an organisational
+ * stream's (`O-…`: a survey campaign or team), which has no registration record.
+ */
+export function isPersonKey(key: string): boolean {
+  return !key.startsWith('O-');
+}

@@ -4,18 +4,23 @@ import {
   LINK_PROPOSED,
   LINK_REJECTED,
   OUTCOME_DETERMINED,
+  REVIEW_CLOSED,
   REVIEW_FINAL_APPROVED,
   REVIEW_INITIAL_APPROVED,
+  REVIEW_REJECTED,
   REVIEW_RETURNED,
   SOURCE_RECORD_RECEIVED,
   SURVEY_FORM_SUBMITTED,
   SURVEY_TASK_CREATED,
+  SURVEY_VISIT_RECORDED,
   currentVersion,
   deterministicId,
   parseEvent,
 } from '@qmcb/contracts';
 import type {
-  CollectedForm,
+  ChangeFields,
+  ChangeRequest,
+  Channel,
   EventOf,
   EventPayloads,
   EventType,
@@ -122,27 +127,28 @@ const outcome = (value: Outcome, previousOutcome: Outcome | 'none' = 'none') =>
 const TASK = uuid('task-1');
 const SUBMISSION = uuid('submission-1');
 
-const form = (overrides: Partial<CollectedForm> = {}): CollectedForm => ({
+const form = (overrides: Partial<ChangeFields> = {}): ChangeFields => ({
   name: '张三',
   phone: '13800138000',
   employmentStatus: 'farmer',
   residenceAddress: '高州市石仔岭街道茂岭村 12 号',
   residenceDivision: VILLAGE,
   insurance: [{ insuranceType: 'medical', scheme: 'resident', status: 'active', region: '440981' }],
-  notInsuredReason: '不了解政策',
+  notInsuredReason: 'not-aware',
   insuredElsewhere: false,
   ...overrides,
 });
+const request = (fields: ChangeFields = form(), kind: ChangeRequest['kind'] = 'registration-form'): ChangeRequest => ({ kind, fields, evidence: [], unknown: [] });
 
 const taskCreated = (taskId = TASK) => event(SURVEY_TASK_CREATED, { taskId, villageCode: VILLAGE, reasons: ['UNINSURED'] });
 const formSubmitted = (submissionId = SUBMISSION, taskId = TASK) =>
-  event(SURVEY_FORM_SUBMITTED, { taskId, submissionId, surveyorId: 'surveyor-7', form: form() });
+  event(SURVEY_FORM_SUBMITTED, { taskId, submissionId, visitId: submissionId, surveyorId: 'surveyor-7', request: request(), household: { members: [] } });
 const initialApproved = (submissionId = SUBMISSION) =>
   event(REVIEW_INITIAL_APPROVED, { reviewId: uuid('review-1'), submissionId, reviewerId: 'reviewer-3', townshipCode: '440981002', comment: '信息齐全' });
 const returned = (submissionId = SUBMISSION, stage: 'initial' | 'final' = 'initial') =>
-  event(REVIEW_RETURNED, { reviewId: uuid('review-2'), submissionId, stage, reviewerId: 'reviewer-3', reason: '手机号码有误' });
-const finalApproved = (submissionId = SUBMISSION, approved = form()) =>
-  event(REVIEW_FINAL_APPROVED, { reviewId: uuid('review-3'), submissionId, reviewerId: 'approver-1', countyCode: '440981', form: approved });
+  event(REVIEW_RETURNED, { reviewId: uuid('review-2'), submissionId, stage, reviewerId: 'reviewer-3', reason: '手机号码有误', fieldsToFix: ['phone'] });
+const finalApproved = (submissionId = SUBMISSION, approved: ChangeRequest = request(), channel: Channel = 'survey') =>
+  event(REVIEW_FINAL_APPROVED, { reviewId: uuid('review-3'), submissionId, channel, reviewerId: 'approver-1', countyCode: '440981', request: approved });
 
 function given(...events: RegistrationEvent[]): RegistrationRecord {
   const record = foldEvents(events);
@@ -196,6 +202,8 @@ describe('evolve: the registration record folded from the log', () => {
           hukouType: 'agricultural',
           status: 'normal',
           phone: '13900000000',
+          householdNo: null,
+          relationToHead: null,
           asOf: '2025-02-01T00:00:00Z',
           eventId: e.eventId,
         },
@@ -246,6 +254,8 @@ describe('evolve: the registration record folded from the log', () => {
         hukouType: null,
         status: 'moved-out',
         phone: null,
+        householdNo: null,
+        relationToHead: null,
         asOf: '2025-02-15T00:00:00Z',
         eventId: next.lastEventId,
       });
@@ -705,13 +715,28 @@ describe('evolve: the registration record folded from the log', () => {
         employmentStatus: 'farmer',
         residenceDivision: VILLAGE,
         residenceAddress: '高州市石仔岭街道茂岭村 12 号',
-        notInsuredReason: '不了解政策',
+        notInsuredReason: 'not-aware',
         insuredElsewhere: false,
         hukouDivision: VILLAGE,
         flags: { needsSurvey: false, duplicate: false, inaccurate: false },
         survey: { status: 'approved', submissionId: SUBMISSION },
         review: { stage: 'final', status: 'approved', reviewerId: 'approver-1', decidedAt: e.occurredAt },
-        collected: { ...form(), insurance: [{ insuranceType: 'medical', scheme: 'resident', status: 'active', region: '440981' }] },
+        collected: {
+          ...form(),
+          citizenId: null,
+          sex: null,
+          birthDate: null,
+          ethnicity: null,
+          hukouType: null,
+          employer: null,
+          deathDate: null,
+          approvals: Object.fromEntries(
+            ['name', 'phone', 'residenceDivision', 'residenceAddress', 'employmentStatus', 'insurance', 'notInsuredReason', 'insuredElsewhere'].map((f) => [
+              f,
+              { reviewId: uuid('review-3'), channel: 'survey', kind: 'registration-form', approvedAt: e.occurredAt },
+            ]),
+          ),
+        },
       });
       expect(record.insurance['medical:resident:440981']).toEqual({
         insuranceType: 'medical',
@@ -743,8 +768,61 @@ describe('evolve: the registration record folded from the log', () => {
     it('given a form without a reason for not being insured, when approved, then the reason is null', () => {
       const approved = form({ notInsuredReason: undefined, insuredElsewhere: true });
       delete approved.notInsuredReason;
-      const record = given(household(), finalApproved(SUBMISSION, approved));
+      const record = given(household(), finalApproved(SUBMISSION, request(approved)));
       expect(record).toMatchObject({ notInsuredReason: null, insuredElsewhere: true, survey: null, collected: { notInsuredReason: null } });
+    });
+
+    it('given a window collection of the phone only, when approved, then only the phone changes and earlier approvals stay', () => {
+      const first = finalApproved();
+      const phoneOnly = event(REVIEW_FINAL_APPROVED, {
+        reviewId: uuid('review-4'), submissionId: uuid('window-1'), channel: 'window', reviewerId: 'approver-2', countyCode: '440981', request: request({ phone: '13700000000' }, 'collection'),
+      });
+      const record = given(household(), first, phoneOnly);
+      expect(record).toMatchObject({ phone: '13700000000', employmentStatus: 'farmer', residenceAddress: '高州市石仔岭街道茂岭村 12 号' });
+      expect(record.collected?.approvals.phone).toEqual({ reviewId: uuid('review-4'), channel: 'window', kind: 'collection', approvedAt: phoneOnly.occurredAt });
+      expect(record.collected?.approvals.name).toEqual({ reviewId: uuid('review-3'), channel: 'survey', kind: 'registration-form', approvedAt: first.occurredAt });
+      expect(record.claims.survey).toMatchObject({ name: '张三', phone: '13700000000', fieldAsOf: { name: first.occurredAt, phone: phoneOnly.occurredAt } });
+    });
+
+    it('given an approved correction of sex and birth date with evidence, then it wins over public security (field precedence)', () => {
+      const correction = finalApproved(SUBMISSION, { ...request({ sex: 'female', birthDate: '1990-02-01' }, 'correction'), evidence: [{ kind: 'household-book', reference: 'HB-1' }] }, 'self-service');
+      const record = given(household({ sex: 'male', birthDate: '1990-01-01' }), correction);
+      expect(record).toMatchObject({ sex: 'female', birthDate: '1990-02-01' });
+    });
+
+    it('given an approved death claim, then the death is in the record as collected and the target is deceased', () => {
+      const claim = finalApproved(SUBMISSION, { ...request({ deathDate: '2026-10-02' }, 'death-claim'), evidence: [{ kind: 'death-certificate', reference: 'DC-7' }] });
+      const record = given(household(), taskCreated(), formSubmitted(), claim);
+      expect(record.death).toEqual({ deathDate: '2026-10-02', name: '张三', department: 'collected', asOf: claim.occurredAt, eventId: claim.eventId });
+      expect(record.survey).toMatchObject({ status: 'deceased' });
+    });
+  });
+
+  describe('rejected and closed reviews', () => {
+    it('given a submitted form, when it is rejected, then the target is to be visited again and the review says why', () => {
+      const e = event(REVIEW_REJECTED, { reviewId: uuid('review-5'), submissionId: SUBMISSION, stage: 'initial', reviewerId: 'reviewer-3', reasonCode: 'false-information', reason: '与实际不符' });
+      const record = given(household(), taskCreated(), formSubmitted(), e);
+      expect(record.survey).toMatchObject({ status: 'open', submissionId: SUBMISSION });
+      expect(record.review).toEqual({ reviewId: uuid('review-5'), submissionId: SUBMISSION, stage: 'initial', status: 'rejected', reviewerId: 'reviewer-3', reason: '与实际不符', comment: null, decidedAt: e.occurredAt });
+    });
+
+    it('given a submitted form, when it is closed as withdrawn, then the target is open again', () => {
+      const e = event(REVIEW_CLOSED, { reviewId: uuid('review-6'), submissionId: SUBMISSION, reviewerId: 'surveyor-7', closeReason: 'withdrawn', reason: '撤回' });
+      expect(given(household(), taskCreated(), formSubmitted(), e)).toMatchObject({ survey: { status: 'open' }, review: { status: 'closed', reason: '撤回' } });
+    });
+  });
+
+  describe(SURVEY_VISIT_RECORDED, () => {
+    it.each([
+      ['nobody-home', 'revisit'],
+      ['refused', 'refused'],
+      ['away', 'away'],
+      ['moved-out', 'moved-out'],
+      ['deceased', 'death-claimed'],
+      ['not-found', 'not-found'],
+    ] as const)('given an open target, when the visit found %s, then the target is %s', (outcome, status) => {
+      const visit = event(SURVEY_VISIT_RECORDED, { taskId: TASK, visitId: uuid('visit-1'), surveyorId: 'surveyor-7', outcome, visitedAt: '2026-11-20T09:00:00.000Z', evidence: [] });
+      expect(given(household(), taskCreated(), visit).survey).toMatchObject({ status, submissionId: uuid('visit-1'), surveyorId: 'surveyor-7' });
     });
   });
 

@@ -3,17 +3,24 @@ import {
   LINK_PROPOSED,
   LINK_REJECTED,
   OUTCOME_DETERMINED,
+  CHANGE_FIELDS,
+  REVIEW_CHANGE_SUBMITTED,
+  REVIEW_CLOSED,
   REVIEW_FINAL_APPROVED,
   REVIEW_INITIAL_APPROVED,
+  REVIEW_REBASED,
+  REVIEW_REJECTED,
   REVIEW_RETURNED,
   SOURCE_RECORD_RECEIVED,
   SURVEY_FORM_SUBMITTED,
   SURVEY_TASK_CLOSED,
   SURVEY_TASK_CREATED,
   SURVEY_TASK_REOPENED,
+  SURVEY_VISIT_RECORDED,
 } from '@qmcb/contracts';
 import type {
-  CollectedForm,
+  ChangeField,
+  ChangeFields,
   CustodyFacts,
   DeathFacts,
   EnrolmentFacts,
@@ -32,7 +39,8 @@ import { NO_IDENTITY, identityStatements } from './identity-statements';
 import { IDENTITY_FIELDS, insuranceKey } from './registration-record';
 import type {
   Claimant,
-  CollectedFormData,
+  CollectedApproval,
+  CollectedData,
   IdentityClaim,
   IdentityClaims,
   IdentityField,
@@ -128,6 +136,8 @@ function applyHousehold(record: RegistrationRecord, event: SourceEvent, facts: H
     hukouType: facts.hukouType ?? null,
     status: facts.status,
     phone: facts.phone ?? null,
+    householdNo: facts.householdNo ?? null,
+    relationToHead: facts.relationToHead ?? null,
     asOf,
     eventId: event.eventId,
   });
@@ -344,72 +354,116 @@ function surveyAfterReview(survey: SurveyState | null, submissionId: string, sta
   return { ...survey, status, submissionId };
 }
 
-function formData(form: CollectedForm): CollectedFormData {
+const NOTHING_COLLECTED: CollectedData = {
+  citizenId: null,
+  name: null,
+  sex: null,
+  birthDate: null,
+  ethnicity: null,
+  hukouType: null,
+  phone: null,
+  residenceDivision: null,
+  residenceAddress: null,
+  employmentStatus: null,
+  employer: null,
+  insurance: null,
+  notInsuredReason: null,
+  insuredElsewhere: null,
+  deathDate: null,
+  approvals: {},
+};
+
+/** The approved fields over what was approved before, each with the approval it now comes from. */
+function collectedAfter(previous: CollectedData | null, fields: ChangeFields, approval: CollectedApproval): CollectedData {
+  const next: CollectedData = { ...(previous ?? NOTHING_COLLECTED), approvals: { ...(previous?.approvals ?? {}) } };
+  const approved = (field: ChangeField): boolean => fields[field] !== undefined;
+  for (const field of CHANGE_FIELDS) {
+    if (!approved(field)) continue;
+    next.approvals[field] = approval;
+    switch (field) {
+      case 'employer':
+        next.employer = fields.employer ? { name: fields.employer.name, creditCode: fields.employer.creditCode ?? null } : null;
+        break;
+      case 'insurance':
+        next.insurance = (fields.insurance ?? []).map(({ insuranceType, scheme, status, region }) => ({ insuranceType, scheme, status, region }));
+        break;
+      case 'citizenId':
+        next.citizenId = fields.citizenId ? fields.citizenId.toUpperCase() : null;
+        break;
+      default:
+        (next as unknown as Record<string, unknown>)[field] = fields[field] ?? null;
+    }
+  }
+  return next;
+}
+
+/** The approved collected information as the survey's identity claim (precedence: field-resolution.ts). */
+function collectedClaim(collected: CollectedData, at: string, eventId: string): IdentityClaim {
+  const since = (field: ChangeField): string | null => collected.approvals[field]?.approvedAt ?? null;
   return {
-    name: form.name,
-    phone: form.phone,
-    employmentStatus: form.employmentStatus,
-    residenceAddress: form.residenceAddress,
-    residenceDivision: form.residenceDivision,
-    insurance: form.insurance.map(({ insuranceType, scheme, status, region }) => ({ insuranceType, scheme, status, region })),
-    notInsuredReason: form.notInsuredReason ?? null,
-    insuredElsewhere: form.insuredElsewhere,
+    name: collected.name,
+    sex: collected.sex,
+    birthDate: collected.birthDate,
+    phone: collected.phone,
+    address: collected.residenceAddress,
+    asOf: at,
+    eventId,
+    fieldAsOf: { name: since('name'), sex: since('sex'), birthDate: since('birthDate'), phone: since('phone'), address: since('residenceAddress') },
   };
 }
 
+/**
+ * County final approval (审定) of a change from any channel: the approved fields enter the record
+ * (and only those), the needs-survey flag is lifted (comparison decides again right after), the
+ * survey target that brought it is approved (or its person deceased, for a death claim).
+ */
 function onFinalApproved(record: RegistrationRecord, event: EventOf<typeof REVIEW_FINAL_APPROVED>): RegistrationRecord {
-  const { reviewId, submissionId, reviewerId, form } = event.payload;
-  const collected = formData(form);
+  const { reviewId, submissionId, reviewerId, channel, request } = event.payload;
+  const at = event.occurredAt;
+  const fields = request.fields;
+  const collected = collectedAfter(record.collected, fields, { reviewId, channel, kind: request.kind, approvedAt: at });
   const insurance = { ...record.insurance };
-  for (const item of collected.insurance) {
+  for (const item of fields.insurance ?? []) {
     const key = insuranceKey(item.insuranceType, item.scheme, item.region);
     const previous = insurance[key];
     // The form does not ask for employer, start date or benefits: what a department said stays.
     insurance[key] = {
-      ...item,
+      insuranceType: item.insuranceType,
+      scheme: item.scheme,
+      status: item.status,
+      region: item.region,
       employer: previous?.employer ?? null,
       since: previous?.since ?? null,
       receivingBenefit: previous?.receivingBenefit ?? null,
       benefitStatus: previous?.benefitStatus ?? null,
-      // The form states the person's identity once, as the survey's claim, not per entry.
+      // The change states the person's identity once, as the survey's claim, not per entry.
       ...NO_IDENTITY,
       source: 'survey',
       department: null,
-      asOf: event.occurredAt,
+      asOf: at,
       eventId: event.eventId,
     };
   }
-  const survey: IdentityClaim = {
-    name: collected.name,
-    sex: null,
-    birthDate: null,
-    phone: collected.phone,
-    address: collected.residenceAddress,
-    asOf: event.occurredAt,
-    eventId: event.eventId,
-    fieldAsOf: { name: event.occurredAt, sex: null, birthDate: null, phone: event.occurredAt, address: event.occurredAt },
-  };
+  const death =
+    fields.deathDate !== undefined
+      ? { deathDate: fields.deathDate, name: collected.name ?? record.name, department: 'collected' as const, asOf: at, eventId: event.eventId }
+      : record.death;
+  const has = (field: ChangeField): boolean => fields[field] !== undefined;
   return withIdentity({
     ...record,
-    claims: { ...record.claims, survey },
-    employmentStatus: collected.employmentStatus,
-    residenceDivision: collected.residenceDivision,
-    residenceAddress: collected.residenceAddress,
+    claims: { ...record.claims, survey: collectedClaim(collected, at, event.eventId) },
+    ethnicity: has('ethnicity') ? collected.ethnicity : record.ethnicity,
+    hukouType: has('hukouType') ? collected.hukouType : record.hukouType,
+    employmentStatus: has('employmentStatus') ? collected.employmentStatus : record.employmentStatus,
+    residenceDivision: has('residenceDivision') ? collected.residenceDivision : record.residenceDivision,
+    residenceAddress: has('residenceAddress') ? collected.residenceAddress : record.residenceAddress,
     insurance,
-    notInsuredReason: collected.notInsuredReason,
-    insuredElsewhere: collected.insuredElsewhere,
+    notInsuredReason: has('notInsuredReason') ? collected.notInsuredReason : record.notInsuredReason,
+    insuredElsewhere: has('insuredElsewhere') ? collected.insuredElsewhere : record.insuredElsewhere,
+    death,
     flags: { ...record.flags, needsSurvey: false },
-    survey: surveyAfterReview(record.survey, submissionId, 'approved'),
-    review: {
-      reviewId,
-      submissionId,
-      stage: 'final',
-      status: 'approved',
-      reviewerId,
-      reason: null,
-      comment: null,
-      decidedAt: event.occurredAt,
-    },
+    survey: surveyAfterReview(record.survey, submissionId, request.kind === 'death-claim' ? 'deceased' : 'approved'),
+    review: { reviewId, submissionId, stage: 'final', status: 'approved', reviewerId, reason: null, comment: null, decidedAt: at },
     collected,
   });
 }
@@ -460,6 +514,14 @@ function onLink(
   for (const key of [...Object.keys(links).filter((k) => k !== recordKey), recordKey].sort()) next[key] = key === recordKey ? link : (links[key] as IdentityLinkState);
   return { ...record, links: next };
 }
+const STATUS_AFTER_VISIT: Record<EventOf<typeof SURVEY_VISIT_RECORDED>['payload']['outcome'], SurveyStatus> = {
+  refused: 'refused',
+  'nobody-home': 'revisit',
+  away: 'away',
+  'moved-out': 'moved-out',
+  deceased: 'death-claimed',
+  'not-found': 'not-found',
+};
 
 function applyEvent(record: RegistrationRecord, event: RegistrationEvent): RegistrationRecord {
   switch (event.type) {
@@ -479,6 +541,11 @@ function applyEvent(record: RegistrationRecord, event: RegistrationEvent): Regis
     case SURVEY_TASK_REOPENED: {
       const { taskId, reasons } = event.payload;
       return record.survey?.taskId === taskId ? { ...record, survey: { ...record.survey, status: 'open', reasons: [...reasons] } } : record;
+    }
+    case SURVEY_VISIT_RECORDED: {
+      const { taskId, visitId, surveyorId, outcome } = event.payload;
+      if (record.survey?.taskId !== taskId) return record;
+      return { ...record, survey: { ...record.survey, status: STATUS_AFTER_VISIT[outcome], submissionId: visitId, surveyorId } };
     }
     case SURVEY_FORM_SUBMITTED: {
       const { taskId, submissionId, surveyorId } = event.payload;
@@ -520,6 +587,27 @@ function applyEvent(record: RegistrationRecord, event: RegistrationEvent): Regis
         review: { reviewId, submissionId, stage, status: 'returned', reviewerId, reason, comment: null, decidedAt: event.occurredAt },
       };
     }
+    case REVIEW_REJECTED: {
+      // A rejected submission leaves its target to be visited again.
+      const { reviewId, submissionId, stage, reviewerId, reason } = event.payload;
+      return {
+        ...record,
+        survey: surveyAfterReview(record.survey, submissionId, 'open'),
+        review: { reviewId, submissionId, stage, status: 'rejected', reviewerId, reason, comment: null, decidedAt: event.occurredAt },
+      };
+    }
+    case REVIEW_CLOSED: {
+      const { reviewId, submissionId, reviewerId, reason } = event.payload;
+      const stage = record.review?.reviewId === reviewId ? record.review.stage : 'initial';
+      return {
+        ...record,
+        survey: surveyAfterReview(record.survey, submissionId, 'open'),
+        review: { reviewId, submissionId, stage, status: 'closed', reviewerId, reason, comment: null, decidedAt: event.occurredAt },
+      };
+    }
+    case REVIEW_CHANGE_SUBMITTED:
+    case REVIEW_REBASED:
+      return record;
     case REVIEW_FINAL_APPROVED:
       return onFinalApproved(record, event);
     case LINK_PROPOSED:

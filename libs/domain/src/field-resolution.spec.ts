@@ -45,7 +45,7 @@ describe('resolveFields: which source wins each field, and why', () => {
       const { name } = resolveFields(record(every), null);
       expect(name.value).toBe('调查');
       expect(name.source).toBe('survey');
-      expect(name.reason).toBe('the approved survey form was collected on site and approved by the county (precedence 1)');
+      expect(name.reason).toBe('the approved collected information was checked at the source and approved by the county (precedence 1)');
       expect(sources(name.candidates)).toEqual(['survey', 'public-security', 'social-insurance', 'tax', 'education', 'civil-affairs', 'justice', 'higher-registry']);
       expect(name.candidates[1]).toEqual({ source: 'public-security', value: '公安', asOf: FEB });
     });
@@ -91,13 +91,19 @@ describe('resolveFields: which source wins each field, and why', () => {
     it('given public security is silent and the ID is valid, then the ID wins over social insurance and education', () => {
       const r = resolveFields(record({ 'social-insurance': claim(stated), education: claim(stated) }), id)[field];
       expect(r).toMatchObject({ value: id[field], source: 'citizen-id', reason: expect.stringContaining('the valid citizen ID encodes') });
-      expect(r.reason).toContain('(precedence 2); public-security gives none');
+      expect(r.reason).toContain('(precedence 3); survey, public-security give none');
+    });
+
+    it('given an approved correction (the survey claim), then it wins over public security and the ID', () => {
+      const corrected = field === 'sex' ? { sex: 'female' as const } : { birthDate: '1990-03-03' };
+      const r = resolveFields(record({ survey: claim(corrected), 'public-security': claim(stated) }), id)[field];
+      expect(r).toMatchObject({ value: corrected[field], source: 'survey', reason: 'a correction backed by evidence (ID card, household book) was approved by the county (precedence 1)' });
     });
 
     it('given no valid ID, then social insurance comes before education, and education before the rest', () => {
       expect(resolveFields(record({ education: claim(stated), 'social-insurance': claim(stated), 'higher-registry': claim(stated) }), null)[field].source).toBe('social-insurance');
       expect(resolveFields(record({ education: claim(stated), 'higher-registry': claim(stated) }), null)[field].source).toBe('education');
-      expect(resolveFields(record({ 'higher-registry': claim(stated) }), null)[field]).toMatchObject({ source: 'higher-registry', reason: expect.stringContaining('(precedence 5)') });
+      expect(resolveFields(record({ 'higher-registry': claim(stated) }), null)[field]).toMatchObject({ source: 'higher-registry', reason: expect.stringContaining('(precedence 6)') });
     });
   });
 
@@ -163,6 +169,8 @@ describe('resolveFields: which source wins each field, and why', () => {
         hukouType: null,
         status: 'normal' as const,
         phone: null,
+        householdNo: null,
+        relationToHead: null,
         asOf: FEB,
         eventId: 'e1',
       };
@@ -175,6 +183,14 @@ describe('resolveFields: which source wins each field, and why', () => {
         insurance: [],
         notInsuredReason: null,
         insuredElsewhere: false,
+        citizenId: null,
+        sex: null,
+        birthDate: null,
+        ethnicity: null,
+        hukouType: null,
+        employer: null,
+        deathDate: null,
+        approvals: {},
       };
       const r = resolveFields(record({ survey: claim({ name: '张三' }, MAR) }, { household, collected }), null);
       expect(r.hukouDivision).toEqual({ value: '440981002201', source: 'public-security', reason: expect.stringContaining('precedence 1'), candidates: [{ source: 'public-security', value: '440981002201', asOf: FEB }] });

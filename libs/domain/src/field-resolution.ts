@@ -59,8 +59,8 @@ function ranks(...listed: (FieldSource | readonly FieldSource[])[]): Ranks {
 
 export const FIELD_PRECEDENCE: Record<IdentityField, Ranks> = {
   name: ranks('survey', 'public-security', 'social-insurance', 'tax', 'education', 'civil-affairs', 'justice', 'higher-registry'),
-  sex: ranks('public-security', 'citizen-id', 'social-insurance', 'education'),
-  birthDate: ranks('public-security', 'citizen-id', 'social-insurance', 'education'),
+  sex: ranks('survey', 'public-security', 'citizen-id', 'social-insurance', 'education'),
+  birthDate: ranks('survey', 'public-security', 'citizen-id', 'social-insurance', 'education'),
   phone: ranks('survey', ['social-insurance', 'public-security']),
   address: ranks('public-security', 'survey', 'social-insurance'),
 };
@@ -78,8 +78,10 @@ const FIELD_WORDS: Record<ResolvedFieldName, string> = {
 function why(field: IdentityField, source: FieldSource): string {
   if (source === 'survey') {
     return field === 'address'
-      ? 'the approved survey form gives the usual residence address, checked on site and approved by the county'
-      : 'the approved survey form was collected on site and approved by the county';
+      ? 'the approved collected information gives the usual residence address, checked and approved by the county'
+      : field === 'sex' || field === 'birthDate'
+        ? 'a correction backed by evidence (ID card, household book) was approved by the county'
+        : 'the approved collected information was checked at the source and approved by the county';
   }
   if (source === 'citizen-id') return `the valid citizen ID encodes the ${field === 'sex' ? 'sex' : 'birth date'}`;
   if (source === 'public-security' && field === 'address') return 'public-security holds the household address';
@@ -166,7 +168,7 @@ export function resolveFields(record: FieldResolutionInput, idInfo: CitizenIdInf
       'survey',
       record.collected?.residenceDivision ?? null,
       survey?.asOf ?? null,
-      'the approved survey form states the usual residence (precedence 1); no department does',
+      'the approved collected information states the usual residence (precedence 1); no department does',
     ),
   };
 }

@@ -41,7 +41,8 @@ export function identityStatements(record: Pick<RegistrationRecord, 'household' 
     if (w) out.push({ claimant: 'civil-affairs', slot: `welfare:${category}`, asOf: w.asOf, eventId: w.eventId, ...NO_IDENTITY, name: w.name });
   }
   const d = record.death;
-  if (d) out.push({ claimant: d.department, slot: 'death', asOf: d.asOf, eventId: d.eventId, ...NO_IDENTITY, name: d.name });
+  // A death approved from a visit is collected information, stated by the survey claim instead.
+  if (d && d.department !== 'collected') out.push({ claimant: d.department, slot: 'death', asOf: d.asOf, eventId: d.eventId, ...NO_IDENTITY, name: d.name });
   const en = record.enrolment;
   if (en) out.push({ claimant: 'education', slot: 'enrolment', asOf: en.asOf, eventId: en.eventId, ...NO_IDENTITY, name: en.name, sex: en.sex, birthDate: en.birthDate });
   const c = record.custody;

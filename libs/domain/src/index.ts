@@ -6,3 +6,5 @@ export * from './field-resolution';
 export * from './identity-statements';
 export * from './region-policy';
 export * from './record-divisions';
+export * from './change-fields';
+export * from './reason-labels';

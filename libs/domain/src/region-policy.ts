@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { resolve } from 'path';
-import { INSURANCE_TYPES, SCHEMES } from '@qmcb/contracts';
-import type { InsuranceType, Scheme } from '@qmcb/contracts';
+import { CHANNELS, INSURANCE_TYPES, SCHEMES } from '@qmcb/contracts';
+import type { Channel, InsuranceType, Scheme } from '@qmcb/contracts';
 import type { RegistrationRecord } from './registration-record';
 
 /** Where policy differs per region: age limits, which phone and address are required, which schemes count. */
@@ -30,6 +30,10 @@ export interface RegionPolicy {
    * medical 0.97, pension 0.90); a type without one has no target. Set whole by the longest prefix that sets it.
    */
   coverageTargets: Partial<Record<InsuranceType, number>>;
+  /** Channels whose changes skip the township's initial review and wait for the county's final approval. */
+  reviewSkipsInitial: Channel[];
+  /** A review item waiting longer than this many days is overdue. */
+  reviewDueDays: number;
 }
 
 export const SURVEY_BY = ['household', 'residence'] as const;
@@ -46,6 +50,8 @@ export const DEFAULT_REGION_POLICY: RegionPolicy = Object.freeze({
   surveyBy: 'household',
   coverageTypes: [...INSURANCE_TYPES],
   coverageTargets: {},
+  reviewSkipsInitial: [],
+  reviewDueDays: 5,
 }) as RegionPolicy;
 
 /** Overrides per division prefix: 2 digits (province), 4 (city) or 6 (county). */
@@ -63,7 +69,7 @@ export class RegionPolicyError extends Error {
 const AGE_FIELDS = ['pensionMinAge', 'retirementAge', 'pensionAgeCheck'] as const;
 const FLAG_FIELDS = ['requirePhone', 'requireAddress'] as const;
 const SCHEME_FIELDS = ['pensionSchemes', 'medicalSchemes'] as const;
-const POLICY_FIELDS: readonly string[] = [...AGE_FIELDS, ...FLAG_FIELDS, ...SCHEME_FIELDS, 'surveyBy', 'coverageTypes', 'coverageTargets'];
+const POLICY_FIELDS: readonly string[] = [...AGE_FIELDS, ...FLAG_FIELDS, ...SCHEME_FIELDS, 'surveyBy', 'reviewSkipsInitial', 'reviewDueDays', 'coverageTypes', 'coverageTargets'];
 const PREFIX = /^(\d{2}|\d{4}|\d{6})$/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -79,6 +85,16 @@ function parseOverride(key: string, raw: unknown, fail: (message: string) => nev
     if ((AGE_FIELDS as readonly string[]).includes(field)) {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 150) fail(`${at} must be an integer from 0 to 150`);
       out[field as (typeof AGE_FIELDS)[number]] = value;
+    } else if (field === 'reviewSkipsInitial') {
+      const channels: readonly string[] = CHANNELS;
+      if (!Array.isArray(value) || !value.every((c): c is Channel => typeof c === 'string' && channels.includes(c))) {
+        fail(`${at} must be a list of channels (${CHANNELS.join(', ')})`);
+      }
+      if (new Set(value).size !== value.length) fail(`${at} lists a channel twice`);
+      out.reviewSkipsInitial = [...value];
+    } else if (field === 'reviewDueDays') {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 365) fail(`${at} must be an integer from 1 to 365`);
+      out.reviewDueDays = value;
     } else if (field === 'surveyBy') {
       if (typeof value !== 'string' || !(SURVEY_BY as readonly string[]).includes(value)) fail(`${at} must be one of ${SURVEY_BY.join(', ')}`);
       out.surveyBy = value as SurveyBy;

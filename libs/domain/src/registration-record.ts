@@ -2,6 +2,9 @@ import type {
   BenefitStatus,
   CoverageReason,
   CoverageStatus,
+  ChangeField,
+  ChangeKind,
+  Channel,
   Department,
   EducationLevel,
   EmploymentStatus,
@@ -9,6 +12,7 @@ import type {
   HukouType,
   InsuranceStatus,
   InsuranceType,
+  NotInsuredReason,
   Outcome,
   ReviewStage,
   Scheme,
@@ -70,6 +74,9 @@ export interface HouseholdState {
   hukouType: HukouType | null;
   status: HukouStatus;
   phone: string | null;
+  /** Household number (户号) and relation to its head (与户主关系), where public security sends them. */
+  householdNo: string | null;
+  relationToHead: string | null;
   asOf: string;
   eventId: string;
 }
@@ -96,11 +103,14 @@ export interface WelfareState {
   eventId: string;
 }
 
-/** A death registration; civil affairs and public security may both send one, the newest stands. */
+/**
+ * A death registration; civil affairs and public security may both send one, the newest stands. A
+ * death found at a visit enters as `collected` once review approved its claim.
+ */
 export interface DeathState {
   deathDate: string;
   name: string | null;
-  department: Department;
+  department: Department | 'collected';
   asOf: string;
   eventId: string;
 }
@@ -220,7 +230,27 @@ export interface RecordFlags {
   inaccurate: boolean;
 }
 
-export const SURVEY_STATUSES = ['open', 'submitted', 'initial-approved', 'approved', 'returned', 'closed'] as const;
+/**
+ * A survey target's status (入户调查): to visit (`open`), after a visit (`revisit` when nobody was home,
+ * `refused`, `away`, `moved-out`, `not-found`, `death-claimed` while a death claim is reviewed,
+ * `deceased` once approved), through review (`submitted`, `initial-approved`, `approved`, `returned`),
+ * or `closed` before its visit because the person no longer needs one.
+ */
+export const SURVEY_STATUSES = [
+  'open',
+  'revisit',
+  'submitted',
+  'initial-approved',
+  'approved',
+  'returned',
+  'refused',
+  'away',
+  'moved-out',
+  'not-found',
+  'death-claimed',
+  'deceased',
+  'closed',
+] as const;
 export type SurveyStatus = (typeof SURVEY_STATUSES)[number];
 
 export interface SurveyState {
@@ -237,7 +267,7 @@ export interface ReviewState {
   reviewId: string;
   submissionId: string;
   stage: ReviewStage;
-  status: 'approved' | 'returned';
+  status: 'approved' | 'returned' | 'rejected' | 'closed';
   reviewerId: string;
   /** Why it was returned. */
   reason: string | null;
@@ -253,16 +283,36 @@ export interface CollectedInsuranceData {
   region: string;
 }
 
-/** The registration form (全民参保登记表) as approved. */
-export interface CollectedFormData {
-  name: string;
-  phone: string;
-  employmentStatus: EmploymentStatus;
-  residenceAddress: string;
-  residenceDivision: string;
-  insurance: CollectedInsuranceData[];
-  notInsuredReason: string | null;
-  insuredElsewhere: boolean;
+/** Where an approved field came from: the review that approved it, the channel and kind of the change. */
+export interface CollectedApproval {
+  reviewId: string;
+  channel: Channel;
+  kind: ChangeKind;
+  approvedAt: string;
+}
+
+/**
+ * What review approved, field by field (procedure §19, §21): every channel's approved changes
+ * accumulated, each field as last approved. A field never approved is absent from `approvals` (and
+ * null); `employer` and `notInsuredReason` may be approved as null (none).
+ */
+export interface CollectedData {
+  citizenId: string | null;
+  name: string | null;
+  sex: Sex | null;
+  birthDate: string | null;
+  ethnicity: string | null;
+  hukouType: HukouType | null;
+  phone: string | null;
+  residenceDivision: string | null;
+  residenceAddress: string | null;
+  employmentStatus: EmploymentStatus | null;
+  employer: { name: string; creditCode: string | null } | null;
+  insurance: CollectedInsuranceData[] | null;
+  notInsuredReason: NotInsuredReason | null;
+  insuredElsewhere: boolean | null;
+  deathDate: string | null;
+  approvals: Partial<Record<ChangeField, CollectedApproval>>;
 }
 
 export interface RegistrationRecord {
@@ -315,8 +365,8 @@ export interface RegistrationRecord {
   flags: RecordFlags;
   survey: SurveyState | null;
   review: ReviewState | null;
-  /** The last approved form. */
-  collected: CollectedFormData | null;
+  /** What review approved (any channel), field by field; null until something is approved. */
+  collected: CollectedData | null;
   /** Records under mistyped IDs linked to this person, by their person key. */
   links: Record<string, IdentityLinkState>;
 }

@@ -181,7 +181,8 @@ function postgresInitSql(): string {
   }
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nobody listens on right now (the OS's pick). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

@@ -5,20 +5,28 @@ import { ServiceKitModule } from '@qmcb/service-kit';
 import type { ServiceConfig } from '@qmcb/service-kit';
 import { ReviewItemRepository } from './items/review-item.repository';
 import { ReviewTables1700000003000 } from './migrations/1700000003000-review-tables';
+import { ReviewItemsOfEveryChannel1700000003100 } from './migrations/1700000003100-review-items-of-every-channel';
+import { ChangesService } from './changes/changes.service';
+import { ChannelsController } from './changes/channels.controller';
+import { SelfServiceController } from './changes/self-service.controller';
+import { WindowController } from './changes/window.controller';
+import { QueueGauges } from './reviews/queue-gauges';
 import { PersonsController } from './persons/persons.controller';
 import { ReviewProjection } from './projection/review.projection';
 import { ReviewsController } from './reviews/reviews.controller';
 import { ReviewsService } from './reviews/reviews.service';
 
-/** 审核: township initial review (初审) and county final approval (审定). */
+export const REVIEW_MIGRATIONS = [ReviewTables1700000003000, ReviewItemsOfEveryChannel1700000003100];
+
+/** 审核: changes from every channel (survey, window, self-service, grassroots, department) through township initial review (初审) and county final approval (审定). */
 @Module({})
 export class ReviewModule {
   static register(config: ServiceConfig, kafka: KafkaSettings): DynamicModule {
     return {
       module: ReviewModule,
-      imports: [ServiceKitModule.forService({ name: 'review', config, kafka, migrations: [ReviewTables1700000003000] })],
-      controllers: [ReviewProjection, ReviewsController, PersonsController],
-      providers: [ReviewItemRepository, ReviewsService],
+      imports: [ServiceKitModule.forService({ name: 'review', config, kafka, migrations: REVIEW_MIGRATIONS })],
+      controllers: [ReviewProjection, ReviewsController, WindowController, SelfServiceController, ChannelsController, PersonsController],
+      providers: [ReviewItemRepository, ReviewsService, ChangesService, QueueGauges],
     };
   }
 }

@@ -9,8 +9,8 @@ import type { InsuranceType } from '../vocabulary';
 export const COVERAGE_STATUSES = ['insured-here', 'insured-elsewhere', 'not-insured', 'not-due', 'exempt'] as const;
 export type CoverageStatus = (typeof COVERAGE_STATUSES)[number];
 
-/** Why a person is not insured (未参保原因) in a type they are due. */
-export const NOT_INSURED_REASONS = ['NEVER_ENROLLED', 'LAPSED'] as const;
+/** Why a type a person is due is not insured, from the records: never enrolled, or lapsed. (The reason the person gives, 未参保原因, is NOT_INSURED_REASONS of the vocabulary, collected by survey.) */
+export const NOT_INSURED_STATUS_REASONS = ['NEVER_ENROLLED', 'LAPSED'] as const;
 /** Why a type is not due: too young (pension), not employed (unemployment, work injury, maternity), or not assessed in the region. */
 export const NOT_DUE_REASONS = ['UNDER_AGE', 'NOT_EMPLOYED', 'NOT_ASSESSED'] as const;
 /**
@@ -18,8 +18,8 @@ export const NOT_DUE_REASONS = ['UNDER_AGE', 'NOT_EMPLOYED', 'NOT_ASSESSED'] as 
  * type), student (pension only, seed 003), or the record belongs to another person (a mistyped ID).
  */
 export const EXEMPT_REASONS = ['DECEASED', 'MOVED_OUT', 'MILITARY', 'PRISONER', 'STUDENT', 'LINKED'] as const;
-export const COVERAGE_REASONS = [...NOT_INSURED_REASONS, ...NOT_DUE_REASONS, ...EXEMPT_REASONS] as const;
-export type NotInsuredReason = (typeof NOT_INSURED_REASONS)[number];
+export const COVERAGE_REASONS = [...NOT_INSURED_STATUS_REASONS, ...NOT_DUE_REASONS, ...EXEMPT_REASONS] as const;
+export type NotInsuredStatusReason = (typeof NOT_INSURED_STATUS_REASONS)[number];
 export type NotDueReason = (typeof NOT_DUE_REASONS)[number];
 export type ExemptReason = (typeof EXEMPT_REASONS)[number];
 export type CoverageReason = (typeof COVERAGE_REASONS)[number];
@@ -28,7 +28,7 @@ export type CoverageReason = (typeof COVERAGE_REASONS)[number];
 export const REASONS_BY_STATUS: Record<CoverageStatus, readonly CoverageReason[]> = {
   'insured-here': [],
   'insured-elsewhere': [],
-  'not-insured': NOT_INSURED_REASONS,
+  'not-insured': NOT_INSURED_STATUS_REASONS,
   'not-due': NOT_DUE_REASONS,
   exempt: EXEMPT_REASONS,
 };

@@ -60,6 +60,10 @@ export class HouseholdFacts {
   /** normal, moved out (迁出), deceased (死亡), in the military (参军), in prison (服刑). */
   @IsIn(HUKOU_STATUSES) status: HukouStatus;
   @IsOptional() @Matches(MOBILE, { message: 'phone must be an 11-digit mobile number' }) phone?: string;
+  /** Household number (户号): the members of one household share it. */
+  @IsOptional() @IsString() @Length(1, 32) householdNo?: string;
+  /** Relation to the head of the household (与户主关系), e.g. 户主, 配偶, 子, 女. */
+  @IsOptional() @IsString() @Length(1, 16) relationToHead?: string;
 }
 
 /** Social-insurance business system (社保业务系统), one insurance type and scheme; or the higher registry's record of insurance elsewhere. */

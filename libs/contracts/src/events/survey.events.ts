@@ -1,12 +1,15 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
-import { DIVISION_PATTERNS } from '../vocabulary';
+import { ArrayMaxSize, IsArray, IsISO8601, IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { DIVISION_PATTERNS, VISIT_OUTCOMES } from '../vocabulary';
+import type { VisitOutcome } from '../vocabulary';
+import { ChangeRequest, Evidence, HouseholdReport } from './change-request';
 import { CollectedForm } from './collected-form';
 
 export const SURVEY_TASK_CREATED = 'survey.task-created';
 export const SURVEY_TASK_CLOSED = 'survey.task-closed';
 export const SURVEY_TASK_REOPENED = 'survey.task-reopened';
 export const SURVEY_FORM_SUBMITTED = 'survey.form-submitted';
+export const SURVEY_VISIT_RECORDED = 'survey.visit-recorded';
 
 /** A person needing survey became a household-survey target in their village (procedure §17). */
 export class SurveyTaskCreatedV1 {
@@ -42,7 +45,7 @@ export class SurveyTaskReopenedV1 {
   reasons: string[];
 }
 
-/** A surveyor submitted the registration form for a task (procedure §18-§19). */
+/** v1: the first registration form, a fixed set of items (read as v2 through the upcaster). */
 export class SurveyFormSubmittedV1 {
   @IsUUID()
   taskId: string;
@@ -53,6 +56,106 @@ export class SurveyFormSubmittedV1 {
   @IsString() @Length(1, 128)
   surveyorId: string;
 
-  @ValidateNested() @Type(() => CollectedForm)
+  @IsObject() @ValidateNested() @Type(() => CollectedForm)
   form: CollectedForm;
+}
+
+/**
+ * A surveyor submitted the registration form (全民参保登记表) for a target after a visit (procedure
+ * §18-§19): the change it asks for (every §7 item, corrections of identity with evidence, items
+ * marked unknown with a reason) and the household as found (三不漏). It goes to review.
+ */
+export class SurveyFormSubmittedV2 {
+  @IsUUID()
+  taskId: string;
+
+  @IsUUID()
+  submissionId: string;
+
+  /** The visit this form was collected at (client-generated, so a retried upload is the same visit). */
+  @IsUUID()
+  visitId: string;
+
+  @IsString() @Length(1, 128)
+  surveyorId: string;
+
+  @IsObject() @ValidateNested() @Type(() => ChangeRequest)
+  request: ChangeRequest;
+
+  @IsObject() @ValidateNested() @Type(() => HouseholdReport)
+  household: HouseholdReport;
+}
+
+/** The v1 form as a v2 registration-form request: the same items, nothing marked unknown, no household report. */
+export function upcastSurveyFormSubmittedV1(v1: SurveyFormSubmittedV1): SurveyFormSubmittedV2 {
+  return {
+    taskId: v1.taskId,
+    submissionId: v1.submissionId,
+    visitId: v1.submissionId,
+    surveyorId: v1.surveyorId,
+    request: { kind: 'registration-form', fields: formFields(v1.form), evidence: [], unknown: [] },
+    household: { members: [] },
+  };
+}
+
+/** The items of a v1 form as change fields. */
+export function formFields(form: CollectedForm): ChangeRequest['fields'] {
+  return {
+    name: form.name,
+    phone: form.phone,
+    employmentStatus: form.employmentStatus,
+    residenceAddress: form.residenceAddress,
+    residenceDivision: form.residenceDivision,
+    insurance: form.insurance.map(({ insuranceType, scheme, status, region }) => ({ insuranceType, scheme, status, region })),
+    notInsuredReason: null,
+    insuredElsewhere: form.insuredElsewhere,
+  };
+}
+
+/**
+ * A visit whose result is not a collected form: nobody home (revisit planned), away or moved out
+ * (where, if known), deceased (date and evidence: a death claim for review), refused (with a reason),
+ * not found at the address. `collected` visits are `survey.form-submitted`.
+ */
+export class SurveyVisitRecordedV1 {
+  @IsUUID()
+  taskId: string;
+
+  /** Client-generated, so a retried upload records the visit once. */
+  @IsUUID()
+  visitId: string;
+
+  @IsString() @Length(1, 128)
+  surveyorId: string;
+
+  @IsIn(VISIT_OUTCOMES.filter((o) => o !== 'collected'))
+  outcome: Exclude<VisitOutcome, 'collected'>;
+
+  /** When the surveyor was at the door. */
+  @IsISO8601()
+  visitedAt: string;
+
+  /** refused: why (the person's words); any outcome: a remark. */
+  @IsOptional() @IsString() @MaxLength(512)
+  reason?: string;
+
+  /** nobody-home: the planned revisit date. */
+  @IsOptional() @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'revisitOn must be YYYY-MM-DD' })
+  revisitOn?: string;
+
+  /** away / moved-out: where, as a county code if known. */
+  @IsOptional() @Matches(DIVISION_PATTERNS.county, { message: 'whereRegion must be a 6-digit county code' })
+  whereRegion?: string;
+
+  /** away / moved-out: where, in words. */
+  @IsOptional() @IsString() @MaxLength(256)
+  whereText?: string;
+
+  /** deceased: the date of death. */
+  @IsOptional() @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'deathDate must be YYYY-MM-DD' })
+  deathDate?: string;
+
+  /** deceased (required), others (optional): what the result rests on. */
+  @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => Evidence)
+  evidence: Evidence[];
 }

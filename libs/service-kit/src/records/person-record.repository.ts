@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { RegistrationEvent } from '@qmcb/contracts';
-import { evolve, filingDivision } from '@qmcb/domain';
+import { evolve, filingDivision, isPersonKey } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import type { EntityManager } from 'typeorm';
 
 /** Records folded from a batch of events: the record right after each event, and the last per person. */
 export interface Folded {
-  /** `after[i]` is the person's record right after `events[i]`. */
-  after: RegistrationRecord[];
+  /**
+   * `after[i]` is the person's record right after `events[i]`; null for an event of an
+   * organisational stream (`O-…`: a campaign, a team), which is no person's.
+   */
+  after: (RegistrationRecord | null)[];
   /** The record of every person in the batch after all of it. */
   records: Map<string, RegistrationRecord>;
 }
@@ -61,10 +64,15 @@ export class PersonRecordRepository {
    * events in log order with `evolve`, upserts the results in one statement.
    */
   async fold(manager: EntityManager, events: readonly RegistrationEvent[]): Promise<Folded> {
-    const records = await this.findMany(manager, events.map((e) => e.personKey), true);
-    const after: RegistrationRecord[] = [];
+    const people = events.filter((e) => isPersonKey(e.personKey));
+    const records = await this.findMany(manager, people.map((e) => e.personKey), true);
+    const after: (RegistrationRecord | null)[] = [];
     const changed = new Set<string>();
     for (const event of events) {
+      if (!isPersonKey(event.personKey)) {
+        after.push(null);
+        continue;
+      }
       const record = evolve(records.get(event.personKey) ?? null, event);
       after.push(record);
       records.set(event.personKey, record);

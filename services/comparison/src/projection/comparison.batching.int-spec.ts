@@ -101,14 +101,19 @@ function population(people: number, seed: number): RegistrationEvent[] {
       events.push(task);
       if (r() < 0.6) {
         const approved: EventOf<typeof REVIEW_FINAL_APPROVED> = {
-          eventId: deterministicId('test-approved', String(i)), type: REVIEW_FINAL_APPROVED, schemaVersion: 1, personKey,
+          eventId: deterministicId('test-approved', String(i)), type: REVIEW_FINAL_APPROVED, schemaVersion: 2, personKey,
           occurredAt: '2026-11-12T00:00:00.000Z', recordedAt: '2026-11-12T00:00:00.000Z', source: 'svc:review', actor: 'user:approver',
           correlationId: deterministicId('corr', String(i)), causationId: null, basedOnVersion: null,
           payload: {
-            reviewId: deterministicId('review', String(i)), submissionId: deterministicId('submission', String(i)), reviewerId: 'approver', countyCode: '440981',
-            form: {
-              name, phone: '13900000000', employmentStatus: 'farmer', residenceAddress: '高州市某村', residenceDivision: village,
-              insurance: [{ insuranceType: 'medical', scheme: 'resident', status: 'active', region: '440981' }], insuredElsewhere: false,
+            reviewId: deterministicId('review', String(i)), submissionId: deterministicId('submission', String(i)), channel: 'survey', reviewerId: 'approver', countyCode: '440981',
+            request: {
+              kind: 'registration-form',
+              fields: {
+                name, phone: '13900000000', employmentStatus: 'farmer', residenceAddress: '高州市某村', residenceDivision: village,
+                insurance: [{ insuranceType: 'medical', scheme: 'resident', status: 'active', region: '440981' }], insuredElsewhere: false,
+              },
+              evidence: [],
+              unknown: [],
             },
           },
         };

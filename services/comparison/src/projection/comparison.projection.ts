@@ -61,7 +61,9 @@ export class ComparisonProjection {
     };
 
     events.forEach((event, i) => {
-      const record = after[i] as RegistrationRecord;
+      const record = after[i];
+      // Organisational streams (survey campaigns, teams) are no person's: nothing to compare.
+      if (!record) return;
       if (event.type === OUTCOME_DETERMINED) {
         outcomes.push(event);
         decided.set(event.personKey, event.payload);

@@ -1,8 +1,8 @@
 import { compare, decisionChanged, inComparisonScope } from './compare';
-import { DEFAULT_REGION_POLICY } from '@qmcb/domain';
+import { DEFAULT_REGION_POLICY, REASON_LABELS } from '@qmcb/domain';
 import { RULES } from './registry';
 import { AS_OF, aged, codes, covered, custody, death, decide, enrolment, hitCodes, household, insurance, person, tax, welfare } from './spec-helpers';
-import { RULE_NAMES } from './types';
+import { REASON_CODES, RULE_NAMES } from './types';
 
 describe('compare: outcome precedence and reasons', () => {
   it('has one named, versioned rule per name, in evaluation order', () => {
@@ -127,5 +127,14 @@ describe('decisionChanged', () => {
     expect(decisionChanged({ ...decision, coverage: [{ ...pension, status: 'not-insured', reason: 'LAPSED', regions: [] }] }, with_)).toBe(true);
     expect(decisionChanged({ outcome: 'needs-survey', reasons: [{ code: 'UNINSURED' }], coverage: [] }, with_)).toBe(true);
     expect(decisionChanged({ outcome: 'needs-survey', reasons: [{ code: 'UNINSURED' }] }, with_)).toBe(true);
+  });
+});
+
+describe('reason labels', () => {
+  it('every reason code has a Chinese label and explanation for windows and ledgers', () => {
+    for (const code of REASON_CODES) {
+      expect(REASON_LABELS[code]).toEqual({ label: expect.stringMatching(/\p{Script=Han}/u), explanation: expect.stringMatching(/\p{Script=Han}/u), collect: expect.any(Array) });
+    }
+    expect(Object.keys(REASON_LABELS).sort()).toEqual([...REASON_CODES].sort());
   });
 });

@@ -35,7 +35,7 @@ function deathFacts(record: RegistrationRecord): FactRef[] {
     facts.push({ source: 'public-security', field: 'hukouStatus', value: 'deceased', asOf: record.household.asOf });
   }
   if (record.death) {
-    facts.push({ source: record.death.department, field: 'deathDate', value: record.death.deathDate, asOf: record.death.asOf });
+    facts.push({ source: record.death.department === 'collected' ? 'survey' : record.death.department, field: 'deathDate', value: record.death.deathDate, asOf: record.death.asOf });
   }
   return facts;
 }

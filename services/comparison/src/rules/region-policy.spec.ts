@@ -16,6 +16,8 @@ describe('region policy', () => {
       surveyBy: 'household',
       coverageTypes: ['pension', 'medical', 'unemployment', 'work-injury', 'maternity'],
       coverageTargets: {},
+      reviewSkipsInitial: [],
+      reviewDueDays: 5,
     });
   });
 
@@ -75,6 +77,9 @@ describe('region policy', () => {
       [{ regions: { '37': { coverageTypes: [] } } }, 'regions["37"].coverageTypes must be a non-empty list of insurance types'],
       [{ regions: { '37': { coverageTypes: ['pension', 'dental'] } } }, 'regions["37"].coverageTypes must be a non-empty list of insurance types'],
       [{ regions: { '37': { coverageTypes: ['pension', 'pension'] } } }, 'regions["37"].coverageTypes lists an insurance type twice'],
+      [{ regions: { '4409': { reviewSkipsInitial: ['phone'] } } }, 'regions["4409"].reviewSkipsInitial must be a list of channels (survey, window, self-service, grassroots, department)'],
+      [{ regions: { '4409': { reviewSkipsInitial: ['window', 'window'] } } }, 'regions["4409"].reviewSkipsInitial lists a channel twice'],
+      [{ regions: { '4409': { reviewDueDays: 0 } } }, 'regions["4409"].reviewDueDays must be an integer from 1 to 365'],
       [{ region: {} }, 'unknown top-level key "region"'],
       [[], 'must be a JSON object with "regions"'],
     ])('given %j, then it is refused naming the bad key', (json, message) => {

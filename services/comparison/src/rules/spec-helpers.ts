@@ -118,12 +118,12 @@ export const approvedForm = (form: Partial<CollectedForm> = {}, at = '2026-10-15
 
 let counter = 0;
 
-function envelope(personKey: string, occurredAt: string, type: RegistrationEvent['type'], payload: unknown): RegistrationEvent {
+function envelope(personKey: string, occurredAt: string, type: RegistrationEvent['type'], payload: unknown, schemaVersion = currentVersion(type)): RegistrationEvent {
   counter += 1;
   return parseEvent({
     eventId: deterministicId('rules-spec', String(counter)),
     type,
-    schemaVersion: currentVersion(type),
+    schemaVersion,
     personKey,
     occurredAt,
     recordedAt: occurredAt,
@@ -147,7 +147,8 @@ export function recordOf(citizenId: string, valid: boolean, ...given: Given[]): 
         reviewerId: 'approver-1',
         countyCode: COUNTY,
         form: g.form,
-      });
+        // The first form (v1, upcast when read, as old events on the log are).
+      }, 1);
     }
     const asOf = g.asOf ?? RECEIVED;
     return envelope(personKey, asOf, SOURCE_RECORD_RECEIVED, {

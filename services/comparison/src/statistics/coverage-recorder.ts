@@ -17,15 +17,18 @@ import type { CoverageVersion } from './coverage.repository';
 export class CoverageRecorder {
   constructor(private readonly rows: CoverageRepository) {}
 
-  async record(manager: EntityManager, events: readonly RegistrationEvent[], after: readonly RegistrationRecord[]): Promise<void> {
-    const keys = [...new Set(events.map((e) => e.personKey))];
+  async record(manager: EntityManager, events: readonly RegistrationEvent[], after: readonly (RegistrationRecord | null)[]): Promise<void> {
+    // Organisational streams (no record) are no person's: not counted.
+    const keys = [...new Set(events.filter((_, i) => after[i]).map((e) => e.personKey))];
     const held = await this.rows.current(manager, keys);
     const state = new Map<string, CoverageVersion | null>(held);
     const history: (CoverageVersion & { validTo: string })[] = [];
     const touched = new Set<string>();
     events.forEach((event, i) => {
+      const record = after[i];
+      if (!record) return;
       const key = event.personKey;
-      const next: CoverageRow | null = coverageRowOf(after[i] as RegistrationRecord);
+      const next: CoverageRow | null = coverageRowOf(record);
       const previous = state.get(key) ?? null;
       if (sameCoverageRow(previous?.row ?? null, next)) return;
       // Times only move forward per person: an emitted decision is applied before events recorded a moment earlier.

@@ -1,5 +1,5 @@
-import { COVERAGE_STATUSES, EXEMPT_REASONS, INSURANCE_TYPES, NOT_DUE_REASONS, NOT_INSURED_REASONS, REASONS_BY_STATUS } from '@qmcb/contracts';
-import type { CoverageReason, CoverageStatus, ExemptReason, InsuranceType, NotDueReason, NotInsuredReason, Outcome } from '@qmcb/contracts';
+import { COVERAGE_STATUSES, EXEMPT_REASONS, INSURANCE_TYPES, NOT_DUE_REASONS, NOT_INSURED_STATUS_REASONS, REASONS_BY_STATUS } from '@qmcb/contracts';
+import type { CoverageReason, CoverageStatus, ExemptReason, InsuranceType, NotDueReason, NotInsuredStatusReason, Outcome } from '@qmcb/contracts';
 import { childrenOf, divisionLevel, findDivision } from '@qmcb/domain';
 import type { RegionPolicy } from '@qmcb/domain';
 
@@ -65,7 +65,7 @@ export interface TypeFigures {
   gap: number | null;
   /** More people insured needed to reach the target (0 when reached), null without a target. */
   shortOfTarget: number | null;
-  notInsuredByReason: Record<NotInsuredReason, number>;
+  notInsuredByReason: Record<NotInsuredStatusReason, number>;
   notDueByReason: Record<NotDueReason, number>;
   exemptByReason: Record<ExemptReason, number>;
 }
@@ -100,7 +100,7 @@ function emptyType(): Omit<TypeFigures, 'coverage' | 'target' | 'gap' | 'shortOf
     notDue: 0,
     exempt: 0,
     undecided: 0,
-    notInsuredByReason: zeros(NOT_INSURED_REASONS),
+    notInsuredByReason: zeros(NOT_INSURED_STATUS_REASONS),
     notDueByReason: zeros(NOT_DUE_REASONS),
     exemptByReason: zeros(EXEMPT_REASONS),
   };
@@ -141,7 +141,7 @@ export function figuresOf(division: string, rows: readonly CountRow[], policy: P
         case 'not-insured':
           t.notInsured += row.n;
           t.due += row.n;
-          if (reason && reason in t.notInsuredByReason) t.notInsuredByReason[reason as NotInsuredReason] += row.n;
+          if (reason && reason in t.notInsuredByReason) t.notInsuredByReason[reason as NotInsuredStatusReason] += row.n;
           break;
         case 'not-due':
           t.notDue += row.n;

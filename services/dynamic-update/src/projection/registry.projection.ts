@@ -1,6 +1,5 @@
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { RegistrationEvent } from '@qmcb/contracts';
-import type { RegistrationRecord } from '@qmcb/domain';
 import { LogContext, PersonRecordRepository, Projection, REGISTRATION_LOG } from '@qmcb/service-kit';
 import { RecordHistoryRepository } from '../registry/record-history.repository';
 
@@ -15,6 +14,10 @@ export class RegistryProjection {
   @EventPattern(REGISTRATION_LOG)
   async handle(@Payload() events: RegistrationEvent[], @Ctx() log: LogContext): Promise<void> {
     const { after } = await this.records.fold(log.manager, events);
-    await this.history.insertMany(log.manager, events.map((event, i) => ({ event, record: after[i] as RegistrationRecord })));
+    const rows = events.flatMap((event, i) => {
+      const record = after[i];
+      return record ? [{ event, record }] : [];
+    });
+    await this.history.insertMany(log.manager, rows);
   }
 }

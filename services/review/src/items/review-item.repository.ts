@@ -1,27 +1,50 @@
 import { Injectable } from '@nestjs/common';
+import type { Channel } from '@qmcb/contracts';
 import type { EntityManager } from 'typeorm';
 import type { ItemStage, ItemStatus, ReviewItem } from './review-item.decider';
 
-const COLUMNS = `review_id AS "reviewId", submission_id AS "submissionId", task_id AS "taskId", person_key AS "personKey",
-  village_code AS "villageCode", township_code AS "townshipCode", county_code AS "countyCode", stage, status, form,
-  surveyor_id AS "surveyorId", submitted_at AS "submittedAt", based_on_version AS "basedOnVersion",
+const COLUMNS = `review_id AS "reviewId", submission_id AS "submissionId", channel, kind, task_id AS "taskId", person_key AS "personKey",
+  village_code AS "villageCode", township_code AS "townshipCode", county_code AS "countyCode", stage, status, request, before, reasons,
+  submitter_id AS "submitterId", submitted_at AS "submittedAt", based_on_version AS "basedOnVersion", skip_initial AS "skipInitial",
   initial_reviewer AS "initialReviewer", initial_comment AS "initialComment", final_reviewer AS "finalReviewer",
-  return_reason AS "returnReason", updated_at AS "updatedAt", version`;
+  return_reason AS "returnReason", fields_to_fix AS "fieldsToFix", reject_code AS "rejectCode", reject_reason AS "rejectReason",
+  close_code AS "closeCode", close_reason AS "closeReason", decided_at AS "decidedAt", updated_at AS "updatedAt", version`;
 
-type RawItem = Omit<ReviewItem, 'submittedAt' | 'updatedAt'> & { submittedAt: Date | string; updatedAt: Date | string };
+type Time = Date | string;
+type RawItem = Omit<ReviewItem, 'submittedAt' | 'updatedAt' | 'decidedAt'> & { submittedAt: Time; updatedAt: Time; decidedAt: Time | null };
+
+const iso = (v: Time): string => (v instanceof Date ? v.toISOString() : new Date(v).toISOString());
 
 function item(r: RawItem): ReviewItem {
-  const iso = (v: Date | string): string => (v instanceof Date ? v.toISOString() : new Date(v).toISOString());
-  return { ...r, submittedAt: iso(r.submittedAt), updatedAt: iso(r.updatedAt) };
+  return { ...r, submittedAt: iso(r.submittedAt), updatedAt: iso(r.updatedAt), decidedAt: r.decidedAt === null ? null : iso(r.decidedAt) };
 }
+
+export const QUEUE_SORTS = ['submittedAt', '-submittedAt'] as const;
+export type QueueSort = (typeof QUEUE_SORTS)[number];
 
 export interface ItemFilter {
   /** Division code prefix within which items lie (village code). */
   within: string;
   stage?: ItemStage;
   status?: ItemStatus;
+  channel?: Channel;
+  /** Items of people flagged for this reason code. */
+  reason?: string;
+  /** Only items submitted before this moment (waiting at least so long). */
+  submittedBefore?: string;
+  sort: QueueSort;
   limit: number;
   offset: number;
+}
+
+export interface QueueFigures {
+  stage: 'initial' | 'final';
+  pending: number;
+  overdue: number;
+  /** The oldest pending item's submission time; null when the queue is empty. */
+  oldestSubmittedAt: string | null;
+  /** Average waiting time of the pending items, in seconds (0 when empty). */
+  averageWaitSeconds: number;
 }
 
 /** `review_item`: every review item's current state. All SQL of the table. */
@@ -32,11 +55,14 @@ export class ReviewItemRepository {
     return rows[0] ? item(rows[0]) : null;
   }
 
-  /** These items, locked for the batch that changes them. */
-  async findMany(manager: EntityManager, reviewIds: readonly string[]): Promise<Map<string, ReviewItem>> {
+  /** These items, locked for the batch (or the decisions) that change them, in review ID order. */
+  async findMany(manager: EntityManager, reviewIds: readonly string[], forUpdate = true): Promise<Map<string, ReviewItem>> {
     const out = new Map<string, ReviewItem>();
     if (reviewIds.length === 0) return out;
-    const rows: RawItem[] = await manager.query(`SELECT ${COLUMNS} FROM review_item WHERE review_id = ANY($1::uuid[]) ORDER BY review_id FOR UPDATE`, [[...new Set(reviewIds)]]);
+    const rows: RawItem[] = await manager.query(
+      `SELECT ${COLUMNS} FROM review_item WHERE review_id = ANY($1::uuid[]) ORDER BY review_id${forUpdate ? ' FOR UPDATE' : ''}`,
+      [[...new Set(reviewIds)]],
+    );
     for (const r of rows) out.set(r.reviewId, item(r));
     return out;
   }
@@ -46,33 +72,78 @@ export class ReviewItemRepository {
     return rows.map(item);
   }
 
-  async list(manager: EntityManager, f: ItemFilter): Promise<{ total: number; items: ReviewItem[] }> {
-    const params = [`${f.within}%`, f.stage ?? null, f.status ?? null];
-    const where = `village_code LIKE $1 AND ($2::text IS NULL OR stage = $2) AND ($3::text IS NULL OR status = $3)`;
-    const [{ total }] = (await manager.query(`SELECT count(*)::int AS total FROM review_item WHERE ${where}`, params)) as [{ total: number }];
+  /** Items of a person still waiting for a decision (to show conflicting proposals). */
+  async pendingForPerson(manager: EntityManager, personKey: string): Promise<ReviewItem[]> {
     const rows: RawItem[] = await manager.query(
-      `SELECT ${COLUMNS} FROM review_item WHERE ${where} ORDER BY submitted_at, review_id LIMIT $4 OFFSET $5`,
-      [...params, f.limit, f.offset],
+      `SELECT ${COLUMNS} FROM review_item WHERE person_key = $1 AND status = 'pending' ORDER BY submitted_at, review_id`,
+      [personKey],
     );
+    return rows.map(item);
+  }
+
+  async list(manager: EntityManager, f: ItemFilter): Promise<{ total: number; items: ReviewItem[] }> {
+    const params = [`${f.within}%`, f.stage ?? null, f.status ?? null, f.channel ?? null, f.reason ?? null, f.submittedBefore ?? null];
+    const where = `village_code LIKE $1 AND ($2::text IS NULL OR stage = $2) AND ($3::text IS NULL OR status = $3)
+      AND ($4::text IS NULL OR channel = $4) AND ($5::text IS NULL OR reasons @> ARRAY[$5::text])
+      AND ($6::timestamptz IS NULL OR submitted_at < $6)`;
+    const [{ total }] = (await manager.query(`SELECT count(*)::int AS total FROM review_item WHERE ${where}`, params)) as [{ total: number }];
+    const order = f.sort === '-submittedAt' ? 'submitted_at DESC, review_id DESC' : 'submitted_at, review_id';
+    const rows: RawItem[] = await manager.query(`SELECT ${COLUMNS} FROM review_item WHERE ${where} ORDER BY ${order} LIMIT $7 OFFSET $8`, [...params, f.limit, f.offset]);
     return { total, items: rows.map(item) };
+  }
+
+  /** Pending items per stage within a division: how many, how many overdue, the oldest, the average wait. */
+  async figures(manager: EntityManager, within: string, overdueBefore: string, now: string): Promise<QueueFigures[]> {
+    const rows: { stage: 'initial' | 'final'; pending: number; overdue: number; oldest: Time | null; avg: number | null }[] = await manager.query(
+      `SELECT stage, count(*)::int AS pending, count(*) FILTER (WHERE submitted_at < $2)::int AS overdue, min(submitted_at) AS oldest,
+              avg(extract(epoch FROM ($3::timestamptz - submitted_at)))::float8 AS avg
+         FROM review_item WHERE status = 'pending' AND village_code LIKE $1 GROUP BY stage`,
+      [`${within}%`, overdueBefore, now],
+    );
+    return (['initial', 'final'] as const).map((stage) => {
+      const r = rows.find((x) => x.stage === stage);
+      return {
+        stage,
+        pending: r?.pending ?? 0,
+        overdue: r?.overdue ?? 0,
+        oldestSubmittedAt: r?.oldest ? iso(r.oldest) : null,
+        averageWaitSeconds: r?.avg ? Math.round(r.avg) : 0,
+      };
+    });
+  }
+
+  /** Pending and overdue items per county and stage, over the whole projection (gauges). */
+  async countyFigures(manager: EntityManager, overdueBefore: string): Promise<{ county: string; stage: string; pending: number; overdue: number; oldest: string | null }[]> {
+    const rows: { county: string; stage: string; pending: number; overdue: number; oldest: Time | null }[] = await manager.query(
+      `SELECT county_code AS county, stage, count(*)::int AS pending, count(*) FILTER (WHERE submitted_at < $1)::int AS overdue, min(submitted_at) AS oldest
+         FROM review_item WHERE status = 'pending' GROUP BY county_code, stage ORDER BY county_code, stage`,
+      [overdueBefore],
+    );
+    return rows.map((r) => ({ ...r, oldest: r.oldest ? iso(r.oldest) : null }));
   }
 
   /** Upserts items in one statement (at most one row per item). */
   async saveMany(manager: EntityManager, items: readonly ReviewItem[]): Promise<void> {
     if (items.length === 0) return;
     await manager.query(
-      `INSERT INTO review_item (review_id, submission_id, task_id, person_key, village_code, township_code, county_code, stage, status,
-         form, surveyor_id, submitted_at, based_on_version, initial_reviewer, initial_comment, final_reviewer, return_reason, updated_at, version)
-       SELECT i."reviewId", i."submissionId", i."taskId", i."personKey", i."villageCode", i."townshipCode", i."countyCode", i.stage, i.status,
-              i.form, i."surveyorId", i."submittedAt", i."basedOnVersion", i."initialReviewer", i."initialComment", i."finalReviewer",
-              i."returnReason", i."updatedAt", i.version
-         FROM jsonb_to_recordset($1::jsonb) AS i("reviewId" uuid, "submissionId" uuid, "taskId" uuid, "personKey" text, "villageCode" text,
-              "townshipCode" text, "countyCode" text, stage text, status text, form jsonb, "surveyorId" text, "submittedAt" timestamptz,
-              "basedOnVersion" int, "initialReviewer" text, "initialComment" text, "finalReviewer" text, "returnReason" text,
-              "updatedAt" timestamptz, version int)
-       ON CONFLICT (review_id) DO UPDATE SET stage = EXCLUDED.stage, status = EXCLUDED.status, initial_reviewer = EXCLUDED.initial_reviewer,
-         initial_comment = EXCLUDED.initial_comment, final_reviewer = EXCLUDED.final_reviewer, return_reason = EXCLUDED.return_reason,
-         updated_at = EXCLUDED.updated_at, version = EXCLUDED.version`,
+      `INSERT INTO review_item (review_id, submission_id, channel, kind, task_id, person_key, village_code, township_code, county_code, stage, status,
+         request, before, reasons, submitter_id, submitted_at, based_on_version, skip_initial, initial_reviewer, initial_comment, final_reviewer,
+         return_reason, fields_to_fix, reject_code, reject_reason, close_code, close_reason, decided_at, updated_at, version)
+       SELECT i."reviewId", i."submissionId", i.channel, i.kind, i."taskId", i."personKey", i."villageCode", i."townshipCode", i."countyCode",
+              i.stage, i.status, i.request, i.before, ARRAY(SELECT jsonb_array_elements_text(i.reasons)), i."submitterId", i."submittedAt",
+              i."basedOnVersion", i."skipInitial", i."initialReviewer", i."initialComment", i."finalReviewer", i."returnReason",
+              ARRAY(SELECT jsonb_array_elements_text(i."fieldsToFix")), i."rejectCode", i."rejectReason", i."closeCode", i."closeReason",
+              i."decidedAt", i."updatedAt", i.version
+         FROM jsonb_to_recordset($1::jsonb) AS i("reviewId" uuid, "submissionId" uuid, channel text, kind text, "taskId" uuid, "personKey" text,
+              "villageCode" text, "townshipCode" text, "countyCode" text, stage text, status text, request jsonb, before jsonb, reasons jsonb,
+              "submitterId" text, "submittedAt" timestamptz, "basedOnVersion" int, "skipInitial" boolean, "initialReviewer" text,
+              "initialComment" text, "finalReviewer" text, "returnReason" text, "fieldsToFix" jsonb, "rejectCode" text, "rejectReason" text,
+              "closeCode" text, "closeReason" text, "decidedAt" timestamptz, "updatedAt" timestamptz, version int)
+       ON CONFLICT (review_id) DO UPDATE SET stage = EXCLUDED.stage, status = EXCLUDED.status, before = EXCLUDED.before,
+         based_on_version = EXCLUDED.based_on_version, initial_reviewer = EXCLUDED.initial_reviewer, initial_comment = EXCLUDED.initial_comment,
+         final_reviewer = EXCLUDED.final_reviewer, return_reason = EXCLUDED.return_reason, fields_to_fix = EXCLUDED.fields_to_fix,
+         reject_code = EXCLUDED.reject_code, reject_reason = EXCLUDED.reject_reason, close_code = EXCLUDED.close_code,
+         close_reason = EXCLUDED.close_reason, decided_at = EXCLUDED.decided_at, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version`,
       [JSON.stringify(items)],
     );
   }

@@ -1,49 +1,94 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
-import { ApproveDto, ListReviewsQuery, ReturnDto } from './reviews.dto';
+import type { ReviewItem } from '../items/review-item.decider';
+import type { QueueFigures } from '../items/review-item.repository';
+import { ApproveDto, BulkApproveDto, CloseDto, FinalApproveDto, ListReviewsQuery, QueueFiguresQuery, RebaseDto, RejectDto, ReturnDto } from './reviews.dto';
 import { ReviewsService } from './reviews.service';
-import type { DecisionResult } from './reviews.service';
-import type { ItemStage, ItemStatus, ReviewItem } from '../items/review-item.decider';
+import type { BulkResult, DecisionResult, ItemView } from './reviews.service';
+
+const REVIEWERS = ['grassroots-reviewer', 'county-approver'] as const;
 
 @ApiTags('reviews')
-@ApiBearerAuth()
 @Controller('reviews')
 export class ReviewsController {
   constructor(private readonly reviews: ReviewsService) {}
 
   @Get()
-  @Roles('grassroots-reviewer', 'county-approver', 'operations', 'admin')
-  @ApiOperation({ summary: "Review queue in the caller's division, paginated" })
+  @Roles(...REVIEWERS, 'admin')
+  @ApiOperation({
+    summary: "The review queue in the caller's division: filtered by stage, status, channel, reason and waiting time, sorted, paginated",
+    description: 'Oldest first unless sort=-submittedAt. Every listed person is an audited read.',
+  })
   list(@CurrentPrincipal() principal: Principal, @Query() q: ListReviewsQuery): Promise<{ total: number; items: ReviewItem[] }> {
-    return this.reviews.list(principal, { ...q, stage: q.stage as ItemStage | undefined, status: q.status as ItemStatus | undefined });
+    return this.reviews.list(principal, q);
+  }
+
+  @Get('queues')
+  @Roles(...REVIEWERS, 'operations', 'admin')
+  @ApiOperation({ summary: 'Waiting figures per stage in a division: pending, overdue (region policy reviewDueDays), oldest, average wait' })
+  queues(@CurrentPrincipal() principal: Principal, @Query() q: QueueFiguresQuery): Promise<{ division: string; dueDays: number; stages: QueueFigures[] }> {
+    return this.reviews.figures(principal, q.division);
   }
 
   @Get(':reviewId')
-  @Roles('grassroots-reviewer', 'county-approver', 'operations', 'admin')
-  get(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string): Promise<ReviewItem> {
-    return this.reviews.get(principal, reviewId);
+  @Roles(...REVIEWERS, 'admin')
+  @ApiOperation({ summary: 'One item: the change beside the current record, field by field, with evidence, submitter, staleness and conflicting items' })
+  @ApiNotFoundResponse({ description: "NOT_FOUND: no such item, or outside the caller's division (the same answer)" })
+  get(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string): Promise<ItemView> {
+    return this.reviews.view(principal, reviewId);
+  }
+
+  @Post('bulk-approval')
+  @HttpCode(200)
+  @Roles(...REVIEWERS)
+  @ApiOperation({ summary: 'Approve up to 500 items of one stage at once; each is decided on its own, with a result per item' })
+  bulk(@CurrentPrincipal() principal: Principal, @Body() body: BulkApproveDto): Promise<BulkResult> {
+    return this.reviews.bulkApprove(principal, body.stage, body.items, body.comment ?? '');
   }
 
   @Post(':reviewId/initial-approval')
   @Roles('grassroots-reviewer')
-  @ApiOperation({ summary: 'Grassroots platform initial review passes the submission on to the county (初审)' })
+  @ApiOperation({ summary: 'Initial review (初审) passes the change on to the county' })
+  @ApiConflictResponse({ description: 'CONFLICT: another version, another stage, not pending, or stale' })
   approveInitial(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: ApproveDto): Promise<DecisionResult> {
     return this.reviews.decide(principal, reviewId, { kind: 'initial-approval', expectedVersion: body.expectedVersion, comment: body.comment ?? '' });
   }
 
   @Post(':reviewId/final-approval')
   @Roles('county-approver')
-  @ApiOperation({ summary: 'County final approval: the collected information enters the registry (审定)' })
-  approveFinal(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: ApproveDto): Promise<DecisionResult> {
+  @ApiOperation({ summary: 'Final approval (审定): the change enters the registry' })
+  @ApiConflictResponse({ description: 'CONFLICT: another version, another stage, not pending, or stale' })
+  approveFinal(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: FinalApproveDto): Promise<DecisionResult> {
     return this.reviews.decide(principal, reviewId, { kind: 'final-approval', expectedVersion: body.expectedVersion });
   }
 
   @Post(':reviewId/return')
-  @Roles('grassroots-reviewer', 'county-approver')
-  @ApiOperation({ summary: 'Return the submission to the surveyor with a reason' })
-  returnToSurveyor(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: ReturnDto): Promise<DecisionResult> {
-    return this.reviews.decide(principal, reviewId, { kind: 'return', expectedVersion: body.expectedVersion, reason: body.reason });
+  @Roles(...REVIEWERS)
+  @ApiOperation({ summary: 'Return the change to its submitter for correction, naming the fields to fix' })
+  giveBack(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: ReturnDto): Promise<DecisionResult> {
+    return this.reviews.decide(principal, reviewId, { kind: 'return', expectedVersion: body.expectedVersion, reason: body.reason, fieldsToFix: body.fieldsToFix ?? [] });
+  }
+
+  @Post(':reviewId/reject')
+  @Roles(...REVIEWERS)
+  @ApiOperation({ summary: 'Reject the change with a coded reason and a text: it does not enter the registry' })
+  reject(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: RejectDto): Promise<DecisionResult> {
+    return this.reviews.decide(principal, reviewId, { kind: 'reject', expectedVersion: body.expectedVersion, reasonCode: body.reasonCode, reason: body.reason });
+  }
+
+  @Post(':reviewId/close')
+  @Roles(...REVIEWERS)
+  @ApiOperation({ summary: 'Close the item without a decision: a duplicate of another, or withdrawn' })
+  close(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: CloseDto): Promise<DecisionResult> {
+    return this.reviews.decide(principal, reviewId, { kind: 'close', expectedVersion: body.expectedVersion, closeReason: body.closeReason, reason: body.reason });
+  }
+
+  @Post(':reviewId/rebase')
+  @Roles(...REVIEWERS)
+  @ApiOperation({ summary: 'A stale item checked against the record as it is now: it is based on it from now on and can be approved' })
+  rebase(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: RebaseDto): Promise<DecisionResult> {
+    return this.reviews.decide(principal, reviewId, { kind: 'rebase', expectedVersion: body.expectedVersion });
   }
 }

@@ -1,33 +1,77 @@
 import { Injectable } from '@nestjs/common';
 import { actorOf, assertInDivision } from '@qmcb/auth';
-import type { Principal } from '@qmcb/auth';
+import type { PersonPrincipal, Principal } from '@qmcb/auth';
 import { newId } from '@qmcb/contracts';
-import type { RegistrationRecord } from '@qmcb/domain';
-import { DomainError } from '@qmcb/platform';
-import { Decisions, PersonReader, PersonRecordRepository } from '@qmcb/service-kit';
+import type { ChangeField } from '@qmcb/contracts';
+import { FIELD_LABELS, currentValues, proposedFields, proposedValue, sameValue } from '@qmcb/domain';
+import type { FieldValue, RegistrationRecord } from '@qmcb/domain';
+import { AuditService, DomainError, toErrorResponse } from '@qmcb/platform';
+import type { ErrorBody } from '@qmcb/platform';
+import { Decisions, PersonReader, PersonRecordRepository, RegionPolicyProvider } from '@qmcb/service-kit';
 import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
-import { decide } from '../items/review-item.decider';
-import type { ItemStage, ItemStatus, ReviewCommand, ReviewItem } from '../items/review-item.decider';
+import { decide, staleFields } from '../items/review-item.decider';
+import type { ItemStage, ItemStatus, ReviewDecision, ReviewItem } from '../items/review-item.decider';
 import { ReviewItemRepository } from '../items/review-item.repository';
+import type { ItemFilter, QueueFigures } from '../items/review-item.repository';
 
 export interface DecisionResult {
   reviewId: string;
   eventId: string;
   stage: ItemStage;
   status: ItemStatus;
+  version: number;
 }
 
-/** What a reviewer asks for; the rest of the command comes from the item, the record and the clock. */
+/** What a reviewer asks for; the rest of the decision comes from the item, the record and the clock. */
 export type ReviewRequest =
   | { kind: 'initial-approval'; expectedVersion: number; comment: string }
   | { kind: 'final-approval'; expectedVersion: number }
-  | { kind: 'return'; expectedVersion: number; reason: string };
+  | Omit<Extract<ReviewDecision, { kind: 'return' }>, keyof DecisionContext>
+  | Omit<Extract<ReviewDecision, { kind: 'reject' }>, keyof DecisionContext>
+  | Omit<Extract<ReviewDecision, { kind: 'close' }>, keyof DecisionContext>
+  | { kind: 'rebase'; expectedVersion: number };
+
+type DecisionContext = Pick<ReviewDecision, 'reviewer' | 'record' | 'correlationId' | 'now'>;
+
+/** One item of the registry record beside the proposed change. */
+export interface FieldComparison {
+  field: ChangeField;
+  label: string;
+  /** What the record holds now. */
+  current: FieldValue;
+  /** What the change proposes. */
+  proposed: FieldValue;
+  /** What the record held when the change was submitted (or rebased). */
+  before: FieldValue;
+  /** Approving would change the record here. */
+  changes: boolean;
+  /** The record changed here since submission: approval is refused until the item is rebased. */
+  stale: boolean;
+}
+
+export interface ItemView {
+  item: ReviewItem;
+  fields: FieldComparison[];
+  stale: ChangeField[];
+  /** Other pending items of the same person proposing a different value for the same field. */
+  conflicts: { reviewId: string; channel: string; fields: ChangeField[] }[];
+  overdue: boolean;
+}
+
+export interface BulkResult {
+  approved: number;
+  refused: number;
+  results: ({ reviewId: string; outcome: 'approved' } & DecisionResult | { reviewId: string; outcome: 'refused'; error: ErrorBody })[];
+}
+
+const DAY_MS = 86_400_000;
 
 /**
  * Two-stage review (procedure §19, §21): the grassroots platform's initial review (初审), then the
- * county's final approval (审定). Each decision is serialised per item (row lock plus the version the
- * reviewer saw), decided by the item's decider and committed through the outbox.
+ * county's final approval (审定), of changes from every channel. Each decision is serialised per item
+ * (row lock plus the version the reviewer saw), decided by the item's decider and committed through
+ * the outbox; the survey target or request that brought it follows the event.
  */
 @Injectable()
 export class ReviewsService {
@@ -37,48 +81,120 @@ export class ReviewsService {
     private readonly records: PersonRecordRepository,
     private readonly reader: PersonReader,
     private readonly decisions: Decisions,
+    private readonly audit: AuditService,
+    private readonly policies: RegionPolicyProvider,
   ) {}
 
-  async list(principal: Principal, q: { stage?: ItemStage; status?: ItemStatus; division?: string; limit: number; offset: number }): Promise<{ total: number; items: ReviewItem[] }> {
+  /** The queue: items within a division, filtered, sorted, paginated; each listed person is an audited read. */
+  async list(principal: Principal, q: Omit<ItemFilter, 'within' | 'submittedBefore'> & { division?: string; waitingDays?: number }): Promise<{ total: number; items: ReviewItem[] }> {
     const within = q.division ?? (principal.kind === 'person' ? principal.division : '');
     assertInDivision(principal, within);
-    return this.items.list(this.dataSource.manager, { within, stage: q.stage, status: q.status, limit: q.limit, offset: q.offset });
+    const submittedBefore = q.waitingDays === undefined ? undefined : new Date(Date.now() - q.waitingDays * DAY_MS).toISOString();
+    const page = await this.items.list(this.dataSource.manager, { ...q, within, submittedBefore });
+    await this.audit.recordReads({ principal, service: 'review', purpose: 'review:queue' }, page.items.map((i) => i.personKey));
+    return page;
   }
 
-  get(principal: Principal, reviewId: string): Promise<ReviewItem> {
-    return this.load(this.dataSource.manager, principal, reviewId, false);
+  /** Waiting figures per stage in a division (no personal data). */
+  async figures(principal: Principal, division: string | undefined): Promise<{ division: string; dueDays: number; stages: QueueFigures[] }> {
+    const within = division ?? (principal.kind === 'person' ? principal.division : '');
+    assertInDivision(principal, within);
+    const dueDays = this.policies.forDivision(within.length >= 6 ? within.slice(0, 6) : within || null).reviewDueDays;
+    const now = new Date();
+    const stages = await this.items.figures(this.dataSource.manager, within, new Date(now.getTime() - dueDays * DAY_MS).toISOString(), now.toISOString());
+    return { division: within, dueDays, stages };
   }
 
-  /** Review's view of one person: the record and every review of their submissions (audited read). */
+  /** One item with the record beside it, field by field, its staleness and conflicting items (audited read). */
+  async view(principal: Principal, reviewId: string): Promise<ItemView> {
+    const manager = this.dataSource.manager;
+    const item = await this.load(manager, principal, reviewId, false);
+    const record = await this.records.find(manager, item.personKey);
+    const values: Partial<Record<ChangeField, FieldValue>> = record ? currentValues(record) : {};
+    const others = (await this.items.pendingForPerson(manager, item.personKey)).filter((o) => o.reviewId !== item.reviewId);
+    await this.audit.recordRead({ principal, personKey: item.personKey, service: 'review', purpose: 'review:item' });
+    const stale = staleFields(item, values);
+    const fields = proposedFields(item.request.fields).map((field): FieldComparison => {
+      const proposed = proposedValue(item.request.fields, field) ?? null;
+      const current = values[field] ?? null;
+      return { field, label: FIELD_LABELS[field], current, proposed, before: item.before[field] ?? null, changes: !sameValue(current, proposed), stale: stale.includes(field) };
+    });
+    const conflicts = others
+      .map((o) => ({
+        reviewId: o.reviewId,
+        channel: o.channel,
+        fields: proposedFields(o.request.fields).filter((f) => item.request.fields[f] !== undefined && !sameValue(proposedValue(o.request.fields, f), proposedValue(item.request.fields, f))),
+      }))
+      .filter((c) => c.fields.length > 0);
+    const dueDays = this.policies.forDivision(item.countyCode).reviewDueDays;
+    const overdue = item.status === 'pending' && Date.now() - Date.parse(item.submittedAt) > dueDays * DAY_MS;
+    return { item, fields, stale, conflicts, overdue };
+  }
+
+  /** Review's view of one person: the record and every review of their changes (audited read). */
   async person(principal: Principal, personKey: string): Promise<{ record: RegistrationRecord; reviews: ReviewItem[] }> {
     const record = await this.reader.read(principal, personKey, 'review:view');
     return { record, reviews: await this.items.forPerson(this.dataSource.manager, record.personKey) };
   }
 
   async decide(principal: Principal, reviewId: string, request: ReviewRequest): Promise<DecisionResult> {
+    const person = this.person_(principal);
+    return this.dataSource.transaction((manager) => this.decideIn(manager, person, reviewId, request));
+  }
+
+  /**
+   * Approves many items of one stage, each in its own transaction (one refusal never undoes the
+   * others), with a result per item.
+   */
+  async bulkApprove(principal: Principal, stage: 'initial' | 'final', items: { reviewId: string; expectedVersion: number }[], comment: string): Promise<BulkResult> {
+    const person = this.person_(principal);
+    const results: BulkResult['results'] = [];
+    for (const { reviewId, expectedVersion } of items) {
+      const request: ReviewRequest = stage === 'initial' ? { kind: 'initial-approval', expectedVersion, comment } : { kind: 'final-approval', expectedVersion };
+      try {
+        const done = await this.dataSource.transaction((manager) => this.decideIn(manager, person, reviewId, request));
+        results.push({ outcome: 'approved', ...done });
+      } catch (e) {
+        const refusal = toErrorResponse(e);
+        if (refusal.unexpected) throw e;
+        results.push({ reviewId, outcome: 'refused', error: refusal.body });
+      }
+    }
+    const approved = results.filter((r) => r.outcome === 'approved').length;
+    return { approved, refused: results.length - approved, results };
+  }
+
+  private async decideIn(manager: EntityManager, principal: PersonPrincipal, reviewId: string, request: ReviewRequest): Promise<DecisionResult> {
+    const item = await this.load(manager, principal, reviewId, true);
+    const record = await this.records.find(manager, item.personKey);
+    const decision = {
+      ...request,
+      reviewer: { id: principal.sub, role: principal.role, division: principal.division, actor: actorOf(principal) },
+      record: { version: record?.version ?? null, values: record ? currentValues(record) : {} },
+      correlationId: newId(),
+      now: new Date().toISOString(),
+    } as ReviewDecision;
+    const [event] = decide(decision, item);
+    if (!event) throw new Error('a review decision decides one event');
+    await this.decisions.commit(manager, [event]);
+    const after = await this.load(manager, principal, reviewId, false);
+    return { reviewId, eventId: event.eventId, stage: after.stage, status: after.status, version: after.version };
+  }
+
+  private person_(principal: Principal): PersonPrincipal {
     if (principal.kind !== 'person') throw new DomainError('FORBIDDEN', 'reviews are decided by people');
-    return this.dataSource.transaction(async (manager) => {
-      const item = await this.load(manager, principal, reviewId, true);
-      const record = await this.records.find(manager, item.personKey);
-      const command: ReviewCommand = {
-        ...request,
-        reviewer: { id: principal.sub, role: principal.role, actor: actorOf(principal) },
-        recordVersion: record?.version ?? null,
-        correlationId: newId(),
-        now: new Date().toISOString(),
-      };
-      const [event] = decide(command, item);
-      if (!event) throw new Error('a review decision decides one event');
-      await this.decisions.commit(manager, [event]);
-      const after = await this.load(manager, principal, reviewId, false);
-      return { reviewId, eventId: event.eventId, stage: after.stage, status: after.status };
-    });
+    return principal;
   }
 
   private async load(manager: EntityManager, principal: Principal, reviewId: string, lock: boolean): Promise<ReviewItem> {
     const item = await this.items.find(manager, reviewId, lock);
-    if (!item) throw new DomainError('NOT_FOUND', `review ${reviewId} not found`);
-    assertInDivision(principal, item.villageCode);
+    if (!item) throw new DomainError('NOT_FOUND', 'not found');
+    // A citizen reaches their own items only (self-service); everyone else within their division.
+    if (principal.kind === 'person' && principal.role === 'citizen') {
+      if (item.submitterId !== principal.sub) throw new DomainError('NOT_FOUND', 'not found');
+    } else {
+      assertInDivision(principal, item.villageCode);
+    }
     return item;
   }
 }

@@ -10,7 +10,7 @@ import {
   deterministicId,
   newEvent,
 } from '@qmcb/contracts';
-import type { CollectedForm, EventOf, Outcome, RegistrationEvent } from '@qmcb/contracts';
+import type { ChangeRequest, EventOf, Outcome, RegistrationEvent } from '@qmcb/contracts';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { DomainError } from '@qmcb/platform';
 import { decide, evolve } from './survey-target.decider';
@@ -43,13 +43,15 @@ function target(status: TargetStatus, patch: Partial<SurveyTarget> = {}): Survey
 const follow = (o: EventOf<typeof OUTCOME_DETERMINED>, state: SurveyTarget | null, policy: { surveyBy: 'household' | 'residence' } = { surveyBy: 'household' }, rec = record()): RegistrationEvent[] =>
   decide({ kind: 'follow-outcome', outcome: o, record: rec, policy, now: NOW }, state);
 
-const FORM: CollectedForm = {
+const FORM: ChangeRequest['fields'] = {
   name: '李明', phone: '13800138000', employmentStatus: 'farmer', residenceAddress: '南宫居委会 12 号', residenceDivision: HOME,
   insurance: [{ insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440981' }], insuredElsewhere: false,
 };
+const REQUEST: ChangeRequest = { kind: 'registration-form', fields: FORM, evidence: [], unknown: [] };
+const HOUSEHOLD = { members: [] };
 
 const submit = (state: SurveyTarget | null): RegistrationEvent[] =>
-  decide({ kind: 'submit-form', submissionId: deterministicId('s2'), form: FORM, surveyor: { id: 'sv-1', actor: 'user:sv-1' }, correlationId: 'c2', basedOnVersion: 7, now: NOW }, state);
+  decide({ kind: 'submit-form', submissionId: deterministicId('s2'), visitId: deterministicId('v2'), request: REQUEST, household: HOUSEHOLD, surveyor: { id: 'sv-1', actor: 'user:sv-1' }, correlationId: 'c2', basedOnVersion: 7, now: NOW }, state);
 
 describe('survey target decider', () => {
   describe('given no target, when the person is marked needs-survey', () => {
@@ -111,9 +113,9 @@ describe('survey target decider', () => {
     it.each(['open', 'returned'] as const)('given a %s target, then the form is submitted by the surveyor', (status) => {
       expect(submit(target(status))).toEqual([
         {
-          eventId: deterministicId('survey', 'form-submitted', deterministicId('s2')), type: SURVEY_FORM_SUBMITTED, schemaVersion: 1, personKey: PERSON,
+          eventId: deterministicId('survey', 'form-submitted', deterministicId('s2')), type: SURVEY_FORM_SUBMITTED, schemaVersion: 2, personKey: PERSON,
           occurredAt: NOW, recordedAt: NOW, source: 'svc:survey-tasking', actor: 'user:sv-1', correlationId: 'c2', causationId: null, basedOnVersion: 7,
-          payload: { taskId: target(status).taskId, submissionId: deterministicId('s2'), surveyorId: 'sv-1', form: FORM },
+          payload: { taskId: target(status).taskId, submissionId: deterministicId('s2'), visitId: deterministicId('v2'), surveyorId: 'sv-1', request: REQUEST, household: HOUSEHOLD },
         },
       ]);
     });
@@ -145,13 +147,13 @@ describe('survey target decider', () => {
       expect(s).toMatchObject({ status: 'submitted', submissionId: deterministicId('s2'), surveyorId: 'sv-1', version: 2 });
       const review = { reviewId: deterministicId('r'), submissionId: deterministicId('s2'), reviewerId: 'rv' };
       const origin = { source: 'svc:review', actor: 'user:rv', occurredAt: NOW, correlationId: 'c3' };
-      const returned = evolve(s, newEvent(REVIEW_RETURNED, 'e1', PERSON, { ...review, stage: 'initial', reason: '电话不对' }, origin)) as SurveyTarget;
+      const returned = evolve(s, newEvent(REVIEW_RETURNED, 'e1', PERSON, { ...review, stage: 'initial', reason: '电话不对', fieldsToFix: ['phone'] }, origin)) as SurveyTarget;
       expect(returned).toMatchObject({ status: 'returned', returnReason: '电话不对', version: 3 });
       const initial = evolve(s, newEvent(REVIEW_INITIAL_APPROVED, 'e2', PERSON, { ...review, townshipCode: '440981002', comment: '' }, origin)) as SurveyTarget;
       expect(initial).toMatchObject({ status: 'initial-approved', version: 3 });
-      expect(evolve(initial, newEvent(REVIEW_FINAL_APPROVED, 'e3', PERSON, { ...review, countyCode: '440981', form: FORM }, origin))).toMatchObject({ status: 'approved', version: 4 });
+      expect(evolve(initial, newEvent(REVIEW_FINAL_APPROVED, 'e3', PERSON, { ...review, channel: 'survey', countyCode: '440981', request: REQUEST }, origin))).toMatchObject({ status: 'approved', version: 4 });
       // A review of another submission leaves the target alone.
-      expect(evolve(s, newEvent(REVIEW_FINAL_APPROVED, 'e4', PERSON, { ...review, submissionId: deterministicId('other'), countyCode: '440981', form: FORM }, origin))).toBe(s);
+      expect(evolve(s, newEvent(REVIEW_FINAL_APPROVED, 'e4', PERSON, { ...review, submissionId: deterministicId('other'), channel: 'survey', countyCode: '440981', request: REQUEST }, origin))).toBe(s);
     });
 
     it('closes and reopens', () => {

@@ -1,6 +1,8 @@
 import {
+  REVIEW_CLOSED,
   REVIEW_FINAL_APPROVED,
   REVIEW_INITIAL_APPROVED,
+  REVIEW_REJECTED,
   REVIEW_RETURNED,
   SURVEY_FORM_SUBMITTED,
   SURVEY_TASK_CLOSED,
@@ -10,10 +12,9 @@ import {
   deterministicId,
   newEvent,
 } from '@qmcb/contracts';
-import type { CollectedForm, EventOf, RegistrationEvent ,
-  OUTCOME_DETERMINED} from '@qmcb/contracts';
-import { surveyVillage } from '@qmcb/domain';
-import type { RegionPolicy, RegistrationRecord } from '@qmcb/domain';
+import type { ChangeRequest, EventOf, HouseholdReport, OUTCOME_DETERMINED, RegistrationEvent } from '@qmcb/contracts';
+import { SURVEY_STATUSES, surveyVillage } from '@qmcb/domain';
+import type { RegionPolicy, RegistrationRecord, SurveyStatus } from '@qmcb/domain';
 import { DomainError } from '@qmcb/platform';
 
 /**
@@ -22,8 +23,8 @@ import { DomainError } from '@qmcb/platform';
  * decided by `decide`, a pure function of a command and the state, used by the log path (a new
  * outcome) and the HTTP path (a surveyor's submission) alike.
  */
-export const TARGET_STATUSES = ['open', 'submitted', 'initial-approved', 'approved', 'returned', 'closed'] as const;
-export type TargetStatus = (typeof TARGET_STATUSES)[number];
+export const TARGET_STATUSES = SURVEY_STATUSES;
+export type TargetStatus = SurveyStatus;
 
 export interface SurveyTarget {
   taskId: string;
@@ -50,7 +51,18 @@ type OutcomeEvent = EventOf<typeof OUTCOME_DETERMINED>;
 /** The events of the target's lifecycle. */
 export type TargetEvent = Extract<
   RegistrationEvent,
-  { type: typeof SURVEY_TASK_CREATED | typeof SURVEY_TASK_CLOSED | typeof SURVEY_TASK_REOPENED | typeof SURVEY_FORM_SUBMITTED | typeof REVIEW_INITIAL_APPROVED | typeof REVIEW_FINAL_APPROVED | typeof REVIEW_RETURNED }
+  {
+    type:
+      | typeof SURVEY_TASK_CREATED
+      | typeof SURVEY_TASK_CLOSED
+      | typeof SURVEY_TASK_REOPENED
+      | typeof SURVEY_FORM_SUBMITTED
+      | typeof REVIEW_INITIAL_APPROVED
+      | typeof REVIEW_FINAL_APPROVED
+      | typeof REVIEW_RETURNED
+      | typeof REVIEW_REJECTED
+      | typeof REVIEW_CLOSED;
+  }
 >;
 
 /** A person's comparison outcome changed: the target opens, closes or reopens accordingly. */
@@ -68,7 +80,10 @@ export interface FollowOutcome {
 export interface SubmitForm {
   kind: 'submit-form';
   submissionId: string;
-  form: CollectedForm;
+  /** The visit the form was collected at. */
+  visitId: string;
+  request: ChangeRequest;
+  household: HouseholdReport;
   surveyor: { id: string; actor: string };
   correlationId: string;
   /** The person's record version the surveyor's form is based on. */
@@ -126,7 +141,7 @@ function submitForm(c: SubmitForm, target: SurveyTarget | null): RegistrationEve
       SURVEY_FORM_SUBMITTED,
       deterministicId('survey', 'form-submitted', c.submissionId),
       target.personKey,
-      { taskId: target.taskId, submissionId: c.submissionId, surveyorId: c.surveyor.id, form: c.form },
+      { taskId: target.taskId, submissionId: c.submissionId, visitId: c.visitId, surveyorId: c.surveyor.id, request: c.request, household: c.household },
       { source: SURVEY_SERVICE, actor: c.surveyor.actor, occurredAt: c.now, correlationId: c.correlationId, basedOnVersion: c.basedOnVersion },
     ),
   ];
@@ -141,6 +156,8 @@ export function isTargetEvent(event: RegistrationEvent): event is TargetEvent {
     case REVIEW_INITIAL_APPROVED:
     case REVIEW_FINAL_APPROVED:
     case REVIEW_RETURNED:
+    case REVIEW_REJECTED:
+    case REVIEW_CLOSED:
       return true;
     default:
       return false;
@@ -188,7 +205,13 @@ export function evolve(target: SurveyTarget | null, event: RegistrationEvent): S
     case REVIEW_INITIAL_APPROVED:
       return target?.submissionId === event.payload.submissionId ? changed(target, at, { status: 'initial-approved' }) : target;
     case REVIEW_FINAL_APPROVED:
-      return target?.submissionId === event.payload.submissionId ? changed(target, at, { status: 'approved' }) : target;
+      return target?.submissionId === event.payload.submissionId
+        ? changed(target, at, { status: event.payload.request.kind === 'death-claim' ? 'deceased' : 'approved' })
+        : target;
+    case REVIEW_REJECTED:
+    case REVIEW_CLOSED:
+      // A submission rejected or withdrawn leaves its target to be visited again.
+      return target?.submissionId === event.payload.submissionId ? changed(target, at, { status: 'open' }) : target;
     case REVIEW_RETURNED:
       return target?.submissionId === event.payload.submissionId ? changed(target, at, { status: 'returned', returnReason: event.payload.reason }) : target;
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { actorOf, assertInDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
-import { deterministicId, newId } from '@qmcb/contracts';
+import { deterministicId, formFields, newId } from '@qmcb/contracts';
 import type { CollectedForm } from '@qmcb/contracts';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { DomainError } from '@qmcb/platform';
@@ -67,7 +67,9 @@ export class TasksService {
         {
           kind: 'submit-form',
           submissionId,
-          form,
+          visitId: submissionId,
+          request: { kind: 'registration-form', fields: formFields(form), evidence: [], unknown: [] },
+          household: { members: [] },
           surveyor: { id: principal.sub, actor: actorOf(principal) },
           correlationId: newId(),
           basedOnVersion: record?.version ?? null,

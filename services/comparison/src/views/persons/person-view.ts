@@ -2,7 +2,7 @@ import type { Department, Outcome, SourceMode, WelfareCategory } from '@qmcb/con
 import { citizenIdInfo, insuranceEntries, maskCitizenId, resolveFields } from '@qmcb/domain';
 import type {
   Claimant,
-  CollectedFormData,
+  CollectedData,
   CoverageState,
   CustodyState,
   DeathState,
@@ -30,7 +30,8 @@ export interface SourceFactsView {
   enrolment?: EnrolmentState;
   custody?: CustodyState;
   /** The approved registration form (source `survey` only). */
-  form?: CollectedFormData;
+  /** What review approved (any channel), field by field, with the approval of each. */
+  collected?: CollectedData;
 }
 
 export interface SourceView {
@@ -101,7 +102,7 @@ function departmentFacts(record: RegistrationRecord, department: Department): So
   return facts;
 }
 
-/** Every source that sent something about the person, departments in name order, then the approved survey form. */
+/** Every source that sent something about the person, departments in name order, then the approved collected information. */
 export function sourcesView(record: RegistrationRecord): Partial<Record<Claimant, SourceView>> {
   const out: Partial<Record<Claimant, SourceView>> = {};
   for (const department of (Object.keys(record.sources) as Department[]).sort()) {
@@ -125,7 +126,7 @@ export function sourcesView(record: RegistrationRecord): Partial<Record<Claimant
       asOf: survey.asOf,
       eventId: survey.eventId,
       facts: {
-        form: record.collected,
+        collected: record.collected,
         ...(insurance.length > 0
           ? { insurance: Object.fromEntries(insurance.map((e) => [`${e.insuranceType}:${e.scheme}:${e.region}`, e])) as Partial<Record<InsuranceKey, InsuranceEntry>> }
           : {}),
