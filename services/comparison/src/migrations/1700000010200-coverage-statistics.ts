@@ -21,6 +21,7 @@ export class CoverageStatistics1700000010200 implements MigrationInterface {
         in_population boolean NOT NULL,
         birth_date date,
         outcome text NOT NULL,
+        surveyed_reason text,
         ${TYPE_COLUMNS}
       )`);
     // Figures of a township or village (LIKE prefix); the county walks the table.
@@ -37,6 +38,7 @@ export class CoverageStatistics1700000010200 implements MigrationInterface {
         in_population boolean NOT NULL,
         birth_date date,
         outcome text NOT NULL,
+        surveyed_reason text,
         ${TYPE_COLUMNS}
       )`);
     await q.query(`CREATE INDEX IF NOT EXISTS coverage_history_person_idx ON coverage_history (person_key, valid_from)`);

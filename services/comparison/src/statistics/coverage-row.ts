@@ -1,5 +1,5 @@
-import { INSURANCE_TYPES } from '@qmcb/contracts';
-import type { CoverageReason, CoverageStatus, InsuranceType, Outcome } from '@qmcb/contracts';
+import { INSURANCE_TYPES, NOT_INSURED_REASONS } from '@qmcb/contracts';
+import type { CoverageReason, CoverageStatus, InsuranceType, NotInsuredReason, Outcome } from '@qmcb/contracts';
 import { filingDivision } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 
@@ -28,6 +28,8 @@ export interface CoverageRow {
   /** YYYY-MM-DD, null when unknown or not a real date. */
   birthDate: string | null;
   outcome: Outcome | 'none';
+  /** 未参保原因 as the person gave it (approved survey, window or self-service), null when never collected. */
+  surveyedReason: NotInsuredReason | null;
   coverage: Record<InsuranceType, TypeCoverage>;
 }
 
@@ -46,6 +48,11 @@ function realDate(value: string | null): string | null {
   if (value === null || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return null;
   const t = Date.parse(`${value}T00:00:00Z`);
   return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === value ? value : null;
+}
+
+function surveyedReasonOf(record: RegistrationRecord): NotInsuredReason | null {
+  const reason = record.collected?.notInsuredReason ?? null;
+  return reason !== null && (NOT_INSURED_REASONS as readonly string[]).includes(reason) ? reason : null;
 }
 
 /**
@@ -68,6 +75,7 @@ export function coverageRowOf(record: RegistrationRecord): CoverageRow | null {
     inPopulation: h !== null && h.status !== 'moved-out' && h.status !== 'deceased' && record.death === null,
     birthDate: realDate(record.birthDate),
     outcome: record.comparison?.outcome ?? 'none',
+    surveyedReason: surveyedReasonOf(record),
     coverage,
   };
 }
@@ -75,7 +83,7 @@ export function coverageRowOf(record: RegistrationRecord): CoverageRow | null {
 /** Whether two rows count the same (the person key aside). */
 export function sameCoverageRow(a: CoverageRow | null, b: CoverageRow | null): boolean {
   if (a === null || b === null) return a === b;
-  if (a.village !== b.village || a.division !== b.division || a.inPopulation !== b.inPopulation || a.birthDate !== b.birthDate || a.outcome !== b.outcome) return false;
+  if (a.village !== b.village || a.division !== b.division || a.inPopulation !== b.inPopulation || a.birthDate !== b.birthDate || a.outcome !== b.outcome || a.surveyedReason !== b.surveyedReason) return false;
   return INSURANCE_TYPES.every((t) => {
     const x = a.coverage[t];
     const y = b.coverage[t];

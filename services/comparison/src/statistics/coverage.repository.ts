@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { INSURANCE_TYPES } from '@qmcb/contracts';
-import type { CoverageReason, CoverageStatus, InsuranceType, Outcome } from '@qmcb/contracts';
+import type { CoverageReason, CoverageStatus, InsuranceType, NotInsuredReason, Outcome } from '@qmcb/contracts';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { TYPE_COLUMN } from './coverage-row';
 import type { CoverageRow, TypeCoverage } from './coverage-row';
@@ -21,6 +21,7 @@ export interface DetailRow {
   village: string | null;
   birthDate: string | null;
   outcome: Outcome | 'none';
+  surveyedReason: NotInsuredReason | null;
   coverage: Record<InsuranceType, TypeCoverage>;
   /** For changes between two times: the type's status at the first. */
   statusBefore: CoverageStatus | null;
@@ -45,7 +46,7 @@ export interface ChangeScope {
 export const DETAIL_FETCH_SIZE = 1000;
 
 const TYPE_COLUMNS = INSURANCE_TYPES.flatMap((t) => [`${TYPE_COLUMN[t]}_status`, `${TYPE_COLUMN[t]}_reason`, `${TYPE_COLUMN[t]}_regions`]);
-const COLUMNS = ['person_key', 'valid_from', 'village', 'division', 'in_population', 'birth_date', 'outcome', ...TYPE_COLUMNS];
+const COLUMNS = ['person_key', 'valid_from', 'village', 'division', 'in_population', 'birth_date', 'outcome', 'surveyed_reason', ...TYPE_COLUMNS];
 const COLUMN_LIST = COLUMNS.join(', ');
 const RECORDSET = COLUMNS.map((c) => `${c} ${c === 'valid_from' ? 'timestamptz' : c === 'in_population' ? 'boolean' : c === 'birth_date' ? 'date' : 'text'}`).join(', ');
 
@@ -61,6 +62,7 @@ function plain(version: CoverageVersion): Plain {
     in_population: row.inPopulation,
     birth_date: row.birthDate,
     outcome: row.outcome,
+    surveyed_reason: row.surveyedReason,
   };
   for (const t of INSURANCE_TYPES) {
     const c = row.coverage[t];
@@ -100,6 +102,7 @@ function versionOf(r: Plain): CoverageVersion {
       inPopulation: r['in_population'] === true,
       birthDate: dateOf(r['birth_date']),
       outcome: r['outcome'] as Outcome | 'none',
+      surveyedReason: (r['surveyed_reason'] as NotInsuredReason | null) ?? null,
       coverage: coverageOf(r),
     },
   };
@@ -136,6 +139,11 @@ function figureCondition(sql: Sql, figure: Exclude<Figure, { kind: 'change' }>, 
       return `s.outcome NOT IN ${inList(REGISTERED_OUTCOMES)}`;
     case 'aged-without-pension':
       return `s.pension_status = 'not-insured' AND s.birth_date <= ${sql.param(agedBornBy)}::date`;
+    case 'surveyed': {
+      const column = `s.${TYPE_COLUMN[figure.type]}`;
+      const reason = figure.reason === 'not-surveyed' ? 's.surveyed_reason IS NULL' : `s.surveyed_reason = ${sql.param(figure.reason)}`;
+      return `${column}_status = 'not-insured' AND ${reason}`;
+    }
     case 'type': {
       const column = `s.${TYPE_COLUMN[figure.type]}`;
       const status =
@@ -175,7 +183,7 @@ function changedBetween(sql: Sql, scope: ChangeScope): { from: string; where: st
   };
 }
 
-const DETAIL_COLUMNS = `s.person_key, p.record->>'name' AS name, s.village, s.birth_date, s.outcome, ${TYPE_COLUMNS.map((c) => `s.${c}`).join(', ')}`;
+const DETAIL_COLUMNS = `s.person_key, p.record->>'name' AS name, s.village, s.birth_date, s.outcome, s.surveyed_reason, ${TYPE_COLUMNS.map((c) => `s.${c}`).join(', ')}`;
 
 function detailOf(r: Plain, statusBefore: CoverageStatus | null = null): DetailRow {
   return {
@@ -184,6 +192,7 @@ function detailOf(r: Plain, statusBefore: CoverageStatus | null = null): DetailR
     village: (r['village'] as string | null) ?? null,
     birthDate: dateOf(r['birth_date']),
     outcome: r['outcome'] as Outcome | 'none',
+    surveyedReason: (r['surveyed_reason'] as NotInsuredReason | null) ?? null,
     coverage: coverageOf(r),
     statusBefore,
   };
@@ -235,16 +244,17 @@ export class CoverageRepository {
     const aged = sql.param(scope.agedBornBy);
     const groups = INSURANCE_TYPES.flatMap((t) => [`s.${TYPE_COLUMN[t]}_status`, `s.${TYPE_COLUMN[t]}_reason`]);
     const rows: Plain[] = await manager.query(
-      `SELECT left(s.village, ${Number(areaLength)}) AS area, s.outcome, ${groups.join(', ')},
+      `SELECT left(s.village, ${Number(areaLength)}) AS area, s.outcome, s.surveyed_reason, ${groups.join(', ')},
               coalesce(s.birth_date <= ${aged}::date, false) AS aged, count(*)::int AS n
          FROM ${from} s
         WHERE s.in_population AND s.village LIKE ${prefix}
-        GROUP BY 1, 2, ${groups.map((_, i) => i + 3).join(', ')}, ${groups.length + 3}`,
+        GROUP BY 1, 2, 3, ${groups.map((_, i) => i + 4).join(', ')}, ${groups.length + 4}`,
       sql.params,
     );
     return rows.map((r) => ({
       area: String(r['area']),
       outcome: r['outcome'] as Outcome | 'none',
+      surveyedReason: (r['surveyed_reason'] as NotInsuredReason | null) ?? null,
       aged: r['aged'] === true,
       n: Number(r['n']),
       statuses: Object.fromEntries(

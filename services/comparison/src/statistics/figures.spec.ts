@@ -12,7 +12,7 @@ function rows(n: number, statuses: Statuses, extra: Partial<CountRow> = {}): Cou
     const given = statuses[t];
     return [t, given ? { status: given[0], reason: given[1] } : { status: 'not-due', reason: 'NOT_EMPLOYED' }];
   })) as CountRow['statuses'];
-  return { area: TOWNSHIP, outcome: 'registered', aged: false, n, statuses: all, ...extra };
+  return { area: TOWNSHIP, outcome: 'registered', surveyedReason: null, aged: false, n, statuses: all, ...extra };
 }
 
 describe('figures', () => {
@@ -20,7 +20,7 @@ describe('figures', () => {
     rows(90, { pension: ['insured-here', null], medical: ['insured-here', null] }),
     rows(3, { pension: ['insured-elsewhere', null], medical: ['insured-elsewhere', null] }, { area: OTHER }),
     rows(4, { pension: ['not-insured', 'NEVER_ENROLLED'], medical: ['insured-here', null] }, { outcome: 'needs-survey', aged: true }),
-    rows(2, { pension: ['not-insured', 'LAPSED'], medical: ['not-insured', 'LAPSED'] }, { outcome: 'needs-survey', area: OTHER }),
+    rows(2, { pension: ['not-insured', 'LAPSED'], medical: ['not-insured', 'LAPSED'] }, { outcome: 'needs-survey', area: OTHER, surveyedReason: 'cannot-afford' }),
     rows(5, { pension: ['exempt', 'STUDENT'], medical: ['insured-here', null] }, { outcome: 'exempt' }),
     rows(1, { pension: ['exempt', 'MILITARY'], medical: ['exempt', 'MILITARY'] }, { outcome: 'exempt' }),
     rows(6, { pension: ['not-due', 'UNDER_AGE'], medical: ['insured-here', null] }),
@@ -36,6 +36,9 @@ describe('figures', () => {
       coverage: { numerator: 93, denominator: 99, rate: 0.939394 },
       target: 0.97, gap: 0.030606, shortOfTarget: 4,
       notInsuredByReason: { NEVER_ENROLLED: 4, LAPSED: 2 },
+      notInsuredBySurveyedReason: {
+        unwilling: 0, 'cannot-afford': 2, 'insured-elsewhere': 0, 'not-aware': 0, 'employer-not-enrolled': 0, student: 0, military: 0, 'in-prison': 0, 'too-old': 0, other: 0, 'not-surveyed': 4,
+      },
       notDueByReason: { UNDER_AGE: 6, NOT_EMPLOYED: 0, NOT_ASSESSED: 0 },
       exemptByReason: { DECEASED: 0, MOVED_OUT: 0, MILITARY: 1, PRISONER: 0, STUDENT: 5, LINKED: 0 },
     });
@@ -67,6 +70,8 @@ describe('figures', () => {
     ['work-injury:not-due:NOT_EMPLOYED', { kind: 'type', type: 'work-injury', status: 'not-due', reason: 'NOT_EMPLOYED' }],
     ['medical:due', { kind: 'type', type: 'medical', status: 'due', reason: null }],
     ['pension:newly-covered', { kind: 'change', type: 'pension', direction: 'newly-covered' }],
+    ['medical:not-insured-because:cannot-afford', { kind: 'surveyed', type: 'medical', reason: 'cannot-afford' }],
+    ['medical:not-insured-because:not-surveyed', { kind: 'surveyed', type: 'medical', reason: 'not-surveyed' }],
   ])('parses the figure %s, and names it back', (name, figure) => {
     expect(parseFigure(name)).toEqual(figure);
     expect(figureName(figure as never)).toBe(name);
@@ -79,6 +84,7 @@ describe('figures', () => {
     ['pension:insured:LAPSED', 'insured takes no reason'],
     ['pension:newly-covered:LAPSED', 'newly-covered takes no reason'],
     ['pension', 'figure must be <type>:<status>'],
+    ['pension:not-insured-because:poor', 'the reason of not-insured-because must be one of unwilling, cannot-afford'],
   ])('refuses the figure %s with a clear message', (name, message) => {
     expect(parseFigure(name)).toEqual(expect.stringContaining(message));
   });

@@ -1,5 +1,5 @@
-import { COVERAGE_STATUSES, EXEMPT_REASONS, INSURANCE_TYPES, NOT_DUE_REASONS, NOT_INSURED_STATUS_REASONS, REASONS_BY_STATUS } from '@qmcb/contracts';
-import type { CoverageReason, CoverageStatus, ExemptReason, InsuranceType, NotDueReason, NotInsuredStatusReason, Outcome } from '@qmcb/contracts';
+import { COVERAGE_STATUSES, EXEMPT_REASONS, INSURANCE_TYPES, NOT_DUE_REASONS, NOT_INSURED_REASONS, NOT_INSURED_STATUS_REASONS, REASONS_BY_STATUS } from '@qmcb/contracts';
+import type { CoverageReason, CoverageStatus, ExemptReason, InsuranceType, NotDueReason, NotInsuredReason, NotInsuredStatusReason, Outcome } from '@qmcb/contracts';
 import { childrenOf, divisionLevel, findDivision } from '@qmcb/domain';
 import type { RegionPolicy } from '@qmcb/domain';
 
@@ -33,6 +33,8 @@ export function areaLength(division: string): number {
 export interface CountRow {
   area: string;
   outcome: Outcome | 'none';
+  /** 未参保原因 as collected from the person; null when never collected. */
+  surveyedReason: NotInsuredReason | null;
   /** Per type: status and reason, null where never decided. */
   statuses: Record<InsuranceType, { status: CoverageStatus | null; reason: CoverageReason | null }>;
   /** At or over the region's `pensionAgeCheck` on the date asked. */
@@ -66,6 +68,8 @@ export interface TypeFigures {
   /** More people insured needed to reach the target (0 when reached), null without a target. */
   shortOfTarget: number | null;
   notInsuredByReason: Record<NotInsuredStatusReason, number>;
+  /** The not insured by the reason they gave (未参保原因, collected by survey, window or self-service); `not-surveyed` when none was collected. */
+  notInsuredBySurveyedReason: Record<SurveyedReason, number>;
   notDueByReason: Record<NotDueReason, number>;
   exemptByReason: Record<ExemptReason, number>;
 }
@@ -84,6 +88,9 @@ export interface AreaFigures {
   agedWithoutPension: number;
 }
 
+export const SURVEYED_REASONS = [...NOT_INSURED_REASONS, 'not-surveyed'] as const;
+export type SurveyedReason = (typeof SURVEYED_REASONS)[number];
+
 export function ratio(numerator: number, denominator: number): Ratio {
   return { numerator, denominator, rate: denominator === 0 ? null : Math.round((numerator / denominator) * 1e6) / 1e6 };
 }
@@ -101,6 +108,7 @@ function emptyType(): Omit<TypeFigures, 'coverage' | 'target' | 'gap' | 'shortOf
     exempt: 0,
     undecided: 0,
     notInsuredByReason: zeros(NOT_INSURED_STATUS_REASONS),
+    notInsuredBySurveyedReason: zeros(SURVEYED_REASONS),
     notDueByReason: zeros(NOT_DUE_REASONS),
     exemptByReason: zeros(EXEMPT_REASONS),
   };
@@ -142,6 +150,7 @@ export function figuresOf(division: string, rows: readonly CountRow[], policy: P
           t.notInsured += row.n;
           t.due += row.n;
           if (reason && reason in t.notInsuredByReason) t.notInsuredByReason[reason as NotInsuredStatusReason] += row.n;
+          t.notInsuredBySurveyedReason[row.surveyedReason ?? 'not-surveyed'] += row.n;
           break;
         case 'not-due':
           t.notDue += row.n;
@@ -201,25 +210,32 @@ export type Figure =
   | { kind: 'not-registered' }
   | { kind: 'aged-without-pension' }
   | { kind: 'type'; type: InsuranceType; status: FigureStatus; reason: CoverageReason | null }
+  | { kind: 'surveyed'; type: InsuranceType; reason: SurveyedReason }
   | { kind: 'change'; type: InsuranceType; direction: ChangeDirection };
 
 /**
  * Figure names (the `figure` of a detail list): `population`, `registered`, `not-registered`,
  * `aged-without-pension`, `<type>:<status>` with status one of due, insured, insured-here,
  * insured-elsewhere, not-insured, not-due, exempt, `<type>:<status>:<REASON>` for a reason of
- * not-insured, not-due or exempt, and `<type>:newly-covered` / `<type>:newly-uncovered` (between two times).
+ * not-insured, not-due or exempt, `<type>:not-insured-because:<reason>` for the not insured by the
+ * reason they gave (a NOT_INSURED_REASONS code, or not-surveyed), and `<type>:newly-covered` /
+ * `<type>:newly-uncovered` (between two times).
  */
 export function parseFigure(name: string): Figure | string {
   if (name === 'population' || name === 'registered' || name === 'not-registered' || name === 'aged-without-pension') return { kind: name };
   const [type, status, reason, ...rest] = name.split(':');
   if (!type || !(INSURANCE_TYPES as readonly string[]).includes(type)) return `figure must start with population, registered, not-registered, aged-without-pension or an insurance type (${INSURANCE_TYPES.join(', ')})`;
   if (rest.length > 0 || status === undefined) return 'figure must be <type>:<status> or <type>:<status>:<REASON>';
+  if (status === 'not-insured-because') {
+    if (reason === undefined || !(SURVEYED_REASONS as readonly string[]).includes(reason)) return `the reason of not-insured-because must be one of ${SURVEYED_REASONS.join(', ')}`;
+    return { kind: 'surveyed', type: type as InsuranceType, reason: reason as SurveyedReason };
+  }
   if ((CHANGE_DIRECTIONS as readonly string[]).includes(status)) {
     if (reason !== undefined) return `${status} takes no reason`;
     return { kind: 'change', type: type as InsuranceType, direction: status as ChangeDirection };
   }
   const statuses: readonly string[] = ['due', 'insured', ...COVERAGE_STATUSES];
-  if (!statuses.includes(status)) return `the status of a figure must be one of ${[...statuses, ...CHANGE_DIRECTIONS].join(', ')}`;
+  if (!statuses.includes(status)) return `the status of a figure must be one of ${[...statuses, 'not-insured-because', ...CHANGE_DIRECTIONS].join(', ')}`;
   if (reason === undefined) return { kind: 'type', type: type as InsuranceType, status: status as FigureStatus, reason: null };
   const allowed: readonly string[] = status === 'due' || status === 'insured' ? [] : REASONS_BY_STATUS[status as CoverageStatus];
   if (!allowed.includes(reason)) return allowed.length === 0 ? `${status} takes no reason` : `the reason of ${status} must be one of ${allowed.join(', ')}`;
@@ -237,6 +253,8 @@ export function figureName(figure: Figure): string {
       return `${figure.type}:${figure.status}${figure.reason ? `:${figure.reason}` : ''}`;
     case 'change':
       return `${figure.type}:${figure.direction}`;
+    case 'surveyed':
+      return `${figure.type}:not-insured-because:${figure.reason}`;
   }
 }
 

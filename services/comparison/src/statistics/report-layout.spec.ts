@@ -10,6 +10,7 @@ import { csvLine, summaryCsv, writeSummaryXlsx } from './report-writers';
 const row = (area: string, n: number, pension: CountRow['statuses']['pension']): CountRow => ({
   area,
   outcome: 'registered',
+  surveyedReason: null,
   aged: false,
   n,
   statuses: Object.fromEntries(INSURANCE_TYPES.map((t) => [t, t === 'pension' ? pension : { status: 'insured-here', reason: null }])) as CountRow['statuses'],

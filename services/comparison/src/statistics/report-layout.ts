@@ -1,5 +1,6 @@
 import { INSURANCE_TYPES } from '@qmcb/contracts';
-import type { CoverageReason, CoverageStatus, InsuranceType, Outcome } from '@qmcb/contracts';
+import { NOT_INSURED_REASONS } from '@qmcb/contracts';
+import type { CoverageReason, CoverageStatus, InsuranceType, NotInsuredReason, Outcome } from '@qmcb/contracts';
 import type { AreaFigures, Figure } from './figures';
 
 /**
@@ -39,6 +40,20 @@ export const REASON_LABEL: Record<CoverageReason, string> = {
   LINKED: '身份号码误录(已关联)',
 };
 
+/** 未参保原因 as the registration form names them (NOT_INSURED_REASONS). */
+export const SURVEYED_LABEL: Record<NotInsuredReason, string> = {
+  unwilling: '不愿参保',
+  'cannot-afford': '经济困难',
+  'insured-elsewhere': '已在外地参保',
+  'not-aware': '不了解政策',
+  'employer-not-enrolled': '单位未参保',
+  student: '在校学生',
+  military: '服兵役',
+  'in-prison': '服刑',
+  'too-old': '超龄',
+  other: '其他',
+};
+
 export const OUTCOME_LABEL: Record<Outcome | 'none', string> = {
   registered: '直接确认登记',
   duplicate: '重复参保',
@@ -65,6 +80,7 @@ const percent = (rate: number | null): Cell => (rate === null ? null : Math.roun
 
 const TYPE_COLUMNS = ['应参保人数', '本地参保', '异地参保', '未参保', '参保率(%)', '目标(%)', '差距(百分点)', '距目标人数'];
 const NOT_INSURED_COLUMNS: [string, 'NEVER_ENROLLED' | 'LAPSED'][] = [['从未参保', 'NEVER_ENROLLED'], ['中断参保', 'LAPSED']];
+const SURVEYED_COLUMNS: [string, NotInsuredReason | 'not-surveyed'][] = [...NOT_INSURED_REASONS.map((r): [string, NotInsuredReason] => [SURVEYED_LABEL[r], r]), ['原因未调查', 'not-surveyed']];
 const PENSION_APART: [string, (a: AreaFigures) => number][] = [
   ['在校学生', (a) => a.types.pension.exemptByReason.STUDENT],
   ['服兵役', (a) => a.types.pension.exemptByReason.MILITARY],
@@ -79,6 +95,7 @@ function row(area: AreaFigures, code: string, name: string): Cell[] {
     cells.push(t.due, t.insuredHere, t.insuredElsewhere, t.notInsured, percent(t.coverage.rate), percent(t.target), t.gap === null ? null : Math.round(t.gap * 10000) / 100, t.shortOfTarget);
   }
   for (const type of INSURANCE_TYPES) for (const [, reason] of NOT_INSURED_COLUMNS) cells.push(area.types[type].notInsuredByReason[reason]);
+  for (const [, reason] of SURVEYED_COLUMNS) cells.push(area.types.pension.notInsuredBySurveyedReason[reason]);
   for (const [, value] of PENSION_APART) cells.push(value(area));
   cells.push(area.agedWithoutPension);
   return cells;
@@ -97,6 +114,7 @@ export function summaryTable(report: { total: AreaFigures; areas: AreaFigures[] 
     { label: '基本情况', span: 5 },
     ...INSURANCE_TYPES.map((t) => ({ label: TYPE_LABEL[t], span: TYPE_COLUMNS.length })),
     { label: '未参保原因', span: INSURANCE_TYPES.length * NOT_INSURED_COLUMNS.length },
+    { label: '养老保险未参保原因(本人陈述)', span: SURVEYED_COLUMNS.length },
     { label: '不计入养老保险应参保人员', span: PENSION_APART.length },
     { label: '重点人员', span: 1 },
   ];
@@ -108,6 +126,7 @@ export function summaryTable(report: { total: AreaFigures; areas: AreaFigures[] 
     '登记率(%)',
     ...INSURANCE_TYPES.flatMap(() => TYPE_COLUMNS),
     ...INSURANCE_TYPES.flatMap((t) => NOT_INSURED_COLUMNS.map(([label]) => `${TYPE_LABEL[t]}${label}`)),
+    ...SURVEYED_COLUMNS.map(([label]) => `养老保险未参保:${label}`),
     ...PENSION_APART.map(([label]) => label),
     '60岁及以上未参加养老保险',
   ];
@@ -127,7 +146,7 @@ export function flatColumns(table: Pick<ReportTable, 'groups' | 'columns'>): str
   for (const group of table.groups) {
     for (let k = 0; k < group.span; k += 1, i += 1) {
       const column = table.columns[i] as string;
-      out.push(group.label === '基本情况' || group.label === '重点人员' || group.label === '未参保原因' || group.label === '不计入养老保险应参保人员' ? column : `${group.label}-${column}`);
+      out.push(group.label === '基本情况' || group.label === '重点人员' || group.label === '未参保原因' || group.label === '养老保险未参保原因(本人陈述)' || group.label === '不计入养老保险应参保人员' ? column : `${group.label}-${column}`);
     }
   }
   return out;
@@ -145,6 +164,8 @@ export interface DetailItem {
   /** Age on the date asked. */
   age: number | null;
   outcome: Outcome | 'none';
+  /** 未参保原因 as the person gave it; null when never collected. */
+  surveyedReason: NotInsuredReason | null;
   coverage: Record<InsuranceType, { status: CoverageStatus | null; reason: CoverageReason | null; regions: string[] }>;
   /** For newly covered or uncovered: the type's status at the start of the period. */
   statusBefore?: CoverageStatus | null;
@@ -158,6 +179,7 @@ export const DETAIL_COLUMNS = [
   '户籍地村(社区)',
   '年龄',
   '比对结果',
+  '未参保原因(本人陈述)',
   ...INSURANCE_TYPES.flatMap((t) => [`${TYPE_LABEL[t]}状态`, `${TYPE_LABEL[t]}原因`, `${TYPE_LABEL[t]}参保地`]),
 ];
 
@@ -166,7 +188,7 @@ export function detailColumns(figure: Figure): string[] {
 }
 
 export function detailCells(item: DetailItem, index: number, figure: Figure): Cell[] {
-  const cells: Cell[] = [index, item.citizenIdMasked, item.nameMasked, item.village, item.villageName, item.age, OUTCOME_LABEL[item.outcome]];
+  const cells: Cell[] = [index, item.citizenIdMasked, item.nameMasked, item.village, item.villageName, item.age, OUTCOME_LABEL[item.outcome], item.surveyedReason ? SURVEYED_LABEL[item.surveyedReason] : null];
   for (const t of INSURANCE_TYPES) {
     const c = item.coverage[t];
     cells.push(c.status ? STATUS_LABEL[c.status] : null, c.reason ? REASON_LABEL[c.reason] : null, c.regions.length > 0 ? c.regions.join(',') : null);
@@ -188,6 +210,8 @@ export function detailTitle(figure: Figure): string {
       return '60岁及以上未参加养老保险人员明细表';
     case 'change':
       return `${TYPE_LABEL[figure.type]}${figure.direction === 'newly-covered' ? '新增参保' : '新增未参保'}人员明细表`;
+    case 'surveyed':
+      return `${TYPE_LABEL[figure.type]}未参保(${figure.reason === 'not-surveyed' ? '原因未调查' : `本人陈述:${SURVEYED_LABEL[figure.reason]}`})人员明细表`;
     case 'type': {
       const status = figure.status === 'due' ? '应参保' : figure.status === 'insured' ? '已参保' : STATUS_LABEL[figure.status];
       return `${TYPE_LABEL[figure.type]}${status}${figure.reason ? `(${REASON_LABEL[figure.reason]})` : ''}人员明细表`;

@@ -159,6 +159,7 @@ export class StatisticsService {
       villageName: row.village ? (findDivision(row.village)?.name ?? null) : null,
       age: row.birthDate ? ageOn(row.birthDate, on) : null,
       outcome: row.outcome,
+      surveyedReason: row.surveyedReason,
       coverage,
       ...('from' in scope ? { statusBefore: row.statusBefore } : {}),
     };
