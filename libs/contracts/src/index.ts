@@ -7,6 +7,7 @@ export * from './events/source-record-received.event';
 export * from './events/coverage';
 export * from './events/outcome-determined.event';
 export * from './events/link.events';
+export * from './events/recompare-requested.event';
 export * from './events/collected-form';
 export * from './events/survey.events';
 export * from './events/review.events';

@@ -7,6 +7,7 @@ import type { EventEnvelope } from './envelope';
 import { surelyValid } from './fast-validate';
 import { FACT_KINDS } from './vocabulary';
 import { LINK_CONFIRMED, LINK_PROPOSED, LINK_REJECTED, LinkConfirmedV1, LinkProposedV1, LinkRejectedV1 } from './events/link.events';
+import { RECOMPARE_REQUESTED, RecompareRequestedV1 } from './events/recompare-requested.event';
 import {
   OUTCOME_DETERMINED,
   OutcomeDeterminedV1,
@@ -92,6 +93,7 @@ const CONTRACTS = {
   [LINK_PROPOSED]: { 1: { payload: LinkProposedV1 } },
   [LINK_CONFIRMED]: { 1: { payload: LinkConfirmedV1 } },
   [LINK_REJECTED]: { 1: { payload: LinkRejectedV1 } },
+  [RECOMPARE_REQUESTED]: { 1: { payload: RecompareRequestedV1 } },
 } as const satisfies Record<string, Record<number, VersionContract>>;
 
 /** Payload types at their current version. */
@@ -113,6 +115,7 @@ export interface EventPayloads {
   [LINK_PROPOSED]: LinkProposedV1;
   [LINK_CONFIRMED]: LinkConfirmedV1;
   [LINK_REJECTED]: LinkRejectedV1;
+  [RECOMPARE_REQUESTED]: RecompareRequestedV1;
 }
 
 export type EventType = keyof EventPayloads;

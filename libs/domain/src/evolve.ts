@@ -3,6 +3,7 @@ import {
   LINK_PROPOSED,
   LINK_REJECTED,
   OUTCOME_DETERMINED,
+  RECOMPARE_REQUESTED,
   CHANGE_FIELDS,
   REVIEW_CHANGE_SUBMITTED,
   REVIEW_CLOSED,
@@ -614,6 +615,9 @@ function applyEvent(record: RegistrationRecord, event: RegistrationEvent): Regis
     case LINK_CONFIRMED:
     case LINK_REJECTED:
       return onLink(record, event);
+    case RECOMPARE_REQUESTED:
+      // A request to compare again: nothing about the person changed.
+      return record;
   }
 }
 

@@ -2,7 +2,7 @@ import { LINK_CONFIRMED, LINK_REJECTED, deterministicId, newEvent } from '@qmcb/
 import type { Department, RegistrationEvent, SourceFacts } from '@qmcb/contracts';
 import { checkCharacter, personKeyFor } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { EventLogProducer, ProjectionRunner, metricValue, openDataSource, quietLogger } from '@qmcb/event-log';
+import { EventLogProducer, OutboxRelay, ProjectionRunner, metricValue, openDataSource, quietLogger } from '@qmcb/event-log';
 import type { ProjectionHandler } from '@qmcb/event-log';
 import { AuditService } from '@qmcb/platform';
 import { LogContext, PersonRecordRepository, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
@@ -80,6 +80,16 @@ describe('identity linking through the comparison projection (real Kafka and Pos
   let topic: string;
   let producer: EventLogProducer;
   let runner: ProjectionRunner;
+  let relay: OutboxRelay;
+  /** Until the projection has applied everything, what it sent to other partitions through the log included. */
+  const settle = async (): Promise<void> => {
+    for (let quiet = 0; quiet < 2; ) {
+      await runner.waitUntilCaughtUp(120_000);
+      const [{ n }] = (await ds.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`)) as [{ n: number }];
+      quiet = n === 0 ? quiet + 1 : 0;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
 
   const handler = (): ProjectionHandler => {
     const records = new PersonRecordRepository();
@@ -88,7 +98,7 @@ describe('identity linking through the comparison projection (real Kafka and Pos
   };
   const append = async (...events: RegistrationEvent[]): Promise<void> => {
     await producer.append(events);
-    await runner.waitUntilCaughtUp(120_000);
+    await settle();
   };
   const outcome = async (id: string): Promise<[string, string[]] | null> => {
     const rows: { outcome: string; reason_codes: string[] }[] = await ds.query(`SELECT outcome, reason_codes FROM current_outcome WHERE person_key = $1`, [personKeyFor(id)]);
@@ -110,9 +120,13 @@ describe('identity linking through the comparison projection (real Kafka and Pos
     producer = await EventLogProducer.connect(settings, { logger: quietLogger() });
     runner = new ProjectionRunner({ name: 'cmp-links', groupId: `cmp-links-${topic}`, dataSource: ds, schema: 'comparison', handler: handler(), settings, logger: quietLogger() });
     await runner.start();
+    // Decisions about people of other partitions reach them through the log.
+    relay = new OutboxRelay({ dataSource: ds, producer, schema: 'comparison' });
+    relay.start();
   });
 
   afterAll(async () => {
+    await relay?.stop();
     await runner?.stop();
     await producer?.disconnect();
     await ds?.destroy();

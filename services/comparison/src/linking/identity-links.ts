@@ -116,10 +116,9 @@ export class BatchLinks {
     return linkContextOf(key, [...(own ? [own] : []), ...this.linkedTo(key)]);
   }
 
-  /** The keys whose comparison depends on `key`: its person if it is linked, the records linked to it. */
-  partnersOf(key: string): string[] {
-    const own = this.activeOf(key);
-    return [...(own ? [own.personKey] : []), ...this.linkedTo(key).map((l) => l.recordKey)];
+  /** The person whose comparison depends on the records of `key`, when they are linked to one. */
+  personOf(key: string): string | null {
+    return this.activeOf(key)?.personKey ?? null;
   }
 
   /** The record as comparison sees it: merged with the records linked to the person. */
@@ -155,7 +154,10 @@ export class IdentityLinks {
     private readonly records: PersonRecordRepository,
   ) {}
 
-  /** The links of everyone in the batch and of the records named by its link events; their partners' records, locked. */
+  /**
+   * The links of everyone in the batch and of the records named by its link events, and their
+   * partners' records, read without locks: a batch never locks (nor writes) another partition's people.
+   */
   async load(manager: EntityManager, events: readonly RegistrationEvent[], records: ReadonlyMap<string, RegistrationRecord>): Promise<BatchLinks> {
     const keys = [...records.keys()];
     const named = events.filter(isLinkEvent).map((e) => e.payload.recordKey);
@@ -169,7 +171,7 @@ export class IdentityLinks {
       }
     }
     for (const k of keys) partnerKeys.delete(k);
-    const partners = await this.records.findMany(manager, [...partnerKeys], true);
+    const partners = await this.records.findMany(manager, [...partnerKeys]);
     return new BatchLinks(states, partners);
   }
 
@@ -178,7 +180,13 @@ export class IdentityLinks {
    * person's household arrived in the batch), and proposes the strong, unambiguous ones: applied to
    * `batch` at once and returned for the caller to emit. Never while rebuilding.
    */
-  async propose(manager: EntityManager, batch: BatchLinks, events: readonly RegistrationEvent[], records: Map<string, RegistrationRecord>, now: string): Promise<Proposal[]> {
+  async propose(
+    manager: EntityManager,
+    batch: BatchLinks,
+    events: readonly RegistrationEvent[],
+    records: Map<string, RegistrationRecord>,
+    now: string,
+  ): Promise<{ proposals: Proposal[]; searchAgain: { recordKey: string; trigger: RegistrationEvent }[] }> {
     const lastEvent = new Map<string, RegistrationEvent>();
     for (const e of events) lastEvent.set(e.personKey, e);
     const subjects = new Map<string, { record: RegistrationRecord; trigger: RegistrationEvent }>();
@@ -187,11 +195,14 @@ export class IdentityLinks {
     }
     // People whose household record arrived: records waiting for someone one ID relation away.
     const arrived = events.filter((e) => e.type === SOURCE_RECORD_RECEIVED && e.payload.facts.kind === 'household' && !isSurrogatePersonKey(e.personKey));
+    // Searching while households are written elsewhere: the search is repeated for what it does not find.
+    const contended = subjects.size > 0 && !(await this.links.trySearchAlone(manager));
+    if (arrived.length > 0) await this.links.holdArrivals(manager);
     if (arrived.length > 0 && (await this.links.anyWaiting(manager))) {
       const byBlock = new Map<string, RegistrationEvent>();
       for (const e of arrived) for (const k of blockingKeys(e.personKey.slice(0, 17))) byBlock.set(k, e);
       const waiting = (await this.links.waitingUnder(manager, [...byBlock.keys()])).filter((k) => !subjects.has(k) && !batch.activeOf(k));
-      const loaded = await this.records.findMany(manager, waiting.filter((k) => !records.has(k) && !batch.partners.has(k)), true);
+      const loaded = await this.records.findMany(manager, waiting.filter((k) => !records.has(k) && !batch.partners.has(k)));
       for (const k of waiting) {
         const record = records.get(k) ?? batch.partners.get(k) ?? loaded.get(k);
         if (!record || !isLinkable(record)) continue;
@@ -201,7 +212,7 @@ export class IdentityLinks {
         subjects.set(k, { record, trigger });
       }
     }
-    if (subjects.size === 0) return [];
+    if (subjects.size === 0) return { proposals: [], searchAgain: [] };
 
     const neighbours = new Map<string, string[]>();
     for (const [key, { record }] of subjects) neighbours.set(key, neighbourKeys(idBody(record.citizenId as string) as string));
@@ -210,11 +221,15 @@ export class IdentityLinks {
     const latest = (k: string): RegistrationRecord | undefined => records.get(k) ?? stored.get(k);
 
     const proposals: Proposal[] = [];
+    const searchAgain: { recordKey: string; trigger: RegistrationEvent }[] = [];
     for (const [key, { record, trigger }] of [...subjects].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const people = (neighbours.get(key) ?? []).map(latest).filter((r): r is RegistrationRecord => r !== undefined);
       const state = batch.stateOf(key);
       const { choice } = candidatesFor(record, people, (personKey) => wasRejected(state, personKey));
-      if (choice.kind !== 'strong') continue;
+      if (choice.kind !== 'strong') {
+        if (contended && records.has(key)) searchAgain.push({ recordKey: key, trigger });
+        continue;
+      }
       const person = latest(choice.best.personKey) as RegistrationRecord;
       const [event] = decide(
         { type: 'propose', citizenIdAsSent: record.citizenId as string, sources: sourcesOf(record), candidate: choice.best, origin: causedBy(trigger, 'svc:comparison', now, person.version) },
@@ -224,10 +239,9 @@ export class IdentityLinks {
       batch.apply(event);
       proposals.push({ event, recordKey: key, personKey: choice.best.personKey, trigger });
     }
-    // The people proposed, locked, for their comparison in this batch.
-    const chosen = proposals.map((p) => p.personKey).filter((k) => !records.has(k));
-    for (const [k, r] of await this.records.findMany(manager, chosen, true)) batch.partners.set(k, r);
-    return proposals;
+    // The people proposed, for the comparison of the records linked to them (read, not locked).
+    for (const p of proposals) if (!records.has(p.personKey)) batch.partners.set(p.personKey, stored.get(p.personKey) as RegistrationRecord);
+    return { proposals, searchAgain };
   }
 
   /** Saves the links the batch changed and which records wait for their person. */

@@ -41,12 +41,34 @@ export class PersonLinkRepository {
     await manager.query(`DELETE FROM person_link WHERE record_key = ANY($1::text[])`, [states.map((s) => s.recordKey)]);
     const rows = states.flatMap((s) => s.links);
     if (rows.length === 0) return;
+    // Another partition may write the same record key's links (the person's side of a link): upsert.
     await manager.query(
       `INSERT INTO person_link (record_key, person_key, link_id, status, score, citizen_id_as_sent)
        SELECT l.record_key, l.person_key, l.link_id, l.status, l.score, l.citizen_id_as_sent
-         FROM jsonb_to_recordset($1::jsonb) AS l(record_key text, person_key text, link_id text, status text, score int, citizen_id_as_sent text)`,
+         FROM jsonb_to_recordset($1::jsonb) AS l(record_key text, person_key text, link_id text, status text, score int, citizen_id_as_sent text)
+       ON CONFLICT (record_key, person_key) DO UPDATE
+         SET link_id = EXCLUDED.link_id, status = EXCLUDED.status, score = EXCLUDED.score, citizen_id_as_sent = EXCLUDED.citizen_id_as_sent`,
       [JSON.stringify(rows.map((l) => ({ record_key: l.recordKey, person_key: l.personKey, link_id: l.linkId, status: l.status, score: l.score, citizen_id_as_sent: l.citizenIdAsSent })))],
     );
+  }
+
+  /**
+   * Orders looking for a record's person against people arriving (docs/design/identity-linking.md):
+   * a batch with household records holds this lock shared to its end, so a household the search
+   * cannot see yet is one whose probe will see the records waiting for it.
+   */
+  async holdArrivals(manager: EntityManager): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock_shared(hashtext('qmcb.identity-link.' || current_schema()))`);
+  }
+
+  /**
+   * A search takes the lock exclusive, without waiting (a batch already holding it shared must never
+   * wait for another: no upgrade deadlock); false when households are being written elsewhere, then
+   * the search is repeated once they are committed.
+   */
+  async trySearchAlone(manager: EntityManager): Promise<boolean> {
+    const rows: { alone: boolean }[] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext('qmcb.identity-link.' || current_schema())) AS alone`);
+    return rows[0]?.alone === true;
   }
 
   async anyWaiting(manager: EntityManager): Promise<boolean> {

@@ -1,26 +1,33 @@
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { OUTCOME_DETERMINED, REVIEW_FINAL_APPROVED } from '@qmcb/contracts';
-import type { RegistrationEvent } from '@qmcb/contracts';
+import { LINK_CONFIRMED, LINK_PROPOSED, OUTCOME_DETERMINED, RECOMPARE_REQUESTED, REVIEW_FINAL_APPROVED, causedBy, deterministicId, newEvent } from '@qmcb/contracts';
+import type { RecompareReason, RegistrationEvent } from '@qmcb/contracts';
 import type { RegistrationRecord } from '@qmcb/domain';
+import { enqueueOutbox, lastPerPersonAndType } from '@qmcb/event-log';
 import { LogContext, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
 import { IdentityLinks, isLinkEvent } from '../linking/identity-links';
 import { OutcomeRepository } from '../outcomes/outcome.repository';
 import type { OutcomeEvent } from '../outcomes/outcome.repository';
 import { decisionChanged } from '../rules';
 import { CoverageRecorder } from '../statistics/coverage-recorder';
-import { RECOMPARE_ON, decisionFor, outcomeEvent } from './outcome';
+import { COMPARISON_SERVICE, RECOMPARE_ON, decisionFor, outcomeEvent } from './outcome';
 
 /** What was last decided for a person, as decisionChanged compares it. */
 type Recorded = Parameters<typeof decisionChanged>[0];
 
 /**
  * Comparison's projection (信息比对, procedure §7-§10): every event folded into the person's record; a
- * new fact (a department record, an approved form, a link) compares the person again and a changed
- * decision (after an approved form: any decision) is emitted as `comparison.outcome-determined`;
- * outcomes on the log go into the outcome tables.
+ * new fact (a department record, an approved form, a link, a request to compare again) compares the
+ * person again and a changed decision (after an approved form: any decision) is emitted as
+ * `comparison.outcome-determined`; outcomes on the log go into the outcome tables.
+ *
  * Records under a mistyped citizen ID are linked to the person they belong to (docs/design/
- * identity-linking.md): a strong candidate is proposed (`comparison.link-proposed`), and both sides
- * of a link are compared with the linked records' insurance counted for the person.
+ * identity-linking.md): a strong candidate is proposed (`comparison.link-proposed`), and each side
+ * of a link is compared with the linked records' insurance counted for the person. A batch applies
+ * decisions only about the people whose events triggered them: a decision about anyone else (a link
+ * proposed to the person the records belong to, a request to compare the other side of a link
+ * again) goes to the log through the outbox and is applied by that person's own partition, so no
+ * batch locks or writes another partition's people, and what a batch applies does not depend on
+ * which other people happen to share it (ADR 0005).
  * Of several changes for one person within a batch only the last is emitted (the runtime's rule,
  * ADR 0004): the intermediate ones were never committed.
  */
@@ -43,9 +50,9 @@ export class ComparisonProjection {
     // Per person, the decision as this batch leaves it so far (its own emitted decisions included).
     const decided = new Map<string, Recorded>();
     const outcomes: OutcomeEvent[] = [];
+    // Decisions about people outside the batch: to the log only.
+    const elsewhere: RegistrationEvent[] = [];
     const now = new Date().toISOString();
-    const proposals = log.rebuilding ? [] : await this.identityLinks.propose(manager, links, events, records, now);
-    for (const p of proposals) log.emit(p.event);
 
     const compareOne = (key: string, record: RegistrationRecord | undefined, trigger: RegistrationEvent): void => {
       if (!record) return;
@@ -59,6 +66,19 @@ export class ComparisonProjection {
       log.emit(outcomeEvent(trigger, record, decision, now, key));
       decided.set(key, decision);
     };
+    /** Compares someone else again because of `trigger`: by a request through the log, applied by their own partition. */
+    const compareAgain = (key: string, reason: RecompareReason, trigger: RegistrationEvent): void => {
+      elsewhere.push(newEvent(RECOMPARE_REQUESTED, deterministicId('comparison', 'recompare', trigger.eventId, key), key, { reason }, causedBy(trigger, COMPARISON_SERVICE, now)));
+    };
+
+    const { proposals, searchAgain } = log.rebuilding ? { proposals: [], searchAgain: [] } : await this.identityLinks.propose(manager, links, events, records, now);
+    // Looked for their person while households were being written elsewhere: look again once those are committed.
+    for (const s of searchAgain) compareAgain(s.recordKey, 'link-search', s.trigger);
+    // A proposal is about the person the records belong to: applied here only when their own event found it.
+    for (const p of proposals) {
+      if (p.trigger.personKey === p.personKey) log.emit(p.event);
+      else elsewhere.push(p.event);
+    }
 
     events.forEach((event, i) => {
       const record = after[i];
@@ -74,21 +94,21 @@ export class ComparisonProjection {
       if (log.rebuilding) return;
       if (isLinkEvent(event)) {
         compareOne(event.personKey, record, event);
-        compareOne(event.payload.recordKey, latest(event.payload.recordKey), event);
+        const reason: RecompareReason = event.type === LINK_PROPOSED ? 'link-proposed' : event.type === LINK_CONFIRMED ? 'link-confirmed' : 'link-rejected';
+        compareAgain(event.payload.recordKey, reason, event);
         return;
       }
-      if (!RECOMPARE_ON.has(event.type)) return;
+      if (!RECOMPARE_ON.has(event.type) && event.type !== RECOMPARE_REQUESTED) return;
       compareOne(event.personKey, record, event);
-      // The other side of a link sees what changed here: a linked record's insurance counts for its person.
-      for (const partner of links.partnersOf(event.personKey)) compareOne(partner, latest(partner), event);
+      // The person these records are linked to counts their insurance: compared again too.
+      const person = event.type === RECOMPARE_REQUESTED ? null : links.personOf(event.personKey);
+      if (person) compareAgain(person, 'linked-record-changed', event);
     });
-    // Both sides of a link proposed by this batch, once the rest of it is decided.
-    for (const p of proposals) {
-      compareOne(p.personKey, latest(p.personKey), p.trigger);
-      compareOne(p.recordKey, latest(p.recordKey), p.trigger);
-    }
+    // The records linked by this batch by their own event, once the rest of it is decided (their person: by the link event).
+    for (const p of proposals) if (p.trigger.personKey === p.recordKey) compareOne(p.recordKey, records.get(p.recordKey), p.trigger);
     await this.outcomes.record(manager, outcomes);
     await this.identityLinks.save(manager, links, records);
     await this.coverage.record(manager, events, after);
+    if (elsewhere.length > 0) await enqueueOutbox(manager, lastPerPersonAndType(elsewhere));
   }
 }
