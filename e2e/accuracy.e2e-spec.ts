@@ -265,6 +265,18 @@ describe('accuracy of comparison on a synthetic county', () => {
       const at = new Map(rows.map((r) => [r.partition, Number(r.next_offset)]));
       return [...high].every(([p, h]) => (at.get(p) ?? 0) >= h);
     }, { timeoutMs: 150_000, intervalMs: 500, message: 'comparison to consume every loaded record' });
+    // Then what comparison sent itself through the log (decisions about the other side of a link,
+    // ADR 0005) until nothing is left in its outbox and it has consumed the whole log, twice running.
+    let quiet = 0;
+    await waitFor(async () => {
+      const [{ n }] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM comparison.outbox WHERE published_at IS NULL`);
+      const end = new Map<number, number>();
+      for (const r of await readAllRecords(testKafkaSettings(topic))) end.set(r.partition, Math.max(end.get(r.partition) ?? 0, Number(r.offset) + 1));
+      const rows = await sql<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM comparison.projection_checkpoint WHERE topic = $1', [topic]);
+      const at = new Map(rows.map((r) => [r.partition, Number(r.next_offset)]));
+      quiet = n === 0 && [...end].every(([p, h]) => (at.get(p) ?? 0) >= h) ? quiet + 1 : 0;
+      return quiet >= 2;
+    }, { timeoutMs: 150_000, intervalMs: 1000, message: 'comparison to settle its own decisions about other people' });
     note(`comparison caught up ${Date.now() - waitStarted} ms after the last load`);
 
     const rows = await sql<{ person_key: string; outcome: string; reason_codes: string[] }>('SELECT person_key, outcome, reason_codes FROM comparison.current_outcome');
@@ -341,6 +353,8 @@ describe('accuracy of comparison on a synthetic county', () => {
       : null;
 
   it('agrees with the truth per person per insurance type, exactly: status, reason and where', async () => {
+    // Nothing was set aside on the way (a dead letter would be a record missing from someone).
+    expect((await sql<{ n: number }>(`SELECT count(*)::int AS n FROM comparison.dead_letter`))[0]?.n).toBe(0);
     const rows = await serviceRows();
     const deterministic = truth.filter((t) => t.deterministic && t.expectedCoverage !== null);
     const mismatches: string[] = [];
@@ -427,6 +441,8 @@ describe('accuracy of comparison on a synthetic county', () => {
     // Per person what the statistics count: the truth where it is decided, else what the service decided (open questions).
     interface Counted {
       key: string;
+      /** What the detail lists show, masked: the person key, or for an invalid ID the ID as sent. */
+      shown: string;
       village: string;
       outcome: string;
       coverage: Record<InsuranceType, ExpectedCoverage | null>;
@@ -437,10 +453,11 @@ describe('accuracy of comparison on a synthetic county', () => {
       const row = rows.get(t.personKey);
       if (t.deterministic) {
         if (!t.inPopulation || !t.villageCode) continue;
-        people.push({ key: t.personKey, village: t.villageCode, outcome: t.expectedOutcome, coverage: t.expectedCoverage as Record<InsuranceType, ExpectedCoverage>, birthDate: t.birthDate });
+        people.push({ key: t.personKey, shown: t.personKey.startsWith('X-') ? t.citizenId : t.personKey, village: t.villageCode, outcome: t.expectedOutcome, coverage: t.expectedCoverage as Record<InsuranceType, ExpectedCoverage>, birthDate: t.birthDate });
       } else if (row?.['in_population'] === true) {
         people.push({
           key: t.personKey,
+          shown: t.personKey.startsWith('X-') ? t.citizenId : t.personKey,
           village: String(row['village']),
           outcome: String(row['outcome']),
           coverage: Object.fromEntries(INSURANCE_TYPES.map((type) => [type, statusOf(row, type)])) as Record<InsuranceType, ExpectedCoverage | null>,
@@ -524,7 +541,7 @@ describe('accuracy of comparison on a synthetic county', () => {
       `  60+ without pension ${total.agedWithoutPension}; township ${township[0]} (${township[1].length} people) and village ${village[0]} (${village[1].length}) checked too`].join('\n'));
 
     // The people behind each figure, whole lists streamed: exactly the expected people, in person-key order, masked.
-    const mask = (key: string): string => `${key.slice(0, 6)}${'*'.repeat(8)}${key.slice(-4)}`;
+    const mask = (id: string): string => `${id.slice(0, 6)}${'*'.repeat(id.length - 10)}${id.slice(-4)}`;
     const figureNames = ['population', 'registered', 'not-registered', 'aged-without-pension', ...INSURANCE_TYPES.flatMap((t) => [`${t}:due`, `${t}:insured-here`, `${t}:insured-elsewhere`, `${t}:not-insured`, `${t}:not-insured:LAPSED`, `${t}:exempt:STUDENT`, `${t}:not-due:NOT_EMPLOYED`])];
     const member = (name: string, p: Counted): boolean => {
       if (name === 'population') return true;
@@ -543,7 +560,7 @@ describe('accuracy of comparison on a synthetic county', () => {
       const res = await fetch(`${stack.urls.comparison}/statistics/details/export?division=${county}&figure=${encodeURIComponent(name)}&format=ndjson`, { headers: analyst });
       expect(res.status).toBe(200);
       const got = (await res.text()).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { citizenIdMasked: string }).citizenIdMasked);
-      const want = inCounty.filter((p) => member(name, p)).map((p) => mask(p.key));
+      const want = inCounty.filter((p) => member(name, p)).map((p) => mask(p.shown));
       expect({ name, got }).toEqual({ name, got: want });
       listed += got.length;
     }
@@ -551,7 +568,7 @@ describe('accuracy of comparison on a synthetic county', () => {
     expect(auditedAfter - auditedBefore).toBe(listed);
     const page = await httpJson(stack.urls.comparison, 'GET', `/statistics/details?division=${township[0]}&figure=medical:due&limit=7&offset=3`, analyst);
     const medicalDue = township[1].filter((p) => member('medical:due', p));
-    expect([page.status, page.body.total, (page.body.items as { citizenIdMasked: string }[]).map((i) => i.citizenIdMasked)]).toEqual([200, medicalDue.length, medicalDue.slice(3, 10).map((p) => mask(p.key))]);
+    expect([page.status, page.body.total, (page.body.items as { citizenIdMasked: string }[]).map((i) => i.citizenIdMasked)]).toEqual([200, medicalDue.length, medicalDue.slice(3, 10).map((p) => mask(p.shown))]);
 
     // The reports: CSV and XLSX read back to the same figures.
     const csv = (await (await fetch(`${stack.urls.comparison}/statistics/report?division=${county}&format=csv`, { headers: analyst })).text()).replace(/^\ufeff/, '').split('\r\n');

@@ -17,6 +17,8 @@ export interface CoverageVersion {
 /** One person of a detail list, as the statistics rows hold them (and their name now). */
 export interface DetailRow {
   personKey: string;
+  /** The citizen ID as last sent (for a person keyed by a surrogate: the invalid ID itself). */
+  citizenId: string | null;
   name: string | null;
   village: string | null;
   birthDate: string | null;
@@ -183,11 +185,12 @@ function changedBetween(sql: Sql, scope: ChangeScope): { from: string; where: st
   };
 }
 
-const DETAIL_COLUMNS = `s.person_key, p.record->>'name' AS name, s.village, s.birth_date, s.outcome, s.surveyed_reason, ${TYPE_COLUMNS.map((c) => `s.${c}`).join(', ')}`;
+const DETAIL_COLUMNS = `s.person_key, p.record->>'citizenId' AS citizen_id, p.record->>'name' AS name, s.village, s.birth_date, s.outcome, s.surveyed_reason, ${TYPE_COLUMNS.map((c) => `s.${c}`).join(', ')}`;
 
 function detailOf(r: Plain, statusBefore: CoverageStatus | null = null): DetailRow {
   return {
     personKey: String(r['person_key']),
+    citizenId: (r['citizen_id'] as string | null) ?? null,
     name: (r['name'] as string | null) ?? null,
     village: (r['village'] as string | null) ?? null,
     birthDate: dateOf(r['birth_date']),

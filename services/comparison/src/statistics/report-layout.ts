@@ -155,7 +155,7 @@ export function flatColumns(table: Pick<ReportTable, 'groups' | 'columns'>): str
 // ---- the detail list behind a figure
 
 export interface DetailItem {
-  /** The person key masked (first 6 and last 4 kept). */
+  /** The citizen ID masked (first 6 and last 4 kept): the person key, or the ID as sent for one keyed by a surrogate. */
   citizenIdMasked: string;
   /** First character kept. */
   nameMasked: string | null;

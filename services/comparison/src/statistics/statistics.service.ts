@@ -3,7 +3,7 @@ import { assertInDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { INSURANCE_TYPES } from '@qmcb/contracts';
 import type { InsuranceType } from '@qmcb/contracts';
-import { findDivision, maskCitizenId } from '@qmcb/domain';
+import { findDivision, isSurrogatePersonKey, maskCitizenId } from '@qmcb/domain';
 import { AuditService, DomainError, maskPersonalData } from '@qmcb/platform';
 import { RegionPolicyProvider } from '@qmcb/service-kit';
 import type { Writable } from 'stream';
@@ -153,7 +153,8 @@ export class StatisticsService {
       coverage[t] = { status: c.status, reason: c.reason, regions: c.regions ? c.regions.split(',') : [] };
     }
     return {
-      citizenIdMasked: maskCitizenId(row.personKey),
+      // A person under an invalid ID is keyed by a surrogate: the ID as sent is what the officer knows.
+      citizenIdMasked: maskCitizenId(isSurrogatePersonKey(row.personKey) ? (row.citizenId ?? row.personKey) : row.personKey),
       nameMasked: masked.name,
       village: row.village,
       villageName: row.village ? (findDivision(row.village)?.name ?? null) : null,
