@@ -223,6 +223,10 @@ describe('accuracy of comparison on a synthetic county', () => {
         continue;
       }
       const quarantine = await httpJson(stack.urls.comparison, 'GET', `/loads/${loadId}/quarantine?limit=1000`, apiKey(file.department));
+      if (quarantine.status !== 200) {
+        problems.push(`${path}: GET /loads/${loadId}/quarantine answered ${quarantine.status} ${JSON.stringify(quarantine.body)}`);
+        continue;
+      }
       const lines = (quarantine.body.items as { line: number }[]).map((i) => i.line).sort((a, b) => a - b);
       const wantLines = file.badRows.map((b) => b.line).sort((a, b) => a - b);
       if (JSON.stringify(lines) !== JSON.stringify(wantLines)) problems.push(`${path}: quarantined lines ${lines.join(',')}, want ${wantLines.join(',')}`);

@@ -20,3 +20,4 @@ export * from './audit/audit.service';
 export * from './openapi/error-body.dto';
 export * from './openapi/setup-openapi';
 export * from './bootstrap/bootstrap';
+export * from './metrics/periodic-refresh';

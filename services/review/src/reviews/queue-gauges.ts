@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { registeredMetric } from '@qmcb/platform';
+import { PeriodicRefresh, intervalFromEnv, registeredMetric } from '@qmcb/platform';
 import { RegionPolicyProvider } from '@qmcb/service-kit';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -31,8 +31,7 @@ export class QueueGauges implements OnApplicationBootstrap, OnApplicationShutdow
     QUEUE_OLDEST_GAUGE,
     () => new Gauge({ name: QUEUE_OLDEST_GAUGE, help: 'Wait of the oldest review item, per county and stage, in seconds', labelNames: ['county', 'stage'] as const }),
   );
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly timer = new PeriodicRefresh(() => this.refresh());
 
   constructor(
     private readonly dataSource: DataSource,
@@ -41,22 +40,11 @@ export class QueueGauges implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   onApplicationBootstrap(): void {
-    const raw = process.env[QUEUE_GAUGE_INTERVAL_ENV];
-    const interval = raw === undefined || raw === '' ? 60_000 : Number(raw);
-    if (!Number.isInteger(interval) || interval < 0) throw new Error(`${QUEUE_GAUGE_INTERVAL_ENV} must be a whole number of milliseconds, got ${JSON.stringify(raw)}`);
-    if (interval === 0) return;
-    this.tick();
-    this.timer = setInterval(() => this.tick(), interval);
-    this.timer.unref();
+    this.timer.start(intervalFromEnv(QUEUE_GAUGE_INTERVAL_ENV, 60_000));
   }
 
-  private tick(): void {
-    this.running ??= this.refresh().finally(() => (this.running = undefined));
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.timer.stop();
   }
 
   /** Recounts the gauges; a failure is logged and the previous values stay. */

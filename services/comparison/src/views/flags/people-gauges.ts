@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { OUTCOMES } from '@qmcb/contracts';
-import { registeredMetric } from '@qmcb/platform';
+import { PeriodicRefresh, intervalFromEnv, registeredMetric } from '@qmcb/platform';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { OutcomeRepository } from '../../outcomes/outcome.repository';
@@ -13,11 +13,7 @@ export const GAUGE_INTERVAL_ENV = 'COMPARISON_GAUGES_INTERVAL_MS';
 const DEFAULT_INTERVAL_MS = 60_000;
 
 export function gaugeIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[GAUGE_INTERVAL_ENV];
-  if (raw === undefined || raw === '') return DEFAULT_INTERVAL_MS;
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 0) throw new Error(`${GAUGE_INTERVAL_ENV} must be a whole number of milliseconds, got ${JSON.stringify(raw)}`);
-  return ms;
+  return intervalFromEnv(GAUGE_INTERVAL_ENV, DEFAULT_INTERVAL_MS, env);
 }
 
 /**
@@ -36,8 +32,7 @@ export class PeopleGauges implements OnApplicationBootstrap, OnApplicationShutdo
     REASON_GAUGE,
     () => new Gauge({ name: REASON_GAUGE, help: 'People whose current outcome carries a reason code, by code (refreshed periodically)', labelNames: ['reason'] as const }),
   );
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly timer = new PeriodicRefresh(() => this.refresh());
 
   constructor(
     private readonly dataSource: DataSource,
@@ -45,21 +40,11 @@ export class PeopleGauges implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   onApplicationBootstrap(): void {
-    const interval = gaugeIntervalMs();
-    if (interval === 0) return;
-    this.tick();
-    this.timer = setInterval(() => this.tick(), interval);
-    this.timer.unref();
+    this.timer.start(gaugeIntervalMs());
   }
 
-  /** One refresh at a time: a slow count is not stacked under the next one. */
-  private tick(): void {
-    this.running ??= this.refresh().finally(() => (this.running = undefined));
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.timer.stop();
   }
 
   /** Recounts both gauges; a failure is logged and the previous values stay. */
