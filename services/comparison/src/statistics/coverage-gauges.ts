@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { COVERAGE_STATUSES, INSURANCE_TYPES } from '@qmcb/contracts';
-import { registeredMetric } from '@qmcb/platform';
+import { PeriodicRefresh, intervalFromEnv, registeredMetric } from '@qmcb/platform';
 import { RegionPolicyProvider } from '@qmcb/service-kit';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -14,11 +14,7 @@ import type { AreaFigures } from './figures';
 export const COVERAGE_GAUGE_INTERVAL_ENV = 'COVERAGE_GAUGES_INTERVAL_MS';
 
 export function coverageGaugeIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[COVERAGE_GAUGE_INTERVAL_ENV];
-  if (raw === undefined || raw === '') return 60_000;
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 0) throw new Error(`${COVERAGE_GAUGE_INTERVAL_ENV} must be a whole number of milliseconds, got ${JSON.stringify(raw)}`);
-  return ms;
+  return intervalFromEnv(COVERAGE_GAUGE_INTERVAL_ENV, 60_000, env);
 }
 
 const STATUS_COUNT: Record<(typeof COVERAGE_STATUSES)[number], keyof AreaFigures['types']['pension']> = {
@@ -45,8 +41,7 @@ export class CoverageGauges implements OnApplicationBootstrap, OnApplicationShut
   private readonly target = registeredMetric('qmcb_coverage_target', () => new Gauge({ name: 'qmcb_coverage_target', help: 'Coverage target of the region policy per insurance type, by division', labelNames: ['division', 'name', 'level', 'insurance_type'] as const }));
   private readonly people = registeredMetric('qmcb_coverage_people', () => new Gauge({ name: 'qmcb_coverage_people', help: 'People of the population per insurance type and status, by division', labelNames: ['division', 'name', 'level', 'insurance_type', 'status'] as const }));
   private readonly aged = registeredMetric('qmcb_coverage_aged_without_pension', () => new Gauge({ name: 'qmcb_coverage_aged_without_pension', help: 'People aged 60 (pensionAgeCheck) and over without a pension, by division', labelNames: ['division', 'name', 'level'] as const }));
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly timer = new PeriodicRefresh(() => this.refresh());
 
   constructor(
     private readonly dataSource: DataSource,
@@ -55,20 +50,11 @@ export class CoverageGauges implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
-    const interval = coverageGaugeIntervalMs();
-    if (interval === 0) return;
-    this.tick();
-    this.timer = setInterval(() => this.tick(), interval);
-    this.timer.unref();
+    this.timer.start(coverageGaugeIntervalMs());
   }
 
-  private tick(): void {
-    this.running ??= this.refresh().finally(() => (this.running = undefined));
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.timer.stop();
   }
 
   private set(area: AreaFigures): void {
