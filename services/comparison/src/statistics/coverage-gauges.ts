@@ -17,6 +17,16 @@ export function coverageGaugeIntervalMs(env: NodeJS.ProcessEnv = process.env): n
   return intervalFromEnv(COVERAGE_GAUGE_INTERVAL_ENV, 60_000, env);
 }
 
+/** The gauges and their labels (deploy/grafana/dashboards/qmcb-coverage.json queries nothing else). */
+export const COVERAGE_METRICS: Record<string, readonly string[]> = {
+  qmcb_coverage_population: ['division', 'name', 'level'],
+  qmcb_coverage_registration_rate: ['division', 'name', 'level'],
+  qmcb_coverage_rate: ['division', 'name', 'level', 'insurance_type'],
+  qmcb_coverage_target: ['division', 'name', 'level', 'insurance_type'],
+  qmcb_coverage_people: ['division', 'name', 'level', 'insurance_type', 'status'],
+  qmcb_coverage_aged_without_pension: ['division', 'name', 'level'],
+};
+
 const STATUS_COUNT: Record<(typeof COVERAGE_STATUSES)[number], keyof AreaFigures['types']['pension']> = {
   'insured-here': 'insuredHere',
   'insured-elsewhere': 'insuredElsewhere',
