@@ -22,6 +22,7 @@ export class CoverageStatistics1700000010200 implements MigrationInterface {
         birth_date date,
         outcome text NOT NULL,
         surveyed_reason text,
+        sig integer NOT NULL,
         ${TYPE_COLUMNS}
       )`);
     // Figures of a township or village (LIKE prefix); the county walks the table.
@@ -39,6 +40,7 @@ export class CoverageStatistics1700000010200 implements MigrationInterface {
         birth_date date,
         outcome text NOT NULL,
         surveyed_reason text,
+        sig integer NOT NULL,
         ${TYPE_COLUMNS}
       )`);
     await q.query(`CREATE INDEX IF NOT EXISTS coverage_history_person_idx ON coverage_history (person_key, valid_from)`);

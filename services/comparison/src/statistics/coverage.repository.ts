@@ -5,6 +5,7 @@ import type { EntityManager, QueryRunner } from 'typeorm';
 import { TYPE_COLUMN } from './coverage-row';
 import type { CoverageRow, TypeCoverage } from './coverage-row';
 import { DUE_STATUSES, INSURED_STATUSES, REGISTERED_OUTCOMES } from './figures';
+import { fromSignature, signatureOf } from './signature';
 import type { ChangeDirection, CountRow, Figure } from './figures';
 
 /** A statistics row and the time from which it holds. */
@@ -48,9 +49,9 @@ export interface ChangeScope {
 export const DETAIL_FETCH_SIZE = 1000;
 
 const TYPE_COLUMNS = INSURANCE_TYPES.flatMap((t) => [`${TYPE_COLUMN[t]}_status`, `${TYPE_COLUMN[t]}_reason`, `${TYPE_COLUMN[t]}_regions`]);
-const COLUMNS = ['person_key', 'valid_from', 'village', 'division', 'in_population', 'birth_date', 'outcome', 'surveyed_reason', ...TYPE_COLUMNS];
+const COLUMNS = ['person_key', 'valid_from', 'village', 'division', 'in_population', 'birth_date', 'outcome', 'surveyed_reason', 'sig', ...TYPE_COLUMNS];
 const COLUMN_LIST = COLUMNS.join(', ');
-const RECORDSET = COLUMNS.map((c) => `${c} ${c === 'valid_from' ? 'timestamptz' : c === 'in_population' ? 'boolean' : c === 'birth_date' ? 'date' : 'text'}`).join(', ');
+const RECORDSET = COLUMNS.map((c) => `${c} ${c === 'valid_from' ? 'timestamptz' : c === 'in_population' ? 'boolean' : c === 'birth_date' ? 'date' : c === 'sig' ? 'integer' : 'text'}`).join(', ');
 
 type Plain = Record<string, unknown>;
 
@@ -65,6 +66,7 @@ function plain(version: CoverageVersion): Plain {
     birth_date: row.birthDate,
     outcome: row.outcome,
     surveyed_reason: row.surveyedReason,
+    sig: signatureOf({ outcome: row.outcome, surveyedReason: row.surveyedReason, statuses: row.coverage }),
   };
   for (const t of INSURANCE_TYPES) {
     const c = row.coverage[t];
@@ -163,9 +165,9 @@ function changeCondition(type: InsuranceType, direction: ChangeDirection): strin
 }
 
 /**
- * People whose row changed between `from` and `to`, with their row at `to` (`s`) and each type's
- * status at `from` (`b.<type>_before`): the versions valid at `from` that ended by `to`, and what
- * held at `to`. Both times the person belongs to the population.
+ * People whose row changed between `from` and `to`, with their row at `to` (`s`) and what held at
+ * `from` (`b.sig_before`, `b.<type>_before`): the versions valid at `from` that ended by `to`, joined
+ * (a hash join, not a lookup per person) to the rows valid at `to`. Both times in the population.
  */
 function changedBetween(sql: Sql, scope: ChangeScope): { from: string; where: string } {
   const from = sql.param(scope.from);
@@ -173,14 +175,12 @@ function changedBetween(sql: Sql, scope: ChangeScope): { from: string; where: st
   const before = INSURANCE_TYPES.map((t) => `h.${TYPE_COLUMN[t]}_status AS ${TYPE_COLUMN[t]}_before`).join(', ');
   const prefix = sql.param(`${scope.division}%`);
   return {
-    from: `(SELECT h.person_key, ${before} FROM coverage_history h
+    from: `(SELECT h.person_key, h.sig AS sig_before, ${before} FROM coverage_history h
              WHERE h.valid_from <= ${from}::timestamptz AND h.valid_to > ${from}::timestamptz AND h.valid_to <= ${to}::timestamptz AND h.in_population) b
-           CROSS JOIN LATERAL (
-             (SELECT ${COLUMN_LIST} FROM coverage_current c WHERE c.person_key = b.person_key AND c.valid_from <= ${to}::timestamptz)
-             UNION ALL
-             (SELECT ${COLUMN_LIST} FROM coverage_history h2 WHERE h2.person_key = b.person_key AND h2.valid_from <= ${to}::timestamptz AND h2.valid_to > ${to}::timestamptz)
-             LIMIT 1
-           ) s`,
+           JOIN (SELECT ${COLUMN_LIST} FROM coverage_current WHERE valid_from <= ${to}::timestamptz
+                 UNION ALL
+                 SELECT ${COLUMN_LIST} FROM coverage_history WHERE valid_from <= ${to}::timestamptz AND valid_to > ${to}::timestamptz) s
+             ON s.person_key = b.person_key`,
     where: `s.in_population AND s.village LIKE ${prefix}`,
   };
 }
@@ -245,25 +245,15 @@ export class CoverageRepository {
     const from = rowsAt(sql, scope.asOf);
     const prefix = sql.param(`${scope.division}%`);
     const aged = sql.param(scope.agedBornBy);
-    const groups = INSURANCE_TYPES.flatMap((t) => [`s.${TYPE_COLUMN[t]}_status`, `s.${TYPE_COLUMN[t]}_reason`]);
-    const rows: Plain[] = await manager.query(
-      `SELECT left(s.village, ${Number(areaLength)}) AS area, s.outcome, s.surveyed_reason, ${groups.join(', ')},
-              coalesce(s.birth_date <= ${aged}::date, false) AS aged, count(*)::int AS n
+    // One small integer per person holds everything counted but place and age (signature.ts).
+    const rows: { area: string; sig: number; aged: boolean; n: number }[] = await manager.query(
+      `SELECT left(s.village, ${Number(areaLength)}) AS area, s.sig, coalesce(s.birth_date <= ${aged}::date, false) AS aged, count(*)::int AS n
          FROM ${from} s
         WHERE s.in_population AND s.village LIKE ${prefix}
-        GROUP BY 1, 2, 3, ${groups.map((_, i) => i + 4).join(', ')}, ${groups.length + 4}`,
+        GROUP BY 1, 2, 3`,
       sql.params,
     );
-    return rows.map((r) => ({
-      area: String(r['area']),
-      outcome: r['outcome'] as Outcome | 'none',
-      surveyedReason: (r['surveyed_reason'] as NotInsuredReason | null) ?? null,
-      aged: r['aged'] === true,
-      n: Number(r['n']),
-      statuses: Object.fromEntries(
-        INSURANCE_TYPES.map((t) => [t, { status: (r[`${TYPE_COLUMN[t]}_status`] as CoverageStatus | null) ?? null, reason: (r[`${TYPE_COLUMN[t]}_reason`] as CoverageReason | null) ?? null }]),
-      ) as CountRow['statuses'],
-    }));
+    return rows.map((r) => ({ area: String(r.area), aged: r.aged === true, n: Number(r.n), ...fromSignature(Number(r.sig)) }));
   }
 
   /** The counties with people of the population now (for the gauges). */
@@ -285,13 +275,21 @@ export class CoverageRepository {
   async changeCounts(manager: EntityManager, scope: ChangeScope, areaLength: number): Promise<{ area: string; type: InsuranceType; direction: ChangeDirection; n: number }[]> {
     const sql = new Sql();
     const { from, where } = changedBetween(sql, scope);
-    const columns = INSURANCE_TYPES.flatMap((t) =>
-      (['newly-covered', 'newly-uncovered'] as const).map((d) => `count(*) FILTER (WHERE ${changeCondition(t, d)})::int AS "${t}|${d}"`),
+    const rows: { area: string; before: number; after: number; n: number }[] = await manager.query(
+      `SELECT left(s.village, ${Number(areaLength)}) AS area, b.sig_before AS before, s.sig AS after, count(*)::int AS n FROM ${from} WHERE ${where} GROUP BY 1, 2, 3`,
+      sql.params,
     );
-    const rows: Plain[] = await manager.query(`SELECT left(s.village, ${Number(areaLength)}) AS area, ${columns.join(', ')} FROM ${from} WHERE ${where} GROUP BY 1`, sql.params);
-    return rows.flatMap((r) =>
-      INSURANCE_TYPES.flatMap((type) => (['newly-covered', 'newly-uncovered'] as const).map((direction) => ({ area: String(r['area']), type, direction, n: Number(r[`${type}|${direction}`]) }))),
-    );
+    const insured = (status: CoverageStatus | null): boolean => status !== null && (INSURED_STATUSES as readonly string[]).includes(status);
+    const out: { area: string; type: InsuranceType; direction: ChangeDirection; n: number }[] = [];
+    for (const r of rows) {
+      const was = fromSignature(Number(r.before)).statuses;
+      const is = fromSignature(Number(r.after)).statuses;
+      for (const type of INSURANCE_TYPES) {
+        if (was[type].status === 'not-insured' && insured(is[type].status)) out.push({ area: String(r.area), type, direction: 'newly-covered', n: Number(r.n) });
+        if (insured(was[type].status) && is[type].status === 'not-insured') out.push({ area: String(r.area), type, direction: 'newly-uncovered', n: Number(r.n) });
+      }
+    }
+    return out;
   }
 
   /** How many people a figure counts (the denominator of its detail list). */
