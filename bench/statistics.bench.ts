@@ -312,7 +312,9 @@ async function main(): Promise<void> {
   } finally {
     await sql.end();
     await stop();
-    await db.drop();
+    // BENCH_KEEP=1 leaves the database to look at plans (EXPLAIN) afterwards.
+    if (process.env.BENCH_KEEP === '1') process.stdout.write(`database kept: ${db.url}\n`);
+    else await db.drop();
     await deleteTestTopic(topic);
   }
 }

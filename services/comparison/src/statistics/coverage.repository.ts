@@ -112,6 +112,26 @@ function versionOf(r: Plain): CoverageVersion {
   };
 }
 
+/**
+ * Settings for counting a county in one pass (bench/README.md, statistics): memory enough to hash the
+ * groups rather than sort them on disk (the planner underestimates how few signatures there are), and
+ * no JIT (compiling the expressions costs a hundred milliseconds a query, more than it saves here).
+ */
+const COUNTING = [`SET LOCAL work_mem = '64MB'`, `SET LOCAL jit = off`];
+
+/** Runs `fn` in a read-only transaction with the counting settings (in the caller's when it has one). */
+async function counting<T>(manager: EntityManager, fn: (m: EntityManager) => Promise<T>): Promise<T> {
+  const run = async (m: EntityManager): Promise<T> => {
+    for (const s of COUNTING) await m.query(s);
+    return fn(m);
+  };
+  if (manager.queryRunner?.isTransactionActive) return run(manager);
+  return manager.transaction('READ COMMITTED', async (m) => {
+    await m.query('SET TRANSACTION READ ONLY');
+    return run(m);
+  });
+}
+
 /** SQL text and its parameters, built up together. */
 class Sql {
   readonly params: unknown[] = [];
@@ -185,7 +205,8 @@ function changedBetween(sql: Sql, scope: ChangeScope): { from: string; where: st
   };
 }
 
-const DETAIL_COLUMNS = `s.person_key, p.record->>'citizenId' AS citizen_id, p.record->>'name' AS name, s.village, s.birth_date, s.outcome, s.surveyed_reason, ${TYPE_COLUMNS.map((c) => `s.${c}`).join(', ')}`;
+const ROW_COLUMNS = `s.person_key, s.village, s.birth_date, s.outcome, s.surveyed_reason, ${TYPE_COLUMNS.map((c) => `s.${c}`).join(', ')}`;
+const DETAIL_COLUMNS = `${ROW_COLUMNS}, p.record->>'citizenId' AS citizen_id, p.record->>'name' AS name`;
 
 function detailOf(r: Plain, statusBefore: CoverageStatus | null = null): DetailRow {
   return {
@@ -246,13 +267,13 @@ export class CoverageRepository {
     const prefix = sql.param(`${scope.division}%`);
     const aged = sql.param(scope.agedBornBy);
     // One small integer per person holds everything counted but place and age (signature.ts).
-    const rows: { area: string; sig: number; aged: boolean; n: number }[] = await manager.query(
+    const rows: { area: string; sig: number; aged: boolean; n: number }[] = await counting(manager, (m) => m.query(
       `SELECT left(s.village, ${Number(areaLength)}) AS area, s.sig, coalesce(s.birth_date <= ${aged}::date, false) AS aged, count(*)::int AS n
          FROM ${from} s
         WHERE s.in_population AND s.village LIKE ${prefix}
         GROUP BY 1, 2, 3`,
       sql.params,
-    );
+    ));
     return rows.map((r) => ({ area: String(r.area), aged: r.aged === true, n: Number(r.n), ...fromSignature(Number(r.sig)) }));
   }
 
@@ -275,9 +296,8 @@ export class CoverageRepository {
   async changeCounts(manager: EntityManager, scope: ChangeScope, areaLength: number): Promise<{ area: string; type: InsuranceType; direction: ChangeDirection; n: number }[]> {
     const sql = new Sql();
     const { from, where } = changedBetween(sql, scope);
-    const rows: { area: string; before: number; after: number; n: number }[] = await manager.query(
-      `SELECT left(s.village, ${Number(areaLength)}) AS area, b.sig_before AS before, s.sig AS after, count(*)::int AS n FROM ${from} WHERE ${where} GROUP BY 1, 2, 3`,
-      sql.params,
+    const rows: { area: string; before: number; after: number; n: number }[] = await counting(manager, (m) =>
+      m.query(`SELECT left(s.village, ${Number(areaLength)}) AS area, b.sig_before AS before, s.sig AS after, count(*)::int AS n FROM ${from} WHERE ${where} GROUP BY 1, 2, 3`, sql.params),
     );
     const insured = (status: CoverageStatus | null): boolean => status !== null && (INSURED_STATUSES as readonly string[]).includes(status);
     const out: { area: string; type: InsuranceType; direction: ChangeDirection; n: number }[] = [];
@@ -295,20 +315,34 @@ export class CoverageRepository {
   /** How many people a figure counts (the denominator of its detail list). */
   async detailTotal(manager: EntityManager, scope: Scope | ChangeScope, figure: Figure): Promise<number> {
     const { text, params } = this.detailQuery(scope, figure, 'count');
-    const rows: { n: number }[] = await manager.query(text, params);
+    const rows: { n: number }[] = await counting(manager, (m) => m.query(text, params));
     return Number(rows[0]?.n ?? 0);
   }
 
-  /** One page of a figure's detail list, ordered by person key. */
-  async detailPage(manager: EntityManager, scope: Scope | ChangeScope, figure: Figure, limit: number, offset: number): Promise<DetailRow[]> {
-    const { text, params } = this.detailQuery(scope, figure, 'rows');
-    const rows: Plain[] = await manager.query(`${text} ORDER BY s.person_key LIMIT ${Number(limit)} OFFSET ${Number(offset)}`, params);
-    return rows.map((r) => detailOf(r, figure.kind === 'change' ? ((r['status_before'] as CoverageStatus | null) ?? null) : null));
+  /**
+   * One page of a figure's detail list, ordered by person key, and how many the figure counts (in
+   * the same pass: a window count; a page past the end counts again). Names and IDs are read for the
+   * page's people only.
+   */
+  async detailPage(manager: EntityManager, scope: Scope | ChangeScope, figure: Figure, limit: number, offset: number): Promise<{ total: number; rows: DetailRow[] }> {
+    const { text, params } = this.detailQuery(scope, figure, 'page');
+    const rows: Plain[] = await counting(manager, (m) =>
+      m.query(
+        `WITH page AS (${text} ORDER BY s.person_key LIMIT ${Number(limit)} OFFSET ${Number(offset)})
+         SELECT page.*, p.record->>'citizenId' AS citizen_id, p.record->>'name' AS name
+           FROM page LEFT JOIN person_record p ON p.person_key = page.person_key
+          ORDER BY page.person_key`,
+        params,
+      ),
+    );
+    const total = rows.length > 0 ? Number(rows[0]?.['total']) : await this.detailTotal(manager, scope, figure);
+    return { total, rows: rows.map((r) => detailOf(r, figure.kind === 'change' ? ((r['status_before'] as CoverageStatus | null) ?? null) : null)) };
   }
 
   /** Opens a cursor over a whole detail list in the runner's transaction (ordered by person key). */
   async openDetails(runner: QueryRunner, scope: Scope | ChangeScope, figure: Figure): Promise<void> {
     const { text, params } = this.detailQuery(scope, figure, 'rows');
+    for (const s of COUNTING) await runner.query(s);
     await runner.query(`DECLARE coverage_details NO SCROLL CURSOR FOR ${text} ORDER BY s.person_key`, params);
   }
 
@@ -317,22 +351,23 @@ export class CoverageRepository {
     return rows.map((r) => detailOf(r, figure.kind === 'change' ? ((r['status_before'] as CoverageStatus | null) ?? null) : null));
   }
 
-  private detailQuery(scope: Scope | ChangeScope, figure: Figure, what: 'count' | 'rows'): { text: string; params: unknown[] } {
+  /** `count`: how many; `rows`: every row with name and ID (the cursor); `page`: the rows without them, with a window count. */
+  private detailQuery(scope: Scope | ChangeScope, figure: Figure, what: 'count' | 'rows' | 'page'): { text: string; params: unknown[] } {
     const sql = new Sql();
+    const columns = what === 'rows' ? DETAIL_COLUMNS : `${ROW_COLUMNS}, count(*) OVER ()::int AS total`;
+    const join = what === 'rows' ? 'LEFT JOIN person_record p ON p.person_key = s.person_key' : '';
     if (figure.kind === 'change') {
       const change = scope as ChangeScope;
       const { from, where } = changedBetween(sql, change);
       const condition = changeCondition(figure.type, figure.direction);
-      const select = what === 'count' ? 'count(*)::int AS n' : `${DETAIL_COLUMNS}, b.${TYPE_COLUMN[figure.type]}_before AS status_before`;
-      const join = what === 'count' ? '' : 'LEFT JOIN person_record p ON p.person_key = s.person_key';
-      return { text: `SELECT ${select} FROM ${from} ${join} WHERE ${where} AND ${condition}`, params: sql.params };
+      const select = what === 'count' ? 'count(*)::int AS n' : `${columns}, b.${TYPE_COLUMN[figure.type]}_before AS status_before`;
+      return { text: `SELECT ${select} FROM ${from} ${what === 'count' ? '' : join} WHERE ${where} AND ${condition}`, params: sql.params };
     }
     const at = scope as Scope;
     const from = rowsAt(sql, at.asOf);
     const prefix = sql.param(`${at.division}%`);
     const condition = figureCondition(sql, figure, at.agedBornBy);
-    const select = what === 'count' ? 'count(*)::int AS n' : DETAIL_COLUMNS;
-    const join = what === 'count' ? '' : 'LEFT JOIN person_record p ON p.person_key = s.person_key';
-    return { text: `SELECT ${select} FROM ${from} s ${join} WHERE s.in_population AND s.village LIKE ${prefix} AND ${condition}`, params: sql.params };
+    const select = what === 'count' ? 'count(*)::int AS n' : columns;
+    return { text: `SELECT ${select} FROM ${from} s ${what === 'count' ? '' : join} WHERE s.in_population AND s.village LIKE ${prefix} AND ${condition}`, params: sql.params };
   }
 }

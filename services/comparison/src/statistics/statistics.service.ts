@@ -172,8 +172,7 @@ export class StatisticsService {
     const figure = this.figureOf(q.figure);
     const scope = this.scopeFor(figure, q);
     const { manager } = this.dataSource;
-    const total = await this.coverage.detailTotal(manager, scope, figure);
-    const rows = await this.coverage.detailPage(manager, scope, figure, limit, offset);
+    const { total, rows } = await this.coverage.detailPage(manager, scope, figure, limit, offset);
     await this.audit.recordReads({ principal, service: 'comparison', purpose: AUDIT_PURPOSE }, rows.map((r) => r.personKey));
     return {
       division: q.division,
