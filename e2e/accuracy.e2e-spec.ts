@@ -270,7 +270,7 @@ describe('accuracy of comparison on a synthetic county', () => {
       return [...high].every(([p, h]) => (at.get(p) ?? 0) >= h);
     }, { timeoutMs: 150_000, intervalMs: 500, message: 'comparison to consume every loaded record' });
     // Then what comparison sent itself through the log (decisions about the other side of a link,
-    // ADR 0005) until nothing is left in its outbox and it has consumed the whole log, twice running.
+    // ADR 0008) until nothing is left in its outbox and it has consumed the whole log, twice running.
     let quiet = 0;
     await waitFor(async () => {
       const [{ n }] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM comparison.outbox WHERE published_at IS NULL`);

@@ -27,6 +27,11 @@ import {
   SurveyVisitRecordedV1,
   upcastSurveyFormSubmittedV1,
 } from './events/survey.events';
+import { CardIssuedV1 } from './events/card.events';
+import { HouseholdMovedInV1 } from './events/department-notice.events';
+import { InsuranceContributionPaidV1, InsuranceEnrolledV1 } from './events/insurance-business.events';
+import { ComparisonRecompareDueV1 } from './events/recompare-due.event';
+import { RegistryAbsentFromRosterV1, RegistryChangeProposedV1 } from './events/registry-change.events';
 import { surelyValid } from './fast-validate';
 import { deterministicId } from './ids';
 import { ContractViolationError, EnvelopeShape, decodeEvent, encodeEvent, flattenValidationErrors, parseEvent } from './registry';
@@ -60,6 +65,13 @@ const PAYLOADS: Record<string, Record<number, ClassConstructor<object>>> = {
   'review.rejected': { 1: ReviewRejectedV1 },
   'review.closed': { 1: ReviewClosedV1 },
   'review.rebased': { 1: ReviewRebasedV1 },
+  'insurance.enrolled': { 1: InsuranceEnrolledV1 },
+  'insurance.contribution-paid': { 1: InsuranceContributionPaidV1 },
+  'card.issued': { 1: CardIssuedV1 },
+  'household.moved-in': { 1: HouseholdMovedInV1 },
+  'registry.change-proposed': { 1: RegistryChangeProposedV1 },
+  'registry.absent-from-roster': { 1: RegistryAbsentFromRosterV1 },
+  'comparison.recompare-due': { 1: ComparisonRecompareDueV1 },
 };
 
 function violationsOf(cls: ClassConstructor<object>, plain: unknown, prefix: string): string[] {
@@ -200,6 +212,37 @@ const TEMPLATES: { cls: ClassConstructor<object>; event: Json }[] = [
   { cls: ReviewRejectedV1, event: envelope('review.rejected', 1, { reviewId: id('r'), submissionId: id('s'), stage: 'initial', reviewerId: 'u2', reasonCode: 'no-evidence', reason: 'x' }) },
   { cls: ReviewClosedV1, event: envelope('review.closed', 1, { reviewId: id('r'), submissionId: id('s'), reviewerId: 'u2', closeReason: 'duplicate', reason: 'x' }) },
   { cls: ReviewRebasedV1, event: envelope('review.rebased', 1, { reviewId: id('r'), submissionId: id('s'), reviewerId: 'u2' }) },
+  {
+    cls: InsuranceEnrolledV1,
+    event: envelope('insurance.enrolled', 1, {
+      department: 'social-insurance', businessId: 'SI-1', insuranceType: 'pension', scheme: 'resident', region: '440981', since: '2026-03-01',
+      employer: 'x', employerCreditCode: '91440981MA4UJ1234X', transferredFrom: '440902',
+    }),
+  },
+  {
+    cls: InsuranceContributionPaidV1,
+    event: envelope('insurance.contribution-paid', 1, { department: 'social-insurance', businessId: 'SI-2', insuranceType: 'medical', scheme: 'resident', region: '440981', month: '2026-04', paidBy: 'government', amount: 320.5 }),
+  },
+  { cls: CardIssuedV1, event: envelope('card.issued', 1, { department: 'social-security-card', businessId: 'K-1', cardNumber: 'A12345678', issuedOn: '2026-03-10', issuingRegion: '440981' }) },
+  {
+    cls: HouseholdMovedInV1,
+    event: envelope('household.moved-in', 1, {
+      department: 'public-security', businessId: 'M-1', movedOn: '2026-05-01', villageCode: '440981001001', fromDivision: '440902', name: '张三', sex: 'male', birthDate: '1990-01-01', address: 'y', hukouType: 'resident',
+    }),
+  },
+  {
+    cls: RegistryChangeProposedV1,
+    event: envelope('registry.change-proposed', 1, {
+      proposalId: id('p'),
+      reason: 'region policy',
+      change: { type: 'household.moved-out', occurredAt: '2026-05-01T00:00:00Z', source: 'dept:public-security', actor: 'key:ps', eventId: id('m'), payload: { department: 'public-security', businessId: 'M-2', movedOn: '2026-05-01', toDivision: '440902' } },
+    }),
+  },
+  {
+    cls: RegistryAbsentFromRosterV1,
+    event: envelope('registry.absent-from-roster', 1, { snapshotId: id('snap'), department: 'public-security', kind: 'household', slot: 'household', scope: '440981', rosterAsOf: '2026-12-01T00:00:00Z' }),
+  },
+  { cls: ComparisonRecompareDueV1, event: envelope('comparison.recompare-due', 1, { dueDate: '2026-03-15', because: ['age 60 (pensionAgeCheck)'] }) },
 ];
 
 function clone<T>(value: T): T {

@@ -51,6 +51,46 @@ import {
   SurveyVisitRecordedV1,
   upcastSurveyFormSubmittedV1,
 } from './events/survey.events';
+import { CARD_ISSUED, CARD_LOST, CARD_REPLACED, CardIssuedV1, CardLostV1, CardReplacedV1 } from './events/card.events';
+import {
+  DEATH_REGISTERED,
+  EMPLOYER_CLOSED,
+  EMPLOYER_OPENED,
+  HOUSEHOLD_MOVED_IN,
+  HOUSEHOLD_MOVED_OUT,
+  DeathRegisteredV1,
+  EmployerClosedV1,
+  EmployerOpenedV1,
+  HouseholdMovedInV1,
+  HouseholdMovedOutV1,
+} from './events/department-notice.events';
+import {
+  INSURANCE_BENEFIT_APPROVED,
+  INSURANCE_CONTRIBUTION_PAID,
+  INSURANCE_ENDED,
+  INSURANCE_ENROLLED,
+  INSURANCE_PAYMENT_STARTED,
+  INSURANCE_PAYMENT_STOPPED,
+  INSURANCE_SUSPENDED,
+  InsuranceBenefitApprovedV1,
+  InsuranceContributionPaidV1,
+  InsuranceEndedV1,
+  InsuranceEnrolledV1,
+  InsurancePaymentStartedV1,
+  InsurancePaymentStoppedV1,
+  InsuranceSuspendedV1,
+} from './events/insurance-business.events';
+import { COMPARISON_RECOMPARE_DUE, ComparisonRecompareDueV1 } from './events/recompare-due.event';
+import {
+  REGISTRY_ABSENT_FROM_ROSTER,
+  REGISTRY_CHANGE_APPROVED,
+  REGISTRY_CHANGE_PROPOSED,
+  REGISTRY_CHANGE_REJECTED,
+  RegistryAbsentFromRosterV1,
+  RegistryChangeApprovedV1,
+  RegistryChangeProposedV1,
+  RegistryChangeRejectedV1,
+} from './events/registry-change.events';
 
 interface VersionContract {
   payload: ClassConstructor<object>;
@@ -94,6 +134,27 @@ const CONTRACTS = {
   [LINK_CONFIRMED]: { 1: { payload: LinkConfirmedV1 } },
   [LINK_REJECTED]: { 1: { payload: LinkRejectedV1 } },
   [RECOMPARE_REQUESTED]: { 1: { payload: RecompareRequestedV1 } },
+  // Dynamic update (issue 9): business events, review of routed changes, rosters, the clock.
+  [INSURANCE_ENROLLED]: { 1: { payload: InsuranceEnrolledV1 } },
+  [INSURANCE_SUSPENDED]: { 1: { payload: InsuranceSuspendedV1 } },
+  [INSURANCE_ENDED]: { 1: { payload: InsuranceEndedV1 } },
+  [INSURANCE_CONTRIBUTION_PAID]: { 1: { payload: InsuranceContributionPaidV1 } },
+  [INSURANCE_BENEFIT_APPROVED]: { 1: { payload: InsuranceBenefitApprovedV1 } },
+  [INSURANCE_PAYMENT_STARTED]: { 1: { payload: InsurancePaymentStartedV1 } },
+  [INSURANCE_PAYMENT_STOPPED]: { 1: { payload: InsurancePaymentStoppedV1 } },
+  [CARD_ISSUED]: { 1: { payload: CardIssuedV1 } },
+  [CARD_LOST]: { 1: { payload: CardLostV1 } },
+  [CARD_REPLACED]: { 1: { payload: CardReplacedV1 } },
+  [DEATH_REGISTERED]: { 1: { payload: DeathRegisteredV1 } },
+  [HOUSEHOLD_MOVED_OUT]: { 1: { payload: HouseholdMovedOutV1 } },
+  [HOUSEHOLD_MOVED_IN]: { 1: { payload: HouseholdMovedInV1 } },
+  [EMPLOYER_OPENED]: { 1: { payload: EmployerOpenedV1 } },
+  [EMPLOYER_CLOSED]: { 1: { payload: EmployerClosedV1 } },
+  [REGISTRY_CHANGE_PROPOSED]: { 1: { payload: RegistryChangeProposedV1 } },
+  [REGISTRY_CHANGE_APPROVED]: { 1: { payload: RegistryChangeApprovedV1 } },
+  [REGISTRY_CHANGE_REJECTED]: { 1: { payload: RegistryChangeRejectedV1 } },
+  [REGISTRY_ABSENT_FROM_ROSTER]: { 1: { payload: RegistryAbsentFromRosterV1 } },
+  [COMPARISON_RECOMPARE_DUE]: { 1: { payload: ComparisonRecompareDueV1 } },
 } as const satisfies Record<string, Record<number, VersionContract>>;
 
 /** Payload types at their current version. */
@@ -116,6 +177,27 @@ export interface EventPayloads {
   [LINK_CONFIRMED]: LinkConfirmedV1;
   [LINK_REJECTED]: LinkRejectedV1;
   [RECOMPARE_REQUESTED]: RecompareRequestedV1;
+  // Dynamic update (issue 9)
+  [INSURANCE_ENROLLED]: InsuranceEnrolledV1;
+  [INSURANCE_SUSPENDED]: InsuranceSuspendedV1;
+  [INSURANCE_ENDED]: InsuranceEndedV1;
+  [INSURANCE_CONTRIBUTION_PAID]: InsuranceContributionPaidV1;
+  [INSURANCE_BENEFIT_APPROVED]: InsuranceBenefitApprovedV1;
+  [INSURANCE_PAYMENT_STARTED]: InsurancePaymentStartedV1;
+  [INSURANCE_PAYMENT_STOPPED]: InsurancePaymentStoppedV1;
+  [CARD_ISSUED]: CardIssuedV1;
+  [CARD_LOST]: CardLostV1;
+  [CARD_REPLACED]: CardReplacedV1;
+  [DEATH_REGISTERED]: DeathRegisteredV1;
+  [HOUSEHOLD_MOVED_OUT]: HouseholdMovedOutV1;
+  [HOUSEHOLD_MOVED_IN]: HouseholdMovedInV1;
+  [EMPLOYER_OPENED]: EmployerOpenedV1;
+  [EMPLOYER_CLOSED]: EmployerClosedV1;
+  [REGISTRY_CHANGE_PROPOSED]: RegistryChangeProposedV1;
+  [REGISTRY_CHANGE_APPROVED]: RegistryChangeApprovedV1;
+  [REGISTRY_CHANGE_REJECTED]: RegistryChangeRejectedV1;
+  [REGISTRY_ABSENT_FROM_ROSTER]: RegistryAbsentFromRosterV1;
+  [COMPARISON_RECOMPARE_DUE]: ComparisonRecompareDueV1;
 }
 
 export type EventType = keyof EventPayloads;

@@ -8,6 +8,8 @@ export const DEPARTMENTS = [
   'education', // 教育
   'justice', // 司法
   'higher-registry', // 上级登记库: cross-region exchange
+  'social-security-card', // 社会保障卡持卡人员基础信息库: the card system (procedure §20, seed 004)
+  'market-regulation', // 市场监管 (工商): employers opened and closed (seed 001)
 ] as const;
 export type Department = (typeof DEPARTMENTS)[number];
 

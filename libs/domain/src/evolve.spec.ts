@@ -231,6 +231,13 @@ describe('evolve: the registration record folded from the log', () => {
         survey: null,
         review: null,
         collected: null,
+        card: null,
+        contributions: {},
+        benefits: {},
+        employer: null,
+        migration: null,
+        rosterAbsences: {},
+        pendingChanges: {},
       });
     });
 
@@ -706,7 +713,9 @@ describe('evolve: the registration record folded from the log', () => {
 
   describe(REVIEW_FINAL_APPROVED, () => {
     it('given an initially approved form, when the county approves it, then the form enters the record and the survey flag is lifted', () => {
-      const before = given(household(), insurance({ insuranceType: 'medical', scheme: 'resident', employer: '村集体' }), outcome('needs-survey'), taskCreated(), formSubmitted(), initialApproved());
+      // The entry as the higher registry relayed it: the approved form, newer, replaces it (same rank).
+      const relayed = source('higher-registry', { kind: 'insurance', insuranceType: 'medical', scheme: 'resident', status: 'suspended', region: '440981', employer: '村集体' }, '2025-02-01T00:00:00Z', 'change');
+      const before = given(household(), relayed, outcome('needs-survey'), taskCreated(), formSubmitted(), initialApproved());
       const e = finalApproved();
       const record = evolve(before, e);
       expect(record).toMatchObject({

@@ -1,7 +1,27 @@
 import {
+  CARD_ISSUED,
+  CARD_LOST,
+  CARD_REPLACED,
+  COMPARISON_RECOMPARE_DUE,
+  DEATH_REGISTERED,
+  EMPLOYER_CLOSED,
+  EMPLOYER_OPENED,
+  HOUSEHOLD_MOVED_IN,
+  HOUSEHOLD_MOVED_OUT,
+  INSURANCE_BENEFIT_APPROVED,
+  INSURANCE_CONTRIBUTION_PAID,
+  INSURANCE_ENDED,
+  INSURANCE_ENROLLED,
+  INSURANCE_PAYMENT_STARTED,
+  INSURANCE_PAYMENT_STOPPED,
+  INSURANCE_SUSPENDED,
   LINK_CONFIRMED,
   LINK_PROPOSED,
   LINK_REJECTED,
+  REGISTRY_ABSENT_FROM_ROSTER,
+  REGISTRY_CHANGE_APPROVED,
+  REGISTRY_CHANGE_PROPOSED,
+  REGISTRY_CHANGE_REJECTED,
   OUTCOME_DETERMINED,
   RECOMPARE_REQUESTED,
   CHANGE_FIELDS,
@@ -35,8 +55,11 @@ import type {
   WelfareFacts,
 } from '@qmcb/contracts';
 import { citizenIdInfo, isSurrogatePersonKey, maskCitizenId } from './citizen-id';
+import { applyBusinessEvent, applyRegistryEvent, clearAbsence } from './evolve-business';
 import { resolveFields } from './field-resolution';
 import { NO_IDENTITY, identityStatements } from './identity-statements';
+import { supersedes } from './insurance-precedence';
+import { slotOfFacts } from './slots';
 import { IDENTITY_FIELDS, insuranceKey } from './registration-record';
 import type {
   Claimant,
@@ -98,6 +121,13 @@ function emptyRecord(event: RegistrationEvent): RegistrationRecord {
     review: null,
     collected: null,
     links: {},
+    card: null,
+    contributions: {},
+    benefits: {},
+    employer: null,
+    migration: null,
+    rosterAbsences: {},
+    pendingChanges: {},
   };
 }
 
@@ -158,8 +188,10 @@ function applyInsurance(record: RegistrationRecord, event: SourceEvent, facts: I
   const key = insuranceKey(facts.insuranceType, facts.scheme, facts.region);
   const { asOf, department, mode } = event.payload;
   const previous = record.insurance[key];
-  if (!isNotOlder(asOf, previous?.asOf)) return record;
-  const entry: InsuranceEntry = merged(mode, previous, {
+  // Source precedence (insurance-precedence.ts): the insuring region's business system over relays and forms, then the newer.
+  if (!supersedes(previous, { source: 'department', department, asOf })) return record;
+  const sameHolder = previous?.source === 'department' && previous.department === department ? previous : null;
+  const entry: InsuranceEntry = merged(mode, sameHolder, {
     insuranceType: facts.insuranceType,
     scheme: facts.scheme,
     status: facts.status,
@@ -322,7 +354,7 @@ function onSourceRecord(record: RegistrationRecord, event: SourceEvent): Registr
       ? { ...record.sources, [department]: { sourceRecordId, mode, asOf, eventId: event.eventId } }
       : record.sources,
   };
-  return withIdentity(applyFacts(withId, event));
+  return withIdentity(clearAbsence(applyFacts(withId, event), department, slotOfFacts(event.payload.facts), asOf));
 }
 
 function onOutcome(record: RegistrationRecord, event: EventOf<typeof OUTCOME_DETERMINED>): RegistrationRecord {
@@ -427,6 +459,8 @@ function onFinalApproved(record: RegistrationRecord, event: EventOf<typeof REVIE
   for (const item of fields.insurance ?? []) {
     const key = insuranceKey(item.insuranceType, item.scheme, item.region);
     const previous = insurance[key];
+    // The form does not override the insuring region's business system (insurance-precedence.ts).
+    if (!supersedes(previous, { source: 'survey', department: null, asOf: event.occurredAt })) continue;
     // The form does not ask for employer, start date or benefits: what a department said stays.
     insurance[key] = {
       insuranceType: item.insuranceType,
@@ -615,8 +649,32 @@ function applyEvent(record: RegistrationRecord, event: RegistrationEvent): Regis
     case LINK_CONFIRMED:
     case LINK_REJECTED:
       return onLink(record, event);
+    // Dynamic update (issue 9): business events, reviewed changes, rosters (evolve-business.ts).
+    case INSURANCE_ENROLLED:
+    case INSURANCE_SUSPENDED:
+    case INSURANCE_ENDED:
+    case INSURANCE_CONTRIBUTION_PAID:
+    case INSURANCE_BENEFIT_APPROVED:
+    case INSURANCE_PAYMENT_STARTED:
+    case INSURANCE_PAYMENT_STOPPED:
+    case CARD_ISSUED:
+    case CARD_LOST:
+    case CARD_REPLACED:
+    case DEATH_REGISTERED:
+    case HOUSEHOLD_MOVED_OUT:
+    case HOUSEHOLD_MOVED_IN:
+    case EMPLOYER_OPENED:
+    case EMPLOYER_CLOSED:
+      return withIdentity(applyBusinessEvent(record, event));
+    case REGISTRY_CHANGE_PROPOSED:
+    case REGISTRY_CHANGE_APPROVED:
+    case REGISTRY_CHANGE_REJECTED:
+    case REGISTRY_ABSENT_FROM_ROSTER:
+      return withIdentity(applyRegistryEvent(record, event));
+    // A request to compare again (the other side of a link changed), or a day on which comparison
+    // compares again: nothing about the person changed.
     case RECOMPARE_REQUESTED:
-      // A request to compare again: nothing about the person changed.
+    case COMPARISON_RECOMPARE_DUE:
       return record;
   }
 }

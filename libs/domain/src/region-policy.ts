@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { resolve } from 'path';
-import { CHANNELS, INSURANCE_TYPES, SCHEMES } from '@qmcb/contracts';
-import type { Channel, InsuranceType, Scheme } from '@qmcb/contracts';
+import { BUSINESS_EVENT_TYPES, CHANNELS, INSURANCE_TYPES, SCHEMES } from '@qmcb/contracts';
+import type { BusinessEventType, Channel, InsuranceType, Scheme } from '@qmcb/contracts';
 import type { RegistrationRecord } from './registration-record';
 
 /** Where policy differs per region: age limits, which phone and address are required, which schemes count. */
@@ -34,6 +34,11 @@ export interface RegionPolicy {
   reviewSkipsInitial: Channel[];
   /** A review item waiting longer than this many days is overdue. */
   reviewDueDays: number;
+  /**
+   * Business events that enter the registry only after the county approves them (procedure §21);
+   * the others update it at once (§22). Default: none.
+   */
+  reviewBusinessEvents: BusinessEventType[];
 }
 
 export const SURVEY_BY = ['household', 'residence'] as const;
@@ -52,6 +57,7 @@ export const DEFAULT_REGION_POLICY: RegionPolicy = Object.freeze({
   coverageTargets: {},
   reviewSkipsInitial: [],
   reviewDueDays: 5,
+  reviewBusinessEvents: [],
 }) as RegionPolicy;
 
 /** Overrides per division prefix: 2 digits (province), 4 (city) or 6 (county). */
@@ -69,7 +75,7 @@ export class RegionPolicyError extends Error {
 const AGE_FIELDS = ['pensionMinAge', 'retirementAge', 'pensionAgeCheck'] as const;
 const FLAG_FIELDS = ['requirePhone', 'requireAddress'] as const;
 const SCHEME_FIELDS = ['pensionSchemes', 'medicalSchemes'] as const;
-const POLICY_FIELDS: readonly string[] = [...AGE_FIELDS, ...FLAG_FIELDS, ...SCHEME_FIELDS, 'surveyBy', 'reviewSkipsInitial', 'reviewDueDays', 'coverageTypes', 'coverageTargets'];
+const POLICY_FIELDS: readonly string[] = [...AGE_FIELDS, ...FLAG_FIELDS, ...SCHEME_FIELDS, 'surveyBy', 'reviewSkipsInitial', 'reviewDueDays', 'reviewBusinessEvents', 'coverageTypes', 'coverageTargets'];
 const PREFIX = /^(\d{2}|\d{4}|\d{6})$/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -98,6 +104,13 @@ function parseOverride(key: string, raw: unknown, fail: (message: string) => nev
     } else if (field === 'surveyBy') {
       if (typeof value !== 'string' || !(SURVEY_BY as readonly string[]).includes(value)) fail(`${at} must be one of ${SURVEY_BY.join(', ')}`);
       out.surveyBy = value as SurveyBy;
+    } else if (field === 'reviewBusinessEvents') {
+      const types: readonly string[] = BUSINESS_EVENT_TYPES;
+      if (!Array.isArray(value) || !value.every((t): t is BusinessEventType => typeof t === 'string' && types.includes(t))) {
+        fail(`${at} must be a list of business event types (${BUSINESS_EVENT_TYPES.join(', ')})`);
+      }
+      if (new Set(value).size !== value.length) fail(`${at} lists a type twice`);
+      out.reviewBusinessEvents = [...value];
     } else if (field === 'coverageTypes') {
       const types: readonly string[] = INSURANCE_TYPES;
       if (!Array.isArray(value) || value.length === 0 || !value.every((t): t is InsuranceType => typeof t === 'string' && types.includes(t))) {

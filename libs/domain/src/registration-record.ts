@@ -20,6 +20,7 @@ import type {
   SourceMode,
   WelfareCategory,
 } from '@qmcb/contracts';
+import type { BenefitState, CardState, ContributionState, EmployerState, MigrationState, PendingChange, RosterAbsence } from './business-record';
 
 /**
  * The per-person registration record (登记库, procedure §7) as folded from the log.
@@ -369,6 +370,20 @@ export interface RegistrationRecord {
   collected: CollectedData | null;
   /** Records under mistyped IDs linked to this person, by their person key. */
   links: Record<string, IdentityLinkState>;
+
+  // Kept up to date by business events (procedure §20-§24; business-record.ts).
+  /** 社会保障卡. */
+  card: CardState | null;
+  /** The latest contribution per insurance entry. */
+  contributions: Partial<Record<InsuranceKey, ContributionState>>;
+  /** Benefits per insurance entry. */
+  benefits: Partial<Record<InsuranceKey, BenefitState>>;
+  employer: EmployerState | null;
+  migration: MigrationState | null;
+  /** Held records a department's roster left out, by `<department>:<slot>`. */
+  rosterAbsences: Record<string, RosterAbsence>;
+  /** Business events waiting for review, by proposal ID. */
+  pendingChanges: Record<string, PendingChange>;
 }
 
 /** The insurance entries, ordered by key. */

@@ -2,6 +2,7 @@ export * from './service.config';
 export * from './service-options';
 export * from './service-kit.module';
 export * from './region-policies.provider';
+export * from './clock';
 export * from './log/projection';
 export * from './log/log-transport';
 export * from './log/decisions';

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
-import { ServiceKitModule } from '@qmcb/service-kit';
+import { loadConfig } from '@qmcb/platform';
+import { Clock, ServiceKitModule } from '@qmcb/service-kit';
 import type { ServiceConfig } from '@qmcb/service-kit';
 import { ExchangeModule } from './exchange/exchange.module';
 import { IngestionModule } from './ingestion/ingestion.module';
@@ -9,6 +10,7 @@ import { ComparisonTables1700000001000 } from './migrations/1700000001000-compar
 import { BulkLoadTables1700000001500 } from './migrations/1700000001500-bulk-load-tables';
 import { FlagListIndexes1700000004100 } from './migrations/1700000004100-flag-list-indexes';
 import { CurrentOutcomeDivisionDropped1700000004200 } from './migrations/1700000004200-current-outcome-division-dropped';
+import { RecompareDue1700000009100 } from './migrations/1700000009100-recompare-due';
 import { IdentityLinks1700000010100 } from './migrations/1700000010100-identity-links';
 import { CoverageStatistics1700000010200 } from './migrations/1700000010200-coverage-statistics';
 import { IdentityLinks } from './linking/identity-links';
@@ -17,6 +19,8 @@ import { CoverageRecorder } from './statistics/coverage-recorder';
 import { CoverageRepository } from './statistics/coverage.repository';
 import { OutcomeRepository } from './outcomes/outcome.repository';
 import { ComparisonProjection } from './projection/comparison.projection';
+import { RecompareDueRepository } from './schedule/recompare-due.repository';
+import { RecompareScheduler, SCHEDULE_CONFIG, ScheduleConfig } from './schedule/recompare-scheduler';
 import { StatisticsModule } from './statistics/statistics.module';
 import { ViewsModule } from './views/views.module';
 
@@ -25,9 +29,16 @@ export const COMPARISON_MIGRATIONS = [
   BulkLoadTables1700000001500,
   FlagListIndexes1700000004100,
   CurrentOutcomeDivisionDropped1700000004200,
+  RecompareDue1700000009100,
   IdentityLinks1700000010100,
   CoverageStatistics1700000010200,
 ];
+
+/** What a test may replace: the clock, and the environment the scheduler's settings come from. */
+export interface ComparisonOptions {
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+}
 
 /**
  * 信息比对: department records in (ingestion), merged per person and compared by named rules
@@ -35,12 +46,25 @@ export const COMPARISON_MIGRATIONS = [
  */
 @Module({})
 export class ComparisonModule {
-  static register(config: ServiceConfig, kafka: KafkaSettings): DynamicModule {
+  static register(config: ServiceConfig, kafka: KafkaSettings, options: ComparisonOptions = {}): DynamicModule {
+    const schedule = loadConfig(ScheduleConfig, { RECOMPARE_SWEEP_INTERVAL_MS: '60000' }, options.env ?? process.env);
+    // The scheduler runs where the log is consumed: not in an HTTP-only replica or an operator command.
+    if (!config.CONSUME) schedule.RECOMPARE_SWEEP_INTERVAL_MS = 0;
     return {
       module: ComparisonModule,
       imports: [ServiceKitModule.forService({ name: 'comparison', config, kafka, migrations: COMPARISON_MIGRATIONS }), IngestionModule, ViewsModule, ExchangeModule, StatisticsModule],
       controllers: [ComparisonProjection],
-      providers: [OutcomeRepository, PersonLinkRepository, IdentityLinks, CoverageRepository, CoverageRecorder],
+      providers: [
+        OutcomeRepository,
+        PersonLinkRepository,
+        IdentityLinks,
+        CoverageRepository,
+        CoverageRecorder,
+        RecompareDueRepository,
+        RecompareScheduler,
+        { provide: Clock, useValue: options.clock ?? new Clock() },
+        { provide: SCHEDULE_CONFIG, useValue: schedule },
+      ],
     };
   }
 }

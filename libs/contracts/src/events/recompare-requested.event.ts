@@ -5,7 +5,7 @@ import { IsIn } from 'class-validator';
  * log, because something about another person changed what this one's decision rests on (a link of
  * records under a mistyped ID proposed, confirmed or rejected; a linked record's facts changed). It
  * is applied by the person's own partition, so no batch ever writes another partition's people
- * (docs/adr/0005-coverage-links-and-statistics.md). It changes nothing in the record itself.
+ * (docs/adr/0008-coverage-links-and-statistics.md). It changes nothing in the record itself.
  */
 export const RECOMPARE_REQUESTED = 'comparison.recompare-requested';
 

@@ -13,6 +13,8 @@ export interface Folded {
   after: (RegistrationRecord | null)[];
   /** The record of every person in the batch after all of it. */
   records: Map<string, RegistrationRecord>;
+  /** `before[i]` is the person's record right before `events[i]` (null: none yet, or no person's event). */
+  before: (RegistrationRecord | null)[];
 }
 
 /**
@@ -67,18 +69,22 @@ export class PersonRecordRepository {
     const people = events.filter((e) => isPersonKey(e.personKey));
     const records = await this.findMany(manager, people.map((e) => e.personKey), true);
     const after: (RegistrationRecord | null)[] = [];
+    const before: (RegistrationRecord | null)[] = [];
     const changed = new Set<string>();
     for (const event of events) {
       if (!isPersonKey(event.personKey)) {
         after.push(null);
+        before.push(null);
         continue;
       }
-      const record = evolve(records.get(event.personKey) ?? null, event);
+      const previous = records.get(event.personKey) ?? null;
+      const record = evolve(previous, event);
+      before.push(previous);
       after.push(record);
       records.set(event.personKey, record);
       changed.add(event.personKey);
     }
     await this.saveMany(manager, [...changed].map((k) => records.get(k) as RegistrationRecord));
-    return { after, records };
+    return { after, records, before };
   }
 }

@@ -1,4 +1,4 @@
-import { LINK_CONFIRMED, LINK_REJECTED, deterministicId, newEvent } from '@qmcb/contracts';
+import { HOUSEHOLD_MOVED_IN, LINK_CONFIRMED, LINK_REJECTED, deterministicId, newEvent } from '@qmcb/contracts';
 import type { Department, RegistrationEvent, SourceFacts } from '@qmcb/contracts';
 import { checkCharacter, personKeyFor } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
@@ -18,6 +18,7 @@ import { OutcomeRepository } from '../outcomes/outcome.repository';
 import { ComparisonProjection } from '../projection/comparison.projection';
 import { CoverageRecorder } from '../statistics/coverage-recorder';
 import { CoverageRepository } from '../statistics/coverage.repository';
+import { RecompareDueRepository } from '../schedule/recompare-due.repository';
 import { IdentityLinks } from './identity-links';
 import { linkIdOf } from './link.decider';
 import { PersonLinkRepository } from './person-link.repository';
@@ -73,6 +74,8 @@ const TYPO_B = oneDigit(B, 15, '1'); // 440981198502020 1 3 → sequence 013
 const TYPO_C = transposed(C, 10); // 1985 03 03 → 1985 30 03? month digits swapped: 0 3 → 3 0
 const TYPO_D = oneDigit(D, 14, '9');
 const TYPO_E = oneDigit(E1, 16, '2'); // sequence 012: one digit from 011 and from 013
+const F = idOf('44098119850606015'); // one digit, the typo'd record first; the person moves into the county (business event)
+const TYPO_F = oneDigit(F, 15, '2');
 
 describe('identity linking through the comparison projection (real Kafka and PostgreSQL)', () => {
   let db: TestDatabase;
@@ -93,7 +96,7 @@ describe('identity linking through the comparison projection (real Kafka and Pos
 
   const handler = (): ProjectionHandler => {
     const records = new PersonRecordRepository();
-    const projection = new ComparisonProjection(records, new OutcomeRepository(), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository()));
+    const projection = new ComparisonProjection(records, new OutcomeRepository(), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository()), new RecompareDueRepository());
     return { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
   };
   const append = async (...events: RegistrationEvent[]): Promise<void> => {
@@ -159,6 +162,19 @@ describe('identity linking through the comparison projection (real Kafka and Pos
     expect(await outcome(B)).toEqual(['needs-survey', ['INACCURATE_CITIZEN_ID']]);
     expect(await outcome(TYPO_B)).toEqual(['exempt', ['LINKED_TO_PERSON']]);
     expect(await waiting()).not.toContain(personKeyFor(TYPO_B));
+  });
+
+  it('links records that arrived first when the person moves into the county (household.moved-in, dynamic update)', async () => {
+    await append(pension(TYPO_F, { name: '赵磊', birthDate: '1985-06-06' }));
+    expect(await waiting()).toContain(personKeyFor(TYPO_F));
+    const origin = { source: 'svc:dynamic-update', actor: 'key:ps-1', occurredAt: '2026-10-02T01:00:00.000Z', recordedAt: new Date().toISOString(), correlationId: 'moved-in' };
+    const payload = { department: 'public-security' as const, businessId: 'QR-F', movedOn: '2026-10-02', villageCode: VILLAGE, name: '赵磊', birthDate: '1985-06-06', address: '高州市南宫居委会6号' };
+    await append(newEvent(HOUSEHOLD_MOVED_IN, deterministicId('test', 'moved-in', F), F, payload, origin));
+    expect((await links()).filter((l) => l.includes(F))).toEqual([`${personKeyFor(TYPO_F)}->${F} proposed 80`]);
+    expect(await outcome(TYPO_F)).toEqual(['exempt', ['LINKED_TO_PERSON']]);
+    expect(await outcome(F)).toEqual(['needs-survey', ['INACCURATE_CITIZEN_ID', 'MISSING_PHONE']]);
+    expect(await pensionStatus(F)).toBe('insured-here');
+    expect(await waiting()).not.toContain(personKeyFor(TYPO_F));
   });
 
   it('links a transposition with name and birth date; leaves a one-digit typo with only the name (weak) and a typo as close to two people of the same name (ambiguous)', async () => {

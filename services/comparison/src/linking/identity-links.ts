@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LINK_CONFIRMED, LINK_PROPOSED, LINK_REJECTED, SOURCE_RECORD_RECEIVED, causedBy } from '@qmcb/contracts';
+import { HOUSEHOLD_MOVED_IN, LINK_CONFIRMED, LINK_PROPOSED, LINK_REJECTED, SOURCE_RECORD_RECEIVED, causedBy } from '@qmcb/contracts';
 import type { Department, LinkedSource, RegistrationEvent } from '@qmcb/contracts';
 import { citizenIdInfo, isSurrogatePersonKey, normaliseCitizenId, resolveFields } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
@@ -193,8 +193,11 @@ export class IdentityLinks {
     for (const [key, record] of records) {
       if (isLinkable(record) && !batch.activeOf(key)) subjects.set(key, { record, trigger: lastEvent.get(key) as RegistrationEvent });
     }
-    // People whose household record arrived: records waiting for someone one ID relation away.
-    const arrived = events.filter((e) => e.type === SOURCE_RECORD_RECEIVED && e.payload.facts.kind === 'household' && !isSurrogatePersonKey(e.personKey));
+    // People whose household record arrived (a department's record, or a move into the county):
+    // records waiting for someone one ID relation away.
+    const arrived = events.filter(
+      (e) => ((e.type === SOURCE_RECORD_RECEIVED && e.payload.facts.kind === 'household') || e.type === HOUSEHOLD_MOVED_IN) && !isSurrogatePersonKey(e.personKey),
+    );
     // Searching while households are written elsewhere: the search is repeated for what it does not find.
     const contended = subjects.size > 0 && !(await this.links.trySearchAlone(manager));
     if (arrived.length > 0) await this.links.holdArrivals(manager);

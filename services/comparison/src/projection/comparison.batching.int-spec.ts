@@ -14,6 +14,7 @@ import type { SourceRecordInput } from '../ingestion/source-record-event';
 import { IdentityLinks } from '../linking/identity-links';
 import { PersonLinkRepository } from '../linking/person-link.repository';
 import { OutcomeRepository } from '../outcomes/outcome.repository';
+import { RecompareDueRepository } from '../schedule/recompare-due.repository';
 import { CoverageRecorder } from '../statistics/coverage-recorder';
 import { CoverageRepository } from '../statistics/coverage.repository';
 import { ComparisonProjection } from './comparison.projection';
@@ -137,7 +138,14 @@ function population(people: number, seed: number): RegistrationEvent[] {
 /** The comparison projection as the event-log runtime calls it (what its log transport does, without Nest). */
 function comparisonHandler(): ProjectionHandler {
   const records = new PersonRecordRepository();
-  const projection = new ComparisonProjection(records, new OutcomeRepository(), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository()));
+  const projection = new ComparisonProjection(
+    records,
+    new OutcomeRepository(),
+    new RegionPolicyProvider(),
+    new IdentityLinks(new PersonLinkRepository(), records),
+    new CoverageRecorder(new CoverageRepository()),
+    new RecompareDueRepository(),
+  );
   return { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
 }
 
@@ -173,7 +181,7 @@ describe('comparison decides the same however the log is cut into batches', () =
 
   it('batches of one event and of 300: same records, same current outcomes; the big batches\' history is the other minus outcomes of intermediate states', async () => {
     // Each run on a log of its own, with its relay: a decision about another person (a link) goes to
-    // that person through the log (ADR 0005), so both runs must see their own decisions come back.
+    // that person through the log (ADR 0008), so both runs must see their own decisions come back.
     const settingsA = testKafkaSettings(await createTestTopic(2), 2, 'comparison-batch-test');
     const settingsB = testKafkaSettings(await createTestTopic(2), 2, 'comparison-batch-test');
     topics.push(settingsA.topic, settingsB.topic);
@@ -297,12 +305,18 @@ describe('comparison decides the same however the log is cut into batches', () =
       expect((await ds.query(`select count(*)::int as n from outcome_history where event_id = any($1::text[])`, [foreignIds]))[0]?.n).toBe(5);
     }
 
+    // The recompare days (issue 9): one per person, the same however the log was cut.
+    const dues = async (ds: DataSource): Promise<Row[]> => read(ds, `select person_key, to_char(due_date, 'YYYY-MM-DD') as due_date, because, basis_event_id from recompare_due order by person_key`);
+    const [da, db] = [await dues(perEvent), await dues(batched)];
+    expect(da.length).toBeGreaterThan(50);
+    expect(db).toEqual(da);
+
     // 4. Every event of the log applied in both, once; the batch path emitted fewer outcomes.
     const ids = all.map((e) => e.eventId);
     for (const ds of [perEvent, batched]) {
       expect((await ds.query(`select count(*)::int as n from applied_event where event_id = any($1::text[]) and partition is not null`, [ids]))[0]?.n).toBe(all.length);
       // Everything else applied from the log is this run's own decisions about other people, sent
-      // through the log (ADR 0005): each from its outbox, applied once.
+      // through the log (ADR 0008): each from its outbox, applied once.
       const back: Row[] = await ds.query(
         `select a.event_id, o.event->>'type' as type from applied_event a left join outbox o on o.event_id = a.event_id where a.partition is not null and a.event_id <> all($1::text[])`,
         [ids],

@@ -1,5 +1,5 @@
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { LINK_CONFIRMED, LINK_PROPOSED, OUTCOME_DETERMINED, RECOMPARE_REQUESTED, REVIEW_FINAL_APPROVED, causedBy, deterministicId, newEvent } from '@qmcb/contracts';
+import { COMPARISON_RECOMPARE_DUE, LINK_CONFIRMED, LINK_PROPOSED, OUTCOME_DETERMINED, RECOMPARE_REQUESTED, REVIEW_FINAL_APPROVED, causedBy, deterministicId, newEvent } from '@qmcb/contracts';
 import type { RecompareReason, RegistrationEvent } from '@qmcb/contracts';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { enqueueOutbox, lastPerPersonAndType } from '@qmcb/event-log';
@@ -8,17 +8,20 @@ import { IdentityLinks, isLinkEvent } from '../linking/identity-links';
 import { OutcomeRepository } from '../outcomes/outcome.repository';
 import type { OutcomeEvent } from '../outcomes/outcome.repository';
 import { decisionChanged } from '../rules';
+import { RecompareDueRepository } from '../schedule/recompare-due.repository';
+import type { RecompareDue } from '../schedule/next-due';
 import { CoverageRecorder } from '../statistics/coverage-recorder';
-import { COMPARISON_SERVICE, RECOMPARE_ON, decisionFor, outcomeEvent } from './outcome';
+import { COMPARISON_SERVICE, RECOMPARE_ON, decisionFor, dueAfter, outcomeEvent } from './outcome';
 
 /** What was last decided for a person, as decisionChanged compares it. */
 type Recorded = Parameters<typeof decisionChanged>[0];
 
 /**
  * Comparison's projection (信息比对, procedure §7-§10): every event folded into the person's record; a
- * new fact (a department record, an approved form, a link, a request to compare again) compares the
- * person again and a changed decision (after an approved form: any decision) is emitted as
- * `comparison.outcome-determined`; outcomes on the log go into the outcome tables.
+ * new fact (a department record, an approved form, a business event a rule reads, a link, a request
+ * to compare again) or a recompare day compares the person again, and a changed decision (after an
+ * approved form: any decision) is emitted as `comparison.outcome-determined`; outcomes on the log go
+ * into the outcome tables. The next recompare day is kept per person (recompare_due).
  *
  * Records under a mistyped citizen ID are linked to the person they belong to (docs/design/
  * identity-linking.md): a strong candidate is proposed (`comparison.link-proposed`), and each side
@@ -27,7 +30,7 @@ type Recorded = Parameters<typeof decisionChanged>[0];
  * proposed to the person the records belong to, a request to compare the other side of a link
  * again) goes to the log through the outbox and is applied by that person's own partition, so no
  * batch locks or writes another partition's people, and what a batch applies does not depend on
- * which other people happen to share it (ADR 0005).
+ * which other people happen to share it (ADR 0008).
  * Of several changes for one person within a batch only the last is emitted (the runtime's rule,
  * ADR 0004): the intermediate ones were never committed.
  */
@@ -39,6 +42,7 @@ export class ComparisonProjection {
     private readonly policies: RegionPolicyProvider,
     private readonly identityLinks: IdentityLinks,
     private readonly coverage: CoverageRecorder,
+    private readonly dues: RecompareDueRepository,
   ) {}
 
   @EventPattern(REGISTRATION_LOG)
@@ -52,6 +56,8 @@ export class ComparisonProjection {
     const outcomes: OutcomeEvent[] = [];
     // Decisions about people outside the batch: to the log only.
     const elsewhere: RegistrationEvent[] = [];
+    // Per person, the next recompare day as of the last trigger in the batch.
+    const dues = new Map<string, { due: RecompareDue | null; basisEventId: string }>();
     const now = new Date().toISOString();
 
     const compareOne = (key: string, record: RegistrationRecord | undefined, trigger: RegistrationEvent): void => {
@@ -90,6 +96,8 @@ export class ComparisonProjection {
         return;
       }
       if (isLinkEvent(event)) links.apply(event);
+      // The next day the person's record could decide otherwise: kept in a rebuild too (state, not a decision).
+      if (RECOMPARE_ON.has(event.type)) dues.set(event.personKey, { due: dueAfter(event, record, this.policies.forRecord(record)), basisEventId: event.eventId });
       // A rebuild decides nothing: the outcomes are further down the log.
       if (log.rebuilding) return;
       if (isLinkEvent(event)) {
@@ -100,8 +108,9 @@ export class ComparisonProjection {
       }
       if (!RECOMPARE_ON.has(event.type) && event.type !== RECOMPARE_REQUESTED) return;
       compareOne(event.personKey, record, event);
-      // The person these records are linked to counts their insurance: compared again too.
-      const person = event.type === RECOMPARE_REQUESTED ? null : links.personOf(event.personKey);
+      // The person these records are linked to counts their insurance: compared again too (not for a
+      // request or a recompare day, which change nothing in the records).
+      const person = event.type === RECOMPARE_REQUESTED || event.type === COMPARISON_RECOMPARE_DUE ? null : links.personOf(event.personKey);
       if (person) compareAgain(person, 'linked-record-changed', event);
     });
     // The records linked by this batch by their own event, once the rest of it is decided (their person: by the link event).
@@ -109,6 +118,7 @@ export class ComparisonProjection {
     await this.outcomes.record(manager, outcomes);
     await this.identityLinks.save(manager, links, records);
     await this.coverage.record(manager, events, after);
+    await this.dues.saveMany(manager, [...dues].map(([personKey, d]) => ({ personKey, ...d })));
     if (elsewhere.length > 0) await enqueueOutbox(manager, lastPerPersonAndType(elsewhere));
   }
 }

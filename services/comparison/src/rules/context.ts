@@ -29,6 +29,43 @@ export function entryFact(e: InsuranceEntry, value: FactRef['value'] = e.status,
   return { source: e.department ?? 'survey', field: `${entryKey(e)}${suffix}`, value, asOf: e.asOf };
 }
 
+/** The end of the school year a student expects to graduate in (1 July in China): enrolment counts until the day before. */
+export function graduationDate(expectedGraduationYear: number): string {
+  return `${expectedGraduationYear}-07-01`;
+}
+
+/** Enrolled per education, and not past the expected graduation (school end). */
+export function isStudent(record: Pick<RegistrationRecord, 'enrolment'>, asOfDate: string): boolean {
+  const e = record.enrolment;
+  return e?.enrolled === true && (e.expectedGraduationYear === null || asOfDate < graduationDate(e.expectedGraduationYear));
+}
+
+/** In custody per justice, and not past the stated release date. */
+export function isInCustody(record: Pick<RegistrationRecord, 'custody'>, asOfDate: string): boolean {
+  const c = record.custody;
+  return c?.inCustody === true && (c.releaseDate === null || asOfDate < c.releaseDate);
+}
+
+/**
+ * Employed, and the facts that say so: the newer of tax's statement and an employer opening or
+ * closing (tax, market regulation) in effect by `asOfDate`. An employer that closed ends the
+ * employment tax reported with it (same credit code, or same name where tax gives no code).
+ */
+export function employmentOf(record: Pick<RegistrationRecord, 'tax' | 'employer'>, asOfDate: string): RuleContext['employment'] {
+  const { tax, employer } = record;
+  const inEffect = employer !== null && employer.effectiveDate <= asOfDate ? employer : null;
+  const newer = inEffect && (!tax || Date.parse(inEffect.asOf) >= Date.parse(tax.asOf)) ? inEffect : null;
+  const taxFact = (value: boolean): FactRef[] => (tax ? [{ source: 'tax', field: 'employed', value, asOf: tax.asOf }] : []);
+  if (newer?.status === 'open') {
+    return { employed: true, per: 'employer record', facts: [{ source: newer.department, field: `employer ${newer.creditCode}`, value: `open since ${newer.effectiveDate}`, asOf: newer.asOf }] };
+  }
+  if (newer?.status === 'closed' && tax?.employed === true) {
+    const same = tax.employerCreditCode !== null ? tax.employerCreditCode === newer.creditCode : tax.employer !== null && tax.employer === newer.name;
+    if (same) return { employed: false, per: 'employer record', facts: [...taxFact(true), { source: newer.department, field: `employer ${newer.creditCode}`, value: `closed on ${newer.effectiveDate}`, asOf: newer.asOf }] };
+  }
+  return { employed: tax?.employed === true, per: 'tax', facts: taxFact(tax?.employed === true) };
+}
+
 function deathFacts(record: RegistrationRecord): FactRef[] {
   const facts: FactRef[] = [];
   if (record.household?.status === 'deceased') {
@@ -65,7 +102,9 @@ export function buildContext(record: RegistrationRecord, policy: RegionPolicy, a
     fields,
     age: birthDate === null ? null : ageOn(birthDate, asOfDate),
     deathFacts: deathFacts(record),
-    student: record.enrolment?.enrolled === true,
+    student: isStudent(record, asOfDate),
+    inCustody: isInCustody(record, asOfDate),
+    employment: employmentOf(record, asOfDate),
     entries,
     active: (type) => active.get(type) ?? [],
     links,

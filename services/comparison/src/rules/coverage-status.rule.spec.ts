@@ -1,6 +1,6 @@
 import { compare } from './compare';
 import { RULES } from './registry';
-import { AS_OF, COUNTY, aged, covered, custody, death, decide, enrolment, household, insurance, invalidIdFor, person, recordOf, tax } from './spec-helpers';
+import { AS_OF, COUNTY, aged, business, covered, custody, death, decide, enrolment, household, insurance, invalidIdFor, person, recordOf, tax } from './spec-helpers';
 import { DEFAULT_REGION_POLICY } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import type { CoverageHit, Decision } from './types';
@@ -137,6 +137,38 @@ describe('rule coverage-status v1: the status per insurance type', () => {
   it('given a prisoner per justice and a death record, when compared, then exempt as deceased first', () => {
     expect(of(decide(person(household(), custody(), death())), 'medical')).toMatchObject({ status: 'exempt', reason: 'DECEASED' });
     expect(of(decide(person(household(), custody())), 'medical')).toMatchObject({ status: 'exempt', reason: 'PRISONER', facts: [{ source: 'justice', field: 'inCustody', value: true }] });
+  });
+
+  // Time (issue 9): the status reads custody, studies and employment as the outcome's rules do, as of the decision day.
+  it('given custody with a release date, when compared before and on that day, then prisoner before and assessed from it', () => {
+    const released = (asOf: string) => decide(person(household(), ...covered(), custody({ releaseDate: '2026-11-02' })), {}, asOf);
+    expect(of(released('2026-10-31T16:00:00.000Z'), 'medical')).toMatchObject({ status: 'exempt', reason: 'PRISONER' });
+    expect(statuses(released('2026-11-01T16:00:00.000Z')).slice(0, 2)).toEqual(['pension insured-here [440981]', 'medical insured-here [440981]']);
+  });
+
+  it('given a student graduating in 2026, when compared before and after 1 July, then exempt from pension before and due after', () => {
+    const student = aged(20, household(), insurance('medical', 'resident'), enrolment({ expectedGraduationYear: 2026 }));
+    expect(statuses(decide(student, {}, '2026-06-29T16:00:00.000Z'))[0]).toBe('pension exempt STUDENT');
+    expect(statuses(decide(student, {}, '2026-06-30T16:00:00.000Z'))[0]).toBe('pension not-insured NEVER_ENROLLED');
+  });
+
+  it('given tax says employed and the employer closed since, when compared, then the employment types are not due on the closing', () => {
+    const CODE = '91440981MA4UJ1234X';
+    const closed = business('employer.closed', { department: 'market-regulation', businessId: 'C-1', employerCreditCode: CODE, effectiveDate: '2026-10-15' }, '2026-10-20T00:00:00.000Z');
+    const decision = decide(person(household(), ...covered(), tax({ employerCreditCode: CODE }), closed));
+    expect(of(decision, 'unemployment')).toEqual({
+      insuranceType: 'unemployment',
+      status: 'not-due',
+      reason: 'NOT_EMPLOYED',
+      regions: [],
+      rule: 'coverage-status',
+      ruleVersion: 1,
+      detail: `due with employment; not employed per employer record: tax employed=true; market-regulation employer ${CODE}=closed on 2026-10-15`,
+      facts: [
+        { source: 'tax', field: 'employed', value: true, asOf: expect.any(String) },
+        { source: 'market-regulation', field: `employer ${CODE}`, value: 'closed on 2026-10-15', asOf: '2026-10-20T00:00:00.000Z' },
+      ],
+    });
   });
 
   it('given records linked to another person, when compared, then exempt in every type as linked', () => {

@@ -9,15 +9,18 @@ import type { CoverageHit, FactRef, RuleContext } from './types';
  * five types, the first that applies:
  *
  * 1. exempt for every type: the record belongs to another person (`LINKED`), deceased (`DECEASED`),
- *    moved out (`MOVED_OUT`), in the military (`MILITARY`), in prison (`PRISONER`);
+ *    moved out (`MOVED_OUT`), in the military (`MILITARY`), in prison (`PRISONER`: household status,
+ *    or in custody before the release date);
  * 2. not due, `NOT_ASSESSED`: the region's policy does not assess the type (`coverageTypes`);
- * 3. pension only: exempt as an enrolled student (`STUDENT`, seed 003: outside the pension denominator);
+ * 3. pension only: exempt as an enrolled student before the expected graduation (`STUDENT`, seed 003:
+ *    outside the pension denominator);
  * 4. insured: an active entry of the type that counts under the region's policy (pension and medical:
  *    its schemes); `insured-here` when one of them is in the person's home county (of the household
  *    registration, else the residence, else the county whose social-insurance system reports them),
  *    else `insured-elsewhere`; `regions` lists every county of an active entry;
  * 5. not due: pension below `pensionMinAge` (`UNDER_AGE`, when the age is known); unemployment,
- *    work injury and maternity when tax does not say employed (`NOT_EMPLOYED`);
+ *    work injury and maternity when not employed (`NOT_EMPLOYED`: tax, or a newer employer opening or
+ *    closing in effect, as the partly-insured rule reads it);
  * 6. not insured: `LAPSED` when an entry of the type exists (suspended, ended, or of a scheme the policy
  *    does not count), else `NEVER_ENROLLED`.
  */
@@ -57,7 +60,8 @@ function personExemption(ctx: RuleContext): { reason: CoverageReason; summary: s
   const custody = ctx.record.custody;
   const prison: FactRef[] = [
     ...(h?.status === 'prison' ? hukou : []),
-    ...(custody?.inCustody === true ? [{ source: 'justice' as const, field: 'inCustody', value: true, asOf: custody.asOf }] : []),
+    // In custody before the release date, as the exemption rule reads it.
+    ...(ctx.inCustody && custody ? [{ source: 'justice' as const, field: 'inCustody', value: true, asOf: custody.asOf }] : []),
   ];
   if (prison.length > 0) return { reason: 'PRISONER', summary: 'in prison', facts: prison };
   return null;
@@ -94,11 +98,9 @@ function typeStatus(ctx: RuleContext, type: InsuranceType, home: string | null):
       { source: 'policy', field: 'pensionMinAge', value: policy.pensionMinAge, asOf: null },
     ]);
   }
-  const tax = ctx.record.tax;
-  if (EMPLOYMENT_TYPES.includes(type) && tax?.employed !== true) {
-    return item(type, 'not-due', 'NOT_EMPLOYED', [], 'due with employment; not employed per tax', [
-      tax ? { source: 'tax', field: 'employed', value: tax.employed, asOf: tax.asOf } : { source: 'record', field: 'tax', value: null, asOf: null },
-    ]);
+  const employment = ctx.employment;
+  if (EMPLOYMENT_TYPES.includes(type) && !employment.employed) {
+    return item(type, 'not-due', 'NOT_EMPLOYED', [], `due with employment; not employed per ${employment.per}`, employment.facts.length > 0 ? employment.facts : [{ source: 'record', field: 'tax', value: null, asOf: null }]);
   }
   const entries = ctx.entries.filter((e) => e.insuranceType === type);
   if (entries.length > 0) return item(type, 'not-insured', 'LAPSED', [], `no counting active ${type} entry: lapsed`, entries.map((e) => entryFact(e)));

@@ -1,10 +1,10 @@
 import { DEFAULT_BIRTH, aged, codes, covered, custody, death, decide, enrolment, hitOf, household, insurance, invalidIdFor, person, recordOf, tax } from './spec-helpers';
 
-describe('rule exemption v1', () => {
+describe('rule exemption v2', () => {
   describe('EXEMPT_DECEASED', () => {
     it('given household status deceased, when compared, then exempt as deceased', () => {
       const decision = decide(person(household({ status: 'deceased' })));
-      expect(decision).toMatchObject({ outcome: 'exempt', reasons: [{ code: 'EXEMPT_DECEASED', rule: 'exemption', ruleVersion: 1 }] });
+      expect(decision).toMatchObject({ outcome: 'exempt', reasons: [{ code: 'EXEMPT_DECEASED', rule: 'exemption', ruleVersion: 2 }] });
     });
 
     it('given a normal household but a death record, when compared, then exempt as deceased on the death record', () => {
@@ -48,6 +48,11 @@ describe('rule exemption v1', () => {
       expect(codes(decide(person(household(), custody({ inCustody: false }))))).toEqual(['UNINSURED']);
     });
 
+    it('given custody with a release date still ahead, when compared, then exempt; once the date has come, not (v2)', () => {
+      expect(codes(decide(person(household(), custody({ releaseDate: '2026-11-02' }))))).toEqual(['EXEMPT_PRISONER']);
+      expect(codes(decide(person(household(), custody({ releaseDate: '2026-11-01' }))))).toEqual(['UNINSURED']);
+    });
+
     it('given household status prison and custody, when compared, then one EXEMPT_PRISONER with both facts', () => {
       const decision = decide(person(household({ status: 'prison' }), custody()));
       expect(codes(decision)).toEqual(['EXEMPT_PRISONER']);
@@ -75,6 +80,12 @@ describe('rule exemption v1', () => {
         { source: 'education', field: 'enrolled', value: true, asOf: expect.any(String) },
         { source: 'record', field: 'coverage reasons set aside', value: 'UNINSURED', asOf: null },
       ]);
+    });
+
+    it('given an uninsured student expected to graduate this year, when compared after 1 July, then no longer a student (v2)', () => {
+      expect(codes(decide(aged(19, household(), enrolment({ expectedGraduationYear: 2027 }))))).toEqual(['EXEMPT_STUDENT']);
+      expect(codes(decide(aged(19, household(), enrolment({ expectedGraduationYear: 2026 }))))).toEqual(['UNINSURED']);
+      expect(codes(decide(aged(19, household(), enrolment({ expectedGraduationYear: 2026 })), {}, '2026-06-30T00:00:00.000Z'))).toEqual(['EXEMPT_STUDENT']);
     });
 
     it('given a student employed per tax without unemployment insurance, when compared, then exempt as student', () => {

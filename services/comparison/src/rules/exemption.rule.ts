@@ -26,7 +26,8 @@ function hukouFact(ctx: RuleContext): FactRef | null {
  */
 export const exemption: Rule = {
   name: 'exemption',
-  version: 1,
+  // 2: custody ends on its release date and studies on the expected graduation (time, issue 9).
+  version: 2,
   evaluate(ctx) {
     const hits: RuleHit[] = [];
     const status = ctx.record.household?.status ?? null;
@@ -37,7 +38,7 @@ export const exemption: Rule = {
     const custody = ctx.record.custody;
     const prison: FactRef[] = [
       ...(status === 'prison' && hukou ? [hukou] : []),
-      ...(custody?.inCustody === true ? [{ source: 'justice' as const, field: 'inCustody', value: true, asOf: custody.asOf }] : []),
+      ...(ctx.inCustody && custody ? [{ source: 'justice' as const, field: 'inCustody', value: true, asOf: custody.asOf }] : []),
     ];
     if (prison.length > 0) hits.push(hit(this, 'EXEMPT_PRISONER', 'in prison', prison));
     const enrolment = ctx.record.enrolment;

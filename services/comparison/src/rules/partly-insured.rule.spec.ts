@@ -1,6 +1,6 @@
-import { citizenIdFor, bornAged, aged, codes, covered, decide, enrolment, hitOf, household, insurance, person, recordOf, tax } from './spec-helpers';
+import { business, citizenIdFor, bornAged, aged, codes, covered, decide, enrolment, hitOf, household, insurance, person, recordOf, tax } from './spec-helpers';
 
-describe('rule partly-insured v1', () => {
+describe('rule partly-insured v2', () => {
   describe('PARTLY_INSURED_EMPLOYEE', () => {
     it('given tax says employed and neither unemployment nor work injury is active, when compared, then PARTLY_INSURED_EMPLOYEE on those facts', () => {
       const decision = decide(person(household(), ...covered(), tax({ employer: '某公司' })));
@@ -23,6 +23,32 @@ describe('rule partly-insured v1', () => {
 
     it('given both active, when compared, then it does not fire', () => {
       expect(decide(person(household(), ...covered(), tax(), insurance('unemployment', 'single'), insurance('work-injury', 'single'))).outcome).toBe('registered');
+    });
+
+    const CODE = '91440981MA4UJ1234X';
+    const closed = (effectiveDate: string, at = '2026-10-20T00:00:00.000Z') =>
+      business('employer.closed', { department: 'market-regulation', businessId: `C-${effectiveDate}`, employerCreditCode: CODE, effectiveDate }, at);
+
+    it('given tax says employed and the employer closed since, when compared, then it does not fire (v2)', () => {
+      const decision = decide(person(household(), ...covered(), tax({ employerCreditCode: CODE }), closed('2026-10-15')));
+      expect(decision.outcome).toBe('registered');
+    });
+
+    it('given the employer closes only after the decision day, when compared, then it still fires', () => {
+      expect(codes(decide(person(household(), ...covered(), tax({ employerCreditCode: CODE }), closed('2026-12-31'))))).toEqual(['PARTLY_INSURED_EMPLOYEE']);
+    });
+
+    it('given another employer of the person closed, when compared, then the employment per tax stands', () => {
+      const other = business('employer.closed', { department: 'tax', businessId: 'C-x', employerCreditCode: '91440981MA4UJ9999X', effectiveDate: '2026-10-15' }, '2026-10-20T00:00:00.000Z');
+      expect(codes(decide(person(household(), ...covered(), tax({ employerCreditCode: CODE }), other)))).toEqual(['PARTLY_INSURED_EMPLOYEE']);
+    });
+
+    it('given no tax record but an employer opened, when compared, then it fires on the employer record', () => {
+      const opened = business('employer.opened', { department: 'market-regulation', businessId: 'O-1', employerCreditCode: CODE, employerName: '某公司', effectiveDate: '2026-09-01' }, '2026-09-02T00:00:00.000Z');
+      const decision = decide(person(household(), ...covered(), opened));
+      expect(hitOf(decision, 'PARTLY_INSURED_EMPLOYEE')?.detail).toBe(
+        `employed per employer record without unemployment or work-injury insurance: market-regulation employer ${CODE}=open since 2026-09-01; social-insurance unemployment=none active; social-insurance work-injury=none active`,
+      );
     });
 
     it('given tax says not employed, when compared, then it does not fire', () => {

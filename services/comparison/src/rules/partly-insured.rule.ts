@@ -7,19 +7,14 @@ import type { FactRef, Rule, RuleHit } from './types';
  */
 export const partlyInsured: Rule = {
   name: 'partly-insured',
-  version: 1,
+  // 2: employment also from employers opened and closed; studies end on the expected graduation (issue 9).
+  version: 2,
   evaluate(ctx) {
     const hits: RuleHit[] = [];
-    const { tax } = ctx.record;
-    if (tax?.employed === true) {
+    if (ctx.employment.employed) {
       const missing = (['unemployment', 'work-injury'] as const).filter((type) => ctx.active(type).length === 0);
       if (missing.length > 0) {
-        hits.push(
-          hit(this, 'PARTLY_INSURED_EMPLOYEE', `employed per tax without ${missing.join(' or ')} insurance`, [
-            { source: 'tax', field: 'employed', value: true, asOf: tax.asOf },
-            ...missing.map(noneActive),
-          ]),
-        );
+        hits.push(hit(this, 'PARTLY_INSURED_EMPLOYEE', `employed per ${ctx.employment.per} without ${missing.join(' or ')} insurance`, [...ctx.employment.facts, ...missing.map(noneActive)]));
       }
     }
     const medical = ctx.active('medical');

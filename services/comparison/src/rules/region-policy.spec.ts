@@ -18,6 +18,7 @@ describe('region policy', () => {
       coverageTargets: {},
       reviewSkipsInitial: [],
       reviewDueDays: 5,
+      reviewBusinessEvents: [],
     });
   });
 
@@ -53,6 +54,12 @@ describe('region policy', () => {
       expect(policyForDivision('370402', tengzhou)).toEqual({ ...DEFAULT_REGION_POLICY, coverageTargets: { pension: 0.8 } });
     });
 
+    it('given a county that reviews household moves, then those business events wait for its approval and the rest stays', () => {
+      const reviewing = parseRegionPolicies({ regions: { '440981': { reviewBusinessEvents: ['household.moved-out', 'household.moved-in'] } } });
+      expect(policyForDivision('440981002001', reviewing)).toEqual({ ...DEFAULT_REGION_POLICY, reviewBusinessEvents: ['household.moved-out', 'household.moved-in'] });
+      expect(policyForDivision('440902001001', reviewing)).toEqual(DEFAULT_REGION_POLICY);
+    });
+
     it('given no regions, then every division has the defaults', () => {
       expect(policyForDivision('440981002001', parseRegionPolicies({}))).toEqual(DEFAULT_REGION_POLICY);
     });
@@ -80,6 +87,8 @@ describe('region policy', () => {
       [{ regions: { '4409': { reviewSkipsInitial: ['phone'] } } }, 'regions["4409"].reviewSkipsInitial must be a list of channels (survey, window, self-service, grassroots, department)'],
       [{ regions: { '4409': { reviewSkipsInitial: ['window', 'window'] } } }, 'regions["4409"].reviewSkipsInitial lists a channel twice'],
       [{ regions: { '4409': { reviewDueDays: 0 } } }, 'regions["4409"].reviewDueDays must be an integer from 1 to 365'],
+      [{ regions: { '4409': { reviewBusinessEvents: ['household.moved'] } } }, 'regions["4409"].reviewBusinessEvents must be a list of business event types'],
+      [{ regions: { '4409': { reviewBusinessEvents: ['death.registered', 'death.registered'] } } }, 'regions["4409"].reviewBusinessEvents lists a type twice'],
       [{ region: {} }, 'unknown top-level key "region"'],
       [[], 'must be a JSON object with "regions"'],
     ])('given %j, then it is refused naming the bad key', (json, message) => {

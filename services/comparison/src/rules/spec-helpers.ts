@@ -1,5 +1,7 @@
 import { REVIEW_FINAL_APPROVED, SOURCE_RECORD_RECEIVED, currentVersion, deterministicId, parseEvent } from '@qmcb/contracts';
 import type {
+  BusinessEventType,
+  EventPayloads,
   CollectedForm,
   CustodyFacts,
   DeathFacts,
@@ -66,7 +68,13 @@ export interface ApprovedForm {
   form: CollectedForm;
   at: string;
 }
-type Given = SourceFact | ApprovedForm;
+/** A business event of the person (issue 9), at business time `at`. */
+export interface BusinessFact {
+  business: { type: BusinessEventType; payload: object; at: string };
+}
+type Given = SourceFact | ApprovedForm | BusinessFact;
+
+export const business = <K extends BusinessEventType>(type: K, payload: EventPayloads[K], at = RECEIVED): BusinessFact => ({ business: { type, payload, at } });
 
 /** A household record of a normal resident with phone and address; sex and birth date come from the ID unless given. */
 export const household = (facts: Partial<HouseholdFacts> = {}, asOf?: string): SourceFact => ({
@@ -140,6 +148,7 @@ function envelope(personKey: string, occurredAt: string, type: RegistrationEvent
 export function recordOf(citizenId: string, valid: boolean, ...given: Given[]): RegistrationRecord {
   const personKey = personKeyFor(citizenId);
   const events = given.map((g) => {
+    if ('business' in g) return envelope(personKey, g.business.at, g.business.type, g.business.payload);
     if ('form' in g) {
       return envelope(personKey, g.at, REVIEW_FINAL_APPROVED, {
         reviewId: deterministicId('review', String(counter)),

@@ -98,8 +98,12 @@ export interface RuleContext {
   age: number | null;
   /** Facts that say the person is dead (household status or a death record); empty when alive. */
   deathFacts: FactRef[];
-  /** Enrolled per education. */
+  /** Enrolled per education and not past the expected graduation at `asOfDate`. */
   student: boolean;
+  /** In custody per justice and not past the release date at `asOfDate`. */
+  inCustody: boolean;
+  /** Employed at `asOfDate`: tax, or a newer employer opening or closing; with the facts that say so. */
+  employment: { employed: boolean; per: 'tax' | 'employer record'; facts: FactRef[] };
   /** Active entries of a type that count under the region's policy (pension and medical: only its schemes). */
   active(type: InsuranceEntry['insuranceType']): InsuranceEntry[];
   /** Every insurance entry, ordered by key. */

@@ -1,4 +1,5 @@
 import { NotFoundException } from '@nestjs/common';
+import { INSURANCE_ENROLLED, deterministicId, newEvent } from '@qmcb/contracts';
 import type { Department, RegistrationEvent, SourceFacts } from '@qmcb/contracts';
 import type { PersonPrincipal } from '@qmcb/auth';
 import { checkCharacter, childrenOf, maskCitizenId } from '@qmcb/domain';
@@ -22,6 +23,8 @@ import { OutcomeRepository } from '../outcomes/outcome.repository';
 import { ComparisonProjection } from '../projection/comparison.projection';
 import { CoverageRecorder } from './coverage-recorder';
 import { CoverageRepository } from './coverage.repository';
+import { RecompareDueRepository } from '../schedule/recompare-due.repository';
+import { recompareDueEvent } from '../schedule/recompare-scheduler';
 import { StatisticsService } from './statistics.service';
 import type { CoverageStatistics } from './statistics.service';
 
@@ -58,6 +61,7 @@ const P10 = idOf('1986-01-01', '101'); // moved out
 const P11 = idOf('1990-01-01', '111', '440106'); // non-local insured here
 const P12 = idOf('1980-08-08', '121'); // employee, all five
 const P13 = idOf('1996-08-08', '131'); // arrives in phase 2
+const P14 = idOf('2006-09-09', '141'); // student graduating in 2027, arrives in phase 3 (last test)
 
 let n = 0;
 function record(id: string, department: Department, facts: SourceFacts, asOf = AS_OF): RegistrationEvent {
@@ -124,7 +128,7 @@ describe('coverage statistics of a county loaded through the comparison projecti
     const settings = testKafkaSettings(topic, 3, 'statistics-test');
     producer = await EventLogProducer.connect(settings, { logger: quietLogger() });
     const records = new PersonRecordRepository();
-    const projection = new ComparisonProjection(records, new OutcomeRepository(), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository()));
+    const projection = new ComparisonProjection(records, new OutcomeRepository(), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository()), new RecompareDueRepository());
     const handler: ProjectionHandler = { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
     runner = new ProjectionRunner({ name: 'cmp-stats', groupId: `cmp-stats-${topic}`, dataSource: ds, schema: 'comparison', handler, settings, logger: quietLogger() });
     await runner.start();
@@ -284,5 +288,42 @@ describe('coverage statistics of a county loaded through the comparison projecti
     expect(last?.getCell(columns.indexOf('户籍人口') + 1).value).toBe(11);
     expect(last?.getCell(columns.indexOf('参保率(%)') + 1).value).toBe(75);
     expect(sheet?.getCell('A6').value).toBe('基本情况');
+  });
+
+  // Last: it moves the county on. Dynamic update (issue 9) reaches the statistics through the same
+  // rows: a business event of the insuring system, and a recompare day that ends a student's exemption.
+  it('follows a business event and a recompare day: an enrolment covers, the end of school makes the pension due', async () => {
+    const now = new Date().toISOString();
+    const enrolled = newEvent(INSURANCE_ENROLLED, deterministicId('stats-test', 'enrolled', P8), P8, { department: 'social-insurance', businessId: 'CB-8', insuranceType: 'pension', scheme: 'resident', region: COUNTY, since: '2026-10-20' }, {
+      source: 'svc:dynamic-update', actor: 'key:test', occurredAt: '2026-10-20T02:00:00.000Z', recordedAt: now, correlationId: 'stats',
+    });
+    await producer.append([
+      enrolled,
+      household(P14, V2), cover(P14, 'medical'),
+      record(P14, 'education', { kind: 'enrolment', enrolled: true, level: 'higher', expectedGraduationYear: 2027 } as SourceFacts),
+    ]);
+    await settle();
+    const student = await statistics.figures(analyst, COUNTY);
+    expect(student.total.population).toBe(12);
+    expect(student.total.types.pension).toMatchObject({
+      due: 8, insured: 7, insuredHere: 6, insuredElsewhere: 1, notInsured: 1, notDue: 1, exempt: 3,
+      coverage: { numerator: 7, denominator: 8, rate: 0.875 },
+      exemptByReason: { STUDENT: 2, MILITARY: 1, PRISONER: 0, DECEASED: 0, MOVED_OUT: 0, LINKED: 0 },
+    });
+    expect((await statistics.detailPage(analyst, { division: COUNTY, figure: 'pension:insured-here' }, 50, 0)).items.map((i) => i.citizenIdMasked)).toEqual(masked(P1, P2, P8, P9, P12, P13));
+
+    // The day school ends is kept for the student; the scheduler's event of that day (appended here as it would) compares again.
+    const due = await new RecompareDueRepository().forPerson(ds.manager, P14);
+    expect(due).toMatchObject({ personKey: P14, dueDate: '2027-07-01', because: ['school year of 2027 ends'] });
+    await producer.append([recompareDueEvent(due as NonNullable<typeof due>, new Date().toISOString())]);
+    await settle();
+    const graduated = await statistics.figures(analyst, COUNTY);
+    expect(graduated.total.types.pension).toMatchObject({
+      due: 9, insured: 7, notInsured: 2, notDue: 1, exempt: 2,
+      coverage: { numerator: 7, denominator: 9, rate: 0.777778 },
+      exemptByReason: { STUDENT: 1, MILITARY: 1, PRISONER: 0, DECEASED: 0, MOVED_OUT: 0, LINKED: 0 },
+    });
+    const notInsured = await statistics.detailPage(analyst, { division: COUNTY, figure: 'pension:not-insured' }, 50, 0);
+    expect(notInsured.items.map((i) => [i.citizenIdMasked, i.coverage.pension.reason])).toEqual(masked(P3, P14).map((m) => [m, 'NEVER_ENROLLED']));
   });
 });

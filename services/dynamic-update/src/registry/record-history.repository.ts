@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { parseEvent } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import type { RegistrationRecord } from '@qmcb/domain';
 import type { EntityManager } from 'typeorm';
+import type { ItemChange } from './registry-items';
 
+/** One change of a person's record: the event, who and what caused it, and what it changed. */
 export interface HistoryRow {
   version: number;
   eventId: string;
@@ -10,34 +13,120 @@ export interface HistoryRow {
   source: string;
   actor: string;
   occurredAt: string;
+  /** When the event was recorded (null for rows from before issue 9). */
+  recordedAt: string | null;
+  correlationId: string | null;
+  /** The event that caused this one (a decision's trigger), if any. */
+  causationId: string | null;
+  /** From when the registry held this version: the largest recordedAt of the history up to it. */
+  heldFrom: string | null;
+  changes: ItemChange[];
+}
+
+export interface HistoryInsert {
+  event: RegistrationEvent;
+  record: RegistrationRecord;
+  changes: ItemChange[];
+  heldFrom: string;
+}
+
+const COLUMNS = `version, event_id AS "eventId", type, source, actor, occurred_at AS "occurredAt", recorded_at AS "recordedAt",
+  correlation_id AS "correlationId", causation_id AS "causationId", held_from AS "heldFrom", changes`;
+
+function row(r: Record<string, unknown>): HistoryRow {
+  const iso = (v: unknown): string | null => (v === null || v === undefined ? null : new Date(v as string).toISOString());
+  return {
+    version: Number(r['version']),
+    eventId: String(r['eventId']),
+    type: String(r['type']),
+    source: String(r['source']),
+    actor: String(r['actor']),
+    occurredAt: iso(r['occurredAt']) as string,
+    recordedAt: iso(r['recordedAt']),
+    correlationId: (r['correlationId'] as string | null) ?? null,
+    causationId: (r['causationId'] as string | null) ?? null,
+    heldFrom: iso(r['heldFrom']),
+    changes: (r['changes'] as ItemChange[] | null) ?? [],
+  };
 }
 
 /** `record_history`: one row per event applied to a person, in log order. All SQL of the table. */
 @Injectable()
 export class RecordHistoryRepository {
-  /** History rows of events, each with the person's record right after it; one statement. */
-  async insertMany(manager: EntityManager, rows: readonly { event: RegistrationEvent; record: RegistrationRecord }[]): Promise<void> {
+  /** History rows of events, each with the person's record right after it and what it changed; one statement. */
+  async insertMany(manager: EntityManager, rows: readonly HistoryInsert[]): Promise<void> {
     if (rows.length === 0) return;
     await manager.query(
-      `INSERT INTO record_history (person_key, version, event_id, type, source, actor, occurred_at)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`,
+      `INSERT INTO record_history (person_key, version, event_id, type, source, actor, occurred_at, recorded_at, correlation_id, causation_id, held_from, changes, event)
+       SELECT r.person_key, r.version, r.event_id, r.type, r.source, r.actor, r.occurred_at, r.recorded_at, r.correlation_id, r.causation_id, r.held_from, r.changes, r.event
+         FROM jsonb_to_recordset($1::jsonb) AS r(person_key text, version int, event_id text, type text, source text, actor text, occurred_at timestamptz,
+              recorded_at timestamptz, correlation_id text, causation_id text, held_from timestamptz, changes jsonb, event jsonb)`,
       [
-        rows.map((r) => r.event.personKey),
-        rows.map((r) => r.record.version),
-        rows.map((r) => r.event.eventId),
-        rows.map((r) => r.event.type),
-        rows.map((r) => r.event.source),
-        rows.map((r) => r.event.actor),
-        rows.map((r) => r.event.occurredAt),
+        JSON.stringify(
+          rows.map(({ event, record, changes, heldFrom }) => ({
+            person_key: event.personKey,
+            version: record.version,
+            event_id: event.eventId,
+            type: event.type,
+            source: event.source,
+            actor: event.actor,
+            occurred_at: event.occurredAt,
+            recorded_at: event.recordedAt,
+            correlation_id: event.correlationId,
+            causation_id: event.causationId,
+            held_from: heldFrom,
+            changes,
+            event,
+          })),
+        ),
       ],
     );
   }
 
-  async forPerson(manager: EntityManager, personKey: string): Promise<HistoryRow[]> {
-    return manager.query(
-      `SELECT version, event_id AS "eventId", type, source, actor, occurred_at AS "occurredAt"
-         FROM record_history WHERE person_key = $1 ORDER BY version`,
-      [personKey],
+  /** The latest heldFrom of each of these people (one statement). */
+  async lastHeldFrom(manager: EntityManager, personKeys: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (personKeys.length === 0) return out;
+    const rows: { person_key: string; held_from: Date | null }[] = await manager.query(
+      `SELECT DISTINCT ON (person_key) person_key, held_from FROM record_history
+        WHERE person_key = ANY($1::text[]) ORDER BY person_key, version DESC`,
+      [[...new Set(personKeys)]],
     );
+    for (const r of rows) if (r.held_from) out.set(r.person_key, new Date(r.held_from).toISOString());
+    return out;
+  }
+
+  /** A person's history, oldest first, up to a version (all of it by default). */
+  async forPerson(manager: EntityManager, personKey: string, upToVersion?: number): Promise<HistoryRow[]> {
+    const rows: Record<string, unknown>[] = await manager.query(
+      `SELECT ${COLUMNS} FROM record_history WHERE person_key = $1 AND ($2::int IS NULL OR version <= $2) ORDER BY version`,
+      [personKey, upToVersion ?? null],
+    );
+    return rows.map(row);
+  }
+
+  /** A page of a person's history, oldest first, and how many rows it has. */
+  async page(manager: EntityManager, personKey: string, limit: number, offset: number): Promise<{ total: number; items: HistoryRow[] }> {
+    const [count]: { n: number }[] = await manager.query(`SELECT count(*)::int AS n FROM record_history WHERE person_key = $1`, [personKey]);
+    const rows: Record<string, unknown>[] = await manager.query(`SELECT ${COLUMNS} FROM record_history WHERE person_key = $1 ORDER BY version LIMIT $2 OFFSET $3`, [personKey, limit, offset]);
+    return { total: count?.n ?? 0, items: rows.map(row) };
+  }
+
+  /** The last version the registry held at `at` (null: the person was not in the registry yet). */
+  async versionHeldAt(manager: EntityManager, personKey: string, at: string): Promise<number | null> {
+    const rows: { v: number | null }[] = await manager.query(`SELECT max(version) AS v FROM record_history WHERE person_key = $1 AND held_from <= $2`, [personKey, at]);
+    return rows[0]?.v ?? null;
+  }
+
+  /** The events after `fromVersion` up to `toVersion`, in order, as the log carried them. */
+  async eventsBetween(manager: EntityManager, personKey: string, fromVersion: number, toVersion: number): Promise<RegistrationEvent[]> {
+    const rows: { event: unknown }[] = await manager.query(
+      `SELECT event FROM record_history WHERE person_key = $1 AND version > $2 AND version <= $3 ORDER BY version`,
+      [personKey, fromVersion, toVersion],
+    );
+    return rows.map((r) => {
+      if (r.event === null) throw new Error('history from before the registry kept events: rebuild the projection (npm run projection -- dynamic-update rebuild)');
+      return parseEvent(r.event, { owned: true });
+    });
   }
 }

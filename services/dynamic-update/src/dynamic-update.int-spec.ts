@@ -1,0 +1,370 @@
+import type { INestApplication } from '@nestjs/common';
+import { mintApiKey, mintToken } from '@qmcb/auth';
+import { SOURCE_RECORD_RECEIVED, deterministicId, newEvent } from '@qmcb/contracts';
+import type { EventOf, RegistrationEvent } from '@qmcb/contracts';
+import { checkCharacter, foldEvents } from '@qmcb/domain';
+import { EventLogProducer, rebuildProjection } from '@qmcb/event-log';
+import { Clock, LogTransport, allMigrations, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
+import { createTestDatabase, createTestTopic, deleteTestTopic, readAllEvents, testKafkaSettings, waitFor } from '@qmcb/testing';
+import type { TestDatabase } from '@qmcb/testing';
+import { createServer } from 'http';
+import type { Server } from 'http';
+import type { AddressInfo } from 'net';
+import { DataSource } from 'typeorm';
+import { DYNAMIC_UPDATE_MIGRATIONS, DynamicUpdateModule } from './dynamic-update.module';
+import { FeedSequencer } from './feed/feed-sequencer';
+import { WebhookDeliverer } from './feed/webhook-deliverer';
+import { OpsDatabase } from './ops/ops-data-source';
+
+/**
+ * Dynamic update in one process on the real broker, PostgreSQL and Redis, with a clock the test
+ * sets: refusals over HTTP, as-of reads over a long history against the log itself, the feed as
+ * server-sent events resumed by Last-Event-ID, webhook retries and dead letters by the clock, a
+ * roster of several chunks and pages, and a rebuild that equals the live projection.
+ */
+const KEY_SECRET = 'int-api-key-secret';
+const JWT_SECRET = 'int-jwt-secret';
+const VILLAGE = '440981002001';
+
+// HTTP answers are asserted field by field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+class ControlledClock extends Clock {
+  constructor(private at: number) {
+    super();
+  }
+
+  set(iso: string): void {
+    this.at = Date.parse(iso);
+  }
+
+  advance(ms: number): void {
+    this.at += ms;
+  }
+
+  override now(): Date {
+    return new Date(this.at);
+  }
+}
+
+/** Distinct valid IDs: a birth day from 1950 on, and a sequence number every 20,000. */
+const idOf = (n: number): string => {
+  const birth = new Date(Date.UTC(1950, 0, 1) + (n % 20_000) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+  const first17 = `440981${birth}${String(Math.floor(n / 20_000)).padStart(3, '0')}`;
+  return `${first17}${checkCharacter(first17)}`;
+};
+
+describe('dynamic update (one process, real infrastructure)', () => {
+  let topic: string;
+  let db: TestDatabase;
+  let app: INestApplication;
+  let url: string;
+  let dataSource: DataSource;
+  const clock = new ControlledClock(Date.parse('2026-12-01T08:00:00Z'));
+  const si = { 'x-api-key': mintApiKey('social-insurance', 'si-int', KEY_SECRET) };
+  const ps = { 'x-api-key': mintApiKey('public-security', 'ps-int', KEY_SECRET) };
+  const admin = { authorization: `Bearer ${mintToken({ sub: 'admin-1', name: 'a', role: 'admin', division: '4409', ttlSeconds: 3600 }, JWT_SECRET)}` };
+  const clerk = { authorization: `Bearer ${mintToken({ sub: 'clerk-1', name: 'c', role: 'window-clerk', division: '440981', ttlSeconds: 3600 }, JWT_SECRET)}` };
+
+  beforeAll(async () => {
+    topic = await createTestTopic(3);
+    db = await createTestDatabase();
+    const env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      LOG_TOPIC: topic,
+      CONSUMER_GROUP: `dynamic-update-${topic}`,
+      API_KEY_SECRET: KEY_SECRET,
+      AUTH_JWT_SECRET: JWT_SECRET,
+      // The test numbers the feed and delivers webhooks by hand.
+      FEED_SEQUENCE_INTERVAL_MS: '0',
+      WEBHOOK_POLL_INTERVAL_MS: '0',
+      WEBHOOK_BACKOFF_MS: '60000',
+      WEBHOOK_MAX_ATTEMPTS: '3',
+    };
+    const { config, kafka } = loadServiceConfig('dynamic-update', env);
+    app = await createServiceTestingApp(DynamicUpdateModule.register(config, kafka, { clock, env }));
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    dataSource = app.get(DataSource);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+    if (topic) await deleteTestTopic(topic);
+  });
+
+  async function call(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: Json }> {
+    const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+  const contribution = (citizenId: string, n: number) => ({
+    type: 'insurance.contribution-paid',
+    businessId: `C-${citizenId}-${n}`,
+    citizenId,
+    occurredAt: new Date(Date.UTC(2000, 0, 1) + n * 31 * 86_400_000).toISOString(),
+    payload: { insuranceType: 'pension', scheme: 'resident', region: '440981', month: new Date(Date.UTC(2000, n, 1)).toISOString().slice(0, 7), paidBy: 'self' },
+  });
+  const applied = async (personKey: string, version: number): Promise<void> => {
+    await waitFor(async () => ((await dataSource.query(`SELECT version FROM person_record WHERE person_key = $1`, [personKey]))[0]?.version ?? 0) >= version, {
+      timeoutMs: 60_000,
+      message: `${personKey} at version ${version}`,
+    });
+  };
+
+  it('refuses with the exact error bodies: no credentials, a person, a type of another department, bad fields, a roster not in NDJSON', async () => {
+    const one = [contribution(idOf(1), 0)];
+    expect(await call('POST', '/business-events', {}, { events: one })).toEqual({
+      status: 401,
+      body: { statusCode: 401, code: 'UNAUTHENTICATED', message: 'missing credentials: send Authorization: Bearer <token> or X-Api-Key: <key>' },
+    });
+    expect((await call('POST', '/business-events', clerk, { events: one })).status).toBe(403);
+    expect(await call('POST', '/business-events', ps, { events: one })).toEqual({
+      status: 403,
+      body: { statusCode: 403, code: 'FORBIDDEN', message: "events[0]: events of type 'insurance.contribution-paid' may not be sent by department 'public-security'" },
+    });
+    expect(await call('POST', '/business-events', si, { events: [{ ...one[0], payload: { ...one[0]?.payload, month: '2026-13-01' } }] })).toEqual({
+      status: 400,
+      body: {
+        statusCode: 400,
+        code: 'VALIDATION_FAILED',
+        message: 'event violates its contract: events.0.payload.month (matches)',
+        violations: [{ field: 'events.0.payload.month', rule: 'matches', message: 'events.0.payload.month must be YYYY-MM' }],
+      },
+    });
+    expect((await call('POST', '/business-events', si, { events: [] })).body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', violations: [{ field: 'events', rule: 'arrayMinSize' }] });
+    const res = await fetch(`${url}/snapshots?kind=household&scope=440981&asOf=2026-12-01T00:00:00Z`, { method: 'POST', headers: { ...ps, 'content-type': 'text/csv' }, body: 'a,b\n' });
+    expect({ status: res.status, body: await res.json() }).toEqual({
+      status: 415,
+      body: { statusCode: 415, code: 'VALIDATION_FAILED', message: 'send the roster as the request body with Content-Type application/x-ndjson (got text/csv)' },
+    });
+    const bad = await fetch(`${url}/snapshots?kind=tax&scope=440981&asOf=2026-12-01T00:00:00Z`, { method: 'POST', headers: { ...ps, 'content-type': 'application/x-ndjson' }, body: '\n' });
+    expect({ status: bad.status, body: await bad.json() }).toEqual({ status: 403, body: { statusCode: 403, code: 'FORBIDDEN', message: "department 'public-security' keeps no records of kind 'tax'" } });
+    // Nothing was appended by any of them.
+    expect(await readAllEvents(testKafkaSettings(topic))).toEqual([]);
+  });
+
+  it('reads a long history as the registry held it at any moment, exactly the fold of the log up to then', async () => {
+    const person = idOf(2);
+    const moments: string[] = [];
+    // 150 changes in 15 posts, each at its own time by the clock: 2 whole records kept (64, 128).
+    for (let post = 0; post < 15; post++) {
+      clock.set(`2026-12-01T09:${String(post).padStart(2, '0')}:00Z`);
+      const r = await call('POST', '/business-events', si, { events: Array.from({ length: 10 }, (_, k) => contribution(person, post * 10 + k)) });
+      expect(r.status).toBe(202);
+      moments.push(clock.now().toISOString());
+    }
+    await applied(person, 150);
+    expect((await dataSource.query(`SELECT version FROM record_snapshot WHERE person_key = $1 ORDER BY version`, [person])).map((r: Json) => r.version)).toEqual([64, 128]);
+    const log = (await readAllEvents(testKafkaSettings(topic))).filter((e) => e.personKey === person);
+    expect(log).toHaveLength(150);
+    for (const [i, moment] of moments.entries()) {
+      const r = await call('GET', `/registry/${person}?asOf=${encodeURIComponent(moment)}`, clerk);
+      expect(r.status).toBe(200);
+      const expected = foldEvents(log.filter((e) => e.recordedAt <= moment));
+      expect(r.body.record).toEqual(expected);
+      expect(r.body.version).toBe((i + 1) * 10);
+      expect(r.body.items['contribution.pension:resident:440981.lastMonth'].value).toBe(new Date(Date.UTC(2000, i * 10 + 9, 1)).toISOString().slice(0, 7));
+    }
+    // A moment between two posts reads the earlier one; before the first, nothing.
+    expect((await call('GET', `/registry/${person}?asOf=2026-12-01T09:03:30Z`, clerk)).body.version).toBe(40);
+    expect(await call('GET', `/registry/${person}?asOf=2026-12-01T08:59:59Z`, clerk)).toEqual({
+      status: 404,
+      body: { statusCode: 404, code: 'NOT_FOUND', message: 'the registry held no record of this person at 2026-12-01T08:59:59.000Z' },
+    });
+  });
+
+  it('streams a subscription as server-sent events and resumes after Last-Event-ID', async () => {
+    const created = await call('POST', '/subscriptions', admin, { name: 'sse', department: 'social-insurance', keyId: 'si-sse', division: '440981', kinds: ['insurance.*'], from: 'beginning' });
+    expect(created.status).toBe(201);
+    expect(created.body.secret).toBeNull();
+    const feedKey = { 'x-api-key': mintApiKey('social-insurance', 'si-sse', KEY_SECRET) };
+    const person = idOf(3);
+    clock.set('2026-12-01T10:00:00Z');
+    await call('POST', '/business-events', si, { events: [0, 1, 2, 3].map((n) => contribution(person, n)) });
+    await applied(person, 4);
+    await app.get(FeedSequencer).runOnce();
+    const read = async (headers: Record<string, string>, count: number): Promise<{ id: string; data: Json }[]> => {
+      const controller = new AbortController();
+      const res = await fetch(`${url}/feed/stream?subscription=${created.body.id}`, { headers: { ...feedKey, ...headers }, signal: controller.signal });
+      expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      const events: { id: string; data: Json }[] = [];
+      while (events.length < count) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString('utf8');
+        const blocks = text.split('\n\n');
+        text = blocks.pop() ?? '';
+        for (const b of blocks) {
+          const id = /^id: (\d+)$/m.exec(b)?.[1];
+          const data = /^data: (.*)$/m.exec(b)?.[1];
+          // The subscription's scope also holds the people of the tests before: this one's entries only.
+          if (id && data && /^event: change$/m.test(b) && JSON.parse(data).personKey === person) events.push({ id, data: JSON.parse(data) });
+        }
+      }
+      controller.abort();
+      return events;
+    };
+    const all = await read({}, 4);
+    expect(all.map((e) => [e.data.personKey, e.data.type, e.data.changes])).toEqual(
+      [0, 1, 2, 3].map((n) => [
+        person,
+        'insurance.contribution-paid',
+        n === 0
+          ? expect.arrayContaining([{ item: 'contribution.pension:resident:440981.lastMonth', from: null, to: '2000-01' }])
+          : [{ item: 'contribution.pension:resident:440981.lastMonth', from: new Date(Date.UTC(2000, n - 1, 1)).toISOString().slice(0, 7), to: new Date(Date.UTC(2000, n, 1)).toISOString().slice(0, 7) }],
+      ]),
+    );
+    expect(all.map((e) => e.id)).toEqual(all.map((e) => String(e.data.seq)));
+    const resumed = await read({ 'last-event-id': all[1]?.id ?? '' }, 2);
+    expect(resumed.map((e) => e.data.eventId)).toEqual([all[2]?.data.eventId, all[3]?.data.eventId]);
+    // Another key sees no such subscription; a person neither.
+    expect((await call('GET', `/feed/stream?subscription=${created.body.id}`, si)).status).toBe(404);
+    expect((await call('GET', `/feed?subscription=${created.body.id}`, clerk)).status).toBe(403);
+  });
+
+  it('retries a failing webhook when the clock says so, then keeps the batch as a dead letter and goes on', async () => {
+    let answer = 500;
+    const received: Json[] = [];
+    const server: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ status: answer, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+        res.writeHead(answer).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const person = idOf(4);
+      clock.set('2026-12-01T11:00:00Z');
+      const sub = (await call('POST', '/subscriptions', admin, { name: 'hook', department: 'social-insurance', keyId: 'si-hook', division: '440981', kinds: ['insurance.contribution-paid'], webhookUrl: hook, from: 'now' })).body;
+      await call('POST', '/business-events', si, { events: [contribution(person, 0)] });
+      await applied(person, 1);
+      const deliverer = app.get(WebhookDeliverer);
+      await app.get(FeedSequencer).runOnce();
+      const attempts = async (): Promise<Json> => (await call('GET', `/subscriptions/${sub.id}`, admin)).body.delivery;
+
+      await deliverer.runOnce();
+      expect(await attempts()).toMatchObject({ attempts: 1, lastError: 'HTTP 500', nextAttemptAt: '2026-12-01T11:01:00.000Z', delivered: 0 });
+      clock.set('2026-12-01T11:00:59Z');
+      await deliverer.runOnce();
+      expect(received).toHaveLength(1);
+      clock.set('2026-12-01T11:01:00Z');
+      await deliverer.runOnce();
+      // Doubled: 2 minutes after the second failure.
+      expect(await attempts()).toMatchObject({ attempts: 2, nextAttemptAt: '2026-12-01T11:03:00.000Z' });
+      clock.set('2026-12-01T11:03:00Z');
+      await deliverer.runOnce();
+      expect(received).toHaveLength(3);
+      expect(await attempts()).toMatchObject({ attempts: 0, lastError: 'HTTP 500', delivered: 0 });
+      const dead = (await call('GET', `/subscriptions/${sub.id}/dead-letters`, admin)).body;
+      expect(dead).toMatchObject({ subscriptionId: sub.id, total: 1, items: [{ attempts: 3, lastError: 'HTTP 500', redeliveredAt: null, entries: [{ personKey: person, type: 'insurance.contribution-paid' }] }] });
+      // The same batch every time, under one delivery ID.
+      expect(new Set(received.map((r) => r.body.deliveryId)).size).toBe(1);
+
+      // The next entry goes out at once once the endpoint answers; the dead letter is redelivered on request.
+      answer = 204;
+      await call('POST', '/business-events', si, { events: [contribution(person, 1)] });
+      await applied(person, 2);
+      await app.get(FeedSequencer).runOnce();
+      await deliverer.runOnce();
+      expect(received.at(-1)).toMatchObject({ status: 204, body: { subscriptionId: sub.id, entries: [{ personKey: person, changes: [{ item: 'contribution.pension:resident:440981.lastMonth', from: '2000-01', to: '2000-02' }] }] } });
+      expect(await attempts()).toMatchObject({ attempts: 0, lastError: null, delivered: 1 });
+      const redelivered = await call('POST', `/subscriptions/${sub.id}/dead-letters/${dead.items[0].id}/redelivery`, admin);
+      expect(redelivered.body).toEqual({ deadLetterId: dead.items[0].id, result: { ok: true, status: 204 } });
+      expect((await call('GET', `/subscriptions/${sub.id}/dead-letters`, admin)).body.items[0].redeliveredAt).toBe(clock.now().toISOString());
+      expect(received.map((r) => r.status)).toEqual([500, 500, 500, 204, 204]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('diffs a roster of several chunks against what is held, flags the held people it leaves out page by page, and a re-sent roster changes nothing', async () => {
+    const producer = app.get(EventLogProducer);
+    const held = Array.from({ length: 2_500 }, (_, i) => idOf(10_000 + i));
+    const record = (citizenId: string, i: number): EventOf<typeof SOURCE_RECORD_RECEIVED> =>
+      newEvent(
+        SOURCE_RECORD_RECEIVED,
+        deterministicId('int-household', citizenId),
+        citizenId,
+        {
+          department: 'public-security',
+          sourceRecordId: `H-${i}`,
+          mode: 'snapshot',
+          citizenIdAsSent: citizenId,
+          citizenIdValid: true,
+          asOf: '2026-01-01T00:00:00.000Z',
+          facts: { kind: 'household', name: `人${i}`, status: 'normal', villageCode: VILLAGE },
+        },
+        { source: 'dept:public-security', actor: 'key:ps-int', occurredAt: '2026-01-01T00:00:00.000Z', correlationId: 'int' },
+      );
+    const events: RegistrationEvent[] = held.map((id, i) => record(id, i));
+    for (let i = 0; i < events.length; i += 500) await producer.append(events.slice(i, i + 500));
+    await waitFor(async () => (await dataSource.query(`SELECT count(*)::int AS n FROM department_holding WHERE department = 'public-security' AND kind = 'household'`))[0].n >= 2_500, {
+      timeoutMs: 120_000,
+      message: 'the households held',
+    });
+    // The roster: the first 2,000 unchanged, 200 new people, the last 500 held left out.
+    const lines = [
+      ...held.slice(0, 2_000).map((id, i) => ({ sourceRecordId: `H-${i}`, citizenId: id, facts: { kind: 'household', name: `人${i}`, status: 'normal', villageCode: VILLAGE } })),
+      ...Array.from({ length: 200 }, (_, i) => ({ sourceRecordId: `N-${i}`, citizenId: idOf(20_000 + i), facts: { kind: 'household', name: `新${i}`, status: 'normal', villageCode: VILLAGE } })),
+    ];
+    const post = async (): Promise<Json> => {
+      const res = await fetch(`${url}/snapshots?kind=household&scope=440981&asOf=2026-12-01T00:00:00Z`, {
+        method: 'POST',
+        headers: { ...ps, 'content-type': 'application/x-ndjson' },
+        body: lines.map((l) => JSON.stringify(l)).join('\n'),
+      });
+      expect(res.status).toBe(201);
+      return res.json();
+    };
+    const first = await post();
+    expect(first).toMatchObject({ status: 'completed', rows: 2_200, unchanged: 2_000, added: 200, updated: 0, absent: 500, alreadyAbsent: 0, events: 700 });
+    const absent = await call('GET', `/snapshots/${first.snapshotId}/changes?change=absent&limit=1000`, ps);
+    expect(absent.body.items.map((c: Json) => c.personKey).sort()).toEqual([...held.slice(2_000)].sort());
+    await waitFor(async () => (await dataSource.query(`SELECT count(*)::int AS n FROM person_record WHERE record->'rosterAbsences' ? 'public-security:household'`))[0].n === 500, {
+      timeoutMs: 120_000,
+      message: 'the absences flagged',
+    });
+    await waitFor(async () => (await dataSource.query(`SELECT count(*)::int AS n FROM department_holding WHERE department = 'public-security'`))[0].n >= 2_700, { timeoutMs: 120_000, message: 'the new people held' });
+    const again = await post();
+    expect(again).toMatchObject({ status: 'completed', rows: 2_200, unchanged: 2_200, added: 0, absent: 0, alreadyAbsent: 500, events: 0 });
+    // The roster's members are dropped once it is done; its report and changes stay.
+    const ops = app.get(OpsDatabase).dataSource;
+    expect((await ops.query(`SELECT count(*)::int AS n FROM snapshot_member`))[0].n).toBe(0);
+    expect((await ops.query(`SELECT count(*)::int AS n FROM snapshot_change WHERE snapshot_id = $1`, [first.snapshotId]))[0].n).toBe(700);
+  });
+
+  it('rebuilds the registry from the log into a projection equal to the live one, and leaves the feed alone', async () => {
+    const tables = ['person_record', 'record_history', 'record_snapshot', 'department_holding', 'change_proposal'];
+    const order: Record<string, string> = {
+      person_record: 'person_key',
+      record_history: 'person_key, version',
+      record_snapshot: 'person_key, version',
+      department_holding: 'department, person_key, slot',
+      change_proposal: 'proposal_id',
+    };
+    const snapshot = async (): Promise<Record<string, unknown[]>> => {
+      const out: Record<string, unknown[]> = {};
+      for (const t of tables) out[t] = await dataSource.query(`SELECT * FROM ${t} ORDER BY ${order[t]}`);
+      // When the row was written differs between the two; what it says does not.
+      for (const row of out['person_record'] as Record<string, unknown>[]) delete row['updated_at'];
+      return out;
+    };
+    const live = await snapshot();
+    const feed = (await app.get(OpsDatabase).dataSource.query(`SELECT count(*)::int AS n FROM feed_entry`))[0].n;
+    const { kafka } = loadServiceConfig('dynamic-update', { ...process.env, LOG_TOPIC: topic, DATABASE_URL: db.url });
+    await rebuildProjection({ dataSource, schema: 'dynamic_update', migrations: allMigrations(DYNAMIC_UPDATE_MIGRATIONS), handler: app.get(LogTransport), settings: { ...kafka, topic }, name: 'dynamic-update-int' });
+    const rebuilt = await snapshot();
+    expect((live['record_history'] as unknown[]).length).toBeGreaterThan(3_000);
+    expect(rebuilt).toEqual(live);
+    expect((await app.get(OpsDatabase).dataSource.query(`SELECT count(*)::int AS n FROM feed_entry`))[0].n).toBe(feed);
+  });
+});

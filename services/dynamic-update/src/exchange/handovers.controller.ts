@@ -1,0 +1,36 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Departments, Roles } from '@qmcb/auth';
+import type { Principal } from '@qmcb/auth';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { HandoversService } from './handovers.service';
+import type { Handover } from './handovers.service';
+
+export class HandoverQueryDto {
+  @ApiProperty({ description: 'The division people moved out of (within yours)', example: '440981' })
+  @Matches(/^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$/, { message: 'division must be a division code of 2, 4, 6, 9 or 12 digits' })
+  division: string;
+
+  @ApiPropertyOptional({ description: 'The last person key of the previous page' })
+  @IsOptional() @Matches(/^(\d{17}[\dX]|X-[0-9a-f]{32})$/, { message: 'after must be a person key' })
+  after?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  limit?: number;
+}
+
+@ApiTags('exchange')
+@Controller('exchange')
+export class HandoversController {
+  constructor(private readonly handovers: HandoversService) {}
+
+  @Get('handovers')
+  @Roles('county-approver', 'window-clerk', 'analyst', 'admin')
+  @Departments('higher-registry')
+  @ApiOperation({ summary: 'People whose household registration moved out of a division, with where to and the insurance they hold (audited)' })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: HandoverQueryDto): Promise<{ division: string; next: string | null; items: Handover[] }> {
+    return this.handovers.movedOut(principal, query.division, query.after ?? null, query.limit ?? 100);
+  }
+}

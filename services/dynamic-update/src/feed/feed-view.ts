@@ -1,0 +1,34 @@
+import { inDivision } from '@qmcb/auth';
+import type { ItemChange } from '../registry/registry-items';
+import type { FeedScope, SequencedEntry } from './feed-entry.repository';
+
+/** A feed entry as a subscriber receives it. */
+export interface FeedItem {
+  seq: number;
+  eventId: string;
+  type: string;
+  personKey: string;
+  version: number;
+  occurredAt: string;
+  recordedAt: string;
+  source: string;
+  actor: string;
+  /** Where the person is filed after the change; null when that is outside the subscriber's scope. */
+  division: string | null;
+  /** The person left the subscriber's division with this change: nothing of where they went is shown. */
+  leftScope: boolean;
+  changes: ItemChange[];
+}
+
+/**
+ * What a scope may see of an entry: all of it when the person is filed within the scope after the
+ * change; only that they left, when they were filed there before and no longer are. (The page query
+ * returns no other entries.) A subscriber never sees data outside its scope.
+ */
+export function asSeenBy(entry: SequencedEntry, scope: FeedScope): FeedItem {
+  const base = { seq: entry.seq, eventId: entry.eventId, type: entry.type, personKey: entry.personKey, version: entry.version, occurredAt: entry.occurredAt, recordedAt: entry.recordedAt, source: entry.source, actor: entry.actor };
+  if (entry.divisionAfter !== null && inDivision(scope.division, entry.divisionAfter)) {
+    return { ...base, division: entry.divisionAfter, leftScope: false, changes: entry.changes };
+  }
+  return { ...base, division: null, leftScope: true, changes: [] };
+}

@@ -1,0 +1,177 @@
+import type { Department } from '@qmcb/contracts';
+import type { EntityManager } from 'typeorm';
+import type { FeedItem } from './feed-view';
+
+export interface Subscription {
+  id: string;
+  name: string;
+  /** The subscriber: a department system's API key (department and key ID). */
+  department: Department;
+  keyId: string;
+  /** What it may see: people filed within this division. */
+  division: string;
+  /** Event types or `prefix.*`; empty: every kind. */
+  kinds: string[];
+  webhookUrl: string | null;
+  status: 'active' | 'disabled';
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface Delivery {
+  cursor: number;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  delivered: number;
+  lastDeliveredAt: string | null;
+}
+
+export interface DeadLetter {
+  id: number;
+  fromSeq: number;
+  toSeq: number;
+  entries: FeedItem[];
+  attempts: number;
+  lastError: string;
+  failedAt: string;
+  redeliveredAt: string | null;
+}
+
+const iso = (v: unknown): string | null => (v === null || v === undefined ? null : new Date(v as string).toISOString());
+
+function toSubscription(r: Record<string, unknown>): Subscription {
+  return {
+    id: String(r['id']),
+    name: String(r['name']),
+    department: r['department'] as Department,
+    keyId: String(r['key_id']),
+    division: String(r['division']),
+    kinds: r['kinds'] as string[],
+    webhookUrl: (r['webhook_url'] as string | null) ?? null,
+    status: r['status'] as Subscription['status'],
+    createdBy: String(r['created_by']),
+    createdAt: iso(r['created_at']) as string,
+  };
+}
+
+function toDelivery(r: Record<string, unknown>): Delivery {
+  return {
+    cursor: Number(r['cursor']),
+    attempts: Number(r['attempts']),
+    nextAttemptAt: iso(r['next_attempt_at']) as string,
+    lastError: (r['last_error'] as string | null) ?? null,
+    delivered: Number(r['delivered']),
+    lastDeliveredAt: iso(r['last_delivered_at']),
+  };
+}
+
+/** The subscription tables of the operational schema: all their SQL. */
+export class SubscriptionRepository {
+  async create(manager: EntityManager, s: Subscription, secret: string | null, startCursor: number): Promise<void> {
+    await manager.query(
+      `INSERT INTO subscription (id, name, department, key_id, division, kinds, webhook_url, secret, status, created_by, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [s.id, s.name, s.department, s.keyId, s.division, s.kinds, s.webhookUrl, secret, s.status, s.createdBy, s.createdAt],
+    );
+    if (s.webhookUrl) await manager.query(`INSERT INTO webhook_delivery (subscription_id, cursor, next_attempt_at) VALUES ($1, $2, $3)`, [s.id, startCursor, s.createdAt]);
+  }
+
+  async find(manager: EntityManager, id: string): Promise<Subscription | null> {
+    const rows: Record<string, unknown>[] = await manager.query(`SELECT * FROM subscription WHERE id = $1`, [id]);
+    return rows[0] ? toSubscription(rows[0]) : null;
+  }
+
+  async secretOf(manager: EntityManager, id: string): Promise<string | null> {
+    const rows: { secret: string | null }[] = await manager.query(`SELECT secret FROM subscription WHERE id = $1`, [id]);
+    return rows[0]?.secret ?? null;
+  }
+
+  /** Subscriptions whose scope lies within a division, newest first. */
+  async within(manager: EntityManager, division: string): Promise<Subscription[]> {
+    const rows: Record<string, unknown>[] = await manager.query(`SELECT * FROM subscription WHERE division LIKE $1 || '%' ORDER BY created_at DESC, id`, [division]);
+    return rows.map(toSubscription);
+  }
+
+  async disable(manager: EntityManager, id: string, at: string): Promise<void> {
+    await manager.query(`UPDATE subscription SET status = 'disabled', disabled_at = $2 WHERE id = $1`, [id, at]);
+  }
+
+  async delivery(manager: EntityManager, id: string): Promise<Delivery | null> {
+    const rows: Record<string, unknown>[] = await manager.query(`SELECT * FROM webhook_delivery WHERE subscription_id = $1`, [id]);
+    return rows[0] ? toDelivery(rows[0]) : null;
+  }
+
+  /**
+   * Leases the webhook subscriptions due at `now` (active, not leased by another process), for
+   * `leaseMs`: a process that dies mid-delivery frees them when the lease runs out.
+   */
+  async leaseDue(manager: EntityManager, now: string, leaseMs: number): Promise<(Subscription & { delivery: Delivery })[]> {
+    const rows: Record<string, unknown>[] = await manager.query(
+      `WITH leased AS (
+         UPDATE webhook_delivery d SET lease_until = $1::timestamptz + ($2::int * interval '1 millisecond')
+           FROM subscription s
+          WHERE d.subscription_id = s.id AND s.status = 'active' AND s.webhook_url IS NOT NULL
+            AND d.next_attempt_at <= $1::timestamptz AND (d.lease_until IS NULL OR d.lease_until < $1::timestamptz)
+         RETURNING s.*, d.cursor, d.attempts, d.next_attempt_at, d.last_error, d.delivered, d.last_delivered_at)
+       SELECT * FROM leased ORDER BY created_at, id`,
+      [now, leaseMs],
+    );
+    return rows.map((r) => ({ ...toSubscription(r), delivery: toDelivery(r) }));
+  }
+
+  /** After a call that went through, or a scan with nothing to send: the cursor moves, attempts start again. */
+  async advanced(manager: EntityManager, id: string, cursor: number, delivered: number, now: string): Promise<void> {
+    await manager.query(
+      `UPDATE webhook_delivery SET cursor = greatest(cursor, $2), attempts = 0, last_error = NULL, lease_until = NULL, next_attempt_at = $4,
+              delivered = delivered + $3, last_delivered_at = CASE WHEN $3 > 0 THEN $4::timestamptz ELSE last_delivered_at END
+        WHERE subscription_id = $1`,
+      [id, cursor, delivered, now],
+    );
+  }
+
+  /** After a failed call: try again at `retryAt`. */
+  async failed(manager: EntityManager, id: string, attempts: number, error: string, retryAt: string): Promise<void> {
+    await manager.query(`UPDATE webhook_delivery SET attempts = $2, last_error = $3, next_attempt_at = $4, lease_until = NULL WHERE subscription_id = $1`, [id, attempts, error, retryAt]);
+  }
+
+  /** A batch that failed every attempt: kept with its reason, and the cursor moves past it (one call never stops a subscription). */
+  async deadLetter(manager: EntityManager, id: string, entries: readonly FeedItem[], fromSeq: number, toSeq: number, attempts: number, error: string, now: string): Promise<void> {
+    await manager.query(
+      `INSERT INTO webhook_dead_letter (subscription_id, from_seq, to_seq, entries, attempts, last_error, failed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [id, fromSeq, toSeq, JSON.stringify(entries), attempts, error, now],
+    );
+    await manager.query(
+      `UPDATE webhook_delivery SET cursor = greatest(cursor, $2), attempts = 0, last_error = $3, lease_until = NULL, next_attempt_at = $4 WHERE subscription_id = $1`,
+      [id, toSeq, error, now],
+    );
+  }
+
+  async deadLetters(manager: EntityManager, id: string, limit: number, offset: number): Promise<{ total: number; items: DeadLetter[] }> {
+    const [count]: { n: number }[] = await manager.query(`SELECT count(*)::int AS n FROM webhook_dead_letter WHERE subscription_id = $1`, [id]);
+    const rows: Record<string, unknown>[] = await manager.query(`SELECT * FROM webhook_dead_letter WHERE subscription_id = $1 ORDER BY id LIMIT $2 OFFSET $3`, [id, limit, offset]);
+    return { total: count?.n ?? 0, items: rows.map((r) => this.toDeadLetter(r)) };
+  }
+
+  async findDeadLetter(manager: EntityManager, id: string, deadLetterId: number): Promise<DeadLetter | null> {
+    const rows: Record<string, unknown>[] = await manager.query(`SELECT * FROM webhook_dead_letter WHERE subscription_id = $1 AND id = $2`, [id, deadLetterId]);
+    return rows[0] ? this.toDeadLetter(rows[0]) : null;
+  }
+
+  async redelivered(manager: EntityManager, deadLetterId: number, at: string): Promise<void> {
+    await manager.query(`UPDATE webhook_dead_letter SET redelivered_at = $2 WHERE id = $1`, [deadLetterId, at]);
+  }
+
+  private toDeadLetter(r: Record<string, unknown>): DeadLetter {
+    return {
+      id: Number(r['id']),
+      fromSeq: Number(r['from_seq']),
+      toSeq: Number(r['to_seq']),
+      entries: r['entries'] as FeedItem[],
+      attempts: Number(r['attempts']),
+      lastError: String(r['last_error']),
+      failedAt: iso(r['failed_at']) as string,
+      redeliveredAt: iso(r['redelivered_at']),
+    };
+  }
+}
