@@ -18,6 +18,7 @@ import type { Server } from 'http';
 import type { AddressInfo } from 'net';
 import { join } from 'path';
 import { Client } from 'pg';
+import { randomBytes } from 'crypto';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? Math.max(1, Math.floor(EVENTS / 5)));
@@ -28,8 +29,8 @@ const PORT = Number(process.env.BENCH_PORT ?? 3314);
 /** Events per request: the HTTP body limit (100 KB) holds about 300. */
 const BATCH = 200;
 const COUNTY = '440981';
-const KEY_SECRET = 'bench-api-key-secret';
-const JWT_SECRET = 'bench-jwt-secret';
+const KEY_SECRET = randomBytes(32).toString('base64url');
+const JWT_SECRET = randomBytes(32).toString('base64url');
 const ROOT = join(__dirname, '..');
 const RESULTS = join(__dirname, 'results');
 

@@ -1,4 +1,5 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
+import { randomBytes } from 'crypto';
 import { SOURCE_RECORD_RECEIVED, decodeEvent } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { personKeyFor } from '@qmcb/domain';
@@ -22,8 +23,8 @@ import ExcelJS from 'exceljs';
  */
 const PEOPLE = Number(process.env.ACCURACY_PEOPLE ?? 3000);
 const SEED = Number(process.env.ACCURACY_SEED ?? 20261101);
-const JWT_SECRET = 'e2e-accuracy-jwt-secret';
-const KEY_SECRET = 'e2e-accuracy-api-key-secret';
+const JWT_SECRET = randomBytes(32).toString('base64url');
+const KEY_SECRET = randomBytes(32).toString('base64url');
 // Data per run (another run of the suite may be generating beside this one), removed afterwards;
 // the report of the last run of a population stays.
 const OUT = join(__dirname, '..', 'tmp', 'accuracy', `${SEED}-${PEOPLE}-${process.pid}`);
@@ -108,8 +109,8 @@ interface LoadReport {
 
 
 const apiKey = (department: Department): Record<string, string> => ({ 'x-api-key': mintApiKey(department, `${department}-accuracy`, KEY_SECRET) });
-const analyst = { authorization: `Bearer ${mintToken({ sub: 'statistician', name: 'statistician', role: 'analyst', division: '440981', ttlSeconds: 3600 }, JWT_SECRET)}` };
-const admin = { authorization: `Bearer ${mintToken({ sub: 'accuracy', name: 'accuracy', role: 'admin', division: '44', ttlSeconds: 3600 }, JWT_SECRET)}` };
+const analyst = { authorization: `Bearer ${mintToken({ sub: 'statistician', name: 'statistician', role: 'analyst', division: '440981', ttlSeconds: 3600 }, JWT_SECRET)}`, 'x-purpose': 'statistics' };
+const admin = { authorization: `Bearer ${mintToken({ sub: 'accuracy', name: 'accuracy', role: 'admin', division: '44', ttlSeconds: 3600 }, JWT_SECRET)}`, 'x-purpose': 'comparison-check' };
 
 /** What the manifest expects of a load, in the report's own shape. */
 function expectedReport(file: FileReport): Omit<LoadReport, 'loadId' | 'quarantinedByReason'> & { quarantinedByReason: Record<string, number> } {
@@ -335,7 +336,7 @@ describe('accuracy of comparison on a synthetic county', () => {
     if (mismatches.length > 0) {
       const details: string[] = [];
       for (const t of mismatches.slice(0, 20)) {
-        const person = await httpJson(stack.urls.comparison, 'GET', `/persons/${t.personKey}?asOf=${encodeURIComponent(`${t.evaluatedOn}T00:00:00Z`)}`, admin);
+        const person = await httpJson(stack.urls.comparison, 'POST', '/persons/lookup', admin, { citizenId: t.citizenId, asOf: `${t.evaluatedOn}T00:00:00Z` });
         const merged: unknown = person.status === 200 ? { record: person.body.record, comparison: person.body.comparison, fields: person.body.fields } : (await sql('SELECT * FROM comparison.person_record WHERE person_key = $1', [t.personKey]))[0] ?? person.body;
         details.push(JSON.stringify({ citizenId: t.citizenId, injected: t.injected, age: t.age, evaluatedOn: t.evaluatedOn, expected: [t.expectedOutcome, t.expectedReasons], actual: actualOf(t), person: merged }));
       }
@@ -558,7 +559,7 @@ describe('accuracy of comparison on a synthetic county', () => {
       const statusOk = status === 'due' ? ['insured-here', 'insured-elsewhere', 'not-insured'].includes(c.status) : c.status === status;
       return statusOk && (reason === undefined || c.reason === reason);
     };
-    const auditedBefore = (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM comparison.audit_read WHERE purpose = 'comparison:statistics-detail'`))[0]?.n ?? 0;
+    const auditedBefore = (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM audit.audit_event, unnest(people) AS p WHERE actor = 'user:statistician' AND (entry::jsonb)->>'route' = '/statistics/details/export' AND result = 'partial'`))[0]?.n ?? 0;
     let listed = 0;
     for (const name of figureNames) {
       const res = await fetch(`${stack.urls.comparison}/statistics/details/export?division=${county}&figure=${encodeURIComponent(name)}&format=ndjson`, { headers: analyst });
@@ -568,7 +569,8 @@ describe('accuracy of comparison on a synthetic county', () => {
       expect({ name, got }).toEqual({ name, got: want });
       listed += got.length;
     }
-    const auditedAfter = (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM comparison.audit_read WHERE purpose = 'comparison:statistics-detail'`))[0]?.n ?? 0;
+    const auditedAfter = (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM audit.audit_event, unnest(people) AS p WHERE actor = 'user:statistician' AND (entry::jsonb)->>'route' = '/statistics/details/export' AND result = 'partial'`))[0]?.n ?? 0;
+    // Everyone exported was disclosed to the audit trail, batch by batch, before the batch was sent.
     expect(auditedAfter - auditedBefore).toBe(listed);
     const page = await httpJson(stack.urls.comparison, 'GET', `/statistics/details?division=${township[0]}&figure=medical:due&limit=7&offset=3`, analyst);
     const medicalDue = township[1].filter((p) => member('medical:due', p));

@@ -158,7 +158,7 @@ describe('the build', () => {
         entry: 'dist',
         logDir: join(ROOT, 'tmp', 'e2e-logs', 'build'),
         ports: { comparison: 3241, 'survey-tasking': 3242, review: 3243, 'dynamic-update': 3244 },
-        // As in the image: production mode, which refuses the development secrets.
+        // As in the image (NODE_ENV changes nothing: secrets are checked whatever it says).
         env: () => ({ NODE_ENV: 'production', AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET }),
       });
     }, 120_000);
@@ -173,7 +173,7 @@ describe('the build', () => {
       expect(health.body.status).toBe('ok');
       expect(Object.keys(health.body.checks).sort()).toEqual(['kafka', 'postgres', 'redis']);
       expect(Object.values(health.body.checks).every((c) => c === 'up')).toBe(true);
-      const openapi = await httpJson(stack!.urls[name], 'GET', '/api/docs-json');
+      const openapi = await httpJson(stack!.managementUrls[name], 'GET', '/api/docs-json');
       expect(openapi.status).toBe(200);
       expect(openapi.body.paths['/health']).toBeDefined();
     });

@@ -2,9 +2,11 @@ import { mintApiKey, mintToken } from '@qmcb/auth';
 import { InsuranceFacts } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
+import { PersonIds } from '@qmcb/platform';
 import { httpJson, startIsolatedStack, waitFor } from '@qmcb/testing';
 import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
 import { plainToInstance } from 'class-transformer';
+import { randomBytes } from 'crypto';
 import { Client } from 'pg';
 import { validateSync } from 'class-validator';
 import { join } from 'path';
@@ -14,8 +16,8 @@ import { join } from 'path';
  * person view, flag lists and counts scoped by division, the cross-region export of non-local
  * insured people (§10), and re-comparison after the higher registry's import.
  */
-const JWT_SECRET = 'e2e-views-jwt-secret';
-const KEY_SECRET = 'e2e-views-api-key-secret';
+const JWT_SECRET = randomBytes(32).toString('base64url');
+const KEY_SECRET = randomBytes(32).toString('base64url');
 const COUNTY = '440981'; // 高州市
 const TOWNSHIP = '440981002'; // 石仔岭街道
 const V1 = '440981002001'; // 南宫居委会
@@ -40,8 +42,10 @@ const P = {
   huangJing: id('44098119930303022'), // household V1 only: uninsured
 };
 
-const token = (role: string, division: string, sub: string): { authorization: string } => ({
+/** A person's headers: the token, and why they read personal data (X-Purpose) when they do. */
+const token = (role: string, division: string, sub: string, purpose?: string): Record<string, string> => ({
   authorization: `Bearer ${mintToken({ sub, name: sub, role, division, ttlSeconds: 3600 }, JWT_SECRET)}`,
+  ...(purpose ? { 'x-purpose': purpose } : {}),
 });
 const key = (department: Department): { 'x-api-key': string } => ({ 'x-api-key': mintApiKey(department, `${department}-views`, KEY_SECRET) });
 
@@ -74,12 +78,16 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
   let stack: IsolatedStack;
   let comparisonDb = '';
 
-  /** Rows of comparison's read audit for a purpose, as `actor person_key`, sorted. */
-  async function audited(purpose: string): Promise<string[]> {
+  /** People disclosed on a route by comparison's audit trail (read, list, or export batches), as `actor person_key`, sorted. */
+  async function audited(route: string): Promise<string[]> {
     const client = new Client({ connectionString: comparisonDb });
     await client.connect();
     try {
-      const { rows } = await client.query<{ line: string }>(`SELECT actor || ' ' || person_key AS line FROM comparison.audit_read WHERE purpose = $1 ORDER BY 1`, [purpose]);
+      const { rows } = await client.query<{ line: string }>(
+        `SELECT actor || ' ' || p AS line FROM audit.audit_event, unnest(people) AS p
+          WHERE (entry::jsonb)->>'route' = $1 AND result IN ('ok', 'partial') ORDER BY 1`,
+        [route],
+      );
       return rows.map((r) => r.line);
     } finally {
       await client.end();
@@ -142,12 +150,16 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
   const call = (method: string, path: string, auth: Record<string, string>, body?: unknown, service: ServiceName = 'comparison'): Promise<HttpResult> =>
     httpJson(stack.urls[service], method, path, auth, body);
 
-  const clerk = token('window-clerk', COUNTY, 'clerk-1');
-  const township = token('grassroots-reviewer', TOWNSHIP, 'township-1');
-  const county = token('county-approver', COUNTY, 'county-1');
+  const clerk = token('window-clerk', COUNTY, 'clerk-1', 'window-service');
+  const township = token('grassroots-reviewer', TOWNSHIP, 'township-1', 'comparison-check');
+  const county = token('county-approver', COUNTY, 'county-1', 'comparison-check');
+  const exporter = token('county-approver', COUNTY, 'county-1', 'cross-region-exchange');
+  /** The person IDs the services hand out: they share PERSON_ID_SECRET with this process. */
+  const ids = new PersonIds(process.env['PERSON_ID_SECRET'] as string);
+  const pid = (citizenId: string): string => ids.idOf(citizenId);
 
   const flagged = (citizenId: string, name: string, division: string, outcome: string, reasonCodes: string[]): object => ({
-    personKey: citizenId,
+    personId: pid(citizenId),
     citizenIdMasked: masked(citizenId),
     name,
     division,
@@ -175,7 +187,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
 
   it('explains a person whose household and social-insurance records disagree on the name', async () => {
     // Re-evaluated as of a fixed time so the body does not depend on today's date.
-    const r = await call('GET', `/persons/${P.liMing}?asOf=2026-11-02T00:00:00.000Z`, clerk);
+    const r = await call('GET', `/persons/${pid(P.liMing)}?asOf=2026-11-02T00:00:00.000Z`, clerk);
     expect(r.status).toBe(200);
     const householdAsOf = AS_OF;
     const pensionAsOf = '2026-10-01T00:00:00.000Z';
@@ -198,6 +210,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
       detail: 'sources disagree on the name: public-security name=李明; social-insurance pension:employee:440981.name=李敏',
     };
     expect(r.body).toEqual({
+      personId: pid(P.liMing),
       personKey: P.liMing,
       citizenIdMasked: masked(P.liMing),
       // The merged record as folded from the log (asserted whole against the log in flow.e2e-spec.ts).
@@ -288,22 +301,23 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     });
 
     // An unknown person and one outside the caller's division get the same 404; the view is audited.
-    const outside = await call('GET', `/persons/${P.liMing}`, token('window-clerk', ELSEWHERE, 'clerk-2'));
-    expect(outside).toEqual({ status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'no such person' } });
-    expect(await call('GET', `/persons/${id('44098119000101001')}`, clerk)).toEqual(outside);
-    expect((await call('GET', `/persons/${P.liMing}`, token('surveyor', V1, 'surveyor-1'))).status).toBe(403);
-    // One audited read; the refused ones are not reads.
-    expect(await audited('comparison:view')).toEqual([`user:clerk-1 ${P.liMing}`]);
+    const outside = await call('GET', `/persons/${pid(P.liMing)}`, token('window-clerk', ELSEWHERE, 'clerk-2', 'window-service'));
+    expect(outside).toEqual({ status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'not found' } });
+    expect(await call('GET', `/persons/${pid(id('44098119000101001'))}`, clerk)).toEqual(outside);
+    expect(await call('POST', '/persons/lookup', token('window-clerk', ELSEWHERE, 'clerk-2', 'window-service'), { citizenId: P.liMing })).toEqual(outside);
+    expect((await call('GET', `/persons/${pid(P.liMing)}`, token('surveyor', V1, 'surveyor-1', 'survey'))).status).toBe(403);
+    // One disclosure; the refused ones disclosed nothing (they are in the audit as refusals, naming whom they asked for).
+    expect(await audited('/persons/:personId')).toEqual([`user:clerk-1 ${P.liMing}`]);
   });
 
   it('marks the recorded decision stale when the rules, re-run later, would decide otherwise', async () => {
     // 陈刚 (born 1970-01-01) turns 60 on 2030-01-01 without a pension: the re-evaluation then adds
     // AGE_60_NO_PENSION, which the log does not carry until his record is compared again.
-    const later = await call('GET', `/persons/${P.chenGang}?asOf=2030-06-01T00:00:00.000Z`, county);
+    const later = await call('GET', `/persons/${pid(P.chenGang)}?asOf=2030-06-01T00:00:00.000Z`, county);
     expect(later.status).toBe(200);
     expect(later.body.comparison).toMatchObject({ outcome: 'needs-survey', reasons: [expect.objectContaining({ code: 'UNINSURED' })], stale: true });
     expect(later.body.comparison.explanation.reasons.map((x: { code: string }) => x.code)).toEqual(['UNINSURED', 'AGE_60_NO_PENSION']);
-    expect((await call('GET', `/persons/${P.chenGang}?asOf=2026-11-02T00:00:00.000Z`, county)).body.comparison.stale).toBe(false);
+    expect((await call('GET', `/persons/${pid(P.chenGang)}?asOf=2026-11-02T00:00:00.000Z`, county)).body.comparison.stale).toBe(false);
   });
 
   it('lists flagged people by outcome and reason within the caller\'s division, paginated and ordered by division and key', async () => {
@@ -320,8 +334,15 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     });
     const page2 = await call('GET', `/flags?outcome=needs-survey&reason=UNINSURED&division=${TOWNSHIP}&limit=2&offset=2`, township);
     expect(page2).toEqual({ status: 200, body: { total: 3, limit: 2, offset: 2, items: [flagged(P.liuYang, '刘洋', V2, 'needs-survey', ['UNINSURED'])] } });
-    // Each listed person is an audited read.
-    expect(await audited('comparison:flags')).toEqual([`user:township-1 ${P.huangJing}`, `user:township-1 ${P.wangFang}`, `user:township-1 ${P.liuYang}`].sort());
+    // Each listed person is in the audit entry of the list.
+    expect(await audited('/flags')).toEqual([`user:township-1 ${P.huangJing}`, `user:township-1 ${P.wangFang}`, `user:township-1 ${P.liuYang}`].sort());
+    // The person key (the citizen ID itself) is never beside its masked form.
+    expect(JSON.stringify(page1.body)).not.toContain(P.wangFang);
+    // An analyst counting sees the same people with names masked.
+    expect((await call('GET', '/flags?outcome=needs-survey&reason=UNINSURED&limit=2&offset=0', token('analyst', TOWNSHIP.slice(0, 6), 'analyst-1', 'statistics'))).body.items).toEqual([
+      { ...flagged(P.wangFang, '王**', V1, 'needs-survey', ['UNINSURED']) },
+      { ...flagged(P.huangJing, '黄**', V1, 'needs-survey', ['UNINSURED']) },
+    ]);
 
     // Any outcome, any reason: everyone compared in the township, the exempt and registered too.
     const all = await call('GET', '/flags', township);
@@ -372,7 +393,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     expect(await call('GET', `/flags?division=${OTHER_TOWNSHIP}`, township)).toEqual(notFound);
     expect(await call('GET', `/flags?division=${COUNTY}`, township)).toEqual(notFound);
     expect(await call('GET', `/flags/summary?division=${ELSEWHERE}`, county)).toEqual(notFound);
-    expect(await call('GET', '/flags', token('surveyor', V1, 'surveyor-1'))).toEqual({
+    expect(await call('GET', '/flags', token('surveyor', V1, 'surveyor-1', 'survey'))).toEqual({
       status: 403,
       body: { statusCode: 403, code: 'FORBIDDEN', message: 'role surveyor may not call this endpoint' },
     });
@@ -404,6 +425,11 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
       },
     });
     expect(await call('GET', `/flags/summary?division=${COUNTY}`, token('operations', '44', 'ops-1'))).toEqual({ status: 200, body: COUNTY_SUMMARY });
+    // A township reviewer's token with a province division is refused everywhere, not given whole counties.
+    expect(await call('GET', `/flags/summary?division=${COUNTY}`, token('grassroots-reviewer', '44', 'township-x'))).toEqual({
+      status: 403,
+      body: { statusCode: 403, code: 'FORBIDDEN', message: 'role grassroots-reviewer works at township or village level, not province level (division 44)' },
+    });
     expect(await call('GET', `/flags/summary?division=${V3}`, county)).toEqual({
       status: 200,
       body: { division: V3, total: 1, byOutcome: { registered: 0, duplicate: 0, 'needs-survey': 1, exempt: 0 }, byReason: { UNINSURED: 1 } },
@@ -411,7 +437,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
 
     // Gauges count the whole projection: the county's seven, and 赵雷 and 孙丽 (filed nowhere here).
     const gauges = await waitFor(async () => {
-      const text = await (await fetch(`${stack.urls.comparison}/metrics`)).text();
+      const text = await (await fetch(`${stack.managementUrls.comparison}/metrics`)).text();
       const lines = text.split('\n').filter((l) => l.startsWith('qmcb_comparison_people'));
       return lines.includes('qmcb_comparison_people{outcome="registered"} 3') ? lines : undefined;
     }, { timeoutMs: 10_000, message: 'people gauges refreshed' });
@@ -441,7 +467,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
   }
 
   it('exports the non-local insured of the county as NDJSON insurance records the higher registry loads as is, and no local person', async () => {
-    const res = await exportNdjson(county);
+    const res = await exportNdjson(key('higher-registry'));
     expect(res.status).toBe(200);
     expect(res.contentType).toBe('application/x-ndjson; charset=utf-8');
     expect(res.text.endsWith('\n')).toBe(true);
@@ -470,24 +496,51 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
       expect(Object.keys(line).sort()).toEqual(['asOf', 'citizenId', 'facts', 'mode', 'sourceRecordId']);
       expect(validateSync(plainToInstance(InsuranceFacts, line.facts), { forbidUnknownValues: true, whitelist: true, forbidNonWhitelisted: true })).toEqual([]);
     }
-    // Every exported person is an audited read (a disclosure), for people and the higher registry's key alike.
-    expect(await audited('comparison:exchange-export')).toEqual([`user:county-1 ${P.zhaoLei}`, `user:county-1 ${P.sunLi}`, `user:county-1 ${P.zhouQiang}`].sort());
-    // Stable record IDs: a second export is the same file, and the higher registry's own key gets it too.
-    expect((await exportNdjson(key('higher-registry'))).text).toBe(res.text);
-    expect((await audited('comparison:exchange-export')).filter((line) => line.startsWith('key:'))).toEqual(
+    // Every exported person is audited (a disclosure) before their lines are sent.
+    expect(await audited('/exchange/non-local-insured')).toEqual(
       [`key:higher-registry-views ${P.zhaoLei}`, `key:higher-registry-views ${P.sunLi}`, `key:higher-registry-views ${P.zhouQiang}`].sort(),
     );
+    // Stable record IDs: a second export is the same file.
+    expect((await exportNdjson(key('higher-registry'))).text).toBe(res.text);
+    // A county approver gets only the people filed in the county, whom GET /persons would show them: 孙丽's household
+    // is in 茂南区, so her name, phone and address are not the county's to hand out (GET /persons answers 404 for her).
+    const approvers = await exportNdjson(exporter);
+    expect(approvers.status).toBe(200);
+    expect(approvers.text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { citizenId: string }).citizenId)).toEqual([P.zhaoLei, P.zhaoLei, P.zhouQiang, P.zhouQiang]);
+    expect(approvers.text).not.toContain(P.sunLi);
+    expect((await call('GET', `/persons/${pid(P.sunLi)}`, county)).status).toBe(404);
+    expect((await audited('/exchange/non-local-insured')).filter((line) => line.startsWith('user:'))).toEqual([`user:county-1 ${P.zhaoLei}`, `user:county-1 ${P.zhouQiang}`].sort());
+    // An admin may export, masked: no role and purpose of theirs needs the full values.
+    const adminExport = await exportNdjson(token('admin', COUNTY, 'admin-1', 'cross-region-exchange'));
+    const adminLines = adminExport.text.trimEnd().split('\n').map((l) => JSON.parse(l) as { citizenId: string; facts: { name: string; phone: string } });
+    expect(adminLines.map((l) => [l.citizenId, l.facts.name, l.facts.phone])).toEqual([
+      [masked(P.zhaoLei), '赵**', '139****9005'],
+      [masked(P.zhaoLei), '赵**', '139****9005'],
+      [masked(P.zhouQiang), '周**', '138****8007'],
+      [masked(P.zhouQiang), '周**', '138****8007'],
+    ]);
 
     expect(await exportNdjson(key('tax'))).toEqual({
       status: 403,
       contentType: 'application/json; charset=utf-8',
       text: JSON.stringify({ statusCode: 403, code: 'FORBIDDEN', message: 'department tax may not call this endpoint' }),
     });
-    expect(JSON.parse((await exportNdjson(token('county-approver', ELSEWHERE, 'county-2'))).text)).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'not found' });
-    // A county approver whose division is narrower than the region: outside it. Other roles: refused.
-    expect((await exportNdjson(token('county-approver', TOWNSHIP, 'county-3'))).status).toBe(404);
+    expect(JSON.parse((await exportNdjson(token('county-approver', ELSEWHERE, 'county-2', 'cross-region-exchange'))).text)).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'not found' });
+    // A county approver's token with a township division: the wrong level for the role. Other roles: refused.
+    expect(JSON.parse((await exportNdjson(token('county-approver', TOWNSHIP, 'county-3', 'cross-region-exchange'))).text)).toEqual({
+      statusCode: 403,
+      code: 'FORBIDDEN',
+      message: 'role county-approver works at county level, not township level (division 440981002)',
+    });
     expect((await exportNdjson(township)).status).toBe(403);
-    expect((await exportNdjson(token('analyst', COUNTY, 'analyst-1'))).status).toBe(403);
+    expect((await exportNdjson(token('analyst', COUNTY, 'analyst-1', 'cross-region-exchange'))).status).toBe(403);
+    // A purpose the route does not serve: nothing.
+    expect(JSON.parse((await exportNdjson(token('county-approver', COUNTY, 'county-1', 'statistics'))).text)).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'X-Purpose must be one of cross-region-exchange on this route',
+      violations: [{ field: 'X-Purpose', rule: 'isIn', message: 'X-Purpose must be one of cross-region-exchange on this route' }],
+    });
     // A county with no one insured: an empty file.
     expect(await exportNdjson(key('higher-registry'), ELSEWHERE)).toEqual({ status: 200, contentType: 'application/x-ndjson; charset=utf-8', text: '' });
   });
@@ -516,7 +569,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     });
 
     const view = await waitFor(async () => {
-      const r = await call('GET', `/persons/${P.wangFang}`, clerk);
+      const r = await call('GET', `/persons/${pid(P.wangFang)}`, clerk);
       const medical = r.body?.comparison?.coverage?.find((c: { insuranceType: string }) => c.insuranceType === 'medical');
       return r.status === 200 && r.body.comparison.outcome === 'registered' && medical?.status === 'insured-elsewhere' ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 're-comparison after the import' });
@@ -560,7 +613,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
 
     // 张伟: the same scheme active here and in another region is a duplicate (重复参保).
     const duplicate = await waitFor(async () => {
-      const r = await call('GET', `/persons/${P.zhangWei}`, clerk);
+      const r = await call('GET', `/persons/${pid(P.zhangWei)}`, clerk);
       return r.status === 200 && r.body.comparison.outcome === 'duplicate' ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 'duplicate after the import' });
     expect(duplicate.comparison.reasons.map((x: { code: string; facts: unknown[] }) => [x.code, x.facts])).toEqual([
@@ -571,7 +624,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     ]);
 
     // The flag is lifted: she leaves the list; he is flagged as a duplicate; the counts follow.
-    expect((await call('GET', '/flags?reason=UNINSURED', township)).body.items.map((i: { personKey: string }) => i.personKey)).toEqual([P.huangJing, P.liuYang]);
+    expect((await call('GET', '/flags?reason=UNINSURED', township)).body.items.map((i: { personId: string }) => i.personId)).toEqual([pid(P.huangJing), pid(P.liuYang)]);
     expect((await call('GET', '/flags?outcome=duplicate', township)).body).toEqual({
       total: 1, limit: 50, offset: 0, items: [flagged(P.zhangWei, '张伟', V2, 'duplicate', ['DUPLICATE_REGION'])],
     });
@@ -582,6 +635,6 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
       byReason: { COMPLETE: 1, DUPLICATE_REGION: 1, EXEMPT_MOVED_OUT: 1, INACCURATE_NAME: 1, UNINSURED: 2 },
     });
     // Local people are never exported, whatever region they are insured in.
-    expect((await exportNdjson(county)).text).not.toContain(P.wangFang);
+    expect((await exportNdjson(key('higher-registry'))).text).not.toContain(P.wangFang);
   });
 });

@@ -3,7 +3,7 @@ import { checkCharacter } from '@qmcb/domain';
 import { httpJson, readAllEvents, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
 import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
 import { mkdirSync, writeFileSync } from 'fs';
-import { createHmac, timingSafeEqual } from 'crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
 import { createServer } from 'http';
 import type { IncomingMessage, Server, ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
@@ -15,8 +15,8 @@ import { join } from 'path';
  * provenance of their items, the records as of three moments, the re-comparisons they caused, and
  * exactly what webhook subscribers received; re-posting everything changes nothing.
  */
-const JWT_SECRET = 'e2e-jwt-secret';
-const KEY_SECRET = 'e2e-api-key-secret';
+const JWT_SECRET = randomBytes(32).toString('base64url');
+const KEY_SECRET = randomBytes(32).toString('base64url');
 const VILLAGE = '440981002001'; // 高州市 石仔岭街道 南宫居委会
 const VILLAGE_2 = '440981002002'; // 南珠居委会
 const ELSEWHERE = '440902001001'; // 茂名市茂南区 建设社区

@@ -4,6 +4,7 @@ import type { Department } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
 import { freePort, httpJson, startIsolatedStack, waitFor } from '@qmcb/testing';
 import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
+import { randomBytes } from 'crypto';
 import { join } from 'path';
 import { Client } from 'pg';
 
@@ -14,8 +15,8 @@ import { Client } from 'pg';
  * conflicting items, concurrent decisions, four eyes and division scope, and what each decision
  * leaves in the registry, the survey target and the audit trail.
  */
-const JWT_SECRET = 'e2e-review-jwt-secret';
-const KEY_SECRET = 'e2e-review-api-key-secret';
+const JWT_SECRET = randomBytes(32).toString('base64url');
+const KEY_SECRET = randomBytes(32).toString('base64url');
 const COUNTY = '440981'; // 高州市
 const TOWNSHIP = '440981002'; // 石仔岭街道
 const VILLAGE = '440981002001'; // 南宫居委会
@@ -33,8 +34,11 @@ const P = {
   race: id('44098119750606031'),
 };
 
-const person = (role: string, sub: string, division: string, citizenId?: string): { authorization: string } => ({
+/** Why each role reads personal data here (X-Purpose, required where a route serves several purposes). */
+const PURPOSES: Record<string, string> = { 'window-clerk': 'window-service', 'grassroots-reviewer': 'review', 'county-approver': 'review' };
+const person = (role: string, sub: string, division: string, citizenId?: string): Record<string, string> => ({
   authorization: `Bearer ${mintToken({ sub, name: sub, role, division, ttlSeconds: 3600, ...(citizenId ? { citizenId } : {}) }, JWT_SECRET)}`,
+  ...(PURPOSES[role] ? { 'x-purpose': PURPOSES[role] as string } : {}),
 });
 const key = (department: Department, keyId = `${department}-review`): { 'x-api-key': string } => ({ 'x-api-key': mintApiKey(department, keyId, KEY_SECRET) });
 
@@ -151,7 +155,7 @@ describe('review of every channel', () => {
     expect(after).toMatchObject({ outcome: 'registered', needsSurvey: false, gaps: [], pending: [] });
 
     const registry = await waitFor(async () => {
-      const r = await call('dynamic-update', 'GET', `/persons/${P.window}`, clerk);
+      const r = await call('dynamic-update', 'POST', '/persons/lookup', clerk, { citizenId: P.window });
       return r.body?.record?.comparison?.outcome === 'registered' ? r.body.record : undefined;
     }, { timeoutMs: 60_000, message: 'registry record' });
     expect(registry).toMatchObject({ phone: '13800138000', employmentStatus: 'farmer', flags: { needsSurvey: false } });
@@ -160,7 +164,7 @@ describe('review of every channel', () => {
 
     // The survey target opened for the person closed by itself: they were registered at the window.
     const survey = await waitFor(async () => {
-      const r = await call('survey-tasking', 'GET', `/persons/${P.window}`, clerk);
+      const r = await call('survey-tasking', 'POST', '/persons/lookup', clerk, { citizenId: P.window });
       return r.body?.tasks?.[0]?.status === 'closed' ? r.body.tasks[0] : undefined;
     }, { timeoutMs: 60_000, message: 'survey target closed' });
     expect(survey).toMatchObject({ status: 'closed', closedReason: 'OUTCOME_REGISTERED' });
@@ -194,8 +198,8 @@ describe('review of every channel', () => {
     // A citizen token opens no other route, with any person named.
     expect((await call('review', 'GET', `/reviews/${corrected.body.reviewId}`, me)).status).toBe(403);
     expect((await call('review', 'POST', '/window/gaps', me, { citizenId: P.neighbour })).status).toBe(403);
-    expect((await call('review', 'GET', `/persons/${P.neighbour}`, me)).status).toBe(403);
-    expect((await call('dynamic-update', 'GET', `/persons/${P.citizen}`, me)).status).toBe(403);
+    expect((await call('review', 'POST', '/persons/lookup', me, { citizenId: P.neighbour })).status).toBe(403);
+    expect((await call('dynamic-update', 'POST', '/persons/lookup', me, { citizenId: P.citizen })).status).toBe(403);
     // Self-service is for citizens only; and no citizen token exists without its citizen ID.
     expect((await call('review', 'GET', '/me', clerk)).status).toBe(403);
     expect(() => mintToken({ sub: 'x', name: 'x', role: 'citizen', division: COUNTY, ttlSeconds: 60 }, JWT_SECRET)).toThrow("cid must be the citizen's own 18-character citizen ID for role citizen");
@@ -206,7 +210,8 @@ describe('review of every channel', () => {
   });
 
   it('the grassroots platform: its change goes to another reviewer (four eyes), who rejects it with a coded reason', async () => {
-    const submitted = await call('review', 'POST', '/grassroots/changes', township, {
+    // The platform records a change to keep the registry right: that is its purpose here, not a review.
+    const submitted = await call('review', 'POST', '/grassroots/changes', { ...township, 'x-purpose': 'registry-maintenance' }, {
       citizenId: P.grassroots, submissionId: uuid('grassroots', '1'), fields: { phone: '13700137000', residenceAddress: '南宫居委会 9 号' }, evidence: [],
     });
     expect(submitted).toMatchObject({ status: 201, body: { channel: 'grassroots', stage: 'initial' } });
@@ -217,7 +222,7 @@ describe('review of every channel', () => {
     expect(rejected).toMatchObject({ status: 201, body: { status: 'rejected' } });
     expect((await item(reviewId)).item).toMatchObject({ status: 'rejected', rejectCode: 'false-information', rejectReason: '地址与实际不符' });
     // Nothing of it entered the registry.
-    const registry = await call('dynamic-update', 'GET', `/persons/${P.grassroots}`, clerk);
+    const registry = await call('dynamic-update', 'POST', '/persons/lookup', clerk, { citizenId: P.grassroots });
     expect(registry.body.record).toMatchObject({ phone: null, collected: null });
   });
 
@@ -267,7 +272,7 @@ describe('review of every channel', () => {
 
   it('a stale item: the record changed in its field since submission, approval refused, rebased, then approved; conflicting items shown', async () => {
     const submitted = await call('review', 'POST', '/window/submissions', clerk, { citizenId: P.stale, submissionId: uuid('stale', '1'), fields: { phone: '13500135000' }, evidence: [] });
-    const other = await call('review', 'POST', '/grassroots/changes', township2, { citizenId: P.stale, submissionId: uuid('stale', '2'), fields: { phone: '13500135999' }, evidence: [] });
+    const other = await call('review', 'POST', '/grassroots/changes', { ...township2, 'x-purpose': 'registry-maintenance' }, { citizenId: P.stale, submissionId: uuid('stale', '2'), fields: { phone: '13500135999' }, evidence: [] });
     const { reviewId } = submitted.body;
     const view = await item(reviewId, township);
     expect(view['conflicts']).toEqual([{ reviewId: other.body.reviewId, channel: 'grassroots', fields: ['phone'] }]);
@@ -310,11 +315,11 @@ describe('review of every channel', () => {
     expect(await call('review', 'GET', `/reviews/${reviewId}`, otherCounty)).toEqual(notFound);
     // A county approver at the initial stage: the role's stage.
     expect(await call('review', 'POST', `/reviews/${reviewId}/initial-approval`, county, { expectedVersion: 1 })).toMatchObject({ status: 403 });
-    // A reviewer whose token names a whole county may not give the township's initial review.
+    // A reviewer whose token names a whole county is refused at the door, on every route (the division level of the role).
     const countyLevelReviewer = person('grassroots-reviewer', 'township-wide', COUNTY);
     expect(await call('review', 'POST', `/reviews/${reviewId}/initial-approval`, countyLevelReviewer, { expectedVersion: 1 })).toEqual({
       status: 403,
-      body: { statusCode: 403, code: 'FORBIDDEN', message: 'initial review is done at the township of the person' },
+      body: { statusCode: 403, code: 'FORBIDDEN', message: 'role grassroots-reviewer works at township or village level, not county level (division 440981)' },
     });
 
     const queue = await call('review', 'GET', '/reviews?stage=initial&status=pending&channel=window&reason=MISSING_PHONE', township);
@@ -328,18 +333,25 @@ describe('review of every channel', () => {
     expect(figures.body).toMatchObject({ division: TOWNSHIP, dueDays: 5, stages: [{ stage: 'initial', overdue: 0 }, { stage: 'final', overdue: 0 }] });
     expect(figures.body.stages[0].pending).toBeGreaterThanOrEqual(1);
     const metrics = await waitFor(async () => {
-      const text = await (await fetch(`${stack.urls.review}/metrics`)).text();
+      const text = await (await fetch(`${stack.managementUrls.review}/metrics`)).text();
       return /qmcb_review_queue_pending\{county="440981",stage="initial"\} [1-9]/.test(text) ? text : undefined;
     }, { timeoutMs: 30_000, message: 'queue gauges' });
     expect(metrics).toMatch(/qmcb_review_queue_overdue\{county="440981",stage="initial"\} 0/);
   });
 
   it('audits every read of personal data here: the gaps at the window, the item, the queue, with who, role and purpose', async () => {
-    const queueRead = await reviewDb.query(`SELECT count(*)::int AS n FROM review.audit_read WHERE purpose = 'review:queue' AND actor = 'user:township-1'`);
+    const queueRead = await reviewDb.query(
+      `SELECT count(*)::int AS n FROM audit.audit_event WHERE (entry::jsonb)->>'route' = '/reviews' AND action = 'list' AND result = 'ok' AND actor = 'user:township-1' AND purpose = 'review'`,
+    );
     expect(queueRead.rows[0].n).toBeGreaterThanOrEqual(1);
-    const rows = await reviewDb.query(`SELECT actor, actor_role, actor_division, person_key, purpose FROM review.audit_read WHERE person_key = $1 ORDER BY id`, [P.window]);
-    expect(rows.rows).toContainEqual({ actor: 'user:clerk-1', actor_role: 'window-clerk', actor_division: COUNTY, person_key: P.window, purpose: 'window:gaps' });
-    expect(rows.rows).toContainEqual({ actor: 'user:township-1', actor_role: 'grassroots-reviewer', actor_division: TOWNSHIP, person_key: P.window, purpose: 'review:item' });
+    const rows = await reviewDb.query(
+      `SELECT actor, role, division, (entry::jsonb)->>'route' AS route, purpose FROM audit.audit_event WHERE people @> ARRAY[$1]::text[] AND result = 'ok' ORDER BY audit_event.seq`,
+      [P.window],
+    );
+    expect(rows.rows).toContainEqual({ actor: 'user:clerk-1', role: 'window-clerk', division: COUNTY, route: '/window/gaps', purpose: 'window-service' });
+    expect(rows.rows).toContainEqual({ actor: 'user:township-1', role: 'grassroots-reviewer', division: TOWNSHIP, route: '/reviews/:reviewId', purpose: 'review' });
+    // The decisions too, with their result.
+    expect(rows.rows).toContainEqual({ actor: 'user:county-1', role: 'county-approver', division: COUNTY, route: '/reviews/:reviewId/final-approval', purpose: 'review' });
   });
 });
 

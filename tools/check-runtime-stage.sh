@@ -93,12 +93,14 @@ admin "$ADMIN_JS
 secret() { node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))'; }
 jwt_secret="$(secret)"
 key_secret="$(secret)"
+person_id_secret="$(secret)"
 for i in "${!SERVICES[@]}"; do
   svc="${SERVICES[$i]}"
   (cd "$app" && exec env -i PATH="$PATH" HOME="$HOME" NODE_ENV=production TZ=UTC \
     PORT="${PORTS[$i]}" KAFKA_BROKERS="$KAFKA_BROKERS" LOG_TOPIC="$topic" CONSUMER_GROUP="${svc}-${run_id}" \
     DATABASE_URL="postgres://${PGUSER}${PGPASSWORD:+:$PGPASSWORD}@${PGHOST}:${PGPORT}/qmcb_${run_id}_${svc//-/_}" \
-    REDIS_URL="$REDIS_URL" AUTH_JWT_SECRET="$jwt_secret" API_KEY_SECRET="$key_secret" \
+    REDIS_URL="$REDIS_URL" AUTH_JWT_SECRET="$jwt_secret" API_KEY_SECRET="$key_secret" PERSON_ID_SECRET="$person_id_secret" \
+    MANAGEMENT_PORT="$((PORTS[$i] + 1000))" \
     node "dist/services/${svc}/src/main.js" >"$app/${svc}.log" 2>&1) &
   pids+=("$!")
 done

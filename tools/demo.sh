@@ -9,4 +9,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 echo "==> starting local infrastructure (Kafka, PostgreSQL, Redis, databases, topics)"
 bash deploy/local/up.sh
+# The local stack's secrets (made once into the state directory): the services have no defaults.
+# shellcheck source=deploy/local/env.sh
+source deploy/local/env.sh
 exec node -r ./tools/register.js tools/demo.ts "$@"

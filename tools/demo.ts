@@ -1,7 +1,8 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import { checkCharacter, maskCitizenId } from '@qmcb/domain';
-import { httpJson, startStack, waitFor } from '@qmcb/testing';
+import { httpJson, startIsolatedStack, startStack, waitFor } from '@qmcb/testing';
 import type { HttpResult, ServiceName } from '@qmcb/testing';
+import { randomUUID } from 'crypto';
 import { join } from 'path';
 
 /**
@@ -11,8 +12,9 @@ import { join } from 'path';
 const VILLAGE = '440981002001';
 const TOWNSHIP = VILLAGE.slice(0, 9);
 const COUNTY = VILLAGE.slice(0, 6);
-const jwtSecret = process.env.AUTH_JWT_SECRET ?? 'dev-only-jwt-secret-change-me';
-const keySecret = process.env.API_KEY_SECRET ?? 'dev-only-api-key-secret-change-me';
+// The local stack's own (deploy/local/env.sh, sourced by tools/demo.sh): there are no defaults.
+const jwtSecret = process.env.AUTH_JWT_SECRET ?? '';
+const keySecret = process.env.API_KEY_SECRET ?? '';
 
 function step(n: number, text: string): void {
   process.stdout.write(`\n[${n}] ${text}\n`);
@@ -27,12 +29,17 @@ async function main(): Promise<void> {
   const seq = String(101 + 2 * Math.floor(Math.random() * 400)).padStart(3, '0'); // odd: male, as the household record says
   const id17 = `${COUNTY}1985${String(1 + Math.floor(Math.random() * 12)).padStart(2, '0')}15${seq}`;
   const citizenId = `${id17}${checkCharacter(id17)}`;
-  const bearer = (role: string, division: string, sub: string): Record<string, string> => ({
+  // Each person states why they read personal data (X-Purpose, docs/security.md).
+  const bearer = (role: string, division: string, sub: string, purpose?: string): Record<string, string> => ({
     authorization: `Bearer ${mintToken({ sub, name: sub, role, division, ttlSeconds: 3600 }, jwtSecret)}`,
+    ...(purpose ? { 'x-purpose': purpose } : {}),
   });
 
   process.stdout.write('==> starting comparison, survey-tasking, review and dynamic-update\n');
-  const stack = await startStack({ env: () => ({}), logDir: join(__dirname, '..', 'tmp', 'demo-logs') });
+  const logDir = join(__dirname, '..', 'tmp', 'demo-logs');
+  // QMCB_DEMO_ISOLATED=1: a log topic and databases of its own (the databases dropped at the end), to try
+  // the demo on a machine where the local databases are someone else's.
+  const stack = process.env.QMCB_DEMO_ISOLATED === '1' ? await startIsolatedStack({ logDir }) : await startStack({ env: () => ({}), logDir });
   const call = (service: ServiceName, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<HttpResult> =>
     httpJson(stack.urls[service], method, path, headers, body);
   const shutdown = async (): Promise<void> => {
@@ -43,8 +50,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown());
 
   try {
-    Object.entries(stack.urls).forEach(([name, url]) => show(name, `${url}  (OpenAPI ${url}/api/docs)`));
-    const clerk = bearer('window-clerk', COUNTY, 'clerk-demo');
+    Object.entries(stack.urls).forEach(([name, url]) => show(name, `${url}  (OpenAPI ${stack.managementUrls[name as ServiceName]}/api/docs)`));
+    const clerk = bearer('window-clerk', COUNTY, 'clerk-demo', 'window-service');
 
     step(1, `Public security posts the household record of 李明 (${maskCitizenId(citizenId)}), village ${VILLAGE}; no insurance system knows him`);
     const posted = await call('comparison', 'POST', '/records', { 'x-api-key': mintApiKey('public-security', 'ps-demo', keySecret) }, {
@@ -56,55 +63,99 @@ async function main(): Promise<void> {
 
     step(2, 'Comparison merges what every department knows and decides');
     const compared = await waitFor(async () => {
-      const r = await call('comparison', 'GET', `/persons/${citizenId}`, clerk);
+      const r = await call('comparison', 'POST', '/persons/lookup', clerk, { citizenId });
       return r.status === 200 && r.body.record.comparison ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 'comparison outcome' });
     show('outcome', compared.record.comparison.outcome);
     show('reasons', compared.record.comparison.reasons);
 
-    step(3, 'Survey tasking puts him on his village’s target list');
-    const surveyor = bearer('surveyor', VILLAGE, 'surveyor-demo');
+    step(3, 'Survey tasking puts him on his village’s target list, with why in plain words');
     const task = await waitFor(async () => {
-      const r = await call('survey-tasking', 'GET', `/persons/${citizenId}`, clerk);
+      const r = await call('survey-tasking', 'POST', '/persons/lookup', clerk, { citizenId });
       return r.status === 200 && r.body.tasks.length ? r.body.tasks[0] : undefined;
     }, { timeoutMs: 60_000, message: 'survey task' });
-    show('task', task);
+    show('target', { taskId: task.taskId, villageCode: task.villageCode, status: task.status, why: task.why.map((w: { label: string }) => w.label), household: task.householdKey });
 
-    step(4, 'A surveyor visits and submits the registration form; he enrols in the resident schemes on site');
-    const form = {
-      name: '李明', phone: '13800138000', employmentStatus: 'farmer', residenceAddress: '高州市石仔岭街道南宫居委会 12 号',
-      residenceDivision: VILLAGE, insuredElsewhere: false,
-      insurance: [
-        { insuranceType: 'pension', scheme: 'resident', status: 'active', region: COUNTY },
-        { insuranceType: 'medical', scheme: 'resident', status: 'active', region: COUNTY },
-      ],
+    step(4, 'The county runs its campaign: a team of two under the township, targets distributed by workload');
+    const countyHead = bearer('county-approver', COUNTY, 'county-demo', 'survey');
+    const township = bearer('grassroots-reviewer', TOWNSHIP, 'township-demo', 'survey');
+    const campaigns = await call('survey-tasking', 'GET', '/campaigns', countyHead);
+    let campaign = (campaigns.body as { campaignId: string; countyCode: string; status: string }[]).find((c) => c.countyCode === COUNTY && c.status === 'open');
+    if (!campaign) {
+      const opened = await call('survey-tasking', 'POST', '/campaigns', countyHead, { campaignId: randomUUID(), countyCode: COUNTY, name: '高州市全民参保登记入户调查', startsOn: new Date().toISOString().slice(0, 10), deadline: '2099-12-31' });
+      campaign = opened.body;
+    }
+    const campaignId = (campaign as { campaignId: string }).campaignId;
+    const teams = await call('survey-tasking', 'GET', `/campaigns/${campaignId}/teams?division=${TOWNSHIP}`, township);
+    if (!(teams.body as { name: string }[]).some((t) => t.name === '演示组')) {
+      await call('survey-tasking', 'POST', `/campaigns/${campaignId}/teams`, township, { teamId: randomUUID(), townshipCode: TOWNSHIP, name: '演示组', members: [{ surveyorId: 'surveyor-demo', name: '调查员甲' }, { surveyorId: 'surveyor-demo-2', name: '调查员乙' }] });
+    }
+    const assigned = await call('survey-tasking', 'POST', `/campaigns/${campaignId}/assignments/auto`, township, { townshipCode: TOWNSHIP });
+    show(`POST /campaigns/:id/assignments/auto → ${assigned.status}`, { assigned: assigned.body.assigned, perSurveyor: assigned.body.perSurveyor });
+    const given = await waitFor(async () => {
+      const r = await call('survey-tasking', 'GET', `/tasks/${task.taskId}`, township);
+      return r.status === 200 && r.body.responsibleId ? r.body : undefined;
+    }, { timeoutMs: 30_000, message: 'the target given to a surveyor' });
+    show('responsible surveyor', `${given.responsibleId} (campaign ${campaignId})`);
+    // The surveyor sees only their own targets: a download of their list for the day.
+    const surveyor = bearer('surveyor', VILLAGE, given.responsibleId, 'survey');
+    const download = await call('survey-tasking', 'GET', '/my/targets?limit=500', surveyor);
+    show('GET /my/targets', `${download.body.targets.length} targets in ${download.body.households.length} households`);
+
+    step(5, 'The surveyor visits and submits the registration form (全民参保登记表); he enrols in the resident schemes on site');
+    const birthDate = `${citizenId.slice(6, 10)}-${citizenId.slice(10, 12)}-${citizenId.slice(12, 14)}`;
+    const request = {
+      kind: 'registration-form',
+      fields: {
+        citizenId, name: '李明', sex: 'male', birthDate, phone: '13800138000', employmentStatus: 'farmer', residenceAddress: '高州市石仔岭街道南宫居委会 12 号',
+        residenceDivision: VILLAGE, insuredElsewhere: false,
+        insurance: [
+          { insuranceType: 'pension', scheme: 'resident', status: 'active', region: COUNTY },
+          { insuranceType: 'medical', scheme: 'resident', status: 'active', region: COUNTY },
+        ],
+      },
+      evidence: [],
+      unknown: [],
     };
-    const submitted = await call('survey-tasking', 'POST', `/tasks/${task.taskId}/submissions`, { ...surveyor, 'idempotency-key': `demo-${citizenId}` }, form);
+    const upload = { submissionId: randomUUID(), visitId: randomUUID(), visitedAt: new Date().toISOString(), request, household: { members: [{ citizenId, name: '李明', relation: '户主', status: 'present' }] } };
+    const submitted = await call('survey-tasking', 'POST', `/tasks/${task.taskId}/submissions`, surveyor, upload);
     show(`POST /tasks/:id/submissions → ${submitted.status}`, submitted.body);
 
-    step(5, 'The township grassroots platform reviews it (初审)');
-    const township = bearer('grassroots-reviewer', TOWNSHIP, 'township-demo');
+    step(6, 'The township grassroots platform reviews it (初审)');
+    const reviewer = bearer('grassroots-reviewer', TOWNSHIP, 'township-demo', 'review');
     const item = await waitFor(async () => {
-      const r = await call('review', 'GET', `/persons/${citizenId}`, clerk);
+      const r = await call('review', 'POST', '/persons/lookup', clerk, { citizenId });
       return r.status === 200 && r.body.reviews.length ? r.body.reviews[0] : undefined;
     }, { timeoutMs: 60_000, message: 'review item' });
-    const initial = await call('review', 'POST', `/reviews/${item.reviewId}/initial-approval`, township, { expectedVersion: item.version, comment: '信息核实无误' });
+    const initial = await call('review', 'POST', `/reviews/${item.reviewId}/initial-approval`, reviewer, { expectedVersion: item.version, comment: '信息核实无误' });
     show(`initial approval → ${initial.status}`, initial.body);
 
-    step(6, 'The county approves it (审定)');
-    const county = bearer('county-approver', COUNTY, 'county-demo');
+    step(7, 'The county approves it (审定)');
+    const county = bearer('county-approver', COUNTY, 'county-demo', 'review');
     const final = await call('review', 'POST', `/reviews/${item.reviewId}/final-approval`, county, { expectedVersion: item.version + 1 });
     show(`final approval → ${final.status}`, final.body);
 
-    step(7, 'Dynamic update: the registry record carries the collected information, the flag lifted');
+    step(8, 'Dynamic update: the registry record carries the collected information, the flag lifted');
     const registry = await waitFor(async () => {
-      const r = await call('dynamic-update', 'GET', `/persons/${citizenId}`, clerk);
+      const r = await call('dynamic-update', 'POST', '/persons/lookup', clerk, { citizenId });
       return r.status === 200 && r.body.record.comparison?.outcome === 'registered' ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 'registry record' });
     show('outcome', registry.record.comparison.outcome);
     show('needs survey', registry.record.flags.needsSurvey);
     show('insurance', Object.keys(registry.record.insurance));
     show('history', registry.history.map((h: { version: number; type: string }) => `${h.version}:${h.type}`));
+
+    step(9, 'The campaign: progress of the township, and the rectification ledger (整改台账) closing him out');
+    const progress = await waitFor(async () => {
+      const r = await call('survey-tasking', 'GET', `/campaigns/${campaignId}/progress?groupBy=village&division=${TOWNSHIP}`, township);
+      return r.status === 200 && r.body.total.approved > 0 ? r.body : undefined;
+    }, { timeoutMs: 30_000, message: 'progress' });
+    show('township', progress.total);
+    const ledger = await fetch(`${stack.urls['survey-tasking']}/campaigns/${campaignId}/ledgers/rectification?format=csv&division=${VILLAGE}`, { headers: township });
+    const lines = (await ledger.text()).replace(/^\uFEFF/, '').split('\r\n');
+    show(`GET …/ledgers/rectification?format=csv → ${ledger.status}`, lines[0] as string);
+    const row = lines.find((l) => l.includes(citizenId));
+    if (row) show('his row', row);
     process.stdout.write('\nDemo complete.\n');
   } catch (e) {
     process.stderr.write(`\nDemo failed: ${(e as Error).message}\nService logs are in tmp/demo-logs/\n`);

@@ -5,18 +5,24 @@
  *   npm run token -- person --role county-approver --division 440981 --sub u1 --name 张三 [--ttl 3600]
  *   npm run token -- person --role citizen --division 440981 --sub c1 --name 李明 --cid 440981198503151234
  *   npm run token -- apikey --department public-security --key-id pso-1
+ *   npm run token -- revoke-person --sub u1        (every token of u1 issued until now)
+ *   npm run token -- revoke-token --jti <jti>      (one token)
+ *   npm run token -- revoke-key --key-id pso-1     (a department's API key)
  *
- * Secrets come from AUTH_JWT_SECRET / API_KEY_SECRET, defaulting to the development secrets, which
- * are refused when NODE_ENV=production.
+ * Secrets come from AUTH_JWT_SECRET / API_KEY_SECRET (no defaults: real secrets or nothing, whatever
+ * NODE_ENV says; deploy/local/env.sh makes local ones). Revocations go to Redis (REDIS_URL,
+ * REDIS_TLS_CA_FILE; in the compose deployment the `operator` user), docs/security.md.
  */
 import { parseArgs } from 'node:util';
-import { ROLES, authSecretsFromEnv, mintApiKey, mintToken } from '@qmcb/auth';
+import { DEFAULT_MAX_TOKEN_TTL_SECONDS, ROLES, authSecretsFromEnv, mintApiKey, mintToken, revokeApiKey, revokePerson, revokeToken } from '@qmcb/auth';
+import { closeRedisClient, createRedisClient } from '@qmcb/platform';
 import { DEPARTMENTS } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 
 const USAGE = `usage:
   npm run token -- person --role <role> --division <code> --sub <id> --name <name> [--cid <citizen ID, role citizen>] [--ttl <seconds>]
   npm run token -- apikey --department <department> --key-id <id>
+  npm run token -- revoke-person --sub <sub> | revoke-token --jti <jti> | revoke-key --key-id <id>
 roles: ${ROLES.join(', ')}
 departments: ${DEPARTMENTS.join(', ')}`;
 
@@ -28,8 +34,30 @@ function required(values: Record<string, string | undefined>, name: string): str
   return value;
 }
 
-function run(argv: string[]): string {
+/** Writes a revocation to Redis; the answer is what was revoked. */
+async function revoke(command: string, rest: string[]): Promise<string> {
+  const { values } = parseArgs({ args: rest, options: { sub: { type: 'string' }, jti: { type: 'string' }, 'key-id': { type: 'string' } }, strict: true });
+  const maxTtl = Number(process.env['AUTH_MAX_TOKEN_TTL_SECONDS'] || DEFAULT_MAX_TOKEN_TTL_SECONDS);
+  const redis = await createRedisClient({ url: process.env['REDIS_URL'] || 'redis://127.0.0.1:6379', connectionName: 'qmcb-token-cli', tlsCaFile: process.env['REDIS_TLS_CA_FILE'] });
+  try {
+    if (command === 'revoke-person') {
+      await revokePerson(redis, required(values, 'sub'), maxTtl);
+      return `revoked every token of ${values.sub} issued until now`;
+    }
+    if (command === 'revoke-token') {
+      await revokeToken(redis, required(values, 'jti'), maxTtl);
+      return `revoked token ${values.jti}`;
+    }
+    await revokeApiKey(redis, required(values, 'key-id'));
+    return `revoked API key ${values['key-id']}`;
+  } finally {
+    await closeRedisClient(redis);
+  }
+}
+
+async function run(argv: string[]): Promise<string> {
   const [command, ...rest] = argv;
+  if (command === 'revoke-person' || command === 'revoke-token' || command === 'revoke-key') return revoke(command, rest);
   const secrets = authSecretsFromEnv();
   if (command === 'person') {
     const { values } = parseArgs({
@@ -67,9 +95,10 @@ function run(argv: string[]): string {
   throw new UsageError(command ? `unknown command ${command}` : 'a command is required');
 }
 
-try {
-  process.stdout.write(`${run(process.argv.slice(2))}\n`);
-} catch (e) {
-  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${e instanceof UsageError || e instanceof TypeError ? `${USAGE}\n` : ''}`);
-  process.exitCode = 2;
-}
+run(process.argv.slice(2)).then(
+  (out) => process.stdout.write(`${out}\n`),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${e instanceof UsageError || e instanceof TypeError ? `${USAGE}\n` : ''}`);
+    process.exitCode = 2;
+  },
+);

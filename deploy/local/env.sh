@@ -17,12 +17,28 @@ if [[ -n "${PGPASSWORD:-}" ]]; then export PGPASSWORD; fi
 
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 
-export AUTH_JWT_SECRET="${AUTH_JWT_SECRET:-dev-only-jwt-secret-change-me}"
-export API_KEY_SECRET="${API_KEY_SECRET:-dev-only-api-key-secret-change-me}"
-
 # Local state, never tracked: jars in the cache, broker data/pid/logs in the state dir.
 export QMCB_CACHE_DIR="${QMCB_CACHE_DIR:-$HOME/.cache/qmcb}"
 export QMCB_STATE_DIR="${QMCB_STATE_DIR:-$HOME/.local/state/qmcb}"
+
+# Secrets: none is written in the repository (services refuse short or published ones, whatever
+# NODE_ENV says). A local stack makes its own once, kept in the state dir (mode 600), unless set.
+QMCB_SECRETS_FILE="$QMCB_STATE_DIR/secrets.env"
+if [[ -z "${AUTH_JWT_SECRET:-}" || -z "${API_KEY_SECRET:-}" || -z "${PERSON_ID_SECRET:-}" ]]; then
+  if [[ ! -s "$QMCB_SECRETS_FILE" ]]; then
+    mkdir -p "$QMCB_STATE_DIR"
+    (
+      umask 077
+      for name in AUTH_JWT_SECRET API_KEY_SECRET PERSON_ID_SECRET; do
+        printf '%s=%s\n' "$name" "$(head -c 48 /dev/urandom | base64 | tr -d '=+/\n')"
+      done >"$QMCB_SECRETS_FILE"
+    )
+  fi
+  # shellcheck disable=SC1090 # generated above
+  while IFS='=' read -r name value; do
+    [[ -n "$name" && -z "${!name:-}" ]] && export "$name=$value"
+  done <"$QMCB_SECRETS_FILE"
+fi
 
 # The four services, their consumer groups (= service name) and ports.
 QMCB_SERVICES=(comparison survey-tasking review dynamic-update)

@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import type { DynamicModule, Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth.guard';
-import { AUTH_OPTIONS } from './auth.options';
+import { AUTH_OPTIONS, REQUEST_LIMITER } from './auth.options';
 import type { AuthModuleOptions } from './auth.options';
 import { Authenticator } from './authenticator';
 import { API_KEY_REVOCATIONS, NoApiKeyRevocations, RedisApiKeyRevocations } from './revocation';
@@ -26,11 +26,13 @@ export class AuthModule {
           inject: [revocationRedis],
         }
       : { provide: API_KEY_REVOCATIONS, useClass: NoApiKeyRevocations };
+    const limiter: Provider[] = options.limiter ? [{ provide: REQUEST_LIMITER, useExisting: options.limiter }] : [];
     return {
       module: AuthModule,
       providers: [
         { provide: AUTH_OPTIONS, useValue: options },
         revocations,
+        ...limiter,
         Authenticator,
         // Order matters: APP_GUARDs run in registration order.
         { provide: APP_GUARD, useClass: AuthGuard },

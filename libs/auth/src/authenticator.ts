@@ -30,7 +30,7 @@ export class Authenticator {
       throw unauthenticated('send either Authorization or X-Api-Key, not both');
     }
     try {
-      if (authorization !== undefined) return this.person(authorization);
+      if (authorization !== undefined) return await this.person(authorization);
       if (apiKey !== undefined) return await this.system(apiKey);
     } catch (e) {
       if (e instanceof CredentialsError) throw unauthenticated(e.message);
@@ -39,10 +39,19 @@ export class Authenticator {
     throw unauthenticated('missing credentials: send Authorization: Bearer <token> or X-Api-Key: <key>');
   }
 
-  private person(authorization: string): Principal {
+  private async person(authorization: string): Promise<Principal> {
     const match = /^Bearer[ ]+([^ ]+)[ ]*$/i.exec(authorization);
     if (!match) throw new CredentialsError('malformed', 'malformed Authorization header: expected Bearer <token>');
-    return verifyToken(match[1], this.options.jwtSecret);
+    const person = verifyToken(match[1], this.options.jwtSecret, { maxTtlSeconds: this.options.maxTokenTtlSeconds });
+    let revoked: boolean;
+    try {
+      revoked = await this.revocations.isPersonRevoked(person);
+    } catch {
+      // Fail closed, as for API keys: a token revoked because its holder left must not read personal data while Redis is away.
+      throw unavailable('token revocation list unavailable; retry later');
+    }
+    if (revoked) throw new CredentialsError('invalid', 'token revoked');
+    return person;
   }
 
   private async system(key: string): Promise<Principal> {

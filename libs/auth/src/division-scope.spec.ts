@@ -30,7 +30,8 @@ describe('division scope', () => {
     }
     expect(error).toBeInstanceOf(HttpException);
     expect((error as HttpException).getStatus()).toBe(404);
-    expect((error as HttpException).getResponse()).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'not found' });
+    // The reason is for the audit; the platform's error filter sends the body without it.
+    expect((error as HttpException).getResponse()).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'not found', reason: "outside the caller's division 440981" });
   });
 
   it('does not scope department systems by division', () => {

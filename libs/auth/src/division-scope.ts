@@ -2,7 +2,11 @@ import { DIVISION_PATTERNS } from '@qmcb/contracts';
 import { notFound } from './http-errors';
 import type { Principal } from './principal';
 
-/** The message of a 404 for something outside the caller's division: the same as for a real absence. */
+/**
+ * The one message of every 404: for something outside the caller's division and for something that
+ * does not exist alike, so the answer never tells them apart (the platform's error filter makes every
+ * 404 body this one).
+ */
 export const NOT_FOUND_MESSAGE = 'not found';
 
 /**
@@ -18,9 +22,10 @@ export function inDivision(principalDivision: string, code: string): boolean {
 /**
  * Throws 404 NOT_FOUND (never 403, never the data) when a person asks about something outside
  * their division. Department systems are bound to a department, not a division, and pass:
- * what a system may call is decided by @Departments on the endpoint.
+ * what a system may call is decided by @Departments on the endpoint. (A third argument, once the
+ * message, is ignored: every 404 says `not found`.)
  */
-export function assertInDivision(principal: Principal, divisionCode: string, message = NOT_FOUND_MESSAGE): void {
+export function assertInDivision(principal: Principal, divisionCode: string, _ignored?: string): void {
   if (principal.kind === 'system') return;
-  if (!inDivision(principal.division, divisionCode)) throw notFound(message);
+  if (!inDivision(principal.division, divisionCode)) throw notFound(`outside the caller's division ${principal.division}`);
 }

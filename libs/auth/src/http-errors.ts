@@ -13,8 +13,12 @@ export function forbidden(message: string): ForbiddenException {
   return new ForbiddenException({ statusCode: 403, code: 'FORBIDDEN', message });
 }
 
-export function notFound(message: string): NotFoundException {
-  return new NotFoundException({ statusCode: 404, code: 'NOT_FOUND', message });
+/**
+ * Always the same body: a 404 must not say why (docs/security.md, "Division scope"). `reason` is for
+ * the audit entry only; the platform's error filter never sends it.
+ */
+export function notFound(reason?: string): NotFoundException {
+  return new NotFoundException({ statusCode: 404, code: 'NOT_FOUND', message: 'not found', ...(reason ? { reason } : {}) });
 }
 
 export function unavailable(message: string): ServiceUnavailableException {

@@ -1,4 +1,5 @@
 export * from './role';
+export * from './purpose';
 export * from './principal';
 export * from './credentials.error';
 export * from './secrets';
@@ -9,8 +10,10 @@ export * from './http-errors';
 export * from './openapi';
 export * from './revocation';
 export * from './auth.options';
+export * from './request-limiter';
 export * from './authenticator';
 export * from './decorators';
+export * from './route-policy';
 export * from './auth.guard';
 export * from './roles.guard';
 export * from './auth.module';

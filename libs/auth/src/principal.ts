@@ -10,6 +10,10 @@ export interface PersonPrincipal {
   role: Role;
   /** GB/T 2260 division code (2, 4, 6, 9 or 12 digits): the scope of what this person may see. */
   division: string;
+  /** The token's iat (epoch seconds): a person revoked at T loses every token issued before T. */
+  issuedAt?: number;
+  /** The token's jti, by which one token is revoked. */
+  tokenId?: string;
   /** A citizen's own citizen ID (role `citizen` only): the one record they may see and correct. */
   citizenId?: string;
 }
@@ -27,9 +31,6 @@ export type Principal = PersonPrincipal | SystemPrincipal;
 export interface RequestWithPrincipal {
   principal?: Principal;
 }
-
-
-
 /** The envelope's `actor`: `user:<sub>` for a person, `key:<keyId>` for a department system. */
 export function actorOf(principal: Principal): string {
   return principal.kind === 'person' ? `user:${principal.sub}` : `key:${principal.keyId}`;

@@ -5,6 +5,7 @@ import type { Department } from '@qmcb/contracts';
 import { ANY_DEPARTMENT, DEPARTMENTS_KEY, IS_PUBLIC_KEY, ROLES_KEY } from './decorators';
 import { forbidden, unauthenticated } from './http-errors';
 import type { Principal, RequestWithPrincipal } from './principal';
+import { divisionLevelProblem } from './role';
 import type { Role } from './role';
 
 export interface AccessRule {
@@ -16,7 +17,8 @@ export interface AccessRule {
 
 /**
  * Decides who may call from @Roles / @Departments / @SystemCallers. Access is declared, never
- * implied: a route with none of them is refused to every caller.
+ * implied: a route with none of them is refused to every caller. A person must also hold a division
+ * at a level their role works at (ROLE_DIVISION_LEVELS).
  */
 export function checkAccess(principal: Principal, rule: AccessRule): void {
   if (principal.kind === 'person') {
@@ -24,6 +26,9 @@ export function checkAccess(principal: Principal, rule: AccessRule): void {
       throw forbidden(rule.departments ? 'only department systems may call this endpoint' : 'no caller is granted access to this endpoint');
     }
     if (!rule.roles.includes(principal.role)) throw forbidden(`role ${principal.role} may not call this endpoint`);
+    // A token whose division is at the wrong level for its role (a surveyor of a whole province) is refused everywhere.
+    const problem = divisionLevelProblem(principal.role, principal.division);
+    if (problem) throw forbidden(problem);
     return;
   }
   if (!rule.departments) {

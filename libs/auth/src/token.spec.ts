@@ -18,13 +18,25 @@ function failure(fn: () => unknown): CredentialsError {
 
 describe('people tokens', () => {
   it('verifies a token it minted into the person it names', () => {
-    expect(verifyToken(mintToken(input, SECRET), SECRET)).toEqual({
+    const now = new Date('2030-01-01T00:00:00Z');
+    expect(verifyToken(mintToken({ ...input, jti: 'jti-1' }, SECRET, { now }), SECRET, { now })).toEqual({
       kind: 'person',
       sub: 'u1',
       name: '张三',
       role: 'county-approver',
       division: '440981',
+      issuedAt: now.getTime() / 1000,
+      tokenId: 'jti-1',
     });
+  });
+
+  it('refuses a token living longer than the maximum, or issued in the future', () => {
+    const now = new Date('2030-01-01T00:00:00Z');
+    const long = mintToken({ ...input, ttlSeconds: 13 * 3600 }, SECRET, { now });
+    expect(failure(() => verifyToken(long, SECRET, { now })).message).toBe('invalid token: lifetime 46800 s exceeds the maximum of 43200 s');
+    expect(verifyToken(long, SECRET, { now, maxTtlSeconds: 14 * 3600 }).sub).toBe('u1');
+    const future = mintToken(input, SECRET, { now: new Date(now.getTime() + 120_000) });
+    expect(failure(() => verifyToken(future, SECRET, { now })).message).toBe('invalid token: issued in the future');
   });
 
   it('refuses an expired token', () => {

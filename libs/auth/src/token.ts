@@ -1,3 +1,4 @@
+import { randomUUID } from 'crypto';
 import { DIVISION_PATTERNS } from '@qmcb/contracts';
 import { JsonWebTokenError, NotBeforeError, TokenExpiredError, sign, verify } from 'jsonwebtoken';
 import { CredentialsError } from './credentials.error';
@@ -8,6 +9,10 @@ import type { Role } from './role';
 export const TOKEN_ISSUER = 'qmcb';
 export const TOKEN_AUDIENCE = 'qmcb-api';
 const ALGORITHM = 'HS256';
+/** The longest a person's token may live (exp - iat) unless configured otherwise: one working day and some. */
+export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 12 * 3600;
+/** How far a token's iat may lie in the future: the issuer's clock may run a little ahead. */
+export const TOKEN_CLOCK_SKEW_SECONDS = 60;
 
 export interface MintTokenInput {
   sub: string;
@@ -19,6 +24,8 @@ export interface MintTokenInput {
   /** Role `citizen` only: the citizen's own ID (claim `cid`). */
   citizenId?: string;
   ttlSeconds: number;
+  /** The token's ID (jti), by which it can be revoked; a random UUID by default. */
+  jti?: string;
 }
 
 export interface TokenClaims {
@@ -32,11 +39,17 @@ export interface TokenClaims {
   aud: typeof TOKEN_AUDIENCE;
   iat: number;
   exp: number;
+  jti: string;
 }
 
 export interface ClockOptions {
   /** The clock, for tests; defaults to now. */
   now?: Date;
+}
+
+export interface VerifyOptions extends ClockOptions {
+  /** The longest lifetime (exp - iat) accepted; default DEFAULT_MAX_TOKEN_TTL_SECONDS. */
+  maxTtlSeconds?: number;
 }
 
 function epochSeconds(now: Date | undefined): number {
@@ -77,15 +90,18 @@ export function mintToken(input: MintTokenInput, secret: string, options: ClockO
     aud: TOKEN_AUDIENCE,
     iat,
     exp: iat + input.ttlSeconds,
+    jti: input.jti ?? randomUUID(),
   };
-  return sign(claims, secret, { algorithm: ALGORITHM, noTimestamp: true });
+  // jsonwebtoken keeps the payload's iat (noTimestamp would delete it).
+  return sign(claims, secret, { algorithm: ALGORITHM });
 }
 
 /**
- * Verifies signature (HS256 only), issuer, audience and expiry, then the claims themselves.
- * Returns the person; throws CredentialsError (`expired` or `invalid`).
+ * Verifies signature (HS256 only), issuer, audience and expiry, the lifetime (iat required, exp - iat
+ * at most `maxTtlSeconds`, iat not in the future), then the claims themselves. Returns the person;
+ * throws CredentialsError (`expired` or `invalid`).
  */
-export function verifyToken(token: string, secret: string, options: ClockOptions = {}): PersonPrincipal {
+export function verifyToken(token: string, secret: string, options: VerifyOptions = {}): PersonPrincipal {
   requireSecret(secret);
   let decoded: unknown;
   try {
@@ -105,6 +121,16 @@ export function verifyToken(token: string, secret: string, options: ClockOptions
   const claims = decoded as Partial<Record<keyof TokenClaims, unknown>>;
   // jsonwebtoken accepts a token without exp; a token that never expires is refused here.
   if (typeof claims.exp !== 'number') throw new CredentialsError('invalid', 'invalid token: exp is required');
+  // A token that lives for years is as good as a password that never changes: refused whatever its signature.
+  if (typeof claims.iat !== 'number') throw new CredentialsError('invalid', 'invalid token: iat is required');
+  const maxTtl = options.maxTtlSeconds ?? DEFAULT_MAX_TOKEN_TTL_SECONDS;
+  if (claims.exp - claims.iat > maxTtl) {
+    throw new CredentialsError('invalid', `invalid token: lifetime ${claims.exp - claims.iat} s exceeds the maximum of ${maxTtl} s`);
+  }
+  if (claims.iat > epochSeconds(options.now) + TOKEN_CLOCK_SKEW_SECONDS) throw new CredentialsError('invalid', 'invalid token: issued in the future');
+  if (claims.jti !== undefined && (typeof claims.jti !== 'string' || claims.jti.length < 1 || claims.jti.length > 128)) {
+    throw new CredentialsError('invalid', 'invalid token: jti must be a string of 1-128 characters');
+  }
   const problems = claimProblems(claims);
   if (problems.length) throw new CredentialsError('invalid', `invalid token: ${problems.join('; ')}`);
   return {
@@ -113,6 +139,8 @@ export function verifyToken(token: string, secret: string, options: ClockOptions
     name: claims.name as string,
     role: claims.role as Role,
     division: claims.division as string,
+    issuedAt: claims.iat,
+    ...(typeof claims.jti === 'string' ? { tokenId: claims.jti } : {}),
     ...(typeof claims.cid === 'string' ? { citizenId: claims.cid } : {}),
   };
 }

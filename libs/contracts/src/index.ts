@@ -10,6 +10,7 @@ export * from './events/link.events';
 export * from './events/recompare-requested.event';
 export * from './events/collected-form';
 export * from './events/survey.events';
+export * from './events/survey-campaign.events';
 export * from './events/review.events';
 export * from './business-vocabulary';
 export * from './business-events';

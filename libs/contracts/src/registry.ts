@@ -38,6 +38,22 @@ import {
 } from './events/review.events';
 import { SOURCE_RECORD_RECEIVED, SourceRecordReceivedV1 } from './events/source-record-received.event';
 import {
+  SURVEY_CAMPAIGN_CLOSED,
+  SURVEY_CAMPAIGN_OPENED,
+  SURVEY_PERSON_FOUND,
+  SURVEY_TARGET_ASSIGNED,
+  SURVEY_TEAM_CHANGED,
+  SURVEY_TEAM_FORMED,
+  SURVEY_VILLAGES_ASSIGNED,
+  SurveyCampaignClosedV1,
+  SurveyCampaignOpenedV1,
+  SurveyPersonFoundV1,
+  SurveyTargetAssignedV1,
+  SurveyTeamChangedV1,
+  SurveyTeamFormedV1,
+  SurveyVillagesAssignedV1,
+} from './events/survey-campaign.events';
+import {
   SURVEY_FORM_SUBMITTED,
   SURVEY_TASK_CLOSED,
   SURVEY_TASK_CREATED,
@@ -117,6 +133,13 @@ const CONTRACTS = {
     2: { payload: SurveyFormSubmittedV2 },
   },
   [SURVEY_VISIT_RECORDED]: { 1: { payload: SurveyVisitRecordedV1 } },
+  [SURVEY_CAMPAIGN_OPENED]: { 1: { payload: SurveyCampaignOpenedV1 } },
+  [SURVEY_CAMPAIGN_CLOSED]: { 1: { payload: SurveyCampaignClosedV1 } },
+  [SURVEY_TEAM_FORMED]: { 1: { payload: SurveyTeamFormedV1 } },
+  [SURVEY_TEAM_CHANGED]: { 1: { payload: SurveyTeamChangedV1 } },
+  [SURVEY_VILLAGES_ASSIGNED]: { 1: { payload: SurveyVillagesAssignedV1 } },
+  [SURVEY_TARGET_ASSIGNED]: { 1: { payload: SurveyTargetAssignedV1 } },
+  [SURVEY_PERSON_FOUND]: { 1: { payload: SurveyPersonFoundV1 } },
   [REVIEW_CHANGE_SUBMITTED]: { 1: { payload: ReviewChangeSubmittedV1 } },
   [REVIEW_INITIAL_APPROVED]: { 1: { payload: ReviewInitialApprovedV1 } },
   [REVIEW_FINAL_APPROVED]: {
@@ -166,6 +189,13 @@ export interface EventPayloads {
   [SURVEY_TASK_REOPENED]: SurveyTaskReopenedV1;
   [SURVEY_FORM_SUBMITTED]: SurveyFormSubmittedV2;
   [SURVEY_VISIT_RECORDED]: SurveyVisitRecordedV1;
+  [SURVEY_CAMPAIGN_OPENED]: SurveyCampaignOpenedV1;
+  [SURVEY_CAMPAIGN_CLOSED]: SurveyCampaignClosedV1;
+  [SURVEY_TEAM_FORMED]: SurveyTeamFormedV1;
+  [SURVEY_TEAM_CHANGED]: SurveyTeamChangedV1;
+  [SURVEY_VILLAGES_ASSIGNED]: SurveyVillagesAssignedV1;
+  [SURVEY_TARGET_ASSIGNED]: SurveyTargetAssignedV1;
+  [SURVEY_PERSON_FOUND]: SurveyPersonFoundV1;
   [REVIEW_CHANGE_SUBMITTED]: ReviewChangeSubmittedV1;
   [REVIEW_INITIAL_APPROVED]: ReviewInitialApprovedV1;
   [REVIEW_FINAL_APPROVED]: ReviewFinalApprovedV2;

@@ -33,7 +33,14 @@ import {
   REVIEW_REJECTED,
   REVIEW_RETURNED,
   SOURCE_RECORD_RECEIVED,
+  SURVEY_CAMPAIGN_CLOSED,
+  SURVEY_CAMPAIGN_OPENED,
   SURVEY_FORM_SUBMITTED,
+  SURVEY_PERSON_FOUND,
+  SURVEY_TARGET_ASSIGNED,
+  SURVEY_TEAM_CHANGED,
+  SURVEY_TEAM_FORMED,
+  SURVEY_VILLAGES_ASSIGNED,
   SURVEY_TASK_CLOSED,
   SURVEY_TASK_CREATED,
   SURVEY_TASK_REOPENED,
@@ -381,9 +388,13 @@ function onOutcome(record: RegistrationRecord, event: EventOf<typeof OUTCOME_DET
   };
 }
 
-/** A review of an older submission must not move the survey of a newer one. */
+/**
+ * A review moves the survey of its own submission only: not a newer one's, and not a target not yet
+ * visited (a change from a window or self-service does not do the visit; the target closes by itself
+ * when the person's outcome leaves needs-survey).
+ */
 function surveyAfterReview(survey: SurveyState | null, submissionId: string, status: SurveyStatus): SurveyState | null {
-  if (!survey || (survey.submissionId !== null && survey.submissionId !== submissionId)) return survey;
+  if (!survey || survey.submissionId !== submissionId) return survey;
   return { ...survey, status, submissionId };
 }
 
@@ -571,6 +582,21 @@ function applyEvent(record: RegistrationRecord, event: RegistrationEvent): Regis
         survey: { taskId, villageCode, status: 'open', reasons: [...reasons], submissionId: null, surveyorId: null },
       };
     }
+    case SURVEY_PERSON_FOUND: {
+      // Found at a household visit (§18): a target of their own, open until their form is submitted.
+      const { taskId, villageCode } = event.payload;
+      return { ...record, survey: { taskId, villageCode, status: 'open', reasons: ['FOUND_ON_SITE'], submissionId: null, surveyorId: null } };
+    }
+    case SURVEY_TARGET_ASSIGNED:
+      // Who is responsible for the visit is survey tasking's; the record keeps who submitted.
+      return record;
+    case SURVEY_CAMPAIGN_OPENED:
+    case SURVEY_CAMPAIGN_CLOSED:
+    case SURVEY_TEAM_FORMED:
+    case SURVEY_TEAM_CHANGED:
+    case SURVEY_VILLAGES_ASSIGNED:
+      // Organisational streams: never a person's (PersonRecordRepository.fold skips them).
+      return record;
     case SURVEY_TASK_CLOSED:
       return record.survey?.taskId === event.payload.taskId ? { ...record, survey: { ...record.survey, status: 'closed' } } : record;
     case SURVEY_TASK_REOPENED: {

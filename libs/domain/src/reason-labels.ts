@@ -1,4 +1,4 @@
-import type { ChangeField } from '@qmcb/contracts';
+import type { ChangeField, NotInsuredReason } from '@qmcb/contracts';
 
 /** A reason code in words a window clerk or surveyor reads to the person, and what to collect for it. */
 export interface ReasonLabel {
@@ -38,9 +38,32 @@ export const REASON_LABELS: Readonly<Record<string, ReasonLabel>> = {
   COMPLETE: { label: '信息完整', explanation: '信息完整准确，已直接确认参保登记。', collect: [] },
 };
 
+/** Reasons a survey target has that no comparison rule gives: a person found at a household visit (§18). */
+export const SURVEY_REASON_LABELS: Readonly<Record<string, ReasonLabel>> = {
+  FOUND_ON_SITE: {
+    label: '入户新发现',
+    explanation: '入户调查时新发现、不在调查名单上的人员，需填写全民参保登记表。',
+    collect: ['citizenId', 'name', 'sex', 'birthDate', 'phone', 'residenceDivision', 'residenceAddress', 'employmentStatus', 'insurance', 'notInsuredReason', 'insuredElsewhere'],
+  },
+};
+
 export function reasonLabel(code: string): ReasonLabel {
-  return REASON_LABELS[code] ?? { label: code, explanation: code, collect: [] };
+  return REASON_LABELS[code] ?? SURVEY_REASON_LABELS[code] ?? { label: code, explanation: code, collect: [] };
 }
+
+/** Coded reasons for not being insured (未参保原因) in Chinese. */
+export const NOT_INSURED_REASON_LABELS: Readonly<Record<NotInsuredReason, string>> = {
+  unwilling: '不愿参保',
+  'cannot-afford': '经济困难',
+  'insured-elsewhere': '已在外地参保',
+  'not-aware': '不了解政策',
+  'employer-not-enrolled': '单位未参保',
+  student: '在校学生',
+  military: '服兵役',
+  'in-prison': '服刑',
+  'too-old': '超龄',
+  other: '其他',
+};
 
 /** The registration record's items (procedure §7) in Chinese, as the registration form names them. */
 export const FIELD_LABELS: Readonly<Record<ChangeField, string>> = {

@@ -122,19 +122,24 @@ export async function createSchemaIfMissing(client: Client, schema: string): Pro
 
 /**
  * Creates the schema if missing, initialises the DataSource and (unless runMigrations is false)
- * runs the migrations under an advisory lock so replicas starting together do not race.
+ * runs the migrations under an advisory lock so replicas starting together do not race
+ * (`beforeMigrations` first, under the same lock: the service's audit schema).
  */
-export async function openDataSource(opts: DataSourceParams & { runMigrations?: boolean; poolSize?: number }): Promise<DataSource> {
+export async function openDataSource(
+  opts: DataSourceParams & { runMigrations?: boolean; poolSize?: number; beforeMigrations?: (dataSource: DataSource) => Promise<void> },
+): Promise<DataSource> {
   const client = new Client({ connectionString: opts.url });
   await client.connect();
   try {
-    await createSchemaIfMissing(client, opts.schema);
+    // A runtime role without CREATE on the database (migrations run by the owner) must not try.
+    if (opts.runMigrations !== false) await createSchemaIfMissing(client, opts.schema);
     const dataSource = new DataSource(dataSourceOptions(opts));
     await dataSource.initialize();
     if (opts.runMigrations === false) return dataSource;
     const lockKey = `qmcb.migrate.${opts.schema}`;
     await client.query('select pg_advisory_lock(hashtext($1))', [lockKey]);
     try {
+      await opts.beforeMigrations?.(dataSource);
       await dataSource.runMigrations({ transaction: 'each' });
     } catch (e) {
       await dataSource.destroy();

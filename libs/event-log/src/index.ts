@@ -2,6 +2,8 @@
 export { jsonLogger, maskPersonalData, quietLogger, silentLogger } from './logger';
 export type { Logger } from './logger';
 export { deadLetterTopic, deleteTopics, ensureTopics, kafkaSettingsFromEnv, KafkaSettingsError, listTopics, pingKafka } from './settings';
+export { createAcls, describeTopics, joinGroup } from './access';
+export type { AclEntry } from './access';
 export type { KafkaSettings } from './settings';
 export { metricValue, registerEventLogMetrics } from './metrics';
 export { EventLogProducer, HEADER } from './producer';

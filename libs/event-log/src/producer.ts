@@ -31,9 +31,27 @@ export async function connectProducer(kafka: Kafka): Promise<Producer> {
   return producer;
 }
 
+/**
+ * The most message bytes sent in one produce request: a broker refuses a record batch larger than
+ * its message.max.bytes (1 MiB by default), and one request's messages for a partition form one batch.
+ */
+export const MAX_SEND_BYTES = 512 * 1024;
+
+/** Sends in requests of at most MAX_SEND_BYTES, one after the other (order kept: one request in flight). */
 export async function sendAcked(producer: Producer, topic: string, messages: Message[]): Promise<void> {
-  if (messages.length === 0) return;
-  await producer.send({ topic, acks: -1, timeout: 30_000, messages });
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = (message.value as Buffer | string | null)?.length ?? 0;
+    if (chunk.length > 0 && bytes + size > MAX_SEND_BYTES) {
+      await producer.send({ topic, acks: -1, timeout: 30_000, messages: chunk });
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
+  }
+  if (chunk.length) await producer.send({ topic, acks: -1, timeout: 30_000, messages: chunk });
 }
 
 /** Builds the Kafka messages for events, validating every one before any is sent. */

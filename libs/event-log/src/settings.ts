@@ -1,5 +1,6 @@
+import { readFileSync } from 'fs';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Admin, LogEntry, RetryOptions } from 'kafkajs';
+import type { Admin, LogEntry, RetryOptions, SASLOptions } from 'kafkajs';
 import { jsonLogger, silentLogger } from './logger';
 import type { Logger } from './logger';
 
@@ -12,6 +13,34 @@ export interface KafkaSettings {
   partitions: number;
   /** Replication factor when the topic is created. */
   replication: number;
+  /** TLS to the brokers; `ca`: PEM of the CA that signed their certificates (KAFKA_SSL, KAFKA_SSL_CA_FILE). */
+  ssl?: { ca?: string };
+  /** SASL credentials (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD). */
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
+const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
+/** KAFKA_SSL / KAFKA_SSL_CA_FILE / KAFKA_SASL_*: how to reach a secured cluster (docs/security.md, "Deployment"). */
+function securityFromEnv(env: Record<string, string | undefined>): Pick<KafkaSettings, 'ssl' | 'sasl'> {
+  const out: Pick<KafkaSettings, 'ssl' | 'sasl'> = {};
+  const ssl = env['KAFKA_SSL']?.trim();
+  if (ssl && ssl !== 'true' && ssl !== 'false') throw new KafkaSettingsError('KAFKA_SSL', `must be true or false, got "${ssl}"`);
+  if (ssl === 'true') {
+    const caFile = env['KAFKA_SSL_CA_FILE']?.trim();
+    out.ssl = caFile ? { ca: readFileSync(caFile, 'utf8') } : {};
+  }
+  const mechanism = env['KAFKA_SASL_MECHANISM']?.trim();
+  if (mechanism) {
+    if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) {
+      throw new KafkaSettingsError('KAFKA_SASL_MECHANISM', `must be one of ${SASL_MECHANISMS.join(', ')}, got "${mechanism}"`);
+    }
+    const username = env['KAFKA_SASL_USERNAME'] ?? '';
+    const password = env['KAFKA_SASL_PASSWORD'] ?? '';
+    if (!username || !password) throw new KafkaSettingsError('KAFKA_SASL_USERNAME', 'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SASL_MECHANISM');
+    out.sasl = { mechanism: mechanism as (typeof SASL_MECHANISMS)[number], username, password };
+  }
+  return out;
 }
 
 export class KafkaSettingsError extends Error {
@@ -52,6 +81,7 @@ export function kafkaSettingsFromEnv(clientId: string, env: Record<string, strin
     topic,
     partitions: positiveInt(env, 'LOG_PARTITIONS', 6),
     replication: positiveInt(env, 'LOG_REPLICATION', 1),
+    ...securityFromEnv(env),
   };
 }
 
@@ -96,6 +126,8 @@ export function createKafka(settings: KafkaSettings, logger: Logger = jsonLogger
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,
+    ...(settings.ssl ? { ssl: settings.ssl.ca ? { ca: [settings.ssl.ca] } : true } : {}),
+    ...(settings.sasl ? { sasl: settings.sasl as SASLOptions } : {}),
     connectionTimeout: timeouts.connectionTimeout ?? 5_000,
     requestTimeout: timeouts.requestTimeout ?? 30_000,
     retry: timeouts.retry ?? CLIENT_RETRY,
@@ -196,3 +228,4 @@ export async function topicOffsets(admin: Admin, topic: string): Promise<Partiti
     .map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }))
     .sort((a, b) => a.partition - b.partition);
 }
+

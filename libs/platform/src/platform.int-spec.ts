@@ -5,6 +5,8 @@ import {
   AuthModule,
   CurrentPrincipal,
   Departments,
+  NoPersonalData,
+  PersonalData,
   Public,
   REVOKED_API_KEYS_SET,
   Roles,
@@ -20,15 +22,22 @@ import { IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { AuditTables1700000000100 } from './audit/audit-tables.migration';
-import { AuditModule, AuditService } from './audit/audit.service';
+import { AuditStore } from './audit/audit-store';
+import { AuditModule } from './audit/audit.module';
+import { AuditService } from './audit/audit.service';
 import { createTestingApp } from './bootstrap/bootstrap';
+import { startManagementServer } from './bootstrap/management';
+import type { ManagementServer } from './bootstrap/management';
 import { DomainError } from './errors/domain.error';
 import { PostgresHealthCheck, RedisHealthCheck, healthCheck } from './health/health-check';
 import { HealthModule } from './health/health.module';
 import { JsonLogger } from './logging/json-logger';
+import { RedisRateLimiter } from './http/rate-limit';
 import { MetricsModule } from './metrics/metrics.module';
+import { PersonIds } from './person-ids/person-ids';
+import { PersonIdsModule } from './person-ids/person-ids.module';
 import { REDIS, RedisModule, closeRedisClient, createRedisClient } from './redis/redis.module';
+import { SecurityModule } from './security.module';
 import type { RedisClient } from './redis/redis.module';
 
 jest.setTimeout(60_000);
@@ -38,6 +47,7 @@ const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 /** Nothing listens there: connections are refused. */
 const UNREACHABLE_REDIS_URL = 'redis://127.0.0.1:1';
 const SECRETS = { jwtSecret: 'platform-int-jwt-secret', apiKeySecret: 'platform-int-api-key-secret' };
+const PERSON_ID_SECRET = randomBytes(32).toString('base64url');
 const SCHEMA = 'platform_test';
 const PERSON_KEY = '44098119850315123X';
 
@@ -61,7 +71,10 @@ class SubmitFormDto {
 
 @Controller()
 class ProbeController {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly ids: PersonIds,
+  ) {}
 
   @Public()
   @Get('ping')
@@ -70,40 +83,40 @@ class ProbeController {
   }
 
   @Roles('window-clerk', 'county-approver')
+  @PersonalData({ access: 'read', purposes: ['window-service', 'review'] })
   @Get('persons/:division/:personKey')
   async person(@CurrentPrincipal() principal: Principal, @Param('division') division: string, @Param('personKey') personKey: string): Promise<object> {
+    this.audit.concerns([personKey]);
     assertInDivision(principal, division);
-    await this.audit.recordRead({ principal, personKey, service: 'platform-test', purpose: 'int-spec' });
-    return { personKey, division };
+    return { personId: this.ids.idOf(personKey), division };
   }
 
   @Roles('window-clerk')
+  @PersonalData({ access: 'write', purposes: ['window-service'] })
   @Post('forms')
   submit(@Body() dto: SubmitFormDto): { accepted: string; isInstance: boolean } {
     return { accepted: dto.villageCode, isInstance: dto.form instanceof ContactForm };
   }
 
   @Departments('public-security')
+  @PersonalData({ access: 'write', purposes: ['data-submission'] })
   @Post('records')
   records(@CurrentPrincipal() principal: Principal): { department: string } {
     return { department: departmentOf(principal) };
   }
 
   @Roles('admin')
+  @NoPersonalData()
   @Get('conflict')
   conflict(): never {
     throw new DomainError('CONFLICT', 'item is at version 3, not 2');
   }
 
   @Roles('admin')
+  @NoPersonalData()
   @Get('boom')
   boom(): never {
     throw new Error(`lookup of ${PERSON_KEY} at 13812345678 failed`);
-  }
-
-  @Get('undeclared')
-  undeclared(): string {
-    return 'nobody should see this';
   }
 }
 
@@ -115,9 +128,11 @@ class TestDatabaseModule {}
   imports: [
     TestDatabaseModule,
     RedisModule.forRoot({ url: REDIS_URL, connectionName: 'platform-int-spec' }),
-    AuthModule.forRoot({ ...SECRETS, revocationRedis: REDIS }),
+    SecurityModule.forRoot({ service: `platform-test-${randomBytes(4).toString('hex')}` }),
+    AuthModule.forRoot({ ...SECRETS, revocationRedis: REDIS, limiter: RedisRateLimiter }),
+    PersonIdsModule.forRoot({ secret: PERSON_ID_SECRET }),
     MetricsModule,
-    AuditModule,
+    AuditModule.forRoot({ service: 'platform-test' }),
     HealthModule.forRoot({ checks: [PostgresHealthCheck, RedisHealthCheck, healthCheck('kafka', async () => undefined)] }),
   ],
   controllers: [ProbeController],
@@ -127,11 +142,32 @@ class ProbeAppModule {}
 const bearer = (role: Role, division = '440981', ttlSeconds = 600): string =>
   `Bearer ${mintToken({ sub: `u-${role}`, name: '张三', role, division, ttlSeconds }, SECRETS.jwtSecret)}`;
 
+/** The audit entries written so far, once there are at least `n` (entries after the answer are written just after it). */
+async function waitForEntries(n: number): Promise<Record<string, unknown>[]> {
+  const store = new AuditStore(dataSource);
+  for (let i = 0; i < 100; i += 1) {
+    const entries = await store.search({ limit: 1000 });
+    if (entries.length >= n) return entries as unknown as Record<string, unknown>[];
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`fewer than ${n} audit entries`);
+}
+
+async function waitForRequest(requestId: string): Promise<Record<string, unknown>[]> {
+  for (let i = 0; i < 100; i += 1) {
+    const entries = (await new AuditStore(dataSource).search({ limit: 1000 })).filter((e) => e.requestId === requestId);
+    if (entries.length) return entries as unknown as Record<string, unknown>[];
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no audit entry for request ${requestId}`);
+}
+
 describe('platform over HTTP (real PostgreSQL and Redis)', () => {
   const database = `qmcb_test_${randomBytes(6).toString('hex')}`;
   const logLines: Record<string, unknown>[] = [];
   let app: INestApplication;
   let http: ReturnType<typeof request>;
+  let management: ManagementServer;
   let redis: RedisClient;
   /** A second connection, for what the application's own cannot do while it is blocked or lost. */
   let other: RedisClient;
@@ -147,20 +183,21 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
       username: PG.user,
       database,
       extra: { options: `-c search_path=${SCHEMA}` },
-      migrations: [AuditTables1700000000100],
       synchronize: false,
     });
     await dataSource.initialize();
     await dataSource.query(`CREATE SCHEMA ${SCHEMA}`);
-    await dataSource.runMigrations({ transaction: 'each' });
+    await new AuditStore(dataSource).migrate();
     const logger = new JsonLogger({ service: 'platform-test', level: 'warn', write: (line) => logLines.push(JSON.parse(line) as Record<string, unknown>) });
-    app = await createTestingApp(ProbeAppModule, { logger, openApi: { title: 'platform-test' } });
+    app = await createTestingApp(ProbeAppModule, { logger });
     http = request(app.getHttpServer());
+    management = await startManagementServer(app, { host: '127.0.0.1', port: 0, openApi: { title: 'platform-test' } });
     redis = app.get<RedisClient>(REDIS);
     other = await createRedisClient({ url: REDIS_URL, connectionName: 'platform-int-spec-other' });
   });
 
   afterAll(async () => {
+    await management?.close();
     await app?.close();
     if (other) await closeRedisClient(other);
     if (dataSource?.isInitialized) await dataSource.destroy();
@@ -186,38 +223,104 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     expect((await http.get(path).set('authorization', `Bearer ${forged}`)).status).toBe(401);
   });
 
-  it('answers 403 FORBIDDEN to a wrong role, a wrong caller kind, and on a route that declares no access', async () => {
-    const wrongRole = await http.get(`/persons/440981002001/${PERSON_KEY}`).set('authorization', bearer('surveyor'));
+  it('answers 403 FORBIDDEN to a wrong role, a wrong caller kind, and a division at the wrong level for the role', async () => {
+    const wrongRole = await http.get(`/persons/440981002001/${PERSON_KEY}`).set('authorization', bearer('surveyor', '440981002'));
     expect(wrongRole.status).toBe(403);
     expect(wrongRole.body).toEqual({ statusCode: 403, code: 'FORBIDDEN', message: 'role surveyor may not call this endpoint' });
     const system = await http.get(`/persons/440981002001/${PERSON_KEY}`).set('x-api-key', mintApiKey('public-security', 'pso-1', SECRETS.apiKeySecret));
     expect(system.body).toEqual({ statusCode: 403, code: 'FORBIDDEN', message: 'department systems may not call this endpoint' });
-    expect((await http.get('/undeclared').set('authorization', bearer('admin'))).status).toBe(403);
+    const province = await http.get(`/persons/440981002001/${PERSON_KEY}`).set('authorization', bearer('county-approver', '44')).set('x-purpose', 'review');
+    expect(province.body).toEqual({ statusCode: 403, code: 'FORBIDDEN', message: 'role county-approver works at county level, not province level (division 44)' });
   });
 
-  it('answers 404 NOT_FOUND outside the division, without auditing; inside it answers and audits the read', async () => {
-    const outside = await http.get(`/persons/440100001001/${PERSON_KEY}`).set('authorization', bearer('window-clerk', '440981'));
+  it('answers 404 NOT_FOUND outside the division with the same body as for nothing, auditing the refusal; inside it answers and audits the read', async () => {
+    const outside = await http
+      .get(`/persons/440100001001/${PERSON_KEY}`)
+      .set('authorization', bearer('window-clerk', '440981'))
+      .set('x-purpose', 'window-service')
+      .set('x-request-id', 'req-outside-1');
     expect(outside.status).toBe(404);
     expect(outside.body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'not found' });
-    expect(await dataSource.query(`SELECT count(*)::int AS n FROM audit_read`)).toEqual([{ n: 0 }]);
+    expect(outside.headers['x-request-id']).toBe('req-outside-1');
 
-    const inside = await http.get(`/persons/440981002001/${PERSON_KEY}`).set('authorization', bearer('county-approver', '440981'));
+    const inside = await http.get(`/persons/440981002001/${PERSON_KEY}`).set('authorization', bearer('county-approver', '440981')).set('x-purpose', 'review').set('x-purpose-ref', 'CASE-2026-0012');
     expect(inside.status).toBe(200);
-    expect(inside.body).toEqual({ personKey: PERSON_KEY, division: '440981002001' });
-    const rows = await dataSource.query(`SELECT actor, actor_role, actor_division, person_key, service, purpose, at FROM audit_read`);
-    expect(rows).toEqual([
-      {
-        actor: 'user:u-county-approver',
-        actor_role: 'county-approver',
-        actor_division: '440981',
-        person_key: PERSON_KEY,
-        service: 'platform-test',
-        purpose: 'int-spec',
-        at: expect.any(Date),
-      },
-    ]);
-    // The table lives in the service's schema, found through search_path.
-    expect(await dataSource.query(`SELECT schemaname FROM pg_indexes WHERE indexname = 'audit_read_person_key_idx'`)).toEqual([{ schemaname: SCHEMA }]);
+    const personId = new PersonIds(PERSON_ID_SECRET).idOf(PERSON_KEY);
+    expect(inside.body).toEqual({ personId, division: '440981002001' });
+    const requestId = inside.headers['x-request-id'] as string;
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const entries = await waitForEntries(2);
+    const common = { service: 'platform-test', source: expect.stringMatching(/127\.0\.0\.1$/), method: 'GET', route: '/persons/:division/:personKey', action: 'read', people: [PERSON_KEY], count: 1, seq: expect.any(String), at: expect.any(String) };
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        {
+          ...common,
+          requestId: 'req-outside-1',
+          actor: 'user:u-window-clerk',
+          role: 'window-clerk',
+          division: '440981',
+          purpose: 'window-service',
+          purposeRef: null,
+          result: 'refused',
+          status: 404,
+          code: 'NOT_FOUND',
+          detail: "outside the caller's division 440981",
+        },
+        {
+          ...common,
+          requestId,
+          actor: 'user:u-county-approver',
+          role: 'county-approver',
+          division: '440981',
+          purpose: 'review',
+          purposeRef: 'CASE-2026-0012',
+          result: 'ok',
+          status: 200,
+          code: null,
+          detail: null,
+        },
+      ]),
+    );
+    // Outside the projection schema: a rebuild swaps that one and leaves the audit alone.
+    expect(await dataSource.query(`SELECT table_schema FROM information_schema.tables WHERE table_name = 'audit_event'`)).toEqual([{ table_schema: 'audit' }]);
+  });
+
+  it("lets an auditor search the trail by person, actor and time, within the auditor's division, and audits the search", async () => {
+    const auditor = (division: string): string => bearer('auditor', division);
+    const personId = new PersonIds(PERSON_ID_SECRET).idOf(PERSON_KEY);
+    const byPerson = await http.post('/audit/search').set('authorization', auditor('440981')).send({ personId });
+    expect(byPerson.status).toBe(200);
+    expect(byPerson.body.items.length).toBeGreaterThanOrEqual(2);
+    expect(byPerson.body.items.every((i: { people: { personId: string }[] }) => i.people.some((p) => p.personId === personId))).toBe(true);
+    expect(JSON.stringify(byPerson.body)).not.toContain(PERSON_KEY);
+    const byActor = await http.post('/audit/search').set('authorization', auditor('440981')).send({ actor: 'user:u-county-approver', limit: 1 });
+    expect(byActor.body.items).toHaveLength(1);
+    expect(byActor.body.items[0]).toMatchObject({ actor: 'user:u-county-approver', role: 'county-approver' });
+    const page2 = await http.post('/audit/search').set('authorization', auditor('440981')).send({ actor: 'user:u-county-approver', limit: 1, after: byActor.body.next });
+    expect(Number(page2.body.items[0]?.seq ?? Infinity)).toBeGreaterThan(Number(byActor.body.items[0].seq));
+    const later = await http.post('/audit/search').set('authorization', auditor('440981')).send({ from: new Date(Date.now() + 60_000).toISOString() });
+    expect(later.body).toEqual({ items: [], next: null });
+    // Another county's auditor sees none of it; other roles may not search.
+    expect((await http.post('/audit/search').set('authorization', auditor('440902')).send({ personId })).body).toEqual({ items: [], next: null });
+    expect((await http.post('/audit/search').set('authorization', bearer('admin')).send({})).status).toBe(403);
+    const searched = await waitForRequest(byPerson.headers['x-request-id'] as string);
+    expect(searched[0]).toMatchObject({ actor: 'user:u-auditor', action: 'list', purpose: 'audit', result: 'ok' });
+  });
+
+  it('refuses a read without a purpose, or with one the route does not serve, and audits the refusal', async () => {
+    const path = `/persons/440981002001/${PERSON_KEY}`;
+    const missing = await http.get(path).set('authorization', bearer('county-approver', '440981'));
+    expect(missing.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'X-Purpose is required: state why you read this personal data, one of window-service, review',
+      violations: [{ field: 'X-Purpose', rule: 'required', message: 'X-Purpose is required: state why you read this personal data, one of window-service, review' }],
+    });
+    const wrong = await http.get(path).set('authorization', bearer('county-approver', '440981')).set('x-purpose', 'statistics');
+    expect(wrong.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'X-Purpose must be one of window-service, review on this route' });
+    const entry = (await waitForRequest(missing.headers['x-request-id'] as string))[0];
+    expect(entry).toMatchObject({ result: 'invalid', status: 400, purpose: null, people: [] });
   });
 
   it('answers 400 VALIDATION_FAILED naming the nested field, and accepts a valid body as a DTO instance', async () => {
@@ -305,7 +408,7 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     expect(logged).toContain('440981********123X');
     expect(logged).not.toContain(PERSON_KEY);
     expect(logged).not.toContain('13812345678');
-    expect((await http.get('/no/such/route')).body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'Cannot GET /no/such/route' });
+    expect((await http.get('/no/such/route')).body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'not found' });
   });
 
   it('serves /health (public) with the three checks up', async () => {
@@ -315,9 +418,10 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     expect((await http.get('/health/live')).body).toEqual({ status: 'ok' });
   });
 
-  it('serves /metrics (public) with request latency labelled by route path, not by URL', async () => {
+  it('serves /metrics on the management port only, with request latency labelled by route path, not by URL', async () => {
     await http.get('/ping').expect(200);
-    const res = await http.get('/metrics');
+    expect((await http.get('/metrics')).status).toBe(404);
+    const res = await request(management.url).get('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.text).toContain('process_cpu_user_seconds_total');
@@ -327,8 +431,9 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     expect(res.text).not.toContain('440100001001');
   });
 
-  it('serves OpenAPI with the bearer and api-key schemes', async () => {
-    const res = await http.get('/api/docs-json');
+  it('serves OpenAPI on the management port only, with the bearer and api-key schemes', async () => {
+    expect((await http.get('/api/docs-json')).status).toBe(404);
+    const res = await request(management.url).get('/api/docs-json');
     expect(res.status).toBe(200);
     expect(res.body.components.securitySchemes).toEqual({
       bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
@@ -337,7 +442,8 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     expect(res.body.paths['/persons/{division}/{personKey}'].get.security).toEqual([{ bearer: [] }]);
     expect(res.body.paths['/records'].post.security).toEqual([{ 'api-key': [] }]);
     expect(res.body.components.schemas.ErrorBodyDto).toBeDefined();
-    expect((await http.get('/api/docs')).status).toBe(200);
+    expect(res.body.paths['/persons/{division}/{personKey}'].get.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'x-purpose', in: 'header', required: true })]));
+    expect((await request(management.url).get('/api/docs')).status).toBe(200);
   });
 });
 
@@ -381,6 +487,8 @@ describe('platform when Redis is unreachable', () => {
   @Controller()
   class KeyController {
     @Departments('tax')
+    @Roles('admin')
+    @NoPersonalData()
     @Get('k')
     k(): string {
       return 'ok';
@@ -408,12 +516,12 @@ describe('platform when Redis is unreachable', () => {
     if (redis?.isOpen) await app.close();
   });
 
-  it('fails closed (503 UNAVAILABLE) for API keys; bearer tokens do not need Redis', async () => {
+  it('fails closed (503 UNAVAILABLE) for API keys and bearer tokens alike: a revoked credential must not work while Redis is away', async () => {
     const res = await request(app.getHttpServer()).get('/k').set('x-api-key', mintApiKey('tax', 't1', SECRETS.apiKeySecret));
     expect(res.status).toBe(503);
     expect(res.body).toEqual({ statusCode: 503, code: 'UNAVAILABLE', message: 'API key revocation list unavailable; retry later' });
     const person = await request(app.getHttpServer()).get('/k').set('authorization', bearer('admin'));
-    expect(person.body).toEqual({ statusCode: 403, code: 'FORBIDDEN', message: 'only department systems may call this endpoint' });
+    expect(person.body).toEqual({ statusCode: 503, code: 'UNAVAILABLE', message: 'token revocation list unavailable; retry later' });
   });
 
   it('answers /health 503 with redis down and why', async () => {

@@ -1,5 +1,5 @@
 import { rebuildProjection, replayDeadLetters } from '@qmcb/event-log';
-import { JsonLogger } from '@qmcb/platform';
+import { AuditStore, JsonLogger } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { LogTransport } from './log/log-transport';
 import { createCommandApp } from './run';
@@ -11,7 +11,42 @@ import { loadServiceConfig } from './service.config';
 
 const USAGE = `usage: <service> cli <command>
   rebuild                      rebuild the projection from offset zero beside the live one, then swap it in
-  replay-dead-letters [id...]  re-apply dead letters (all pending ones, or the given ids) through the handler`;
+  replay-dead-letters [id...]  re-apply dead letters (all pending ones, or the given ids) through the handler
+  migrate                      create or upgrade the audit schema and the projection schema, then exit
+                               (with the owner's DATABASE_URL, where the service's own role may not)
+  audit verify                 recompute the audit trail's hash chain; exit 1 and name the entry where it breaks
+  audit purge                  remove audit entries older than AUDIT_RETENTION_DAYS (at least 183), leaving
+                               a purge entry that anchors the chain (with the owner's DATABASE_URL)`;
+
+async function withAuditStore<T>(url: string, fn: (store: AuditStore) => Promise<T>): Promise<T> {
+  const dataSource = new DataSource({ type: 'postgres', url, synchronize: false, logging: false, extra: { application_name: 'qmcb:audit-cli', max: 2 } });
+  await dataSource.initialize();
+  try {
+    return await fn(new AuditStore(dataSource));
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+async function auditCommand(name: string, sub: string | undefined): Promise<number> {
+  const { config } = loadServiceConfig(name, { ...process.env, CONSUME: 'false', RELAY_OUTBOX: 'false' });
+  if (sub === 'verify') {
+    const result = await withAuditStore(config.DATABASE_URL, (store) => store.verify());
+    if (result.ok) {
+      process.stdout.write(`audit ${name}: intact, ${result.entries} entries (seq ${result.first ?? '-'}..${result.last ?? '-'}), head ${result.head ?? '-'}\n`);
+      return 0;
+    }
+    process.stdout.write(`audit ${name}: BROKEN at entry ${result.problem?.seq}: ${result.problem?.reason} (${result.entries} entries verified before it)\n`);
+    return 1;
+  }
+  if (sub === 'purge') {
+    const { removed, through } = await withAuditStore(config.DATABASE_URL, (store) => store.purge(config.AUDIT_RETENTION_DAYS));
+    process.stdout.write(`audit ${name}: ${removed} entries older than ${config.AUDIT_RETENTION_DAYS} days removed${through ? ` (through seq ${through})` : ''}\n`);
+    return 0;
+  }
+  process.stderr.write(`${USAGE}\n`);
+  return 2;
+}
 
 /**
  * Operator commands of a service, run against its own database and the log while the service keeps
@@ -20,17 +55,21 @@ const USAGE = `usage: <service> cli <command>
  */
 export async function runServiceCommand(name: string, register: ServiceModuleFactory, argv: string[] = process.argv.slice(2)): Promise<number> {
   const [command, ...args] = argv;
-  if (command !== 'rebuild' && command !== 'replay-dead-letters') {
+  if (command === 'audit') return auditCommand(name, args[0]);
+  if (command !== 'rebuild' && command !== 'replay-dead-letters' && command !== 'migrate') {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const { config, kafka } = loadServiceConfig(name, { ...process.env, CONSUME: 'false', RELAY_OUTBOX: 'false' });
+  const overrides = command === 'migrate' ? { MIGRATIONS_RUN: 'true' } : {};
+  const { config, kafka } = loadServiceConfig(name, { ...process.env, ...overrides, CONSUME: 'false', RELAY_OUTBOX: 'false' });
   const app = await createCommandApp(register(config, kafka), new JsonLogger({ service: name, level: 'warn' }));
   try {
     const dataSource = app.get(DataSource);
     const handler = app.get(LogTransport);
     const options = app.get<ServiceOptions>(SERVICE_OPTIONS);
-    if (command === 'rebuild') {
+    if (command === 'migrate') {
+      process.stdout.write(`migrate ${name}: the audit schema and ${config.DB_SCHEMA} are up to date\n`);
+    } else if (command === 'rebuild') {
       let lastPrinted = 0;
       const result = await rebuildProjection({
         dataSource,

@@ -9,5 +9,6 @@ export * from './log/decisions';
 export * from './records/person-record.migration';
 export * from './records/person-record.repository';
 export * from './records/person-reader';
+export * from './records/person-lookup.dto';
 export * from './run';
 export * from './commands';

@@ -27,6 +27,9 @@ export async function runService(name: string, register: ServiceModuleFactory): 
     name,
     module: register(config, kafka),
     port: config.PORT,
+    host: config.HOST,
+    management: { host: config.MANAGEMENT_HOST, port: config.MANAGEMENT_PORT },
+    trustProxy: config.TRUST_PROXY,
     beforeListen: async (app) => {
       connectLog(app);
       await app.startAllMicroservices();

@@ -1,18 +1,25 @@
 import { Inject, Injectable, Module } from '@nestjs/common';
+import { createHash } from 'crypto';
 import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { AuthModule } from '@qmcb/auth';
 import { EventLogProducer, OutboxRelay, ensureTopics, eventLogMigrations, openDataSource, pingKafka } from '@qmcb/event-log';
 import type { MigrationList } from '@qmcb/event-log';
 import {
   AuditModule,
+  AuditReadRetired1700000000300,
+  AuditStore,
   AuditTables1700000000100,
   HealthModule,
   MetricsModule,
+  PersonIdsModule,
   PostgresHealthCheck,
   REDIS,
   RedisHealthCheck,
   RedisModule,
+  RedisRateLimiter,
+  SecurityModule,
   healthCheck,
+  parseRateLimits,
 } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { Decisions } from './log/decisions';
@@ -24,9 +31,18 @@ import { RegionPolicyProvider } from './region-policies.provider';
 import { SERVICE_OPTIONS } from './service-options';
 import type { ServiceOptions } from './service-options';
 
-/** Every migration a service runs, in order: the event-log's tables, audit, the record fold, its own. */
+/**
+ * Every migration of a service's projection schema, in order: the event-log's tables, the record
+ * fold, its own. (The audit trail has its own schema and DDL, AuditStore.migrate; the two audit
+ * migrations here create and then retire the old `audit_read` table.)
+ */
 export function allMigrations(own: MigrationList): MigrationList {
-  return [...eventLogMigrations(), AuditTables1700000000100, PersonRecordTables1700000000200, ...own];
+  return [...eventLogMigrations(), AuditTables1700000000100, PersonRecordTables1700000000200, AuditReadRetired1700000000300, ...own];
+}
+
+function rateScope(name: string, config: ServiceOptions['config']): string {
+  const where = config.DATABASE_URL.replace(/\/\/[^@/]*@/, '//');
+  return `${name}:${createHash('sha256').update(`${where}#${config.DB_SCHEMA}`).digest('hex').slice(0, 12)}`;
 }
 
 /** Starts the outbox relay with the application and, on shutdown, stops it, the producer and the database. */
@@ -78,6 +94,10 @@ export class ServiceKitModule {
             schema: config.DB_SCHEMA,
             migrations: allMigrations(options.migrations),
             runMigrations: config.MIGRATIONS_RUN,
+            // The audit schema first: the projection's migrations move old audit rows into it.
+            beforeMigrations: async (dataSource) => {
+              await new AuditStore(dataSource).migrate();
+            },
           });
         },
       },
@@ -110,10 +130,19 @@ export class ServiceKitModule {
       module: ServiceKitModule,
       global: true,
       imports: [
-        RedisModule.forRoot({ url: config.REDIS_URL, connectionName: options.name }),
-        AuthModule.forRoot({ jwtSecret: config.AUTH_JWT_SECRET, apiKeySecret: config.API_KEY_SECRET, revocationRedis: REDIS }),
+        RedisModule.forRoot({ url: config.REDIS_URL, connectionName: options.name, tlsCaFile: config.REDIS_TLS_CA_FILE }),
+        // Budgets are shared by the replicas of one deployment of a service (same database and schema), not across deployments.
+        SecurityModule.forRoot({ service: rateScope(options.name, config), limits: parseRateLimits(config.RATE_LIMITS), windowMs: config.RATE_LIMIT_WINDOW_MS }),
+        AuthModule.forRoot({
+          jwtSecret: config.AUTH_JWT_SECRET,
+          apiKeySecret: config.API_KEY_SECRET,
+          revocationRedis: REDIS,
+          maxTokenTtlSeconds: config.AUTH_MAX_TOKEN_TTL_SECONDS,
+          limiter: RedisRateLimiter,
+        }),
+        PersonIdsModule.forRoot({ secret: config.PERSON_ID_SECRET, previousSecret: config.PERSON_ID_SECRET_PREVIOUS }),
         MetricsModule,
-        AuditModule,
+        AuditModule.forRoot({ service: options.name, deploymentDivision: config.DEPLOYMENT_DIVISION }),
         HealthModule.forRoot({
           checks: [PostgresHealthCheck, RedisHealthCheck, healthCheck('kafka', () => pingKafka(kafka))],
         }),

@@ -43,6 +43,7 @@ export function loadServiceConfig(name: string, env: NodeJS.ProcessEnv = process
   const kafka = kafkaSettingsFromEnv(name, {
     ...env,
     KAFKA_BROKERS: config.KAFKA_BROKERS,
+    KAFKA_SSL: String(config.KAFKA_SSL),
     LOG_TOPIC: config.LOG_TOPIC,
     LOG_PARTITIONS: String(config.LOG_PARTITIONS),
     LOG_REPLICATION: String(config.LOG_REPLICATION),

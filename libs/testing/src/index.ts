@@ -3,3 +3,4 @@ export * from './kafka';
 export * from './database';
 export * from './wait';
 export * from './stack';
+export * from './private-infra';

@@ -7,6 +7,7 @@
 // QMCB_TESTCONTAINERS=false forces the second even when an engine answers (e.g. to test against
 // the broker started by up.sh or a real cluster).
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -21,8 +22,10 @@ export const LOCAL_DEFAULTS = Object.freeze({
   PGPORT: '5432',
   PGUSER: 'postgres',
   REDIS_URL: 'redis://127.0.0.1:6379',
-  AUTH_JWT_SECRET: 'dev-only-jwt-secret-change-me',
-  API_KEY_SECRET: 'dev-only-api-key-secret-change-me',
+  // No secret is written down anywhere: each test run makes its own (docs/security.md, "Secrets").
+  AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
+  API_KEY_SECRET: randomBytes(32).toString('base64url'),
+  PERSON_ID_SECRET: randomBytes(32).toString('base64url'),
 });
 
 export interface Infrastructure {

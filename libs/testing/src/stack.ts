@@ -51,6 +51,8 @@ export interface StackOptions {
 
 export interface RunningStack {
   urls: Record<ServiceName, string>;
+  /** Each service's management server: /metrics and the OpenAPI document (the service's port + 1000). */
+  managementUrls: Record<ServiceName, string>;
   stop(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   mkdirSync(options.logDir, { recursive: true });
   const children: ChildProcess[] = [];
   const urls = {} as Record<ServiceName, string>;
+  const managementUrls = {} as Record<ServiceName, string>;
   const stop = async (): Promise<void> => {
     await Promise.all(
       children.map(
@@ -98,12 +101,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         const port = options.ports?.[s.name] ?? s.port;
         const logFile = join(options.logDir, `${s.name}.log`);
         const out = createWriteStream(logFile);
-        const run = serviceProcess(s.name, options.entry ?? 'source', { ...process.env, ...options.env(s.name), PORT: String(port) });
+        const run = serviceProcess(s.name, options.entry ?? 'source', { ...process.env, ...options.env(s.name), PORT: String(port), MANAGEMENT_PORT: String(port + 1000) });
         const child = spawn(process.execPath, run.args, { cwd: ROOT, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
         child.stdout?.pipe(out);
         child.stderr?.pipe(out);
         children.push(child);
         urls[s.name] = `http://127.0.0.1:${port}`;
+        managementUrls[s.name] = `http://127.0.0.1:${port + 1000}`;
         await waitHealthy(urls[s.name], child, options.startTimeoutMs ?? 90_000, logFile);
       }),
     );
@@ -111,7 +115,50 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await stop();
     throw e;
   }
-  return { urls, stop };
+  return { urls, managementUrls, stop };
+}
+
+export interface RunningService {
+  url: string;
+  managementUrl: string;
+  logFile: string;
+  /** SIGTERM, then SIGKILL after 10 s. */
+  stop(): Promise<void>;
+  /** SIGKILL at once: a crash. */
+  kill(): Promise<void>;
+}
+
+/**
+ * One service as a process, with exactly the environment given (on top of this process's): for tests
+ * that point a service at infrastructure of their own (the fault suite, the deployment's security).
+ */
+export async function startService(
+  service: ServiceName,
+  options: { env: NodeJS.ProcessEnv; port: number; logDir: string; entry?: ServiceEntry; startTimeoutMs?: number; logName?: string },
+): Promise<RunningService> {
+  mkdirSync(options.logDir, { recursive: true });
+  const logFile = join(options.logDir, `${options.logName ?? service}.log`);
+  const out = createWriteStream(logFile, { flags: 'a' });
+  const run = serviceProcess(service, options.entry ?? 'source', { ...process.env, ...options.env, PORT: String(options.port), MANAGEMENT_PORT: String(options.port + 1000) });
+  const child = spawn(process.execPath, run.args, { cwd: ROOT, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  const url = `http://127.0.0.1:${options.port}`;
+  const ended = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.kill(signal);
+    await ended;
+    clearTimeout(t);
+  };
+  try {
+    await waitHealthy(url, child, options.startTimeoutMs ?? 90_000, logFile);
+  } catch (e) {
+    await stop('SIGKILL');
+    throw e;
+  }
+  return { url, managementUrl: `http://127.0.0.1:${options.port + 1000}`, logFile, stop: () => stop('SIGTERM'), kill: () => stop('SIGKILL') };
 }
 
 export interface HttpResult {
@@ -131,6 +178,9 @@ export async function httpJson(baseUrl: string, method: string, path: string, he
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
+
+/** RATE_LIMITS of test stacks: polling tests would exceed the production defaults within a minute. */
+export const TEST_RATE_LIMITS = 'read=100000,list=100000,export=1000,write=100000,bulk=100000,auth-failure=100000';
 
 export interface IsolatedStackOptions {
   logDir: string;
@@ -173,6 +223,8 @@ export async function startIsolatedStack(options: IsolatedStackOptions): Promise
         DATABASE_URL: databaseUrls[name],
         LOG_TOPIC: topic,
         CONSUMER_GROUP: `${name}-${suffix}`,
+        // Tests poll (waitFor, every 100 ms): budgets far above the defaults, unless a test sets its own.
+        RATE_LIMITS: TEST_RATE_LIMITS,
         ...options.env?.(name),
       }),
     });

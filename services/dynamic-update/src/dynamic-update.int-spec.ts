@@ -15,6 +15,7 @@ import { DYNAMIC_UPDATE_MIGRATIONS, DynamicUpdateModule } from './dynamic-update
 import { FeedSequencer } from './feed/feed-sequencer';
 import { WebhookDeliverer } from './feed/webhook-deliverer';
 import { OpsDatabase } from './ops/ops-data-source';
+import { randomBytes } from 'crypto';
 
 /**
  * Dynamic update in one process on the real broker, PostgreSQL and Redis, with a clock the test
@@ -22,8 +23,8 @@ import { OpsDatabase } from './ops/ops-data-source';
  * server-sent events resumed by Last-Event-ID, webhook retries and dead letters by the clock, a
  * roster of several chunks and pages, and a rebuild that equals the live projection.
  */
-const KEY_SECRET = 'int-api-key-secret';
-const JWT_SECRET = 'int-jwt-secret';
+const KEY_SECRET = randomBytes(32).toString('base64url');
+const JWT_SECRET = randomBytes(32).toString('base64url');
 const VILLAGE = '440981002001';
 
 // HTTP answers are asserted field by field.

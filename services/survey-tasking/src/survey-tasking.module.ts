@@ -3,25 +3,50 @@ import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
 import { ServiceKitModule } from '@qmcb/service-kit';
 import type { ServiceConfig } from '@qmcb/service-kit';
+import { AssignmentRepository } from './assignments/assignment.repository';
+import { SurveyLocks } from './assignments/survey-locks';
+import { CampaignRepository } from './campaigns/campaign.repository';
+import { CampaignsController } from './campaigns/campaigns.controller';
+import { CampaignsService } from './campaigns/campaigns.service';
+import { TeamRepository } from './campaigns/team.repository';
+import { VillageTeamRepository } from './campaigns/village-team.repository';
+import { HouseholdMemberRepository } from './households/household-member.repository';
+import { LedgersService } from './ledgers/ledgers.service';
 import { SurveyTables1700000002000 } from './migrations/1700000002000-survey-tables';
 import { SurveyTaskClosed1700000002100 } from './migrations/1700000002100-survey-task-closed';
+import { SurveyCampaigns1700000002200 } from './migrations/1700000002200-survey-campaigns';
 import { PersonsController } from './persons/persons.controller';
+import { ProgressGauges } from './progress/progress-gauges';
 import { SurveyProjection } from './projection/survey.projection';
 import { SurveyTaskRepository } from './targets/survey-task.repository';
-import { TasksController } from './tasks/tasks.controller';
+import { MyTargetsController, TasksController } from './tasks/tasks.controller';
 import { TasksService } from './tasks/tasks.service';
+import { SurveyVisitRepository } from './visits/survey-visit.repository';
 
-export const SURVEY_MIGRATIONS = [SurveyTables1700000002000, SurveyTaskClosed1700000002100];
+export const SURVEY_MIGRATIONS = [SurveyTables1700000002000, SurveyTaskClosed1700000002100, SurveyCampaigns1700000002200];
 
-/** 入户调查: survey targets per village, teams and forms. */
+/** 入户调查: survey targets per village, campaigns, teams and assignment, visits and forms, progress and ledgers. */
 @Module({})
 export class SurveyTaskingModule {
   static register(config: ServiceConfig, kafka: KafkaSettings): DynamicModule {
     return {
       module: SurveyTaskingModule,
       imports: [ServiceKitModule.forService({ name: 'survey-tasking', config, kafka, migrations: SURVEY_MIGRATIONS })],
-      controllers: [SurveyProjection, TasksController, PersonsController],
-      providers: [SurveyTaskRepository, TasksService],
+      controllers: [SurveyProjection, TasksController, MyTargetsController, CampaignsController, PersonsController],
+      providers: [
+        SurveyTaskRepository,
+        SurveyVisitRepository,
+        HouseholdMemberRepository,
+        AssignmentRepository,
+        CampaignRepository,
+        TeamRepository,
+        VillageTeamRepository,
+        SurveyLocks,
+        TasksService,
+        CampaignsService,
+        LedgersService,
+        ProgressGauges,
+      ],
     };
   }
 }

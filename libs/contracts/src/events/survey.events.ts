@@ -84,6 +84,10 @@ export class SurveyFormSubmittedV2 {
 
   @IsObject() @ValidateNested() @Type(() => HouseholdReport)
   household: HouseholdReport;
+
+  /** When the surveyor was at the door (forms collected offline are uploaded later); absent on older events. */
+  @IsOptional() @IsISO8601()
+  visitedAt?: string;
 }
 
 /** The v1 form as a v2 registration-form request: the same items, nothing marked unknown, no household report. */

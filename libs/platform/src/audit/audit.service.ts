@@ -1,59 +1,53 @@
-import { Global, Injectable, Module } from '@nestjs/common';
-import { actorOf } from '@qmcb/auth';
-import type { Principal } from '@qmcb/auth';
-import { DataSource } from 'typeorm';
-import type { EntityManager } from 'typeorm';
-
-export interface ReadAuditEntry {
-  principal: Principal;
-  personKey: string;
-  /** The service serving the read, e.g. `review`. */
-  service: string;
-  /** Why: the endpoint or business purpose, e.g. `review:item` or `window:lookup`. */
-  purpose: string;
-}
-
-/** The row written for an entry: `actor` as in event envelopes (`user:<sub>` / `key:<keyId>`). */
-export function auditRow(entry: ReadAuditEntry): [string, string | null, string | null, string, string, string] {
-  const { principal } = entry;
-  if (!entry.personKey || !entry.service || !entry.purpose) throw new Error('an audited read needs personKey, service and purpose');
-  return principal.kind === 'person'
-    ? [actorOf(principal), principal.role, principal.division, entry.personKey, entry.service, entry.purpose]
-    : [actorOf(principal), `dept:${principal.department}`, null, entry.personKey, entry.service, entry.purpose];
-}
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../errors/domain.error';
+import { currentRequest } from '../http/request-context';
+import { AuditRecorder } from './audit-recorder';
 
 /**
- * Audits reads of a person's record (table `audit_read` in the service's schema). Await it before
- * answering: a read that cannot be audited fails rather than going unrecorded.
+ * What a service tells the audit while it serves a request (docs/security.md, "Audit"). The entry
+ * itself is written by the platform: for a read before the answer leaves, for anything else when it
+ * has left. People whose `personId` or `personKey` appear in a JSON answer are found by the platform;
+ * a service names the others (asked about and refused, changed by a write, streamed in an export).
  */
 @Injectable()
 export class AuditService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly recorder: AuditRecorder) {}
 
-  /** Pass `manager` to write inside the caller's transaction. */
-  async recordRead(entry: ReadAuditEntry, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager.query(
-      `INSERT INTO audit_read (actor, actor_role, actor_division, person_key, service, purpose) VALUES ($1, $2, $3, $4, $5, $6)`,
-      auditRow(entry),
-    );
+  /** The request concerns these people (read, changed, or asked about: a refused lookup names who was asked for). */
+  concerns(personKeys: Iterable<string>): void {
+    const context = currentRequest();
+    if (!context) return;
+    for (const key of personKeys) context.people.add(key);
   }
 
   /**
-   * Reads of many people's records at once (a list page, an export batch): one row per person, in
-   * one statement. Await it before the data is sent: a read that cannot be audited fails.
+   * @deprecated The platform writes the entry (with the purpose the caller stated); this only names
+   * the person, as `concerns([personKey])` does. Kept so that code written before the route
+   * declarations compiles; new code calls `concerns`.
    */
-  async recordReads(entry: Omit<ReadAuditEntry, 'personKey'>, personKeys: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<void> {
+  async recordRead(entry: { personKey: string; [legacy: string]: unknown }): Promise<void> {
+    this.concerns([entry.personKey]);
+  }
+
+  /** @deprecated As recordRead: names the people, as `concerns(personKeys)` does. */
+  async recordReads(_entry: unknown, personKeys: readonly string[]): Promise<void> {
+    this.concerns(personKeys);
+  }
+
+  /** Whether this request may see full values in a list or an export (its route's `unmasked`, its role and purpose). */
+  unmasked(): boolean {
+    return currentRequest()?.unmasked ?? false;
+  }
+
+  /**
+   * For a stream (an export): records these people as disclosed now, before their data is sent;
+   * rejects (the stream must stop) when the entry cannot be written. The request's final entry counts them all.
+   */
+  async disclose(personKeys: readonly string[]): Promise<void> {
+    const context = currentRequest();
+    if (!context) throw new DomainError('INTERNAL', 'a disclosure outside a request cannot be audited');
     if (personKeys.length === 0) return;
-    const [actor, role, division, , service, purpose] = auditRow({ ...entry, personKey: personKeys[0] as string });
-    await manager.query(
-      `INSERT INTO audit_read (actor, actor_role, actor_division, person_key, service, purpose)
-       SELECT $1, $2, $3, k, $5, $6 FROM unnest($4::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`,
-      [actor, role, division, personKeys, service, purpose],
-    );
+    await this.recorder.write({ ...this.recorder.entryOf(context, 'partial', null), people: [...personKeys], count: personKeys.length });
+    context.disclosed = (context.disclosed ?? 0) + personKeys.length;
   }
 }
-
-/** Global, so any module serving records can inject AuditService. Needs a DataSource provider. */
-@Global()
-@Module({ providers: [AuditService], exports: [AuditService] })
-export class AuditModule {}

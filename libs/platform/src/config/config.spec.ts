@@ -22,13 +22,23 @@ function problems(fn: () => unknown): ConfigError {
   throw new Error('expected a ConfigError');
 }
 
+/** Secrets as an operator generates them (openssl rand -base64 48): no default exists. */
+const SECRETS = {
+  AUTH_JWT_SECRET: 'k3Yx9q2LmP7vT4rW8zA1bC6dE0fG5hJ2nQ9sU3wX',
+  API_KEY_SECRET: 'Z8yX7wV6uT5sR4qP3oN2mL1kJ0iH9gF8eD7cB6aA',
+  PERSON_ID_SECRET: 'pQ4rS5tU6vW7xY8zA9bC0dE1fG2hI3jK4lM5nO6p',
+};
+
 describe('loadConfig', () => {
   it('applies the service defaults of docs/conventions.md and converts types', () => {
-    const config = loadConfig(BaseConfig, serviceDefaults('survey-tasking'), {});
+    const config = loadConfig(BaseConfig, serviceDefaults('survey-tasking'), SECRETS);
     expect(config).toBeInstanceOf(BaseConfig);
     expect(config).toMatchObject({
       PORT: 3102,
-      NODE_ENV: 'development',
+      MANAGEMENT_PORT: 4102,
+      MANAGEMENT_HOST: '127.0.0.1',
+      AUTH_MAX_TOKEN_TTL_SECONDS: 43200,
+      AUDIT_RETENTION_DAYS: 366,
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/qmcb_survey_tasking',
       DB_SCHEMA: 'survey_tasking',
       REDIS_URL: 'redis://127.0.0.1:6379',
@@ -42,7 +52,7 @@ describe('loadConfig', () => {
   });
 
   it('lets the environment win, treats empty as unset and honours PG* variables', () => {
-    const env = { PORT: '4000', MIGRATIONS_RUN: 'false', REDIS_URL: '', PGHOST: 'db', PGPASSWORD: 'p@ss' };
+    const env = { ...SECRETS, PORT: '4000', MIGRATIONS_RUN: 'false', REDIS_URL: '', PGHOST: 'db', PGPASSWORD: 'p@ss' };
     const config = loadConfig(BaseConfig, serviceDefaults('review', undefined, env), env);
     expect(config.PORT).toBe(4000);
     expect(config.MIGRATIONS_RUN).toBe(false);
@@ -52,7 +62,7 @@ describe('loadConfig', () => {
 
   it('names every bad or missing variable and the rule it broke, in one error', () => {
     const e = problems(() =>
-      loadConfig(ReviewConfig, serviceDefaults('review'), { PORT: 'abc', LOG_PARTITIONS: '0', MIGRATIONS_RUN: 'yes', KAFKA_BROKERS: 'kafka' }),
+      loadConfig(ReviewConfig, serviceDefaults('review'), { ...SECRETS, PORT: 'abc', LOG_PARTITIONS: '0', MIGRATIONS_RUN: 'yes', KAFKA_BROKERS: 'kafka' }),
     );
     expect(e.problems).toEqual(
       expect.arrayContaining([
@@ -68,18 +78,50 @@ describe('loadConfig', () => {
     expect(e.message).toContain('  - PORT: must be an integer number (got "abc") [isInt]');
   });
 
-  it('refuses the development secrets in production without echoing any secret', () => {
-    const e = problems(() => loadConfig(BaseConfig, serviceDefaults('review'), { NODE_ENV: 'production', API_KEY_SECRET: 'short-but-real' }));
-    expect(e.problems.map((p) => `${p.variable}:${p.rule}`).sort()).toEqual(['API_KEY_SECRET:productionSecret', 'AUTH_JWT_SECRET:productionSecret']);
-    expect(e.message).not.toContain('dev-only');
-    expect(e.message).not.toContain('short-but-real');
-    const secret = 'x'.repeat(40);
-    expect(loadConfig(BaseConfig, serviceDefaults('review'), { NODE_ENV: 'production', API_KEY_SECRET: secret, AUTH_JWT_SECRET: `${secret}y` }).NODE_ENV).toBe('production');
+  it('refuses missing, short, published and trivial secrets whatever NODE_ENV says, without echoing any', () => {
+    for (const NODE_ENV of ['development', 'test', 'production', undefined]) {
+      const e = problems(() =>
+        loadConfig(BaseConfig, serviceDefaults('review'), {
+          ...(NODE_ENV ? { NODE_ENV } : {}),
+          API_KEY_SECRET: 'short-but-real',
+          AUTH_JWT_SECRET: 'dev-only-jwt-secret-change-me',
+          PERSON_ID_SECRET: 'x'.repeat(40),
+        }),
+      );
+      expect(e.problems).toEqual([
+        { variable: 'AUTH_JWT_SECRET', rule: 'realSecret', message: 'must be at least 32 characters (generate one: openssl rand -base64 48)' },
+        { variable: 'API_KEY_SECRET', rule: 'realSecret', message: 'must be at least 32 characters (generate one: openssl rand -base64 48)' },
+        { variable: 'PERSON_ID_SECRET', rule: 'realSecret', message: 'has fewer than 8 distinct characters (generate one: openssl rand -base64 48)' },
+      ]);
+      expect(e.message).not.toContain('dev-only');
+      expect(e.message).not.toContain('short-but-real');
+    }
+    const published = problems(() => loadConfig(BaseConfig, serviceDefaults('review'), { ...SECRETS, API_KEY_SECRET: 'dev-only-api-key-secret-change-me' }));
+    expect(published.problems).toEqual([{ variable: 'API_KEY_SECRET', rule: 'realSecret', message: 'is a published development value (generate one: openssl rand -base64 48)' }]);
+    const none = problems(() => loadConfig(BaseConfig, serviceDefaults('review'), {}));
+    expect(none.problems.map((p) => `${p.variable}:${p.rule}`)).toEqual(['AUTH_JWT_SECRET:isDefined', 'API_KEY_SECRET:isDefined', 'PERSON_ID_SECRET:isDefined']);
+    expect(loadConfig(BaseConfig, serviceDefaults('review'), { ...SECRETS, NODE_ENV: 'development' }).AUTH_JWT_SECRET).toBe(SECRETS.AUTH_JWT_SECRET);
+  });
+
+  it('keeps the audit at least six months and refuses bad rate limits', () => {
+    const e = problems(() => loadConfig(BaseConfig, serviceDefaults('review'), { ...SECRETS, AUDIT_RETENTION_DAYS: '90', RATE_LIMITS: 'list=60,export=zero' }));
+    expect(e.problems).toEqual([
+      { variable: 'RATE_LIMITS', rule: 'rateLimits', message: 'RATE_LIMITS: "export=zero" is not <class>=<positive integer> with class one of read, list, export, write, bulk, auth-failure (got "list=60,export=zero")' },
+      { variable: 'AUDIT_RETENTION_DAYS', rule: 'min', message: 'must not be less than 183 (got "90")' },
+    ]);
   });
 
   it('redacts secrets, including those a service adds', () => {
-    const config = loadConfig(ReviewConfig, serviceDefaults('review'), { REVIEW_PAGE_SIZE: '50', REVIEW_WEBHOOK_TOKEN: 't' });
+    const config = loadConfig(ReviewConfig, serviceDefaults('review'), { ...SECRETS, REVIEW_PAGE_SIZE: '50', REVIEW_WEBHOOK_TOKEN: 't' });
     const shown = redactConfig(config);
-    expect(shown).toMatchObject({ AUTH_JWT_SECRET: '[secret]', API_KEY_SECRET: '[secret]', REVIEW_WEBHOOK_TOKEN: '[secret]', PORT: 3103 });
+    expect(shown).toMatchObject({
+      AUTH_JWT_SECRET: '[secret]',
+      API_KEY_SECRET: '[secret]',
+      PERSON_ID_SECRET: '[secret]',
+      DATABASE_URL: '[secret]',
+      REDIS_URL: '[secret]',
+      REVIEW_WEBHOOK_TOKEN: '[secret]',
+      PORT: 3103,
+    });
   });
 });

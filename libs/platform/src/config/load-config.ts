@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { ValidationError } from 'class-validator';
-import { DEV_API_KEY_SECRET, DEV_AUTH_JWT_SECRET } from '@qmcb/auth';
+import { DEFAULT_MAX_TOKEN_TTL_SECONDS } from '@qmcb/auth';
 import { secretKeysOf } from './secret.decorator';
 
 export interface ConfigProblem {
@@ -35,9 +35,9 @@ export const SERVICE_PORTS: Readonly<Record<string, number>> = {
 };
 
 /**
- * Local defaults of one service (docs/conventions.md, Addresses): its port, its database
- * `qmcb_<service>` (PG* variables honoured), its schema `<service with _>`, the shared addresses
- * and the development secrets (refused in production by BaseConfig).
+ * Local defaults of one service (docs/conventions.md, Addresses): its port and management port, its
+ * database `qmcb_<service>` (PG* variables honoured), its schema `<service with _>`, the shared
+ * addresses. Never secrets: a service without real ones does not start (docs/security.md, "Secrets").
  */
 export function serviceDefaults(serviceName: string, port?: number, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const resolvedPort = port ?? SERVICE_PORTS[serviceName];
@@ -48,17 +48,22 @@ export function serviceDefaults(serviceName: string, port?: number, env: NodeJS.
   const pgPort = env['PGPORT'] || '5432';
   return {
     PORT: String(resolvedPort),
-    NODE_ENV: 'development',
+    HOST: '0.0.0.0',
+    MANAGEMENT_PORT: String(resolvedPort + 1000),
+    MANAGEMENT_HOST: '127.0.0.1',
+    NODE_ENV: 'production',
     LOG_LEVEL: 'log',
     DATABASE_URL: `postgres://${user}${password}@${host}:${pgPort}/qmcb_${serviceName.replace(/-/g, '_')}`,
     DB_SCHEMA: serviceName.replace(/-/g, '_'),
     REDIS_URL: 'redis://127.0.0.1:6379',
     KAFKA_BROKERS: '127.0.0.1:9092',
+    KAFKA_SSL: 'false',
     LOG_TOPIC: 'registration.changes.v1',
     LOG_PARTITIONS: '6',
     LOG_REPLICATION: '1',
-    AUTH_JWT_SECRET: DEV_AUTH_JWT_SECRET,
-    API_KEY_SECRET: DEV_API_KEY_SECRET,
+    AUTH_MAX_TOKEN_TTL_SECONDS: String(DEFAULT_MAX_TOKEN_TTL_SECONDS),
+    RATE_LIMIT_WINDOW_MS: '60000',
+    AUDIT_RETENTION_DAYS: '366',
     MIGRATIONS_RUN: 'true',
   };
 }

@@ -5,6 +5,7 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
+  RATE_LIMITED: 'RATE_LIMITED',
   UNAVAILABLE: 'UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 } as const;
@@ -29,6 +30,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 404;
     case 'CONFLICT':
       return 409;
+    case 'RATE_LIMITED':
+      return 429;
     case 'UNAVAILABLE':
       return 503;
     case 'INTERNAL':
@@ -42,7 +45,8 @@ export function errorCodeOfStatus(status: number): ErrorCode {
   if (status === 403) return 'FORBIDDEN';
   if (status === 404 || status === 405) return 'NOT_FOUND';
   if (status === 409 || status === 412) return 'CONFLICT';
-  if (status === 503 || status === 429) return 'UNAVAILABLE';
+  if (status === 429) return 'RATE_LIMITED';
+  if (status === 503 || status === 504) return 'UNAVAILABLE';
   if (status >= 400 && status < 500) return 'VALIDATION_FAILED';
   return 'INTERNAL';
 }

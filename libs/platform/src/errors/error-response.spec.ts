@@ -1,6 +1,7 @@
 import { BadRequestException, ConflictException, HttpException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import { ContractViolationError } from '@qmcb/contracts';
-import { unauthenticated } from '@qmcb/auth';
+import { notFound as notFound404, unauthenticated } from '@qmcb/auth';
+import { JsonTooDeepError } from '../http/body';
 import { IsIn, Matches, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import { DomainError } from './domain.error';
@@ -29,6 +30,7 @@ describe('toErrorResponse', () => {
       FORBIDDEN: 403,
       NOT_FOUND: 404,
       CONFLICT: 409,
+      RATE_LIMITED: 429,
       UNAVAILABLE: 503,
       INTERNAL: 500,
     });
@@ -56,12 +58,30 @@ describe('toErrorResponse', () => {
   });
 
   it("maps Nest's exceptions by status, keeping a code already in the body", () => {
-    expect(toErrorResponse(new NotFoundException('Cannot GET /nope')).body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'Cannot GET /nope' });
     expect(toErrorResponse(new ConflictException()).body).toEqual({ statusCode: 409, code: 'CONFLICT', message: 'Conflict' });
     expect(toErrorResponse(new PayloadTooLargeException()).body.code).toBe('VALIDATION_FAILED');
     expect(toErrorResponse(new BadRequestException(['a must be x', 'b must be y'])).body.message).toBe('a must be x; b must be y');
     expect(toErrorResponse(unauthenticated('token expired')).body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: 'token expired' });
     expect(toErrorResponse(new HttpException('upstream', 502))).toMatchObject({ status: 502, body: { code: 'INTERNAL' }, unexpected: true });
+  });
+
+  it('answers every 404 with one body, whatever it was thrown with, keeping the reason for the audit only', () => {
+    const notFound = { statusCode: 404, code: 'NOT_FOUND', message: 'not found' };
+    expect(toErrorResponse(new NotFoundException('Cannot GET /nope'))).toEqual({ status: 404, body: notFound, unexpected: false, reason: 'Cannot GET /nope' });
+    expect(toErrorResponse(new DomainError('NOT_FOUND', 'review 42 not found'))).toEqual({ status: 404, body: notFound, unexpected: false, reason: 'review 42 not found' });
+    expect(toErrorResponse(notFound404('outside the caller\'s division 440981'))).toEqual({ status: 404, body: notFound, unexpected: false, reason: "outside the caller's division 440981" });
+  });
+
+  it('maps 429 to RATE_LIMITED and keeps its message', () => {
+    const limited = new HttpException({ statusCode: 429, code: 'RATE_LIMITED', message: 'rate limit of 60 list requests per 60 s exceeded; retry in 12 s' }, 429);
+    expect(toErrorResponse(limited).body).toEqual({ statusCode: 429, code: 'RATE_LIMITED', message: 'rate limit of 60 list requests per 60 s exceeded; retry in 12 s' });
+    expect(toErrorResponse(new HttpException('slow down', 429)).body.code).toBe('RATE_LIMITED');
+  });
+
+  it('words a body over its route\'s limit and a body nested too deeply', () => {
+    const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, expose: true, type: 'entity.too.large', limit: 102400 });
+    expect(toErrorResponse(tooLarge).body).toEqual({ statusCode: 413, code: 'VALIDATION_FAILED', message: 'request body larger than the 102400 bytes this route accepts' });
+    expect(toErrorResponse(new JsonTooDeepError(32, 33)).body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'JSON nested deeper than 32 levels (at character 33)' });
   });
 
   it('hides unknown errors behind 500 INTERNAL', () => {

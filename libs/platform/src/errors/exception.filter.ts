@@ -1,6 +1,7 @@
 import { Catch, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { requestContextOf } from '../http/request-context';
 import { maskPersonalData } from '../logging/mask';
 import { toErrorResponse } from './error-response';
 
@@ -22,7 +23,10 @@ export class HttpErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
-    const { status, body, unexpected } = toErrorResponse(exception);
+    const { status, body, unexpected, reason } = toErrorResponse(exception);
+    const audit = requestContextOf(request);
+    // The audit entry of a refusal says why (masked, shortened there).
+    if (audit) audit.error = { code: body.code, message: reason ?? body.message };
     if (unexpected) {
       const route = (request.route as { path?: string } | undefined)?.path ?? '(unmatched)';
       this.logger.error({ msg: 'request failed', method: request.method, route, status, err: describe(exception) });

@@ -68,4 +68,8 @@ describe('maskPersonalData', () => {
     expect(maskPersonalData('plain')).toBe('plain');
     expect(maskPersonalData(13812345678)).toBe('138****5678');
   });
+
+  it('keeps only the year of a birth date under a key that names one', () => {
+    expect(maskPersonalData({ birthDate: '1985-03-15', facts: { dateOfBirth: '1990-07-01' }, asOf: '2026-11-01' })).toEqual({ birthDate: '1985-**-**', facts: { dateOfBirth: '1990-**-**' }, asOf: '2026-11-01' });
+  });
 });

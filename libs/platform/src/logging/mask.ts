@@ -35,6 +35,11 @@ function maskNameValue(value: string): string {
   return chars.length > 1 ? `${chars[0]}**` : '*';
 }
 
+function maskBirthDateValue(value: string): string {
+  // The year alone: with the division, a full birth date narrows a person down to a handful.
+  return /^\d{4}/.test(value) ? `${value.slice(0, 4)}-**-**` : '****';
+}
+
 function maskAddressValue(value: string): string {
   // Province and city (the first 6 characters) are kept only for a long address.
   const chars = [...value];
@@ -48,6 +53,7 @@ function ruleForKey(key: string): KeyRule | undefined {
   if (k === 'name' || k === 'fullname' || k === 'realname') return maskNameValue;
   if (k.endsWith('address')) return maskAddressValue;
   if (k.endsWith('phone') || k === 'mobile') return maskPhoneValue;
+  if (k === 'birthdate' || k === 'dateofbirth') return maskBirthDateValue;
   return undefined;
 }
 

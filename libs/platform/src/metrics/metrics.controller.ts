@@ -1,13 +1,12 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Public } from '@qmcb/auth';
 import { register } from 'prom-client';
 
+/** `GET /metrics` of the management server: prom-client's default registry. */
 @ApiExcludeController()
 @Controller()
 export class MetricsController {
-  @Public()
   @Get('metrics')
   async metrics(@Res({ passthrough: true }) res: Response): Promise<string> {
     res.type(register.contentType);

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { ensureDefaultMetrics } from './http-metrics';
-import { MetricsController } from './metrics.controller';
 
-/** `GET /metrics` (public) from prom-client's default registry. Request timing is set by configureApp. */
-@Module({ controllers: [MetricsController] })
+/**
+ * The process's default metrics. `GET /metrics` is served on the management port
+ * (startManagementServer), never on the service's own; request timing is set by configureApp.
+ */
+@Module({})
 export class MetricsModule {
   constructor() {
     ensureDefaultMetrics();

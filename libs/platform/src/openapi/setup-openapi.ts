@@ -13,11 +13,8 @@ export interface OpenApiOptions {
 export const OPENAPI_UI_PATH = 'api/docs';
 export const OPENAPI_JSON_PATH = 'api/docs-json';
 
-/**
- * UI at `/api/docs`, JSON at `/api/docs-json`, with the two security schemes: `bearer` (people's
- * JWT) and `api-key` (X-Api-Key of department systems). Call before the application is initialised.
- */
-export function setupOpenApi(app: INestApplication, options: OpenApiOptions): OpenAPIObject {
+/** The OpenAPI document of an application, with the two security schemes: `bearer` (people's JWT) and `api-key` (department systems). */
+export function openApiDocument(app: INestApplication, options: OpenApiOptions): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle(options.title)
     .setDescription(options.description ?? '')
@@ -25,7 +22,15 @@ export function setupOpenApi(app: INestApplication, options: OpenApiOptions): Op
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A person: claims sub, name, role, division' }, OPENAPI_BEARER)
     .addApiKey({ type: 'apiKey', in: 'header', name: API_KEY_HEADER, description: 'A department system: qmcb.<department>.<keyId>.<hmac>' }, OPENAPI_API_KEY)
     .build();
-  const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorBodyDto, ViolationDto] });
+  return SwaggerModule.createDocument(app, config, { extraModels: [ErrorBodyDto, ViolationDto] });
+}
+
+/**
+ * Serves the document on `app` itself at `/api/docs` and `/api/docs-json`. Services do not: their
+ * documents are on the management port (startManagementServer); this is for tools and tests.
+ */
+export function setupOpenApi(app: INestApplication, options: OpenApiOptions): OpenAPIObject {
+  const document = openApiDocument(app, options);
   SwaggerModule.setup(OPENAPI_UI_PATH, app, document, { jsonDocumentUrl: OPENAPI_JSON_PATH });
   return document;
 }

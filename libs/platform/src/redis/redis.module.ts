@@ -1,5 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module } from '@nestjs/common';
 import type { DynamicModule, LoggerService, OnApplicationShutdown } from '@nestjs/common';
+import { readFileSync } from 'fs';
 import { createClient } from 'redis';
 import type { RedisClientType } from 'redis';
 
@@ -16,6 +17,8 @@ export interface RedisModuleOptions {
   url: string;
   /** Shown in CLIENT LIST. */
   connectionName?: string;
+  /** PEM file of the CA that signed the server's certificate (REDIS_TLS_CA_FILE), for a rediss:// URL. */
+  tlsCaFile?: string;
 }
 
 /** How long one connection attempt may take (TCP connect). */
@@ -50,7 +53,12 @@ export async function createRedisClient(options: RedisModuleOptions, logger: Pic
     url: options.url,
     name: options.connectionName,
     disableOfflineQueue: true,
-    socket: { connectTimeout: REDIS_CONNECT_TIMEOUT_MS, reconnectStrategy: redisReconnectDelay },
+    socket: {
+      connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+      reconnectStrategy: redisReconnectDelay,
+      // TLS comes with the rediss:// URL; the CA, when the server's certificate is the deployment's own.
+      ...(options.url.startsWith('rediss://') ? { tls: true as const, ...(options.tlsCaFile ? { ca: readFileSync(options.tlsCaFile) } : {}) } : {}),
+    },
   });
   let lastError: string | undefined;
   // Mandatory: an 'error' event without a listener would crash the process.

@@ -1,18 +1,20 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { assertInDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { filingDivision, personKeyFor } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { AuditService, DomainError } from '@qmcb/platform';
+import { AuditService, DomainError, PersonIds } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
-import { SERVICE_OPTIONS } from '../service-options';
-import type { ServiceOptions } from '../service-options';
 import { PersonRecordRepository } from './person-record.repository';
 
+/** Something that may be a citizen ID: never accepted in a URL (it would sit in every proxy's access log). */
+const CITIZEN_ID_LIKE = /^[0-9０-９]{15,17}[0-9Xx０-９ＸｘX]?$/;
+
 /**
- * Reads one person's record for a caller: accepts a citizen ID in any accepted form or a person
- * key, answers 404 both for an unknown person and for one outside the caller's division (so the
- * answer never reveals whether the person exists), and audits every read by a person.
+ * Reads one person's record for a caller, by person ID (URLs) or by citizen ID (a POST body, never a
+ * URL). Answers 404 both for an unknown person and for one outside the caller's division (the answer
+ * never reveals whether the person exists), and names the person to the audit either way (a refused
+ * lookup is recorded with whom it asked for).
  */
 @Injectable()
 export class PersonReader {
@@ -20,17 +22,41 @@ export class PersonReader {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly records: PersonRecordRepository,
-    @Inject(SERVICE_OPTIONS) private readonly options: ServiceOptions,
+    private readonly ids: PersonIds,
   ) {}
 
-  async read(principal: Principal, idOrKey: string, purpose: string): Promise<RegistrationRecord> {
-    const personKey = /^X-[0-9a-f]{32}$/.test(idOrKey) ? idOrKey : personKeyFor(idOrKey);
+  /** By the person ID of a list or a view (`GET /persons/:personId`). */
+  async read(principal: Principal, personId: string): Promise<RegistrationRecord> {
+    const personKey = this.ids.keyOf(personId);
+    if (!personKey) {
+      if (CITIZEN_ID_LIKE.test(personId)) {
+        throw new DomainError('VALIDATION_FAILED', 'a citizen ID is not accepted in a URL: POST /persons/lookup with {"citizenId": "..."}, or use the personId of a list or view');
+      }
+      throw new DomainError('NOT_FOUND', 'no such person ID');
+    }
+    return this.readKey(principal, personKey);
+  }
+
+  /** By citizen ID, in any accepted form (`POST /persons/lookup`). */
+  lookup(principal: Principal, citizenId: string): Promise<RegistrationRecord> {
+    return this.readKey(principal, personKeyFor(citizenId));
+  }
+
+  /** The person key of a person ID this deployment made, or undefined. */
+  keyOf(personId: string): string | undefined {
+    return this.ids.keyOf(personId);
+  }
+
+  /** The person ID clients use for this person. */
+  personIdOf(personKey: string): string {
+    return this.ids.idOf(personKey);
+  }
+
+  private async readKey(principal: Principal, personKey: string): Promise<RegistrationRecord> {
+    this.audit.concerns([personKey]);
     const record = await this.records.find(this.dataSource.manager, personKey);
     if (!record) throw new DomainError('NOT_FOUND', 'no such person');
-    assertInDivision(principal, filingDivision(record) ?? '', 'no such person');
-    if (principal.kind === 'person') {
-      await this.audit.recordRead({ principal, personKey, service: this.options.name, purpose });
-    }
+    assertInDivision(principal, filingDivision(record) ?? '');
     return record;
   }
 }

@@ -3,7 +3,9 @@ import { SOURCE_RECORD_RECEIVED, deterministicId } from '@qmcb/contracts';
 import type { Department, EventOf, SourceFacts } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
 import { openDataSource } from '@qmcb/event-log';
-import { AuditService } from '@qmcb/platform';
+import { AuditRecorder, AuditService, AuditStore, runInRequest } from '@qmcb/platform';
+import type { RequestContext } from '@qmcb/platform';
+import type { Principal } from '@qmcb/auth';
 import { PersonRecordRepository, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
@@ -16,7 +18,8 @@ import type { ExchangeLine } from './non-local-insured';
 
 /**
  * The export against real PostgreSQL, over many cursor batches: exactly the non-local insured, in
- * person-key order, each audited; a reader that goes away stops it after the batch in flight.
+ * person-key order, each batch audited before it is sent; a person gets only the people filed in
+ * their division; a reader that goes away stops it after the batch in flight.
  */
 const COUNTY = '440981';
 const PEOPLE = 1600; // two thirds exported: three batches of EXPORT_FETCH_SIZE
@@ -70,13 +73,22 @@ function collector(closeAfterWrites = Number.POSITIVE_INFINITY): LineSink & { li
   return sink;
 }
 
+/** As the platform's interceptor leaves it for the handler: the caller, the purpose, whether values are shown in full. */
+function request(principal: Principal, unmasked = true): RequestContext {
+  return { requestId: `req-${Math.random()}`, source: '127.0.0.1', method: 'GET', principal, purpose: 'cross-region-exchange', unmasked, people: new Set(), audited: false };
+}
+
 describe('non-local insured export (real PostgreSQL)', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
   let exchange: ExchangeService;
   const approver: PersonPrincipal = { kind: 'person', sub: 'county-1', name: 'county-1', role: 'county-approver', division: COUNTY };
   const registry: SystemPrincipal = { kind: 'system', department: 'higher-registry', keyId: 'hr-1' };
+  /** Everyone the higher registry gets: no household here (i % 3 = 0) or a household in another county (2). */
   const expectedKeys: string[] = [];
+  /** Whom the county approver gets: only those filed in the county (no household anywhere: filed where insured). */
+  const filedHere: string[] = [];
+  const run = (principal: Principal, sink: LineSink, unmasked = true) => runInRequest(request(principal, unmasked), () => exchange.exportNonLocalInsured(principal, COUNTY, sink));
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -85,9 +97,12 @@ describe('non-local insured export (real PostgreSQL)', () => {
     await dataSource.transaction((manager) => new PersonRecordRepository().saveMany(manager, people));
     people.forEach((record, i) => {
       if (i % 3 !== 1) expectedKeys.push(record.personKey);
+      if (i % 3 === 0) filedHere.push(record.personKey);
     });
     expectedKeys.sort();
-    exchange = new ExchangeService(dataSource, new NonLocalInsuredRepository(), new AuditService(dataSource));
+    filedHere.sort();
+    await new AuditStore(dataSource).migrate();
+    exchange = new ExchangeService(dataSource, new NonLocalInsuredRepository(), new AuditService(new AuditRecorder(dataSource, { service: 'comparison' })));
   });
 
   afterAll(async () => {
@@ -95,29 +110,50 @@ describe('non-local insured export (real PostgreSQL)', () => {
     await db?.drop();
   });
 
-  const audited = async (actor: string): Promise<number> =>
-    (await dataSource.query(`SELECT count(*)::int AS n FROM audit_read WHERE actor = $1 AND purpose = 'comparison:exchange-export'`, [actor]))[0].n;
+  /** People disclosed to an actor, by the export's audit entries (one per batch, before it was sent). */
+  const audited = async (actor: string): Promise<string[]> =>
+    (await new AuditStore(dataSource).search({ actor, limit: 1000 })).filter((e) => e.action === 'access' && e.result === 'partial').flatMap((e) => e.people);
 
-  it('streams exactly the non-local insured in person-key order over several batches, auditing each', async () => {
+  it('streams the higher registry exactly the non-local insured in person-key order over several batches, each audited before it is sent', async () => {
     const sink = collector();
-    const result = await exchange.exportNonLocalInsured(approver, COUNTY, sink);
+    const result = await run(registry, sink);
     expect(expectedKeys.length).toBeGreaterThan(2 * EXPORT_FETCH_SIZE);
     expect(result).toEqual({ people: expectedKeys.length, lines: expectedKeys.length, aborted: false });
     expect(sink.lines.map((l) => l.citizenId)).toEqual(expectedKeys);
     expect(sink.writes).toBeGreaterThan(2);
-    expect(await audited('user:county-1')).toBe(expectedKeys.length);
+    expect(await audited('key:hr-1')).toEqual(expectedKeys);
+  });
+
+  it('gives a county approver only the people filed in their county (whom GET /persons would show them), never those filed elsewhere', async () => {
+    const sink = collector();
+    const result = await run(approver, sink);
+    expect(filedHere.length).toBeGreaterThan(EXPORT_FETCH_SIZE);
+    expect(result).toEqual({ people: filedHere.length, lines: filedHere.length, aborted: false });
+    expect(sink.lines.map((l) => l.citizenId)).toEqual(filedHere);
+    expect(await audited('user:county-1')).toEqual(filedHere);
+  });
+
+  it('masks every line for a caller whose role and purpose do not need the full values', async () => {
+    const admin: PersonPrincipal = { kind: 'person', sub: 'admin-1', name: 'admin-1', role: 'admin', division: COUNTY };
+    const sink = collector();
+    await run(admin, sink, false);
+    expect(sink.lines).toHaveLength(filedHere.length);
+    const first = sink.lines[0] as ExchangeLine & { facts: { name?: string } };
+    expect(first.citizenId).toBe(`${filedHere[0]?.slice(0, 6)}********${filedHere[0]?.slice(-4)}`);
+    expect(first.facts.name).toMatch(/^人\*\*$/);
   });
 
   it('stops after the batch in flight when the reader goes away, and releases its connection', async () => {
     const sink = collector(1);
-    const result = await exchange.exportNonLocalInsured(registry, COUNTY, sink);
+    const before = (await audited('key:hr-1')).length;
+    const result = await run(registry, sink);
     expect(result.aborted).toBe(true);
     expect(sink.writes).toBe(1);
     expect(result.people).toBe(sink.lines.length);
     expect(result.people).toBeLessThan(expectedKeys.length);
-    expect(await audited('key:hr-1')).toBe(result.people);
+    expect((await audited('key:hr-1')).length - before).toBe(result.people);
     // Nothing left open: a full export still runs.
-    expect((await exchange.exportNonLocalInsured(registry, COUNTY, collector())).people).toBe(expectedKeys.length);
+    expect((await run(registry, collector())).people).toBe(expectedKeys.length);
   });
 
   it('refuses a third concurrent export with 503 until a slot is released', () => {

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditService, DomainError } from '@qmcb/platform';
 import type { Principal } from '@qmcb/auth';
+import { AuditService, DomainError, exportStallMs, maskPersonalData } from '@qmcb/platform';
+import type { LineSink } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { nonLocalInsuredLines } from './non-local-insured';
 import { NonLocalInsuredRepository } from './non-local-insured.repository';
@@ -8,30 +9,34 @@ import { NonLocalInsuredRepository } from './non-local-insured.repository';
 export { EXPORT_FETCH_SIZE } from './non-local-insured.repository';
 /** Exports running at once in one replica: each holds a database connection for its whole run. */
 export const MAX_CONCURRENT_EXPORTS = 2;
-
-/** Where the lines go: `write` resolves when the sink can take more; `closed` when the reader went away. */
-export interface LineSink {
-  write(chunk: string): Promise<void>;
-  closed(): boolean;
-}
+/** The whole export (the route's deadline): past it the stream is cut. */
+export const EXPORT_TIMEOUT_MS = 30 * 60_000;
+/** A reader that takes nothing for EXPORT_STALL_TIMEOUT_MS is gone: the export stops and frees its slot and transaction. */
+export { EXPORT_STALL_ENV, exportStallMs } from '@qmcb/platform';
+export type { LineSink } from '@qmcb/platform';
 
 export interface ExportResult {
   people: number;
   lines: number;
-  /** The reader went away before the end. */
+  /** The reader went away (or stopped reading) before the end. */
   aborted: boolean;
 }
 
 /**
  * Cross-region exchange (procedure §10), outbound: people insured here (an active insurance entry
  * with region = the county) whose household registration is not here, as NDJSON insurance records
- * for the higher registry. Read through a server-side cursor in one REPEATABLE READ snapshot, so the
- * export is consistent and never all in memory; each exported person is an audited read.
+ * for the higher registry. A person caller gets only the people filed in their division (whom
+ * `GET /persons` would show them); the higher registry all of them. Read through a server-side
+ * cursor in one REPEATABLE READ snapshot, bounded in time (statement and idle-in-transaction
+ * timeouts), so the export is consistent, never all in memory, and never holds a transaction open
+ * for a reader who stopped reading. Each batch is audited before it is sent; lines are masked unless
+ * the caller's role and purpose need the full values.
  */
 @Injectable()
 export class ExchangeService {
   private readonly logger = new Logger('ExchangeService');
   private running = 0;
+  readonly stallMs = exportStallMs();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -50,14 +55,25 @@ export class ExchangeService {
     };
   }
 
+  /** Exports running in this replica now (tests and operators). */
+  get runningExports(): number {
+    return this.running;
+  }
+
   async exportNonLocalInsured(principal: Principal, region: string, sink: LineSink): Promise<ExportResult> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     const result: ExportResult = { people: 0, lines: 0, aborted: false };
+    const unmasked = this.audit.unmasked();
     try {
       await runner.startTransaction('REPEATABLE READ');
       await runner.query(`SET TRANSACTION READ ONLY`);
-      await this.nonLocal.open(runner, region);
+      // If this process ever stops fetching (a bug, a hang), PostgreSQL ends the transaction itself.
+      await runner.query(`SELECT set_config('statement_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $2, true)`, [
+        `${this.stallMs * 2}ms`,
+        `${this.stallMs * 2}ms`,
+      ]);
+      await this.nonLocal.open(runner, region, principal.kind === 'person' ? principal.division : null);
       for (;;) {
         const records = await this.nonLocal.next(runner);
         if (records.length === 0) break;
@@ -67,12 +83,13 @@ export class ExchangeService {
           break;
         }
         // Before the lines are sent; systems (the higher registry) are audited too: this is a disclosure.
-        await this.audit.recordReads({ principal, service: 'comparison', purpose: 'comparison:exchange-export' }, people.map((p) => p.personKey));
-        const text = people.flatMap((p) => p.lines.map((line) => `${JSON.stringify(line)}\n`)).join('');
+        await this.audit.disclose(people.map((p) => p.personKey));
+        const text = people.flatMap((p) => p.lines.map((line) => `${JSON.stringify(unmasked ? line : maskPersonalData(line))}\n`)).join('');
         if (text) await sink.write(text);
         result.people += people.length;
         result.lines += people.reduce((n, p) => n + p.lines.length, 0);
       }
+      if (sink.closed()) result.aborted = true;
       await runner.commitTransaction();
     } catch (e) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);

@@ -11,10 +11,11 @@ export const EXPORT_FETCH_SIZE = 500;
  * transaction. Narrowed in SQL; nonLocalInsuredLines checks each again as it builds the lines.
  * Records under a mistyped ID linked to a person (proposed or confirmed, `person_link`) and records
  * under an invalid ID are not non-local people: left out.
+ * `within`: only people filed (person_record.division, as GET /persons checks it) in that division.
  */
 @Injectable()
 export class NonLocalInsuredRepository {
-  async open(runner: QueryRunner, region: string): Promise<void> {
+  async open(runner: QueryRunner, region: string, within: string | null): Promise<void> {
     await runner.query(
       `DECLARE non_local_insured NO SCROLL CURSOR FOR
          SELECT record FROM person_record
@@ -22,8 +23,9 @@ export class NonLocalInsuredRepository {
             AND (record->>'hukouDivision' IS NULL OR left(record->>'hukouDivision', 6) <> $1 OR record->>'hukouStatus' = 'moved-out')
             AND (record->>'citizenIdValid')::boolean
             AND NOT EXISTS (SELECT 1 FROM person_link l WHERE l.record_key = person_record.person_key AND l.status IN ('proposed', 'confirmed'))
+            AND ($2::text IS NULL OR division LIKE $2::text || '%')
           ORDER BY person_key`,
-      [region],
+      [region, within],
     );
   }
 

@@ -15,7 +15,23 @@ export const ROW_RULES = {
   knownDivision: 'knownDivision',
   isObject: 'isObject',
   json: 'json',
+  maxDepth: 'maxDepth',
 } as const;
+
+/** A department record is a few levels deep; anything much deeper is refused before the validators recurse into it. */
+export const MAX_RECORD_DEPTH = 16;
+
+/** Whether a parsed value nests deeper than `max` (iterative: a value 100,000 levels deep costs no stack). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 export type ValidatedRecord = { ok: true; record: SourceRecordInput } | { ok: false; violations: Violation[] };
 
@@ -29,6 +45,9 @@ export type ValidatedRecord = { ok: true; record: SourceRecordInput } | { ok: fa
 export function validateSourceRecord(plain: unknown, department: Department): ValidatedRecord {
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     return { ok: false, violations: [{ field: '(record)', rule: ROW_RULES.isObject, message: 'the record must be a JSON object' }] };
+  }
+  if (nestedDeeperThan(plain, MAX_RECORD_DEPTH)) {
+    return { ok: false, violations: [{ field: '(record)', rule: ROW_RULES.maxDepth, message: `the record is nested deeper than ${MAX_RECORD_DEPTH} levels` }] };
   }
   if (surelyValid(SourceRecordDto, plain)) return departmentChecked(plain as SourceRecordInput, department);
   const record = plainToInstance(SourceRecordDto, plain);

@@ -5,6 +5,8 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsObject, IsString, Length, ValidateNested } from 'class-validator';
 
 export const MAX_BATCH = 5000;
+/** The JSON body of a batch: 5,000 records of up to about 3 KiB each. */
+export const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 
 export class SourceRecordDto {
   @ApiProperty({ description: "The department's own ID of this record", example: 'HR-2026-000123' })

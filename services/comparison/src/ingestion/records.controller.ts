@@ -1,8 +1,9 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
+import { CurrentPrincipal, PersonalData, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
-import { BatchAcceptedDto, RecordBatchDto } from './record-batch.dto';
+import { RouteLimits } from '@qmcb/platform';
+import { BatchAcceptedDto, MAX_BATCH_BYTES, RecordBatchDto } from './record-batch.dto';
 import { IdempotencyStore, fingerprintOf } from './idempotency';
 import { IngestionService } from './ingestion.service';
 
@@ -18,10 +19,13 @@ export class RecordsController {
   @Post()
   @HttpCode(202)
   @SystemCallers()
+  @PersonalData({ access: 'write', purposes: ['data-submission'] })
+  @RouteLimits({ bodyLimitBytes: MAX_BATCH_BYTES, rate: 'bulk', timeoutMs: 120_000 })
   @ApiOperation({
     summary: 'A department posts a batch of its person records (snapshot or change)',
     description:
       'All-or-nothing: a batch with any invalid record is refused with 400 naming every offending field, and nothing of it is appended. ' +
+      'At most 5,000 records and 16 MiB of JSON (413 beyond). ' +
       'A 202 means every record is durable on the log. Re-sending the same records yields the same event IDs and changes nothing. ' +
       'With an Idempotency-Key, a repeat of the request (same department, key and body) within 24 hours gets the first answer back.',
   })

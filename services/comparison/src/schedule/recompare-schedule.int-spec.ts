@@ -12,12 +12,13 @@ import { DataSource } from 'typeorm';
 import { ComparisonModule } from '../comparison.module';
 import { RecompareDueRepository } from './recompare-due.repository';
 import { RecompareScheduler, recompareDueEvent } from './recompare-scheduler';
+import { randomBytes } from 'crypto';
 
 /**
  * Time on the real broker, PostgreSQL and Redis, with a clock the test controls: a person whose
  * records never change is compared again on the day they turn 60, once, whatever sweeps run.
  */
-const KEY_SECRET = 'int-api-key-secret';
+const KEY_SECRET = randomBytes(32).toString('base64url');
 const VILLAGE = '440981002001';
 const FIRST17 = '44098119660315123';
 const CITIZEN_ID = `${FIRST17}${checkCharacter(FIRST17)}`;
@@ -51,7 +52,7 @@ describe('recompare days (controlled clock)', () => {
       CONSUME: String(consume),
       RELAY_OUTBOX: String(consume),
       API_KEY_SECRET: KEY_SECRET,
-      AUTH_JWT_SECRET: 'int-jwt-secret',
+      AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
       // The test sweeps by hand.
       RECOMPARE_SWEEP_INTERVAL_MS: '0',
     };

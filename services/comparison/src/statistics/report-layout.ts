@@ -155,6 +155,8 @@ export function flatColumns(table: Pick<ReportTable, 'groups' | 'columns'>): str
 // ---- the detail list behind a figure
 
 export interface DetailItem {
+  /** The person ID of `GET /persons/:personId` (opaque, never the citizen ID); not a column of the CSV/XLSX report. */
+  personId: string;
   /** The citizen ID masked (first 6 and last 4 kept): the person key, or the ID as sent for one keyed by a surrogate. */
   citizenIdMasked: string;
   /** First character kept. */

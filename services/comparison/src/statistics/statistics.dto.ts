@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
+import { PageLimit, PageOffset } from '@qmcb/platform';
+import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
 
 const DIVISION = /^(\d{6}|\d{9}|\d{12})$/;
 const DIVISION_MESSAGE = 'division must be a 6-digit county, 9-digit township or 12-digit village code';
@@ -49,12 +49,10 @@ export class DetailsQuery extends StatisticsQuery {
 }
 
 export class DetailPageQuery extends DetailsQuery {
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @PageLimit()
   limit = 50;
 
-  @ApiPropertyOptional({ default: 0, minimum: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @PageOffset()
   offset = 0;
 }
 

@@ -5,7 +5,8 @@ import type { PersonPrincipal } from '@qmcb/auth';
 import { checkCharacter, childrenOf, maskCitizenId } from '@qmcb/domain';
 import { EventLogProducer, OutboxRelay, ProjectionRunner, openDataSource, quietLogger } from '@qmcb/event-log';
 import type { ProjectionHandler } from '@qmcb/event-log';
-import { AuditService } from '@qmcb/platform';
+import { AuditRecorder, AuditService, AuditStore, PersonIds, runInRequest } from '@qmcb/platform';
+import type { RequestContext } from '@qmcb/platform';
 import { LogContext, PersonRecordRepository, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
@@ -117,6 +118,12 @@ describe('coverage statistics of a county loaded through the comparison projecti
   const dir = mkdtempSync(join(tmpdir(), 'qmcb-stats-'));
   const analyst: PersonPrincipal = { kind: 'person', sub: 'analyst-1', name: 'analyst-1', role: 'analyst', division: COUNTY };
   const reviewer: PersonPrincipal = { kind: 'person', sub: 'reviewer-1', name: 'reviewer-1', role: 'grassroots-reviewer', division: TB };
+  const ids = new PersonIds('statistics-int-person-id-secret-0123456789');
+  /** As the platform's interceptor leaves a request for the handler: the analyst, purpose statistics, values masked. */
+  const listRequest = (): RequestContext => ({ requestId: `req-${Math.random()}`, source: '127.0.0.1', method: 'GET', principal: analyst, purpose: 'statistics', unmasked: false, people: new Set(), audited: false });
+  /** People the exports disclosed to the analyst, in the order of their audit entries (one per batch, before it was sent). */
+  const disclosed = async (): Promise<string[]> =>
+    (await new AuditStore(ds).search({ actor: 'user:analyst-1', limit: 1000 })).filter((e) => e.action === 'access' && e.result === 'partial').flatMap((e) => e.people);
 
   beforeAll(async () => {
     const policies = join(dir, 'region-policies.json');
@@ -135,7 +142,8 @@ describe('coverage statistics of a county loaded through the comparison projecti
     // Decisions about people of other partitions reach them through the log.
     relay = new OutboxRelay({ dataSource: ds, producer, schema: 'comparison' });
     relay.start();
-    statistics = new StatisticsService(ds, new CoverageRepository(), new RegionPolicyProvider(), new AuditService(ds));
+    await new AuditStore(ds).migrate();
+    statistics = new StatisticsService(ds, new CoverageRepository(), new RegionPolicyProvider(), new AuditService(new AuditRecorder(ds, { service: 'comparison' })), ids);
     await producer.append(phaseOne());
     await settle();
     await new Promise((r) => setTimeout(r, 20));
@@ -197,14 +205,14 @@ describe('coverage statistics of a county loaded through the comparison projecti
     expect(c.areas.map((a) => [a.division, a.types.pension['newly-covered'], a.types.medical['newly-uncovered']])).toEqual([[TA, 1, 0], [TB, 0, 1]]);
   });
 
-  it('lists the people behind each figure, masked, every listed person audited; the total is the figure', async () => {
-    const audited = async (): Promise<number> => (await ds.query(`SELECT count(*)::int AS n FROM audit_read WHERE purpose = 'comparison:statistics-detail'`))[0].n;
-    const before = await audited();
-    const page = await statistics.detailPage(analyst, { division: COUNTY, figure: 'pension:not-insured' }, 50, 0);
+  it('lists the people behind each figure, masked, each with their person ID, everyone listed named to the audit; the total is the figure', async () => {
+    const request = listRequest();
+    const page = await runInRequest(request, () => statistics.detailPage(analyst, { division: COUNTY, figure: 'pension:not-insured' }, 50, 0));
     expect(page).toMatchObject({ figure: 'pension:not-insured', total: 2, limit: 50, offset: 0 });
     expect(page.items.map((i) => i.citizenIdMasked)).toEqual(masked(P3, P8));
+    expect(page.items.map((i) => ids.keyOf(i.personId))).toEqual([P3, P8].sort());
     expect(page.items[0]).toMatchObject({ nameMasked: '人**', outcome: 'needs-survey', coverage: { pension: { status: 'not-insured', reason: 'NEVER_ENROLLED', regions: [] } } });
-    expect(await audited()).toBe(before + 2);
+    expect([...request.people].sort()).toEqual([P3, P8].sort());
     const past = await statistics.detailPage(analyst, { division: COUNTY, figure: 'pension:not-insured:NEVER_ENROLLED', asOf: between }, 2, 1);
     expect([past.total, past.items.map((i) => i.citizenIdMasked)]).toEqual([3, masked(P2, P3, P8).slice(1, 3)]);
     expect((await statistics.detailPage(analyst, { division: COUNTY, figure: 'aged-without-pension' }, 50, 0)).items.map((i) => i.citizenIdMasked)).toEqual(masked(P3));
@@ -234,8 +242,11 @@ describe('coverage statistics of a county loaded through the comparison projecti
       stream.on('data', (c: Buffer) => chunks.push(c));
       const q = { division: COUNTY, figure: 'pension:due' };
       const sink = { closed: () => false, write: async (chunk: string) => void stream.write(chunk) };
-      const result = await statistics.exportDetails(analyst, q, statistics.prepareDetails(analyst, q), format, { sink, stream });
+      const before = (await disclosed()).length;
+      const result = await runInRequest(listRequest(), () => statistics.exportDetails(analyst, q, statistics.prepareDetails(analyst, q), format, { sink, stream }));
       expect(result).toEqual({ people: 8, aborted: false });
+      // Everyone exported was disclosed to the audit (before their batch was sent).
+      expect((await disclosed()).slice(before).sort()).toEqual([P1, P2, P3, P7, P8, P9, P12, P13].sort());
       if (format !== 'xlsx') stream.end();
       return Buffer.concat(chunks);
     };
@@ -244,8 +255,9 @@ describe('coverage statistics of a county loaded through the comparison projecti
     expect(csv[0]).toBe('养老保险应参保人员明细表');
     expect(csv[5]?.split(',').slice(0, 4)).toEqual(['序号', '公民身份号码(脱敏)', '姓名(脱敏)', '户籍地村(社区)代码']);
     expect(csv.slice(6, -1).map((l) => l.split(',')[1])).toEqual(expected);
-    const ndjson = (await run('ndjson')).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { citizenIdMasked: string });
+    const ndjson = (await run('ndjson')).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { citizenIdMasked: string; personId: string });
     expect(ndjson.map((i) => i.citizenIdMasked)).toEqual(expected);
+    expect(ndjson.map((i) => ids.keyOf(i.personId))).toEqual([P1, P2, P3, P8, P9, P12, P13, P7].sort());
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(await run('xlsx'));
     const sheet = workbook.getWorksheet('明细表');

@@ -4,7 +4,7 @@ import type { Principal } from '@qmcb/auth';
 import { INSURANCE_TYPES } from '@qmcb/contracts';
 import type { InsuranceType } from '@qmcb/contracts';
 import { findDivision, isSurrogatePersonKey, maskCitizenId } from '@qmcb/domain';
-import { AuditService, DomainError, maskPersonalData } from '@qmcb/platform';
+import { AuditService, DomainError, PersonIds, exportStallMs, maskPersonalData } from '@qmcb/platform';
 import { RegionPolicyProvider } from '@qmcb/service-kit';
 import type { Writable } from 'stream';
 import { DataSource } from 'typeorm';
@@ -61,8 +61,8 @@ export interface DetailPage {
 
 /** Detail exports running at once in one replica: each holds a database connection for its whole run. */
 export const MAX_CONCURRENT_DETAIL_EXPORTS = 2;
-
-const AUDIT_PURPOSE = 'comparison:statistics-detail';
+/** A whole detail export (the route's deadline): past it the stream is cut. */
+export const DETAIL_EXPORT_TIMEOUT_MS = 30 * 60_000;
 
 function emptyChanges(): Record<InsuranceType, Record<ChangeDirection, number>> {
   return Object.fromEntries(INSURANCE_TYPES.map((t) => [t, Object.fromEntries(CHANGE_DIRECTIONS.map((d) => [d, 0]))])) as Record<InsuranceType, Record<ChangeDirection, number>>;
@@ -72,18 +72,22 @@ function emptyChanges(): Record<InsuranceType, Record<ChangeDirection, number>> 
  * The statistics of procedure §27-§31 (docs/design/coverage-statistics.md) over the statistics rows
  * the comparison projection keeps: figures of a county, township or village as of any time, changes
  * between two times, the detail list behind each figure (paged or streamed, masked, every listed
- * person audited), and the reports as CSV and XLSX.
+ * person audited by the platform: a page names them, an export discloses each batch before it is
+ * sent), and the reports as CSV and XLSX.
  */
 @Injectable()
 export class StatisticsService {
   private readonly logger = new Logger('StatisticsService');
   private exporting = 0;
+  /** A reader that takes nothing for this long is gone: the export stops and frees its slot and transaction. */
+  readonly stallMs = exportStallMs();
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly coverage: CoverageRepository,
     private readonly policies: RegionPolicyProvider,
     private readonly audit: AuditService,
+    private readonly ids: PersonIds,
   ) {}
 
   /** The division asked for: a county, township or village within the caller's (404 outside it). */
@@ -153,6 +157,7 @@ export class StatisticsService {
       coverage[t] = { status: c.status, reason: c.reason, regions: c.regions ? c.regions.split(',') : [] };
     }
     return {
+      personId: this.ids.idOf(row.personKey),
       // A person under an invalid ID is keyed by a surrogate: the ID as sent is what the officer knows.
       citizenIdMasked: maskCitizenId(isSurrogatePersonKey(row.personKey) ? (row.citizenId ?? row.personKey) : row.personKey),
       nameMasked: masked.name,
@@ -166,14 +171,14 @@ export class StatisticsService {
     };
   }
 
-  /** One page of the detail list behind a figure; every listed person is an audited read. */
+  /** One page of the detail list behind a figure; every listed person is named to the request's audit entry. */
   async detailPage(principal: Principal, q: DetailQuery, limit: number, offset: number): Promise<DetailPage> {
     this.checkDivision(principal, q.division);
     const figure = this.figureOf(q.figure);
     const scope = this.scopeFor(figure, q);
     const { manager } = this.dataSource;
     const { total, rows } = await this.coverage.detailPage(manager, scope, figure, limit, offset);
-    await this.audit.recordReads({ principal, service: 'comparison', purpose: AUDIT_PURPOSE }, rows.map((r) => r.personKey));
+    this.audit.concerns(rows.map((r) => r.personKey));
     return {
       division: q.division,
       figure: figureName(figure),
@@ -230,6 +235,11 @@ export class StatisticsService {
     try {
       await runner.startTransaction('REPEATABLE READ');
       await runner.query(`SET TRANSACTION READ ONLY`);
+      // If this process ever stops fetching (a bug, a hang), PostgreSQL ends the transaction itself.
+      await runner.query(`SELECT set_config('statement_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $2, true)`, [
+        `${this.stallMs * 2}ms`,
+        `${this.stallMs * 2}ms`,
+      ]);
       await this.coverage.openDetails(runner, scope, figure);
       for (;;) {
         const rows = await this.coverage.nextDetails(runner, figure);
@@ -238,11 +248,13 @@ export class StatisticsService {
           result.aborted = true;
           break;
         }
-        await this.audit.recordReads({ principal, service: 'comparison', purpose: AUDIT_PURPOSE }, rows.map((r) => r.personKey));
+        // Disclosed (audited) before they are sent; a failed audit write stops the stream.
+        await this.audit.disclose(rows.map((r) => r.personKey));
         const items = rows.map((r) => this.item(r, scope));
         await writer.write(items.map((item, i) => detailCells(item, result.people + i + 1, figure)), items);
         result.people += rows.length;
       }
+      if (out.sink.closed()) result.aborted = true;
       await runner.commitTransaction();
     } catch (e) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);

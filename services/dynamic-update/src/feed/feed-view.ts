@@ -2,12 +2,18 @@ import { inDivision } from '@qmcb/auth';
 import type { ItemChange } from '../registry/registry-items';
 import type { FeedScope, SequencedEntry } from './feed-entry.repository';
 
+/** A person key that is a citizen ID (the others are `X-<hash>`, for people known without a valid one). */
+const CITIZEN_ID = /^\d{17}[\dX]$/;
+
 /** A feed entry as a subscriber receives it. */
 export interface FeedItem {
   seq: number;
   eventId: string;
   type: string;
-  personKey: string;
+  /** The person's opaque ID in this deployment (docs/security.md, "Masking and person IDs"). */
+  personId: string;
+  /** The person's citizen ID, which the subscriber's own records are keyed by; null for a person known without a valid one. */
+  citizenId: string | null;
   version: number;
   occurredAt: string;
   recordedAt: string;
@@ -25,8 +31,14 @@ export interface FeedItem {
  * change; only that they left, when they were filed there before and no longer are. (The page query
  * returns no other entries.) A subscriber never sees data outside its scope.
  */
-export function asSeenBy(entry: SequencedEntry, scope: FeedScope): FeedItem {
-  const base = { seq: entry.seq, eventId: entry.eventId, type: entry.type, personKey: entry.personKey, version: entry.version, occurredAt: entry.occurredAt, recordedAt: entry.recordedAt, source: entry.source, actor: entry.actor };
+export function asSeenBy(entry: SequencedEntry, scope: FeedScope, personIdOf: (personKey: string) => string): FeedItem {
+  const base = {
+    seq: entry.seq,
+    eventId: entry.eventId,
+    type: entry.type,
+    personId: personIdOf(entry.personKey),
+    citizenId: CITIZEN_ID.test(entry.personKey) ? entry.personKey : null,
+    version: entry.version, occurredAt: entry.occurredAt, recordedAt: entry.recordedAt, source: entry.source, actor: entry.actor };
   if (entry.divisionAfter !== null && inDivision(scope.division, entry.divisionAfter)) {
     return { ...base, division: entry.divisionAfter, leftScope: false, changes: entry.changes };
   }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles, SystemCallers } from '@qmcb/auth';
+import { CurrentPrincipal, NoPersonalData, PersonalData, Roles, SystemCallers } from '@qmcb/auth';
+import { PageLimit, PageOffset } from '@qmcb/platform';
 import type { PersonPrincipal, Principal } from '@qmcb/auth';
 import { DEPARTMENTS } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
@@ -38,12 +39,10 @@ export class CreateSubscriptionDto {
 }
 
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @PageLimit(100, 500)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @PageOffset()
   offset?: number;
 }
 
@@ -55,6 +54,7 @@ export class SubscriptionsController {
   @Post()
   @HttpCode(201)
   @Roles('admin')
+  @NoPersonalData()
   @ApiOperation({ summary: "Register a department system's subscription to the change feed, bound to a division and event kinds; the webhook secret is shown once" })
   create(@CurrentPrincipal() principal: Principal, @Body() body: CreateSubscriptionDto): Promise<Subscription & { secret: string | null }> {
     return this.subscriptions.create(principal as PersonPrincipal, { ...body, kinds: body.kinds ?? [], from: body.from ?? 'now' });
@@ -62,6 +62,7 @@ export class SubscriptionsController {
 
   @Get()
   @Roles('admin')
+  @NoPersonalData()
   @ApiOperation({ summary: 'Subscriptions within your division' })
   list(@CurrentPrincipal() principal: Principal): Promise<Subscription[]> {
     return this.subscriptions.list(principal as PersonPrincipal);
@@ -70,6 +71,7 @@ export class SubscriptionsController {
   @Get(':id')
   @Roles('admin')
   @SystemCallers()
+  @NoPersonalData()
   @ApiOperation({ summary: 'A subscription and its webhook delivery (cursor, attempts, last error), for an administrator or its own key' })
   get(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<Subscription & { delivery: Delivery | null }> {
     return this.subscriptions.status(principal, id);
@@ -77,6 +79,7 @@ export class SubscriptionsController {
 
   @Delete(':id')
   @Roles('admin')
+  @NoPersonalData()
   @ApiOperation({ summary: 'Disable a subscription: no more deliveries or reads' })
   disable(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<Subscription> {
     return this.subscriptions.disable(principal as PersonPrincipal, id);
@@ -85,7 +88,8 @@ export class SubscriptionsController {
   @Get(':id/dead-letters')
   @Roles('admin')
   @SystemCallers()
-  @ApiOperation({ summary: 'Webhook batches that failed every attempt, with the reason' })
+  @PersonalData({ access: 'list', purposes: ['data-sharing', 'operations-support'], unmasked: [{ departments: DEPARTMENTS, purposes: ['data-sharing'] }] })
+  @ApiOperation({ summary: 'Webhook batches that failed every attempt, with the reason (the entries in full for the subscriber, masked for an administrator)' })
   deadLetters(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string, @Query() query: PageQueryDto): Promise<{ subscriptionId: string; total: number; items: DeadLetter[] }> {
     return this.subscriptions.deadLetters(principal, id, query.limit ?? 100, query.offset ?? 0);
   }
@@ -94,7 +98,8 @@ export class SubscriptionsController {
   @HttpCode(200)
   @Roles('admin')
   @SystemCallers()
-  @ApiOperation({ summary: 'Send a dead letter again now; marked redelivered when the subscriber takes it' })
+  @NoPersonalData()
+  @ApiOperation({ summary: 'Send a dead letter again now; marked redelivered when the subscriber takes it (the call is audited as a disclosure)' })
   redeliver(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string, @Param('deadLetterId', ParseIntPipe) deadLetterId: number): Promise<{ deadLetterId: number; result: CallResult }> {
     return this.subscriptions.redeliver(principal, id, deadLetterId);
   }

@@ -3,7 +3,7 @@ import { inDivision } from '@qmcb/auth';
 import type { PersonPrincipal, Principal } from '@qmcb/auth';
 import { EVENT_TYPES, newId } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
-import { DomainError } from '@qmcb/platform';
+import { AuditService, DomainError, PersonIds } from '@qmcb/platform';
 import { Clock } from '@qmcb/service-kit';
 import { randomBytes } from 'crypto';
 import { OpsDatabase } from '../ops/ops-data-source';
@@ -50,6 +50,8 @@ export class SubscriptionsService {
     private readonly feed: FeedEntryRepository,
     private readonly deliverer: WebhookDeliverer,
     private readonly clock: Clock,
+    private readonly ids: PersonIds,
+    private readonly audit: AuditService,
   ) {}
 
   private get manager() {
@@ -105,14 +107,23 @@ export class SubscriptionsService {
     return { ...s, status: 'disabled' };
   }
 
-  /** A page of the subscriber's own feed after `after` (its cursor), as its scope may see it. */
+  /**
+   * A page of the subscriber's own feed after `after` (its cursor), as its scope may see it. The
+   * platform names the people of a page in its audit entry; a stream discloses each page (below).
+   */
   async page(principal: Principal, id: string, after: number, limit: number): Promise<{ subscriptionId: string; cursor: number; entries: FeedItem[] }> {
     const s = await this.get(principal, id);
     if (principal.kind !== 'system') throw new DomainError('NOT_FOUND', NOT_FOUND);
     if (s.status !== 'active') throw new DomainError('CONFLICT', 'this subscription is disabled');
     const scope = { division: s.division, kinds: s.kinds };
     const page = await this.feed.page(this.manager, scope, after, limit);
-    return { subscriptionId: s.id, cursor: page.cursor, entries: page.entries.map((e: SequencedEntry) => asSeenBy(e, scope)) };
+    return { subscriptionId: s.id, cursor: page.cursor, entries: page.entries.map((e: SequencedEntry) => asSeenBy(e, scope, (key) => this.ids.idOf(key))) };
+  }
+
+  /** Records the people of a stream's page as disclosed, before it is sent (rejects when that cannot be audited). */
+  disclose(entries: readonly FeedItem[]): Promise<void> {
+    const keys = [...new Set(entries.map((e) => this.ids.keyOf(e.personId)).filter((k): k is string => k !== undefined))];
+    return this.audit.disclose(keys);
   }
 
   async deadLetters(principal: Principal, id: string, limit: number, offset: number): Promise<{ subscriptionId: string; total: number; items: DeadLetter[] }> {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { deterministicId } from '@qmcb/contracts';
+import { AuditRecorder, PersonIds } from '@qmcb/platform';
 import { Clock } from '@qmcb/service-kit';
 import { DYNAMIC_UPDATE_SETTINGS } from '../dynamic-update.config';
 import type { DynamicUpdateSettings } from '../dynamic-update.config';
@@ -49,6 +50,8 @@ export class WebhookDeliverer implements OnApplicationBootstrap, BeforeApplicati
     private readonly feed: FeedEntryRepository,
     private readonly clock: Clock,
     @Inject(DYNAMIC_UPDATE_SETTINGS) private readonly settings: DynamicUpdateSettings,
+    private readonly ids: PersonIds,
+    private readonly audit: AuditRecorder,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -94,7 +97,7 @@ export class WebhookDeliverer implements OnApplicationBootstrap, BeforeApplicati
       await this.subscriptions.advanced(manager, s.id, page.cursor, 0, now());
       return 0;
     }
-    const entries = page.entries.map((e) => asSeenBy(e, scope));
+    const entries = page.entries.map((e) => asSeenBy(e, scope, (key) => this.ids.idOf(key)));
     const fromSeq = entries[0]?.seq ?? page.cursor;
     const result = await this.call(s, entries, fromSeq, page.cursor);
     if (result.ok) {
@@ -112,21 +115,51 @@ export class WebhookDeliverer implements OnApplicationBootstrap, BeforeApplicati
     return 0;
   }
 
-  /** One signed POST; never throws. */
-  async call(s: Pick<Subscription, 'id' | 'webhookUrl'>, entries: FeedItem[], fromSeq: number, toSeq: number): Promise<CallResult> {
+  /**
+   * One signed POST; never throws. Audited like any disclosure (docs/security.md, "Audit"): an entry
+   * naming the people before anything is sent (none is sent when it cannot be written), and one with
+   * the outcome after.
+   */
+  async call(s: Pick<Subscription, 'id' | 'webhookUrl' | 'department' | 'keyId' | 'division'>, entries: FeedItem[], fromSeq: number, toSeq: number): Promise<CallResult> {
     if (!s.webhookUrl) return { ok: false, error: 'the subscription has no webhook' };
     const secret = await this.subscriptions.secretOf(this.ops.dataSource.manager, s.id);
     if (!secret) return { ok: false, error: 'the subscription has no secret' };
     const body: WebhookBody = { subscriptionId: s.id, deliveryId: deterministicId('webhook-delivery', s.id, String(fromSeq), String(toSeq)), cursor: toSeq, entries };
+    const people = [...new Set(entries.map((e) => this.ids.keyOf(e.personId)).filter((k): k is string => k !== undefined))];
+    const fields = {
+      requestId: body.deliveryId,
+      actor: `key:${s.keyId}`,
+      role: `dept:${s.department}`,
+      division: s.division,
+      source: null,
+      method: 'POST',
+      route: 'webhook',
+      action: 'export',
+      purpose: 'data-sharing',
+      purposeRef: `subscription:${s.id}`,
+    };
+    try {
+      await this.audit.write(this.audit.entry({ ...fields, people, count: people.length, result: 'partial', status: null, code: null, detail: `to ${new URL(s.webhookUrl).origin}` }));
+    } catch {
+      return { ok: false, error: 'the delivery could not be audited; nothing was sent' };
+    }
+    const result = await this.post(s.webhookUrl, secret, body);
+    this.audit.writeLater(
+      this.audit.entry({ ...fields, people: [], count: people.length, result: result.ok ? 'ok' : 'failed', status: result.ok ? result.status : null, code: null, detail: result.ok ? null : result.error }),
+    );
+    return result;
+  }
+
+  private async post(url: string, secret: string, body: WebhookBody): Promise<CallResult> {
     const text = JSON.stringify(body);
     try {
-      const res = await fetch(s.webhookUrl, {
+      const res = await fetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           [SIGNATURE_HEADER]: signWebhook(secret, text, Math.floor(this.clock.now().getTime() / 1000)),
           'x-qmcb-delivery': body.deliveryId,
-          'x-qmcb-subscription': s.id,
+          'x-qmcb-subscription': body.subscriptionId,
         },
         body: text,
         signal: AbortSignal.timeout(this.settings.WEBHOOK_TIMEOUT_MS),

@@ -13,7 +13,7 @@ import type { HistoryRow } from './record-history.repository';
 import { RecordSnapshotRepository } from './record-snapshot.repository';
 
 export interface RegistryView {
-  personKey: string;
+  personId: string;
   version: number;
   /** The moment asked for (null: now). */
   asOf: string | null;
@@ -21,6 +21,12 @@ export interface RegistryView {
   heldFrom: string | null;
   items: Record<string, ItemProvenance>;
   record: RegistrationRecord;
+}
+
+export interface RegistryPerson {
+  personId: string;
+  record: RegistrationRecord;
+  history: HistoryRow[];
 }
 
 @Injectable()
@@ -33,23 +39,23 @@ export class RegistryService {
   ) {}
 
   /** A person's registry record and its change history, for a caller in scope (audited). */
-  async person(principal: Principal, personKey: string): Promise<{ record: RegistrationRecord; history: HistoryRow[] }> {
-    const record = await this.reader.read(principal, personKey, 'registry:view');
-    return { record, history: await this.history.forPerson(this.dataSource.manager, record.personKey) };
+  async person(principal: Principal, who: { personId: string } | { citizenId: string }): Promise<RegistryPerson> {
+    const record = 'personId' in who ? await this.reader.read(principal, who.personId) : await this.reader.lookup(principal, who.citizenId);
+    return { personId: this.reader.personIdOf(record.personKey), record, history: await this.history.forPerson(this.dataSource.manager, record.personKey) };
   }
 
   /**
    * The registry's items of a person with the source and time of each value, now or as the registry
    * held them at `asOf` (audited; scope is the person's current filing division).
    */
-  async view(principal: Principal, personKey: string, asOf: string | null): Promise<RegistryView> {
-    const current = await this.reader.read(principal, personKey, asOf ? 'registry:as-of' : 'registry:items');
+  async view(principal: Principal, personId: string, asOf: string | null): Promise<RegistryView> {
+    const current = await this.reader.read(principal, personId);
     const manager = this.dataSource.manager;
     const record = asOf ? await this.recordAt(manager, current.personKey, asOf) : current;
     if (!record) throw new DomainError('NOT_FOUND', `the registry held no record of this person at ${asOf}`);
     const history = await this.history.forPerson(manager, record.personKey, record.version);
     return {
-      personKey: record.personKey,
+      personId: this.reader.personIdOf(record.personKey),
       version: record.version,
       asOf,
       heldFrom: history[history.length - 1]?.heldFrom ?? null,
@@ -67,8 +73,8 @@ export class RegistryService {
     return foldEvents(events, base);
   }
 
-  async historyPage(principal: Principal, personKey: string, limit: number, offset: number): Promise<{ personKey: string; total: number; items: HistoryRow[] }> {
-    const record = await this.reader.read(principal, personKey, 'registry:history');
-    return { personKey: record.personKey, ...(await this.history.page(this.dataSource.manager, record.personKey, limit, offset)) };
+  async historyPage(principal: Principal, personId: string, limit: number, offset: number): Promise<{ personId: string; total: number; items: HistoryRow[] }> {
+    const record = await this.reader.read(principal, personId);
+    return { personId: this.reader.personIdOf(record.personKey), ...(await this.history.page(this.dataSource.manager, record.personKey, limit, offset)) };
   }
 }

@@ -5,7 +5,7 @@ import { newId } from '@qmcb/contracts';
 import type { ChangeField, ChangeKind, ChangeRequest, Channel } from '@qmcb/contracts';
 import { FIELD_LABELS, currentValues, filingDivision, insuranceEntries, maskCitizenId, personKeyFor, proposedFields, reasonLabel, surveyVillage } from '@qmcb/domain';
 import type { FieldValue, RegistrationRecord } from '@qmcb/domain';
-import { AuditService, DomainError } from '@qmcb/platform';
+import { AuditService, DomainError, PersonIds } from '@qmcb/platform';
 import { Decisions, PersonRecordRepository, RegionPolicyProvider } from '@qmcb/service-kit';
 import { DataSource } from 'typeorm';
 import { decide, reviewIdFor } from '../items/review-item.decider';
@@ -62,10 +62,13 @@ export class ChangesService {
     private readonly decisions: Decisions,
     private readonly audit: AuditService,
     private readonly policies: RegionPolicyProvider,
+    private readonly ids: PersonIds,
   ) {}
 
   /** The person a citizen ID names, if the caller may serve them; 404 otherwise (the same answer either way). */
   async personFor(principal: Principal, citizenId: string): Promise<RegistrationRecord> {
+    // The audit names whom the caller asked for, found or not.
+    this.audit.concerns([personKeyFor(citizenId)]);
     const record = await this.records.find(this.dataSource.manager, personKeyFor(citizenId));
     if (!record) throw new DomainError('NOT_FOUND', 'no such person');
     this.assertServes(principal, record);
@@ -80,10 +83,10 @@ export class ChangesService {
     return record;
   }
 
-  /** The gaps of a person's record and their changes in review (an audited read). */
-  async gaps(principal: Principal, record: RegistrationRecord, purpose: string): Promise<Gaps> {
+  /** The gaps of a person's record and their changes in review (an audited read: the platform writes the entry). */
+  async gaps(record: RegistrationRecord): Promise<Gaps> {
     const pending = await this.items.pendingForPerson(this.dataSource.manager, record.personKey);
-    await this.audit.recordRead({ principal, personKey: record.personKey, service: 'review', purpose });
+    this.audit.concerns([record.personKey]);
     const values = currentValues(record);
     const needsSurvey = record.comparison?.outcome === 'needs-survey';
     const gaps = needsSurvey
@@ -170,10 +173,11 @@ export class ChangesService {
     return { ...submitted(item), returnReason: item.returnReason, fieldsToFix: item.fieldsToFix, rejectReason: item.rejectReason };
   }
 
-  /** Every change a citizen submitted about themselves. */
-  async ownRequests(principal: Principal): Promise<ReviewItem[]> {
+  /** Every change a citizen submitted about themselves (with the person ID, never the person key). */
+  async ownRequests(principal: Principal): Promise<(Omit<ReviewItem, 'personKey'> & { personId: string })[]> {
     const record = await this.ownRecord(principal);
-    return (await this.items.forPerson(this.dataSource.manager, record.personKey)).filter((i) => i.submitterId === submitterOf(principal));
+    const items = (await this.items.forPerson(this.dataSource.manager, record.personKey)).filter((i) => i.submitterId === submitterOf(principal));
+    return items.map(({ personKey, ...rest }) => ({ ...rest, personId: this.ids.idOf(personKey) }));
   }
 
   private assertServes(principal: Principal, record: RegistrationRecord): void {

@@ -1,8 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles } from '@qmcb/auth';
+import { CurrentPrincipal, PersonalData, Roles } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import type { ReviewItem } from '../items/review-item.decider';
+
+/** The citizen's own data, shown to them whole. */
+const OWN = { roles: ['citizen'], purposes: ['self-service'] } as const;
 import { ReviewsService } from '../reviews/reviews.service';
 import type { DecisionResult } from '../reviews/reviews.service';
 import { ChangeBodyDto, WithdrawDto } from './changes.dto';
@@ -24,16 +27,18 @@ export class SelfServiceController {
 
   @Get()
   @Roles('citizen')
+  @PersonalData({ access: 'read', purposes: ['self-service'] })
   @ApiOperation({ summary: 'My registration record (§7 items) and what is missing or inaccurate in it' })
   async me(@CurrentPrincipal() principal: Principal): Promise<{ record: object } & Gaps> {
     const record = await this.changes.ownRecord(principal);
-    const gaps = await this.changes.gaps(principal, record, 'self-service:view');
+    const gaps = await this.changes.gaps(record);
     return { record: this.changes.ownView(record), ...gaps };
   }
 
   @Post('corrections')
   @HttpCode(201)
   @Roles('citizen')
+  @PersonalData({ access: 'write', purposes: ['self-service'] })
   @ApiOperation({ summary: 'Correct my record, with evidence; it enters the registry after review' })
   async correct(@CurrentPrincipal() principal: Principal, @Body() body: ChangeBodyDto): Promise<Submitted> {
     return this.changes.submit(principal, 'self-service', await this.changes.ownRecord(principal), body);
@@ -41,14 +46,16 @@ export class SelfServiceController {
 
   @Get('requests')
   @Roles('citizen')
+  @PersonalData({ access: 'list', purposes: ['self-service'], unmasked: [OWN] })
   @ApiOperation({ summary: 'My corrections and where they stand' })
-  requests(@CurrentPrincipal() principal: Principal): Promise<ReviewItem[]> {
+  requests(@CurrentPrincipal() principal: Principal): Promise<(Omit<ReviewItem, 'personKey'> & { personId: string })[]> {
     return this.changes.ownRequests(principal);
   }
 
   @Post('requests/:reviewId/withdraw')
   @HttpCode(200)
   @Roles('citizen')
+  @PersonalData({ access: 'write', purposes: ['self-service'] })
   @ApiOperation({ summary: 'Withdraw a correction of mine still in review' })
   withdraw(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: WithdrawDto): Promise<DecisionResult> {
     return this.reviews.decide(principal, reviewId, { kind: 'close', expectedVersion: body.expectedVersion, closeReason: 'withdrawn', reason: 'withdrawn by the citizen' });

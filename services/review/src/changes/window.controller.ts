@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Departments, Roles } from '@qmcb/auth';
+import { CurrentPrincipal, Departments, PersonalData, Roles } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { CitizenIdDto, PersonChangeDto } from './changes.dto';
 import { ChangesService } from './changes.service';
@@ -20,16 +20,18 @@ export class WindowController {
   @HttpCode(200)
   @Roles('window-clerk')
   @Departments('social-insurance')
+  @PersonalData({ access: 'read', purposes: ['window-service'] })
   @ApiOperation({ summary: "A person's gaps by citizen ID (in the body): what is missing or inaccurate, in words to read to them, what to collect, and their changes in review" })
   @ApiNotFoundResponse({ description: "NOT_FOUND: no such person, or outside the clerk's division (the same answer)" })
   async gaps(@CurrentPrincipal() principal: Principal, @Body() body: CitizenIdDto): Promise<Gaps> {
-    return this.changes.gaps(principal, await this.changes.personFor(principal, body.citizenId), 'window:gaps');
+    return this.changes.gaps(await this.changes.personFor(principal, body.citizenId));
   }
 
   @Post('submissions')
   @HttpCode(201)
   @Roles('window-clerk')
   @Departments('social-insurance')
+  @PersonalData({ access: 'write', purposes: ['window-service'] })
   @ApiOperation({ summary: 'What was collected at the counter, for review (initial review, or final approval where region policy lets the window skip it)' })
   async submit(@CurrentPrincipal() principal: Principal, @Body() body: PersonChangeDto): Promise<Submitted> {
     return this.changes.submit(principal, 'window', await this.changes.personFor(principal, body.citizenId), body);
@@ -38,6 +40,7 @@ export class WindowController {
   @Get('submissions/:submissionId')
   @Roles('window-clerk')
   @Departments('social-insurance')
+  @PersonalData({ access: 'read', purposes: ['window-service'] })
   @ApiOperation({ summary: 'Where a window submission stands in review (its submitter only)' })
   status(@CurrentPrincipal() principal: Principal, @Param('submissionId', ParseUUIDPipe) submissionId: string): Promise<object> {
     return this.changes.status(principal, submissionId);

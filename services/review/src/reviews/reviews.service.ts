@@ -3,9 +3,9 @@ import { actorOf, assertInDivision } from '@qmcb/auth';
 import type { PersonPrincipal, Principal } from '@qmcb/auth';
 import { newId } from '@qmcb/contracts';
 import type { ChangeField } from '@qmcb/contracts';
-import { FIELD_LABELS, currentValues, proposedFields, proposedValue, sameValue } from '@qmcb/domain';
+import { FIELD_LABELS, currentValues, maskCitizenId, proposedFields, proposedValue, sameValue } from '@qmcb/domain';
 import type { FieldValue, RegistrationRecord } from '@qmcb/domain';
-import { AuditService, DomainError, toErrorResponse } from '@qmcb/platform';
+import { AuditService, DomainError, PersonIds, toErrorResponse } from '@qmcb/platform';
 import type { ErrorBody } from '@qmcb/platform';
 import { Decisions, PersonReader, PersonRecordRepository, RegionPolicyProvider } from '@qmcb/service-kit';
 import { DataSource } from 'typeorm';
@@ -50,8 +50,17 @@ export interface FieldComparison {
   stale: boolean;
 }
 
+/** An item as answered: the person ID and the masked citizen ID, never the person key (the citizen ID itself). */
+export type ReviewItemView = Omit<ReviewItem, 'personKey'> & { personId: string; citizenIdMasked: string | null };
+
+export interface ReviewPerson {
+  personId: string;
+  record: RegistrationRecord;
+  reviews: ReviewItemView[];
+}
+
 export interface ItemView {
-  item: ReviewItem;
+  item: ReviewItemView;
   fields: FieldComparison[];
   stale: ChangeField[];
   /** Other pending items of the same person proposing a different value for the same field. */
@@ -83,16 +92,22 @@ export class ReviewsService {
     private readonly decisions: Decisions,
     private readonly audit: AuditService,
     private readonly policies: RegionPolicyProvider,
+    private readonly ids: PersonIds,
   ) {}
 
-  /** The queue: items within a division, filtered, sorted, paginated; each listed person is an audited read. */
-  async list(principal: Principal, q: Omit<ItemFilter, 'within' | 'submittedBefore'> & { division?: string; waitingDays?: number }): Promise<{ total: number; items: ReviewItem[] }> {
+  /** The queue: items within a division, filtered, sorted, paginated (the platform audits everyone listed). */
+  async list(principal: Principal, q: Omit<ItemFilter, 'within' | 'submittedBefore'> & { division?: string; waitingDays?: number }): Promise<{ total: number; items: ReviewItemView[] }> {
     const within = q.division ?? (principal.kind === 'person' ? principal.division : '');
     assertInDivision(principal, within);
     const submittedBefore = q.waitingDays === undefined ? undefined : new Date(Date.now() - q.waitingDays * DAY_MS).toISOString();
     const page = await this.items.list(this.dataSource.manager, { ...q, within, submittedBefore });
-    await this.audit.recordReads({ principal, service: 'review', purpose: 'review:queue' }, page.items.map((i) => i.personKey));
-    return page;
+    return { total: page.total, items: page.items.map((i) => this.present(i)) };
+  }
+
+  /** An item as answered: the person ID and the masked citizen ID instead of the person key. */
+  present(item: ReviewItem): ReviewItemView {
+    const { personKey, ...rest } = item;
+    return { ...rest, personId: this.ids.idOf(personKey), citizenIdMasked: personKey.startsWith('X-') ? null : maskCitizenId(personKey) };
   }
 
   /** Waiting figures per stage in a division (no personal data). */
@@ -112,7 +127,7 @@ export class ReviewsService {
     const record = await this.records.find(manager, item.personKey);
     const values: Partial<Record<ChangeField, FieldValue>> = record ? currentValues(record) : {};
     const others = (await this.items.pendingForPerson(manager, item.personKey)).filter((o) => o.reviewId !== item.reviewId);
-    await this.audit.recordRead({ principal, personKey: item.personKey, service: 'review', purpose: 'review:item' });
+    this.audit.concerns([item.personKey]);
     const stale = staleFields(item, values);
     const fields = proposedFields(item.request.fields).map((field): FieldComparison => {
       const proposed = proposedValue(item.request.fields, field) ?? null;
@@ -128,13 +143,14 @@ export class ReviewsService {
       .filter((c) => c.fields.length > 0);
     const dueDays = this.policies.forDivision(item.countyCode).reviewDueDays;
     const overdue = item.status === 'pending' && Date.now() - Date.parse(item.submittedAt) > dueDays * DAY_MS;
-    return { item, fields, stale, conflicts, overdue };
+    return { item: this.present(item), fields, stale, conflicts, overdue };
   }
 
   /** Review's view of one person: the record and every review of their changes (audited read). */
-  async person(principal: Principal, personKey: string): Promise<{ record: RegistrationRecord; reviews: ReviewItem[] }> {
-    const record = await this.reader.read(principal, personKey, 'review:view');
-    return { record, reviews: await this.items.forPerson(this.dataSource.manager, record.personKey) };
+  async person(principal: Principal, who: { personId: string } | { citizenId: string }): Promise<ReviewPerson> {
+    const record = 'personId' in who ? await this.reader.read(principal, who.personId) : await this.reader.lookup(principal, who.citizenId);
+    const reviews = await this.items.forPerson(this.dataSource.manager, record.personKey);
+    return { personId: this.ids.idOf(record.personKey), record, reviews: reviews.map((i) => this.present(i)) };
   }
 
   async decide(principal: Principal, reviewId: string, request: ReviewRequest): Promise<DecisionResult> {
@@ -189,6 +205,7 @@ export class ReviewsService {
   private async load(manager: EntityManager, principal: Principal, reviewId: string, lock: boolean): Promise<ReviewItem> {
     const item = await this.items.find(manager, reviewId, lock);
     if (!item) throw new DomainError('NOT_FOUND', 'not found');
+    this.audit.concerns([item.personKey]);
     // A citizen reaches their own items only (self-service); everyone else within their division.
     if (principal.kind === 'person' && principal.role === 'citizen') {
       if (item.submitterId !== principal.sub) throw new DomainError('NOT_FOUND', 'not found');

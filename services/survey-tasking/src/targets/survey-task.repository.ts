@@ -1,91 +1,367 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { SurveyTarget, TargetStatus } from './survey-target.decider';
+import type { TargetPerson } from './target-person';
 
-/** A target as listed: the state plus the township and county it lies in. */
+/** A target as stored: the state, where it lies, its household and its person as the surveyor needs them. */
 export interface TaskRow extends SurveyTarget {
   townshipCode: string;
   countyCode: string;
+  householdKey: string;
+  person: TargetPerson | Record<string, never>;
 }
 
-const COLUMNS = `task_id AS "taskId", person_key AS "personKey", village_code AS "villageCode",
-  township_code AS "townshipCode", county_code AS "countyCode", status, reasons, submission_id AS "submissionId",
-  surveyor_id AS "surveyorId", return_reason AS "returnReason", closed_reason AS "closedReason",
-  created_at AS "createdAt", updated_at AS "updatedAt", version`;
+/** The row's columns as TaskRow fields, of the table under alias `t`. */
+const COLUMNS = `t.task_id AS "taskId", t.person_key AS "personKey", t.village_code AS "villageCode", t.origin, t.status, t.reasons,
+  t.submission_id AS "submissionId", t.surveyor_id AS "surveyorId", t.campaign_id AS "campaignId", t.team_id AS "teamId",
+  t.responsible_id AS "responsibleId", t.assigned_at AS "assignedAt", t.visits, t.last_visit_id AS "lastVisitId", t.last_outcome AS "lastOutcome",
+  t.last_visit_at AS "lastVisitAt", to_char(t.revisit_on, 'YYYY-MM-DD') AS "revisitOn", t.where_region AS "whereRegion", t.where_text AS "whereText",
+  t.visit_note AS "visitNote", t.return_reason AS "returnReason", t.fields_to_fix AS "fieldsToFix", t.closed_reason AS "closedReason",
+  t.finished_at AS "finishedAt", t.found_in_task_id AS "foundInTaskId", t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.version,
+  t.township_code AS "townshipCode", t.county_code AS "countyCode", t.household_key AS "householdKey", t.person`;
 
-interface RawRow extends Omit<TaskRow, 'createdAt' | 'updatedAt'> {
-  createdAt: Date | string;
-  updatedAt: Date | string;
-}
+type Raw = Record<string, unknown>;
 
-function row(r: RawRow): TaskRow {
-  const iso = (v: Date | string): string => (v instanceof Date ? v.toISOString() : new Date(v).toISOString());
-  return { ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) };
+const TIMES = ['assignedAt', 'lastVisitAt', 'finishedAt', 'createdAt', 'updatedAt'] as const;
+
+function row(r: Raw): TaskRow {
+  const out = { ...r } as Record<string, unknown>;
+  for (const k of TIMES) {
+    const v = out[k];
+    out[k] = v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString();
+  }
+  return out as unknown as TaskRow;
 }
 
 export interface TaskFilter {
   /** Division code prefix within which targets lie (village code). */
   within: string;
   status?: TargetStatus;
+  campaignId?: string;
+  /** Only this surveyor's targets. */
+  responsibleId?: string;
   limit: number;
   offset: number;
 }
+
+/** Which targets a campaign covers: those assigned under it, and its county's unassigned ones while it is open. */
+export interface CampaignScope {
+  campaignId: string;
+  countyCode: string;
+  open: boolean;
+}
+
+const IN_SCOPE = `(t.campaign_id = $1 OR (t.campaign_id IS NULL AND $3::boolean AND t.county_code = $2))`;
+const scopeParams = (s: CampaignScope): unknown[] => [s.campaignId, s.countyCode, s.open];
+
+export const PROGRESS_GROUPS = ['county', 'township', 'village', 'team'] as const;
+export type ProgressGroup = (typeof PROGRESS_GROUPS)[number];
+const GROUP_COLUMN: Record<ProgressGroup, string> = { county: 't.county_code', township: 't.township_code', village: 't.village_code', team: `coalesce(t.team_id::text, '')` };
+
+export interface ProgressRow {
+  key: string;
+  targets: number;
+  unassigned: number;
+  visited: number;
+  byOutcome: Record<string, number>;
+  byStatus: Record<string, number>;
+  submitted: number;
+  approved: number;
+  returned: number;
+  closedOut: number;
+  overdue: number;
+}
+
+/** A household's targets, for the balanced distribution. */
+export interface HouseholdTargets {
+  householdKey: string;
+  villageCode: string;
+  taskIds: string[];
+}
+
+/** A snapshot of the transactions PostgreSQL has seen finish: the first unassigned ID, and those still in progress below it. */
+export interface Snapshot {
+  xmax: string;
+  xip: string[];
+}
+
+/** One entry of a surveyor's download feed, in the order of the transactions that wrote it. */
+export interface FeedEntry {
+  xid: string;
+  taskId: string;
+  kind: 'target' | 'removed';
+}
+
+const OVERDUE = `(t.status IN ('open', 'revisit', 'returned') AND ($4::date > $5::date OR (t.status = 'revisit' AND t.revisit_on < $4::date)))`;
 
 /** `survey_task`: every survey target's current state. All SQL of the table. */
 @Injectable()
 export class SurveyTaskRepository {
   async find(manager: EntityManager, taskId: string, forUpdate = false): Promise<TaskRow | null> {
-    const rows: RawRow[] = await manager.query(`SELECT ${COLUMNS} FROM survey_task WHERE task_id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [taskId]);
+    const rows: Raw[] = await manager.query(`SELECT ${COLUMNS} FROM survey_task t WHERE task_id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [taskId]);
     return rows[0] ? row(rows[0]) : null;
   }
 
+  async findMany(manager: EntityManager, taskIds: readonly string[], forUpdate = false): Promise<TaskRow[]> {
+    if (taskIds.length === 0) return [];
+    const rows: Raw[] = await manager.query(`SELECT ${COLUMNS} FROM survey_task t WHERE task_id = ANY($1::uuid[]) ORDER BY task_id${forUpdate ? ' FOR UPDATE' : ''}`, [[...new Set(taskIds)]]);
+    return rows.map(row);
+  }
+
   /** Each person's current (newest) target, locked for the batch that changes it. */
-  async currentOf(manager: EntityManager, personKeys: readonly string[]): Promise<Map<string, SurveyTarget>> {
-    const out = new Map<string, SurveyTarget>();
+  async currentOf(manager: EntityManager, personKeys: readonly string[], forUpdate = true): Promise<Map<string, TaskRow>> {
+    const out = new Map<string, TaskRow>();
     if (personKeys.length === 0) return out;
-    const rows: RawRow[] = await manager.query(
-      `SELECT ${COLUMNS} FROM survey_task WHERE task_id IN (
+    const rows: Raw[] = await manager.query(
+      `SELECT ${COLUMNS} FROM survey_task t WHERE task_id IN (
          SELECT DISTINCT ON (person_key) task_id FROM survey_task WHERE person_key = ANY($1::text[])
           ORDER BY person_key, created_at DESC, task_id)
-        ORDER BY task_id FOR UPDATE`,
+        ORDER BY task_id${forUpdate ? ' FOR UPDATE' : ''}`,
       [[...new Set(personKeys)]],
     );
-    for (const r of rows) out.set(r.personKey, row(r));
+    for (const r of rows.map(row)) out.set(r.personKey, r);
     return out;
   }
 
   async forPerson(manager: EntityManager, personKey: string): Promise<TaskRow[]> {
-    const rows: RawRow[] = await manager.query(`SELECT ${COLUMNS} FROM survey_task WHERE person_key = $1 ORDER BY created_at, task_id`, [personKey]);
+    const rows: Raw[] = await manager.query(`SELECT ${COLUMNS} FROM survey_task t WHERE person_key = $1 ORDER BY created_at, task_id`, [personKey]);
     return rows.map(row);
   }
 
   async list(manager: EntityManager, filter: TaskFilter): Promise<{ total: number; items: TaskRow[] }> {
-    const params = [`${filter.within}%`, filter.status ?? null];
-    const where = `village_code LIKE $1 AND ($2::text IS NULL OR status = $2)`;
+    const params = [`${filter.within}%`, filter.status ?? null, filter.campaignId ?? null, filter.responsibleId ?? null];
+    const where = `village_code LIKE $1 AND ($2::text IS NULL OR status = $2) AND ($3::uuid IS NULL OR campaign_id = $3) AND ($4::text IS NULL OR responsible_id = $4)`;
     const [{ total }] = (await manager.query(`SELECT count(*)::int AS total FROM survey_task WHERE ${where}`, params)) as [{ total: number }];
-    const rows: RawRow[] = await manager.query(
-      `SELECT ${COLUMNS} FROM survey_task WHERE ${where} ORDER BY village_code, created_at, task_id LIMIT $3 OFFSET $4`,
+    const rows: Raw[] = await manager.query(
+      `SELECT ${COLUMNS} FROM survey_task t WHERE ${where} ORDER BY village_code, household_key, created_at, task_id LIMIT $5 OFFSET $6`,
       [...params, filter.limit, filter.offset],
     );
     return { total, items: rows.map(row) };
   }
 
-  /** Upserts targets in one statement (at most one row per task). */
+  /** Upserts targets' states in one statement (at most one row per task); the row's sync mark moves to this transaction. */
   async saveMany(manager: EntityManager, targets: readonly SurveyTarget[]): Promise<void> {
     if (targets.length === 0) return;
     await manager.query(
-      `INSERT INTO survey_task (task_id, person_key, village_code, township_code, county_code, status, reasons, submission_id,
-         surveyor_id, return_reason, closed_reason, created_at, updated_at, version)
-       SELECT t."taskId", t."personKey", t."villageCode", substr(t."villageCode", 1, 9), substr(t."villageCode", 1, 6), t.status,
-              ARRAY(SELECT jsonb_array_elements_text(t.reasons)), t."submissionId", t."surveyorId", t."returnReason", t."closedReason",
-              t."createdAt", t."updatedAt", t.version
-         FROM jsonb_to_recordset($1::jsonb) AS t("taskId" uuid, "personKey" text, "villageCode" text, status text, reasons jsonb,
-              "submissionId" uuid, "surveyorId" text, "returnReason" text, "closedReason" text, "createdAt" timestamptz,
-              "updatedAt" timestamptz, version int)
+      `INSERT INTO survey_task (task_id, person_key, village_code, township_code, county_code, origin, status, reasons, submission_id,
+         surveyor_id, campaign_id, team_id, responsible_id, assigned_at, visits, last_visit_id, last_outcome, last_visit_at, revisit_on,
+         where_region, where_text, visit_note, return_reason, fields_to_fix, closed_reason, finished_at, found_in_task_id, created_at, updated_at, version, household_key)
+       SELECT t."taskId", t."personKey", t."villageCode", substr(t."villageCode", 1, 9), substr(t."villageCode", 1, 6), t.origin, t.status,
+              ARRAY(SELECT jsonb_array_elements_text(t.reasons)), t."submissionId", t."surveyorId", t."campaignId", t."teamId", t."responsibleId",
+              t."assignedAt", t.visits, t."lastVisitId", t."lastOutcome", t."lastVisitAt", t."revisitOn"::date, t."whereRegion", t."whereText",
+              t."visitNote", t."returnReason", ARRAY(SELECT jsonb_array_elements_text(t."fieldsToFix")), t."closedReason", t."finishedAt",
+              t."foundInTaskId", t."createdAt", t."updatedAt", t.version, 'P-' || t."personKey"
+         FROM jsonb_to_recordset($1::jsonb) AS t("taskId" uuid, "personKey" text, "villageCode" text, origin text, status text, reasons jsonb,
+              "submissionId" uuid, "surveyorId" text, "campaignId" uuid, "teamId" uuid, "responsibleId" text, "assignedAt" timestamptz,
+              visits int, "lastVisitId" uuid, "lastOutcome" text, "lastVisitAt" timestamptz, "revisitOn" text, "whereRegion" text, "whereText" text,
+              "visitNote" text, "returnReason" text, "fieldsToFix" jsonb, "closedReason" text, "finishedAt" timestamptz, "foundInTaskId" uuid,
+              "createdAt" timestamptz, "updatedAt" timestamptz, version int)
        ON CONFLICT (task_id) DO UPDATE SET status = EXCLUDED.status, reasons = EXCLUDED.reasons, submission_id = EXCLUDED.submission_id,
-         surveyor_id = EXCLUDED.surveyor_id, return_reason = EXCLUDED.return_reason, closed_reason = EXCLUDED.closed_reason,
-         updated_at = EXCLUDED.updated_at, version = EXCLUDED.version`,
-      [JSON.stringify(targets)],
+         surveyor_id = EXCLUDED.surveyor_id, campaign_id = EXCLUDED.campaign_id, team_id = EXCLUDED.team_id, responsible_id = EXCLUDED.responsible_id,
+         assigned_at = EXCLUDED.assigned_at, visits = EXCLUDED.visits, last_visit_id = EXCLUDED.last_visit_id, last_outcome = EXCLUDED.last_outcome,
+         last_visit_at = EXCLUDED.last_visit_at, revisit_on = EXCLUDED.revisit_on, where_region = EXCLUDED.where_region, where_text = EXCLUDED.where_text,
+         visit_note = EXCLUDED.visit_note, return_reason = EXCLUDED.return_reason, fields_to_fix = EXCLUDED.fields_to_fix,
+         closed_reason = EXCLUDED.closed_reason, finished_at = EXCLUDED.finished_at, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
+         synced_xid = pg_current_xact_id()`,
+      [JSON.stringify(targets.map(stateOf))],
     );
   }
+
+  /** Sets the person and household of every target of these people where they changed. */
+  async updatePeople(manager: EntityManager, people: readonly { personKey: string; householdKey: string; person: TargetPerson }[]): Promise<void> {
+    if (people.length === 0) return;
+    await manager.query(
+      `UPDATE survey_task t SET person = p.person, household_key = p.household_key, synced_xid = pg_current_xact_id()
+         FROM jsonb_to_recordset($1::jsonb) AS p(person_key text, household_key text, person jsonb)
+        WHERE t.person_key = p.person_key AND (t.person IS DISTINCT FROM p.person OR t.household_key IS DISTINCT FROM p.household_key)`,
+      [JSON.stringify(people.map((p) => ({ person_key: p.personKey, household_key: p.householdKey, person: p.person })))],
+    );
+  }
+
+  /** Marks the open targets of these households changed (a member changed), so surveyors' downloads bring the household again. */
+  async touchHouseholds(manager: EntityManager, householdKeys: readonly string[]): Promise<void> {
+    if (householdKeys.length === 0) return;
+    await manager.query(`UPDATE survey_task SET synced_xid = pg_current_xact_id() WHERE household_key = ANY($1::text[]) AND finished_at IS NULL`, [[...new Set(householdKeys)]]);
+  }
+
+  /**
+   * A surveyor's download: their targets and the targets taken from them written by a transaction the
+   * `since` snapshot did not see (in progress then, or started after it), after a position, in write order.
+   */
+  async feed(manager: EntityManager, surveyorId: string, since: Snapshot, after: { xid: string; taskId: string }, limit: number): Promise<FeedEntry[]> {
+    const unseen = `(synced_xid >= $2::xid8 OR synced_xid = ANY($3::xid8[])) AND (synced_xid, task_id) > ($4::xid8, $5::uuid)`;
+    return manager.query(
+      `SELECT xid::text AS xid, task_id AS "taskId", kind FROM (
+         SELECT synced_xid AS xid, task_id, 'target' AS kind FROM survey_task WHERE responsible_id = $1 AND ${unseen}
+         UNION ALL
+         SELECT a.synced_xid, a.task_id, 'removed' FROM survey_assignment a
+          WHERE a.surveyor_id = $1 AND a.ended_at IS NOT NULL AND ${unseen.replace(/synced_xid/g, 'a.synced_xid').replace(/task_id\)/g, 'a.task_id)')}
+            AND NOT EXISTS (SELECT 1 FROM survey_task t WHERE t.task_id = a.task_id AND t.responsible_id = $1)
+       ) f ORDER BY f.xid, f.task_id, f.kind LIMIT $6`,
+      [surveyorId, since.xmax, since.xip, after.xid, after.taskId, limit],
+    );
+  }
+
+  /**
+   * What a transaction starting now sees (PostgreSQL's snapshot): every transaction below `xmax` has
+   * finished except those in `xip`; anything written later has one of those IDs or a higher one.
+   */
+  async snapshot(manager: EntityManager): Promise<Snapshot> {
+    const [r] = (await manager.query(`SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x ORDER BY 1) AS xip FROM pg_current_snapshot() AS s`)) as [Snapshot];
+    return r;
+  }
+
+  /** Unfinished targets of these villages, by household, for the balanced distribution (locked). */
+  async householdsOfVillages(manager: EntityManager, villageCodes: readonly string[], scope: CampaignScope): Promise<HouseholdTargets[]> {
+    if (villageCodes.length === 0) return [];
+    return manager.query(
+      `SELECT t.household_key AS "householdKey", t.village_code AS "villageCode",
+              array_agg(t.task_id::text ORDER BY t.task_id) AS "taskIds"
+         FROM survey_task t
+        WHERE t.village_code = ANY($4::text[]) AND t.finished_at IS NULL AND ${IN_SCOPE}
+        GROUP BY 1, 2 ORDER BY 2, 1`,
+      [...scopeParams(scope), [...new Set(villageCodes)]],
+    );
+  }
+
+  /** Unfinished targets of these households in a campaign's scope. */
+  async householdsOf(manager: EntityManager, householdKeys: readonly string[], scope: CampaignScope): Promise<HouseholdTargets[]> {
+    if (householdKeys.length === 0) return [];
+    return manager.query(
+      `SELECT t.household_key AS "householdKey", t.village_code AS "villageCode", array_agg(t.task_id::text ORDER BY t.task_id) AS "taskIds"
+         FROM survey_task t WHERE t.household_key = ANY($4::text[]) AND t.finished_at IS NULL AND ${IN_SCOPE}
+        GROUP BY 1, 2 ORDER BY 2, 1`,
+      [...scopeParams(scope), [...new Set(householdKeys)]],
+    );
+  }
+
+  /** Unfinished targets of these surveyors in a team, by household. */
+  async householdsOfSurveyors(manager: EntityManager, teamId: string, surveyorIds: readonly string[]): Promise<HouseholdTargets[]> {
+    if (surveyorIds.length === 0) return [];
+    return manager.query(
+      `SELECT household_key AS "householdKey", village_code AS "villageCode", array_agg(task_id::text ORDER BY task_id) AS "taskIds"
+         FROM survey_task WHERE team_id = $1 AND responsible_id = ANY($2::text[]) AND finished_at IS NULL GROUP BY 1, 2 ORDER BY 2, 1`,
+      [teamId, [...surveyorIds]],
+    );
+  }
+
+  /** Unfinished targets per surveyor of these teams (their workload). */
+  async loads(manager: EntityManager, teamIds: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (teamIds.length === 0) return out;
+    const rows: { surveyor: string; n: number }[] = await manager.query(
+      `SELECT responsible_id AS surveyor, count(*)::int AS n FROM survey_task WHERE team_id = ANY($1::uuid[]) AND finished_at IS NULL AND responsible_id IS NOT NULL GROUP BY 1`,
+      [[...new Set(teamIds)]],
+    );
+    for (const r of rows) out.set(r.surveyor, r.n);
+    return out;
+  }
+
+  /** Per household, the team and surveyor of its unfinished targets in a campaign (the first given), to keep a household with one surveyor. */
+  async householdSurveyors(manager: EntityManager, campaignId: string, householdKeys: readonly string[]): Promise<Map<string, { teamId: string; surveyorId: string }>> {
+    const out = new Map<string, { teamId: string; surveyorId: string }>();
+    if (householdKeys.length === 0) return out;
+    const rows: { household: string; teamId: string; surveyorId: string }[] = await manager.query(
+      `SELECT DISTINCT ON (household_key) household_key AS household, team_id AS "teamId", responsible_id AS "surveyorId" FROM survey_task
+        WHERE campaign_id = $1 AND household_key = ANY($2::text[]) AND responsible_id IS NOT NULL AND finished_at IS NULL
+        ORDER BY household_key, assigned_at, task_id`,
+      [campaignId, [...new Set(householdKeys)]],
+    );
+    for (const r of rows) out.set(r.household, { teamId: r.teamId, surveyorId: r.surveyorId });
+    return out;
+  }
+
+  /** Progress of a campaign within a division, grouped (figures per county, township, village or team). */
+  async progress(manager: EntityManager, scope: CampaignScope, within: string, group: ProgressGroup, today: string, deadline: string): Promise<ProgressRow[]> {
+    const rows: Raw[] = await manager.query(
+      `SELECT ${GROUP_COLUMN[group]} AS key, count(*)::int AS targets,
+              count(*) FILTER (WHERE t.responsible_id IS NULL AND t.finished_at IS NULL)::int AS unassigned,
+              count(*) FILTER (WHERE t.visits > 0)::int AS visited,
+              count(*) FILTER (WHERE t.status IN ('submitted', 'initial-approved'))::int AS submitted,
+              count(*) FILTER (WHERE t.status = 'approved')::int AS approved,
+              count(*) FILTER (WHERE t.status = 'returned')::int AS returned,
+              count(*) FILTER (WHERE t.finished_at IS NOT NULL)::int AS "closedOut",
+              count(*) FILTER (WHERE ${OVERDUE})::int AS overdue
+         FROM survey_task t WHERE ${IN_SCOPE} AND t.village_code LIKE $6 || '%' GROUP BY 1 ORDER BY 1`,
+      [...scopeParams(scope), today, deadline, within],
+    );
+    const statuses: { key: string; status: string; outcome: string | null; n: number }[] = await manager.query(
+      `SELECT ${GROUP_COLUMN[group]} AS key, t.status, t.last_outcome AS outcome, count(*)::int AS n
+         FROM survey_task t WHERE ${IN_SCOPE} AND t.village_code LIKE $4 || '%' GROUP BY 1, 2, 3`,
+      [...scopeParams(scope), within],
+    );
+    const byKey = new Map<string, ProgressRow>();
+    for (const r of rows) byKey.set(String(r['key']), { ...(r as unknown as ProgressRow), key: String(r['key']), byOutcome: {}, byStatus: {} });
+    for (const s of statuses) {
+      const p = byKey.get(s.key);
+      if (!p) continue;
+      p.byStatus[s.status] = (p.byStatus[s.status] ?? 0) + s.n;
+      if (s.outcome) p.byOutcome[s.outcome] = (p.byOutcome[s.outcome] ?? 0) + s.n;
+    }
+    return [...byKey.values()];
+  }
+
+  /** Overdue targets of a campaign within a division (still to do after the deadline, or a planned revisit passed). */
+  async overdue(manager: EntityManager, scope: CampaignScope, within: string, today: string, deadline: string, limit: number, offset: number): Promise<{ total: number; items: TaskRow[] }> {
+    const where = `${IN_SCOPE} AND ${OVERDUE} AND t.village_code LIKE $6 || '%'`;
+    const params = [...scopeParams(scope), today, deadline, within];
+    const [{ total }] = (await manager.query(`SELECT count(*)::int AS total FROM survey_task t WHERE ${where}`, params)) as [{ total: number }];
+    const rows: Raw[] = await manager.query(
+      `SELECT ${COLUMNS} FROM survey_task t WHERE ${where} ORDER BY t.village_code, t.household_key, t.task_id LIMIT $7 OFFSET $8`,
+      [...params, limit, offset],
+    );
+    return { total, items: rows.map(row) };
+  }
+
+  /** A page of a campaign's targets within a division in ledger order (village, household, target), after a position (read along survey_task_ledger_idx). */
+  async ledgerPage(manager: EntityManager, scope: CampaignScope, within: string, after: { villageCode: string; householdKey: string; taskId: string } | null, limit: number): Promise<TaskRow[]> {
+    // The division as a range of village codes, so the index reads only its villages.
+    // (bpchar, as the column: compared as text the index would not be used, and every page would sort the county.)
+    const range = `t.village_code BETWEEN rpad($4, 12, '0')::bpchar AND rpad($4, 12, '9')::bpchar`;
+    const position = after ? `AND (t.village_code, t.household_key, t.task_id) > ($6::bpchar, $7::text, $8::uuid)` : '';
+    const rows: Raw[] = await manager.query(
+      `SELECT ${COLUMNS} FROM survey_task t WHERE ${IN_SCOPE} AND ${range} ${position}
+        ORDER BY t.village_code, t.household_key, t.task_id LIMIT $5`,
+      [...scopeParams(scope), within, limit, ...(after ? [after.villageCode, after.householdKey, after.taskId] : [])],
+    );
+    return rows.map(row);
+  }
+}
+
+function stateOf(t: SurveyTarget): SurveyTarget {
+  return {
+    taskId: t.taskId,
+    personKey: t.personKey,
+    villageCode: t.villageCode,
+    origin: t.origin,
+    status: t.status,
+    reasons: t.reasons,
+    submissionId: t.submissionId,
+    surveyorId: t.surveyorId,
+    campaignId: t.campaignId,
+    teamId: t.teamId,
+    responsibleId: t.responsibleId,
+    assignedAt: t.assignedAt,
+    visits: t.visits,
+    lastVisitId: t.lastVisitId,
+    lastOutcome: t.lastOutcome,
+    lastVisitAt: t.lastVisitAt,
+    revisitOn: t.revisitOn,
+    whereRegion: t.whereRegion,
+    whereText: t.whereText,
+    visitNote: t.visitNote,
+    returnReason: t.returnReason,
+    fieldsToFix: t.fieldsToFix,
+    closedReason: t.closedReason,
+    finishedAt: t.finishedAt,
+    foundInTaskId: t.foundInTaskId,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+    version: t.version,
+  };
+}
+
+/** The state part of a stored row (what the decider folds). */
+export function targetOf(r: TaskRow): SurveyTarget {
+  return stateOf(r);
 }

@@ -1,5 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
-import { mintApiKey } from '@qmcb/auth';
+import { mintApiKey, mintToken } from '@qmcb/auth';
+import { SOURCE_RECORD_RECEIVED, deterministicId } from '@qmcb/contracts';
+import type { RegistrationRecord } from '@qmcb/domain';
+import { checkCharacter, foldEvents } from '@qmcb/domain';
+import { PersonRecordRepository } from '@qmcb/service-kit';
+import { DataSource } from 'typeorm';
+import { ExchangeService } from '../../exchange/exchange.service';
+import { DEFAULT_REQUEST_TIMEOUT_MS, RouteTableHolder } from '@qmcb/platform';
+import { randomBytes } from 'crypto';
 import { createServiceTestingApp } from '@qmcb/service-kit';
 import { loadServiceConfig } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, readAllEvents, testKafkaSettings, waitFor } from '@qmcb/testing';
@@ -21,7 +29,7 @@ import type { PlainRecord } from './testing/fixtures';
  * POST /loads, GET /loads/:id and its quarantine over HTTP, with the service's own module on the
  * real broker, PostgreSQL and Redis; and the Idempotency-Key of POST /records.
  */
-const KEY_SECRET = 'int-api-key-secret';
+const KEY_SECRET = randomBytes(32).toString('base64url');
 const TMP = join(__dirname, '..', '..', '..', '..', '..', 'tmp', 'bulk-load-int');
 
 // HTTP answers are asserted field by field.
@@ -37,6 +45,8 @@ describe('bulk load over HTTP', () => {
   const tax = { 'x-api-key': mintApiKey('tax', 'tax-int', KEY_SECRET) };
 
   beforeAll(async () => {
+    // The export's stall timeout is read when the service starts: short here, so a stalled reader is cut off quickly.
+    process.env['EXPORT_STALL_TIMEOUT_MS'] = '1000';
     topic = await createTestTopic(3);
     db = await createTestDatabase();
     const { config, kafka } = loadServiceConfig('comparison', {
@@ -47,7 +57,6 @@ describe('bulk load over HTTP', () => {
       RELAY_OUTBOX: 'false',
       KAFKA_ENSURE_TOPICS: 'false',
       API_KEY_SECRET: KEY_SECRET,
-      AUTH_JWT_SECRET: 'int-jwt-secret',
     });
     app = await createServiceTestingApp(ComparisonModule.register(config, kafka));
     await app.listen(0, '127.0.0.1');
@@ -144,8 +153,143 @@ describe('bulk load over HTTP', () => {
     expect(done).toMatchObject({ rows: 31, accepted: 30, quarantined: 1, quarantinedByReason: { json: 1 } });
   });
 
-  it('lets a synchronous load hold its request for an hour (Node cuts a request after 5 minutes by default)', () => {
-    expect((app.getHttpServer() as Server).requestTimeout).toBe(LOAD_REQUEST_TIMEOUT_MS);
+  it('lets a synchronous load hold its request for an hour, and only that route: the exports have 30 minutes, every other one 30 seconds', () => {
+    // Node's own deadline is the longest any route allows; each route's is enforced per request.
+    expect((app.getHttpServer() as Server).requestTimeout).toBeGreaterThanOrEqual(LOAD_REQUEST_TIMEOUT_MS);
+    const table = app.get(RouteTableHolder).table;
+    expect(table?.find('POST', '/loads')?.timeoutMs).toBe(LOAD_REQUEST_TIMEOUT_MS);
+    const others = (table?.routes ?? []).filter((r) => !(r.method === 'POST' && r.path === '/loads')).map((r) => [`${r.method} ${r.path}`, r.timeoutMs]);
+    expect(Object.fromEntries(others)).toEqual({
+      'POST /records': 120_000,
+      'GET /loads/:id': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /loads/:id/quarantine': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /persons/:personId': DEFAULT_REQUEST_TIMEOUT_MS,
+      'POST /persons/lookup': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /flags': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /flags/summary': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /exchange/non-local-insured': 30 * 60_000,
+      'GET /statistics/coverage': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /statistics/changes': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /statistics/details': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /statistics/details/export': 30 * 60_000,
+      'GET /statistics/report': DEFAULT_REQUEST_TIMEOUT_MS,
+      'POST /audit/search': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /health': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /health/live': DEFAULT_REQUEST_TIMEOUT_MS,
+    });
+  });
+
+  it('accepts a batch of 5,000 records, the documented limit (the old 100 kB body limit refused 1,000), and refuses a body over 16 MiB with 413', async () => {
+    const records = Array.from({ length: 5000 }, (_, i) => householdRecord(2_000_000 + i));
+    const body = JSON.stringify({ records });
+    expect(body.length).toBeGreaterThan(1024 * 1024);
+    const before = (await readAllEvents(testKafkaSettings(topic))).length;
+    const accepted = await call('POST', '/records', { ...publicSecurity, 'content-type': 'application/json' }, body);
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.accepted).toBe(5000);
+    expect((await readAllEvents(testKafkaSettings(topic))).length).toBe(before + 5000);
+    const tooMany = await call('POST', '/records', { ...publicSecurity, 'content-type': 'application/json' }, JSON.stringify({ records: [...records, householdRecord(3_000_000)] }));
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.violations).toEqual([{ field: 'records', rule: 'arrayMaxSize', message: 'records must contain no more than 5000 elements' }]);
+    const huge = JSON.stringify({ records: [{ ...householdRecord(1), facts: { ...householdRecord(1).facts, address: 'x'.repeat(17 * 1024 * 1024) } }] });
+    const tooLarge = await call('POST', '/records', { ...publicSecurity, 'content-type': 'application/json' }, huge);
+    expect(tooLarge).toMatchObject({ status: 413, body: { statusCode: 413, code: 'VALIDATION_FAILED', message: `request body larger than the ${16 * 1024 * 1024} bytes this route accepts` } });
+  });
+
+  it('answers 400 (not 500) to a JSON body nested 10,000 levels deep, appending nothing', async () => {
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const before = (await readAllEvents(testKafkaSettings(topic))).length;
+    const res = await call('POST', '/records', { ...publicSecurity, 'content-type': 'application/json' }, `{"records":[{"sourceRecordId":"D-1","facts":${deep}}]}`);
+    expect(res).toMatchObject({ status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'JSON nested deeper than 32 levels (at character 73)' } });
+    expect((await readAllEvents(testKafkaSettings(topic))).length).toBe(before);
+  });
+
+  it('quarantines a row nested 10,000 levels deep in a bulk load and loads the good rows beside it', async () => {
+    const good = [householdRecord(500), householdRecord(501)];
+    const deepRow = `{"sourceRecordId":"D-2","citizenId":"${householdRecord(502).citizenId}","mode":"snapshot","asOf":"2026-11-01T00:00:00Z","facts":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const ndjson = `${ndjsonLine(good[0] as PlainRecord)}
+${deepRow}
+${ndjsonLine(good[1] as PlainRecord)}
+`;
+    const res = await call('POST', '/loads', { ...publicSecurity, 'content-type': 'application/x-ndjson' }, ndjson);
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'completed', rows: 3, accepted: 2, quarantined: 1, quarantinedByReason: { maxDepth: 1 } });
+    const quarantine = await call('GET', `/loads/${res.body.loadId}/quarantine`, publicSecurity);
+    expect(quarantine.body.items).toEqual([
+      { line: 2, reason: 'maxDepth', raw: deepRow.slice(0, 8 * 1024), violations: [{ field: '(record)', rule: 'maxDepth', message: 'the record is nested deeper than 16 levels' }] },
+    ]);
+  });
+
+  it('cuts off an export whose reader stops reading: the slot is freed, the transaction ended, the end audited as aborted', async () => {
+    // 20,000 people insured here without a household anywhere: a file far larger than the socket buffers.
+    const county = '440981';
+    const records: RegistrationRecord[] = [];
+    for (let i = 0; i < 20_000; i += 1) {
+      const first17 = `440106${1950 + Math.floor(i / 1000)}0101${String(i % 1000).padStart(3, '0')}`;
+      const id = `${first17}${checkCharacter(first17)}`;
+      const record = foldEvents([
+        {
+          eventId: deterministicId('stall', id),
+          type: SOURCE_RECORD_RECEIVED,
+          schemaVersion: 1,
+          personKey: id,
+          occurredAt: '2026-11-01T00:00:00.000Z',
+          recordedAt: '2026-11-01T00:00:00.000Z',
+          source: 'dept:social-insurance',
+          actor: 'int',
+          correlationId: 'int',
+          causationId: null,
+          basedOnVersion: null,
+          payload: {
+            department: 'social-insurance', sourceRecordId: `s-${i}`, mode: 'snapshot', citizenIdAsSent: id, citizenIdValid: true, asOf: '2026-11-01T00:00:00.000Z',
+            facts: { kind: 'insurance', insuranceType: 'pension', scheme: 'employee', status: 'active', region: county, name: `参保人${i}`, address: '广东省高州市潘州街道工业园宿舍'.repeat(4) },
+          },
+        } as never,
+      ]);
+      if (record) records.push(record);
+    }
+    const dataSource = app.get(DataSource);
+    await dataSource.transaction((m) => new PersonRecordRepository().saveMany(m, records));
+    const exchange = app.get(ExchangeService);
+    const approver = `Bearer ${mintToken({ sub: 'county-stall', name: 'county-stall', role: 'county-approver', division: county, ttlSeconds: 600 }, process.env['AUTH_JWT_SECRET'] as string)}`;
+
+    const stalled = await new Promise<{ status: number; destroy: () => void }>((resolve, reject) => {
+      const req = request(`${baseUrl}/exchange/non-local-insured?region=${county}`, { headers: { authorization: approver } }, (res) => {
+        // Reads the status line and then nothing more, keeping the connection open.
+        res.pause();
+        resolve({ status: res.statusCode ?? 0, destroy: () => req.destroy() });
+      });
+      req.on('error', () => undefined);
+      req.once('error', reject);
+      req.end();
+    });
+    expect(stalled.status).toBe(200);
+    expect(exchange.runningExports).toBe(1);
+    await waitFor(() => exchange.runningExports === 0, { timeoutMs: 20_000, message: 'the export slot freed' });
+    stalled.destroy();
+    const idle = await dataSource.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'`);
+    expect(idle).toEqual([{ n: 0 }]);
+    const ended = await waitFor(async () => {
+      const rows: { result: string; count: number }[] = await dataSource.query(
+        `SELECT result, ((entry::jsonb)->>'count')::int AS count FROM audit.audit_event WHERE actor = 'user:county-stall' AND result IN ('ok', 'aborted') ORDER BY audit_event.seq`,
+      );
+      return rows.length ? rows : undefined;
+    }, { message: "the export's final audit entry" });
+    expect(ended).toEqual([{ result: 'aborted', count: expect.any(Number) }]);
+    expect(ended[0]?.count).toBeLessThan(20_000);
+    // The next reader gets the whole file.
+    const whole = await fetch(`${baseUrl}/exchange/non-local-insured?region=${county}`, { headers: { authorization: approver } });
+    expect((await whole.text()).trimEnd().split('\n')).toHaveLength(20_000);
+  });
+
+  it('answers 400 (not 500) to an offset beyond what a database integer holds', async () => {
+    const res = await call('GET', `/loads/00000000-0000-4000-8000-000000000000/quarantine?offset=99999999999999999999`, publicSecurity);
+    expect(res.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'validation failed: offset',
+      violations: [{ field: 'offset', rule: 'max', message: 'offset must not be greater than 1000000' }],
+    });
   });
 
   it('refuses other media types, missing keys and people', async () => {

@@ -1,14 +1,11 @@
 import { Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Query, Req, Res, UnsupportedMediaTypeException } from '@nestjs/common';
-import type { OnApplicationBootstrap } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { ApiAcceptedResponse, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
+import { CurrentPrincipal, NoPersonalData, PersonalData, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
-import { DomainError } from '@qmcb/platform';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { DEPARTMENTS } from '@qmcb/contracts';
+import { DomainError, PageLimit, PageOffset, RouteLimits } from '@qmcb/platform';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import type { Request, Response } from 'express';
-import type { Server } from 'http';
 import type { LoadReport, QuarantineItem } from './load-store';
 import { LoadsService } from './loads.service';
 import type { LoadFormat } from './rows';
@@ -20,7 +17,7 @@ export const LOAD_MEDIA_TYPES: Readonly<Record<string, LoadFormat>> = {
   'application/ndjson': 'ndjson',
 };
 
-/** A synchronous load holds its request open as long as it runs: allow an hour, not Node's 5 minutes. */
+/** A synchronous load holds its request open as long as it runs: this route allows an hour (others 30 s). */
 export const LOAD_REQUEST_TIMEOUT_MS = 60 * 60 * 1000;
 
 export class StartLoadQueryDto {
@@ -34,12 +31,10 @@ export class StartLoadQueryDto {
 }
 
 export class QuarantineQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @PageLimit(100, 1000)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @PageOffset()
   offset?: number;
 }
 
@@ -107,19 +102,13 @@ function drain(req: Request): void {
 
 @ApiTags('ingestion')
 @Controller('loads')
-export class LoadsController implements OnApplicationBootstrap {
-  constructor(
-    private readonly loads: LoadsService,
-    private readonly adapterHost: HttpAdapterHost,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
-    if (server && server.requestTimeout > 0 && server.requestTimeout < LOAD_REQUEST_TIMEOUT_MS) server.requestTimeout = LOAD_REQUEST_TIMEOUT_MS;
-  }
+export class LoadsController {
+  constructor(private readonly loads: LoadsService) {}
 
   @Post()
   @SystemCallers()
+  @PersonalData({ access: 'write', purposes: ['data-submission'] })
+  @RouteLimits({ timeoutMs: LOAD_REQUEST_TIMEOUT_MS, rate: 'bulk' })
   @ApiConsumes(...Object.keys(LOAD_MEDIA_TYPES))
   @ApiOperation({
     summary: "A department loads a file of its records (CSV or NDJSON), streamed as the request body",
@@ -160,6 +149,7 @@ export class LoadsController implements OnApplicationBootstrap {
 
   @Get(':id')
   @SystemCallers()
+  @NoPersonalData()
   @ApiOperation({ summary: 'The report of a load of the caller’s department: progress while it runs, the result when it ended' })
   @ApiOkResponse({ type: LoadReportDto })
   async get(@CurrentPrincipal() principal: Principal, @Param('id', new ParseUUIDPipe()) id: string): Promise<LoadReport> {
@@ -168,6 +158,8 @@ export class LoadsController implements OnApplicationBootstrap {
 
   @Get(':id/quarantine')
   @SystemCallers()
+  // The refused rows as the department sent them: its own data, shown to it in full.
+  @PersonalData({ access: 'list', purposes: ['data-submission'], unmasked: [{ departments: DEPARTMENTS, purposes: ['data-submission'] }] })
   @ApiOperation({ summary: 'The rows a load refused, by line, with the raw text and every violation' })
   @ApiOkResponse({ type: QuarantinePageDto })
   async quarantine(

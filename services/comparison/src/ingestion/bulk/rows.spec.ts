@@ -1,6 +1,7 @@
 import type { Department, RegistrationEvent } from '@qmcb/contracts';
 import type { EventLogProducer } from '@qmcb/event-log';
-import { createValidationPipe } from '@qmcb/platform';
+import { AuditService, createValidationPipe } from '@qmcb/platform';
+import type { AuditRecorder } from '@qmcb/platform';
 import { IngestionService } from '../ingestion.service';
 import { RecordBatchDto } from '../record-batch.dto';
 import { parseRows } from './rows';
@@ -38,7 +39,7 @@ describe('parseRows', () => {
     const appended: RegistrationEvent[] = [];
     const producer = { append: async (events: RegistrationEvent[]) => void appended.push(...events) } as unknown as EventLogProducer;
     const body = (await createValidationPipe().transform({ records }, { type: 'body', metatype: RecordBatchDto })) as RecordBatchDto;
-    await new IngestionService(producer).ingest('public-security', 'key:test', body.records);
+    await new IngestionService(producer, new AuditService(undefined as unknown as AuditRecorder)).ingest('public-security', 'key:test', body.records);
     const bulk = (await rowsOf(ndjson, 'ndjson')).flatMap((r) => (r.ok ? [r.event] : []));
     const strip = (e: RegistrationEvent): object => ({ ...e, recordedAt: undefined, correlationId: undefined });
     expect(bulk.map(strip)).toEqual(appended.map(strip));

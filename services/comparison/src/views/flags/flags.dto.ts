@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { OUTCOMES } from '@qmcb/contracts';
 import type { Outcome } from '@qmcb/contracts';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { PageLimit, PageOffset } from '@qmcb/platform';
+import { IsIn, IsOptional, Matches } from 'class-validator';
 
 const DIVISION = /^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$/;
 const DIVISION_MESSAGE = 'division must be a 2, 4, 6, 9 or 12-digit division code';
@@ -22,23 +22,21 @@ export class ListFlagsQuery extends FlagSummaryQuery {
   @IsOptional() @Matches(/^[A-Z][A-Z0-9_]{0,63}$/, { message: 'reason must be a reason code such as UNINSURED' })
   reason?: string;
 
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @PageLimit()
   limit = 50;
 
-  @ApiPropertyOptional({ default: 0, minimum: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @PageOffset()
   offset = 0;
 }
 
 export class FlaggedPersonDto {
-  @ApiProperty({ description: 'The key of `GET /persons/:personKey`: the normalised citizen ID, or `X-…` for an invalid one', example: '44098119850315123X' })
-  personKey: string;
+  @ApiProperty({ description: 'The person ID of `GET /persons/:personId` (opaque; never the citizen ID)', example: 'kq3…' })
+  personId: string;
 
   @ApiProperty({ nullable: true, description: 'The citizen ID as last sent, masked for display (first 6 and last 4 kept)', example: '440981********123X' })
   citizenIdMasked: string | null;
 
-  @ApiProperty({ nullable: true, example: '李明' })
+  @ApiProperty({ nullable: true, example: '李明', description: 'Masked (李**) unless a grassroots reviewer or county approver states comparison-check or survey' })
   name: string | null;
 
   @ApiProperty({ description: 'The division the person is filed under (household village, else residence)', example: '440981002001' })

@@ -4,7 +4,7 @@ import type { Principal } from '@qmcb/auth';
 import { OUTCOMES } from '@qmcb/contracts';
 import type { Outcome } from '@qmcb/contracts';
 import { maskCitizenId } from '@qmcb/domain';
-import { AuditService } from '@qmcb/platform';
+import { PersonIds } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { OutcomeRepository } from '../../outcomes/outcome.repository';
 import type { FlagRow } from '../../outcomes/outcome.repository';
@@ -35,15 +35,14 @@ export class FlagsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly outcomes: OutcomeRepository,
-    private readonly audit: AuditService,
+    private readonly ids: PersonIds,
   ) {}
 
   async list(principal: Principal, filter: FlagFilter): Promise<FlagListDto> {
     const within = scopeOf(principal, filter.division);
     const { total, items } = await this.outcomes.flags(this.dataSource.manager, { within, outcome: filter.outcome, reason: filter.reason, limit: filter.limit, offset: filter.offset });
-    // A list names people: each listed person is a read of their record (invariant 6).
-    if (principal.kind === 'person') await this.audit.recordReads({ principal, service: 'comparison', purpose: 'comparison:flags' }, items.map((r) => r.personKey));
-    return { total, limit: filter.limit, offset: filter.offset, items: items.map(toItem) };
+    // The person ID, never the person key (the citizen ID) beside its masked form; the platform audits everyone listed.
+    return { total, limit: filter.limit, offset: filter.offset, items: items.map((row) => toItem(row, this.ids.idOf(row.personKey))) };
   }
 
   async summary(principal: Principal, division: string | undefined): Promise<FlagSummaryDto> {
@@ -59,9 +58,9 @@ export class FlagsService {
   }
 }
 
-function toItem(row: FlagRow): FlaggedPersonDto {
+function toItem(row: FlagRow, personId: string): FlaggedPersonDto {
   return {
-    personKey: row.personKey,
+    personId,
     citizenIdMasked: row.citizenId === null ? null : maskCitizenId(row.citizenId),
     name: row.name,
     division: row.division,

@@ -87,6 +87,23 @@ export interface PersonView {
   links: LinkContext;
 }
 
+/** The links as the view answers them: each other side with its person ID (of `GET /persons/:personId`). */
+export interface LinksView {
+  linkedTo: (NonNullable<LinkContext['linkedTo']> & { personId: string }) | null;
+  linked: (LinkContext['linked'][number] & { personId: string })[];
+}
+
+/** Adds the person ID of each other side of a link (`idOf`: PersonIds.idOf). Pure. */
+export function withPersonIds(links: LinkContext, idOf: (personKey: string) => string): LinksView {
+  return {
+    linkedTo: links.linkedTo ? { ...links.linkedTo, personId: idOf(links.linkedTo.personKey) } : null,
+    linked: links.linked.map((l) => ({ ...l, personId: idOf(l.recordKey) })),
+  };
+}
+
+/** What GET /persons/:personId answers: the view with the person's ID, and the links with theirs. */
+export type PersonViewAnswer = Omit<PersonView, 'links'> & { personId: string; links: LinksView };
+
 function departmentFacts(record: RegistrationRecord, department: Department): SourceFactsView {
   const facts: SourceFactsView = {};
   if (department === 'public-security' && record.household) facts.household = record.household;

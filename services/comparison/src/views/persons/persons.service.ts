@@ -7,8 +7,8 @@ import { PersonLinkRepository } from '../../linking/person-link.repository';
 import { DataSource } from 'typeorm';
 import { OutcomeRepository } from '../../outcomes/outcome.repository';
 import { evaluate } from './evaluation';
-import { buildPersonView } from './person-view';
-import type { PersonView } from './person-view';
+import { buildPersonView, withPersonIds } from './person-view';
+import type { PersonViewAnswer } from './person-view';
 
 @Injectable()
 export class PersonsService {
@@ -22,8 +22,8 @@ export class PersonsService {
   ) {}
 
   /** The explainable view of one person for a caller in scope (audited), the rules re-run as of `asOf` (default now). */
-  async view(principal: Principal, personKey: string, asOf: string | undefined): Promise<PersonView> {
-    const record = await this.reader.read(principal, personKey, 'comparison:view');
+  async view(principal: Principal, who: { personId: string } | { citizenId: string }, asOf: string | undefined): Promise<PersonViewAnswer> {
+    const record = 'personId' in who ? await this.reader.read(principal, who.personId) : await this.reader.lookup(principal, who.citizenId);
     const { manager } = this.dataSource;
     const history = await this.outcomes.historyOf(manager, record.personKey);
     // As the projection compares them: with the insurance of the records linked to the person.
@@ -32,6 +32,7 @@ export class PersonsService {
     const merged = mergeLinked(record, [...linked.values()]);
     const evaluatedAt = new Date().toISOString();
     const at = asOf ? new Date(asOf).toISOString() : evaluatedAt;
-    return buildPersonView(record, history, evaluate(merged, this.policies.forRecord(record), at, context), at, evaluatedAt, context);
+    const view = buildPersonView(record, history, evaluate(merged, this.policies.forRecord(record), at, context), at, evaluatedAt, context);
+    return { personId: this.reader.personIdOf(record.personKey), ...view, links: withPersonIds(view.links, (key) => this.reader.personIdOf(key)) };
   }
 }

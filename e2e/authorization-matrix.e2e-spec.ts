@@ -1,0 +1,421 @@
+import { DIVISION_LEVELS, ROLES, ROLE_DIVISION_LEVELS, mintApiKey, mintToken } from '@qmcb/auth';
+import type { DivisionLevel, PersonalDataPolicy, Role } from '@qmcb/auth';
+import { DEPARTMENTS } from '@qmcb/contracts';
+import type { Department } from '@qmcb/contracts';
+import { checkCharacter } from '@qmcb/domain';
+import { SERVICES, freePort, startIsolatedStack, waitFor } from '@qmcb/testing';
+import type { IsolatedStack, ServiceName } from '@qmcb/testing';
+import { randomBytes, randomUUID } from 'crypto';
+import { join } from 'path';
+import { Client } from 'pg';
+
+/**
+ * The authorization matrix, generated from the route table: every route every service serves (read
+ * from the services themselves, `GET /routes` on their management port: Nest's route metadata, as
+ * its router uses it) × every kind of caller that must be refused:
+ *
+ *   no credentials · a role the route does not grant · a granted role at a division level the role does
+ *   not work at · a granted role outside the division of what is asked for · another department's key
+ *   · the submitter (or initial reviewer) deciding on their own item (four eyes)
+ *
+ * plus, as controls, every granted role inside the division and every granted department, which must
+ * get through; and bad pagination, which must never be a 500. Every refusal must be in the service's
+ * audit trail. A new route is covered without anyone editing this file, except to say how to make a
+ * valid request to it (`REQUESTS`, `PARAMS`): a route for which that is missing fails the test.
+ */
+const JWT_SECRET = randomBytes(32).toString('base64url');
+const KEY_SECRET = randomBytes(32).toString('base64url');
+const VILLAGE = '440981002001'; // 高州市 石仔岭街道 南宫居委会
+const PREFIX_LENGTH: Readonly<Record<DivisionLevel, number>> = { province: 2, city: 4, county: 6, township: 9, village: 12 };
+/** The fixtures' division at each level, and a division of the same level that does not contain them. */
+const INSIDE = (level: DivisionLevel): string => VILLAGE.slice(0, PREFIX_LENGTH[level]);
+const OUTSIDE: Readonly<Record<DivisionLevel, string>> = { province: '11', city: '4401', county: '440902', township: '440981100', village: '440981002002' };
+const SURVEYOR = 'matrix-surveyor';
+const REVIEWER = 'matrix-reviewer';
+
+const id = (first17: string): string => `${first17}${checkCharacter(first17)}`;
+const P1 = id('44098119850315201'); // surveyed, submitted: review item at the initial stage
+const P2 = id('44098119850315202'); // surveyed, submitted, initially approved: review item at the final stage
+
+interface RouteDeclaration {
+  method: string;
+  path: string;
+  public: boolean;
+  roles: Role[];
+  departments: (Department | '*')[];
+  personalData: PersonalDataPolicy | 'none' | null;
+}
+
+interface Fixtures {
+  personId: string;
+  citizenId: string;
+  name: string;
+  taskId: string;
+  /** Review items: at the initial stage (P1) and at the final stage (P2), with their versions. */
+  initial: { reviewId: string; version: number };
+  final: { reviewId: string; version: number };
+  loadId: string;
+  /** Window submissions, each seen by its submitter only: a clerk's and the social-insurance system's. */
+  windowByClerk: string;
+  windowBySystem: string;
+  /** A correction the citizen P1 submitted about themselves (self-service), with its version. */
+  correction: { reviewId: string; version: number };
+}
+
+/** A citizen's scope is their own citizen ID (claim cid): P1 inside, P2 outside. */
+type Caller = { kind: 'none' } | { kind: 'person'; role: Role; division: string; sub: string; cid?: string } | { kind: 'system'; department: Department };
+
+interface Request {
+  method: string;
+  path: string;
+  query?: string;
+  body?: { contentType: string; text: string };
+}
+
+/** The person a request is about (the fixtures') and how to build a valid request to each route. */
+const PARAMS: Record<string, (f: Fixtures, route: RouteDeclaration, caller: Caller) => string> = {
+  personId: (f) => f.personId,
+  taskId: (f) => f.taskId,
+  reviewId: (f, route, caller) => {
+    if (route.path.startsWith('/me/')) return f.correction.reviewId;
+    // A decision reaches the four-eyes check only at its own stage: the county decides on the final-stage item.
+    return route.path.endsWith('/final-approval') || (caller.kind === 'person' && caller.role === 'county-approver') ? f.final.reviewId : f.initial.reviewId;
+  },
+  submissionId: (f, _route, caller) => (caller.kind === 'system' ? f.windowBySystem : f.windowByClerk),
+  id: (f, route) => {
+    if (route.path.startsWith('/loads/')) return f.loadId;
+    throw new Error(`no fixture for :id of ${route.method} ${route.path}: add one to PARAMS in ${__filename}`);
+  },
+};
+
+const form = {
+  name: '王五',
+  phone: '13800138000',
+  employmentStatus: 'farmer',
+  residenceAddress: '广东省高州市石仔岭街道南宫居委会 12 号',
+  residenceDivision: VILLAGE,
+  insurance: [{ insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440981' }],
+  insuredElsewhere: false,
+};
+
+const household = (sourceRecordId: string, citizenId: string, name: string): object => ({
+  sourceRecordId,
+  citizenId,
+  mode: 'snapshot',
+  asOf: '2026-11-01T00:00:00.000Z',
+  facts: { kind: 'household', name, sex: 'male', birthDate: '1985-03-15', villageCode: VILLAGE, status: 'normal', hukouType: 'agricultural', phone: '13900139000', address: '广东省高州市石仔岭街道南宫居委会 1 号' },
+});
+
+const json = (value: unknown): Request['body'] => ({ contentType: 'application/json', text: JSON.stringify(value) });
+const county = (caller: Caller): boolean => caller.kind === 'person' && caller.role === 'county-approver';
+/** The version a decision names: the item's (to reach the four-eyes check), or one it is not at (a control: 409, nothing changes). */
+const versionFor = (f: Fixtures, caller: Caller, control: boolean): number => (control ? 999_999 : county(caller) ? f.final.version : f.initial.version);
+const change = (citizenId?: string): object => ({ ...(citizenId ? { citizenId } : {}), submissionId: randomUUID(), fields: { phone: '13300133000' }, evidence: [] });
+
+/**
+ * Query and body of a valid request, per route; the scope inputs (division, region, citizen ID) point
+ * at the fixtures. `control`: a caller who must get through; a decision then names a version the item
+ * is not at (409), so the controls change nothing the refusals after them rely on.
+ */
+const REQUESTS: Record<string, (f: Fixtures, caller: Caller, control: boolean) => Pick<Request, 'query' | 'body'>> = {
+  'POST /records': () => ({ body: json({ records: [household(`M-${randomUUID()}`, id('44098119850315299'), '赵六')] }) }),
+  'POST /loads': () => ({ body: { contentType: 'application/x-ndjson', text: `${JSON.stringify(household(`ML-${randomUUID()}`, id('44098119850315298'), '钱七'))}\n` } }),
+  'GET /loads/:id': () => ({}),
+  'GET /loads/:id/quarantine': () => ({}),
+  'GET /persons/:personId': () => ({}),
+  'POST /persons/lookup': (f) => ({ body: json({ citizenId: f.citizenId }) }),
+  'GET /flags': () => ({ query: `division=${VILLAGE}` }),
+  'GET /flags/summary': () => ({ query: `division=${VILLAGE}` }),
+  'GET /exchange/non-local-insured': () => ({ query: `region=${VILLAGE.slice(0, 6)}` }),
+  'GET /statistics/coverage': () => ({ query: `division=${VILLAGE}` }),
+  'GET /statistics/changes': () => ({ query: `division=${VILLAGE}&from=2026-01-01T00:00:00Z` }),
+  'GET /statistics/details': () => ({ query: `division=${VILLAGE}&figure=population` }),
+  'GET /statistics/details/export': () => ({ query: `division=${VILLAGE}&figure=population&format=ndjson` }),
+  'GET /statistics/report': () => ({ query: `division=${VILLAGE}&format=csv` }),
+  // Scoped by the auditor's own division: no input names the fixtures' division.
+  'POST /audit/search': () => ({ body: json({}) }),
+  'GET /tasks': () => ({ query: `division=${VILLAGE}` }),
+  'GET /tasks/:taskId': () => ({}),
+  'POST /tasks/:taskId/submissions': () => ({ body: json(form) }),
+  'GET /reviews': () => ({ query: `division=${VILLAGE}` }),
+  'GET /reviews/:reviewId': () => ({}),
+  // The version of the item at the stage the caller decides at (the four-eyes check comes after the version check).
+  'POST /reviews/:reviewId/initial-approval': (f, caller, control) => ({ body: json({ expectedVersion: versionFor(f, caller, control), comment: 'matrix' }) }),
+  'POST /reviews/:reviewId/final-approval': (f, caller, control) => ({ body: json({ expectedVersion: versionFor(f, caller, control) }) }),
+  'POST /reviews/:reviewId/return': (f, caller, control) => ({ body: json({ expectedVersion: versionFor(f, caller, control), reason: 'matrix' }) }),
+  'POST /reviews/:reviewId/reject': (f, caller, control) => ({ body: json({ expectedVersion: versionFor(f, caller, control), reasonCode: 'false-information', reason: 'matrix' }) }),
+  // A duplicate: closing as withdrawn is the submitter's own right, not a review.
+  'POST /reviews/:reviewId/close': (f, caller, control) => ({ body: json({ expectedVersion: versionFor(f, caller, control), closeReason: 'duplicate', reason: 'matrix' }) }),
+  'POST /reviews/:reviewId/rebase': (f, caller, control) => ({ body: json({ expectedVersion: versionFor(f, caller, control) }) }),
+  'POST /reviews/bulk-approval': (f, caller) => ({
+    body: json({ stage: county(caller) ? 'final' : 'initial', items: [{ reviewId: county(caller) ? f.final.reviewId : f.initial.reviewId, expectedVersion: 999_999 }] }),
+  }),
+  'GET /reviews/queues': () => ({ query: `division=${VILLAGE}` }),
+  'POST /window/gaps': (f) => ({ body: json({ citizenId: f.citizenId }) }),
+  'POST /window/submissions': (f) => ({ body: json(change(f.citizenId)) }),
+  'GET /window/submissions/:submissionId': () => ({}),
+  'POST /grassroots/changes': (f) => ({ body: json(change(f.citizenId)) }),
+  'POST /department-changes': (f) => ({ body: json(change(f.citizenId)) }),
+  'GET /me': () => ({}),
+  'GET /me/requests': () => ({}),
+  'POST /me/corrections': () => ({ body: json(change()) }),
+  'POST /me/requests/:reviewId/withdraw': (f, _caller, control) => ({ body: json({ expectedVersion: control ? 999_999 : f.correction.version }) }),
+};
+
+/**
+ * What a route scoped to the caller's own division may answer a caller outside the fixtures' division.
+ * By default nothing of the fixtures' person; the audit search answers entries filed in the auditor's
+ * division, which name whom the auditor's own people asked for (refused: in this matrix, the fixtures').
+ */
+const OWN_DIVISION_ONLY: Record<string, (body: unknown, caller: Extract<Caller, { kind: 'person' }>) => boolean> = {
+  'POST /audit/search': (body, caller) => (body as { items: { division: string | null }[] }).items.every((i) => i.division !== null && i.division.startsWith(caller.division)),
+};
+
+/** Inputs that name what a request is about; a route with none is scoped to the caller's own division. */
+const SCOPED_QUERY = /(^|&)(division|region)=/;
+
+function scoped(route: RouteDeclaration, request: Request): boolean {
+  return route.path.includes(':') || SCOPED_QUERY.test(request.query ?? '') || /"(citizenId|personId)"/.test(request.body?.text ?? '');
+}
+
+describe('authorization matrix, generated from the route table of every service', () => {
+  let stack: IsolatedStack;
+  let fixtures: Fixtures;
+  const routes = {} as Record<ServiceName, RouteDeclaration[]>;
+  const refused: { service: ServiceName; requestId: string; what: string }[] = [];
+  const problems: string[] = [];
+  const counts: Record<string, number> = {};
+
+  const headersOf = (caller: Caller, purpose?: string): Record<string, string> => {
+    if (caller.kind === 'person') {
+      const token = mintToken({ sub: caller.sub, name: caller.sub, role: caller.role, division: caller.division, ttlSeconds: 600, ...(caller.cid ? { citizenId: caller.cid } : {}) }, JWT_SECRET);
+      return { authorization: `Bearer ${token}`, ...(purpose ? { 'x-purpose': purpose } : {}) };
+    }
+    if (caller.kind === 'system') return { 'x-api-key': mintApiKey(caller.department, `${caller.department}-matrix`, KEY_SECRET), ...(purpose ? { 'x-purpose': purpose } : {}) };
+    return {};
+  };
+
+  async function send(service: ServiceName, request: Request, caller: Caller, purpose?: string, requestId = randomUUID()): Promise<{ status: number; text: string; requestId: string }> {
+    const res = await fetch(`${stack.urls[service]}${request.path}${request.query ? `?${request.query}` : ''}`, {
+      method: request.method,
+      headers: { ...headersOf(caller, purpose), 'x-request-id': requestId, ...(request.body ? { 'content-type': request.body.contentType } : {}) },
+      body: request.body?.text,
+    });
+    return { status: res.status, text: await res.text(), requestId };
+  }
+
+  /** A person of a role; a citizen is P1 (the fixtures' person) unless another ID is given. */
+  const person = (role: Role, division: string, sub = `matrix-${role}`, cid = P1): Caller => ({ kind: 'person', role, division, sub, ...(role === 'citizen' ? { cid } : {}) });
+  /** The same role somewhere else: another division, another subject, and for a citizen another person (P2). */
+  const outsider = (role: Role, division: string): Caller => person(role, division, `matrix-${role}-outside`, P2);
+  const json200 = async (service: ServiceName, method: string, path: string, caller: Caller, purpose?: string, body?: unknown) => {
+    const res = await send(service, { method, path, body: body === undefined ? undefined : json(body) }, caller, purpose);
+    return { status: res.status, body: res.text ? JSON.parse(res.text) : null };
+  };
+
+  beforeAll(async () => {
+    stack = await startIsolatedStack({
+      logDir: join(__dirname, '..', 'tmp', 'e2e-logs', 'authorization-matrix'),
+      ports: { comparison: await freePort(), 'survey-tasking': await freePort(), review: await freePort(), 'dynamic-update': await freePort() },
+      env: () => ({ AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, DEPLOYMENT_DIVISION: VILLAGE.slice(0, 6) }),
+    });
+    for (const s of SERVICES) {
+      const table = (await (await fetch(`${stack.managementUrls[s.name]}/routes`)).json()) as { routes: RouteDeclaration[]; express: { method: string; path: string }[] };
+      routes[s.name] = table.routes;
+      // Nothing Express serves escapes the table (and so this matrix).
+      const declared = new Set(table.routes.map((r) => `${r.method} ${r.path}`));
+      expect(table.express.map((r) => `${r.method} ${r.path}`).filter((r) => !declared.has(r))).toEqual([]);
+    }
+
+    // The fixtures, made the way they are in the county: a department's records, the survey, the first review.
+    const publicSecurity: Caller = { kind: 'system', department: 'public-security' };
+    const posted = await json200('comparison', 'POST', '/records', publicSecurity, undefined, { records: [household('M-1', P1, '王五'), household('M-2', P2, '李四')] });
+    expect(posted.status).toBe(202);
+    const surveyor = person('surveyor', VILLAGE, SURVEYOR);
+    const tasks = await waitFor(async () => {
+      const r = await json200('survey-tasking', 'GET', `/tasks?division=${VILLAGE}`, surveyor, 'survey');
+      return r.status === 200 && r.body.total === 2 ? (r.body.items as { taskId: string; citizenIdMasked: string }[]) : undefined;
+    }, { timeoutMs: 60_000, message: 'two survey tasks' });
+    const taskOf = (citizenId: string): string => tasks.find((t) => t.citizenIdMasked.endsWith(citizenId.slice(-4)))?.taskId as string;
+    for (const citizenId of [P1, P2]) {
+      expect((await json200('survey-tasking', 'POST', `/tasks/${taskOf(citizenId)}/submissions`, surveyor, 'survey', form)).status).toBe(201);
+    }
+    const reviewer = person('grassroots-reviewer', INSIDE('township'), REVIEWER);
+    const items = await waitFor(async () => {
+      const r = await json200('review', 'GET', `/reviews?division=${VILLAGE}`, reviewer, 'review');
+      return r.status === 200 && r.body.total === 2 ? (r.body.items as { reviewId: string; taskId: string; version: number }[]) : undefined;
+    }, { timeoutMs: 60_000, message: 'two review items' });
+    const itemOf = (citizenId: string) => items.find((i) => i.taskId === taskOf(citizenId)) as { reviewId: string; version: number };
+    const second = itemOf(P2);
+    const approved = await json200('review', 'POST', `/reviews/${second.reviewId}/initial-approval`, reviewer, 'review', { expectedVersion: second.version, comment: 'ok' });
+    expect(approved.status).toBe(201);
+    const lookup = await json200('comparison', 'POST', '/persons/lookup', person('window-clerk', INSIDE('county')), 'window-service', { citizenId: P1 });
+    const load = await send('comparison', { method: 'POST', path: '/loads', ...REQUESTS['POST /loads']?.({} as Fixtures, publicSecurity, false) }, publicSecurity);
+    expect(load.status).toBe(201);
+    const clerk = person('window-clerk', INSIDE('county'));
+    const socialInsurance: Caller = { kind: 'system', department: 'social-insurance' };
+    const byClerk = await json200('review', 'POST', '/window/submissions', clerk, 'window-service', change(P1));
+    const bySystem = await json200('review', 'POST', '/window/submissions', socialInsurance, 'window-service', change(P1));
+    const corrected = await json200('review', 'POST', '/me/corrections', person('citizen', INSIDE('county')), 'self-service', change());
+    expect([byClerk.status, bySystem.status, corrected.status]).toEqual([201, 201, 201]);
+    fixtures = {
+      personId: lookup.body.personId,
+      citizenId: P1,
+      name: '王五',
+      taskId: taskOf(P1),
+      initial: itemOf(P1),
+      final: { reviewId: second.reviewId, version: second.version + 1 },
+      loadId: (JSON.parse(load.text) as { loadId: string }).loadId,
+      windowByClerk: byClerk.body.submissionId,
+      windowBySystem: bySystem.body.submissionId,
+      correction: { reviewId: corrected.body.reviewId, version: corrected.body.version },
+    };
+    // Every service has caught up with the fixtures (each serves the person and, where it keeps them, the items).
+    for (const s of SERVICES) {
+      await waitFor(async () => (await json200(s.name, 'POST', '/persons/lookup', person('window-clerk', INSIDE('county')), 'window-service', { citizenId: P2 })).status === 200, {
+        timeoutMs: 60_000,
+        message: `${s.name} has the fixtures`,
+      });
+    }
+  }, 300_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  function requestFor(route: RouteDeclaration, caller: Caller, control = false): Request {
+    const build = REQUESTS[`${route.method} ${route.path}`];
+    if (!build) throw new Error(`no request fixture for ${route.method} ${route.path}: add one to REQUESTS in ${__filename}`);
+    const path = route.path.replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) => {
+      const param = PARAMS[name];
+      if (!param) throw new Error(`no fixture for :${name} of ${route.method} ${route.path}: add one to PARAMS in ${__filename}`);
+      return encodeURIComponent(param(fixtures, route, caller));
+    });
+    return { method: route.method, path, ...build(fixtures, caller, control) };
+  }
+
+  const purposeOf = (route: RouteDeclaration): string | undefined => (route.personalData && route.personalData !== 'none' ? route.personalData.purposes[0] : undefined);
+
+  async function expectRefused(service: ServiceName, route: RouteDeclaration, what: string, caller: Caller, status: number, body: object): Promise<void> {
+    const res = await send(service, requestFor(route, caller), caller, purposeOf(route));
+    counts[what] = (counts[what] ?? 0) + 1;
+    const got = res.text ? (JSON.parse(res.text) as object) : null;
+    if (res.status !== status || JSON.stringify(got) !== JSON.stringify(body)) {
+      problems.push(`${service} ${route.method} ${route.path} [${what}]: expected ${status} ${JSON.stringify(body)}, got ${res.status} ${res.text.slice(0, 300)}`);
+    }
+    refused.push({ service, requestId: res.requestId, what: `${service} ${route.method} ${route.path} [${what}]` });
+  }
+
+  async function expectAdmitted(service: ServiceName, route: RouteDeclaration, what: string, caller: Caller): Promise<void> {
+    const res = await send(service, requestFor(route, caller, true), caller, purposeOf(route));
+    counts[what] = (counts[what] ?? 0) + 1;
+    if ([401, 403, 404, 429].includes(res.status) || res.status >= 500) {
+      problems.push(`${service} ${route.method} ${route.path} [${what}]: expected to get through, got ${res.status} ${res.text.slice(0, 300)}`);
+    }
+  }
+
+  const forbidden = (message: string) => ({ statusCode: 403, code: 'FORBIDDEN', message });
+  const NOT_FOUND = { statusCode: 404, code: 'NOT_FOUND', message: 'not found' };
+  const UNAUTHENTICATED = { statusCode: 401, code: 'UNAUTHENTICATED', message: 'missing credentials: send Authorization: Bearer <token> or X-Api-Key: <key>' };
+
+  it('refuses every route to every caller it does not grant, at the wrong level, outside the division, and to the submitter; admits those it grants', async () => {
+    let covered = 0;
+    for (const s of SERVICES) {
+      for (const route of routes[s.name]) {
+        if (route.public) continue;
+        covered += 1;
+        // Declared: who may call and what it does with personal data (the service would not start otherwise).
+        expect(route.personalData).not.toBeNull();
+        await expectRefused(s.name, route, 'no credentials', { kind: 'none' }, 401, UNAUTHENTICATED);
+
+        for (const role of ROLES) {
+          const level = ROLE_DIVISION_LEVELS[role][ROLE_DIVISION_LEVELS[role].length - 1] as DivisionLevel;
+          if (!route.roles.includes(role)) {
+            const message = route.roles.length === 0 ? 'only department systems may call this endpoint' : `role ${role} may not call this endpoint`;
+            await expectRefused(s.name, route, 'wrong role', person(role, INSIDE(level)), 403, forbidden(message));
+            continue;
+          }
+          for (const wrong of DIVISION_LEVELS.filter((l) => !ROLE_DIVISION_LEVELS[role].includes(l))) {
+            const division = INSIDE(wrong);
+            const message = `role ${role} works at ${ROLE_DIVISION_LEVELS[role].join(' or ')} level, not ${wrong} level (division ${division})`;
+            await expectRefused(s.name, route, 'right role, wrong division level', person(role, division), 403, forbidden(message));
+          }
+          for (const allowed of ROLE_DIVISION_LEVELS[role]) {
+            const outside = outsider(role, OUTSIDE[allowed]);
+            if (scoped(route, requestFor(route, outside))) {
+              await expectRefused(s.name, route, 'right role outside the division', outside, 404, NOT_FOUND);
+            } else {
+              // Scoped to the caller's own division: whatever it answers, nothing of the fixtures' person.
+              const res = await send(s.name, requestFor(route, outside), outside, purposeOf(route));
+              counts['right role outside the division (own division only)'] = (counts['right role outside the division (own division only)'] ?? 0) + 1;
+              const check = OWN_DIVISION_ONLY[`${route.method} ${route.path}`];
+              const leaks = check ? !check(JSON.parse(res.text), outside as Extract<Caller, { kind: 'person' }>) : [fixtures.personId, fixtures.citizenId, fixtures.name].some((x) => res.text.includes(x));
+              if (res.status >= 400 || leaks) {
+                problems.push(`${s.name} ${route.method} ${route.path} [outside, own division only]: ${res.status} ${res.text.slice(0, 300)}`);
+              }
+            }
+            await expectAdmitted(s.name, route, 'right role inside the division', person(role, INSIDE(allowed)));
+          }
+          if (route.personalData !== 'none' && route.personalData?.fourEyes) {
+            const own = person(role, INSIDE(ROLE_DIVISION_LEVELS[role][0] as DivisionLevel), SURVEYOR);
+            await expectRefused(s.name, route, 'own submission', own, 403, forbidden('you submitted this item: someone else must review it'));
+            if (role === 'county-approver' && route.path.endsWith('/final-approval')) {
+              const initialReviewer = person(role, INSIDE('county'), REVIEWER);
+              await expectRefused(s.name, route, 'own initial review', initialReviewer, 403, forbidden('you gave this item its initial review: someone else must give the final approval'));
+            }
+          }
+        }
+
+        for (const department of DEPARTMENTS) {
+          const system: Caller = { kind: 'system', department };
+          if (route.departments.length === 0) {
+            await expectRefused(s.name, route, "other department's key", system, 403, forbidden('department systems may not call this endpoint'));
+          } else if (!route.departments.includes('*') && !route.departments.includes(department)) {
+            await expectRefused(s.name, route, "other department's key", system, 403, forbidden(`department ${department} may not call this endpoint`));
+          } else if (route.path.startsWith('/loads/:id') && department !== 'public-security') {
+            // A load is its department's: another department's key gets the same 404 as for no such load.
+            await expectRefused(s.name, route, "other department's key", system, 404, NOT_FOUND);
+          } else if (route.departments.includes(department) || department === 'public-security') {
+            await expectAdmitted(s.name, route, 'granted department', system);
+          }
+        }
+
+        if (route.method === 'GET') {
+          // Bad pagination is refused or ignored, never a 500.
+          const caller: Caller = route.roles.length ? person(route.roles[0] as Role, INSIDE(ROLE_DIVISION_LEVELS[route.roles[0] as Role][0] as DivisionLevel)) : { kind: 'system', department: 'public-security' };
+          const request = requestFor(route, caller);
+          const res = await send(s.name, { ...request, query: `${request.query ? `${request.query}&` : ''}offset=99999999999999999999&limit=99999999999999999999` }, caller, purposeOf(route));
+          counts['offset beyond bigint'] = (counts['offset beyond bigint'] ?? 0) + 1;
+          if (res.status >= 500) problems.push(`${s.name} GET ${route.path} [offset beyond bigint]: ${res.status} ${res.text.slice(0, 200)}`);
+        }
+      }
+    }
+    process.stdout.write(`authorization matrix: ${covered} routes; cases ${JSON.stringify(counts)}\n`);
+    expect(problems).toEqual([]);
+    expect(covered).toBeGreaterThanOrEqual(20);
+    for (const what of ['no credentials', 'wrong role', 'right role, wrong division level', 'right role outside the division', "other department's key", 'own submission', 'right role inside the division']) {
+      expect(counts[what] ?? 0).toBeGreaterThan(0);
+    }
+  }, 600_000);
+
+  it('records every refusal in the audit trail of the service that refused it', async () => {
+    const missing: string[] = [];
+    for (const s of SERVICES) {
+      const ids = refused.filter((r) => r.service === s.name);
+      const client = new Client({ connectionString: stack.databaseUrls[s.name] });
+      await client.connect();
+      try {
+        const rows = await waitFor(async () => {
+          const { rows: found } = await client.query<{ request_id: string; result: string }>(`SELECT request_id, result FROM audit.audit_event WHERE request_id = ANY($1)`, [ids.map((r) => r.requestId)]);
+          return found.length >= ids.length ? found : undefined;
+        }, { timeoutMs: 10_000, message: `${s.name}: an audit entry for each refusal` }).catch(() => [] as { request_id: string; result: string }[]);
+        const byId = new Map(rows.map((r) => [r.request_id, r.result]));
+        for (const r of ids) if (byId.get(r.requestId) !== 'refused') missing.push(`${r.what}: ${byId.get(r.requestId) ?? 'no entry'}`);
+      } finally {
+        await client.end();
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(refused.length).toBeGreaterThan(100);
+  });
+});

@@ -1,0 +1,155 @@
+import { HttpException, Injectable } from '@nestjs/common';
+import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import { PURPOSE_HEADER, PURPOSE_REF_HEADER, PURPOSE_REF_PATTERN, isPurpose } from '@qmcb/auth';
+import type { PersonalDataPolicy, Principal, Purpose, RequestWithPrincipal } from '@qmcb/auth';
+import type { NextFunction, Request, Response } from 'express';
+import { Observable, mergeMap } from 'rxjs';
+import { DomainError } from '../errors/domain.error';
+import { requestContextOf, runInRequest } from '../http/request-context';
+import type { RequestContext } from '../http/request-context';
+import { RouteTableHolder } from '../http/route-table-holder';
+import { maskPersonalData } from '../logging/mask';
+import { PersonIds } from '../person-ids/person-ids';
+import { AuditRecorder, resultOfStatus } from './audit-recorder';
+
+const PERSON_KEY = /^(\d{17}[\dX]|X-[0-9a-f]{32})$/;
+const MAX_WALK_DEPTH = 12;
+
+/** Person keys named in an answer: values of `personKey`, and `personId`s this deployment made. */
+export function peopleIn(body: unknown, ids: PersonIds, out = new Set<string>(), depth = 0): Set<string> {
+  if (depth > MAX_WALK_DEPTH || body === null || typeof body !== 'object') return out;
+  if (Array.isArray(body)) {
+    for (const item of body) peopleIn(item, ids, out, depth + 1);
+    return out;
+  }
+  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+    if (k === 'personKey' && typeof v === 'string' && PERSON_KEY.test(v)) out.add(v);
+    else if (k === 'personId' && typeof v === 'string') {
+      const key = ids.keyOf(v);
+      if (key) out.add(key);
+    } else if (typeof v === 'object') peopleIn(v, ids, out, depth + 1);
+  }
+  return out;
+}
+
+function header(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function purposeError(message: string, rule: string): DomainError {
+  return new DomainError('VALIDATION_FAILED', message, { violations: [{ field: 'X-Purpose', rule, message }] });
+}
+
+/**
+ * The purpose of a request: stated, and one its route serves. A route that serves one purpose states
+ * it itself (a self-service page, a window's gaps); on a route that serves several, a person reading
+ * must say which. Writes and department systems default to the route's first.
+ */
+export function purposeOf(req: Request, policy: PersonalDataPolicy, principal: Principal): Purpose {
+  const stated = header(req, PURPOSE_HEADER)?.trim();
+  if (!stated) {
+    if (principal.kind === 'person' && policy.access !== 'write' && policy.purposes.length > 1) {
+      throw purposeError(`X-Purpose is required: state why you read this personal data, one of ${policy.purposes.join(', ')}`, 'required');
+    }
+    return policy.purposes[0];
+  }
+  if (!isPurpose(stated) || !policy.purposes.includes(stated)) {
+    throw purposeError(`X-Purpose must be one of ${policy.purposes.join(', ')} on this route`, 'isIn');
+  }
+  return stated;
+}
+
+/** Whether a caller stating `purpose` sees full values: reads unless the route restricts them, lists and exports only when listed. */
+export function unmaskedFor(policy: PersonalDataPolicy, principal: Principal, purpose: Purpose): boolean {
+  if (!policy.unmasked) return policy.access === 'read' || policy.access === 'write';
+  return policy.unmasked.some(
+    (d) => d.purposes.includes(purpose) && (principal.kind === 'person' ? (d.roles ?? []).includes(principal.role) : (d.departments ?? []).includes(principal.department)),
+  );
+}
+
+/**
+ * Global, after the guards: fills the request's audit context (route, caller, purpose), runs the
+ * handler inside it, and for reads writes the audit entry before the answer leaves, masking lists
+ * for callers who may not see full values. A read that cannot be audited is answered 503.
+ */
+@Injectable()
+export class AuditInterceptor implements NestInterceptor {
+  constructor(
+    private readonly recorder: AuditRecorder,
+    private readonly routes: RouteTableHolder,
+    private readonly ids: PersonIds,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const req = context.switchToHttp().getRequest<Request & RequestWithPrincipal>();
+    const audit = requestContextOf(req);
+    if (!audit) return next.handle();
+    const route = this.routes.table?.forHandler(context.getHandler());
+    audit.route = route;
+    audit.principal = req.principal;
+    const policy = route?.personalData;
+    if (route?.public || !policy || policy === 'none' || !req.principal) return this.inContext(audit, next);
+    audit.purpose = purposeOf(req, policy, req.principal);
+    const ref = header(req, PURPOSE_REF_HEADER)?.trim();
+    if (ref !== undefined && ref !== '') {
+      if (!PURPOSE_REF_PATTERN.test(ref)) throw new DomainError('VALIDATION_FAILED', 'X-Purpose-Ref must be 1-64 visible characters', { violations: [{ field: 'X-Purpose-Ref', rule: 'matches', message: 'X-Purpose-Ref must be 1-64 visible characters' }] });
+      audit.purposeRef = ref;
+    }
+    audit.unmasked = unmaskedFor(policy, req.principal, audit.purpose);
+    if (policy.access === 'write' || policy.access === 'export') return this.inContext(audit, next);
+    return this.inContext(audit, next).pipe(
+      mergeMap(async (body: unknown) => {
+        const shown = audit.unmasked ? body : maskPersonalData(body);
+        peopleIn(body, this.ids, audit.people);
+        try {
+          await this.recorder.write(this.recorder.entryOf(audit, 'ok', context.switchToHttp().getResponse<Response>().statusCode));
+        } catch {
+          throw new HttpException({ statusCode: 503, code: 'UNAVAILABLE', message: 'the read could not be audited; nothing was disclosed; retry later' }, 503);
+        }
+        audit.audited = true;
+        return shown;
+      }),
+    );
+  }
+
+  private inContext(audit: RequestContext, next: CallHandler): Observable<unknown> {
+    return new Observable((subscriber) => runInRequest(audit, () => next.handle().subscribe(subscriber)));
+  }
+}
+
+/**
+ * After the answer has left: the audit entry of every request that was refused or failed on a
+ * declared route, of every write and of every export's end (with how many people it sent and whether
+ * the reader stayed to the end). Reads were audited before they were answered.
+ */
+export function auditFinishMiddleware(recorder: AuditRecorder, routes: RouteTableHolder): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, res, next) => {
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      const audit = requestContextOf(req);
+      const template = (req.route as { path?: unknown } | undefined)?.path;
+      if (!audit || audit.audited || typeof template !== 'string') return;
+      const route = audit.route ?? routes.table?.find(req.method, template);
+      if (!route || route.public) return;
+      audit.route = route;
+      audit.principal ??= (req as RequestWithPrincipal).principal;
+      const status = res.statusCode;
+      const policy = route.personalData;
+      const aborted = !res.writableFinished;
+      if (status < 400 && (!policy || policy === 'none' || policy.access === 'read' || policy.access === 'list')) return;
+      audit.audited = true;
+      if (policy && policy !== 'none' && policy.access === 'export' && status < 400) {
+        recorder.writeLater(recorder.entryOf(audit, aborted ? 'aborted' : 'ok', status, { people: [], count: audit.disclosed ?? 0 }));
+        return;
+      }
+      recorder.writeLater(recorder.entryOf(audit, status < 400 && aborted ? 'aborted' : resultOfStatus(status), status));
+    };
+    res.once('finish', finish);
+    res.once('close', finish);
+    next();
+  };
+}

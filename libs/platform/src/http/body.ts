@@ -1,0 +1,63 @@
+import { json } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { DEFAULT_BODY_LIMIT_BYTES, MAX_JSON_DEPTH } from './route-limits';
+import type { RouteTable } from './route-table';
+
+/** A 400 for JSON nested too deeply, in body-parser's shape (status + expose), so the error filter words it. */
+export class JsonTooDeepError extends Error {
+  readonly status = 400;
+  readonly expose = true;
+
+  constructor(maxDepth: number, at: number) {
+    super(`JSON nested deeper than ${maxDepth} levels (at character ${at})`);
+    this.name = 'JsonTooDeepError';
+  }
+}
+
+/**
+ * The depth of the deepest array or object in a JSON text, stopping at `max + 1`: a linear scan
+ * that skips strings, so a body nested 10,000 levels deep is refused before JSON.parse and the
+ * validators, whose recursion it would exhaust, ever see it.
+ */
+export function jsonDepthExceeds(text: string, max = MAX_JSON_DEPTH): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i += 1; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      depth += 1;
+      if (depth > max) return i;
+    } else if (c === 125 || c === 93) depth -= 1;
+  }
+  return undefined;
+}
+
+/**
+ * JSON bodies with each route's own limit (`@RouteLimits({ bodyLimitBytes })`, default 100 KiB) and
+ * a depth limit. Other media types are left to the route (a bulk load streams its body itself).
+ */
+export function jsonBodyMiddleware(routes: () => RouteTable | undefined): RequestHandler {
+  const parsers = new Map<number, RequestHandler>();
+  const parserFor = (limit: number): RequestHandler => {
+    let parser = parsers.get(limit);
+    if (!parser) {
+      parser = json({
+        limit,
+        verify: (_req, _res, buf) => {
+          const at = jsonDepthExceeds(buf.toString('utf8'));
+          if (at !== undefined) throw new JsonTooDeepError(MAX_JSON_DEPTH, at);
+        },
+      });
+      parsers.set(limit, parser);
+    }
+    return parser;
+  };
+  return (req: Request, res: Response, next: NextFunction) => {
+    const route = routes()?.match(req.method, req.path);
+    parserFor(route?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES)(req, res, next);
+  };
+}

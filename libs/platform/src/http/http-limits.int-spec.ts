@@ -1,0 +1,172 @@
+import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import { AuthModule, NoPersonalData, PersonalData, Roles, mintToken, revokePerson, revokeToken } from '@qmcb/auth';
+import type { Role } from '@qmcb/auth';
+import { randomBytes } from 'crypto';
+import { request as httpRequest } from 'http';
+import type { AddressInfo } from 'net';
+import request from 'supertest';
+import { createTestingApp } from '../bootstrap/bootstrap';
+import { REDIS, RedisModule } from '../redis/redis.module';
+import type { RedisClient } from '../redis/redis.module';
+import { SecurityModule } from '../security.module';
+import { RedisRateLimiter } from './rate-limit';
+import { RouteLimits } from './route-limits';
+
+/**
+ * Limits over HTTP, on the real Redis: rate limits per caller and class with their headers, failed
+ * authentications per address, people's revocations, per-route deadlines (slow handler, slow body),
+ * per-route body limits and the depth limit, security headers.
+ */
+const SECRETS = { jwtSecret: randomBytes(32).toString('base64url'), apiKeySecret: randomBytes(32).toString('base64url') };
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+@Controller()
+class LimitsController {
+  @Get('people')
+  @Roles('county-approver')
+  @PersonalData({ access: 'list', purposes: ['review'] })
+  people(): { items: [] } {
+    return { items: [] };
+  }
+
+  @Get('count')
+  @Roles('county-approver')
+  @NoPersonalData()
+  count(): { n: number } {
+    return { n: 1 };
+  }
+
+  @Get('slow')
+  @Roles('county-approver')
+  @NoPersonalData()
+  @RouteLimits({ timeoutMs: 300 })
+  async slow(): Promise<{ late: true }> {
+    await new Promise((r) => setTimeout(r, 1_500));
+    return { late: true };
+  }
+
+  @Post('small')
+  @Roles('county-approver')
+  @NoPersonalData()
+  @RouteLimits({ bodyLimitBytes: 1024, timeoutMs: 500 })
+  small(@Body() body: unknown): { got: unknown } {
+    return { got: body };
+  }
+}
+
+describe('limits over HTTP (real Redis)', () => {
+  let app: INestApplication;
+  let redis: RedisClient;
+  let baseUrl: string;
+  const service = `limits-int-${randomBytes(4).toString('hex')}`;
+
+  @Module({
+    imports: [
+      RedisModule.forRoot({ url: REDIS_URL, connectionName: 'limits-int' }),
+      SecurityModule.forRoot({ service, limits: { list: 3, read: 5, 'auth-failure': 2 }, windowMs: 2_000 }),
+      AuthModule.forRoot({ ...SECRETS, revocationRedis: REDIS, limiter: RedisRateLimiter, maxTokenTtlSeconds: 3_600 }),
+    ],
+    controllers: [LimitsController],
+  })
+  class LimitsModule {}
+
+  const bearer = (sub: string, role: Role = 'county-approver'): string => `Bearer ${mintToken({ sub, name: sub, role, division: '440981', ttlSeconds: 600 }, SECRETS.jwtSecret)}`;
+
+  beforeAll(async () => {
+    app = await createTestingApp(LimitsModule);
+    await app.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    redis = app.get<RedisClient>(REDIS);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('counts each caller per class in Redis: headers on every answer, 429 RATE_LIMITED with Retry-After over the budget, others unaffected', async () => {
+    const alice = bearer(`alice-${service}`);
+    const statuses: number[] = [];
+    let last: request.Response | undefined;
+    for (let i = 0; i < 4; i += 1) {
+      last = await request(baseUrl).get('/people').set('authorization', alice).set('x-purpose', 'review');
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(last?.body).toEqual({ statusCode: 429, code: 'RATE_LIMITED', message: expect.stringMatching(/^rate limit of 3 list requests per 2 s exceeded; retry in [12] s$/) });
+    expect(last?.headers).toMatchObject({ 'ratelimit-limit': '3', 'ratelimit-remaining': '0', 'retry-after': expect.stringMatching(/^[12]$/) });
+    // Another class of the same caller has its own budget; another caller too.
+    const counted = await request(baseUrl).get('/count').set('authorization', alice);
+    expect(counted.status).toBe(200);
+    expect(counted.headers).toMatchObject({ 'ratelimit-limit': '5', 'ratelimit-remaining': '4' });
+    expect((await request(baseUrl).get('/people').set('authorization', bearer(`bob-${service}`)).set('x-purpose', 'review')).status).toBe(200);
+    // The counter is Redis', shared by every replica.
+    expect(await redis.get(`qmcb:rate:${service}:list:user:alice-${service}`)).toBe('4');
+    await new Promise((r) => setTimeout(r, 2_100));
+    expect((await request(baseUrl).get('/people').set('authorization', alice).set('x-purpose', 'review')).status).toBe(200);
+  });
+
+  it('slows down guessing: failed authentications from one address are limited (429 instead of 401)', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i += 1) statuses.push((await request(baseUrl).get('/count').set('authorization', 'Bearer not-a-token')).status);
+    expect(statuses).toEqual([401, 401, 429]);
+    await new Promise((r) => setTimeout(r, 2_100));
+  });
+
+  it('refuses every token of a person revoked after they were issued, and one token by its jti, at once in every replica', async () => {
+    const sub = `carol-${service}`;
+    const before = bearer(sub);
+    expect((await request(baseUrl).get('/count').set('authorization', before)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1_100));
+    await revokePerson(redis, sub, 3_600);
+    expect((await request(baseUrl).get('/count').set('authorization', before)).body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: 'token revoked' });
+    await new Promise((r) => setTimeout(r, 1_100));
+    const jti = `jti-${service}`;
+    const after = `Bearer ${mintToken({ sub, name: sub, role: 'county-approver', division: '440981', ttlSeconds: 600, jti }, SECRETS.jwtSecret)}`;
+    expect((await request(baseUrl).get('/count').set('authorization', after)).status).toBe(200);
+    await revokeToken(redis, jti, 3_600);
+    expect((await request(baseUrl).get('/count').set('authorization', after)).body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: 'token revoked' });
+    expect(await redis.ttl(`qmcb:people:revoked-before:${sub}`)).toBeGreaterThan(3_600);
+    await redis.del([`qmcb:people:revoked-before:${sub}`, `qmcb:tokens:revoked:${jti}`]);
+  });
+
+  it("answers 503 past a route's own deadline, for a slow handler and for a body that never finishes, and closes the connection", async () => {
+    const slow = await request(baseUrl).get('/slow').set('authorization', bearer(`dave-${service}`));
+    expect(slow.status).toBe(503);
+    expect(slow.body).toEqual({ statusCode: 503, code: 'UNAVAILABLE', message: 'request not completed within 300 ms' });
+    expect(slow.headers['connection']).toBe('close');
+    // A client that announces a body and sends half of it (slowloris): cut at the route's deadline.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${baseUrl}/small`, { method: 'POST', headers: { authorization: bearer(`erin-${service}`), 'content-type': 'application/json', 'content-length': '100' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.write('{"a":');
+    });
+    expect(answer).toEqual({ status: 503, body: JSON.stringify({ statusCode: 503, code: 'UNAVAILABLE', message: 'request not completed within 500 ms' }) });
+  });
+
+  it("refuses a body over the route's limit (413) and JSON nested too deeply (400), naming the limit", async () => {
+    const auth = bearer(`frank-${service}`);
+    const big = await request(baseUrl).post('/small').set('authorization', auth).send({ text: 'x'.repeat(2_000) });
+    expect(big.body).toEqual({ statusCode: 413, code: 'VALIDATION_FAILED', message: 'request body larger than the 1024 bytes this route accepts' });
+    const deep = await request(baseUrl).post('/small').set('authorization', auth).set('content-type', 'application/json').send(`${'['.repeat(40)}${']'.repeat(40)}`);
+    expect(deep.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'JSON nested deeper than 32 levels (at character 32)' });
+    expect((await request(baseUrl).post('/small').set('authorization', auth).send({ ok: [1, [2, [3]]] })).body).toEqual({ got: { ok: [1, [2, [3]]] } });
+  });
+
+  it('sends the security headers and a request ID on every answer, errors included', async () => {
+    const res = await request(baseUrl).get('/nowhere');
+    expect(res.headers).toMatchObject({
+      'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-resource-policy': 'same-origin',
+      'x-request-id': expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+});
