@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
+import { CurrentPrincipal, PersonalData, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { BusinessEventBatchDto, BusinessEventsAcceptedDto } from './business-events.dto';
 import { BusinessEventsService } from './business-events.service';
@@ -13,6 +13,7 @@ export class BusinessEventsController {
   @Post()
   @HttpCode(202)
   @SystemCallers()
+  @PersonalData({ access: 'write', purposes: ['data-submission'] })
   @ApiOperation({
     summary: 'A business system (social insurance, the card system) or a department posts business events as they happen (procedure §20-§24)',
     description:

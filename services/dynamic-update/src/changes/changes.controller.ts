@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles } from '@qmcb/auth';
-import type { PersonPrincipal, Principal } from '@qmcb/auth';
+import { CurrentPrincipal, PersonalData, Roles } from '@qmcb/auth';
+import type { PersonPrincipal, PersonalDataPolicy, Principal } from '@qmcb/auth';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import type { ChangeProposal } from './change-proposal.decider';
@@ -33,6 +33,10 @@ export class RejectChangeDto {
   reason: string;
 }
 
+/** County approvers stating review see the waiting events whole; the decisions are writes of purpose review. */
+const QUEUE: PersonalDataPolicy = { access: 'list', purposes: ['review'], unmasked: [{ roles: ['county-approver'], purposes: ['review'] }] };
+const DECISION: PersonalDataPolicy = { access: 'write', purposes: ['review'] };
+
 /** The county's queue of business events that region policy routes to review (procedure §21). */
 @ApiTags('changes')
 @Controller('changes')
@@ -41,6 +45,7 @@ export class ChangesController {
 
   @Get()
   @Roles('county-approver')
+  @PersonalData(QUEUE)
   @ApiOperation({ summary: 'Business events waiting for the county, of people filed in your division' })
   pending(@CurrentPrincipal() principal: Principal, @Query() query: PendingQueryDto): Promise<{ total: number; items: ChangeProposal[] }> {
     return this.changes.pending(principal as PersonPrincipal, query.division, query.limit ?? 50, query.offset ?? 0);
@@ -49,6 +54,7 @@ export class ChangesController {
   @Post(':proposalId/approval')
   @HttpCode(201)
   @Roles('county-approver')
+  @PersonalData(DECISION)
   @ApiOperation({ summary: 'Approve a waiting business event: it enters the registry at its own business time' })
   approve(@CurrentPrincipal() principal: Principal, @Param('proposalId', ParseUUIDPipe) proposalId: string, @Body() body: ApproveChangeDto): Promise<ChangeProposal> {
     return this.changes.decide(principal as PersonPrincipal, proposalId, { kind: 'approve', comment: body.comment ?? '' });
@@ -57,6 +63,7 @@ export class ChangesController {
   @Post(':proposalId/rejection')
   @HttpCode(201)
   @Roles('county-approver')
+  @PersonalData(DECISION)
   @ApiOperation({ summary: 'Reject a waiting business event: the registry stays as it was' })
   reject(@CurrentPrincipal() principal: Principal, @Param('proposalId', ParseUUIDPipe) proposalId: string, @Body() body: RejectChangeDto): Promise<ChangeProposal> {
     return this.changes.decide(principal as PersonPrincipal, proposalId, { kind: 'reject', reason: body.reason });

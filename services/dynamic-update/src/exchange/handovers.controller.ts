@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Departments, Roles } from '@qmcb/auth';
+import { CurrentPrincipal, Departments, PersonalData, Roles } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
@@ -29,6 +29,12 @@ export class HandoversController {
   @Get('handovers')
   @Roles('county-approver', 'window-clerk', 'analyst', 'admin')
   @Departments('higher-registry')
+  // As the non-local export (comparison): full values for the county and the higher registry exchanging them.
+  @PersonalData({
+    access: 'list',
+    purposes: ['cross-region-exchange'],
+    unmasked: [{ roles: ['county-approver'], departments: ['higher-registry'], purposes: ['cross-region-exchange'] }],
+  })
   @ApiOperation({ summary: 'People whose household registration moved out of a division, with where to and the insurance they hold (audited)' })
   list(@CurrentPrincipal() principal: Principal, @Query() query: HandoverQueryDto): Promise<{ division: string; next: string | null; items: Handover[] }> {
     return this.handovers.movedOut(principal, query.division, query.after ?? null, query.limit ?? 100);

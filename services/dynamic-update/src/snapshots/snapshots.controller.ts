@@ -2,9 +2,10 @@ import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, Unsu
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiConsumes, ApiCreatedResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
-import type { Principal } from '@qmcb/auth';
-import { FACT_KINDS } from '@qmcb/contracts';
+import { CurrentPrincipal, NoPersonalData, PersonalData, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
+import type { PersonalDataPolicy, Principal } from '@qmcb/auth';
+import { DEPARTMENTS, FACT_KINDS } from '@qmcb/contracts';
+import { RouteLimits } from '@qmcb/platform';
 import type { FactKind } from '@qmcb/contracts';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
@@ -15,6 +16,8 @@ import type { QuarantinedLine, SnapshotChange, SnapshotReport } from './snapshot
 
 /** A roster is read as long as it takes: allow an hour, not Node's 5 minutes. */
 export const SNAPSHOT_REQUEST_TIMEOUT_MS = 60 * 60 * 1000;
+/** What a department's roster did, shown to that department (whose data it is) in full. */
+const OWN_ROSTER: PersonalDataPolicy = { access: 'list', purposes: ['data-submission'], unmasked: [{ departments: DEPARTMENTS, purposes: ['data-submission'] }] };
 
 export class StartSnapshotQueryDto {
   @ApiProperty({ enum: FACT_KINDS, description: 'The kind of records the roster lists (one kind per roster)' })
@@ -69,6 +72,8 @@ export class SnapshotsController implements OnApplicationBootstrap {
   @Post()
   @HttpCode(201)
   @SystemCallers()
+  @PersonalData({ access: 'write', purposes: ['data-submission'] })
+  @RouteLimits({ timeoutMs: SNAPSHOT_REQUEST_TIMEOUT_MS, rate: 'bulk' })
   @ApiConsumes('application/x-ndjson')
   @ApiOperation({
     summary: "A department's full roster of one kind for a division (procedure §24), diffed against what the registry holds from it",
@@ -90,6 +95,7 @@ export class SnapshotsController implements OnApplicationBootstrap {
 
   @Get(':snapshotId')
   @SystemCallers()
+  @NoPersonalData()
   @ApiOperation({ summary: 'The report of a snapshot of your department' })
   report(@CurrentPrincipal() principal: Principal, @Param('snapshotId', ParseUUIDPipe) snapshotId: string): Promise<SnapshotReport> {
     return this.runner.report(snapshotId, departmentOf(principal));
@@ -97,6 +103,7 @@ export class SnapshotsController implements OnApplicationBootstrap {
 
   @Get(':snapshotId/changes')
   @SystemCallers()
+  @PersonalData(OWN_ROSTER)
   @ApiOperation({ summary: 'The changes a snapshot made: added, updated (with the items) and absent, page by page' })
   changes(@CurrentPrincipal() principal: Principal, @Param('snapshotId', ParseUUIDPipe) snapshotId: string, @Query() query: ChangesQueryDto): Promise<{ snapshotId: string; total: number; items: SnapshotChange[] }> {
     return this.runner.changes(snapshotId, departmentOf(principal), query.change ?? null, query.limit ?? 100, query.offset ?? 0);
@@ -104,6 +111,7 @@ export class SnapshotsController implements OnApplicationBootstrap {
 
   @Get(':snapshotId/quarantine')
   @SystemCallers()
+  @PersonalData(OWN_ROSTER)
   @ApiOperation({ summary: 'The roster lines refused, with every reason' })
   quarantine(@CurrentPrincipal() principal: Principal, @Param('snapshotId', ParseUUIDPipe) snapshotId: string, @Query() query: PageQueryDto): Promise<{ snapshotId: string; total: number; items: QuarantinedLine[] }> {
     return this.runner.quarantine(snapshotId, departmentOf(principal), query.limit ?? 100, query.offset ?? 0);
