@@ -6,7 +6,7 @@ import type { ValidationError } from 'class-validator';
 import type { EventEnvelope } from './envelope';
 import { surelyValid } from './fast-validate';
 import { FACT_KINDS } from './vocabulary';
-import { LINK_CONFIRMED, LINK_PROPOSED, LINK_REJECTED, LinkConfirmedV1, LinkProposedV1, LinkRejectedV1 } from './events/link.events';
+import { LINK_CONFIRMED, LINK_INITIAL_APPROVED, LINK_PROPOSED, LINK_REJECTED, LinkConfirmedV1, LinkInitialApprovedV1, LinkProposedV1, LinkRejectedV1 } from './events/link.events';
 import { RECOMPARE_REQUESTED, RecompareRequestedV1 } from './events/recompare-requested.event';
 import {
   OUTCOME_DETERMINED,
@@ -154,6 +154,7 @@ const CONTRACTS = {
   [REVIEW_CLOSED]: { 1: { payload: ReviewClosedV1 } },
   [REVIEW_REBASED]: { 1: { payload: ReviewRebasedV1 } },
   [LINK_PROPOSED]: { 1: { payload: LinkProposedV1 } },
+  [LINK_INITIAL_APPROVED]: { 1: { payload: LinkInitialApprovedV1 } },
   [LINK_CONFIRMED]: { 1: { payload: LinkConfirmedV1 } },
   [LINK_REJECTED]: { 1: { payload: LinkRejectedV1 } },
   [RECOMPARE_REQUESTED]: { 1: { payload: RecompareRequestedV1 } },
@@ -204,6 +205,7 @@ export interface EventPayloads {
   [REVIEW_CLOSED]: ReviewClosedV1;
   [REVIEW_REBASED]: ReviewRebasedV1;
   [LINK_PROPOSED]: LinkProposedV1;
+  [LINK_INITIAL_APPROVED]: LinkInitialApprovedV1;
   [LINK_CONFIRMED]: LinkConfirmedV1;
   [LINK_REJECTED]: LinkRejectedV1;
   [RECOMPARE_REQUESTED]: RecompareRequestedV1;

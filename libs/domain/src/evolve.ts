@@ -16,6 +16,7 @@ import {
   INSURANCE_PAYMENT_STOPPED,
   INSURANCE_SUSPENDED,
   LINK_CONFIRMED,
+  LINK_INITIAL_APPROVED,
   LINK_PROPOSED,
   LINK_REJECTED,
   REGISTRY_ABSENT_FROM_ROSTER,
@@ -675,6 +676,9 @@ function applyEvent(record: RegistrationRecord, event: RegistrationEvent): Regis
     case LINK_CONFIRMED:
     case LINK_REJECTED:
       return onLink(record, event);
+    // The township passed a link on to the county: it stays proposed (review keeps the stage).
+    case LINK_INITIAL_APPROVED:
+      return record;
     // Dynamic update (issue 9): business events, reviewed changes, rosters (evolve-business.ts).
     case INSURANCE_ENROLLED:
     case INSURANCE_SUSPENDED:

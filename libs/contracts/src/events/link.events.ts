@@ -1,15 +1,17 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsString, IsUUID, Length, Matches, Min, ValidateNested } from 'class-validator';
-import { DEPARTMENTS } from '../vocabulary';
+import { DEPARTMENTS, DIVISION_PATTERNS } from '../vocabulary';
 import type { Department } from '../vocabulary';
 
 /**
  * Linking records sent under a mistyped citizen ID to the person they belong to (issue 10, docs/design/
- * identity-linking.md). Comparison proposes a link (keyed by the person it belongs to); survey or
- * review confirms or rejects it (keyed the same). A proposed link already counts the records'
+ * identity-linking.md). Comparison proposes a link (keyed by the person it belongs to); review
+ * confirms or rejects it (keyed the same): the township's initial review, then the county's final
+ * approval, which confirms (docs/api/review.md). A proposed link already counts the records'
  * insurance for the person and flags the person INACCURATE_CITIZEN_ID until confirmed.
  */
 export const LINK_PROPOSED = 'comparison.link-proposed';
+export const LINK_INITIAL_APPROVED = 'review.link-initial-approved';
 export const LINK_CONFIRMED = 'review.link-confirmed';
 export const LINK_REJECTED = 'review.link-rejected';
 
@@ -87,7 +89,28 @@ export class LinkProposedV1 {
   criteria: LinkCriterion[];
 }
 
-/** `review.link-confirmed` v1, keyed by the person: the correction is confirmed (by survey or review). */
+/**
+ * `review.link-initial-approved` v1, keyed by the person: the township's initial review (初审) found
+ * the link right and passes it on to the county. The link stays proposed until the final approval.
+ */
+export class LinkInitialApprovedV1 {
+  @IsUUID()
+  linkId: string;
+
+  @Matches(RECORD_KEY, { message: RECORD_KEY_MESSAGE })
+  recordKey: string;
+
+  @IsString() @Length(1, 128)
+  reviewerId: string;
+
+  @Matches(DIVISION_PATTERNS.township, { message: 'townshipCode must be a 9-digit township/street code' })
+  townshipCode: string;
+
+  @IsString() @Length(0, 512)
+  comment: string;
+}
+
+/** `review.link-confirmed` v1, keyed by the person: the correction is confirmed (the county's final approval in review). */
 export class LinkConfirmedV1 {
   @IsUUID()
   linkId: string;
