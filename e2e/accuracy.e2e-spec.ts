@@ -595,7 +595,7 @@ describe('accuracy of comparison on a synthetic county', () => {
 
     // The gauges (recounted every second here).
     await waitFor(async () => {
-      const metrics = await (await fetch(`${stack.urls.comparison}/metrics`)).text();
+      const metrics = await (await fetch(`${stack.managementUrls.comparison}/metrics`)).text();
       const line = metrics.split('\n').find((l) => l.startsWith('qmcb_coverage_rate{') && l.includes(`division="${county}"`) && l.includes('insurance_type="pension"'));
       return line !== undefined && Number(line.split(' ').at(-1)) === total.types.pension.coverage.rate;
     }, { timeoutMs: 20_000, intervalMs: 500, message: 'the coverage gauge of the county' });
