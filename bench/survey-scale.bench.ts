@@ -73,7 +73,7 @@ function eventsOf(i: number): RegistrationEvent[] {
       facts: { kind: 'household', name: p.name, sex: p.sex, birthDate: p.birthDate, villageCode: p.village, status: 'normal', householdNo: p.householdNo, relationToHead: i % 2 === 0 ? '户主' : '配偶' },
     }, origin),
     newEvent(OUTCOME_DETERMINED, deterministicId('bench', 'outcome', String(i)), p.citizenId, {
-      outcome: 'needs-survey', previousOutcome: 'none', reasons: p.reasons.map((code) => ({ code, rule: 'bench', ruleVersion: 1, detail: '' })),
+      outcome: 'needs-survey', previousOutcome: 'none', reasons: p.reasons.map((code) => ({ code, rule: 'bench', ruleVersion: 1, detail: '' })), coverage: [],
     }, { ...origin, source: 'svc:comparison', actor: 'svc:comparison' }),
   ];
 }

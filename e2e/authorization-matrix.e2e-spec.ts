@@ -36,6 +36,10 @@ const REVIEWER = 'matrix-reviewer';
 const id = (first17: string): string => `${first17}${checkCharacter(first17)}`;
 const P1 = id('44098119850315201'); // surveyed, submitted: review item at the initial stage
 const P2 = id('44098119850315202'); // surveyed, submitted, initially approved: review item at the final stage
+const P3 = id('44098119850315203'); // records under a mistyped ID proposed as theirs: a link at the initial stage
+const P4 = id('44098119850315204'); // the same, initially approved: a link at the final stage
+/** The ID with another check character: invalid, one typo away. */
+const typo = (citizenId: string): string => `${citizenId.slice(0, 17)}${citizenId[17] === '0' ? '1' : '0'}`;
 
 interface RouteDeclaration {
   method: string;
@@ -60,6 +64,9 @@ interface Fixtures {
   windowBySystem: string;
   /** A correction the citizen P1 submitted about themselves (self-service), with its version. */
   correction: { reviewId: string; version: number };
+  /** Identity links comparison proposed: at the initial stage (P3) and at the final stage (P4), with their versions. */
+  linkInitial: { linkId: string; version: number };
+  linkFinal: { linkId: string; version: number };
 }
 
 /** A citizen's scope is their own citizen ID (claim cid): P1 inside, P2 outside. */
@@ -82,6 +89,8 @@ const PARAMS: Record<string, (f: Fixtures, route: RouteDeclaration, caller: Call
     return route.path.endsWith('/final-approval') || (caller.kind === 'person' && caller.role === 'county-approver') ? f.final.reviewId : f.initial.reviewId;
   },
   submissionId: (f, _route, caller) => (caller.kind === 'system' ? f.windowBySystem : f.windowByClerk),
+  // As for review items: the county decides on the final-stage link.
+  linkId: (f, route, caller) => (route.path.endsWith('/final-approval') || (caller.kind === 'person' && caller.role === 'county-approver') ? f.linkFinal.linkId : f.linkInitial.linkId),
   id: (f, route) => {
     if (route.path.startsWith('/loads/')) return f.loadId;
     throw new Error(`no fixture for :id of ${route.method} ${route.path}: add one to PARAMS in ${__filename}`);
@@ -127,6 +136,11 @@ const REQUESTS: Record<string, (f: Fixtures, caller: Caller, control: boolean) =
   'GET /flags': () => ({ query: `division=${VILLAGE}` }),
   'GET /flags/summary': () => ({ query: `division=${VILLAGE}` }),
   'GET /exchange/non-local-insured': () => ({ query: `region=${VILLAGE.slice(0, 6)}` }),
+  'GET /statistics/coverage': () => ({ query: `division=${VILLAGE}` }),
+  'GET /statistics/changes': () => ({ query: `division=${VILLAGE}&from=2026-01-01T00:00:00Z` }),
+  'GET /statistics/details': () => ({ query: `division=${VILLAGE}&figure=population` }),
+  'GET /statistics/details/export': () => ({ query: `division=${VILLAGE}&figure=population&format=ndjson` }),
+  'GET /statistics/report': () => ({ query: `division=${VILLAGE}&format=csv` }),
   // Scoped by the auditor's own division: no input names the fixtures' division.
   'POST /audit/search': () => ({ body: json({}) }),
   'GET /tasks': () => ({ query: `division=${VILLAGE}` }),
@@ -155,7 +169,15 @@ const REQUESTS: Record<string, (f: Fixtures, caller: Caller, control: boolean) =
   'GET /me/requests': () => ({}),
   'POST /me/corrections': () => ({ body: json(change()) }),
   'POST /me/requests/:reviewId/withdraw': (f, _caller, control) => ({ body: json({ expectedVersion: control ? 999_999 : f.correction.version }) }),
+  'GET /links': () => ({ query: `division=${VILLAGE}` }),
+  'GET /links/:linkId': () => ({}),
+  'POST /links/:linkId/initial-approval': (f, _caller, control) => ({ body: json({ expectedVersion: control ? 999_999 : f.linkInitial.version, comment: 'matrix' }) }),
+  'POST /links/:linkId/final-approval': (f, _caller, control) => ({ body: json({ expectedVersion: control ? 999_999 : f.linkFinal.version }) }),
+  'POST /links/:linkId/reject': (f, caller, control) => ({ body: json({ expectedVersion: control ? 999_999 : county(caller) ? f.linkFinal.version : f.linkInitial.version, reason: 'matrix' }) }),
 };
+
+/** Routes deciding on what a service proposed (comparison's identity links): nobody submitted it, so only the final approval's four eyes apply. */
+const PROPOSED_BY_A_SERVICE = /^\/links\//;
 
 /**
  * What a route scoped to the caller's own division may answer a caller outside the fixtures' division.
@@ -264,6 +286,7 @@ describe('authorization matrix, generated from the route table of every service'
       windowByClerk: byClerk.body.submissionId,
       windowBySystem: bySystem.body.submissionId,
       correction: { reviewId: corrected.body.reviewId, version: corrected.body.version },
+      ...(await linkFixtures(reviewer)),
     };
     // Every service has caught up with the fixtures (each serves the person and, where it keeps them, the items).
     for (const s of SERVICES) {
@@ -277,6 +300,34 @@ describe('authorization matrix, generated from the route table of every service'
   afterAll(async () => {
     await stack?.stop();
   });
+
+  /**
+   * Two identity links, once the other fixtures are in place (their people would be survey targets
+   * too): records under a mistyped ID of P3 and of P4, with their names, which comparison proposes as
+   * theirs; P4's passed on by the fixtures' grassroots reviewer.
+   */
+  async function linkFixtures(reviewer: Caller): Promise<Pick<Fixtures, 'linkInitial' | 'linkFinal'>> {
+    const publicSecurity: Caller = { kind: 'system', department: 'public-security' };
+    const socialInsurance: Caller = { kind: 'system', department: 'social-insurance' };
+    const pension = (sourceRecordId: string, citizenId: string, name: string): object => ({
+      sourceRecordId, citizenId, mode: 'snapshot', asOf: '2026-11-01T00:00:00.000Z',
+      facts: { kind: 'insurance', insuranceType: 'pension', scheme: 'resident', status: 'active', region: VILLAGE.slice(0, 6), name },
+    });
+    expect((await json200('comparison', 'POST', '/records', publicSecurity, undefined, { records: [household('M-3', P3, '孙七'), household('M-4', P4, '周八')] })).status).toBe(202);
+    await waitFor(async () => (await json200('review', 'POST', '/persons/lookup', person('window-clerk', INSIDE('county')), 'window-service', { citizenId: P4 })).status === 200, {
+      timeoutMs: 60_000,
+      message: 'the people of the links in review',
+    });
+    expect((await json200('comparison', 'POST', '/records', socialInsurance, undefined, { records: [pension('SI-3', typo(P3), '孙七'), pension('SI-4', typo(P4), '周八')] })).status).toBe(202);
+    const links = await waitFor(async () => {
+      const r = await json200('review', 'GET', `/links?division=${VILLAGE}`, reviewer, 'review');
+      return r.status === 200 && r.body.total === 2 ? (r.body.items as { linkId: string; citizenIdMasked: string; version: number }[]) : undefined;
+    }, { timeoutMs: 60_000, message: 'two proposed links in review' });
+    const linkOf = (citizenId: string) => links.find((l) => l.citizenIdMasked.endsWith(citizenId.slice(-4))) as { linkId: string; version: number };
+    const passed = await json200('review', 'POST', `/links/${linkOf(P4).linkId}/initial-approval`, reviewer, 'review', { expectedVersion: linkOf(P4).version, comment: 'ok' });
+    expect(passed.status).toBe(201);
+    return { linkInitial: { linkId: linkOf(P3).linkId, version: linkOf(P3).version }, linkFinal: { linkId: linkOf(P4).linkId, version: passed.body.version } };
+  }
 
   function requestFor(route: RouteDeclaration, caller: Caller, control = false): Request {
     const build = REQUESTS[`${route.method} ${route.path}`];
@@ -353,7 +404,7 @@ describe('authorization matrix, generated from the route table of every service'
           }
           if (route.personalData !== 'none' && route.personalData?.fourEyes) {
             const own = person(role, INSIDE(ROLE_DIVISION_LEVELS[role][0] as DivisionLevel), SURVEYOR);
-            await expectRefused(s.name, route, 'own submission', own, 403, forbidden('you submitted this item: someone else must review it'));
+            if (!PROPOSED_BY_A_SERVICE.test(route.path)) await expectRefused(s.name, route, 'own submission', own, 403, forbidden('you submitted this item: someone else must review it'));
             if (role === 'county-approver' && route.path.endsWith('/final-approval')) {
               const initialReviewer = person(role, INSIDE('county'), REVIEWER);
               await expectRefused(s.name, route, 'own initial review', initialReviewer, 403, forbidden('you gave this item its initial review: someone else must give the final approval'));

@@ -168,6 +168,23 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     decidedAt: ISO,
   });
 
+  /** The status per insurance type as the rule coverage-status gives it (with its facts): insured in `insured`, the employment types not due without a tax record. */
+  const coverageOf = (insured: { type: 'pension' | 'medical'; field: string; source: string; asOf: string; region: string }[]): object[] => [
+    ...insured.map(({ type, field, source, asOf, region }) => {
+      const here = region === COUNTY;
+      return {
+        insuranceType: type, status: here ? 'insured-here' : 'insured-elsewhere', reason: null, regions: [region], rule: 'coverage-status', ruleVersion: 1,
+        detail: `${here ? 'insured in the home county' : 'insured in another county'}: ${source} ${field}=active; record home county=${COUNTY}`,
+        facts: [{ source, field, value: 'active', asOf }, { source: 'record', field: 'home county', value: COUNTY, asOf: null }],
+      };
+    }),
+    ...['unemployment', 'work-injury', 'maternity'].map((type) => ({
+      insuranceType: type, status: 'not-due', reason: 'NOT_EMPLOYED', regions: [], rule: 'coverage-status', ruleVersion: 1,
+      detail: 'due with employment; not employed per tax: record tax=none', facts: [{ source: 'record', field: 'tax', value: null, asOf: null }],
+    })),
+  ];
+  const withoutFacts = (items: object[]): object[] => items.map((i) => Object.fromEntries(Object.entries(i).filter(([k]) => k !== 'facts')));
+
   it('explains a person whose household and social-insurance records disagree on the name', async () => {
     // Re-evaluated as of a fixed time so the body does not depend on today's date.
     const r = await call('GET', `/persons/${pid(P.liMing)}?asOf=2026-11-02T00:00:00.000Z`, clerk);
@@ -175,6 +192,10 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     const householdAsOf = AS_OF;
     const pensionAsOf = '2026-10-01T00:00:00.000Z';
     const medicalAsOf = '2026-10-15T00:00:00.000Z';
+    const liMingCoverage = coverageOf([
+      { type: 'pension', field: `pension:employee:${COUNTY}`, source: 'social-insurance', asOf: pensionAsOf, region: COUNTY },
+      { type: 'medical', field: `medical:employee:${COUNTY}`, source: 'social-insurance', asOf: medicalAsOf, region: COUNTY },
+    ]);
     const household = { name: '李明', sex: 'male', birthDate: '1985-03-15', ethnicity: '汉族', address: '广东省高州市石仔岭街道南宫居委会1号', villageCode: V1, hukouType: 'agricultural', status: 'normal', phone: '13800138001' };
     const entry = (insuranceType: string, asOf: string, name: string | null): object => ({
       insuranceType, scheme: 'employee', status: 'active', region: COUNTY, employer: '高州市第一中学', since: '2008-07-01', receivingBenefit: null, benefitStatus: null,
@@ -242,36 +263,42 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
         },
         residenceDivision: { value: null, source: null, reason: 'no source gives a residence village', candidates: [] },
       },
-      // The decision on the log, and the rules re-run: the same, with the facts the rule fired on.
+      // The decision on the log, and the rules re-run: the same, with the facts the rule fired on;
+      // the status per insurance type the same way.
       comparison: {
         outcome: 'needs-survey',
         previousOutcome: 'needs-survey',
         reasons: [{ ...nameReason, facts: nameFacts }],
         decidedAt: ISO,
         eventId: UUID,
+        coverage: liMingCoverage,
         evaluatedAt: ISO,
         stale: false,
-        explanation: { asOf: '2026-11-02T00:00:00.000Z', outcome: 'needs-survey', reasons: [{ ...nameReason, facts: nameFacts }], hits: [{ ...nameReason, facts: nameFacts }] },
+        explanation: { asOf: '2026-11-02T00:00:00.000Z', outcome: 'needs-survey', reasons: [{ ...nameReason, facts: nameFacts }], hits: [{ ...nameReason, facts: nameFacts }], coverage: liMingCoverage },
       },
-      // Uninsured on the household record alone; inaccurate once social insurance named him otherwise.
-      // The medical record changed nothing more, so no third outcome.
-      outcomes: [
-        {
-          eventId: UUID, outcome: 'needs-survey', previousOutcome: 'none', basedOnVersion: 1, decidedAt: ISO,
-          reasons: [{ code: 'UNINSURED', rule: 'uninsured', ruleVersion: 1, detail: 'no active pension and no active medical insurance: social-insurance pension=none active; social-insurance medical=none active' }],
-        },
-        // Based on version 3 or 4: whether his two insurance records were applied in one batch or two.
-        { eventId: UUID, outcome: 'needs-survey', previousOutcome: 'needs-survey', basedOnVersion: expect.any(Number), decidedAt: ISO, reasons: [nameReason] },
-      ],
+      outcomes: expect.any(Array),
+      links: { linkedTo: null, linked: [] },
     });
+    // Uninsured on the household record alone; inaccurate once social insurance named him otherwise;
+    // once more when the medical record made his medical insured (a changed status), unless both
+    // records were applied in one batch.
+    const outcomes = r.body.outcomes as { eventId: string; outcome: string; previousOutcome: string; basedOnVersion: number; decidedAt: string; reasons: object[] }[];
+    expect(outcomes[0]).toEqual({
+      eventId: UUID, outcome: 'needs-survey', previousOutcome: 'none', basedOnVersion: 1, decidedAt: ISO,
+      reasons: [{ code: 'UNINSURED', rule: 'uninsured', ruleVersion: 1, detail: 'no active pension and no active medical insurance: social-insurance pension=none active; social-insurance medical=none active' }],
+    });
+    expect([2, 3]).toContain(outcomes.length);
+    for (const o of outcomes.slice(1)) expect(o).toEqual({ eventId: UUID, outcome: 'needs-survey', previousOutcome: 'needs-survey', basedOnVersion: expect.any(Number), decidedAt: ISO, reasons: [nameReason] });
     // The IDs agree with each other and with the record.
     const body = r.body;
     expect(body.sources['public-security'].eventId).toBe(body.sources['public-security'].facts.household.eventId);
     expect(body.sources['social-insurance'].eventId).toBe(body.sources['social-insurance'].facts.insurance['medical:employee:440981'].eventId);
-    expect(body.comparison.eventId).toBe(body.outcomes[1].eventId);
-    expect(body.comparison.decidedAt).toBe(body.outcomes[1].decidedAt);
-    expect([3, 4]).toContain(body.outcomes[1].basedOnVersion);
-    expect(body.record.comparison).toEqual({ outcome: 'needs-survey', previousOutcome: 'needs-survey', reasons: [nameReason], decidedAt: body.comparison.decidedAt, eventId: body.comparison.eventId });
+    expect(body.comparison.eventId).toBe(outcomes.at(-1)?.eventId);
+    expect(body.comparison.decidedAt).toBe(outcomes.at(-1)?.decidedAt);
+    expect([3, 4]).toContain(outcomes[1]?.basedOnVersion);
+    expect(body.record.comparison).toEqual({
+      outcome: 'needs-survey', previousOutcome: 'needs-survey', reasons: [nameReason], coverage: withoutFacts(liMingCoverage), decidedAt: body.comparison.decidedAt, eventId: body.comparison.eventId,
+    });
 
     // An unknown person and one outside the caller's division get the same 404; the view is audited.
     const outside = await call('GET', `/persons/${pid(P.liMing)}`, token('window-clerk', ELSEWHERE, 'clerk-2', 'window-service'));
@@ -543,8 +570,13 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
 
     const view = await waitFor(async () => {
       const r = await call('GET', `/persons/${pid(P.wangFang)}`, clerk);
-      return r.status === 200 && r.body.comparison.outcome === 'registered' ? r.body : undefined;
+      const medical = r.body?.comparison?.coverage?.find((c: { insuranceType: string }) => c.insuranceType === 'medical');
+      return r.status === 200 && r.body.comparison.outcome === 'registered' && medical?.status === 'insured-elsewhere' ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 're-comparison after the import' });
+    const wangFangCoverage = coverageOf([
+      { type: 'pension', field: `pension:resident:${ELSEWHERE}`, source: 'higher-registry', asOf: '2026-11-05T00:00:00.000Z', region: ELSEWHERE },
+      { type: 'medical', field: `medical:resident:${ELSEWHERE}`, source: 'higher-registry', asOf: '2026-11-05T00:00:00.000Z', region: ELSEWHERE },
+    ]);
     // Insured elsewhere counts as insured: the facts the rule fired on are the higher registry's entries.
     const complete = {
       code: 'COMPLETE', rule: 'registered-directly', ruleVersion: 1,
@@ -563,14 +595,19 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
       reasons: [{ ...complete, detail: expect.stringMatching(new RegExp(`^complete and accurate: higher-registry pension:resident:${ELSEWHERE}=active(; higher-registry medical:resident:${ELSEWHERE}=active)?$`)) }],
       decidedAt: ISO,
       eventId: UUID,
+      coverage: wangFangCoverage,
       evaluatedAt: ISO,
       stale: false,
-      explanation: { asOf: ISO, outcome: 'registered', reasons: [complete], hits: [complete] },
+      explanation: { asOf: ISO, outcome: 'registered', reasons: [complete], hits: [complete], coverage: wangFangCoverage },
     });
-    expect(view.outcomes.map((o: { previousOutcome: string; outcome: string; reasons: { code: string }[] }) => [o.previousOutcome, o.outcome, o.reasons.map((r) => r.code)])).toEqual([
+    // A third outcome when the two imported records were compared in two batches: the medical one
+    // changed only a status (medical not insured, then insured elsewhere).
+    const history = view.outcomes.map((o: { previousOutcome: string; outcome: string; reasons: { code: string }[] }) => [o.previousOutcome, o.outcome, o.reasons.map((r) => r.code)]);
+    expect(history.slice(0, 2)).toEqual([
       ['none', 'needs-survey', ['UNINSURED']],
       ['needs-survey', 'registered', ['COMPLETE']],
     ]);
+    expect(history.slice(2)).toEqual(history.length === 3 ? [['registered', 'registered', ['COMPLETE']]] : []);
     expect(Object.keys(view.sources)).toEqual(['higher-registry', 'public-security']);
     expect(Object.keys(view.sources['higher-registry'].facts.insurance)).toEqual([`medical:resident:${ELSEWHERE}`, `pension:resident:${ELSEWHERE}`]);
 

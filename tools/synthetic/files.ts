@@ -272,3 +272,39 @@ export class DepartmentFile {
     };
   }
 }
+
+/** RFC 4180 for one physical line (the generator never puts a line break inside a field). */
+export function parseCsvLine(line: string): string[] | null {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = '';
+    if (line[i] === '"') {
+      i += 1;
+      for (;;) {
+        if (i >= line.length) return null;
+        if (line[i] === '"') {
+          if (line[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i += 1;
+          break;
+        }
+        field += line[i];
+        i += 1;
+      }
+      if (i < line.length && line[i] !== ',') return null;
+    } else {
+      while (i < line.length && line[i] !== ',') {
+        if (line[i] === '"') return null;
+        field += line[i];
+        i += 1;
+      }
+    }
+    fields.push(field);
+    if (i >= line.length) return fields;
+    i += 1;
+  }
+}

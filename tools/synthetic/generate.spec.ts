@@ -8,6 +8,7 @@ import { createHash } from 'crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { parseCsvLine } from './files';
 import { MANIFEST_FILE, TRUTH_FILE, generate } from './generate';
 import { FILES } from './model';
 import type { Manifest, TruthRow } from './model';
@@ -24,45 +25,10 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+const has = (t: TruthRow, prefix: string): boolean => t.injected.some((i) => i === prefix || i.startsWith(`${prefix}:`));
 const lines = (path: string): string[] => readFileSync(path, 'utf8').split('\n').slice(0, -1);
 const truthOf = (dir: string): TruthRow[] => lines(join(dir, TRUTH_FILE)).map((l) => JSON.parse(l) as TruthRow);
 const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
-
-/** RFC 4180 for one physical line (the generator never puts a line break inside a field). */
-function parseCsvLine(line: string): string[] | null {
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    let field = '';
-    if (line[i] === '"') {
-      i += 1;
-      for (;;) {
-        if (i >= line.length) return null;
-        if (line[i] === '"') {
-          if (line[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i += 1;
-          break;
-        }
-        field += line[i];
-        i += 1;
-      }
-      if (i < line.length && line[i] !== ',') return null;
-    } else {
-      while (i < line.length && line[i] !== ',') {
-        if (line[i] === '"') return null;
-        field += line[i];
-        i += 1;
-      }
-    }
-    fields.push(field);
-    if (i >= line.length) return fields;
-    i += 1;
-  }
-}
 
 const BOOLEAN_FIELDS = new Set(['receivingBenefit', 'employed', 'active', 'enrolled', 'inCustody']);
 const NUMBER_FIELDS = new Set(['monthlyWage', 'expectedGraduationYear']);
@@ -131,10 +97,53 @@ describe('synthetic population generator', () => {
     }
   });
 
-  it('marks nearly every person deterministic: only the open question of a conflicting echo (oracle.ts, 5)', () => {
+  it('marks nearly every person deterministic: only the open question of a conflicting echo (oracle.ts, 5), or a false link', () => {
     const open = truthOf(big.dir).filter((t) => !t.deterministic);
     expect(open.length).toBeLessThan(big.manifest.truth.rows * 0.002);
-    expect(open.filter((t) => !t.injected.includes('higher-registry-echo:ended') || !t.openQuestion)).toEqual([]);
+    expect(open.filter((t) => (!t.injected.includes('higher-registry-echo:ended') && !t.openQuestion?.includes('mistyped ID')) || !t.openQuestion)).toEqual([]);
+    expect(truthOf(big.dir).filter((t) => t.deterministic).length).toBe(big.manifest.truth.deterministic);
+  });
+
+  it('mistypes IDs in three ways and expects most records linked to their owner, who is then flagged to confirm the correction', () => {
+    const truth = truthOf(big.dir);
+    const typos = truth.filter((t) => has(t, 'id-typo-of'));
+    const { linking } = big.manifest;
+    expect(linking.typos).toBe(typos.length);
+    expect(Object.keys(linking.byKind).sort()).toEqual(['check-character', 'one-digit', 'transposition']);
+    expect(Object.values(linking.byKind).reduce((s, n) => s + n, 0)).toBe(typos.length);
+    expect(linking.expectedLinked).toBe(typos.filter((t) => t.expectedLink).length);
+    const toOwner = typos.filter((t) => t.expectedLink === t.injected[0]?.slice('id-typo-of:'.length));
+    expect(linking.expectedToOwner).toBe(toOwner.length);
+    expect(toOwner.length).toBeGreaterThan(typos.length * 0.6);
+    const byKey = new Map(truth.map((t) => [t.personKey, t]));
+    for (const t of toOwner) {
+      const owner = byKey.get(t.expectedLink as string) as TruthRow;
+      // The correction to confirm, unless an exemption or a benefit after death masks it.
+      if (owner.expectedOutcome !== 'exempt' && !owner.expectedReasons.includes('BENEFIT_AFTER_DEATH')) expect(owner.expectedReasons).toContain('INACCURATE_CITIZEN_ID');
+      expect(t.expectedCoverage?.pension).toEqual({ status: 'exempt', reason: 'LINKED', regions: [] });
+      expect(t.inPopulation).toBe(false);
+    }
+  });
+
+  it('gives every compared person a status per insurance type, students, military and prisoners outside the pension denominator', () => {
+    const truth = truthOf(big.dir);
+    for (const t of truth) {
+      expect({ key: t.personKey, compared: t.expectedCoverage !== null }).toEqual({ key: t.personKey, compared: t.expectedOutcome !== 'none' });
+      if (t.expectedOutcome === 'none' || !t.deterministic) continue;
+      const pension = t.expectedCoverage?.pension;
+      if (t.expectedReasons.includes('EXEMPT_MILITARY')) expect(pension).toEqual({ status: 'exempt', reason: 'MILITARY', regions: [] });
+      if (t.expectedReasons.includes('EXEMPT_PRISONER')) expect(pension).toEqual({ status: 'exempt', reason: 'PRISONER', regions: [] });
+      if (t.expectedReasons.includes('EXEMPT_STUDENT')) expect(pension).toEqual({ status: 'exempt', reason: 'STUDENT', regions: [] });
+      if (t.expectedReasons.includes('UNINSURED')) expect(t.expectedCoverage?.medical.status).toBe('not-insured');
+      if (t.expectedReasons.includes('AGE_60_NO_PENSION')) expect(pension?.status).toBe('not-insured');
+      const elsewhere = t.injected.find((i) => i.startsWith('insured-elsewhere:'))?.split(':')[1];
+      if (elsewhere && pension?.status !== 'exempt') {
+        expect(pension?.regions).toContain(elsewhere);
+        if (!t.injected.some((i) => i.startsWith('duplicate-'))) expect(pension?.status).toBe('insured-elsewhere');
+      }
+    }
+    const students = truth.filter((t) => t.expectedCoverage?.pension.reason === 'STUDENT').length;
+    expect(students).toBeGreaterThan(100);
   });
 
   it('writes files whose good rows keep the contract, with real village codes, and whose bad rows and repeats match the manifest', () => {
@@ -221,7 +230,6 @@ describe('synthetic population generator', () => {
   });
 
   it('every injection shows as its reason unless a higher outcome masks it, and every reason has its injection', () => {
-    const has = (t: TruthRow, prefix: string): boolean => t.injected.some((i) => i === prefix || i.startsWith(`${prefix}:`));
     const pairs: [string, string][] = [
       ['invalid-citizen-id', 'INACCURATE_CITIZEN_ID'],
       ['name-typo', 'INACCURATE_NAME'],
@@ -237,8 +245,8 @@ describe('synthetic population generator', () => {
     let shown = 0;
     for (const t of truthOf(big.dir)) {
       if (has(t, 'id-typo-of')) {
-        // A record under a mistyped ID: a person of its own, known by that one record.
-        expect([t.personKey.startsWith('X-'), t.expectedReasons[0]]).toEqual([true, 'INACCURATE_CITIZEN_ID']);
+        // A record under a mistyped ID: linked to the person the scoring finds, else a person of its own.
+        expect([t.personKey.startsWith('X-'), t.expectedReasons[0]]).toEqual([true, t.expectedLink ? 'LINKED_TO_PERSON' : 'INACCURATE_CITIZEN_ID']);
         continue;
       }
       // The person without the record that went to the mistyped ID: whatever it carried is missing.

@@ -1,4 +1,6 @@
 import type {
+  CoverageReason,
+  CoverageStatus,
   CustodyFacts,
   DeathFacts,
   Department,
@@ -6,6 +8,7 @@ import type {
   FactKind,
   HouseholdFacts,
   InsuranceFacts,
+  InsuranceType,
   Outcome,
   SourceMode,
   TaxFacts,
@@ -124,6 +127,7 @@ export type ExpectedOutcome = Outcome | 'none';
 /** Reason codes of the design page, in its order. */
 export const REASON_ORDER = [
   'BENEFIT_AFTER_DEATH',
+  'LINKED_TO_PERSON',
   'EXEMPT_DECEASED',
   'EXEMPT_MOVED_OUT',
   'EXEMPT_MILITARY',
@@ -146,6 +150,14 @@ export const REASON_ORDER = [
 ] as const;
 export type ReasonCode = (typeof REASON_ORDER)[number];
 
+/** The expected status of one insurance type (docs/design/coverage-statistics.md, rule coverage-status). */
+export interface ExpectedCoverage {
+  status: CoverageStatus;
+  reason: CoverageReason | null;
+  /** Counties of the active entries, sorted. */
+  regions: string[];
+}
+
 export interface TruthRow {
   /** The citizen ID as the departments sent it (invalid when `INACCURATE_CITIZEN_ID` was injected). */
   citizenId: string;
@@ -164,6 +176,17 @@ export interface TruthRow {
   /** Date the rules evaluate at (the asOf of the person's last record), and the age then. */
   evaluatedOn: string;
   age: number | null;
+  /** The status per insurance type; null for someone nobody compares. */
+  expectedCoverage: Record<InsuranceType, ExpectedCoverage> | null;
+  /** Household-registered in the county (the statistics' denominator): a household record, neither moved out nor deceased, no death record. */
+  inPopulation: boolean;
+  /** The birth date the field precedence decides (YYYY-MM-DD), null when none. */
+  birthDate: string | null;
+  /**
+   * Records under a mistyped ID only: the person the documented scoring links them to (the true owner
+   * or, rarely, someone else who scores as well), null when no candidate is strong or several are.
+   */
+  expectedLink?: string | null;
 }
 
 export interface FileReport {
@@ -218,4 +241,17 @@ export interface Manifest {
   injected: Record<string, InjectionCount>;
   /** IDs that appear only on bad rows: nobody with them may ever be compared. */
   absentCitizenIds: string[];
+  /** Records under mistyped IDs and where the documented scoring is expected to link them. */
+  linking: LinkingSummary;
+}
+
+export interface LinkingSummary {
+  /** Records (person keys) under a mistyped ID. */
+  typos: number;
+  /** By kind of typo: check-character, one-digit, transposition. */
+  byKind: Record<string, number>;
+  /** Expected to be linked, to the true owner, to someone else. */
+  expectedLinked: number;
+  expectedToOwner: number;
+  expectedToOther: number;
 }

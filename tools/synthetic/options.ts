@@ -69,9 +69,10 @@ export interface SynthRates {
   /** No source has an address (MISSING_ADDRESS). */
   missingAddress: number;
   /**
-   * Locals with social insurance: one of its records carries the ID with a wrong check character.
-   * That record keys a person of its own (surrogate key, INACCURATE_CITIZEN_ID), and the real
-   * person lacks it.
+   * Locals with social insurance: one of its records carries the ID mistyped: a wrong check character,
+   * one wrong digit, or two adjacent digits swapped (a third each). The record keys a person of its
+   * own (surrogate key); comparison links it to the real person when the documented scoring finds
+   * them (docs/design/identity-linking.md), else it stays INACCURATE_CITIZEN_ID on its own.
    */
   idTypoInOneSource: number;
 
@@ -137,7 +138,7 @@ export const DEFAULT_RATES: SynthRates = {
   birthDateMismatch: 0.01,
   missingPhone: 0.03,
   missingAddress: 0.012,
-  idTypoInOneSource: 0.003,
+  idTypoInOneSource: 0.01,
 
   phoneAddedByChange: 0.2,
   movedOutByChange: 0.002,

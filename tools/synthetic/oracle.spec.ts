@@ -216,3 +216,45 @@ describe('oracle of docs/design/comparison-model.md', () => {
     expect(e.deterministic).toBe(false);
   });
 });
+
+describe('oracle: status per insurance type (docs/design/coverage-statistics.md)', () => {
+  const statuses = (records: SourceRecord[]): string[] =>
+    Object.entries(expectedFor(records, COUNTY).coverage ?? {}).map(([type, c]) => `${type} ${c.status}${c.reason ? ` ${c.reason}` : ''}${c.regions.length ? ` [${c.regions.join(',')}]` : ''}`);
+
+  it('states each type: insured here, not due without employment, not insured never enrolled or lapsed', () => {
+    expect(statuses([household(), ...covered()])).toEqual([
+      'pension insured-here [440981]',
+      'medical insured-here [440981]',
+      'unemployment not-due NOT_EMPLOYED',
+      'work-injury not-due NOT_EMPLOYED',
+      'maternity not-due NOT_EMPLOYED',
+    ]);
+    expect(statuses([household(), ...employee()]).slice(2)).toEqual(['unemployment insured-here [440981]', 'work-injury insured-here [440981]', 'maternity not-insured NEVER_ENROLLED']);
+    expect(statuses([household(), insured('pension', 'resident', { status: 'ended' }), insured('medical', 'resident')])[0]).toBe('pension not-insured LAPSED');
+  });
+
+  it('puts students (pension), military and prisoners (every type) outside the denominator, and insured elsewhere where it is', () => {
+    expect(statuses([household(), insured('medical', 'resident'), record('education', { kind: 'enrolment', enrolled: true })])[0]).toBe('pension exempt STUDENT');
+    expect(statuses([household({ status: 'military' }), ...covered()])).toEqual(['pension', 'medical', 'unemployment', 'work-injury', 'maternity'].map((t) => `${t} exempt MILITARY`));
+    expect(statuses([household(), ...covered(), record('justice', { kind: 'custody', inCustody: true })])[1]).toBe('medical exempt PRISONER');
+    expect(statuses([household(), insured('pension', 'employee', { region: '440982' }, { department: 'higher-registry' })])[0]).toBe('pension insured-elsewhere [440982]');
+    expect(statuses([household({ birthDate: '2016-01-01' }, { citizenId: idFor('2016-01-01') }), insured('medical', 'resident', {}, { citizenId: idFor('2016-01-01') })])[0]).toBe('pension not-due UNDER_AGE');
+  });
+
+  it('counts the household-registered population: neither moved out nor deceased', () => {
+    expect(expectedFor([household()], COUNTY).inPopulation).toBe(true);
+    expect(expectedFor([household({ status: 'moved-out' })], COUNTY).inPopulation).toBe(false);
+    expect(expectedFor([household(), record('civil-affairs', { kind: 'death', deathDate: '2026-01-01' })], COUNTY).inPopulation).toBe(false);
+    expect(expectedFor([insured('pension', 'employee')], COUNTY).inPopulation).toBe(false);
+  });
+
+  it('counts records linked to the person as theirs, saying nothing of the identity, and flags INACCURATE_CITIZEN_ID; the records are LINKED_TO_PERSON', () => {
+    const typo = `${ID.slice(0, 17)}${ID[17] === '0' ? '1' : '0'}`;
+    const linked = [insured('pension', 'resident', { name: '李敏', phone: '13911112222' }, { citizenId: typo })];
+    const person = expectedFor([household(), insured('medical', 'resident')], COUNTY, undefined, { linked });
+    expect([person.outcome, person.reasons]).toEqual(['needs-survey', ['INACCURATE_CITIZEN_ID']]);
+    expect(person.coverage?.pension).toEqual({ status: 'insured-here', reason: null, regions: [COUNTY] });
+    const records = expectedFor(linked, COUNTY, undefined, { linkedTo: ID });
+    expect([records.outcome, records.reasons, records.coverage?.medical]).toEqual(['exempt', ['LINKED_TO_PERSON'], { status: 'exempt', reason: 'LINKED', regions: [] }]);
+  });
+});

@@ -1,6 +1,6 @@
 import { validateCitizenId } from '@qmcb/domain';
-import type { Department, FactKind } from '@qmcb/contracts';
-import type { ExpectedOutcome, ReasonCode, SourceRecord } from './model';
+import type { Department, FactKind, InsuranceType } from '@qmcb/contracts';
+import type { ExpectedCoverage, ExpectedOutcome, ReasonCode, SourceRecord } from './model';
 
 /**
  * The ground truth: docs/design/comparison-model.md implemented a second time, on purpose apart from
@@ -24,6 +24,11 @@ import type { ExpectedOutcome, ReasonCode, SourceRecord } from './model';
  *  5. Two departments state the same insurance (type, scheme, region) with different statuses (the
  *     higher registry echoing a county's own record, stale): each department's statement is kept,
  *     but the page gives no precedence between them for the status.
+ *
+ * Also restated here: the status per insurance type (docs/design/coverage-statistics.md) and what a
+ * link of records under a mistyped ID does (docs/design/identity-linking.md): the linked records'
+ * insurance counts for the person, saying nothing of their identity, and the person is
+ * INACCURATE_CITIZEN_ID until the link is confirmed; the records themselves are LINKED_TO_PERSON.
  */
 
 export interface Policy {
@@ -42,6 +47,18 @@ export interface Expectation {
   /** YYYY-MM-DD the rules evaluate at: the asOf (UTC date) of the last record. */
   evaluatedOn: string;
   age: number | null;
+  /** Per insurance type; null for someone nobody compares. */
+  coverage: Record<InsuranceType, ExpectedCoverage> | null;
+  inPopulation: boolean;
+  birthDate: string | null;
+}
+
+/** Links the person takes part in (docs/design/identity-linking.md). */
+export interface OracleLinks {
+  /** Records under a mistyped ID proposed as this person's (their insurance counts here). */
+  linked?: readonly SourceRecord[];
+  /** These records are linked to that person. */
+  linkedTo?: string;
 }
 
 type FactValues = Record<string, unknown>;
@@ -51,7 +68,11 @@ interface Entry {
   kind: FactKind;
   asOf: number;
   facts: FactValues;
+  /** From records linked to the person: counts as insurance, says nothing of the identity. */
+  linked?: boolean;
 }
+
+const TYPES: readonly InsuranceType[] = ['pension', 'medical', 'unemployment', 'work-injury', 'maternity'];
 
 const COVERAGE_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['UNINSURED', 'PARTLY_INSURED_EMPLOYEE', 'PARTLY_INSURED_NO_PENSION', 'AGE_60_NO_PENSION']);
 
@@ -112,30 +133,46 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v !==
 
 const dateOf = (asOf: string | number): string => new Date(asOf).toISOString().slice(0, 10);
 
-export function expectedFor(records: readonly SourceRecord[], county: string, policy: Policy = DEFAULT_POLICY): Expectation {
+export function expectedFor(records: readonly SourceRecord[], county: string, policy: Policy = DEFAULT_POLICY, links: OracleLinks = {}): Expectation {
   if (records.length === 0) throw new RangeError('expectedFor needs at least one record');
   const last = records[records.length - 1];
-  const atLast = evaluate(records, county, policy, dateOf(last.asOf));
+  const atLast = evaluate(records, county, policy, dateOf(last.asOf), links);
   const latest = dateOf(Math.max(...records.map((r) => Date.parse(r.asOf))));
   if (latest === atLast.evaluatedOn) return atLast;
   // The last record is older than one held: it changes nothing, but is the person compared again
   // at its (older) time? Only where that makes a difference is the answer open.
-  const atLatest = evaluate(records, county, policy, latest);
+  const atLatest = evaluate(records, county, policy, latest, links);
   if (atLatest.outcome === atLast.outcome && atLatest.reasons.join() === atLast.reasons.join()) return atLast;
   const question = 'the last record is older than one already held: evaluation time unspecified, and it matters';
   return { ...atLast, deterministic: false, openQuestion: atLast.openQuestion ? `${atLast.openQuestion}; ${question}` : question };
 }
 
-function evaluate(records: readonly SourceRecord[], county: string, policy: Policy, evaluatedOn: string): Expectation {
+/** The person's entries with those of records linked to them: of one insurance, the newer; the person's own on a tie. */
+function withLinked(own: Entry[], linked: readonly SourceRecord[]): Entry[] {
+  if (linked.length === 0) return own;
+  const out = [...own];
+  for (const e of mergeEntries(linked).filter((x) => x.kind === 'insurance')) {
+    const facts: FactValues = { ...e.facts };
+    for (const field of ['name', 'sex', 'birthDate', 'phone', 'address']) delete facts[field];
+    const same = out.findIndex((o) => o.kind === 'insurance' && ['insuranceType', 'scheme', 'region'].every((k) => o.facts[k] === e.facts[k]));
+    if (same >= 0 && (out[same] as Entry).asOf >= e.asOf) continue;
+    if (same >= 0) out.splice(same, 1);
+    out.push({ ...e, facts, linked: true });
+  }
+  return out;
+}
+
+function evaluate(records: readonly SourceRecord[], county: string, policy: Policy, evaluatedOn: string, links: OracleLinks): Expectation {
   const last = records[records.length - 1];
   const openQuestions: string[] = [];
 
-  const entries = mergeEntries(records);
+  const entries = withLinked(mergeEntries(records), links.linked ?? []);
+  const own = entries.filter((e) => !e.linked);
   const of = (kind: FactKind): Entry[] => entries.filter((e) => e.kind === kind);
   const household = of('household').find((e) => e.department === 'public-security');
   const insurance = of('insurance');
   const insuredHere = insurance.some((e) => e.facts.region === county);
-  if (!household && !insuredHere) return { outcome: 'none', reasons: [], deterministic: openQuestions.length === 0, ...(openQuestions.length ? { openQuestion: openQuestions.join('; ') } : {}), evaluatedOn, age: null };
+  if (!household && !insuredHere) return { outcome: 'none', reasons: [], deterministic: openQuestions.length === 0, ...(openQuestions.length ? { openQuestion: openQuestions.join('; ') } : {}), evaluatedOn, age: null, coverage: null, inPopulation: false, birthDate: null };
 
   const idCheck = validateCitizenId(last.citizenId, new Date(`${evaluatedOn}T23:59:59Z`));
   const idValid = idCheck.ok;
@@ -150,7 +187,7 @@ function evaluate(records: readonly SourceRecord[], county: string, policy: Poli
       () => true,
     ];
     for (const inTier of tiers) {
-      const candidates = entries.filter((e) => inTier(e) && text(e.facts.birthDate));
+      const candidates = own.filter((e) => inTier(e) && text(e.facts.birthDate));
       if (candidates.length === 0) continue;
       const latest = Math.max(...candidates.map((e) => e.asOf));
       const dates = new Set(candidates.filter((e) => e.asOf === latest).map((e) => text(e.facts.birthDate) as string));
@@ -183,17 +220,17 @@ function evaluate(records: readonly SourceRecord[], county: string, policy: Poli
 
   // needs-survey codes, in the page's order
   const survey: ReasonCode[] = [];
-  if (!idValid) survey.push('INACCURATE_CITIZEN_ID');
-  const names = new Set(entries.map((e) => text(e.facts.name)).filter((n): n is string => n !== undefined).map(normaliseName));
+  if (!idValid || (links.linked ?? []).length > 0) survey.push('INACCURATE_CITIZEN_ID');
+  const names = new Set(own.map((e) => text(e.facts.name)).filter((n): n is string => n !== undefined).map(normaliseName));
   if (names.size > 1) survey.push('INACCURATE_NAME');
   const identity = (field: 'sex' | 'birthDate'): Set<string> => {
-    const values = new Set(entries.filter((e) => e.kind === 'household' || e.kind === 'insurance' || e.kind === 'enrolment').map((e) => text(e.facts[field])).filter((v): v is string => v !== undefined));
+    const values = new Set(own.filter((e) => e.kind === 'household' || e.kind === 'insurance' || e.kind === 'enrolment').map((e) => text(e.facts[field])).filter((v): v is string => v !== undefined));
     if (idCheck.ok) values.add(field === 'sex' ? idCheck.sex : idCheck.birthDate);
     return values;
   };
   if (identity('sex').size > 1) survey.push('INACCURATE_SEX');
   if (identity('birthDate').size > 1) survey.push('INACCURATE_BIRTH_DATE');
-  const sources = entries.filter((e) => e.kind === 'household' || e.kind === 'insurance');
+  const sources = own.filter((e) => e.kind === 'household' || e.kind === 'insurance');
   if (!sources.some((e) => text(e.facts.phone))) survey.push('MISSING_PHONE');
   if (!sources.some((e) => text(e.facts.address))) survey.push('MISSING_ADDRESS');
   if (!hasPension && !hasMedical) survey.push('UNINSURED');
@@ -211,6 +248,19 @@ function evaluate(records: readonly SourceRecord[], county: string, policy: Poli
 
   const studentExemptionApplies = student && survey.length > 0 && survey.every((c) => COVERAGE_CODES.has(c));
 
+  const inPopulation = household !== undefined && status !== 'moved-out' && status !== 'deceased' && of('death').length === 0;
+  const coverage = coverageOf({
+    linkedTo: links.linkedTo !== undefined,
+    deceased,
+    status,
+    inCustody,
+    student,
+    age,
+    employed: of('tax').some((e) => e.facts.employed === true),
+    home: household ? String(household.facts.villageCode).slice(0, 6) : (insurance.filter((e) => e.department === 'social-insurance').map((e) => `${String(e.facts.insuranceType)}:${String(e.facts.scheme)}:${String(e.facts.region)}`).sort()[0]?.split(':')[2] ?? null),
+    insurance,
+    policy,
+  });
   const result = (outcome: ExpectedOutcome, reasons: ReasonCode[]): Expectation => ({
     outcome,
     reasons,
@@ -218,6 +268,9 @@ function evaluate(records: readonly SourceRecord[], county: string, policy: Poli
     ...(openQuestions.length ? { openQuestion: openQuestions.join('; ') } : {}),
     evaluatedOn,
     age,
+    coverage,
+    inPopulation,
+    birthDate: birthDate ?? null,
   });
 
   // 1. benefits after death
@@ -225,6 +278,7 @@ function evaluate(records: readonly SourceRecord[], county: string, policy: Poli
 
   // 2. exemptions
   const exempt: ReasonCode[] = [];
+  if (links.linkedTo !== undefined) exempt.push('LINKED_TO_PERSON');
   if (deceased) exempt.push('EXEMPT_DECEASED');
   if (status === 'moved-out') exempt.push('EXEMPT_MOVED_OUT');
   if (status === 'military') exempt.push('EXEMPT_MILITARY');
@@ -251,4 +305,53 @@ function evaluate(records: readonly SourceRecord[], county: string, policy: Poli
   if (duplicates.length > 0) return result('duplicate', [...duplicates, ...survey]);
   if (survey.length > 0) return result('needs-survey', survey);
   return result('registered', ['COMPLETE']);
+}
+
+interface CoverageFacts {
+  linkedTo: boolean;
+  deceased: boolean;
+  status: string | undefined;
+  inCustody: boolean;
+  student: boolean;
+  age: number | null;
+  employed: boolean;
+  /** The county a person is insured "here" in. */
+  home: string | null;
+  insurance: Entry[];
+  policy: Policy;
+}
+
+/**
+ * The status per insurance type, as docs/design/coverage-statistics.md states it: exempt in every type
+ * (linked records, deceased, moved out, military, prisoner); pension exempt for a student; insured
+ * here or elsewhere by the counties of the active entries; pension not due under pensionMinAge, the
+ * employment types not due without employment per tax; otherwise not insured, lapsed when any entry
+ * of the type is held.
+ */
+function coverageOf(f: CoverageFacts): Record<InsuranceType, ExpectedCoverage> {
+  const out = {} as Record<InsuranceType, ExpectedCoverage>;
+  const everyType =
+    f.linkedTo ? 'LINKED' : f.deceased ? 'DECEASED' : f.status === 'moved-out' ? 'MOVED_OUT' : f.status === 'military' ? 'MILITARY' : f.status === 'prison' || f.inCustody ? 'PRISONER' : null;
+  for (const type of TYPES) {
+    if (everyType) {
+      out[type] = { status: 'exempt', reason: everyType, regions: [] };
+      continue;
+    }
+    if (type === 'pension' && f.student) {
+      out[type] = { status: 'exempt', reason: 'STUDENT', regions: [] };
+      continue;
+    }
+    const held = f.insurance.filter((e) => e.facts.insuranceType === type);
+    const regions = [...new Set(held.filter((e) => e.facts.status === 'active').map((e) => String(e.facts.region)))].sort();
+    if (regions.length > 0) {
+      out[type] = { status: f.home !== null && regions.includes(f.home) ? 'insured-here' : 'insured-elsewhere', reason: null, regions };
+    } else if (type === 'pension' && f.age !== null && f.age < f.policy.pensionMinAge) {
+      out[type] = { status: 'not-due', reason: 'UNDER_AGE', regions: [] };
+    } else if (type !== 'pension' && type !== 'medical' && !f.employed) {
+      out[type] = { status: 'not-due', reason: 'NOT_EMPLOYED', regions: [] };
+    } else {
+      out[type] = { status: 'not-insured', reason: held.length > 0 ? 'LAPSED' : 'NEVER_ENROLLED', regions: [] };
+    }
+  }
+  return out;
 }

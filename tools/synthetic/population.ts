@@ -633,15 +633,16 @@ export class Population {
 
     this.applyDefects(rng, records, { id18, citizenId, invalidId, name, sex, birthDate, injected, local: true });
 
-    // One social-insurance record with a mistyped check character: a person of its own.
+    // One social-insurance record with the ID mistyped: a person of its own, until linked.
     const typoCandidates = records.filter((x) => x.record.department === 'social-insurance' && x.record.citizenId === id18);
     if (this.draw('id-typo-in-one-source', rng, !invalidId && typoCandidates.length > 0, r.idTypoInOneSource)) {
       const target = rng.pick(typoCandidates);
-      target.record.citizenId = id18.slice(0, 17) + rng.pick([...'0123456789X'].filter((c) => c !== id18[17]));
+      const kind = rng.weighted<'check-character' | 'one-digit' | 'transposition'>([['check-character', 1], ['one-digit', 1], ['transposition', 1]]);
+      target.record.citizenId = mistyped(rng, id18, kind);
       // Its only birth date, so that its age (for the age rules) is decided.
       const facts = target.record.facts as { birthDate?: string };
       if (facts.birthDate === undefined) facts.birthDate = birthDate;
-      injected.push(`id-typo-in-one-source:${target.file}`);
+      injected.push(`id-typo-in-one-source:${target.file}`, `id-typo:${kind}`);
     }
 
     // ---- later changes by public security (asOf one day later, loaded last)
@@ -861,3 +862,24 @@ type CoverageCase =
   | 'duplicate-pension'
   | 'duplicate-medical'
   | 'duplicate-region';
+
+/**
+ * An ID as someone might mistype it, failing GB 11643 whatever the typo (MOD 11-2 catches every single
+ * wrong digit and every swap of two adjacent different digits): another check character, another
+ * digit of the body with the check character kept, or two adjacent different digits of the body swapped.
+ */
+export function mistyped(rng: Rng, id18: string, kind: 'check-character' | 'one-digit' | 'transposition'): string {
+  switch (kind) {
+    case 'check-character':
+      return id18.slice(0, 17) + rng.pick([...'0123456789X'].filter((c) => c !== id18[17]));
+    case 'one-digit': {
+      const i = rng.int(0, 16);
+      return id18.slice(0, i) + rng.pick([...'0123456789'].filter((c) => c !== id18[i])) + id18.slice(i + 1);
+    }
+    case 'transposition': {
+      const positions = Array.from({ length: 16 }, (_, i) => i).filter((i) => id18[i] !== id18[i + 1]);
+      const i = rng.pick(positions);
+      return id18.slice(0, i) + id18[i + 1] + id18[i] + id18.slice(i + 2);
+    }
+  }
+}

@@ -6,11 +6,15 @@ import type { ValidationError } from 'class-validator';
 import type { EventEnvelope } from './envelope';
 import { surelyValid } from './fast-validate';
 import { FACT_KINDS } from './vocabulary';
+import { LINK_CONFIRMED, LINK_INITIAL_APPROVED, LINK_PROPOSED, LINK_REJECTED, LinkConfirmedV1, LinkInitialApprovedV1, LinkProposedV1, LinkRejectedV1 } from './events/link.events';
+import { RECOMPARE_REQUESTED, RecompareRequestedV1 } from './events/recompare-requested.event';
 import {
   OUTCOME_DETERMINED,
   OutcomeDeterminedV1,
   OutcomeDeterminedV2,
+  OutcomeDeterminedV3,
   upcastOutcomeDeterminedV1,
+  upcastOutcomeDeterminedV2,
 } from './events/outcome-determined.event';
 import {
   REVIEW_CHANGE_SUBMITTED,
@@ -118,7 +122,8 @@ const CONTRACTS = {
   [SOURCE_RECORD_RECEIVED]: { 1: { payload: SourceRecordReceivedV1 } },
   [OUTCOME_DETERMINED]: {
     1: { payload: OutcomeDeterminedV1, upcast: upcastOutcomeDeterminedV1 },
-    2: { payload: OutcomeDeterminedV2 },
+    2: { payload: OutcomeDeterminedV2, upcast: upcastOutcomeDeterminedV2 },
+    3: { payload: OutcomeDeterminedV3 },
   },
   [SURVEY_TASK_CREATED]: { 1: { payload: SurveyTaskCreatedV1 } },
   [SURVEY_TASK_CLOSED]: { 1: { payload: SurveyTaskClosedV1 } },
@@ -148,6 +153,11 @@ const CONTRACTS = {
   [REVIEW_REJECTED]: { 1: { payload: ReviewRejectedV1 } },
   [REVIEW_CLOSED]: { 1: { payload: ReviewClosedV1 } },
   [REVIEW_REBASED]: { 1: { payload: ReviewRebasedV1 } },
+  [LINK_PROPOSED]: { 1: { payload: LinkProposedV1 } },
+  [LINK_INITIAL_APPROVED]: { 1: { payload: LinkInitialApprovedV1 } },
+  [LINK_CONFIRMED]: { 1: { payload: LinkConfirmedV1 } },
+  [LINK_REJECTED]: { 1: { payload: LinkRejectedV1 } },
+  [RECOMPARE_REQUESTED]: { 1: { payload: RecompareRequestedV1 } },
   // Dynamic update (issue 9): business events, review of routed changes, rosters, the clock.
   [INSURANCE_ENROLLED]: { 1: { payload: InsuranceEnrolledV1 } },
   [INSURANCE_SUSPENDED]: { 1: { payload: InsuranceSuspendedV1 } },
@@ -174,7 +184,7 @@ const CONTRACTS = {
 /** Payload types at their current version. */
 export interface EventPayloads {
   [SOURCE_RECORD_RECEIVED]: SourceRecordReceivedV1;
-  [OUTCOME_DETERMINED]: OutcomeDeterminedV2;
+  [OUTCOME_DETERMINED]: OutcomeDeterminedV3;
   [SURVEY_TASK_CREATED]: SurveyTaskCreatedV1;
   [SURVEY_TASK_CLOSED]: SurveyTaskClosedV1;
   [SURVEY_TASK_REOPENED]: SurveyTaskReopenedV1;
@@ -194,6 +204,11 @@ export interface EventPayloads {
   [REVIEW_REJECTED]: ReviewRejectedV1;
   [REVIEW_CLOSED]: ReviewClosedV1;
   [REVIEW_REBASED]: ReviewRebasedV1;
+  [LINK_PROPOSED]: LinkProposedV1;
+  [LINK_INITIAL_APPROVED]: LinkInitialApprovedV1;
+  [LINK_CONFIRMED]: LinkConfirmedV1;
+  [LINK_REJECTED]: LinkRejectedV1;
+  [RECOMPARE_REQUESTED]: RecompareRequestedV1;
   // Dynamic update (issue 9)
   [INSURANCE_ENROLLED]: InsuranceEnrolledV1;
   [INSURANCE_SUSPENDED]: InsuranceSuspendedV1;

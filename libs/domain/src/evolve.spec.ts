@@ -1,5 +1,8 @@
 import fc from 'fast-check';
 import {
+  LINK_CONFIRMED,
+  LINK_PROPOSED,
+  LINK_REJECTED,
   OUTCOME_DETERMINED,
   REVIEW_CLOSED,
   REVIEW_FINAL_APPROVED,
@@ -118,6 +121,7 @@ const outcome = (value: Outcome, previousOutcome: Outcome | 'none' = 'none') =>
     outcome: value,
     previousOutcome,
     reasons: [{ code: 'UNINSURED', rule: 'uninsured', ruleVersion: 1, detail: 'no active pension and no active medical insurance' }],
+    coverage: [],
   });
 
 const TASK = uuid('task-1');
@@ -220,6 +224,7 @@ describe('evolve: the registration record folded from the log', () => {
             fieldAsOf: { name: '2025-02-01T00:00:00Z', sex: '2025-02-01T00:00:00Z', birthDate: '2025-02-01T00:00:00Z', phone: '2025-02-01T00:00:00Z', address: '2025-02-01T00:00:00Z' },
           },
         },
+        links: {},
         sources: { 'public-security': { sourceRecordId: 'hh-2025-02-01T00:00:00Z', mode: 'snapshot', asOf: '2025-02-01T00:00:00Z', eventId: e.eventId } },
         comparison: null,
         flags: { needsSurvey: false, duplicate: false, inaccurate: false },
@@ -601,9 +606,25 @@ describe('evolve: the registration record folded from the log', () => {
         outcome: 'needs-survey',
         previousOutcome: 'none',
         reasons: [{ code: 'UNINSURED', rule: 'uninsured', ruleVersion: 1, detail: 'no active pension and no active medical insurance' }],
+        coverage: [],
         decidedAt: e.occurredAt,
         eventId: e.eventId,
       });
+    });
+
+    it('given a v3 decision, when folded, then the status per insurance type is kept as decided', () => {
+      const pension = { insuranceType: 'pension' as const, status: 'not-insured' as const, reason: 'NEVER_ENROLLED' as const, regions: [], rule: 'coverage-status', ruleVersion: 1, detail: 'never enrolled in pension' };
+      const medical = { insuranceType: 'medical' as const, status: 'insured-elsewhere' as const, reason: null, regions: ['440982'], rule: 'coverage-status', ruleVersion: 1, detail: 'insured in another county' };
+      const e = event(OUTCOME_DETERMINED, { outcome: 'needs-survey', previousOutcome: 'none', reasons: [], coverage: [pension, medical] });
+      expect(evolve(given(household()), e).comparison?.coverage).toEqual([pension, medical]);
+    });
+
+    it('reads a version 2 outcome as one without status per insurance type', () => {
+      const v2 = event(OUTCOME_DETERMINED, { outcome: 'registered', previousOutcome: 'none', reasons: [{ code: 'COMPLETE', rule: 'registered-directly', ruleVersion: 1, detail: '' }] } as unknown as EventPayloads[typeof OUTCOME_DETERMINED], {
+        schemaVersion: 2,
+      });
+      expect(v2.schemaVersion).toBe(3);
+      expect(evolve(given(household()), v2).comparison).toMatchObject({ outcome: 'registered', coverage: [] });
     });
 
     it('given a needs-survey record, when comparison finds a duplicate, then only the duplicate flag is set', () => {
@@ -811,6 +832,54 @@ describe('evolve: the registration record folded from the log', () => {
     ] as const)('given an open target, when the visit found %s, then the target is %s', (outcome, status) => {
       const visit = event(SURVEY_VISIT_RECORDED, { taskId: TASK, visitId: uuid('visit-1'), surveyorId: 'surveyor-7', outcome, visitedAt: '2026-11-20T09:00:00.000Z', evidence: [] });
       expect(given(household(), taskCreated(), visit).survey).toMatchObject({ status, submissionId: uuid('visit-1'), surveyorId: 'surveyor-7' });
+    });
+  });
+
+  describe('identity links (comparison.link-proposed, review.link-confirmed, review.link-rejected)', () => {
+    const SURROGATE = personKeyFor(`${ID.slice(0, 17)}${ID[17] === '0' ? '1' : '0'}`);
+    const LINK = uuid('link-1');
+    const proposed = () =>
+      event(LINK_PROPOSED, {
+        linkId: LINK,
+        recordKey: SURROGATE,
+        citizenIdAsSent: `${ID.slice(0, 17)}${ID[17] === '0' ? '1' : '0'}`,
+        sources: [{ department: 'social-insurance', sourceRecordId: 'SI-1' }],
+        scoring: 'id-link',
+        scoringVersion: 1,
+        score: 80,
+        threshold: 80,
+        criteria: [{ criterion: 'CITIZEN_ID_CHECK_CHARACTER', points: 50, detail: 'only the check character differs' }],
+      });
+    const confirmed = () => event(LINK_CONFIRMED, { linkId: LINK, recordKey: SURROGATE, reviewerId: 'approver-1', comment: 'ID checked at the window' });
+    const rejected = () => event(LINK_REJECTED, { linkId: LINK, recordKey: SURROGATE, reviewerId: 'approver-1', reason: 'another person' });
+
+    it('given a person, when a link is proposed, then the record names the linked records as proposed', () => {
+      const p = proposed();
+      expect(given(household(), p).links).toEqual({
+        [SURROGATE]: {
+          linkId: LINK, recordKey: SURROGATE, citizenIdAsSent: p.payload.citizenIdAsSent, status: 'proposed', score: 80,
+          proposedAt: p.occurredAt, decidedAt: null, decidedBy: null, note: null, eventId: p.eventId,
+        },
+      });
+    });
+
+    it('given a proposed link, when confirmed, then confirmed with who and when, the proposal kept', () => {
+      const p = proposed();
+      const c = confirmed();
+      expect(given(household(), p, c).links[SURROGATE]).toEqual({
+        linkId: LINK, recordKey: SURROGATE, citizenIdAsSent: p.payload.citizenIdAsSent, status: 'confirmed', score: 80,
+        proposedAt: p.occurredAt, decidedAt: c.occurredAt, decidedBy: 'approver-1', note: 'ID checked at the window', eventId: c.eventId,
+      });
+    });
+
+    it('given a rejected link, when the same proposal comes again, then it stays rejected', () => {
+      const record = given(household(), proposed(), rejected());
+      expect(record.links[SURROGATE]).toMatchObject({ status: 'rejected', note: 'another person' });
+      expect(evolve(record, proposed()).links[SURROGATE]).toMatchObject({ status: 'rejected' });
+    });
+
+    it('given no proposal, when a confirmation arrives, then the link is confirmed without what only the proposal knew', () => {
+      expect(given(household(), confirmed()).links[SURROGATE]).toMatchObject({ status: 'confirmed', citizenIdAsSent: null, score: null, proposedAt: null });
     });
   });
 

@@ -15,11 +15,16 @@ import {
   INSURANCE_PAYMENT_STARTED,
   INSURANCE_PAYMENT_STOPPED,
   INSURANCE_SUSPENDED,
+  LINK_CONFIRMED,
+  LINK_INITIAL_APPROVED,
+  LINK_PROPOSED,
+  LINK_REJECTED,
   REGISTRY_ABSENT_FROM_ROSTER,
   REGISTRY_CHANGE_APPROVED,
   REGISTRY_CHANGE_PROPOSED,
   REGISTRY_CHANGE_REJECTED,
   OUTCOME_DETERMINED,
+  RECOMPARE_REQUESTED,
   CHANGE_FIELDS,
   REVIEW_CHANGE_SUBMITTED,
   REVIEW_CLOSED,
@@ -71,6 +76,7 @@ import type {
   IdentityClaim,
   IdentityClaims,
   IdentityField,
+  IdentityLinkState,
   InsuranceEntry,
   RegistrationRecord,
   SurveyState,
@@ -122,6 +128,7 @@ function emptyRecord(event: RegistrationEvent): RegistrationRecord {
     survey: null,
     review: null,
     collected: null,
+    links: {},
     card: null,
     contributions: {},
     benefits: {},
@@ -359,13 +366,22 @@ function onSourceRecord(record: RegistrationRecord, event: SourceEvent): Registr
 }
 
 function onOutcome(record: RegistrationRecord, event: EventOf<typeof OUTCOME_DETERMINED>): RegistrationRecord {
-  const { outcome, previousOutcome, reasons } = event.payload;
+  const { outcome, previousOutcome, reasons, coverage } = event.payload;
   return {
     ...record,
     comparison: {
       outcome,
       previousOutcome,
       reasons: reasons.map(({ code, rule, ruleVersion, detail }) => ({ code, rule, ruleVersion, detail })),
+      coverage: coverage.map(({ insuranceType, status, reason, regions, rule, ruleVersion, detail }) => ({
+        insuranceType,
+        status,
+        reason: reason ?? null,
+        regions: [...regions],
+        rule,
+        ruleVersion,
+        detail,
+      })),
       decidedAt: event.occurredAt,
       eventId: event.eventId,
     },
@@ -499,6 +515,52 @@ function onFinalApproved(record: RegistrationRecord, event: EventOf<typeof REVIE
   });
 }
 
+/** Link events (docs/design/identity-linking.md), on the person the records under a mistyped ID belong to. */
+function onLink(
+  record: RegistrationRecord,
+  event: EventOf<typeof LINK_PROPOSED> | EventOf<typeof LINK_CONFIRMED> | EventOf<typeof LINK_REJECTED>,
+): RegistrationRecord {
+  const links = record.links ?? {};
+  const { recordKey, linkId } = event.payload;
+  const previous = links[recordKey]?.linkId === linkId ? links[recordKey] : undefined;
+  let link: IdentityLinkState;
+  switch (event.type) {
+    case LINK_PROPOSED:
+      // A proposal never undoes a decision already taken on the same link.
+      if (previous && previous.status !== 'proposed') return record;
+      link = {
+        linkId,
+        recordKey,
+        citizenIdAsSent: event.payload.citizenIdAsSent,
+        status: 'proposed',
+        score: event.payload.score,
+        proposedAt: event.occurredAt,
+        decidedAt: null,
+        decidedBy: null,
+        note: null,
+        eventId: event.eventId,
+      };
+      break;
+    case LINK_CONFIRMED:
+    case LINK_REJECTED:
+      link = {
+        linkId,
+        recordKey,
+        citizenIdAsSent: previous?.citizenIdAsSent ?? null,
+        status: event.type === LINK_CONFIRMED ? 'confirmed' : 'rejected',
+        score: previous?.score ?? null,
+        proposedAt: previous?.proposedAt ?? null,
+        decidedAt: event.occurredAt,
+        decidedBy: event.payload.reviewerId,
+        note: event.type === LINK_CONFIRMED ? event.payload.comment : event.payload.reason,
+        eventId: event.eventId,
+      };
+      break;
+  }
+  const next: Record<string, IdentityLinkState> = {};
+  for (const key of [...Object.keys(links).filter((k) => k !== recordKey), recordKey].sort()) next[key] = key === recordKey ? link : (links[key] as IdentityLinkState);
+  return { ...record, links: next };
+}
 const STATUS_AFTER_VISIT: Record<EventOf<typeof SURVEY_VISIT_RECORDED>['payload']['outcome'], SurveyStatus> = {
   refused: 'refused',
   'nobody-home': 'revisit',
@@ -610,6 +672,13 @@ function applyEvent(record: RegistrationRecord, event: RegistrationEvent): Regis
       return record;
     case REVIEW_FINAL_APPROVED:
       return onFinalApproved(record, event);
+    case LINK_PROPOSED:
+    case LINK_CONFIRMED:
+    case LINK_REJECTED:
+      return onLink(record, event);
+    // The township passed a link on to the county: it stays proposed (review keeps the stage).
+    case LINK_INITIAL_APPROVED:
+      return record;
     // Dynamic update (issue 9): business events, reviewed changes, rosters (evolve-business.ts).
     case INSURANCE_ENROLLED:
     case INSURANCE_SUSPENDED:
@@ -632,7 +701,9 @@ function applyEvent(record: RegistrationRecord, event: RegistrationEvent): Regis
     case REGISTRY_CHANGE_REJECTED:
     case REGISTRY_ABSENT_FROM_ROSTER:
       return withIdentity(applyRegistryEvent(record, event));
-    // A day on which comparison compares again: nothing about the person changed.
+    // A request to compare again (the other side of a link changed), or a day on which comparison
+    // compares again: nothing about the person changed.
+    case RECOMPARE_REQUESTED:
     case COMPARISON_RECOMPARE_DUE:
       return record;
   }

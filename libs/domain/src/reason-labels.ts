@@ -16,6 +16,7 @@ export interface ReasonLabel {
  */
 export const REASON_LABELS: Readonly<Record<string, ReasonLabel>> = {
   BENEFIT_AFTER_DEATH: { label: '死亡后仍领取待遇', explanation: '登记为已死亡，但仍有待遇发放记录，需核实。', collect: ['deathDate'] },
+  LINKED_TO_PERSON: { label: '身份号码误录(已关联本人)', explanation: '这些记录的身份号码录错，已关联到本人名下，由本人核实更正。', collect: [] },
   EXEMPT_DECEASED: { label: '已死亡', explanation: '登记为已死亡，不再作为参保对象。', collect: [] },
   EXEMPT_MOVED_OUT: { label: '户籍已迁出', explanation: '户籍已迁出本地，由迁入地登记。', collect: [] },
   EXEMPT_MILITARY: { label: '服兵役', explanation: '正在服兵役，暂不计入应参保人员。', collect: [] },
@@ -24,7 +25,7 @@ export const REASON_LABELS: Readonly<Record<string, ReasonLabel>> = {
   DUPLICATE_PENSION: { label: '重复参加养老保险', explanation: '同时参加了两种养老保险，需保留一种。', collect: ['insurance'] },
   DUPLICATE_MEDICAL: { label: '重复参加医疗保险', explanation: '同时参加了两种医疗保险，需保留一种。', collect: ['insurance'] },
   DUPLICATE_REGION: { label: '多地重复参保', explanation: '在两个地区参加了同一险种，需核实并保留一处。', collect: ['insurance', 'insuredElsewhere'] },
-  INACCURATE_CITIZEN_ID: { label: '身份号码有误', explanation: '登记的公民身份号码校验不通过，请核对身份证或户口簿。', collect: ['citizenId'] },
+  INACCURATE_CITIZEN_ID: { label: '身份号码有误', explanation: '登记的公民身份号码校验不通过（或有部门以录错的号码登记了本人），请核对身份证或户口簿。', collect: ['citizenId'] },
   INACCURATE_NAME: { label: '姓名不一致', explanation: '各部门登记的姓名不一致，请核对身份证。', collect: ['name'] },
   INACCURATE_SEX: { label: '性别不一致', explanation: '登记的性别与身份号码或其他部门不一致，请核对身份证。', collect: ['sex'] },
   INACCURATE_BIRTH_DATE: { label: '出生日期不一致', explanation: '登记的出生日期与身份号码或其他部门不一致，请核对身份证。', collect: ['birthDate'] },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { resolve } from 'path';
-import { BUSINESS_EVENT_TYPES, CHANNELS, SCHEMES } from '@qmcb/contracts';
-import type { BusinessEventType, Channel, Scheme } from '@qmcb/contracts';
+import { BUSINESS_EVENT_TYPES, CHANNELS, INSURANCE_TYPES, SCHEMES } from '@qmcb/contracts';
+import type { BusinessEventType, Channel, InsuranceType, Scheme } from '@qmcb/contracts';
 import type { RegistrationRecord } from './registration-record';
 
 /** Where policy differs per region: age limits, which phone and address are required, which schemes count. */
@@ -20,6 +20,16 @@ export interface RegionPolicy {
   medicalSchemes: Scheme[];
   /** Where a survey target is visited: the village of the household registration, or of the usual residence. */
   surveyBy: SurveyBy;
+  /**
+   * Insurance types whose status is assessed per person (issue 10): a type left out is `not-due`
+   * (`NOT_ASSESSED`) for everyone in the region, e.g. maternity where it is merged into employee medical.
+   */
+  coverageTypes: InsuranceType[];
+  /**
+   * Coverage targets per insurance type as a fraction of the people the type is due (seed 003, 滕州:
+   * medical 0.97, pension 0.90); a type without one has no target. Set whole by the longest prefix that sets it.
+   */
+  coverageTargets: Partial<Record<InsuranceType, number>>;
   /** Channels whose changes skip the township's initial review and wait for the county's final approval. */
   reviewSkipsInitial: Channel[];
   /** A review item waiting longer than this many days is overdue. */
@@ -43,6 +53,8 @@ export const DEFAULT_REGION_POLICY: RegionPolicy = Object.freeze({
   pensionSchemes: ['employee', 'resident'],
   medicalSchemes: ['employee', 'resident'],
   surveyBy: 'household',
+  coverageTypes: [...INSURANCE_TYPES],
+  coverageTargets: {},
   reviewSkipsInitial: [],
   reviewDueDays: 5,
   reviewBusinessEvents: [],
@@ -63,7 +75,7 @@ export class RegionPolicyError extends Error {
 const AGE_FIELDS = ['pensionMinAge', 'retirementAge', 'pensionAgeCheck'] as const;
 const FLAG_FIELDS = ['requirePhone', 'requireAddress'] as const;
 const SCHEME_FIELDS = ['pensionSchemes', 'medicalSchemes'] as const;
-const POLICY_FIELDS: readonly string[] = [...AGE_FIELDS, ...FLAG_FIELDS, ...SCHEME_FIELDS, 'surveyBy', 'reviewSkipsInitial', 'reviewDueDays', 'reviewBusinessEvents'];
+const POLICY_FIELDS: readonly string[] = [...AGE_FIELDS, ...FLAG_FIELDS, ...SCHEME_FIELDS, 'surveyBy', 'reviewSkipsInitial', 'reviewDueDays', 'reviewBusinessEvents', 'coverageTypes', 'coverageTargets'];
 const PREFIX = /^(\d{2}|\d{4}|\d{6})$/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -99,6 +111,22 @@ function parseOverride(key: string, raw: unknown, fail: (message: string) => nev
       }
       if (new Set(value).size !== value.length) fail(`${at} lists a type twice`);
       out.reviewBusinessEvents = [...value];
+    } else if (field === 'coverageTypes') {
+      const types: readonly string[] = INSURANCE_TYPES;
+      if (!Array.isArray(value) || value.length === 0 || !value.every((t): t is InsuranceType => typeof t === 'string' && types.includes(t))) {
+        fail(`${at} must be a non-empty list of insurance types (${INSURANCE_TYPES.join(', ')})`);
+      }
+      if (new Set(value).size !== value.length) fail(`${at} lists an insurance type twice`);
+      out.coverageTypes = [...value];
+    } else if (field === 'coverageTargets') {
+      if (!isObject(value)) fail(`${at} must be an object of insurance type to target, e.g. { "medical": 0.97, "pension": 0.9 }`);
+      const targets: Partial<Record<InsuranceType, number>> = {};
+      for (const [type, target] of Object.entries(value)) {
+        if (!(INSURANCE_TYPES as readonly string[]).includes(type)) fail(`${at}.${type} is not an insurance type (expected one of ${INSURANCE_TYPES.join(', ')})`);
+        if (typeof target !== 'number' || !Number.isFinite(target) || target <= 0 || target > 1) fail(`${at}.${type} must be a fraction above 0 and at most 1 (0.97 for 97%)`);
+        targets[type as InsuranceType] = target;
+      }
+      out.coverageTargets = targets;
     } else if ((FLAG_FIELDS as readonly string[]).includes(field)) {
       if (typeof value !== 'boolean') fail(`${at} must be true or false`);
       out[field as (typeof FLAG_FIELDS)[number]] = value;

@@ -1,5 +1,7 @@
 import type {
   BenefitStatus,
+  CoverageReason,
+  CoverageStatus,
   ChangeField,
   ChangeKind,
   Channel,
@@ -177,11 +179,46 @@ export interface ComparisonReason {
   detail: string;
 }
 
+/** A person's status in one insurance type, as decided with the outcome (`comparison.outcome-determined` v3). */
+export interface CoverageState {
+  insuranceType: InsuranceType;
+  status: CoverageStatus;
+  reason: CoverageReason | null;
+  regions: string[];
+  rule: string;
+  ruleVersion: number;
+  detail: string;
+}
+
 export interface ComparisonState {
   outcome: Outcome;
   previousOutcome: Outcome | 'none';
   reasons: ComparisonReason[];
+  /** One per insurance type; empty for a decision of a version that did not determine them (v1, v2). */
+  coverage: CoverageState[];
   decidedAt: string;
+  eventId: string;
+}
+
+export const LINK_STATUSES = ['proposed', 'confirmed', 'rejected'] as const;
+export type LinkStatus = (typeof LINK_STATUSES)[number];
+
+/**
+ * Records sent under a mistyped citizen ID (their own person key, `recordKey`) linked to this person
+ * (docs/design/identity-linking.md): proposed by comparison, confirmed or rejected by survey or review.
+ */
+export interface IdentityLinkState {
+  linkId: string;
+  recordKey: string;
+  /** The mistyped ID as sent; null when a confirmation arrived for a link this record never saw proposed. */
+  citizenIdAsSent: string | null;
+  status: LinkStatus;
+  score: number | null;
+  proposedAt: string | null;
+  /** When confirmed or rejected, by whom, and why. */
+  decidedAt: string | null;
+  decidedBy: string | null;
+  note: string | null;
   eventId: string;
 }
 
@@ -331,6 +368,8 @@ export interface RegistrationRecord {
   review: ReviewState | null;
   /** What review approved (any channel), field by field; null until something is approved. */
   collected: CollectedData | null;
+  /** Records under mistyped IDs linked to this person, by their person key. */
+  links: Record<string, IdentityLinkState>;
 
   // Kept up to date by business events (procedure §20-§24; business-record.ts).
   /** 社会保障卡. */

@@ -11,10 +11,17 @@ import { BulkLoadTables1700000001500 } from './migrations/1700000001500-bulk-loa
 import { FlagListIndexes1700000004100 } from './migrations/1700000004100-flag-list-indexes';
 import { CurrentOutcomeDivisionDropped1700000004200 } from './migrations/1700000004200-current-outcome-division-dropped';
 import { RecompareDue1700000009100 } from './migrations/1700000009100-recompare-due';
+import { IdentityLinks1700000010100 } from './migrations/1700000010100-identity-links';
+import { CoverageStatistics1700000010200 } from './migrations/1700000010200-coverage-statistics';
+import { IdentityLinks } from './linking/identity-links';
+import { PersonLinkRepository } from './linking/person-link.repository';
+import { CoverageRecorder } from './statistics/coverage-recorder';
+import { CoverageRepository } from './statistics/coverage.repository';
 import { OutcomeRepository } from './outcomes/outcome.repository';
 import { ComparisonProjection } from './projection/comparison.projection';
 import { RecompareDueRepository } from './schedule/recompare-due.repository';
 import { RecompareScheduler, SCHEDULE_CONFIG, ScheduleConfig } from './schedule/recompare-scheduler';
+import { StatisticsModule } from './statistics/statistics.module';
 import { ViewsModule } from './views/views.module';
 
 export const COMPARISON_MIGRATIONS = [
@@ -23,6 +30,8 @@ export const COMPARISON_MIGRATIONS = [
   FlagListIndexes1700000004100,
   CurrentOutcomeDivisionDropped1700000004200,
   RecompareDue1700000009100,
+  IdentityLinks1700000010100,
+  CoverageStatistics1700000010200,
 ];
 
 /** What a test may replace: the clock, and the environment the scheduler's settings come from. */
@@ -43,10 +52,14 @@ export class ComparisonModule {
     if (!config.CONSUME) schedule.RECOMPARE_SWEEP_INTERVAL_MS = 0;
     return {
       module: ComparisonModule,
-      imports: [ServiceKitModule.forService({ name: 'comparison', config, kafka, migrations: COMPARISON_MIGRATIONS }), IngestionModule, ViewsModule, ExchangeModule],
+      imports: [ServiceKitModule.forService({ name: 'comparison', config, kafka, migrations: COMPARISON_MIGRATIONS }), IngestionModule, ViewsModule, ExchangeModule, StatisticsModule],
       controllers: [ComparisonProjection],
       providers: [
         OutcomeRepository,
+        PersonLinkRepository,
+        IdentityLinks,
+        CoverageRepository,
+        CoverageRecorder,
         RecompareDueRepository,
         RecompareScheduler,
         { provide: Clock, useValue: options.clock ?? new Clock() },

@@ -6,6 +6,10 @@ import type { ServiceConfig } from '@qmcb/service-kit';
 import { ReviewItemRepository } from './items/review-item.repository';
 import { ReviewTables1700000003000 } from './migrations/1700000003000-review-tables';
 import { ReviewItemsOfEveryChannel1700000003100 } from './migrations/1700000003100-review-items-of-every-channel';
+import { LinkReview1700000010300 } from './migrations/1700000010300-link-review';
+import { LinkReviewRepository } from './links/link-review.repository';
+import { LinksController } from './links/links.controller';
+import { LinksService } from './links/links.service';
 import { ChangesService } from './changes/changes.service';
 import { ChannelsController } from './changes/channels.controller';
 import { SelfServiceController } from './changes/self-service.controller';
@@ -16,17 +20,20 @@ import { ReviewProjection } from './projection/review.projection';
 import { ReviewsController } from './reviews/reviews.controller';
 import { ReviewsService } from './reviews/reviews.service';
 
-export const REVIEW_MIGRATIONS = [ReviewTables1700000003000, ReviewItemsOfEveryChannel1700000003100];
+export const REVIEW_MIGRATIONS = [ReviewTables1700000003000, ReviewItemsOfEveryChannel1700000003100, LinkReview1700000010300];
 
-/** 审核: changes from every channel (survey, window, self-service, grassroots, department) through township initial review (初审) and county final approval (审定). */
+/**
+ * 审核: changes from every channel (survey, window, self-service, grassroots, department), and the identity links
+ * comparison proposes, through township initial review (初审) and county final approval (审定).
+ */
 @Module({})
 export class ReviewModule {
   static register(config: ServiceConfig, kafka: KafkaSettings): DynamicModule {
     return {
       module: ReviewModule,
       imports: [ServiceKitModule.forService({ name: 'review', config, kafka, migrations: REVIEW_MIGRATIONS })],
-      controllers: [ReviewProjection, ReviewsController, WindowController, SelfServiceController, ChannelsController, PersonsController],
-      providers: [ReviewItemRepository, ReviewsService, ChangesService, QueueGauges],
+      controllers: [ReviewProjection, ReviewsController, LinksController, WindowController, SelfServiceController, ChannelsController, PersonsController],
+      providers: [ReviewItemRepository, ReviewsService, ChangesService, QueueGauges, LinkReviewRepository, LinksService],
     };
   }
 }

@@ -105,7 +105,7 @@ function householdRecord(p: Person): RegistrationEvent {
 
 function outcome(p: Person, value: 'needs-survey' | 'registered', reasons: string[], n = 1): RegistrationEvent {
   return newEvent(OUTCOME_DETERMINED, deterministicId('int', 'outcome', p.tag, String(n)), key(p), {
-    outcome: value, previousOutcome: n === 1 ? 'none' : 'needs-survey', reasons: reasons.map((code) => ({ code, rule: 'int', ruleVersion: 1, detail: '' })),
+    outcome: value, previousOutcome: n === 1 ? 'none' : 'needs-survey', reasons: reasons.map((code) => ({ code, rule: 'int', ruleVersion: 1, detail: '' })), coverage: [],
   }, origin('svc:comparison', p.tag));
 }
 

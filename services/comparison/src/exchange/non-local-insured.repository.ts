@@ -9,6 +9,8 @@ export const EXPORT_FETCH_SIZE = 500;
  * The records of people insured in a county (an active entry there) whose household registration is
  * not there (absent, elsewhere or moved out), read through a server-side cursor in the runner's
  * transaction. Narrowed in SQL; nonLocalInsuredLines checks each again as it builds the lines.
+ * Records under a mistyped ID linked to a person (proposed or confirmed, `person_link`) and records
+ * under an invalid ID are not non-local people: left out.
  * `within`: only people filed (person_record.division, as GET /persons checks it) in that division.
  */
 @Injectable()
@@ -19,6 +21,8 @@ export class NonLocalInsuredRepository {
          SELECT record FROM person_record
           WHERE jsonb_path_exists(record->'insurance', '$.* ? (@.region == $r && @.status == "active")', jsonb_build_object('r', $1::text))
             AND (record->>'hukouDivision' IS NULL OR left(record->>'hukouDivision', 6) <> $1 OR record->>'hukouStatus' = 'moved-out')
+            AND (record->>'citizenIdValid')::boolean
+            AND NOT EXISTS (SELECT 1 FROM person_link l WHERE l.record_key = person_record.person_key AND l.status IN ('proposed', 'confirmed'))
             AND ($2::text IS NULL OR division LIKE $2::text || '%')
           ORDER BY person_key`,
       [region, within],

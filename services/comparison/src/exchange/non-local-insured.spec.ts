@@ -1,6 +1,6 @@
 import { InsuranceFacts, SOURCE_RECORD_RECEIVED, deterministicId } from '@qmcb/contracts';
 import type { Department, EventOf, SourceFacts } from '@qmcb/contracts';
-import { checkCharacter, foldEvents } from '@qmcb/domain';
+import { checkCharacter, foldEvents, personKeyFor } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
@@ -72,6 +72,14 @@ describe('nonLocalInsuredLines', () => {
     expect(nonLocalInsuredLines(fold(received('public-security', household('440981002001')), received('social-insurance', pension(COUNTY))), COUNTY)).toEqual([]);
     expect(nonLocalInsuredLines(fold(received('social-insurance', pension(COUNTY, 'ended'))), COUNTY)).toEqual([]);
     expect(nonLocalInsuredLines(fold(received('social-insurance', pension('440902'))), COUNTY)).toEqual([]);
+  });
+
+  it('gives nothing for records under an ID that fails GB 11643: a mistyped local person, not a non-local one', () => {
+    const typo = `${ID17}${ID[17] === '0' ? '1' : '0'}`;
+    const event = received('social-insurance', pension(COUNTY));
+    const record = fold({ ...event, personKey: personKeyFor(typo), payload: { ...event.payload, citizenIdAsSent: typo, citizenIdValid: false } });
+    expect(record.citizenIdValid).toBe(false);
+    expect(nonLocalInsuredLines(record, COUNTY)).toEqual([]);
   });
 
   it('exports a person whose household moved out, with the household address', () => {

@@ -61,10 +61,13 @@ function conforming(facts: InsuranceFactsOut): InsuranceFactsOut | null {
  * The export lines of one person for `region`: one per active insurance entry there, with the
  * person's identity as resolved here by the field precedence (name, sex, birth date, phone,
  * address: what `GET /persons` shows under `fields`) for the receiver's own comparison. None when
- * the person is local, has no active entry there, or has no citizen ID.
+ * the person is local, has no active entry there, or has no valid citizen ID: records under an ID
+ * that fails GB 11643 are most likely a local person's under a mistyped ID (issue 10), and the
+ * higher registry could match them to no one; they stay here to be linked or corrected. Records
+ * linked to a person (`person_link`) are left out by the repository.
  */
 export function nonLocalInsuredLines(record: RegistrationRecord, region: string): ExchangeLine[] {
-  if (!isNonLocal(record, region) || record.citizenId === null) return [];
+  if (!isNonLocal(record, region) || record.citizenId === null || !record.citizenIdValid) return [];
   const citizenId = record.citizenId;
   const fields = resolveFields(record, record.citizenIdValid ? citizenIdInfo(citizenId) : null);
   const identity = {

@@ -2,7 +2,7 @@ import { DEPARTMENTS_BY_KIND, OUTCOME_DETERMINED, REVIEW_FINAL_APPROVED, SURVEY_
 import type { EventOf, FactKind, RegistrationEvent, SourceFacts } from '@qmcb/contracts';
 import { checkCharacter, villagesOf } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { EventLogProducer, ProjectionRunner, metricValue, openDataSource, quietLogger } from '@qmcb/event-log';
+import { EventLogProducer, OutboxRelay, ProjectionRunner, metricValue, openDataSource, quietLogger } from '@qmcb/event-log';
 import type { ProjectionHandler } from '@qmcb/event-log';
 import { LogContext, PersonRecordRepository, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
@@ -11,8 +11,12 @@ import type { DataSource } from 'typeorm';
 import { COMPARISON_MIGRATIONS } from '../comparison.module';
 import { buildSourceRecordEvent } from '../ingestion/source-record-event';
 import type { SourceRecordInput } from '../ingestion/source-record-event';
+import { IdentityLinks } from '../linking/identity-links';
+import { PersonLinkRepository } from '../linking/person-link.repository';
 import { OutcomeRepository } from '../outcomes/outcome.repository';
 import { RecompareDueRepository } from '../schedule/recompare-due.repository';
+import { CoverageRecorder } from '../statistics/coverage-recorder';
+import { CoverageRepository } from '../statistics/coverage.repository';
 import { ComparisonProjection } from './comparison.projection';
 
 jest.setTimeout(240_000);
@@ -133,7 +137,15 @@ function population(people: number, seed: number): RegistrationEvent[] {
 
 /** The comparison projection as the event-log runtime calls it (what its log transport does, without Nest). */
 function comparisonHandler(): ProjectionHandler {
-  const projection = new ComparisonProjection(new PersonRecordRepository(), new OutcomeRepository(), new RegionPolicyProvider(), new RecompareDueRepository());
+  const records = new PersonRecordRepository();
+  const projection = new ComparisonProjection(
+    records,
+    new OutcomeRepository(),
+    new RegionPolicyProvider(),
+    new IdentityLinks(new PersonLinkRepository(), records),
+    new CoverageRecorder(new CoverageRepository()),
+    new RecompareDueRepository(),
+  );
   return { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
 }
 
@@ -159,30 +171,36 @@ function withoutOutcomeBookkeeping(record: RegistrationRecord): unknown {
 describe('comparison decides the same however the log is cut into batches', () => {
   const dbs: TestDatabase[] = [];
   const sources: DataSource[] = [];
-  let topic: string;
+  const topics: string[] = [];
 
   afterAll(async () => {
     for (const ds of sources) await ds.destroy();
     for (const db of dbs) await db.drop();
-    if (topic) await deleteTestTopic(topic);
+    for (const topic of topics) await deleteTestTopic(topic);
   });
 
   it('batches of one event and of 300: same records, same current outcomes; the big batches\' history is the other minus outcomes of intermediate states', async () => {
-    topic = await createTestTopic(2);
-    const settings = testKafkaSettings(topic, 2, 'comparison-batch-test');
+    // Each run on a log of its own, with its relay: a decision about another person (a link) goes to
+    // that person through the log (ADR 0008), so both runs must see their own decisions come back.
+    const settingsA = testKafkaSettings(await createTestTopic(2), 2, 'comparison-batch-test');
+    const settingsB = testKafkaSettings(await createTestTopic(2), 2, 'comparison-batch-test');
+    topics.push(settingsA.topic, settingsB.topic);
     const events = population(400, 20261123);
     // A few outcome events from the log itself (say, a replayed decision), after everything else: both
     // runs must record them. (Amid a batch, where an emitted decision lands relative to them depends on
     // the batch: emitted events are applied after the batch that decided them, as in a rebuild.)
     const foreign: EventOf<typeof OUTCOME_DETERMINED>[] = events.slice(0, 5).map((e, i) => ({
-      eventId: deterministicId('foreign-outcome', String(i)), type: OUTCOME_DETERMINED, schemaVersion: 2, personKey: e.personKey,
+      eventId: deterministicId('foreign-outcome', String(i)), type: OUTCOME_DETERMINED, schemaVersion: 3, personKey: e.personKey,
       occurredAt: '2026-11-15T00:00:00.000Z', recordedAt: '2026-11-15T00:00:00.000Z', source: 'svc:comparison', actor: 'svc:comparison',
       correlationId: e.correlationId, causationId: e.eventId, basedOnVersion: 1,
-      payload: { outcome: 'needs-survey', previousOutcome: 'none', reasons: [{ code: 'UNINSURED', rule: 'uninsured', ruleVersion: 1, detail: 'test' }] },
+      payload: { outcome: 'needs-survey', previousOutcome: 'none', reasons: [{ code: 'UNINSURED', rule: 'uninsured', ruleVersion: 1, detail: 'test' }], coverage: [] },
     }));
     const all = [...events, ...foreign];
 
-    const producer = await EventLogProducer.connect(settings, { logger: quietLogger() });
+    const producers = [await EventLogProducer.connect(settingsA, { logger: quietLogger() }), await EventLogProducer.connect(settingsB, { logger: quietLogger() })];
+    const append = async (batch: RegistrationEvent[]): Promise<void> => {
+      for (const p of producers) await p.append(batch);
+    };
     const open = async (): Promise<DataSource> => {
       const db = await createTestDatabase();
       dbs.push(db);
@@ -194,25 +212,39 @@ describe('comparison decides the same however the log is cut into batches', () =
     const handler = comparisonHandler();
     const runners = [
       new ProjectionRunner({
-        name: 'cmp-one-by-one', groupId: `cmp-one-by-one-${topic}`, dataSource: perEvent, schema: SCHEMA, handler, settings, logger: quietLogger(),
+        name: 'cmp-one-by-one', groupId: `cmp-one-by-one-${settingsA.topic}`, dataSource: perEvent, schema: SCHEMA, handler, settings: settingsA, logger: quietLogger(),
         consumer: { applyBatchSize: 1 },
       }),
       new ProjectionRunner({
-        name: 'cmp-batch', groupId: `cmp-batch-${topic}`, dataSource: batched, schema: SCHEMA, handler, settings, logger: quietLogger(),
+        name: 'cmp-batch', groupId: `cmp-batch-${settingsB.topic}`, dataSource: batched, schema: SCHEMA, handler, settings: settingsB, logger: quietLogger(),
         consumer: { applyBatchSize: 300 },
       }),
     ];
+    const relays = [new OutboxRelay({ dataSource: perEvent, producer: producers[0] as EventLogProducer, schema: SCHEMA }), new OutboxRelay({ dataSource: batched, producer: producers[1] as EventLogProducer, schema: SCHEMA })];
+    /** Until both have applied everything, their own decisions about other people included. */
+    const settle = async (): Promise<void> => {
+      for (const [i, r] of runners.entries()) {
+        for (let quiet = 0; quiet < 2; ) {
+          await r.waitUntilCaughtUp(180_000);
+          const [{ n }] = (await [perEvent, batched][i]?.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`)) as [{ n: number }];
+          quiet = n === 0 ? quiet + 1 : 0;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    };
     try {
       // Most of the log before the runners start (big batches), the rest while they run.
-      await producer.append(events.slice(0, 2200));
+      await append(events.slice(0, 2200));
       for (const r of runners) await r.start();
-      for (let i = 2200; i < events.length; i += 150) await producer.append(events.slice(i, i + 150));
-      for (const r of runners) await r.waitUntilCaughtUp(180_000);
-      await producer.append(foreign);
-      for (const r of runners) await r.waitUntilCaughtUp(180_000);
+      for (const relay of relays) relay.start();
+      for (let i = 2200; i < events.length; i += 150) await append(events.slice(i, i + 150));
+      await settle();
+      await append(foreign);
+      await settle();
     } finally {
+      for (const relay of relays) await relay.stop();
       for (const r of runners) await r.stop();
-      await producer.disconnect();
+      for (const p of producers) await p.disconnect();
     }
 
     // No batch failed and was split.
@@ -248,6 +280,12 @@ describe('comparison decides the same however the log is cut into batches', () =
     expect(ca.length).toBeGreaterThan(300);
     expect(cb).toEqual(ca);
 
+    // 2b. The statistics rows as they stand (coverage_current, issue 10): the same but for the time each started.
+    const coverageRows = async (ds: DataSource): Promise<Row[]> => (await read(ds, `select * from coverage_current order by person_key`)).map(({ valid_from: _f, ...row }) => row);
+    const [sa, sb] = [await coverageRows(perEvent), await coverageRows(batched)];
+    expect(sa.length).toBeGreaterThan(300);
+    expect(sb).toEqual(sa);
+
     // 3. outcome_history: batching legitimately leaves out the outcomes of intermediate states (a
     //    person whose decision changes several times within one chunk is emitted only the last
     //    change). Every outcome the batch path wrote is one the one-by-one path wrote too, with the same
@@ -274,9 +312,17 @@ describe('comparison decides the same however the log is cut into batches', () =
     expect(db).toEqual(da);
 
     // 4. Every event of the log applied in both, once; the batch path emitted fewer outcomes.
-    const applied = async (ds: DataSource): Promise<number> => Number((await read(ds, `select count(*)::int as n from applied_event where partition is not null`))[0]?.['n']);
-    expect(await applied(perEvent)).toBe(all.length);
-    expect(await applied(batched)).toBe(all.length);
+    const ids = all.map((e) => e.eventId);
+    for (const ds of [perEvent, batched]) {
+      expect((await ds.query(`select count(*)::int as n from applied_event where event_id = any($1::text[]) and partition is not null`, [ids]))[0]?.n).toBe(all.length);
+      // Everything else applied from the log is this run's own decisions about other people, sent
+      // through the log (ADR 0008): each from its outbox, applied once.
+      const back: Row[] = await ds.query(
+        `select a.event_id, o.event->>'type' as type from applied_event a left join outbox o on o.event_id = a.event_id where a.partition is not null and a.event_id <> all($1::text[])`,
+        [ids],
+      );
+      expect(back.filter((r) => r['type'] !== 'comparison.recompare-requested' && r['type'] !== 'comparison.link-proposed')).toEqual([]);
+    }
     const emitted = async (ds: DataSource): Promise<number> => Number((await read(ds, `select count(*)::int as n from outbox`))[0]?.['n']);
     expect(await emitted(batched)).toBeLessThan(await emitted(perEvent));
   });

@@ -21,8 +21,8 @@ import {
 } from '@qmcb/contracts';
 import type { EventOf, RegistrationEvent } from '@qmcb/contracts';
 import type { RegionPolicy, RegistrationRecord } from '@qmcb/domain';
-import { chinaDate, compare, inComparisonScope } from '../rules';
-import type { Decision } from '../rules';
+import { NO_LINKS, RULES, chinaDate, compare, inComparisonScope } from '../rules';
+import type { Decision, LinkContext } from '../rules';
 import { nextRecompare } from '../schedule/next-due';
 import type { RecompareDue } from '../schedule/next-due';
 
@@ -33,7 +33,8 @@ export const COMPARISON_SERVICE = 'svc:comparison';
 /**
  * Events after which a person is compared again: any new fact about them that a rule reads, and
  * the days on which a decision may change by itself. Business events that change nothing a rule
- * reads (a benefit approved, a card) are not here.
+ * reads (a benefit approved, a card) are not here. Link events and `comparison.recompare-requested`
+ * compare the people of a link through the projection (comparison.projection.ts), not through this set.
  */
 export const RECOMPARE_ON: ReadonlySet<string> = new Set<string>([
   SOURCE_RECORD_RECEIVED,
@@ -67,25 +68,40 @@ export function dueAfter(trigger: RegistrationEvent, record: RegistrationRecord,
 }
 
 /**
- * What comparing `record` (the person's record right after `trigger`) decides, as of the trigger's
- * time; null when the event does not trigger a comparison or the person is not ours to compare.
- * Pure: it reads neither the recorded decision nor the flags.
+ * What comparing `record` (merged with the records linked to the person) decides as of `asOf`; null
+ * when the person is not ours to compare. Pure: it reads neither the recorded decision nor the flags.
  */
-export function decisionAfter(trigger: RegistrationEvent, record: RegistrationRecord, policy: RegionPolicy): Decision | null {
-  if (!RECOMPARE_ON.has(trigger.type) || !inComparisonScope(record)) return null;
-  return compare(record, policy, trigger.occurredAt);
+export function decisionFor(record: RegistrationRecord, policy: RegionPolicy, asOf: string, links: LinkContext = NO_LINKS): Decision | null {
+  if (!inComparisonScope(record)) return null;
+  return compare(record, policy, asOf, RULES, links);
 }
 
 /**
- * The outcome event of a decision taken right after `trigger` on `record`; its ID comes from the
- * trigger, so a batch processed again decides the same event.
+ * What comparing `record` (the person's record right after `trigger`) decides, as of the trigger's
+ * time; null when the event does not trigger a comparison or the person is not ours to compare.
  */
-export function outcomeEvent(trigger: RegistrationEvent, record: RegistrationRecord, decision: Decision, now: string): OutcomeEvent {
+export function decisionAfter(trigger: RegistrationEvent, record: RegistrationRecord, policy: RegionPolicy, links: LinkContext = NO_LINKS): Decision | null {
+  if (!RECOMPARE_ON.has(trigger.type)) return null;
+  return decisionFor(record, policy, trigger.occurredAt, links);
+}
+
+/**
+ * The outcome event of a decision about `personKey` (default: the trigger's person) taken right after
+ * `trigger` on `record`; its ID comes from the trigger (and the person, when the trigger is another
+ * person's: the other side of a link), so a batch processed again decides the same event.
+ */
+export function outcomeEvent(trigger: RegistrationEvent, record: RegistrationRecord, decision: Decision, now: string, personKey = trigger.personKey): OutcomeEvent {
+  const eventId = personKey === trigger.personKey ? deterministicId('comparison', 'outcome', trigger.eventId) : deterministicId('comparison', 'outcome', trigger.eventId, personKey);
   return newEvent(
     OUTCOME_DETERMINED,
-    deterministicId('comparison', 'outcome', trigger.eventId),
-    trigger.personKey,
-    { outcome: decision.outcome, previousOutcome: record.comparison?.outcome ?? 'none', reasons: decision.reasons },
+    eventId,
+    personKey,
+    {
+      outcome: decision.outcome,
+      previousOutcome: record.comparison?.outcome ?? 'none',
+      reasons: decision.reasons,
+      coverage: decision.coverage.map(({ insuranceType, status, reason, regions, rule, ruleVersion, detail }) => ({ insuranceType, status, reason, regions, rule, ruleVersion, detail })),
+    },
     causedBy(trigger, COMPARISON_SERVICE, now, record.version),
   );
 }

@@ -104,14 +104,14 @@ describe('inComparisonScope: only people we register', () => {
 });
 
 describe('decisionChanged', () => {
-  const decision = { outcome: 'needs-survey' as const, reasons: [{ code: 'UNINSURED', rule: 'uninsured', ruleVersion: 1, detail: 'x' }] };
+  const decision = { outcome: 'needs-survey' as const, reasons: [{ code: 'UNINSURED', rule: 'uninsured', ruleVersion: 1, detail: 'x' }], coverage: [] };
 
   it('is true for a first decision', () => {
     expect(decisionChanged(null, decision)).toBe(true);
   });
 
   it('is false when outcome and codes are the same, whatever the detail and order', () => {
-    const two = { outcome: 'needs-survey' as const, reasons: [{ code: 'A', rule: 'r', ruleVersion: 1, detail: '1' }, { code: 'B', rule: 'r', ruleVersion: 1, detail: '2' }] };
+    const two = { outcome: 'needs-survey' as const, reasons: [{ code: 'A', rule: 'r', ruleVersion: 1, detail: '1' }, { code: 'B', rule: 'r', ruleVersion: 1, detail: '2' }], coverage: [] };
     expect(decisionChanged({ outcome: 'needs-survey', reasons: [{ code: 'B' }, { code: 'A' }] }, two)).toBe(false);
     expect(decisionChanged({ outcome: 'needs-survey', reasons: [{ code: 'UNINSURED' }] }, decision)).toBe(false);
   });
@@ -119,6 +119,16 @@ describe('decisionChanged', () => {
   it('is true when the outcome or a code differs', () => {
     expect(decisionChanged({ outcome: 'exempt', reasons: [{ code: 'UNINSURED' }] }, decision)).toBe(true);
     expect(decisionChanged({ outcome: 'needs-survey', reasons: [{ code: 'MISSING_PHONE' }] }, decision)).toBe(true);
+  });
+
+  it('is true when a status per insurance type differs (status, reason or regions), or was never decided (a v2 decision)', () => {
+    const pension = { insuranceType: 'pension', status: 'insured-here', reason: null, regions: ['440981'] };
+    const with_ = { ...decision, coverage: [pension] };
+    expect(decisionChanged({ ...decision, coverage: [pension] }, with_)).toBe(false);
+    expect(decisionChanged({ ...decision, coverage: [{ ...pension, regions: ['440982'] }] }, with_)).toBe(true);
+    expect(decisionChanged({ ...decision, coverage: [{ ...pension, status: 'not-insured', reason: 'LAPSED', regions: [] }] }, with_)).toBe(true);
+    expect(decisionChanged({ outcome: 'needs-survey', reasons: [{ code: 'UNINSURED' }], coverage: [] }, with_)).toBe(true);
+    expect(decisionChanged({ outcome: 'needs-survey', reasons: [{ code: 'UNINSURED' }] }, with_)).toBe(true);
   });
 });
 

@@ -1,7 +1,8 @@
 import { citizenIdInfo, insuranceEntries, resolveFields } from '@qmcb/domain';
 import type { InsuranceEntry, RegistrationRecord } from '@qmcb/domain';
 import type { RegionPolicy } from '@qmcb/domain';
-import type { FactRef, RuleContext, RuleHit } from './types';
+import { NO_LINKS } from './types';
+import type { FactRef, LinkContext, RuleContext, RuleHit } from './types';
 
 const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
 
@@ -77,7 +78,7 @@ function deathFacts(record: RegistrationRecord): FactRef[] {
 }
 
 /** Everything a rule may look at, computed once per decision. */
-export function buildContext(record: RegistrationRecord, policy: RegionPolicy, asOf: string): Omit<RuleContext, 'earlier'> {
+export function buildContext(record: RegistrationRecord, policy: RegionPolicy, asOf: string, links: LinkContext = NO_LINKS): Omit<RuleContext, 'earlier'> {
   const asOfDate = chinaDate(asOf);
   const idInfo = record.citizenIdValid && record.citizenId !== null ? citizenIdInfo(record.citizenId) : null;
   const fields = resolveFields(record, idInfo);
@@ -106,6 +107,7 @@ export function buildContext(record: RegistrationRecord, policy: RegionPolicy, a
     employment: employmentOf(record, asOfDate),
     entries,
     active: (type) => active.get(type) ?? [],
+    links,
   };
 }
 
@@ -115,11 +117,15 @@ function show(value: FactRef['value']): string {
   return value === null ? 'none' : String(value);
 }
 
+/** A summary and its facts as short readable text (at most 512 characters): the `detail` on the log. */
+export function detailOf(summary: string, facts: readonly FactRef[]): string {
+  const text = facts.length === 0 ? summary : `${summary}: ${facts.map((f) => `${f.source} ${f.field}=${show(f.value)}`).join('; ')}`;
+  return text.length <= DETAIL_MAX ? text : `${text.slice(0, DETAIL_MAX - 1)}…`;
+}
+
 /** A hit with its facts written out as short readable text in `detail` (at most 512 characters). */
 export function hit(rule: { name: RuleHit['rule']; version: number }, code: RuleHit['code'], summary: string, facts: FactRef[]): RuleHit {
-  const text = facts.length === 0 ? summary : `${summary}: ${facts.map((f) => `${f.source} ${f.field}=${show(f.value)}`).join('; ')}`;
-  const detail = text.length <= DETAIL_MAX ? text : `${text.slice(0, DETAIL_MAX - 1)}…`;
-  return { code, rule: rule.name, ruleVersion: rule.version, detail, facts };
+  return { code, rule: rule.name, ruleVersion: rule.version, detail: detailOf(summary, facts), facts };
 }
 
 /** "none active" for a type: the fact that no entry of it counts. */

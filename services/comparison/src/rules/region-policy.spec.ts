@@ -14,6 +14,8 @@ describe('region policy', () => {
       pensionSchemes: ['employee', 'resident'],
       medicalSchemes: ['employee', 'resident'],
       surveyBy: 'household',
+      coverageTypes: ['pension', 'medical', 'unemployment', 'work-injury', 'maternity'],
+      coverageTargets: {},
       reviewSkipsInitial: [],
       reviewDueDays: 5,
       reviewBusinessEvents: [],
@@ -42,6 +44,16 @@ describe('region policy', () => {
       expect(policyForDivision('440981002001', parseRegionPolicies({ regions: { '440981': { surveyBy: 'residence' } } }))).toEqual({ ...DEFAULT_REGION_POLICY, surveyBy: 'residence' });
     });
 
+    it('given coverage targets and assessed types (seed 003, 滕州), then they apply whole to the county and below', () => {
+      const tengzhou = parseRegionPolicies({ regions: { '37': { coverageTargets: { pension: 0.8 } }, '370481': { coverageTargets: { medical: 0.97, pension: 0.9 }, coverageTypes: ['pension', 'medical', 'unemployment', 'work-injury'] } } });
+      expect(policyForDivision('370481001001', tengzhou)).toEqual({
+        ...DEFAULT_REGION_POLICY,
+        coverageTargets: { medical: 0.97, pension: 0.9 },
+        coverageTypes: ['pension', 'medical', 'unemployment', 'work-injury'],
+      });
+      expect(policyForDivision('370402', tengzhou)).toEqual({ ...DEFAULT_REGION_POLICY, coverageTargets: { pension: 0.8 } });
+    });
+
     it('given a county that reviews household moves, then those business events wait for its approval and the rest stays', () => {
       const reviewing = parseRegionPolicies({ regions: { '440981': { reviewBusinessEvents: ['household.moved-out', 'household.moved-in'] } } });
       expect(policyForDivision('440981002001', reviewing)).toEqual({ ...DEFAULT_REGION_POLICY, reviewBusinessEvents: ['household.moved-out', 'household.moved-in'] });
@@ -65,6 +77,13 @@ describe('region policy', () => {
       [{ regions: { '44': { retirementAge: 70 }, '4409': { pensionMinAge: 70 } } }, 'regions["4409"]: pensionMinAge (70) must be below retirementAge (70)'],
       [{ regions: { '44': [] } }, 'regions["44"] must be an object of policy fields'],
       [{ regions: { '4409': { surveyBy: 'workplace' } } }, 'regions["4409"].surveyBy must be one of household, residence'],
+      [{ regions: { '37': { coverageTargets: { medical: 97 } } } }, 'regions["37"].coverageTargets.medical must be a fraction above 0 and at most 1 (0.97 for 97%)'],
+      [{ regions: { '37': { coverageTargets: { medical: 0 } } } }, 'regions["37"].coverageTargets.medical must be a fraction above 0 and at most 1'],
+      [{ regions: { '37': { coverageTargets: { health: 0.9 } } } }, 'regions["37"].coverageTargets.health is not an insurance type'],
+      [{ regions: { '37': { coverageTargets: [0.97] } } }, 'regions["37"].coverageTargets must be an object of insurance type to target'],
+      [{ regions: { '37': { coverageTypes: [] } } }, 'regions["37"].coverageTypes must be a non-empty list of insurance types'],
+      [{ regions: { '37': { coverageTypes: ['pension', 'dental'] } } }, 'regions["37"].coverageTypes must be a non-empty list of insurance types'],
+      [{ regions: { '37': { coverageTypes: ['pension', 'pension'] } } }, 'regions["37"].coverageTypes lists an insurance type twice'],
       [{ regions: { '4409': { reviewSkipsInitial: ['phone'] } } }, 'regions["4409"].reviewSkipsInitial must be a list of channels (survey, window, self-service, grassroots, department)'],
       [{ regions: { '4409': { reviewSkipsInitial: ['window', 'window'] } } }, 'regions["4409"].reviewSkipsInitial lists a channel twice'],
       [{ regions: { '4409': { reviewDueDays: 0 } } }, 'regions["4409"].reviewDueDays must be an integer from 1 to 365'],

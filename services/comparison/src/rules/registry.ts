@@ -2,6 +2,7 @@ import { age60NoPension } from './age-60-no-pension.rule';
 import { benefitAfterDeath } from './benefit-after-death.rule';
 import { duplicateEnrollment } from './duplicate-enrollment.rule';
 import { exemption } from './exemption.rule';
+import { idLinking } from './id-linking.rule';
 import { inaccurateInformation } from './inaccurate-information.rule';
 import { missingInformation } from './missing-information.rule';
 import { partlyInsured } from './partly-insured.rule';
@@ -17,6 +18,7 @@ export const RULES: readonly Rule[] = [
   benefitAfterDeath,
   duplicateEnrollment,
   inaccurateInformation,
+  idLinking,
   missingInformation,
   uninsured,
   partlyInsured,

@@ -1,10 +1,11 @@
-import type { Outcome, OutcomeReason } from '@qmcb/contracts';
+import type { CoverageReason, CoverageStatus, InsuranceType, Outcome, OutcomeReason } from '@qmcb/contracts';
 import type { CitizenIdInfo, Claimant, InsuranceEntry, RegistrationRecord, ResolvedFields } from '@qmcb/domain';
 import type { RegionPolicy } from '@qmcb/domain';
 
 /** Reason codes (docs/design/comparison-model.md), in the order reasons are listed within an outcome. */
 export const REASON_CODES = [
   'BENEFIT_AFTER_DEATH',
+  'LINKED_TO_PERSON',
   'EXEMPT_DECEASED',
   'EXEMPT_MOVED_OUT',
   'EXEMPT_MILITARY',
@@ -27,7 +28,7 @@ export const REASON_CODES = [
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
-export const EXEMPTION_CODES = ['EXEMPT_DECEASED', 'EXEMPT_MOVED_OUT', 'EXEMPT_MILITARY', 'EXEMPT_PRISONER', 'EXEMPT_STUDENT'] as const;
+export const EXEMPTION_CODES = ['LINKED_TO_PERSON', 'EXEMPT_DECEASED', 'EXEMPT_MOVED_OUT', 'EXEMPT_MILITARY', 'EXEMPT_PRISONER', 'EXEMPT_STUDENT'] as const;
 export const DUPLICATE_CODES = ['DUPLICATE_PENSION', 'DUPLICATE_MEDICAL', 'DUPLICATE_REGION'] as const;
 /** The codes that make a person "needs survey" (step 4 of the outcome precedence), in order. */
 export const SURVEY_CODES = [
@@ -49,6 +50,7 @@ export const RULE_NAMES = [
   'benefit-after-death',
   'duplicate-enrollment',
   'inaccurate-information',
+  'id-linking',
   'missing-information',
   'uninsured',
   'partly-insured',
@@ -108,6 +110,41 @@ export interface RuleContext {
   entries: InsuranceEntry[];
   /** Hits of the rules evaluated before this one, in evaluation order. */
   earlier: readonly RuleHit[];
+  /** Records under mistyped IDs linked to this person, or the person this record is linked to. */
+  links: LinkContext;
+}
+
+export type ActiveLinkStatus = 'proposed' | 'confirmed';
+
+/** A link between records under a mistyped citizen ID and a person (docs/design/identity-linking.md). */
+export interface LinkRef {
+  linkId: string;
+  status: ActiveLinkStatus;
+}
+
+/**
+ * The links a comparison takes into account. `record` is then the person's record with the
+ * insurance entries of the records linked to them merged in (`mergeLinked`).
+ */
+export interface LinkContext {
+  /** This record's facts belong to another person: that person's key and the link. */
+  linkedTo: (LinkRef & { personKey: string }) | null;
+  /** Records under mistyped IDs linked to this person: their key, the ID as sent, the link. */
+  linked: (LinkRef & { recordKey: string; citizenIdAsSent: string | null })[];
+}
+
+export const NO_LINKS: LinkContext = Object.freeze({ linkedTo: null, linked: [] }) as LinkContext;
+
+/** A person's status in one insurance type, with the facts it was decided on (the log carries it without them). */
+export interface CoverageHit {
+  insuranceType: InsuranceType;
+  status: CoverageStatus;
+  reason: CoverageReason | null;
+  regions: string[];
+  rule: 'coverage-status';
+  ruleVersion: number;
+  detail: string;
+  facts: FactRef[];
 }
 
 /** A named, versioned rule. Pure: the same context gives the same hits. */
@@ -123,4 +160,6 @@ export interface Decision {
   reasons: OutcomeReason[];
   /** Every hit of every rule, in evaluation order, with its facts (for the explainable view). */
   hits: RuleHit[];
+  /** The status per insurance type, in INSURANCE_TYPES order (rule `coverage-status`). */
+  coverage: CoverageHit[];
 }

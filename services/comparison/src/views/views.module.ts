@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PersonLinkRepository } from '../linking/person-link.repository';
 import { OutcomeRepository } from '../outcomes/outcome.repository';
 import { FlagsController } from './flags/flags.controller';
 import { FlagsService } from './flags/flags.service';
@@ -9,6 +10,6 @@ import { PersonsService } from './persons/persons.service';
 /** What comparison shows: one person explained, flag lists and counts, business gauges. */
 @Module({
   controllers: [PersonsController, FlagsController],
-  providers: [OutcomeRepository, PersonsService, FlagsService, PeopleGauges],
+  providers: [OutcomeRepository, PersonLinkRepository, PersonsService, FlagsService, PeopleGauges],
 })
 export class ViewsModule {}

@@ -34,6 +34,12 @@ export class HandoversController {
     unmasked: [{ roles: ['county-approver', 'window-clerk'], departments: ['higher-registry'], purposes: ['cross-region-exchange', 'registry-maintenance', 'window-service'] }],
   })
   @Departments('higher-registry')
+  // As the non-local export (comparison): full values for the county and the higher registry exchanging them.
+  @PersonalData({
+    access: 'list',
+    purposes: ['cross-region-exchange'],
+    unmasked: [{ roles: ['county-approver'], departments: ['higher-registry'], purposes: ['cross-region-exchange'] }],
+  })
   @ApiOperation({ summary: 'People whose household registration moved out of a division, with where to and the insurance they hold (audited)' })
   list(@CurrentPrincipal() principal: Principal, @Query() query: HandoverQueryDto): Promise<{ division: string; next: string | null; items: Handover[] }> {
     return this.handovers.movedOut(principal, query.division, query.after ?? null, query.limit ?? 100);

@@ -1,5 +1,5 @@
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { REVIEW_CHANGE_SUBMITTED, REVIEW_REBASED, SURVEY_FORM_SUBMITTED, SURVEY_VISIT_RECORDED } from '@qmcb/contracts';
+import { LINK_PROPOSED, REVIEW_CHANGE_SUBMITTED, REVIEW_REBASED, SURVEY_FORM_SUBMITTED, SURVEY_VISIT_RECORDED } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { surveyVillage, valuesBefore } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
@@ -7,10 +7,14 @@ import { LogContext, PersonRecordRepository, Projection, REGISTRATION_LOG, Regio
 import { evolve, reviewIdOf } from '../items/review-item.decider';
 import type { OpeningContext, ReviewItem } from '../items/review-item.decider';
 import { ReviewItemRepository } from '../items/review-item.repository';
+import { evolve as evolveLink, isLinkEvent } from '../links/link-review.decider';
+import type { LinkReview } from '../links/link-review.decider';
+import { LinkReviewRepository } from '../links/link-review.repository';
 
 /**
- * Review's projection: the person records, and the review items folded from submissions of every
- * channel (survey forms and death claims, `review.change-submitted`) and from review decisions.
+ * Review's projection: the person records, the review items folded from submissions of every
+ * channel (survey forms and death claims, `review.change-submitted`) and from review decisions, and
+ * the reviews of identity links comparison proposes (`comparison.link-proposed` and its decisions).
  */
 @Projection()
 export class ReviewProjection {
@@ -18,6 +22,7 @@ export class ReviewProjection {
     private readonly records: PersonRecordRepository,
     private readonly items: ReviewItemRepository,
     private readonly policies: RegionPolicyProvider,
+    private readonly links: LinkReviewRepository,
   ) {}
 
   @EventPattern(REGISTRATION_LOG)
@@ -37,6 +42,27 @@ export class ReviewProjection {
       }
     });
     await this.items.saveMany(log.manager, [...changed].map((id) => items.get(id) as ReviewItem));
+    await this.linkReviews(log, events, after);
+  }
+
+  /** The link reviews the batch's link events open or decide; a proposal is reviewed where the person is surveyed. */
+  private async linkReviews(log: LogContext, events: RegistrationEvent[], after: readonly (RegistrationRecord | null)[]): Promise<void> {
+    const linkEvents = events.filter(isLinkEvent);
+    if (linkEvents.length === 0) return;
+    const reviews = await this.links.findMany(log.manager, linkEvents.map((e) => e.payload.linkId));
+    const changed = new Set<string>();
+    events.forEach((event, i) => {
+      if (!isLinkEvent(event)) return;
+      const record = after[i];
+      const before = reviews.get(event.payload.linkId) ?? null;
+      const village = event.type === LINK_PROPOSED && record ? (record.survey?.villageCode ?? surveyVillage(record, this.policies.forRecord(record))) : null;
+      const next = evolveLink(before, event, village);
+      if (next && next !== before) {
+        reviews.set(next.linkId, next);
+        changed.add(next.linkId);
+      }
+    });
+    await this.links.saveMany(log.manager, [...changed].map((id) => reviews.get(id) as LinkReview));
   }
 
   /** What an item is opened (or rebased) with: where it is reviewed and what the record holds now. */

@@ -41,6 +41,7 @@ function outcome(value: Outcome, codes: string[] = ['UNINSURED'], id = 'o1'): Ev
     outcome: value,
     previousOutcome: 'none',
     reasons: codes.map((code) => ({ code, rule: 'r', ruleVersion: 1, detail: '' })),
+    coverage: [],
   }, { source: 'svc:comparison', actor: 'svc:comparison', occurredAt: AT, correlationId: 'c1' });
 }
 

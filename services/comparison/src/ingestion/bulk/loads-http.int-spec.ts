@@ -153,7 +153,7 @@ describe('bulk load over HTTP', () => {
     expect(done).toMatchObject({ rows: 31, accepted: 30, quarantined: 1, quarantinedByReason: { json: 1 } });
   });
 
-  it('lets a synchronous load hold its request for an hour, and only that route: every other one has 30 seconds', () => {
+  it('lets a synchronous load hold its request for an hour, and only that route: the exports have 30 minutes, every other one 30 seconds', () => {
     // Node's own deadline is the longest any route allows; each route's is enforced per request.
     expect((app.getHttpServer() as Server).requestTimeout).toBeGreaterThanOrEqual(LOAD_REQUEST_TIMEOUT_MS);
     const table = app.get(RouteTableHolder).table;
@@ -168,6 +168,11 @@ describe('bulk load over HTTP', () => {
       'GET /flags': DEFAULT_REQUEST_TIMEOUT_MS,
       'GET /flags/summary': DEFAULT_REQUEST_TIMEOUT_MS,
       'GET /exchange/non-local-insured': 30 * 60_000,
+      'GET /statistics/coverage': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /statistics/changes': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /statistics/details': DEFAULT_REQUEST_TIMEOUT_MS,
+      'GET /statistics/details/export': 30 * 60_000,
+      'GET /statistics/report': DEFAULT_REQUEST_TIMEOUT_MS,
       'POST /audit/search': DEFAULT_REQUEST_TIMEOUT_MS,
       'GET /health': DEFAULT_REQUEST_TIMEOUT_MS,
       'GET /health/live': DEFAULT_REQUEST_TIMEOUT_MS,

@@ -39,8 +39,8 @@ function outcome(reasons: OutcomeReason[]): RegistrationEvent {
   return {
     ...envelope(OUTCOME_DETERMINED, '2026-11-02T00:00:00.000Z'),
     type: OUTCOME_DETERMINED,
-    schemaVersion: 2,
-    payload: { outcome: 'needs-survey', previousOutcome: 'none', reasons },
+    schemaVersion: 3,
+    payload: { outcome: 'needs-survey', previousOutcome: 'none', reasons, coverage: [] },
   };
 }
 
@@ -72,7 +72,7 @@ describe('sourcesView', () => {
 });
 
 describe('comparison view', () => {
-  const evaluation = (reasons: Evaluation['reasons'], outcomeName: Evaluation['outcome'] = 'needs-survey'): Evaluation => ({ outcome: outcomeName, reasons, hits: reasons });
+  const evaluation = (reasons: Evaluation['reasons'], outcomeName: Evaluation['outcome'] = 'needs-survey'): Evaluation => ({ outcome: outcomeName, reasons, hits: reasons, coverage: [] });
   const facts: RuleFact[] = [{ source: 'public-security', field: 'name', value: '李明', asOf: '2026-11-01T00:00:00.000Z' }];
 
   it('is not stale when the re-evaluation gives the recorded outcome and reasons, and lends each recorded reason its facts', () => {
@@ -84,9 +84,10 @@ describe('comparison view', () => {
       reasons: [{ ...NAME_REASON, facts }],
       decidedAt: '2026-11-02T00:00:00.000Z',
       eventId: record.comparison?.eventId,
+      coverage: [],
       evaluatedAt: 'E',
       stale: false,
-      explanation: { asOf: 'T', outcome: 'needs-survey', reasons: [{ ...NAME_REASON, detail: 'now', facts }], hits: [{ ...NAME_REASON, detail: 'now', facts }] },
+      explanation: { asOf: 'T', outcome: 'needs-survey', reasons: [{ ...NAME_REASON, detail: 'now', facts }], hits: [{ ...NAME_REASON, detail: 'now', facts }], coverage: [] },
     });
   });
 
@@ -101,6 +102,18 @@ describe('comparison view', () => {
     expect(comparisonView(record, evaluation([]), 'T', 'E').reasons).toEqual([{ ...NAME_REASON, facts: [] }]);
   });
 
+  it('lends each recorded status per type the facts of the same status re-evaluated, and is stale when a status differs', () => {
+    const pension = { insuranceType: 'pension' as const, status: 'not-insured' as const, reason: 'NEVER_ENROLLED' as const, regions: [], rule: 'coverage-status' as const, ruleVersion: 1, detail: 'd' };
+    const decided = fold(HOUSEHOLD, { ...outcome([NAME_REASON]), payload: { outcome: 'needs-survey', previousOutcome: 'none', reasons: [NAME_REASON], coverage: [pension] } } as RegistrationEvent);
+    const pensionFacts: RuleFact[] = [{ source: 'social-insurance', field: 'pension', value: 'none active', asOf: null }];
+    const same: Evaluation = { outcome: 'needs-survey', reasons: [{ ...NAME_REASON, facts }], hits: [], coverage: [{ ...pension, facts: pensionFacts }] };
+    const view = comparisonView(decided, same, 'T', 'E');
+    expect(view.coverage).toEqual([{ ...pension, facts: pensionFacts }]);
+    expect(view.stale).toBe(false);
+    const insured: Evaluation = { ...same, coverage: [{ ...pension, status: 'insured-here', reason: null, regions: ['440981'], facts }] };
+    expect(comparisonView(decided, insured, 'T', 'E')).toMatchObject({ stale: true, coverage: [{ ...pension, facts: [] }] });
+  });
+
   it('reads `none` for a person never compared, stale only if the rules would now decide', () => {
     const record = fold(TAX);
     expect(comparisonView(record, evaluation([], 'none'), 'T', 'E')).toMatchObject({ outcome: 'none', previousOutcome: null, reasons: [], decidedAt: null, eventId: null, stale: false });
@@ -111,7 +124,7 @@ describe('comparison view', () => {
 describe('buildPersonView', () => {
   it('masks the citizen ID for display and keeps the record, fields and history', () => {
     const record = fold(HOUSEHOLD, PENSION);
-    const view = buildPersonView(record, [], { outcome: 'none', reasons: [], hits: [] }, 'T', 'E');
+    const view = buildPersonView(record, [], { outcome: 'none', reasons: [], hits: [], coverage: [] }, 'T', 'E');
     expect(view.personKey).toBe(ID);
     expect(view.citizenIdMasked).toBe(`${ID.slice(0, 6)}********${ID.slice(-4)}`);
     expect(view.record).toBe(record);

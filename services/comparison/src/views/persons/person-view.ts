@@ -3,6 +3,7 @@ import { citizenIdInfo, insuranceEntries, maskCitizenId, resolveFields } from '@
 import type {
   Claimant,
   CollectedData,
+  CoverageState,
   CustodyState,
   DeathState,
   EnrolmentState,
@@ -16,6 +17,7 @@ import type {
   WelfareState,
 } from '@qmcb/domain';
 import type { OutcomeHistoryRow } from '../../outcomes/outcome.repository';
+import type { CoverageHit, FactRef, LinkContext } from '../../rules';
 import type { Evaluation, ExplainedReason } from './evaluation';
 
 /** What one source holds of the person now, by kind of fact (each with its own as-of and event). */
@@ -55,13 +57,18 @@ export interface ComparisonView {
   eventId: string | null;
   /** When the explanation was computed. */
   evaluatedAt: string;
-  /** The re-evaluation disagrees with the recorded decision (outcome, or reason codes/rules/versions). */
+  /**
+   * The recorded status per insurance type (empty for a decision of v1/v2), each with the facts its
+   * re-evaluated status fires on (empty when it no longer gives the same status and reason).
+   */
+  coverage: (CoverageState & { facts: FactRef[] })[];
+  /** The re-evaluation disagrees with the recorded decision (outcome, reason codes/rules/versions, or a status per type). */
   stale: boolean;
   /**
    * The pure comparison re-run on the stored record with the current rules: the outcome and its
    * reasons, and every rule that fired (`hits`, those set aside by the outcome precedence included).
    */
-  explanation: { asOf: string; outcome: Outcome | 'none'; reasons: ExplainedReason[]; hits: ExplainedReason[] };
+  explanation: { asOf: string; outcome: Outcome | 'none'; reasons: ExplainedReason[]; hits: ExplainedReason[]; coverage: CoverageHit[] };
 }
 
 export interface PersonView {
@@ -72,7 +79,30 @@ export interface PersonView {
   fields: ResolvedFields;
   comparison: ComparisonView;
   outcomes: OutcomeHistoryRow[];
+  /**
+   * Identity links (docs/design/identity-linking.md): the person these records belong to (records under
+   * a mistyped ID), and the records linked to this person; the person's record lists every link ever
+   * proposed, decided ones included, under `record.links`.
+   */
+  links: LinkContext;
 }
+
+/** The links as the view answers them: each other side with its person ID (of `GET /persons/:personId`). */
+export interface LinksView {
+  linkedTo: (NonNullable<LinkContext['linkedTo']> & { personId: string }) | null;
+  linked: (LinkContext['linked'][number] & { personId: string })[];
+}
+
+/** Adds the person ID of each other side of a link (`idOf`: PersonIds.idOf). Pure. */
+export function withPersonIds(links: LinkContext, idOf: (personKey: string) => string): LinksView {
+  return {
+    linkedTo: links.linkedTo ? { ...links.linkedTo, personId: idOf(links.linkedTo.personKey) } : null,
+    linked: links.linked.map((l) => ({ ...l, personId: idOf(l.recordKey) })),
+  };
+}
+
+/** What GET /persons/:personId answers: the view with the person's ID, and the links with theirs. */
+export type PersonViewAnswer = Omit<PersonView, 'links'> & { personId: string; links: LinksView };
 
 function departmentFacts(record: RegistrationRecord, department: Department): SourceFactsView {
   const facts: SourceFactsView = {};
@@ -131,27 +161,33 @@ export function fieldsView(record: RegistrationRecord): ResolvedFields {
 
 const reasonKey = (r: { code: string; rule: string; ruleVersion: number }): string => `${r.code}|${r.rule}|${r.ruleVersion}`;
 
-/** Whether the recorded decision and the re-evaluation differ: outcome, or the set of (code, rule, version). */
+const coverageKey = (c: Pick<CoverageState, 'insuranceType' | 'status' | 'reason' | 'regions'>): string => `${c.insuranceType}:${c.status}:${c.reason ?? ''}:${c.regions.join('+')}`;
+
+/** Whether the recorded decision and the re-evaluation differ: outcome, the set of (code, rule, version), or a status per type. */
 export function isStale(recorded: RegistrationRecord['comparison'], evaluation: Evaluation): boolean {
   if (!recorded) return evaluation.outcome !== 'none';
   if (recorded.outcome !== evaluation.outcome) return true;
   const a = recorded.reasons.map(reasonKey).sort().join(',');
   const b = evaluation.reasons.map(reasonKey).sort().join(',');
-  return a !== b;
+  const c = (recorded.coverage ?? []).map(coverageKey).join(',');
+  const d = evaluation.coverage.map(coverageKey).join(',');
+  return a !== b || c !== d;
 }
 
 export function comparisonView(record: RegistrationRecord, evaluation: Evaluation, asOf: string, evaluatedAt: string): ComparisonView {
   const recorded = record.comparison;
   const hits = new Map(evaluation.reasons.map((r) => [reasonKey(r), r]));
+  const statuses = new Map(evaluation.coverage.map((c) => [coverageKey(c), c]));
   return {
     outcome: recorded?.outcome ?? 'none',
     previousOutcome: recorded?.previousOutcome ?? null,
     reasons: (recorded?.reasons ?? []).map((r) => ({ ...r, facts: hits.get(reasonKey(r))?.facts ?? [] })),
     decidedAt: recorded?.decidedAt ?? null,
     eventId: recorded?.eventId ?? null,
+    coverage: (recorded?.coverage ?? []).map((c) => ({ ...c, facts: statuses.get(coverageKey(c))?.facts ?? [] })),
     evaluatedAt,
     stale: isStale(recorded, evaluation),
-    explanation: { asOf, outcome: evaluation.outcome, reasons: evaluation.reasons, hits: evaluation.hits },
+    explanation: { asOf, outcome: evaluation.outcome, reasons: evaluation.reasons, hits: evaluation.hits, coverage: evaluation.coverage },
   };
 }
 
@@ -162,6 +198,7 @@ export function buildPersonView(
   evaluation: Evaluation,
   asOf: string,
   evaluatedAt: string,
+  links: LinkContext = { linkedTo: null, linked: [] },
 ): PersonView {
   return {
     personKey: record.personKey,
@@ -171,5 +208,6 @@ export function buildPersonView(
     fields: fieldsView(record),
     comparison: comparisonView(record, evaluation, asOf, evaluatedAt),
     outcomes: history,
+    links,
   };
 }

@@ -4,7 +4,7 @@ import { CurrentPrincipal, PersonalData, Roles } from '@qmcb/auth';
 import type { PersonalDataPolicy, Principal } from '@qmcb/auth';
 import { PersonLookupDto } from '@qmcb/service-kit';
 import { IsISO8601, IsOptional } from 'class-validator';
-import type { PersonView } from './person-view';
+import type { PersonViewAnswer } from './person-view';
 import { PersonsService } from './persons.service';
 
 export class PersonViewQuery {
@@ -37,7 +37,7 @@ export class PersonsController {
   @ApiOperation({ summary: "Comparison's explainable view of one person, by person ID", description: DESCRIPTION })
   @ApiNotFoundResponse({ description: "NOT_FOUND: no such person, or outside the caller's division (the same answer)" })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: a citizen ID in the URL (use POST /persons/lookup), or no X-Purpose' })
-  get(@CurrentPrincipal() principal: Principal, @Param('personId') personId: string, @Query() query: PersonViewQuery): Promise<PersonView & { personId: string }> {
+  get(@CurrentPrincipal() principal: Principal, @Param('personId') personId: string, @Query() query: PersonViewQuery): Promise<PersonViewAnswer> {
     return this.persons.view(principal, { personId }, query.asOf);
   }
 
@@ -47,7 +47,7 @@ export class PersonsController {
   @PersonalData(VIEW)
   @ApiOperation({ summary: "Comparison's explainable view of one person, by citizen ID in the body (never in a URL)", description: DESCRIPTION })
   @ApiNotFoundResponse({ description: "NOT_FOUND: no such person, or outside the caller's division (the same answer)" })
-  lookup(@CurrentPrincipal() principal: Principal, @Body() body: PersonLookupWithAsOfDto): Promise<PersonView & { personId: string }> {
+  lookup(@CurrentPrincipal() principal: Principal, @Body() body: PersonLookupWithAsOfDto): Promise<PersonViewAnswer> {
     return this.persons.view(principal, { citizenId: body.citizenId }, body.asOf);
   }
 }
