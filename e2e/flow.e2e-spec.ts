@@ -124,11 +124,14 @@ describe('registration flow across the four services', () => {
     expect((await call('survey-tasking', 'GET', `/tasks/${task.taskId}`, surveyor)).status).toBe(404);
 
     // 3b. The county opens its campaign; the township forms a team and distributes its targets.
+    // Organising the survey is done for the purpose `survey`.
+    const countySurvey = { ...county, 'x-purpose': 'survey' };
+    const townshipSurvey = { ...township, 'x-purpose': 'survey' };
     const campaignId = randomUUID();
     const teamId = randomUUID();
-    expect((await call('survey-tasking', 'POST', '/campaigns', county, { campaignId, countyCode: COUNTY, name: '入户调查', startsOn: '2026-11-01', deadline: '2099-12-31' })).status).toBe(201);
-    expect((await call('survey-tasking', 'POST', `/campaigns/${campaignId}/teams`, township, { teamId, townshipCode: TOWNSHIP, name: '第一组', members: [{ surveyorId: 'surveyor-1', name: '调查员一' }, { surveyorId: 'surveyor-2', name: '调查员二' }] })).status).toBe(201);
-    const assigned = await call('survey-tasking', 'POST', `/campaigns/${campaignId}/assignments/auto`, township, { townshipCode: TOWNSHIP });
+    expect((await call('survey-tasking', 'POST', '/campaigns', countySurvey, { campaignId, countyCode: COUNTY, name: '入户调查', startsOn: '2026-11-01', deadline: '2099-12-31' })).status).toBe(201);
+    expect((await call('survey-tasking', 'POST', `/campaigns/${campaignId}/teams`, townshipSurvey, { teamId, townshipCode: TOWNSHIP, name: '第一组', members: [{ surveyorId: 'surveyor-1', name: '调查员一' }, { surveyorId: 'surveyor-2', name: '调查员二' }] })).status).toBe(201);
+    const assigned = await call('survey-tasking', 'POST', `/campaigns/${campaignId}/assignments/auto`, townshipSurvey, { townshipCode: TOWNSHIP });
     expect(assigned.body).toMatchObject({ assigned: 1, perSurveyor: { 'surveyor-1': 1 } });
     const download = await call('survey-tasking', 'GET', '/my/targets', surveyor);
     expect(download.body).toMatchObject({ targets: [{ taskId: task.taskId, responsibleId: 'surveyor-1' }], households: [{ members: [{ personId, citizenId: CITIZEN_ID, name: '李明' }] }], removed: [], more: false });

@@ -16,6 +16,7 @@ import { FeedSequencer } from './feed/feed-sequencer';
 import { WebhookDeliverer } from './feed/webhook-deliverer';
 import { OpsDatabase } from './ops/ops-data-source';
 import { randomBytes } from 'crypto';
+import { PersonIds } from '@qmcb/platform';
 
 /**
  * Dynamic update in one process on the real broker, PostgreSQL and Redis, with a clock the test
@@ -65,8 +66,9 @@ describe('dynamic update (one process, real infrastructure)', () => {
   const clock = new ControlledClock(Date.parse('2026-12-01T08:00:00Z'));
   const si = { 'x-api-key': mintApiKey('social-insurance', 'si-int', KEY_SECRET) };
   const ps = { 'x-api-key': mintApiKey('public-security', 'ps-int', KEY_SECRET) };
-  const admin = { authorization: `Bearer ${mintToken({ sub: 'admin-1', name: 'a', role: 'admin', division: '4409', ttlSeconds: 3600 }, JWT_SECRET)}` };
-  const clerk = { authorization: `Bearer ${mintToken({ sub: 'clerk-1', name: 'c', role: 'window-clerk', division: '440981', ttlSeconds: 3600 }, JWT_SECRET)}` };
+  // People state why they read personal data (X-Purpose): the admin runs the feed, the clerk serves the window.
+  const admin = { authorization: `Bearer ${mintToken({ sub: 'admin-1', name: 'a', role: 'admin', division: '4409', ttlSeconds: 3600 }, JWT_SECRET)}`, 'x-purpose': 'operations-support' };
+  const clerk = { authorization: `Bearer ${mintToken({ sub: 'clerk-1', name: 'c', role: 'window-clerk', division: '440981', ttlSeconds: 3600 }, JWT_SECRET)}`, 'x-purpose': 'window-service' };
 
   beforeAll(async () => {
     topic = await createTestTopic(3);
@@ -163,7 +165,7 @@ describe('dynamic update (one process, real infrastructure)', () => {
     const log = (await readAllEvents(testKafkaSettings(topic))).filter((e) => e.personKey === person);
     expect(log).toHaveLength(150);
     for (const [i, moment] of moments.entries()) {
-      const r = await call('GET', `/registry/${person}?asOf=${encodeURIComponent(moment)}`, clerk);
+      const r = await call('GET', `/registry/${app.get(PersonIds).idOf(person)}?asOf=${encodeURIComponent(moment)}`, clerk);
       expect(r.status).toBe(200);
       const expected = foldEvents(log.filter((e) => e.recordedAt <= moment));
       expect(r.body.record).toEqual(expected);
@@ -171,10 +173,11 @@ describe('dynamic update (one process, real infrastructure)', () => {
       expect(r.body.items['contribution.pension:resident:440981.lastMonth'].value).toBe(new Date(Date.UTC(2000, i * 10 + 9, 1)).toISOString().slice(0, 7));
     }
     // A moment between two posts reads the earlier one; before the first, nothing.
-    expect((await call('GET', `/registry/${person}?asOf=2026-12-01T09:03:30Z`, clerk)).body.version).toBe(40);
-    expect(await call('GET', `/registry/${person}?asOf=2026-12-01T08:59:59Z`, clerk)).toEqual({
+    expect((await call('GET', `/registry/${app.get(PersonIds).idOf(person)}?asOf=2026-12-01T09:03:30Z`, clerk)).body.version).toBe(40);
+    expect(await call('GET', `/registry/${app.get(PersonIds).idOf(person)}?asOf=2026-12-01T08:59:59Z`, clerk)).toEqual({
       status: 404,
-      body: { statusCode: 404, code: 'NOT_FOUND', message: 'the registry held no record of this person at 2026-12-01T08:59:59.000Z' },
+      // Every 404 has one body (docs/security.md).
+      body: { statusCode: 404, code: 'NOT_FOUND', message: 'not found' },
     });
   });
 
@@ -205,16 +208,16 @@ describe('dynamic update (one process, real infrastructure)', () => {
           const id = /^id: (\d+)$/m.exec(b)?.[1];
           const data = /^data: (.*)$/m.exec(b)?.[1];
           // The subscription's scope also holds the people of the tests before: this one's entries only.
-          if (id && data && /^event: change$/m.test(b) && JSON.parse(data).personKey === person) events.push({ id, data: JSON.parse(data) });
+          if (id && data && /^event: change$/m.test(b) && JSON.parse(data).personId === app.get(PersonIds).idOf(person)) events.push({ id, data: JSON.parse(data) });
         }
       }
       controller.abort();
       return events;
     };
     const all = await read({}, 4);
-    expect(all.map((e) => [e.data.personKey, e.data.type, e.data.changes])).toEqual(
+    expect(all.map((e) => [e.data.personId, e.data.type, e.data.changes])).toEqual(
       [0, 1, 2, 3].map((n) => [
-        person,
+        app.get(PersonIds).idOf(person),
         'insurance.contribution-paid',
         n === 0
           ? expect.arrayContaining([{ item: 'contribution.pension:resident:440981.lastMonth', from: null, to: '2000-01' }])
@@ -266,7 +269,7 @@ describe('dynamic update (one process, real infrastructure)', () => {
       expect(received).toHaveLength(3);
       expect(await attempts()).toMatchObject({ attempts: 0, lastError: 'HTTP 500', delivered: 0 });
       const dead = (await call('GET', `/subscriptions/${sub.id}/dead-letters`, admin)).body;
-      expect(dead).toMatchObject({ subscriptionId: sub.id, total: 1, items: [{ attempts: 3, lastError: 'HTTP 500', redeliveredAt: null, entries: [{ personKey: person, type: 'insurance.contribution-paid' }] }] });
+      expect(dead).toMatchObject({ subscriptionId: sub.id, total: 1, items: [{ attempts: 3, lastError: 'HTTP 500', redeliveredAt: null, entries: [{ personId: app.get(PersonIds).idOf(person), type: 'insurance.contribution-paid' }] }] });
       // The same batch every time, under one delivery ID.
       expect(new Set(received.map((r) => r.body.deliveryId)).size).toBe(1);
 
@@ -276,7 +279,7 @@ describe('dynamic update (one process, real infrastructure)', () => {
       await applied(person, 2);
       await app.get(FeedSequencer).runOnce();
       await deliverer.runOnce();
-      expect(received.at(-1)).toMatchObject({ status: 204, body: { subscriptionId: sub.id, entries: [{ personKey: person, changes: [{ item: 'contribution.pension:resident:440981.lastMonth', from: '2000-01', to: '2000-02' }] }] } });
+      expect(received.at(-1)).toMatchObject({ status: 204, body: { subscriptionId: sub.id, entries: [{ personId: app.get(PersonIds).idOf(person), changes: [{ item: 'contribution.pension:resident:440981.lastMonth', from: '2000-01', to: '2000-02' }] }] } });
       expect(await attempts()).toMatchObject({ attempts: 0, lastError: null, delivered: 1 });
       const redelivered = await call('POST', `/subscriptions/${sub.id}/dead-letters/${dead.items[0].id}/redelivery`, admin);
       expect(redelivered.body).toEqual({ deadLetterId: dead.items[0].id, result: { ok: true, status: 204 } });
