@@ -8,6 +8,7 @@ import { createServer } from 'http';
 import type { IncomingMessage, Server, ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import { join } from 'path';
+import { PersonIds } from '@qmcb/platform';
 
 /**
  * Dynamic update (issue 9) across the four services, over HTTP, against the real broker, PostgreSQL
@@ -29,7 +30,14 @@ const P3 = idOf('44098119850720333'); // 张三: moves to 茂南区
 const P4 = idOf('44098119900101444'); // 孙四: first seen in the roster
 const P5 = idOf('44098119800101555'); // 赵五: left out of the roster
 
-const token = (role: string, division: string, sub: string): Record<string, string> => ({ authorization: `Bearer ${mintToken({ sub, name: sub, role, division, ttlSeconds: 3600 }, JWT_SECRET)}` });
+/** Why each role reads personal data here (X-Purpose, PIPL art. 6). */
+const PURPOSE: Record<string, string> = { 'window-clerk': 'window-service', admin: 'operations-support', 'county-approver': 'registry-maintenance' };
+const token = (role: string, division: string, sub: string): Record<string, string> => ({
+  authorization: `Bearer ${mintToken({ sub, name: sub, role, division, ttlSeconds: 3600 }, JWT_SECRET)}`,
+  'x-purpose': PURPOSE[role] ?? 'registry-maintenance',
+});
+/** The opaque person ID clients use for a person key (docs/security.md, "Person IDs"). */
+const pid = (personKey: string): string => new PersonIds(process.env['PERSON_ID_SECRET'] as string).idOf(personKey);
 const key = (department: Parameters<typeof mintApiKey>[0], keyId: string): Record<string, string> => ({ 'x-api-key': mintApiKey(department, keyId, KEY_SECRET) });
 
 // Answers are asserted field by field.
@@ -176,7 +184,7 @@ describe('dynamic update: business events, rosters, the registry and its feed', 
   ];
 
   const registry = (personKey: string, asOf?: string, who = clerk): Promise<HttpResult> =>
-    call('dynamic-update', 'GET', `/registry/${personKey}${asOf ? `?asOf=${encodeURIComponent(asOf)}` : ''}`, who);
+    call('dynamic-update', 'GET', `/registry/${pid(personKey)}${asOf ? `?asOf=${encodeURIComponent(asOf)}` : ''}`, who);
   const until = async (personKey: string, test: (view: Json) => boolean, message: string, who = clerk): Promise<Json> =>
     waitFor(async () => {
       const r = await registry(personKey, undefined, who);
@@ -195,7 +203,7 @@ describe('dynamic update: business events, rosters, the registry and its feed', 
     }, { timeoutMs: 60_000, intervalMs: 700, message: 'the registry to settle' });
   };
   const outcomes = async (personKey: string, after: string): Promise<Json[]> => {
-    const r = await call('dynamic-update', 'GET', `/registry/${personKey}/history?limit=1000`, token('window-clerk', '44', 'clerk-0'));
+    const r = await call('dynamic-update', 'GET', `/registry/${pid(personKey)}/history?limit=1000`, token('window-clerk', '44', 'clerk-0'));
     return r.body.items
       .filter((h: Json) => h.type === 'comparison.outcome-determined' && h.recordedAt > after)
       .map((h: Json) => ({ causationId: h.causationId, changes: h.changes }));
@@ -390,7 +398,7 @@ describe('dynamic update: business events, rosters, the registry and its feed', 
     expect((await registry(P5)).body.record.household).toMatchObject({ name: '赵五', villageCode: VILLAGE, status: 'normal' });
 
     // ---- Field provenance: the source and time of each value, and the event that set it.
-    const p1History = (await call('dynamic-update', 'GET', `/registry/${P1}/history?limit=1000`, clerk)).body.items as Json[];
+    const p1History = (await call('dynamic-update', 'GET', `/registry/${pid(P1)}/history?limit=1000`, clerk)).body.items as Json[];
     const byEvent = (eventId: string): Json => p1History.find((h) => h.eventId === eventId);
     expect(p1.items['insurance.pension:resident:440981.status']).toEqual({
       value: 'active',
@@ -452,7 +460,7 @@ describe('dynamic update: business events, rosters, the registry and its feed', 
       { item: 'outcome', from, to },
       { item: 'outcome.reasons', from: reasonsFrom, to: reasonsTo },
     ];
-    const proposals = (await call('dynamic-update', 'GET', `/registry/${P2}/history?limit=1000`, clerk)).body.items.filter((h: Json) => h.type === 'registry.change-approved');
+    const proposals = (await call('dynamic-update', 'GET', `/registry/${pid(P2)}/history?limit=1000`, clerk)).body.items.filter((h: Json) => h.type === 'registry.change-approved');
     expect(await outcomes(P1, t1)).toEqual([
       { causationId: eventIdOf(b1, 'SI-P1-4'), changes: outcome('registered', 'needs-survey', 'COMPLETE', 'PARTLY_INSURED_NO_PENSION', [false, true]) },
       { causationId: eventIdOf(c3, 'SI-P1-5'), changes: outcome('needs-survey', 'registered', 'PARTLY_INSURED_NO_PENSION', 'COMPLETE', [true, false]) },
@@ -480,7 +488,7 @@ describe('dynamic update: business events, rosters, the registry and its feed', 
     const seqs = delivered.map((e: Json) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a: number, b: number) => a - b));
     expect(new Set(seqs).size).toBe(seqs.length);
-    const of = (personKey: string): Json[] => delivered.filter((e: Json) => e.personKey === personKey).map((e: Json) => ({ type: e.type, division: e.division, leftScope: e.leftScope, changes: e.changes }));
+    const of = (personKey: string): Json[] => delivered.filter((e: Json) => e.personId === pid(personKey)).map((e: Json) => ({ type: e.type, division: e.division, leftScope: e.leftScope, changes: e.changes }));
     const here = (type: string, changes: Json[]): Json => ({ type, division: VILLAGE, leftScope: false, changes });
     expect(of(P1)).toEqual([
       here('insurance.suspended', [{ item: 'insurance.pension:resident:440981.status', from: 'active', to: 'suspended' }]),
@@ -535,10 +543,10 @@ describe('dynamic update: business events, rosters, the registry and its feed', 
     expect(of(P5)).toEqual([here('registry.absent-from-roster', [{ item: 'rosterAbsence.public-security:household', from: null, to: '2026-11-30T16:00:00.000Z' }])]);
     expect(delivered).toHaveLength(16);
     // 茂南区 sees the arrival whole, and nothing of 高州市's people.
-    expect(subscriber.entries(mn.id).map((e: Json) => ({ type: e.type, personKey: e.personKey, division: e.division, changes: e.changes }))).toEqual([
+    expect(subscriber.entries(mn.id).map((e: Json) => ({ type: e.type, personId: e.personId, division: e.division, changes: e.changes }))).toEqual([
       {
         type: 'household.moved-in',
-        personKey: P3,
+        personId: pid(P3),
         division: ELSEWHERE,
         changes: [
           { item: 'hukouAddress', from: '高州市石仔岭街道张三家', to: '茂名市茂南区建设社区 8 号' },
@@ -559,7 +567,7 @@ describe('dynamic update: business events, rosters, the registry and its feed', 
       const r = await call('dynamic-update', 'GET', `/subscriptions/${down.id}/dead-letters`, admin);
       return r.body?.total === 1 ? r.body.items[0] : undefined;
     }, { timeoutMs: 30_000, message: 'the dead letter' });
-    expect(dead).toMatchObject({ attempts: 3, lastError: 'HTTP 500', redeliveredAt: null, entries: [{ type: 'registry.change-approved', personKey: P2 }] });
+    expect(dead).toMatchObject({ attempts: 3, lastError: 'HTTP 500', redeliveredAt: null, entries: [{ type: 'registry.change-approved', personId: pid(P2) }] });
     expect(failing.calls).toEqual([]);
     failing.status = 200;
     const redelivery = await call('dynamic-update', 'POST', `/subscriptions/${down.id}/dead-letters/${dead.id}/redelivery`, key('civil-affairs', 'ca-feed-3'));
