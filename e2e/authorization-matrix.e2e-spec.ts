@@ -3,9 +3,11 @@ import type { DivisionLevel, PersonalDataPolicy, Role } from '@qmcb/auth';
 import { DEPARTMENTS } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
+import { PersonIds } from '@qmcb/platform';
 import { SERVICES, freePort, startIsolatedStack, waitFor } from '@qmcb/testing';
 import type { IsolatedStack, ServiceName } from '@qmcb/testing';
 import { randomBytes, randomUUID } from 'crypto';
+import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Client } from 'pg';
 
@@ -31,6 +33,8 @@ const PREFIX_LENGTH: Readonly<Record<DivisionLevel, number>> = { province: 2, ci
 const INSIDE = (level: DivisionLevel): string => VILLAGE.slice(0, PREFIX_LENGTH[level]);
 const OUTSIDE: Readonly<Record<DivisionLevel, string>> = { province: '11', city: '4401', county: '440902', township: '440981100', village: '440981002002' };
 const SURVEYOR = 'matrix-surveyor';
+/** The other surveyor of the fixtures' team (a team has 2-3). */
+const OTHER_SURVEYOR = 'matrix-surveyor-2';
 const REVIEWER = 'matrix-reviewer';
 
 const id = (first17: string): string => `${first17}${checkCharacter(first17)}`;
@@ -38,6 +42,8 @@ const P1 = id('44098119850315201'); // surveyed, submitted: review item at the i
 const P2 = id('44098119850315202'); // surveyed, submitted, initially approved: review item at the final stage
 const P3 = id('44098119850315203'); // records under a mistyped ID proposed as theirs: a link at the initial stage
 const P4 = id('44098119850315204'); // the same, initially approved: a link at the final stage
+const P5 = id('44098119850315205'); // whose death the county reviews: a proposal (dynamic update)
+const P6 = id('44098119850315206'); // on a department's roster of another village
 /** The ID with another check character: invalid, one typo away. */
 const typo = (citizenId: string): string => `${citizenId.slice(0, 17)}${citizenId[17] === '0' ? '1' : '0'}`;
 
@@ -67,6 +73,16 @@ interface Fixtures {
   /** Identity links comparison proposed: at the initial stage (P3) and at the final stage (P4), with their versions. */
   linkInitial: { linkId: string; version: number };
   linkFinal: { linkId: string; version: number };
+  /** The county's survey campaign (open, with the fixtures' team, the targets assigned to SURVEYOR), and one closed before it. */
+  campaignId: string;
+  closedCampaignId: string;
+  teamId: string;
+  /** A business event the county reviews (P5's death), a department's roster, change-feed subscriptions (one to disable) and a dead letter. */
+  proposalId: string;
+  snapshotId: string;
+  subscriptionId: string;
+  doomedSubscriptionId: string;
+  deadLetterId: number;
 }
 
 /** A citizen's scope is their own citizen ID (claim cid): P1 inside, P2 outside. */
@@ -91,31 +107,66 @@ const PARAMS: Record<string, (f: Fixtures, route: RouteDeclaration, caller: Call
   submissionId: (f, _route, caller) => (caller.kind === 'system' ? f.windowBySystem : f.windowByClerk),
   // As for review items: the county decides on the final-stage link.
   linkId: (f, route, caller) => (route.path.endsWith('/final-approval') || (caller.kind === 'person' && caller.role === 'county-approver') ? f.linkFinal.linkId : f.linkInitial.linkId),
+  // Closing, and the automatic distribution (which re-plans every unfinished target of the township), act on the closed campaign: 409, nothing changes.
+  campaignId: (f, route) => (/\/(close|assignments\/auto)$/.test(route.path) ? f.closedCampaignId : f.campaignId),
+  teamId: (f) => f.teamId,
+  proposalId: (f) => f.proposalId,
+  snapshotId: (f) => f.snapshotId,
+  deadLetterId: (f) => String(f.deadLetterId),
   id: (f, route) => {
     if (route.path.startsWith('/loads/')) return f.loadId;
+    // Disabling acts on a subscription of its own: the feed routes read the other.
+    if (route.path.startsWith('/subscriptions/')) return route.method === 'DELETE' ? f.doomedSubscriptionId : f.subscriptionId;
     throw new Error(`no fixture for :id of ${route.method} ${route.path}: add one to PARAMS in ${__filename}`);
   },
 };
 
-const form = {
-  name: '王五',
-  phone: '13800138000',
-  employmentStatus: 'farmer',
-  residenceAddress: '广东省高州市石仔岭街道南宫居委会 12 号',
-  residenceDivision: VILLAGE,
-  insurance: [{ insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440981' }],
-  insuredElsewhere: false,
-};
+/** The registration form of a visit, with the household as found (every registered member present). */
+const submission = (citizenId: string, name: string, members: { citizenId: string; name: string; relation: string }[]): object => ({
+  submissionId: randomUUID(),
+  visitId: randomUUID(),
+  request: {
+    kind: 'registration-form',
+    fields: {
+      citizenId,
+      name,
+      sex: sexOf(citizenId),
+      birthDate: '1985-03-15',
+      phone: '13800138000',
+      employmentStatus: 'farmer',
+      residenceAddress: '广东省高州市石仔岭街道南宫居委会 12 号',
+      residenceDivision: VILLAGE,
+      insurance: [
+        { insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440981' },
+        { insuranceType: 'medical', scheme: 'resident', status: 'active', region: '440981' },
+      ],
+      insuredElsewhere: false,
+    },
+    evidence: [],
+    unknown: [],
+  },
+  household: { members: members.map((m) => ({ ...m, status: 'present' })) },
+});
+const NAMES: Readonly<Record<string, string>> = { [P1]: '王五', [P2]: '李四' };
+
+/** GB 11643: the 17th digit is odd for a man. */
+const sexOf = (citizenId: string): string => (Number(citizenId[16]) % 2 === 1 ? 'male' : 'female');
 
 const household = (sourceRecordId: string, citizenId: string, name: string): object => ({
   sourceRecordId,
   citizenId,
   mode: 'snapshot',
   asOf: '2026-11-01T00:00:00.000Z',
-  facts: { kind: 'household', name, sex: 'male', birthDate: '1985-03-15', villageCode: VILLAGE, status: 'normal', hukouType: 'agricultural', phone: '13900139000', address: '广东省高州市石仔岭街道南宫居委会 1 号' },
+  facts: { kind: 'household', name, sex: sexOf(citizenId), birthDate: '1985-03-15', villageCode: VILLAGE, status: 'normal', hukouType: 'agricultural', phone: '13900139000', address: '广东省高州市石仔岭街道南宫居委会 1 号' },
 });
 
 const json = (value: unknown): Request['body'] => ({ contentType: 'application/json', text: JSON.stringify(value) });
+/** P5's death, sent by the public-security bureau: 高州市 reviews deaths before they enter the registry (region policy). */
+const DEATH = { type: 'death.registered', businessId: 'MATRIX-P5-DEATH', citizenId: P5, occurredAt: '2026-05-21T10:00:00+08:00', payload: { deathDate: '2026-05-20' } };
+/** A public-security roster of another village of the county (nobody of the fixtures on it or held there). */
+const ROSTER_QUERY = `kind=household&scope=${OUTSIDE.village}&asOf=${encodeURIComponent('2026-12-01T00:00:00+08:00')}`;
+const ROSTER = `${JSON.stringify({ sourceRecordId: 'MATRIX-ROSTER-1', citizenId: P6, facts: { kind: 'household', name: '吴九', sex: 'male', birthDate: '1985-03-15', villageCode: OUTSIDE.village, status: 'normal', hukouType: 'agricultural', address: '广东省高州市石仔岭街道 2 号' } })}\n`;
+const TEAM_MEMBERS = [{ surveyorId: SURVEYOR, name: '调查员一' }, { surveyorId: OTHER_SURVEYOR, name: '调查员二' }];
 const county = (caller: Caller): boolean => caller.kind === 'person' && caller.role === 'county-approver';
 /** The version a decision names: the item's (to reach the four-eyes check), or one it is not at (a control: 409, nothing changes). */
 const versionFor = (f: Fixtures, caller: Caller, control: boolean): number => (control ? 999_999 : county(caller) ? f.final.version : f.initial.version);
@@ -145,7 +196,54 @@ const REQUESTS: Record<string, (f: Fixtures, caller: Caller, control: boolean) =
   'POST /audit/search': () => ({ body: json({}) }),
   'GET /tasks': () => ({ query: `division=${VILLAGE}` }),
   'GET /tasks/:taskId': () => ({}),
-  'POST /tasks/:taskId/submissions': () => ({ body: json(form) }),
+  // The fixtures' target is in review: a form (409) or a visit (409) changes nothing; P2 is a target already (409).
+  'POST /tasks/:taskId/submissions': (f) => ({ body: json(submission(f.citizenId, f.name, [{ citizenId: f.citizenId, name: f.name, relation: '户主' }])) }),
+  'GET /tasks/:taskId/assignments': () => ({}),
+  'POST /tasks/:taskId/visits': () => ({ body: json({ visitId: randomUUID(), outcome: 'not-found', visitedAt: new Date().toISOString() }) }),
+  'POST /tasks/:taskId/found-persons': (f) => ({
+    body: json({ ...submission(P2, '李四', [{ citizenId: f.citizenId, name: f.name, relation: '户主' }, { citizenId: P2, name: '李四', relation: '兄弟' }]), citizenId: P2, name: '李四', relation: '兄弟' }),
+  }),
+  'GET /my/targets': () => ({}),
+  // The county runs an open campaign: another is a 409.
+  'POST /campaigns': () => ({ body: json({ campaignId: randomUUID(), countyCode: INSIDE('county'), name: 'matrix', startsOn: '2026-11-01', deadline: '2099-12-31' }) }),
+  'GET /campaigns': () => ({}),
+  'GET /campaigns/:campaignId': () => ({}),
+  'POST /campaigns/:campaignId/close': () => ({ body: json({ note: 'matrix' }) }),
+  'POST /campaigns/:campaignId/teams': () => ({ body: json({ teamId: randomUUID(), townshipCode: INSIDE('township'), name: 'matrix', members: [{ surveyorId: 'matrix-a', name: 'a' }, { surveyorId: 'matrix-b', name: 'b' }] }) }),
+  // A campaign is its county's: reads of it name the part they are about, the fixtures' village.
+  'GET /campaigns/:campaignId/teams': () => ({ query: `division=${VILLAGE}` }),
+  // The members the team has: nobody leaves, nothing is reassigned.
+  'PUT /campaigns/:campaignId/teams/:teamId/members': () => ({ body: json({ members: TEAM_MEMBERS }) }),
+  // The village to the surveyor who has it.
+  'POST /campaigns/:campaignId/assignments': (f) => ({ body: json({ teamId: f.teamId, villageCodes: [VILLAGE], surveyorId: SURVEYOR, reason: 'matrix' }) }),
+  'POST /campaigns/:campaignId/assignments/auto': () => ({ body: json({ townshipCode: INSIDE('township') }) }),
+  'GET /campaigns/:campaignId/progress': () => ({ query: `groupBy=village&division=${VILLAGE}` }),
+  'GET /campaigns/:campaignId/overdue': () => ({ query: `division=${VILLAGE}` }),
+  'GET /campaigns/:campaignId/ledgers/summary': () => ({ query: `format=csv&division=${VILLAGE}` }),
+  'GET /campaigns/:campaignId/ledgers/rectification': () => ({ query: `format=csv&division=${VILLAGE}` }),
+  // The death the fixtures posted, again: already there, nothing changes.
+  'POST /business-events': () => ({ body: json({ events: [DEATH] }) }),
+  'GET /changes': () => ({ query: `division=${VILLAGE}` }),
+  // The county's approval decides P5's proposal; later decisions on it are 409.
+  'POST /changes/:proposalId/approval': () => ({ body: json({ comment: 'matrix' }) }),
+  'POST /changes/:proposalId/rejection': () => ({ body: json({ reason: 'matrix' }) }),
+  // The same roster again: unchanged.
+  'POST /snapshots': () => ({ query: ROSTER_QUERY, body: { contentType: 'application/x-ndjson', text: ROSTER } }),
+  'GET /snapshots/:snapshotId': () => ({}),
+  'GET /snapshots/:snapshotId/changes': () => ({}),
+  'GET /snapshots/:snapshotId/quarantine': () => ({}),
+  'GET /exchange/handovers': () => ({ query: `division=${VILLAGE}` }),
+  'GET /registry/:personId': () => ({}),
+  'GET /registry/:personId/history': () => ({}),
+  'GET /feed': (f) => ({ query: `subscription=${f.subscriptionId}` }),
+  'GET /feed/stream': (f) => ({ query: `subscription=${f.subscriptionId}` }),
+  'POST /subscriptions': () => ({ body: json({ name: 'matrix', department: 'social-insurance', keyId: `si-matrix-${randomUUID().slice(0, 8)}`, division: VILLAGE }) }),
+  'GET /subscriptions': () => ({}),
+  'GET /subscriptions/:id': () => ({}),
+  'DELETE /subscriptions/:id': () => ({}),
+  'GET /subscriptions/:id/dead-letters': () => ({}),
+  // To an endpoint that refuses every connection: answered with the failed result.
+  'POST /subscriptions/:id/dead-letters/:deadLetterId/redelivery': () => ({}),
   'GET /reviews': () => ({ query: `division=${VILLAGE}` }),
   'GET /reviews/:reviewId': () => ({}),
   // The version of the item at the stage the caller decides at (the four-eyes check comes after the version check).
@@ -188,11 +286,27 @@ const OWN_DIVISION_ONLY: Record<string, (body: unknown, caller: Extract<Caller, 
   'POST /audit/search': (body, caller) => (body as { items: { division: string | null }[] }).items.every((i) => i.division !== null && i.division.startsWith(caller.division)),
 };
 
+/**
+ * Routes whose resource lives at a coarser level than the fixtures' village: a campaign is its county's,
+ * a team its township's. A granted role at a finer level inside the fixtures' division (a village's
+ * reviewer) is not inside it: refused with the 404 of everything outside, as the outsider is.
+ */
+const RESOURCE_LEVEL: Record<string, DivisionLevel> = {
+  'POST /campaigns/:campaignId/teams': 'township',
+  'PUT /campaigns/:campaignId/teams/:teamId/members': 'township',
+  'POST /campaigns/:campaignId/assignments': 'township',
+  'POST /campaigns/:campaignId/assignments/auto': 'township',
+};
+/** A campaign is seen by everyone in its county, each with the figures of their own part: an outsider within the county reads their own division only. */
+const COUNTY_WIDE = new Set(['GET /campaigns/:campaignId']);
+
 /** Inputs that name what a request is about; a route with none is scoped to the caller's own division. */
 const SCOPED_QUERY = /(^|&)(division|region)=/;
+/** In a body: the person, or the division it acts on (a campaign's county, a team's township, a subscription's division). */
+const SCOPED_BODY = /"(citizenId|personId|countyCode|townshipCode|division)"/;
 
 function scoped(route: RouteDeclaration, request: Request): boolean {
-  return route.path.includes(':') || SCOPED_QUERY.test(request.query ?? '') || /"(citizenId|personId)"/.test(request.body?.text ?? '');
+  return route.path.includes(':') || SCOPED_QUERY.test(request.query ?? '') || SCOPED_BODY.test(request.body?.text ?? '');
 }
 
 describe('authorization matrix, generated from the route table of every service', () => {
@@ -218,6 +332,11 @@ describe('authorization matrix, generated from the route table of every service'
       headers: { ...headersOf(caller, purpose), 'x-request-id': requestId, ...(request.body ? { 'content-type': request.body.contentType } : {}) },
       body: request.body?.text,
     });
+    // A stream that started (the change feed's server-sent events) runs for the better part of an hour: its status is the answer.
+    if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      await res.body?.cancel();
+      return { status: res.status, text: '', requestId };
+    }
     return { status: res.status, text: await res.text(), requestId };
   }
 
@@ -231,10 +350,25 @@ describe('authorization matrix, generated from the route table of every service'
   };
 
   beforeAll(async () => {
+    const logDir = join(__dirname, '..', 'tmp', 'e2e-logs', 'authorization-matrix');
+    mkdirSync(logDir, { recursive: true });
+    // 高州市 reviews deaths before they enter the registry (procedure §21): the county's queue has an item.
+    const policies = join(logDir, 'region-policies.json');
+    writeFileSync(policies, JSON.stringify({ regions: { [INSIDE('county')]: { reviewBusinessEvents: ['death.registered'] } } }));
     stack = await startIsolatedStack({
-      logDir: join(__dirname, '..', 'tmp', 'e2e-logs', 'authorization-matrix'),
+      logDir,
       ports: { comparison: await freePort(), 'survey-tasking': await freePort(), review: await freePort(), 'dynamic-update': await freePort() },
-      env: () => ({ AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, DEPLOYMENT_DIVISION: VILLAGE.slice(0, 6) }),
+      env: () => ({
+        AUTH_JWT_SECRET: JWT_SECRET,
+        API_KEY_SECRET: KEY_SECRET,
+        DEPLOYMENT_DIVISION: VILLAGE.slice(0, 6),
+        REGION_POLICIES_FILE: policies,
+        // A webhook that fails once is a dead letter, soon.
+        FEED_SEQUENCE_INTERVAL_MS: '100',
+        WEBHOOK_POLL_INTERVAL_MS: '200',
+        WEBHOOK_BACKOFF_MS: '100',
+        WEBHOOK_MAX_ATTEMPTS: '1',
+      }),
     });
     for (const s of SERVICES) {
       const table = (await (await fetch(`${stack.managementUrls[s.name]}/routes`)).json()) as { routes: RouteDeclaration[]; express: { method: string; path: string }[] };
@@ -248,14 +382,39 @@ describe('authorization matrix, generated from the route table of every service'
     const publicSecurity: Caller = { kind: 'system', department: 'public-security' };
     const posted = await json200('comparison', 'POST', '/records', publicSecurity, undefined, { records: [household('M-1', P1, '王五'), household('M-2', P2, '李四')] });
     expect(posted.status).toBe(202);
+    // The survey: the county's campaign (after one it closed), the township's team, the village's targets to SURVEYOR.
+    const county = person('county-approver', INSIDE('county'));
+    const township = person('grassroots-reviewer', INSIDE('township'), REVIEWER);
+    const campaign = (campaignId: string): object => ({ campaignId, countyCode: INSIDE('county'), name: 'matrix', startsOn: '2026-11-01', deadline: '2099-12-31' });
+    const answered = (r: { status: number; body: unknown }, status: number): void => {
+      if (r.status !== status) throw new Error(`expected ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
+    };
+    const closedCampaignId = randomUUID();
+    answered(await json200('survey-tasking', 'POST', '/campaigns', county, 'survey', campaign(closedCampaignId)), 201);
+    answered(await json200('survey-tasking', 'POST', `/campaigns/${closedCampaignId}/close`, county, 'survey', { note: 'matrix' }), 201);
+    const campaignId = randomUUID();
+    const teamId = randomUUID();
+    answered(await json200('survey-tasking', 'POST', '/campaigns', county, 'survey', campaign(campaignId)), 201);
+    answered(await json200('survey-tasking', 'POST', `/campaigns/${campaignId}/teams`, township, 'survey', { teamId, townshipCode: INSIDE('township'), name: 'matrix', members: TEAM_MEMBERS }), 201);
+    const ids = new PersonIds(process.env['PERSON_ID_SECRET'] as string);
+    await waitFor(async () => {
+      const r = await json200('survey-tasking', 'GET', `/tasks?division=${VILLAGE}`, county, 'survey');
+      return r.status === 200 && r.body.total === 2;
+    }, { timeoutMs: 60_000, message: 'two survey targets' });
+    const assigned = await json200('survey-tasking', 'POST', `/campaigns/${campaignId}/assignments`, township, 'survey', { teamId, villageCodes: [VILLAGE], surveyorId: SURVEYOR });
+    expect(assigned.status).toBe(201);
     const surveyor = person('surveyor', VILLAGE, SURVEYOR);
     const tasks = await waitFor(async () => {
       const r = await json200('survey-tasking', 'GET', `/tasks?division=${VILLAGE}`, surveyor, 'survey');
-      return r.status === 200 && r.body.total === 2 ? (r.body.items as { taskId: string; citizenIdMasked: string }[]) : undefined;
-    }, { timeoutMs: 60_000, message: 'two survey tasks' });
-    const taskOf = (citizenId: string): string => tasks.find((t) => t.citizenIdMasked.endsWith(citizenId.slice(-4)))?.taskId as string;
+      return r.status === 200 && r.body.total === 2 ? (r.body.items as { taskId: string; personId: string }[]) : undefined;
+    }, { timeoutMs: 60_000, message: 'two survey tasks, assigned to the surveyor' });
+    const taskOf = (citizenId: string): string => tasks.find((t) => t.personId === ids.idOf(citizenId))?.taskId as string;
     for (const citizenId of [P1, P2]) {
-      expect((await json200('survey-tasking', 'POST', `/tasks/${taskOf(citizenId)}/submissions`, surveyor, 'survey', form)).status).toBe(201);
+      const detail = await json200('survey-tasking', 'GET', `/tasks/${taskOf(citizenId)}`, surveyor, 'survey');
+      expect(detail.status).toBe(200);
+      const members = (detail.body.household.members as { citizenId: string; name: string; relation: string | null }[]).map((m) => ({ citizenId: m.citizenId, name: m.name, relation: m.relation ?? '户主' }));
+      const submitted = await json200('survey-tasking', 'POST', `/tasks/${taskOf(citizenId)}/submissions`, surveyor, 'survey', submission(citizenId, NAMES[citizenId] as string, members));
+      if (submitted.status !== 201) throw new Error(JSON.stringify(submitted.body));
     }
     const reviewer = person('grassroots-reviewer', INSIDE('township'), REVIEWER);
     const items = await waitFor(async () => {
@@ -287,6 +446,10 @@ describe('authorization matrix, generated from the route table of every service'
       windowBySystem: bySystem.body.submissionId,
       correction: { reviewId: corrected.body.reviewId, version: corrected.body.version },
       ...(await linkFixtures(reviewer)),
+      campaignId,
+      closedCampaignId,
+      teamId,
+      ...(await dynamicUpdateFixtures()),
     };
     // Every service has caught up with the fixtures (each serves the person and, where it keeps them, the items).
     for (const s of SERVICES) {
@@ -329,6 +492,39 @@ describe('authorization matrix, generated from the route table of every service'
     return { linkInitial: { linkId: linkOf(P3).linkId, version: linkOf(P3).version }, linkFinal: { linkId: linkOf(P4).linkId, version: passed.body.version } };
   }
 
+  /**
+   * Dynamic update's: change-feed subscriptions of the public-security bureau's matrix key (its webhook
+   * refuses every connection), one to disable; P5 filed in the village, whose death the bureau reports
+   * (a proposal for the county) and whose entries in the feed become a dead letter; a roster of another village.
+   */
+  async function dynamicUpdateFixtures(): Promise<Pick<Fixtures, 'proposalId' | 'snapshotId' | 'subscriptionId' | 'doomedSubscriptionId' | 'deadLetterId'>> {
+    const publicSecurity: Caller = { kind: 'system', department: 'public-security' };
+    const admin = person('admin', INSIDE('county'));
+    const subscribe = async (name: string): Promise<string> => {
+      const r = await json200('dynamic-update', 'POST', '/subscriptions', admin, undefined, {
+        name, department: 'public-security', keyId: 'public-security-matrix', division: INSIDE('county'), webhookUrl: `http://127.0.0.1:${await freePort()}/hook`, from: 'now',
+      });
+      expect(r.status).toBe(201);
+      return r.body.id as string;
+    };
+    const subscriptionId = await subscribe('matrix');
+    const doomedSubscriptionId = await subscribe('matrix, to disable');
+    expect((await json200('comparison', 'POST', '/records', publicSecurity, undefined, { records: [household('M-5', P5, '郑十')] })).status).toBe(202);
+    await waitFor(async () => (await json200('dynamic-update', 'POST', '/persons/lookup', person('window-clerk', INSIDE('county')), 'window-service', { citizenId: P5 })).status === 200, {
+      timeoutMs: 60_000,
+      message: 'P5 in the registry',
+    });
+    const death = await json200('dynamic-update', 'POST', '/business-events', publicSecurity, 'data-submission', { events: [DEATH] });
+    expect(death).toMatchObject({ status: 202, body: { events: [{ status: 'pending-review' }] } });
+    const roster = await send('dynamic-update', { method: 'POST', path: '/snapshots', query: ROSTER_QUERY, body: { contentType: 'application/x-ndjson', text: ROSTER } }, publicSecurity, 'data-submission');
+    expect(roster.status).toBe(201);
+    const dead = await waitFor(async () => {
+      const r = await json200('dynamic-update', 'GET', `/subscriptions/${subscriptionId}/dead-letters`, admin, 'operations-support');
+      return r.status === 200 && r.body.total > 0 ? (r.body.items[0] as { id: number }) : undefined;
+    }, { timeoutMs: 60_000, message: 'a dead letter' });
+    return { proposalId: death.body.events[0].proposalId, snapshotId: (JSON.parse(roster.text) as { snapshotId: string }).snapshotId, subscriptionId, doomedSubscriptionId, deadLetterId: dead.id };
+  }
+
   function requestFor(route: RouteDeclaration, caller: Caller, control = false): Request {
     const build = REQUESTS[`${route.method} ${route.path}`];
     if (!build) throw new Error(`no request fixture for ${route.method} ${route.path}: add one to REQUESTS in ${__filename}`);
@@ -345,7 +541,13 @@ describe('authorization matrix, generated from the route table of every service'
   async function expectRefused(service: ServiceName, route: RouteDeclaration, what: string, caller: Caller, status: number, body: object): Promise<void> {
     const res = await send(service, requestFor(route, caller), caller, purposeOf(route));
     counts[what] = (counts[what] ?? 0) + 1;
-    const got = res.text ? (JSON.parse(res.text) as object) : null;
+    const got = ((): unknown => {
+      try {
+        return res.text ? (JSON.parse(res.text) as object) : null;
+      } catch {
+        return res.text; // not JSON (a ledger, say): never the body expected
+      }
+    })();
     if (res.status !== status || JSON.stringify(got) !== JSON.stringify(body)) {
       problems.push(`${service} ${route.method} ${route.path} [${what}]: expected ${status} ${JSON.stringify(body)}, got ${res.status} ${res.text.slice(0, 300)}`);
     }
@@ -388,7 +590,9 @@ describe('authorization matrix, generated from the route table of every service'
           }
           for (const allowed of ROLE_DIVISION_LEVELS[role]) {
             const outside = outsider(role, OUTSIDE[allowed]);
-            if (scoped(route, requestFor(route, outside))) {
+            const key = `${route.method} ${route.path}`;
+            const withinCounty = COUNTY_WIDE.has(key) && OUTSIDE[allowed].startsWith(INSIDE('county'));
+            if (scoped(route, requestFor(route, outside)) && !withinCounty) {
               await expectRefused(s.name, route, 'right role outside the division', outside, 404, NOT_FOUND);
             } else {
               // Scoped to the caller's own division: whatever it answers, nothing of the fixtures' person.
@@ -400,7 +604,12 @@ describe('authorization matrix, generated from the route table of every service'
                 problems.push(`${s.name} ${route.method} ${route.path} [outside, own division only]: ${res.status} ${res.text.slice(0, 300)}`);
               }
             }
-            await expectAdmitted(s.name, route, 'right role inside the division', person(role, INSIDE(allowed)));
+            const resource = RESOURCE_LEVEL[key];
+            if (resource && PREFIX_LENGTH[allowed] > PREFIX_LENGTH[resource]) {
+              await expectRefused(s.name, route, 'right role below the division of what is asked', person(role, INSIDE(allowed)), 404, NOT_FOUND);
+            } else {
+              await expectAdmitted(s.name, route, 'right role inside the division', person(role, INSIDE(allowed)));
+            }
           }
           if (route.personalData !== 'none' && route.personalData?.fourEyes) {
             const own = person(role, INSIDE(ROLE_DIVISION_LEVELS[role][0] as DivisionLevel), SURVEYOR);
@@ -454,7 +663,10 @@ describe('authorization matrix, generated from the route table of every service'
         const rows = await waitFor(async () => {
           const { rows: found } = await client.query<{ request_id: string; result: string }>(`SELECT request_id, result FROM audit.audit_event WHERE request_id = ANY($1)`, [ids.map((r) => r.requestId)]);
           return found.length >= ids.length ? found : undefined;
-        }, { timeoutMs: 10_000, message: `${s.name}: an audit entry for each refusal` }).catch(() => [] as { request_id: string; result: string }[]);
+        }, { timeoutMs: 10_000, message: `${s.name}: an audit entry for each refusal` }).catch(async () => {
+          // Not all there: name exactly those missing.
+          return (await client.query<{ request_id: string; result: string }>(`SELECT request_id, result FROM audit.audit_event WHERE request_id = ANY($1)`, [ids.map((r) => r.requestId)])).rows;
+        });
         const byId = new Map(rows.map((r) => [r.request_id, r.result]));
         for (const r of ids) if (byId.get(r.requestId) !== 'refused') missing.push(`${r.what}: ${byId.get(r.requestId) ?? 'no entry'}`);
       } finally {

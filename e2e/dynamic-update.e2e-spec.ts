@@ -241,9 +241,9 @@ describe('dynamic update: business events, rosters, the registry and its feed', 
     failing.secrets.set(down.id, down.secret);
     failing.status = 500;
     expect(gz).toMatchObject({ division: '440981', kinds: [], status: 'active', createdBy: 'user:admin-1', webhookUrl: subscriber.url });
-    // An administrator grants only within their own division.
+    // An administrator grants only within their own division: beyond it, the 404 of everything outside it.
     const beyond = await call('dynamic-update', 'POST', '/subscriptions', token('admin', '440902', 'admin-2'), { name: 'x', department: 'tax', keyId: 't', division: '440981' });
-    expect(beyond).toEqual({ status: 403, body: { statusCode: 403, code: 'FORBIDDEN', message: 'you may grant only a division within 440902' } });
+    expect(beyond).toEqual({ status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'not found' } });
 
     // ---- Phase B: a suspension, a death (reviewed by the county), a move out, an old echo.
     const b1 = await posted(si, [suspension]);

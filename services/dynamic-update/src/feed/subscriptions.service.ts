@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { inDivision } from '@qmcb/auth';
+import { assertInDivision, inDivision } from '@qmcb/auth';
 import type { PersonPrincipal, Principal } from '@qmcb/auth';
 import { EVENT_TYPES, newId } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
@@ -59,7 +59,8 @@ export class SubscriptionsService {
   }
 
   async create(admin: PersonPrincipal, input: NewSubscription): Promise<Subscription & { secret: string | null }> {
-    if (!inDivision(admin.division, input.division)) throw new DomainError('FORBIDDEN', `you may grant only a division within ${admin.division}`);
+    // A division outside the administrator's is answered as everything outside it: 404, never 403 (docs/api/errors.md).
+    assertInDivision(admin, input.division);
     const bad = input.kinds.filter((k) => !validKind(k));
     if (bad.length) {
       throw new DomainError('VALIDATION_FAILED', 'kinds must be event types or prefix.* of event types', {
