@@ -208,22 +208,47 @@ describe('fault suite (Kafka, PostgreSQL and Redis of its own)', () => {
   it('the review service killed while deciding: every decision taken once, the log and the projections agree', async () => {
     const surveyor = bearer('surveyor', VILLAGE, 'surveyor-f', 'survey');
     const reviewer = bearer('grassroots-reviewer', TOWNSHIP, 'reviewer-f', 'review');
+    // The county's campaign gives the village to the surveyor (a surveyor sees only the targets given to them).
+    const survey = services['survey-tasking'].url;
+    const campaignId = randomUUID();
+    const teamId = randomUUID();
+    expect((await httpJson(survey, 'POST', '/campaigns', bearer('county-approver', '440981', 'county-f', 'survey'), { campaignId, countyCode: '440981', name: '故障演练', startsOn: '2026-11-01', deadline: '2099-12-31' })).status).toBe(201);
+    const township = bearer('grassroots-reviewer', TOWNSHIP, 'township-f', 'survey');
+    expect((await httpJson(survey, 'POST', `/campaigns/${campaignId}/teams`, township, { teamId, townshipCode: TOWNSHIP, name: '演练组', members: [{ surveyorId: 'surveyor-f', name: '调查员' }, { surveyorId: 'surveyor-g', name: '调查员二' }] })).status).toBe(201);
+    expect((await httpJson(survey, 'POST', `/campaigns/${campaignId}/assignments`, township, { teamId, villageCodes: [VILLAGE], surveyorId: 'surveyor-f' })).status).toBe(201);
     const tasks = await waitFor(async () => {
-      const r = await httpJson(services['survey-tasking'].url, 'GET', `/tasks?division=${VILLAGE}&status=open&limit=24`, surveyor);
-      return r.status === 200 && r.body.items.length === 24 ? (r.body.items as { taskId: string }[]) : undefined;
+      const r = await httpJson(survey, 'GET', `/tasks?division=${VILLAGE}&status=open&limit=24`, surveyor);
+      return r.status === 200 && r.body.items.length === 24 ? (r.body.items as { taskId: string; person: { citizenId: string; name: string } }[]) : undefined;
     }, { timeoutMs: 60_000, message: 'open survey tasks' });
-    const form = {
-      name: '居民',
-      phone: '13800138000',
-      employmentStatus: 'farmer',
-      residenceAddress: '广东省高州市石仔岭街道南宫居委会',
-      residenceDivision: VILLAGE,
-      insurance: [{ insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440981' }],
-      insuredElsewhere: false,
-    };
     for (const t of tasks) {
-      const r = await httpJson(services['survey-tasking'].url, 'POST', `/tasks/${t.taskId}/submissions`, { ...surveyor, 'idempotency-key': `f-${t.taskId}` }, form);
-      expect(r.status).toBe(201);
+      const id = t.person.citizenId;
+      // Every registered member of the household accounted for (三不漏), as the target's detail lists them.
+      const detail = await httpJson(survey, 'GET', `/tasks/${t.taskId}`, surveyor);
+      const members = (detail.body.household.members as { citizenId: string; name: string; relation: string | null }[]).map((m) => ({ citizenId: m.citizenId, name: m.name, relation: m.relation ?? '户主', status: 'present' }));
+      const upload = {
+        submissionId: randomUUID(),
+        visitId: randomUUID(),
+        request: {
+          kind: 'registration-form',
+          fields: {
+            citizenId: id,
+            name: t.person.name,
+            sex: Number(id[16]) % 2 === 1 ? 'male' : 'female',
+            birthDate: `${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)}`,
+            phone: '13800138000',
+            employmentStatus: 'farmer',
+            residenceAddress: '广东省高州市石仔岭街道南宫居委会',
+            residenceDivision: VILLAGE,
+            insurance: [{ insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440981' }],
+            insuredElsewhere: false,
+          },
+          evidence: [],
+          unknown: [],
+        },
+        household: { members },
+      };
+      const r = await httpJson(survey, 'POST', `/tasks/${t.taskId}/submissions`, surveyor, upload);
+      expect([r.status, r.body]).toEqual([201, expect.objectContaining({ taskId: t.taskId, status: 'submitted' })]);
     }
     const items = await waitFor(async () => {
       const r = await httpJson(services.review.url, 'GET', `/reviews?stage=initial&status=pending&division=${VILLAGE}&limit=100`, reviewer);
