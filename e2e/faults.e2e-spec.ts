@@ -239,7 +239,10 @@ describe('fault suite (Kafka, PostgreSQL and Redis of its own)', () => {
             employmentStatus: 'farmer',
             residenceAddress: '广东省高州市石仔岭街道南宫居委会',
             residenceDivision: VILLAGE,
-            insurance: [{ insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440981' }],
+            insurance: [
+              { insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440981' },
+              { insuranceType: 'medical', scheme: 'resident', status: 'active', region: '440981' },
+            ],
             insuredElsewhere: false,
           },
           evidence: [],
