@@ -1,6 +1,7 @@
 import { INSURANCE_TYPES } from '@qmcb/contracts';
 import { NOT_INSURED_REASONS } from '@qmcb/contracts';
 import type { CoverageReason, CoverageStatus, InsuranceType, NotInsuredReason, Outcome } from '@qmcb/contracts';
+import { NOT_INSURED_REASON_LABELS } from '@qmcb/domain';
 import type { AreaFigures, Figure } from './figures';
 
 /**
@@ -40,19 +41,8 @@ export const REASON_LABEL: Record<CoverageReason, string> = {
   LINKED: '身份号码误录(已关联)',
 };
 
-/** 未参保原因 as the registration form names them (NOT_INSURED_REASONS). */
-export const SURVEYED_LABEL: Record<NotInsuredReason, string> = {
-  unwilling: '不愿参保',
-  'cannot-afford': '经济困难',
-  'insured-elsewhere': '已在外地参保',
-  'not-aware': '不了解政策',
-  'employer-not-enrolled': '单位未参保',
-  student: '在校学生',
-  military: '服兵役',
-  'in-prison': '服刑',
-  'too-old': '超龄',
-  other: '其他',
-};
+/** 未参保原因 as the registration form names them: the domain's labels. */
+export const SURVEYED_LABEL: Readonly<Record<NotInsuredReason, string>> = NOT_INSURED_REASON_LABELS;
 
 export const OUTCOME_LABEL: Record<Outcome | 'none', string> = {
   registered: '直接确认登记',

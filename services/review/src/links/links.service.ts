@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { actorOf, assertInDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { newId } from '@qmcb/contracts';
-import type { LinkCriterion, LinkedSource } from '@qmcb/contracts';
+import type { LinkedSource } from '@qmcb/contracts';
 import { citizenIdInfo, insuranceEntries, maskCitizenId, resolveFields } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { AuditService, DomainError, PersonIds } from '@qmcb/platform';
@@ -14,27 +14,16 @@ import type { LinkDecision, LinkReview, LinkReviewStage, LinkReviewStatus } from
 import { LinkReviewRepository } from './link-review.repository';
 
 /** A link review as answered: person IDs and the person's masked citizen ID, never person keys. */
-export interface LinkReviewView {
-  linkId: string;
+export type LinkReviewView = Pick<
+  LinkReview,
+  'linkId' | 'score' | 'threshold' | 'criteria' | 'villageCode' | 'stage' | 'status' | 'proposedAt' | 'initialReviewer' | 'initialComment' | 'decidedBy' | 'decisionNote' | 'decidedAt' | 'version'
+> & {
   /** The person the records are proposed to belong to. */
   personId: string;
   citizenIdMasked: string | null;
   /** The records under the mistyped ID: their person ID, the ID as the departments sent it, where they came from. */
   records: { personId: string; citizenIdAsSent: string; sources: LinkedSource[] };
-  score: number;
-  threshold: number;
-  criteria: LinkCriterion[];
-  villageCode: string;
-  stage: LinkReviewStage;
-  status: LinkReviewStatus;
-  proposedAt: string;
-  initialReviewer: string | null;
-  initialComment: string | null;
-  decidedBy: string | null;
-  decisionNote: string | null;
-  decidedAt: string | null;
-  version: number;
-}
+};
 
 /** What one side of a link says of the identity, and the insurance it holds. */
 export interface LinkSide {
