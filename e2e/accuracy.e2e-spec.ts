@@ -3,7 +3,7 @@ import { randomBytes } from 'crypto';
 import { SOURCE_RECORD_RECEIVED, decodeEvent } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { personKeyFor } from '@qmcb/domain';
-import { freePort, httpJson, readAllRecords, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
+import { freeServicePorts, httpJson, readAllRecords, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
 import type { IsolatedStack } from '@qmcb/testing';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
@@ -186,7 +186,7 @@ describe('accuracy of comparison on a synthetic county', () => {
     stack = await startIsolatedStack({
       logDir: join(__dirname, '..', 'tmp', 'e2e-logs', 'accuracy'),
       // Free ports of the moment: another run of this suite (or of the whole e2e tier) may be up beside this one.
-      ports: { comparison: await freePort(), 'survey-tasking': await freePort(), review: await freePort(), 'dynamic-update': await freePort() },
+      ports: await freeServicePorts(),
       env: () => ({ AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, REGION_POLICIES_FILE: POLICIES, COVERAGE_GAUGES_INTERVAL_MS: '1000' }),
     });
     ({ topic } = stack);

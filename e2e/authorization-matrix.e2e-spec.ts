@@ -4,7 +4,7 @@ import { DEPARTMENTS } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
 import { PersonIds } from '@qmcb/platform';
-import { SERVICES, freePort, startIsolatedStack, waitFor } from '@qmcb/testing';
+import { SERVICES, freePort, freeServicePorts, startIsolatedStack, waitFor } from '@qmcb/testing';
 import type { IsolatedStack, ServiceName } from '@qmcb/testing';
 import { randomBytes, randomUUID } from 'crypto';
 import { mkdirSync, writeFileSync } from 'fs';
@@ -357,7 +357,7 @@ describe('authorization matrix, generated from the route table of every service'
     writeFileSync(policies, JSON.stringify({ regions: { [INSIDE('county')]: { reviewBusinessEvents: ['death.registered'] } } }));
     stack = await startIsolatedStack({
       logDir,
-      ports: { comparison: await freePort(), 'survey-tasking': await freePort(), review: await freePort(), 'dynamic-update': await freePort() },
+      ports: await freeServicePorts(),
       env: () => ({
         AUTH_JWT_SECRET: JWT_SECRET,
         API_KEY_SECRET: KEY_SECRET,

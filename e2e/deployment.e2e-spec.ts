@@ -3,7 +3,7 @@ import { checkCharacter } from '@qmcb/domain';
 import { createAcls, describeTopics, ensureTopics, joinGroup, pingKafka } from '@qmcb/event-log';
 import type { AclEntry, KafkaSettings } from '@qmcb/event-log';
 import { createRedisClient, closeRedisClient } from '@qmcb/platform';
-import { freePort, httpJson, makeCertificates, startPrivateKafka, startPrivatePostgres, startPrivateRedis, startService, waitFor } from '@qmcb/testing';
+import { freeServicePort, httpJson, makeCertificates, startPrivateKafka, startPrivatePostgres, startPrivateRedis, startService, waitFor } from '@qmcb/testing';
 import type { PrivateKafka, PrivatePostgres, PrivateRedis, RunningService, TestCertificates } from '@qmcb/testing';
 import { execFileSync, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
@@ -113,7 +113,7 @@ describe('the deployment: TLS, credentials and least privilege (docker-compose.y
     expect(migrate.status).toBe(0);
     service = await startService('comparison', {
       env: { ...serviceEnv('qmcb_comparison', 'comparison_app', PG_PASSWORDS['comparison_app_password'] as string), MIGRATIONS_RUN: 'false', RATE_LIMITS: 'read=10000,list=10000,write=10000,bulk=10000' },
-      port: await freePort(),
+      port: await freeServicePort(),
       logDir: join(ROOT, 'tmp', 'e2e-logs', 'deployment'),
     });
   }, 300_000);

@@ -3,7 +3,7 @@ import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
 import { ensureTopics } from '@qmcb/event-log';
 import type { KafkaSettings } from '@qmcb/event-log';
-import { SERVICES, TEST_RATE_LIMITS, freePort, httpJson, readAllEvents, startPrivateKafka, startPrivatePostgres, startPrivateRedis, startService, waitFor } from '@qmcb/testing';
+import { SERVICES, TEST_RATE_LIMITS, freeServicePort, httpJson, readAllEvents, startPrivateKafka, startPrivatePostgres, startPrivateRedis, startService, waitFor } from '@qmcb/testing';
 import type { PrivateKafka, PrivatePostgres, PrivateRedis, RunningService, ServiceName } from '@qmcb/testing';
 import { execFileSync } from 'child_process';
 import { randomBytes, randomUUID } from 'crypto';
@@ -97,7 +97,7 @@ describe('fault suite (Kafka, PostgreSQL and Redis of its own)', () => {
     await admin.connect();
     for (const s of SERVICES) await admin.query(`CREATE DATABASE qmcb_${s.schema}`);
     await admin.end();
-    for (const s of SERVICES) ports[s.name] = await freePort();
+    for (const s of SERVICES) ports[s.name] = await freeServicePort();
     await Promise.all(SERVICES.map((s) => start(s.name)));
   }, 300_000);
 
@@ -329,7 +329,7 @@ describe('the log directory fails (a broker of its own): reported, never hidden'
         KAFKA_ENSURE_TOPICS: 'false',
         LOG_LEVEL: 'warn',
       },
-      port: await freePort(),
+      port: await freeServicePort(),
       logDir: LOGS,
       logName: database,
     });

@@ -1,7 +1,7 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import type { Department } from '@qmcb/contracts';
 import { checkCharacter, personKeyFor } from '@qmcb/domain';
-import { freePort, httpJson, startIsolatedStack, waitFor } from '@qmcb/testing';
+import { freeServicePorts, httpJson, startIsolatedStack, waitFor } from '@qmcb/testing';
 import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
 import { randomBytes } from 'crypto';
 import { join } from 'path';
@@ -64,7 +64,7 @@ describe('identity links: proposed by comparison, reviewed in two stages, applie
   beforeAll(async () => {
     stack = await startIsolatedStack({
       logDir: join(__dirname, '..', 'tmp', 'e2e-logs', 'identity-links'),
-      ports: { comparison: await freePort(), 'survey-tasking': await freePort(), review: await freePort(), 'dynamic-update': await freePort() },
+      ports: await freeServicePorts(),
       env: () => ({ AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET }),
     });
     comparisonDb = new Client({ connectionString: stack.databaseUrls.comparison });

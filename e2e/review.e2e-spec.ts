@@ -2,7 +2,7 @@ import { mintApiKey, mintToken } from '@qmcb/auth';
 import { deterministicId } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
-import { freePort, httpJson, startIsolatedStack, waitFor } from '@qmcb/testing';
+import { freeServicePorts, httpJson, startIsolatedStack, waitFor } from '@qmcb/testing';
 import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
 import { randomBytes } from 'crypto';
 import { join } from 'path';
@@ -70,7 +70,7 @@ describe('review of every channel', () => {
   beforeAll(async () => {
     stack = await startIsolatedStack({
       logDir: join(__dirname, '..', 'tmp', 'e2e-logs', 'review'),
-      ports: { comparison: await freePort(), 'survey-tasking': await freePort(), review: await freePort(), 'dynamic-update': await freePort() },
+      ports: await freeServicePorts(),
       env: () => ({ AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, REVIEW_GAUGES_INTERVAL_MS: '300' }),
     });
     reviewDb = new Client({ connectionString: stack.databaseUrls.review });

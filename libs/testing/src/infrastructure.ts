@@ -197,3 +197,28 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Whether nothing listens on 127.0.0.1:port right now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** How far a service's management port is from its HTTP port (libs/platform: MANAGEMENT_PORT default). */
+export const MANAGEMENT_PORT_OFFSET = 1000;
+
+/**
+ * A free port for a service whose management port (port + 1000) is free too: a service listens on
+ * both, and a bare freePort() may hand out a port whose +1000 is taken (EADDRINUSE at start).
+ */
+export async function freeServicePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = await freePort();
+    if (port + MANAGEMENT_PORT_OFFSET <= 65_535 && (await portIsFree(port + MANAGEMENT_PORT_OFFSET))) return port;
+  }
+  throw new Error('no free port whose management port (+1000) is free too');
+}

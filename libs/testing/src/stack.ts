@@ -3,6 +3,7 @@ import type { ChildProcess } from 'child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'fs';
 import { join } from 'path';
 import { createTestDatabase } from './database';
+import { freeServicePort } from './infrastructure';
 import type { TestDatabase } from './database';
 import { createTestTopic } from './kafka';
 
@@ -14,6 +15,13 @@ export const SERVICES = [
   { name: 'dynamic-update', port: 3104, schema: 'dynamic_update' },
 ] as const;
 export type ServiceName = (typeof SERVICES)[number]['name'];
+
+/** A free port for each of the four services, each with its management port (+1000) free too. */
+export async function freeServicePorts(): Promise<Record<ServiceName, number>> {
+  const ports = {} as Record<ServiceName, number>;
+  for (const s of SERVICES) ports[s.name] = await freeServicePort();
+  return ports;
+}
 
 /**
  * How a service is started: `source` runs its TypeScript through tools/register.js (the fast
