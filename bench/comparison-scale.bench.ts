@@ -8,10 +8,9 @@
  */
 import type { Department } from '@qmcb/contracts';
 import { checkCharacter, villagesOf } from '@qmcb/domain';
-import { createTestDatabase, createTestTopic, deleteTestTopic } from '@qmcb/testing';
+import { createTestDatabase, createTestTopic, deleteTestTopic, startService } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { spawn } from 'child_process';
-import type { ChildProcess } from 'child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Client } from 'pg';
@@ -321,49 +320,10 @@ async function rawUpsert(): Promise<Result> {
 
 // ---------------------------------------------------------------- the pipeline
 
-interface Service {
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function startComparison(env: NodeJS.ProcessEnv, logFile: string): Promise<Service> {
-  const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, [...NODE_ARGS, '-r', join(ROOT, 'tools/register.js'), join(ROOT, 'services/comparison/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(PORT) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  const stop = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`comparison exited with ${child.exitCode}; see ${logFile}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/health`)).ok) return { child, stop };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`comparison not healthy after 120 s; see ${logFile}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** A counter of the service's /metrics (0 when absent). */
 async function metric(name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${PORT}/metrics`)).text();
+  const text = await (await fetch(`http://127.0.0.1:${PORT + 1000}/metrics`)).text(); // the management port
   const m = new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : 0;
 }
@@ -439,8 +399,8 @@ async function pipeline(expectedRows: number): Promise<PipelineResult> {
     CONSUMER_GROUP: `comparison-bench-${topic.slice(-8)}`,
     LOG_LEVEL: 'warn',
   };
-  const service = await startComparison(env, join(RESULTS, 'logs', 'comparison-scale.log'));
-  const pid = service.child.pid as number;
+  const service = await startService('comparison', { env, port: PORT, logDir: join(RESULTS, 'logs'), logName: 'comparison-scale', nodeArgs: NODE_ARGS });
+  const pid = service.pid;
   const probe = new Client({ connectionString: db.url });
   await probe.connect();
   let serviceRss = 0;

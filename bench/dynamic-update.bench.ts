@@ -8,11 +8,9 @@
  */
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import { checkCharacter } from '@qmcb/domain';
-import { createTestDatabase, createTestTopic, deleteTestTopic } from '@qmcb/testing';
+import { createTestDatabase, createTestTopic, deleteTestTopic, startService } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
-import { spawn } from 'child_process';
-import type { ChildProcess } from 'child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'fs';
+import { mkdirSync, writeFileSync } from 'fs';
 import { createServer } from 'http';
 import type { Server } from 'http';
 import type { AddressInfo } from 'net';
@@ -31,7 +29,6 @@ const BATCH = 200;
 const COUNTY = '440981';
 const KEY_SECRET = randomBytes(32).toString('base64url');
 const JWT_SECRET = randomBytes(32).toString('base64url');
-const ROOT = join(__dirname, '..');
 const RESULTS = join(__dirname, 'results');
 
 type Json = Record<string, unknown>;
@@ -61,40 +58,6 @@ function businessEvent(k: number): { department: 'social-insurance' | 'social-se
 
 // ---------------------------------------------------------------- the service and the subscriber
 
-async function startService(env: NodeJS.ProcessEnv, logFile: string): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
-  const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, ['-r', join(ROOT, 'tools/register.js'), join(ROOT, 'services/dynamic-update/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(PORT) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  const stop = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`dynamic-update exited with ${child.exitCode}; see ${logFile}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/health`)).ok) return { child, stop };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`dynamic-update not healthy after 120 s; see ${logFile}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 class Subscriber {
   received = 0;
@@ -183,8 +146,10 @@ async function main(): Promise<void> {
   const raw: TestDatabase = await createTestDatabase();
   const subscriber = new Subscriber();
   await subscriber.start();
-  const service = await startService(
-    {
+  const service = await startService('dynamic-update', {
+    port: PORT,
+    logDir: join(RESULTS, 'logs'),
+    env: {
       DATABASE_URL: db.url,
       LOG_TOPIC: topic,
       LOG_PARTITIONS: String(PARTITIONS),
@@ -196,8 +161,7 @@ async function main(): Promise<void> {
       WEBHOOK_BATCH_SIZE: '500',
       LOG_LEVEL: 'warn',
     },
-    join(RESULTS, 'logs', 'dynamic-update.log'),
-  );
+  });
   const pg = new Client({ connectionString: db.url });
   await pg.connect();
   const rows: Row[] = [];

@@ -12,9 +12,8 @@
  */
 import { mintToken } from '@qmcb/auth';
 import { villagesOf, childrenOf } from '@qmcb/domain';
-import { createTestDatabase, createTestTopic, deleteTestTopic } from '@qmcb/testing';
-import { spawn } from 'child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'fs';
+import { createTestDatabase, createTestTopic, deleteTestTopic, startService } from '@qmcb/testing';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Client } from 'pg';
@@ -23,7 +22,6 @@ const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const COUNTY = process.env.BENCH_COUNTY ?? '440981';
 const RESULTS = join(__dirname, 'results');
-const ROOT = join(__dirname, '..');
 const PORT = Number(process.env.BENCH_PORT ?? 3312);
 const JWT_SECRET = 'bench-statistics-jwt-secret';
 /** The target of issue 10: every figure of a county of a million in under a second. */
@@ -152,40 +150,6 @@ function rowsSql(table: 'coverage_current' | 'coverage_history', version: 'house
             FROM (${FILL}) f ${where}`;
 }
 
-async function startComparison(env: NodeJS.ProcessEnv, logFile: string): Promise<() => Promise<void>> {
-  const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, ['-r', join(ROOT, 'tools/register.js'), join(ROOT, 'services/comparison/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(PORT) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  const stop = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`comparison exited with ${child.exitCode}; see ${logFile}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/health`)).ok) return stop;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`comparison not healthy after 120 s; see ${logFile}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'qmcb-stats-bench-'));
@@ -195,8 +159,11 @@ async function main(): Promise<void> {
   process.stdout.write(`statistics bench: ${PEOPLE.toLocaleString('en')} people of ${COUNTY}, ${RUNS} runs per figure (median), over HTTP\n`);
   const topic = await createTestTopic(1);
   const db = await createTestDatabase();
-  const stop = await startComparison(
-    {
+  const service = await startService('comparison', {
+    port: PORT,
+    logDir: join(RESULTS, 'logs'),
+    logName: 'statistics',
+    env: {
       DATABASE_URL: db.url,
       LOG_TOPIC: topic,
       CONSUMER_GROUP: `comparison-statistics-bench-${topic.slice(-8)}`,
@@ -206,8 +173,7 @@ async function main(): Promise<void> {
       COVERAGE_GAUGES_INTERVAL_MS: '0',
       COMPARISON_GAUGES_INTERVAL_MS: '0',
     },
-    join(RESULTS, 'logs', 'statistics.log'),
-  );
+  });
   const sql = new Client({ connectionString: db.url, options: '-c search_path=comparison' });
   await sql.connect();
   try {
@@ -311,7 +277,7 @@ async function main(): Promise<void> {
     writeFileSync(join(RESULTS, `statistics-${PEOPLE}-${Date.now()}.json`), JSON.stringify({ people: PEOPLE, runs: RUNS, current, history, results }, null, 2));
   } finally {
     await sql.end();
-    await stop();
+    await service.stop();
     // BENCH_KEEP=1 leaves the database to look at plans (EXPLAIN) afterwards.
     if (process.env.BENCH_KEEP === '1') process.stdout.write(`database kept: ${db.url}\n`);
     else await db.drop();

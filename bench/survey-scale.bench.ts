@@ -12,12 +12,10 @@ import { OUTCOME_DETERMINED, SOURCE_RECORD_RECEIVED, deterministicId, newEvent }
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, villagesOf } from '@qmcb/domain';
 import { EventLogProducer } from '@qmcb/event-log';
-import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
+import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings, startService } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
-import { spawn } from 'child_process';
-import type { ChildProcess } from 'child_process';
 import { randomBytes, randomUUID } from 'crypto';
-import { createWriteStream, mkdirSync, writeFileSync } from 'fs';
+import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Client } from 'pg';
 
@@ -26,7 +24,6 @@ const COUNTY = process.env.BENCH_COUNTY ?? '440981';
 const PORT = Number(process.env.BENCH_PORT ?? 3312);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
 const JWT_SECRET = randomBytes(32).toString('base64url');
-const ROOT = join(__dirname, '..');
 const AS_OF = '2026-11-01T00:00:00.000Z';
 const RESULTS = join(__dirname, 'results');
 
@@ -102,37 +99,6 @@ function table(): string {
   return [line(head), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...body.map(line)].join('\n');
 }
 
-/** Survey tasking as its own process, as in production: consuming the log and relaying its outbox. */
-async function startService(env: NodeJS.ProcessEnv, logFile: string): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
-  const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, ['-r', join(ROOT, 'tools/register.js'), join(ROOT, 'services/survey-tasking/src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(PORT) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  const stop = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`survey-tasking exited with ${child.exitCode}; see ${logFile}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/health`)).ok) return { child, stop };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`survey-tasking not healthy after 120 s; see ${logFile}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function main(): Promise<void> {
   process.stdout.write(`survey scale: ${TARGETS.toLocaleString('en')} targets in ${VILLAGES.length} villages of ${TOWNSHIPS.length} townships of ${COUNTY}\n`);
@@ -147,10 +113,12 @@ async function main(): Promise<void> {
     db = await createTestDatabase();
     baseline = await createTestDatabase();
     mkdirSync(join(RESULTS, 'logs'), { recursive: true });
-    service = await startService(
-      { DATABASE_URL: db.url, LOG_TOPIC: topic, KAFKA_ENSURE_TOPICS: 'false', AUTH_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'warn', SURVEY_GAUGES_INTERVAL_MS: '0' },
-      join(RESULTS, 'logs', 'survey-scale.log'),
-    );
+    service = await startService('survey-tasking', {
+      port: PORT,
+      logDir: join(RESULTS, 'logs'),
+      logName: 'survey-scale',
+      env: { DATABASE_URL: db.url, LOG_TOPIC: topic, KAFKA_ENSURE_TOPICS: 'false', AUTH_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'warn', SURVEY_GAUGES_INTERVAL_MS: '0' },
+    });
     const url = `http://127.0.0.1:${PORT}`;
     survey = new Client({ connectionString: db.url });
     await survey.connect();

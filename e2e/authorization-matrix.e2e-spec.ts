@@ -4,7 +4,7 @@ import { DEPARTMENTS } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
 import { PersonIds } from '@qmcb/platform';
-import { SERVICES, freePort, freeServicePorts, startIsolatedStack, waitFor } from '@qmcb/testing';
+import { SERVICES, freePort, freeServicePorts, registrationFormSubmission, sexOfCitizenId, startIsolatedStack, waitFor } from '@qmcb/testing';
 import type { IsolatedStack, ServiceName } from '@qmcb/testing';
 import { randomBytes, randomUUID } from 'crypto';
 import { mkdirSync, writeFileSync } from 'fs';
@@ -122,35 +122,11 @@ const PARAMS: Record<string, (f: Fixtures, route: RouteDeclaration, caller: Call
 };
 
 /** The registration form of a visit, with the household as found (every registered member present). */
-const submission = (citizenId: string, name: string, members: { citizenId: string; name: string; relation: string }[]): object => ({
-  submissionId: randomUUID(),
-  visitId: randomUUID(),
-  request: {
-    kind: 'registration-form',
-    fields: {
-      citizenId,
-      name,
-      sex: sexOf(citizenId),
-      birthDate: '1985-03-15',
-      phone: '13800138000',
-      employmentStatus: 'farmer',
-      residenceAddress: '广东省高州市石仔岭街道南宫居委会 12 号',
-      residenceDivision: VILLAGE,
-      insurance: [
-        { insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440981' },
-        { insuranceType: 'medical', scheme: 'resident', status: 'active', region: '440981' },
-      ],
-      insuredElsewhere: false,
-    },
-    evidence: [],
-    unknown: [],
-  },
-  household: { members: members.map((m) => ({ ...m, status: 'present' })) },
-});
+const submission = (citizenId: string, name: string, members: { citizenId: string; name: string; relation: string }[]): object =>
+  registrationFormSubmission({ citizenId, name, residenceDivision: VILLAGE, members });
 const NAMES: Readonly<Record<string, string>> = { [P1]: '王五', [P2]: '李四' };
 
-/** GB 11643: the 17th digit is odd for a man. */
-const sexOf = (citizenId: string): string => (Number(citizenId[16]) % 2 === 1 ? 'male' : 'female');
+const sexOf = sexOfCitizenId;
 
 const household = (sourceRecordId: string, citizenId: string, name: string): object => ({
   sourceRecordId,

@@ -3,7 +3,7 @@ import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
 import { ensureTopics } from '@qmcb/event-log';
 import type { KafkaSettings } from '@qmcb/event-log';
-import { SERVICES, TEST_RATE_LIMITS, freeServicePort, httpJson, readAllEvents, startPrivateKafka, startPrivatePostgres, startPrivateRedis, startService, waitFor } from '@qmcb/testing';
+import { SERVICES, TEST_RATE_LIMITS, freeServicePort, httpJson, registrationFormSubmission, readAllEvents, startPrivateKafka, startPrivatePostgres, startPrivateRedis, startService, waitFor } from '@qmcb/testing';
 import type { PrivateKafka, PrivatePostgres, PrivateRedis, RunningService, ServiceName } from '@qmcb/testing';
 import { execFileSync } from 'child_process';
 import { randomBytes, randomUUID } from 'crypto';
@@ -224,32 +224,8 @@ describe('fault suite (Kafka, PostgreSQL and Redis of its own)', () => {
       const id = t.person.citizenId;
       // Every registered member of the household accounted for (三不漏), as the target's detail lists them.
       const detail = await httpJson(survey, 'GET', `/tasks/${t.taskId}`, surveyor);
-      const members = (detail.body.household.members as { citizenId: string; name: string; relation: string | null }[]).map((m) => ({ citizenId: m.citizenId, name: m.name, relation: m.relation ?? '户主', status: 'present' }));
-      const upload = {
-        submissionId: randomUUID(),
-        visitId: randomUUID(),
-        request: {
-          kind: 'registration-form',
-          fields: {
-            citizenId: id,
-            name: t.person.name,
-            sex: Number(id[16]) % 2 === 1 ? 'male' : 'female',
-            birthDate: `${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)}`,
-            phone: '13800138000',
-            employmentStatus: 'farmer',
-            residenceAddress: '广东省高州市石仔岭街道南宫居委会',
-            residenceDivision: VILLAGE,
-            insurance: [
-              { insuranceType: 'pension', scheme: 'resident', status: 'active', region: '440981' },
-              { insuranceType: 'medical', scheme: 'resident', status: 'active', region: '440981' },
-            ],
-            insuredElsewhere: false,
-          },
-          evidence: [],
-          unknown: [],
-        },
-        household: { members },
-      };
+      const members = (detail.body.household.members as { citizenId: string; name: string; relation: string | null }[]).map((m) => ({ citizenId: m.citizenId, name: m.name, relation: m.relation ?? '户主' }));
+      const upload = registrationFormSubmission({ citizenId: id, name: t.person.name, residenceDivision: VILLAGE, residenceAddress: '广东省高州市石仔岭街道南宫居委会', members });
       const r = await httpJson(survey, 'POST', `/tasks/${t.taskId}/submissions`, surveyor, upload);
       expect([r.status, r.body]).toEqual([201, expect.objectContaining({ taskId: t.taskId, status: 'submitted' })]);
     }

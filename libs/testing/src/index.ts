@@ -4,3 +4,4 @@ export * from './database';
 export * from './wait';
 export * from './stack';
 export * from './private-infra';
+export * from './forms';

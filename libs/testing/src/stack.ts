@@ -130,6 +130,8 @@ export interface RunningService {
   url: string;
   managementUrl: string;
   logFile: string;
+  /** The service's process (benchmarks meter its CPU and memory). */
+  pid: number;
   /** SIGTERM, then SIGKILL after 10 s. */
   stop(): Promise<void>;
   /** SIGKILL at once: a crash. */
@@ -142,13 +144,22 @@ export interface RunningService {
  */
 export async function startService(
   service: ServiceName,
-  options: { env: NodeJS.ProcessEnv; port: number; logDir: string; entry?: ServiceEntry; startTimeoutMs?: number; logName?: string },
+  options: {
+    env: NodeJS.ProcessEnv;
+    port: number;
+    logDir: string;
+    entry?: ServiceEntry;
+    startTimeoutMs?: number;
+    logName?: string;
+    /** Node options before the entry point (benchmarks: `--max-old-space-size=…`, `--cpu-prof`). */
+    nodeArgs?: readonly string[];
+  },
 ): Promise<RunningService> {
   mkdirSync(options.logDir, { recursive: true });
   const logFile = join(options.logDir, `${options.logName ?? service}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });
   const run = serviceProcess(service, options.entry ?? 'source', { ...process.env, ...options.env, PORT: String(options.port), MANAGEMENT_PORT: String(options.port + 1000) });
-  const child = spawn(process.execPath, run.args, { cwd: ROOT, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...run.args], { cwd: ROOT, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   const url = `http://127.0.0.1:${options.port}`;
@@ -166,7 +177,7 @@ export async function startService(
     await stop('SIGKILL');
     throw e;
   }
-  return { url, managementUrl: `http://127.0.0.1:${options.port + 1000}`, logFile, stop: () => stop('SIGTERM'), kill: () => stop('SIGKILL') };
+  return { url, managementUrl: `http://127.0.0.1:${options.port + 1000}`, logFile, pid: child.pid as number, stop: () => stop('SIGTERM'), kill: () => stop('SIGKILL') };
 }
 
 export interface HttpResult {
