@@ -8,6 +8,7 @@
  */
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import { checkCharacter } from '@qmcb/domain';
+import { PersonIds } from '@qmcb/platform';
 import { createTestDatabase, createTestTopic, deleteTestTopic, startService } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { mkdirSync, writeFileSync } from 'fs';
@@ -29,6 +30,7 @@ const BATCH = 200;
 const COUNTY = '440981';
 const KEY_SECRET = randomBytes(32).toString('base64url');
 const JWT_SECRET = randomBytes(32).toString('base64url');
+const PERSON_ID_SECRET = randomBytes(32).toString('base64url');
 const RESULTS = join(__dirname, 'results');
 
 type Json = Record<string, unknown>;
@@ -155,6 +157,7 @@ async function main(): Promise<void> {
       LOG_PARTITIONS: String(PARTITIONS),
       CONSUMER_GROUP: `dynamic-update-bench-${topic}`,
       API_KEY_SECRET: KEY_SECRET,
+      PERSON_ID_SECRET: PERSON_ID_SECRET,
       AUTH_JWT_SECRET: JWT_SECRET,
       FEED_SEQUENCE_INTERVAL_MS: '100',
       WEBHOOK_POLL_INTERVAL_MS: '100',
@@ -216,7 +219,8 @@ async function main(): Promise<void> {
     await until(async () => (await count(`SELECT count(*)::int AS n FROM dynamic_update.record_history WHERE person_key = '${one}'`)) >= CHANGES, 'the changes applied');
     const histories = await pg.query(`SELECT held_from FROM dynamic_update.record_history WHERE person_key = $1 ORDER BY version`, [one]);
     const moments = histories.rows.map((r: { held_from: Date }) => new Date(r.held_from).toISOString());
-    const clerk = { authorization: `Bearer ${mintToken({ sub: 'bench-clerk', name: 'bench', role: 'window-clerk', division: COUNTY, ttlSeconds: 7200 }, JWT_SECRET)}` };
+    const clerk = { authorization: `Bearer ${mintToken({ sub: 'bench-clerk', name: 'bench', role: 'window-clerk', division: COUNTY, ttlSeconds: 7200 }, JWT_SECRET)}`, 'x-purpose': 'window-service' };
+    const oneId = new PersonIds(PERSON_ID_SECRET).idOf(one);
     const timed = async (path: string): Promise<number[]> => {
       const out: number[] = [];
       for (let r = 0; r < READS; r++) {
@@ -227,11 +231,11 @@ async function main(): Promise<void> {
       }
       return out;
     };
-    const current = await timed(`/persons/${one}`);
+    const current = await timed(`/persons/${oneId}`);
     rows.push({ measure: `baseline: GET /persons/:id (the current record) of a person with ${moments.length} changes`, count: READS, seconds: null, perSecond: null, p50ms: percentile(current, 50), p95ms: percentile(current, 95) });
-    const items = await timed(`/registry/${one}`);
+    const items = await timed(`/registry/${oneId}`);
     rows.push({ measure: 'GET /registry/:id: items with provenance, now', count: READS, seconds: null, perSecond: null, p50ms: percentile(items, 50), p95ms: percentile(items, 95) });
-    const asOf = await timed(`/registry/${one}?asOf={moment}`);
+    const asOf = await timed(`/registry/${oneId}?asOf={moment}`);
     rows.push({ measure: 'GET /registry/:id?asOf=: as held at a random past moment', count: READS, seconds: null, perSecond: null, p50ms: percentile(asOf, 50), p95ms: percentile(asOf, 95) });
   } finally {
     await pg.end();

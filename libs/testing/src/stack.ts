@@ -3,7 +3,7 @@ import type { ChildProcess } from 'child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'fs';
 import { join } from 'path';
 import { createTestDatabase } from './database';
-import { freeServicePort } from './infrastructure';
+import { LOCAL_DEFAULTS, freeServicePort } from './infrastructure';
 import type { TestDatabase } from './database';
 import { createTestTopic } from './kafka';
 
@@ -158,7 +158,9 @@ export async function startService(
   mkdirSync(options.logDir, { recursive: true });
   const logFile = join(options.logDir, `${options.logName ?? service}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });
-  const run = serviceProcess(service, options.entry ?? 'source', { ...process.env, ...options.env, PORT: String(options.port), MANAGEMENT_PORT: String(options.port + 1000) });
+  // Secrets this process has not set (a benchmark outside jest) are this run's own (LOCAL_DEFAULTS).
+  const secrets = { AUTH_JWT_SECRET: LOCAL_DEFAULTS.AUTH_JWT_SECRET, API_KEY_SECRET: LOCAL_DEFAULTS.API_KEY_SECRET, PERSON_ID_SECRET: LOCAL_DEFAULTS.PERSON_ID_SECRET };
+  const run = serviceProcess(service, options.entry ?? 'source', { ...secrets, ...process.env, ...options.env, PORT: String(options.port), MANAGEMENT_PORT: String(options.port + 1000) });
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...run.args], { cwd: ROOT, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
