@@ -156,6 +156,20 @@ async function main(): Promise<void> {
         previous = counts[0];
       }
       console.log(`the live services settled: ${previous} events on the log applied by all four`);
+      // Storage per service (for docs/operations/capacity.md): the biggest tables and their rows.
+      const sizes: Record<string, { table: string; rows: number; bytes: number }[]> = {};
+      for (const s of SERVICES) {
+        await clients[s.name].query('VACUUM ANALYZE');
+        const { rows } = await clients[s.name].query(
+          `SELECT c.relname AS table, c.reltuples::bigint AS rows, pg_total_relation_size(c.oid) AS bytes
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relkind = 'r' ORDER BY pg_total_relation_size(c.oid) DESC LIMIT 6`,
+          [s.schema],
+        );
+        sizes[s.name] = rows.map((r: { table: string; rows: string; bytes: string }) => ({ table: r.table, rows: Number(r.rows), bytes: Number(r.bytes) }));
+        console.log(`${s.name}: ${sizes[s.name].map((t) => `${t.table} ${t.rows} rows ${(t.bytes / 1048576).toFixed(1)} MB (${t.rows ? Math.round(t.bytes / t.rows) : '-'} B/row)`).join('; ')}`);
+      }
+      writeFileSync(join(LOGS, 'sizes.json'), JSON.stringify(sizes, null, 2));
     } finally {
       await stack.stop();
     }
