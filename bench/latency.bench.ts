@@ -171,6 +171,8 @@ async function pipeline(n: number): Promise<{ rows: Row[]; behindMs: number; fai
   const stack = await startStack({
     logDir: join(__dirname, 'results', 'logs', 'latency'),
     ports: { comparison: 3321, 'survey-tasking': 3322, review: 3323, 'dynamic-update': 3324 },
+    // Four services starting at once on a busy 2-core machine can take more than the default 90 s.
+    startTimeoutMs: 300_000,
     env: (name) => ({
       DATABASE_URL: dbs[name].url,
       LOG_TOPIC: topic,

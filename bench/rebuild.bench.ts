@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const clients = {} as Record<ServiceName, Client>;
   try {
     // 1. The log, as the live services leave it.
-    const stack = await startStack({ logDir: LOGS, ports: { comparison: 3331, 'survey-tasking': 3332, review: 3333, 'dynamic-update': 3334 }, env });
+    const stack = await startStack({ logDir: LOGS, ports: { comparison: 3331, 'survey-tasking': 3332, review: 3333, 'dynamic-update': 3334 }, env, startTimeoutMs: 300_000 });
     try {
       for (const s of SERVICES) {
         clients[s.name] = new Client({ connectionString: dbs[s.name].url });
