@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { DataSourceOptions, MigrationInterface, QueryRunner } from 'typeorm';
+import { OutboxNotify1732300000100 } from './outbox-listener';
 
 /** Migration classes, as TypeORM takes them. */
 export type MigrationList = Extract<NonNullable<DataSourceOptions['migrations']>, unknown[]>;
@@ -92,7 +93,7 @@ export class EventLogTables1732300000000 implements MigrationInterface {
 }
 
 export function eventLogMigrations(): (new () => MigrationInterface)[] {
-  return [EventLogTables1732300000000];
+  return [EventLogTables1732300000000, OutboxNotify1732300000100];
 }
 
 export function dataSourceOptions(opts: DataSourceParams & { poolSize?: number }): DataSourceOptions {

@@ -34,3 +34,5 @@ export { readEvents, readTopic } from './read-topic';
 export type { TopicRecord } from './read-topic';
 export { measureRawKafka } from './raw-baseline';
 export type { RawKafkaResult } from './raw-baseline';
+export { measureRawKafkaPaced } from './raw-latency';
+export type { RawPacedResult } from './raw-latency';

@@ -1,10 +1,11 @@
 import { parseEvent } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
-import { assertSchemaName } from './database';
+import { assertSchemaName, dataSourceUrl } from './database';
 import { errorInfo, jsonLogger } from './logger';
 import type { Logger } from './logger';
 import { metrics } from './metrics';
+import { OutboxListener } from './outbox-listener';
 import type { EventAppender } from './producer';
 import { holdSwapLockShared, int, sql, text } from './sql';
 
@@ -43,7 +44,13 @@ export interface OutboxRelayOptions {
   /** The schema the DataSource's search_path points at (lock key and metrics label). */
   schema: string;
   batchSize?: number;
+  /** How often the relay looks for rows without being woken; default 500 ms (OUTBOX_POLL_INTERVAL_MS). */
   pollIntervalMs?: number;
+  /**
+   * Wake on the outbox's NOTIFY (a dedicated LISTEN connection, see outbox-listener.ts) instead of
+   * waiting for the next poll; default true (OUTBOX_LISTEN). The poll stays as the fallback.
+   */
+  listen?: boolean;
   logger?: Logger;
 }
 
@@ -60,6 +67,9 @@ export class OutboxRelay {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private gaugeAt = 0;
+  /** Set by a notification; a round that starts clears it, so one arriving during a round runs another. */
+  private notified = false;
+  private listener: OutboxListener | null = null;
 
   constructor(private readonly opts: OutboxRelayOptions) {
     assertSchemaName(opts.schema);
@@ -72,14 +82,30 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
+    if (this.opts.listen !== false) {
+      this.listener = new OutboxListener({ url: dataSourceUrl(this.opts.dataSource), schema: this.opts.schema, onNotify: () => this.poke(), logger: this.logger });
+      this.listener.start();
+    }
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    await this.listener?.stop();
+    this.listener = null;
     this.wake?.();
     await this.loop;
     this.loop = null;
+  }
+
+  /** Successful LISTENs of the relay's listener (0 without one): the first connect and every reconnect. */
+  get listenerConnects(): number {
+    return this.listener?.connects ?? 0;
+  }
+
+  private poke(): void {
+    this.notified = true;
+    this.wake?.();
   }
 
   /** Publishes one batch; returns how many rows were published (0 when another relay holds the lock). */
@@ -140,6 +166,7 @@ export class OutboxRelay {
     let failures = 0;
     while (this.running) {
       let published = 0;
+      this.notified = false;
       try {
         published = await this.runOnce();
         failures = 0;
@@ -148,11 +175,15 @@ export class OutboxRelay {
         this.logger.error('outbox relay failed; will retry', { schema: this.opts.schema, failures, ...errorInfo(e) });
       }
       if (!this.running) break;
-      if (published < this.batchSize) {
+      // A notification during the round (or a full batch) means more rows: go again at once. After a
+      // failure the backoff holds even when notified; only stop() cuts it short.
+      if (published < this.batchSize && (failures > 0 || !this.notified)) {
         const delay = failures > 0 ? Math.min(this.pollIntervalMs * 2 ** failures, 30_000) : this.pollIntervalMs;
+        const wakeOnNotify = failures === 0;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
           this.wake = () => {
+            if (this.running && !wakeOnNotify) return;
             clearTimeout(timer);
             resolve();
           };

@@ -60,7 +60,13 @@ export class LogRuntime implements OnApplicationBootstrap, OnApplicationShutdown
   onApplicationBootstrap(): void {
     const { config } = this.options;
     if (config.RELAY_OUTBOX) {
-      this.relay = new OutboxRelay({ dataSource: this.dataSource, producer: this.producer, schema: config.DB_SCHEMA });
+      this.relay = new OutboxRelay({
+        dataSource: this.dataSource,
+        producer: this.producer,
+        schema: config.DB_SCHEMA,
+        listen: config.OUTBOX_LISTEN,
+        pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+      });
       this.relay.start();
     }
   }
@@ -117,6 +123,8 @@ export class ServiceKitModule {
               partitionsConsumedConcurrently: config.CONSUMER_CONCURRENCY,
               applyBatchSize: config.CONSUMER_APPLY_BATCH_SIZE,
               maxBytesPerPartition: config.CONSUMER_MAX_BYTES_PER_PARTITION,
+              maxWaitTimeMs: config.CONSUMER_MAX_WAIT_MS,
+              minBytes: config.CONSUMER_MIN_BYTES,
             },
           }),
       },

@@ -36,10 +36,26 @@ export class ServiceConfig extends BaseConfig {
   /** Bytes per partition and fetch: the most a consumer batch holds. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(65_536) @Max(104_857_600)
   CONSUMER_MAX_BYTES_PER_PARTITION?: number;
+
+  /** How long the broker may hold a fetch waiting for CONSUMER_MIN_BYTES: the most it adds to latency under a trickle. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(10_000)
+  CONSUMER_MAX_WAIT_MS?: number;
+
+  /** The broker answers a fetch once it has this many bytes (or CONSUMER_MAX_WAIT_MS passed). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10_485_760)
+  CONSUMER_MIN_BYTES?: number;
+
+  /** Whether the outbox relay is woken by the outbox's NOTIFY (a LISTEN connection); the poll stays as the fallback. */
+  @IsDefined() @Transform(toBool) @IsBoolean({ message: 'must be true or false' })
+  OUTBOX_LISTEN: boolean;
+
+  /** How often the outbox relay looks for rows without being woken. */
+  @IsDefined() @Transform(toInt) @IsInt() @Min(10) @Max(3_600_000)
+  OUTBOX_POLL_INTERVAL_MS: number;
 }
 
 export function loadServiceConfig(name: string, env: NodeJS.ProcessEnv = process.env): { config: ServiceConfig; kafka: KafkaSettings } {
-  const config = loadConfig(ServiceConfig, { ...serviceDefaults(name, undefined, env), CONSUME: 'true', RELAY_OUTBOX: 'true', KAFKA_ENSURE_TOPICS: 'true' }, env);
+  const config = loadConfig(ServiceConfig, { ...serviceDefaults(name, undefined, env), CONSUME: 'true', RELAY_OUTBOX: 'true', KAFKA_ENSURE_TOPICS: 'true', OUTBOX_LISTEN: 'true', OUTBOX_POLL_INTERVAL_MS: '500' }, env);
   const kafka = kafkaSettingsFromEnv(name, {
     ...env,
     KAFKA_BROKERS: config.KAFKA_BROKERS,
