@@ -95,7 +95,7 @@ export function eventLogMigrations(): (new () => MigrationInterface)[] {
   return [EventLogTables1732300000000];
 }
 
-export function dataSourceOptions(opts: DataSourceParams & { poolSize?: number }): DataSourceOptions {
+export function dataSourceOptions(opts: DataSourceParams & { poolSize?: number; allowExitOnIdle?: boolean }): DataSourceOptions {
   assertSchemaName(opts.schema);
   return {
     type: 'postgres',
@@ -107,7 +107,12 @@ export function dataSourceOptions(opts: DataSourceParams & { poolSize?: number }
     migrationsTransactionMode: 'each',
     entities: opts.entities ?? [],
     logging: false,
-    extra: { options: `-c search_path=${opts.schema}`, max: opts.poolSize ?? 10, application_name: `qmcb:${opts.schema}` },
+    extra: {
+      options: `-c search_path=${opts.schema}`,
+      max: opts.poolSize ?? 10,
+      application_name: `qmcb:${opts.schema}`,
+      ...(opts.allowExitOnIdle ? { allowExitOnIdle: true } : {}),
+    },
   };
 }
 
@@ -126,7 +131,7 @@ export async function createSchemaIfMissing(client: Client, schema: string): Pro
  * (`beforeMigrations` first, under the same lock: the service's audit schema).
  */
 export async function openDataSource(
-  opts: DataSourceParams & { runMigrations?: boolean; poolSize?: number; beforeMigrations?: (dataSource: DataSource) => Promise<void> },
+  opts: DataSourceParams & { runMigrations?: boolean; poolSize?: number; allowExitOnIdle?: boolean; beforeMigrations?: (dataSource: DataSource) => Promise<void> },
 ): Promise<DataSource> {
   const client = new Client({ connectionString: opts.url });
   await client.connect();

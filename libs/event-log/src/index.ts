@@ -33,4 +33,8 @@ export type { ReplayDeadLettersOptions } from './dead-letters';
 export { readEvents, readTopic } from './read-topic';
 export type { TopicRecord } from './read-topic';
 export { measureRawKafka } from './raw-baseline';
+export { aesGcmOpen, aesGcmSeal, Keyring, KEYRING_SCHEMA, KeyringConfigError, KeyringTables1764547200000, parseMasterKeys, UnknownMasterKeyError } from './keyring';
+export type { KeyringOptions, KeyringStatus, KeyState, MasterKey } from './keyring';
+export { closeSealers, LogSealer, openSealed, parseValue, personRefOf, SealedEnvelopeError, sealerFor, sealEvent, sealingFromEnv } from './seal';
+export type { Opened, SealingSettings, Unopened } from './seal';
 export type { RawKafkaResult } from './raw-baseline';

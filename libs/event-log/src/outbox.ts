@@ -5,6 +5,7 @@ import { assertSchemaName } from './database';
 import { errorInfo, jsonLogger } from './logger';
 import type { Logger } from './logger';
 import { metrics } from './metrics';
+import { scrubPublished } from './outbox-scrub';
 import type { EventAppender } from './producer';
 import { holdSwapLockShared, int, sql, text } from './sql';
 
@@ -106,6 +107,7 @@ export class OutboxRelay {
         const events = rows.map((r) => r['event'] as RegistrationEvent);
         await producer.append(events);
         await sql(qr, `update outbox set published_at = now() where id = any($1::bigint[])`, [rows.map((r) => text(r, 'id'))]);
+        await scrubPublished(qr, rows.map((r) => text(r, 'id')));
       }
       await qr.commitTransaction();
       published = rows.length;

@@ -87,7 +87,7 @@ export async function runServiceCommand(name: string, register: ServiceModuleFac
       });
       process.stdout.write(`rebuild ${name}: done, ${result.applied} events applied; the previous projection is kept as schema ${result.oldSchema}\n`);
     } else {
-      const replayed = await replayDeadLetters({ dataSource, handler, ids: args.length ? args : undefined });
+      const replayed = await replayDeadLetters({ dataSource, handler, settings: kafka, ids: args.length ? args : undefined });
       process.stdout.write(`replay ${name}: ${replayed} dead letters re-applied\n`);
     }
     return 0;
