@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'crypto';
+import type { KeyObject } from 'crypto';
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { openDataSource } from './database';
 import { sql, text } from './sql';
@@ -50,9 +51,26 @@ export function parseMasterKeys(raw: string | undefined): MasterKey[] {
   return out;
 }
 
+// Random bytes drawn from the CSPRNG in blocks (one call per block instead of one per IV or key:
+// a call costs far more than the bytes); every byte is handed out once.
+const POOL_BYTES = 64 * 1024;
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+export function freshRandom(n: number): Buffer {
+  if (n > POOL_BYTES) return randomBytes(n);
+  if (poolAt + n > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    poolAt = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolAt, poolAt + n));
+  pool.fill(0, poolAt, poolAt + n);
+  poolAt += n;
+  return out;
+}
+
 /** AES-256-GCM: iv || ciphertext || tag. */
-export function aesGcmSeal(key: Buffer, plain: Buffer, aad: Buffer): Buffer {
-  const iv = randomBytes(IV_BYTES);
+export function aesGcmSeal(key: Buffer | KeyObject, plain: Buffer, aad: Buffer): Buffer {
+  const iv = freshRandom(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(aad);
   const body = Buffer.concat([cipher.update(plain), cipher.final()]);
@@ -60,7 +78,7 @@ export function aesGcmSeal(key: Buffer, plain: Buffer, aad: Buffer): Buffer {
 }
 
 /** Throws when the bytes were altered, the AAD differs or the key is not the one that sealed them. */
-export function aesGcmOpen(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
+export function aesGcmOpen(key: Buffer | KeyObject, sealed: Buffer, aad: Buffer): Buffer {
   if (sealed.length < IV_BYTES + TAG_BYTES) throw new Error('sealed bytes are too short');
   const iv = sealed.subarray(0, IV_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
@@ -95,7 +113,7 @@ export class KeyringTables1764547200000 implements MigrationInterface {
 }
 
 /** What the keyring knows of a person's key. */
-export type KeyState = { kind: 'key'; dek: Buffer } | { kind: 'shredded' };
+export type KeyState = { kind: 'key'; dek: KeyObject } | { kind: 'shredded' };
 
 export class UnknownMasterKeyError extends Error {
   constructor(readonly kekId: string) {
@@ -187,7 +205,7 @@ export class Keyring {
     if (missing.length === 0) return out;
     if (create) {
       const kek = this.current;
-      const wrapped = missing.map((ref) => aesGcmSeal(kek.key, randomBytes(KEY_BYTES), wrapAad(ref, kek.id)));
+      const wrapped = missing.map((ref) => aesGcmSeal(kek.key, freshRandom(KEY_BYTES), wrapAad(ref, kek.id)));
       await sql(
         this.dataSource.manager,
         `insert into data_key (person_ref, wrapped_key, kek_id)
@@ -206,7 +224,9 @@ export class Keyring {
         const kekId = text(row, 'kek_id');
         const kek = this.masterKeys.find((k) => k.id === kekId);
         if (!kek) throw new UnknownMasterKeyError(kekId);
-        state = { kind: 'key', dek: aesGcmOpen(kek.key, row['wrapped_key'] as Buffer, wrapAad(ref, kekId)) };
+        const raw = aesGcmOpen(kek.key, row['wrapped_key'] as Buffer, wrapAad(ref, kekId));
+        state = { kind: 'key', dek: createSecretKey(raw) };
+        raw.fill(0);
       }
       out.set(ref, state);
       this.remember(ref, state, now);

@@ -1,4 +1,5 @@
-import { createHmac } from 'crypto';
+import { createHmac, createSecretKey } from 'crypto';
+import type { KeyObject } from 'crypto';
 import { ContractViolationError, parseEvent } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { aesGcmOpen, aesGcmSeal, Keyring, KeyringConfigError, parseMasterKeys } from './keyring';
@@ -27,7 +28,7 @@ const OUTER_FIELDS = ['eventId', 'type', 'schemaVersion', 'personRef', 'occurred
 
 type Outer = Record<(typeof OUTER_FIELDS)[number], unknown>;
 
-export function personRefOf(refSecret: string, personKey: string): string {
+export function personRefOf(refSecret: string | KeyObject, personKey: string): string {
   return createHmac('sha256', refSecret).update(personKey, 'utf8').digest('base64url');
 }
 
@@ -36,7 +37,7 @@ function outerAad(outer: Outer): Buffer {
 }
 
 /** The sealed message value of an already validated event, under the person's data key. */
-export function sealEvent(event: RegistrationEvent, personRef: string, dek: Buffer): Buffer {
+export function sealEvent(event: RegistrationEvent, personRef: string, dek: Buffer | KeyObject): Buffer {
   const outer: Outer = {
     eventId: event.eventId,
     type: event.type,
@@ -88,7 +89,7 @@ export function parseValue(bytes: Buffer | string | null): Unopened {
 }
 
 /** Opens a sealed value with the person's key and validates the event (throws ContractViolationError). */
-export function openSealed(u: Extract<Unopened, { kind: 'sealed' }>, dek: Buffer): RegistrationEvent {
+export function openSealed(u: Extract<Unopened, { kind: 'sealed' }>, dek: Buffer | KeyObject): RegistrationEvent {
   const outer = u.outer as Outer;
   let inner: { personKey?: unknown; payload?: unknown };
   try {
@@ -120,13 +121,17 @@ export type Opened = { kind: 'event'; event: RegistrationEvent } | { kind: 'viol
 
 /** Seals events for the log and opens them back, with the keyring's per-person keys. */
 export class LogSealer {
+  private readonly refKey: KeyObject;
+
   constructor(
     readonly keyring: Keyring,
-    private readonly refSecret: string,
-  ) {}
+    refSecret: string,
+  ) {
+    this.refKey = createSecretKey(Buffer.from(refSecret, 'utf8'));
+  }
 
   personRef(personKey: string): string {
-    return personRefOf(this.refSecret, personKey);
+    return personRefOf(this.refKey, personKey);
   }
 
   /**
