@@ -23,9 +23,15 @@ import { Client } from 'pg';
  */
 const ROOT = join(__dirname, '..');
 const pw = (): string => randomBytes(24).toString('base64url');
-const SECRETS = { AUTH_JWT_SECRET: pw(), API_KEY_SECRET: pw(), PERSON_ID_SECRET: pw() };
+const SECRETS = {
+  AUTH_JWT_SECRET: pw(),
+  API_KEY_SECRET: pw(),
+  PERSON_ID_SECRET: pw(),
+  KEYRING_MASTER_KEYS: `deploy:${randomBytes(32).toString('base64')}`,
+  LOG_PERSON_REF_SECRET: pw(),
+};
 const PG_PASSWORDS: Record<string, string> = Object.fromEntries(
-  ['comparison', 'survey_tasking', 'review', 'dynamic_update'].flatMap((s) => [[`${s}_owner_password`, pw()], [`${s}_app_password`, pw()]]),
+  ['comparison', 'survey_tasking', 'review', 'dynamic_update', 'keyring'].flatMap((s) => [[`${s}_owner_password`, pw()], [`${s}_app_password`, pw()]]),
 );
 const REDIS_PASSWORDS = { COMPARISON: pw(), SURVEY_TASKING: pw(), REVIEW: pw(), DYNAMIC_UPDATE: pw(), OPERATOR: pw() };
 const KAFKA_USERS = { admin: pw(), comparison: pw(), 'survey-tasking': pw(), review: pw(), 'dynamic-update': pw() };
@@ -68,9 +74,10 @@ describe('the deployment: TLS, credentials and least privilege (docker-compose.y
     ssl: { ca: readFileSync(tls.ca, 'utf8') },
     sasl: { mechanism: 'plain', username: user, password },
   });
-  const serviceEnv = (database: string, user: string, password: string): NodeJS.ProcessEnv => ({
+  const serviceEnv = (database: string, user: string, password: string, keyringUser = 'keyring_app'): NodeJS.ProcessEnv => ({
     ...SECRETS,
     DATABASE_URL: pg.url(database, user, password, sslQuery()),
+    KEYRING_DATABASE_URL: pg.url('qmcb_keyring', keyringUser, PG_PASSWORDS[`${keyringUser}_password`], sslQuery()),
     DB_SCHEMA: 'comparison',
     REDIS_URL: redis.url('comparison', REDIS_PASSWORDS.COMPARISON),
     REDIS_TLS_CA_FILE: tls.ca,
@@ -105,7 +112,7 @@ describe('the deployment: TLS, credentials and least privilege (docker-compose.y
     // The owner migrates (the audit schema, then the projection); the service itself may not.
     const migrate = spawnSync(process.execPath, ['-r', './tools/register.js', 'services/comparison/src/cli.ts', 'migrate'], {
       cwd: ROOT,
-      env: { ...process.env, ...serviceEnv('qmcb_comparison', 'comparison_owner', PG_PASSWORDS['comparison_owner_password'] as string), MIGRATIONS_RUN: 'true' },
+      env: { ...process.env, ...serviceEnv('qmcb_comparison', 'comparison_owner', PG_PASSWORDS['comparison_owner_password'] as string, 'keyring_owner'), MIGRATIONS_RUN: 'true' },
       encoding: 'utf8',
       timeout: 120_000,
     });
@@ -205,6 +212,31 @@ describe('the deployment: TLS, credentials and least privilege (docker-compose.y
     await expect(clear.connect()).rejects.toThrow(/pg_hba.conf rejects connection/);
     const wrong = new Client({ connectionString: pg.url('qmcb_comparison', 'comparison_app', 'not-the-password', sslQuery()) });
     await expect(wrong.connect()).rejects.toThrow('password authentication failed for user "comparison_app"');
+  });
+
+  it('PostgreSQL: the keyring (ADR 0009) is a database of its own; the services read and add keys, never overwrite or destroy one', async () => {
+    const app = new Client({ connectionString: pg.url('qmcb_keyring', 'keyring_app', PG_PASSWORDS['keyring_app_password'], sslQuery()) });
+    await app.connect();
+    const tried = async (sql: string): Promise<string> => {
+      try {
+        await app.query(sql);
+        return 'allowed';
+      } catch (e) {
+        return (e as { code?: string }).code ?? String(e);
+      }
+    };
+    try {
+      // The person posted by the first test has a key, made by the service.
+      expect((await app.query(`SELECT count(*)::int AS n FROM keyring.data_key WHERE wrapped_key IS NOT NULL`)).rows[0].n).toBeGreaterThan(0);
+      expect(await tried(`UPDATE keyring.data_key SET wrapped_key = NULL`)).toBe('42501');
+      expect(await tried(`DELETE FROM keyring.data_key`)).toBe('42501');
+      expect(await tried(`TRUNCATE keyring.data_key`)).toBe('42501');
+      expect(await tried(`CREATE TABLE keyring.x (id int)`)).toBe('42501');
+    } finally {
+      await app.end();
+    }
+    const service = new Client({ connectionString: pg.url('qmcb_keyring', 'comparison_app', PG_PASSWORDS['comparison_app_password'], sslQuery()) });
+    await expect(service.connect()).rejects.toThrow('permission denied for database "qmcb_keyring"');
   });
 
   it("Redis: TLS only, no default user; a service's user runs only its commands on qmcb: keys", async () => {

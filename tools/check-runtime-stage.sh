@@ -39,7 +39,8 @@ admin() {
 ADMIN_JS='
 const { Client } = require("pg");
 const { Kafka, logLevel } = require("kafkajs");
-const services = ["comparison", "survey-tasking", "review", "dynamic-update"];
+// The four services' databases and the keyring's (ADR 0009).
+const services = ["comparison", "survey-tasking", "review", "dynamic-update", "keyring"];
 const db = (s) => `qmcb_${process.env.RUN_ID}_${s.replace(/-/g, "_")}`;
 async function onServer(sql) {
   const c = new Client({ database: "postgres" });
@@ -94,12 +95,16 @@ secret() { node -e 'process.stdout.write(require("crypto").randomBytes(32).toStr
 jwt_secret="$(secret)"
 key_secret="$(secret)"
 person_id_secret="$(secret)"
+ref_secret="$(secret)"
+master_keys="run:$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')"
 for i in "${!SERVICES[@]}"; do
   svc="${SERVICES[$i]}"
   (cd "$app" && exec env -i PATH="$PATH" HOME="$HOME" NODE_ENV=production TZ=UTC \
     PORT="${PORTS[$i]}" KAFKA_BROKERS="$KAFKA_BROKERS" LOG_TOPIC="$topic" CONSUMER_GROUP="${svc}-${run_id}" \
     DATABASE_URL="postgres://${PGUSER}${PGPASSWORD:+:$PGPASSWORD}@${PGHOST}:${PGPORT}/qmcb_${run_id}_${svc//-/_}" \
     REDIS_URL="$REDIS_URL" AUTH_JWT_SECRET="$jwt_secret" API_KEY_SECRET="$key_secret" PERSON_ID_SECRET="$person_id_secret" \
+    KEYRING_DATABASE_URL="postgres://${PGUSER}${PGPASSWORD:+:$PGPASSWORD}@${PGHOST}:${PGPORT}/qmcb_${run_id}_keyring" \
+    KEYRING_MASTER_KEYS="$master_keys" LOG_PERSON_REF_SECRET="$ref_secret" \
     MANAGEMENT_PORT="$((PORTS[$i] + 1000))" \
     node "dist/services/${svc}/src/main.js" >"$app/${svc}.log" 2>&1) &
   pids+=("$!")

@@ -7,6 +7,9 @@ require('./register.js');
 module.exports = async function globalSetup() {
   const { startContainersIfDocker } = require('../libs/testing/src/infrastructure.ts');
   const infra = await startContainersIfDocker();
+  // The log's keyring (ADR 0009): a database of the test runs' own, inherited by workers and services.
+  const { ensureTestKeyringDatabase } = require('../libs/testing/src/database.ts');
+  await ensureTestKeyringDatabase();
   const { KAFKA_BROKERS, PGHOST, PGPORT, REDIS_URL } = infra.env;
   process.stdout.write(
     `\n[jest] infrastructure: ${infra.source} (KAFKA_BROKERS=${KAFKA_BROKERS} PGHOST=${PGHOST}:${PGPORT} REDIS_URL=${REDIS_URL})\n`,

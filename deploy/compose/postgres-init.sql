@@ -5,6 +5,8 @@ CREATE DATABASE qmcb_comparison;
 CREATE DATABASE qmcb_survey_tasking;
 CREATE DATABASE qmcb_review;
 CREATE DATABASE qmcb_dynamic_update;
+-- The keyring (ADR 0009): per-person data keys, apart from every service's data.
+CREATE DATABASE qmcb_keyring;
 
 \connect qmcb_comparison
 CREATE SCHEMA IF NOT EXISTS comparison;

@@ -3,7 +3,7 @@
 -- writes its tables and may only add to (and read) its audit trail.
 --
 --   psql -v ON_ERROR_STOP=1 -v comparison_owner_password=… -v comparison_app_password=… \
---        -v survey_tasking_owner_password=… … -f postgres-roles.sql
+--        -v survey_tasking_owner_password=… … -v keyring_owner_password=… -v keyring_app_password=… -f postgres-roles.sql
 --
 -- Run by the postgres image on an empty volume (postgres-init.sh passes the passwords from the
 -- environment) and by the deployment test against a cluster of its own (e2e/deployment.e2e-spec.ts).
@@ -60,3 +60,28 @@ GRANT CONNECT ON DATABASE qmcb_dynamic_update TO dynamic_update_app;
 \set owner dynamic_update_owner
 \set app dynamic_update_app
 \ir postgres-schemas.sql
+
+-- The keyring (ADR 0009): per-person data keys in a database of their own. Its owner creates the
+-- table (the first migrate) and runs `keyring erase` and `keyring rotate`; the services connect as
+-- keyring_app, which may read keys and add new ones, never overwrite or destroy one.
+\connect postgres
+SELECT set_config('qmcb.keyring_owner', :'keyring_owner_password', false),
+       set_config('qmcb.keyring_app', :'keyring_app_password', false);
+DO $$
+BEGIN
+  IF length(current_setting('qmcb.keyring_owner')) < 16 OR length(current_setting('qmcb.keyring_app')) < 16 THEN
+    RAISE EXCEPTION 'the passwords of the keyring must be at least 16 characters';
+  END IF;
+  EXECUTE format('CREATE ROLE keyring_owner LOGIN PASSWORD %L', current_setting('qmcb.keyring_owner'));
+  EXECUTE format('CREATE ROLE keyring_app LOGIN PASSWORD %L', current_setting('qmcb.keyring_app'));
+END $$;
+CREATE DATABASE qmcb_keyring OWNER keyring_owner;
+REVOKE ALL ON DATABASE qmcb_keyring FROM PUBLIC;
+GRANT CONNECT ON DATABASE qmcb_keyring TO keyring_app;
+\connect qmcb_keyring
+SET ROLE keyring_owner;
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+CREATE SCHEMA keyring;
+GRANT USAGE ON SCHEMA keyring TO keyring_app;
+ALTER DEFAULT PRIVILEGES IN SCHEMA keyring GRANT SELECT, INSERT ON TABLES TO keyring_app;
+RESET ROLE;

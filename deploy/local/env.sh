@@ -24,15 +24,24 @@ export QMCB_STATE_DIR="${QMCB_STATE_DIR:-$HOME/.local/state/qmcb}"
 # Secrets: none is written in the repository (services refuse short or published ones, whatever
 # NODE_ENV says). A local stack makes its own once, kept in the state dir (mode 600), unless set.
 QMCB_SECRETS_FILE="$QMCB_STATE_DIR/secrets.env"
-if [[ -z "${AUTH_JWT_SECRET:-}" || -z "${API_KEY_SECRET:-}" || -z "${PERSON_ID_SECRET:-}" ]]; then
+if [[ -z "${AUTH_JWT_SECRET:-}" || -z "${API_KEY_SECRET:-}" || -z "${PERSON_ID_SECRET:-}" || -z "${KEYRING_MASTER_KEYS:-}" || -z "${LOG_PERSON_REF_SECRET:-}" ]]; then
+  mkdir -p "$QMCB_STATE_DIR"
   if [[ ! -s "$QMCB_SECRETS_FILE" ]]; then
-    mkdir -p "$QMCB_STATE_DIR"
     (
       umask 077
       for name in AUTH_JWT_SECRET API_KEY_SECRET PERSON_ID_SECRET; do
         printf '%s=%s\n' "$name" "$(head -c 48 /dev/urandom | base64 | tr -d '=+/\n')"
       done >"$QMCB_SECRETS_FILE"
     )
+  fi
+  # The log's sealing (ADR 0009), added to a secrets file made before it existed. Losing the master
+  # key makes the local log unreadable: it lives in the same file as the other secrets.
+  if ! grep -q '^KEYRING_MASTER_KEYS=' "$QMCB_SECRETS_FILE"; then
+    (
+      umask 077
+      printf 'KEYRING_MASTER_KEYS=local1:%s\n' "$(head -c 32 /dev/urandom | base64 | tr -d '=\n')"
+      printf 'LOG_PERSON_REF_SECRET=%s\n' "$(head -c 48 /dev/urandom | base64 | tr -d '=+/\n')"
+    ) >>"$QMCB_SECRETS_FILE"
   fi
   # shellcheck disable=SC1090 # generated above
   while IFS='=' read -r name value; do

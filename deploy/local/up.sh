@@ -226,7 +226,13 @@ for svc in $QMCB_SERVICES_LIST; do
   fi
   psql_q -d "$db" -c "SET client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS \"$schema\""
 done
-say "databases: qmcb_{comparison,survey_tasking,review,dynamic_update} with their schemas"
+# The keyring (ADR 0009): per-person data keys in a database of their own; its schema comes from
+# its migration, run by the first process that opens it.
+if ! grep -qx qmcb_keyring <<<"$EXISTING_DBS"; then
+  say "database qmcb_keyring: creating"
+  psql_q -d postgres -c 'CREATE DATABASE "qmcb_keyring"'
+fi
+say "databases: qmcb_{comparison,survey_tasking,review,dynamic_update} with their schemas, qmcb_keyring"
 
 # ---------------------------------------------------------------- topics
 node "$ROOT/deploy/local/topics.js"

@@ -1,4 +1,4 @@
-import { ContractViolationError, decodeEvent } from '@qmcb/contracts';
+import type { ContractViolationError } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import type { Batch, KafkaMessage } from 'kafkajs';
 import type { DataSource, QueryRunner } from 'typeorm';
@@ -8,6 +8,8 @@ import { errorInfo } from './logger';
 import type { Logger } from './logger';
 import { metrics } from './metrics';
 import { HEADER } from './producer';
+import { SealedEnvelopeError } from './seal';
+import type { LogSealer } from './seal';
 import { big, holdSwapLockShared, sleep, sql } from './sql';
 
 export interface DeadLetter {
@@ -42,6 +44,8 @@ export interface BatchProcessorOptions {
   lowWatermark: (partition: number) => Promise<bigint>;
   /** Publishes a dead letter (to the DLQ topic); awaited before the transaction commits. */
   publishDeadLetter?: (d: DeadLetter) => Promise<void>;
+  /** Opens sealed events (ADR 0009). */
+  sealer: LogSealer;
   logger: Logger;
 }
 
@@ -54,16 +58,21 @@ export interface BatchControl {
 export type BatchOutcome =
   | { kind: 'nothing' }
   | { kind: 'gap'; seekTo: bigint }
-  | { kind: 'done'; nextOffset: bigint; applied: number; skipped: number; deadLettered: number; interrupted: unknown };
+  | { kind: 'done'; nextOffset: bigint; applied: number; skipped: number; deadLettered: number; shredded: number; interrupted: unknown };
 
-/** A message of a chunk: decoded, or refused by its contract. */
-type Decoded = { message: KafkaMessage; event: RegistrationEvent; violation: null } | { message: KafkaMessage; event: null; violation: ContractViolationError };
-type Valid = Extract<Decoded, { violation: null }>;
+/** A message of a chunk: decoded, refused by its contract, or of an erased person (its key shredded). */
+type Decoded =
+  | { message: KafkaMessage; event: RegistrationEvent; violation: null; shredded: null }
+  | { message: KafkaMessage; event: null; violation: ContractViolationError; shredded: null }
+  | { message: KafkaMessage; event: null; violation: null; shredded: string };
+type Valid = Extract<Decoded, { event: RegistrationEvent }>;
 
 interface ChunkOutcome {
   applied: number;
   skipped: number;
   deadLettered: number;
+  /** Events of erased persons passed over. */
+  shredded: number;
   /** Offset of the last message of the chunk that is done (applied, skipped or dead-lettered). */
   lastDone: bigint | null;
   /** Set when a heartbeat failed: the chunk stopped after lastDone. */
@@ -138,6 +147,7 @@ export class BatchProcessor {
       let applied = 0;
       let skipped = 0;
       let deadLettered = 0;
+      let shredded = 0;
       let interrupted: unknown = null;
       let lastDone: bigint | null = null;
       let completed = true;
@@ -157,6 +167,7 @@ export class BatchProcessor {
         applied += chunk.applied;
         skipped += chunk.skipped;
         deadLettered += chunk.deadLettered;
+        shredded += chunk.shredded;
         if (chunk.lastDone !== null) lastDone = chunk.lastDone;
         if (chunk.interrupted !== null) {
           interrupted = chunk.interrupted;
@@ -183,7 +194,8 @@ export class BatchProcessor {
       await qr.commitTransaction();
       if (applied) metrics.applied.inc({ projection: this.o.projection }, applied);
       if (skipped) metrics.skipped.inc({ projection: this.o.projection }, skipped);
-      return { kind: 'done', nextOffset, applied, skipped, deadLettered, interrupted };
+      if (shredded) metrics.shreddedSkipped.inc({ projection: this.o.projection }, shredded);
+      return { kind: 'done', nextOffset, applied, skipped, deadLettered, shredded, interrupted };
     } catch (e) {
       if (qr.isTransactionActive) {
         await qr.query('rollback').catch(() => undefined);
@@ -200,21 +212,22 @@ export class BatchProcessor {
   }
 
   /**
-   * A chunk: decode every message (a contract violation is dead-lettered in its place), then apply
+   * A chunk: open and decode every message (a contract violation, a sealed part that does not open,
+   * is dead-lettered in its place; an event of an erased person is passed over), then apply
    * the valid events in one handler call inside a savepoint; if that fails, the halves are applied
    * the same way, down to one event, which is retried with backoff and dead-lettered after
    * maxAttempts. A heartbeat is sent every heartbeatIntervalMs while the chunk runs.
    */
   private async processChunk(qr: QueryRunner, messages: KafkaMessage[], topic: string, partition: number, control: BatchControl): Promise<ChunkOutcome> {
-    const decoded: Decoded[] = messages.map((message) => {
-      try {
-        return { message, event: decodeEvent(message.value), violation: null };
-      } catch (e) {
-        if (!(e instanceof ContractViolationError)) throw e;
-        return { message, event: null, violation: e };
-      }
+    const opened = await this.o.sealer.open(messages.map((m) => m.value));
+    const decoded: Decoded[] = messages.map((message, i): Decoded => {
+      const o = opened[i];
+      if (!o) throw new Error('the sealer opened fewer messages than it was given');
+      if (o.kind === 'event') return { message, event: o.event, violation: null, shredded: null };
+      if (o.kind === 'violation') return { message, event: null, violation: o.violation, shredded: null };
+      return { message, event: null, violation: null, shredded: o.personRef };
     });
-    const valid = decoded.filter((d): d is Valid => d.violation === null);
+    const valid = decoded.filter((d): d is Valid => d.event !== null);
     const deadLetters: DeadLetter[] = [];
     let pumpFailure: unknown = null;
     const pump = setInterval(() => {
@@ -234,7 +247,21 @@ export class BatchProcessor {
     const firstUndone = complete ? null : BigInt((valid[range.done] as Valid).message.offset);
     for (const d of decoded) {
       if (d.violation && (firstUndone === null || BigInt(d.message.offset) < firstUndone)) {
-        deadLetters.push({ message: d.message, topic, partition, reason: `contract: ${d.violation.message}`, eventId: headerText(d.message, HEADER.eventId), attempts: 0 });
+        const reason = d.violation instanceof SealedEnvelopeError ? `sealed: ${d.violation.message}` : `contract: ${d.violation.message}`;
+        deadLetters.push({ message: d.message, topic, partition, reason, eventId: headerText(d.message, HEADER.eventId), attempts: 0 });
+      }
+    }
+    let shredded = 0;
+    for (const d of decoded) {
+      if (d.shredded !== null && (firstUndone === null || BigInt(d.message.offset) < firstUndone)) {
+        shredded += 1;
+        this.o.logger.log('event of an erased person skipped', {
+          projection: this.o.projection,
+          partition,
+          offset: d.message.offset,
+          eventId: headerText(d.message, HEADER.eventId),
+          personRef: d.shredded,
+        });
       }
     }
     deadLetters.sort((a, b) => (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1));
@@ -248,6 +275,7 @@ export class BatchProcessor {
       applied: range.applied,
       skipped: range.skipped,
       deadLettered: deadLetters.length,
+      shredded,
       lastDone,
       interrupted: range.interrupted,
     };

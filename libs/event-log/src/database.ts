@@ -96,7 +96,7 @@ export function eventLogMigrations(): (new () => MigrationInterface)[] {
   return [EventLogTables1732300000000, OutboxNotify1732300000100];
 }
 
-export function dataSourceOptions(opts: DataSourceParams & { poolSize?: number }): DataSourceOptions {
+export function dataSourceOptions(opts: DataSourceParams & { poolSize?: number; allowExitOnIdle?: boolean }): DataSourceOptions {
   assertSchemaName(opts.schema);
   return {
     type: 'postgres',
@@ -108,7 +108,12 @@ export function dataSourceOptions(opts: DataSourceParams & { poolSize?: number }
     migrationsTransactionMode: 'each',
     entities: opts.entities ?? [],
     logging: false,
-    extra: { options: `-c search_path=${opts.schema}`, max: opts.poolSize ?? 10, application_name: `qmcb:${opts.schema}` },
+    extra: {
+      options: `-c search_path=${opts.schema}`,
+      max: opts.poolSize ?? 10,
+      application_name: `qmcb:${opts.schema}`,
+      ...(opts.allowExitOnIdle ? { allowExitOnIdle: true } : {}),
+    },
   };
 }
 
@@ -127,7 +132,7 @@ export async function createSchemaIfMissing(client: Client, schema: string): Pro
  * (`beforeMigrations` first, under the same lock: the service's audit schema).
  */
 export async function openDataSource(
-  opts: DataSourceParams & { runMigrations?: boolean; poolSize?: number; beforeMigrations?: (dataSource: DataSource) => Promise<void> },
+  opts: DataSourceParams & { runMigrations?: boolean; poolSize?: number; allowExitOnIdle?: boolean; beforeMigrations?: (dataSource: DataSource) => Promise<void> },
 ): Promise<DataSource> {
   const client = new Client({ connectionString: opts.url });
   await client.connect();

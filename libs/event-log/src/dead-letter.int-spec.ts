@@ -14,6 +14,7 @@ import { expectedTally, openTally, personKey, readTally, TallyHandler, taskEvent
 import { newDatabase, newTopic, testGroup } from './test-support/harness';
 import type { TestDatabase, TestTopic } from './test-support/harness';
 import { readTopic } from './read-topic';
+import { personRefOf, sealerFor } from './seal';
 
 jest.setTimeout(120_000);
 
@@ -44,11 +45,13 @@ describe('dead letters', () => {
   });
 
   it('sends poison and always-failing events to the DLQ with their reason and goes on with the partition', async () => {
-    const person = personKey(1);
-    const invalid = taskEvent(person, 2, 'poison');
-    const failing = taskEvent(person, 3, 'poison');
-    const before = [taskEvent(person, 0, 'poison'), taskEvent(personKey(2), 1, 'poison')];
-    const after = [taskEvent(person, 4, 'poison'), taskEvent(person, 5, 'poison'), taskEvent(personKey(3), 6, 'poison')];
+    const personId = personKey(1);
+    // The log is keyed by person ref (ADR 0009): the raw sends below use the ref the producer uses.
+    const person = personRefOf(settings.sealing?.refSecret ?? '', personId);
+    const invalid = taskEvent(personId, 2, 'poison');
+    const failing = taskEvent(personId, 3, 'poison');
+    const before = [taskEvent(personId, 0, 'poison'), taskEvent(personKey(2), 1, 'poison')];
+    const after = [taskEvent(personId, 4, 'poison'), taskEvent(personId, 5, 'poison'), taskEvent(personKey(3), 6, 'poison')];
 
     await producer.append(before);
     // Bytes that never went through the producer's validation: not JSON, a contract violation, no value.
@@ -124,12 +127,12 @@ describe('dead letters', () => {
 
     // Replay: the handler is fixed; the contract violations stay dead, the failed event applies.
     handler.failing.clear();
-    expect(await replayDeadLetters({ dataSource: ds, handler, logger: testLogger() })).toBe(1);
+    expect(await replayDeadLetters({ dataSource: ds, handler, settings, logger: testLogger() })).toBe(1);
     const tally = await readTally(ds);
-    expect(tally[person]).toEqual([before[0], ...after.slice(0, 2), failing].map((e) => e?.eventId));
+    expect(tally[personId]).toEqual([before[0], ...after.slice(0, 2), failing].map((e) => e?.eventId));
     const replayed = await sql(ds.manager, `select event_id from dead_letter where replayed_at is not null`);
     expect(replayed.rows).toEqual([{ event_id: failing.eventId }]);
-    expect(await replayDeadLetters({ dataSource: ds, handler, logger: testLogger() })).toBe(0);
+    expect(await replayDeadLetters({ dataSource: ds, handler, settings, logger: testLogger() })).toBe(0);
   });
 
   it('does not commit the batch when the dead letter could not be published', async () => {
@@ -167,6 +170,7 @@ describe('dead letters', () => {
         published += 1;
         if (published === 1) throw new Error('broker unavailable');
       },
+      sealer: await sealerFor(settings),
       logger: testLogger(),
     });
     const control = { heartbeat: async () => undefined, shouldStop: () => false };

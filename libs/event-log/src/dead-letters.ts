@@ -1,9 +1,11 @@
-import { ContractViolationError, decodeEvent } from '@qmcb/contracts';
+import { ContractViolationError } from '@qmcb/contracts';
 import type { DataSource } from 'typeorm';
 import { applyEvents } from './apply';
 import type { ProjectionHandler } from './apply';
 import { errorInfo, jsonLogger } from './logger';
 import type { Logger } from './logger';
+import { sealerFor } from './seal';
+import type { SealingSettings } from './seal';
 import { holdSwapLockShared, int, sql, text } from './sql';
 import type { Row } from './sql';
 
@@ -13,6 +15,8 @@ export interface ReplayDeadLettersOptions {
   handler: ProjectionHandler;
   /** Only these dead-letter ids; default: every one not yet replayed. */
   ids?: (number | string)[];
+  /** The log's sealing settings (KafkaSettings carry them): dead letters hold sealed values. */
+  settings: { sealing?: SealingSettings };
   logger?: Logger;
 }
 
@@ -37,10 +41,20 @@ export async function replayDeadLetters(opts: ReplayDeadLettersOptions): Promise
     [ids],
   );
   let replayed = 0;
+  const sealer = await sealerFor(opts.settings);
   for (const row of rows) {
     const id = text(row, 'id');
     try {
-      const event = decodeEvent(rawBytes(row));
+      const [opened] = await sealer.open([rawBytes(row)]);
+      if (opened?.kind === 'violation') throw opened.violation;
+      if (opened?.kind === 'shredded') {
+        // The person was erased: nothing to apply, ever.
+        await sql(opts.dataSource.manager, `update dead_letter set replayed_at = now(), reason = reason || ' (person erased)' where id = $1`, [id]);
+        logger.log('dead letter of an erased person closed', { id, personRef: opened.personRef });
+        continue;
+      }
+      if (opened?.kind !== 'event') throw new Error('the sealer returned nothing');
+      const event = opened.event;
       await opts.dataSource.transaction(async (manager) => {
         await holdSwapLockShared(manager);
         const partition = int(row, 'partition');

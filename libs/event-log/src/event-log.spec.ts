@@ -1,8 +1,8 @@
 import { ContractViolationError } from '@qmcb/contracts';
-import type { RegistrationEvent } from '@qmcb/contracts';
 import { assertSchemaName, dataSourceOptions, eventLogMigrations } from './database';
 import { jsonLogger, maskPersonalData } from './logger';
-import { toMessages } from './producer';
+import { parseMasterKeys } from './keyring';
+import { openSealed, parseValue, personRefOf, sealEvent } from './seal';
 import { deadLetterTopic, kafkaSettingsFromEnv, KafkaSettingsError } from './settings';
 import { personKey, taskEvent } from './test-support/tally';
 
@@ -39,20 +39,69 @@ describe('kafkaSettingsFromEnv', () => {
   });
 });
 
-describe('toMessages', () => {
-  it('keys by person and sets the event headers', () => {
+describe('sealed envelope (ADR 0009)', () => {
+  const dek = Buffer.alloc(32, 7);
+  const refSecret = 'r'.repeat(16) + 's'.repeat(16) + 't'.repeat(8);
+
+  it('keeps the non-personal fields readable, seals person key and payload, and opens to the same envelope', () => {
     const e = taskEvent(personKey(1), 1);
-    const [m] = toMessages([e]);
-    expect(m?.key).toBe(e.personKey);
-    expect(m?.headers).toEqual({ 'event-type': 'survey.task-created', 'schema-version': '1', 'event-id': e.eventId });
-    expect(JSON.parse(String(m?.value))).toMatchObject({ eventId: e.eventId, payload: e.payload });
+    const ref = personRefOf(refSecret, e.personKey);
+    expect(ref).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const value = sealEvent(e, ref, dek);
+    const outer = JSON.parse(value.toString()) as Record<string, unknown>;
+    expect(Object.keys(outer)).toEqual(['eventId', 'type', 'schemaVersion', 'personRef', 'occurredAt', 'recordedAt', 'source', 'actor', 'correlationId', 'causationId', 'basedOnVersion', 'sealed']);
+    expect(outer).toMatchObject({ eventId: e.eventId, type: e.type, schemaVersion: 1, personRef: ref, actor: e.actor });
+    expect(value.includes(Buffer.from(e.personKey))).toBe(false);
+    expect(value.includes(Buffer.from(JSON.stringify(e.payload).slice(1, -1)))).toBe(false);
+    const u = parseValue(value);
+    if (u.kind !== 'sealed') throw new Error('not sealed');
+    expect(openSealed(u, dek)).toEqual(e);
   });
 
-  it('validates the whole batch before returning anything', () => {
-    const good = taskEvent(personKey(1), 1);
-    const bad = { ...good, payload: { ...good.payload, taskId: 'not-a-uuid' } } as RegistrationEvent;
-    expect(() => toMessages([good, bad])).toThrow(ContractViolationError);
-    expect(() => toMessages([good, bad])).toThrow('payload.taskId');
+  it('refuses a sealed part that was altered, opened with another key, or moved under another readable field', () => {
+    const e = taskEvent(personKey(1), 1);
+    const ref = personRefOf(refSecret, e.personKey);
+    const outer = JSON.parse(sealEvent(e, ref, dek).toString()) as Record<string, string>;
+    const sealedBytes = Buffer.from((outer['sealed'] as string).slice(3), 'base64url');
+    sealedBytes[20] = (sealedBytes[20] as number) ^ 1;
+    const cases: [string, Buffer, Buffer][] = [
+      ['altered', Buffer.from(JSON.stringify({ ...outer, sealed: `v1.${sealedBytes.toString('base64url')}` })), dek],
+      ['other key', Buffer.from(JSON.stringify(outer)), Buffer.alloc(32, 8)],
+      ['other actor', Buffer.from(JSON.stringify({ ...outer, actor: 'user:mallory' })), dek],
+    ];
+    for (const [, value, key] of cases) {
+      const u = parseValue(value);
+      if (u.kind !== 'sealed') throw new Error('not sealed');
+      expect(() => openSealed(u, key)).toThrow(ContractViolationError);
+      expect(() => openSealed(u, key)).toThrow("the sealed part does not open under the person's key: altered, moved from another event, or sealed under another key");
+    }
+  });
+
+  it('reads a plain event written before sealing as it is', () => {
+    const e = taskEvent(personKey(2), 1);
+    expect(parseValue(Buffer.from(JSON.stringify(e)))).toEqual({ kind: 'plain', raw: e });
+  });
+
+  it('parses master keys, the first being the current one, and refuses bad ones naming the variable', () => {
+    const a = Buffer.alloc(32, 1).toString('base64');
+    const b = Buffer.alloc(32, 2).toString('base64');
+    expect(parseMasterKeys(`k2:${b}, k1:${a}`).map((k) => k.id)).toEqual(['k2', 'k1']);
+    expect(() => parseMasterKeys(undefined)).toThrow('KEYRING_MASTER_KEYS: is required');
+    expect(() => parseMasterKeys(`k1:${Buffer.alloc(16, 1).toString('base64')}`)).toThrow('KEYRING_MASTER_KEYS: key "k1" must be the base64 of exactly 32 bytes');
+    expect(() => parseMasterKeys(`k1:${a},k1:${b}`)).toThrow('KEYRING_MASTER_KEYS: key id "k1" is given twice');
+    expect(() => parseMasterKeys(`k1:${Buffer.alloc(32).toString('base64')}`)).toThrow('KEYRING_MASTER_KEYS: key "k1" is all zeros');
+  });
+
+  it('takes the sealing settings from the environment with the keyring database beside the others', () => {
+    const masterKeys = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
+    expect(kafkaSettingsFromEnv('svc', { KEYRING_MASTER_KEYS: masterKeys, LOG_PERSON_REF_SECRET: refSecret, PGHOST: 'db' }).sealing).toEqual({
+      keyringUrl: 'postgres://postgres@db:5432/qmcb_keyring',
+      masterKeys,
+      refSecret,
+    });
+    expect(() => kafkaSettingsFromEnv('svc', { KEYRING_MASTER_KEYS: masterKeys, LOG_PERSON_REF_SECRET: 'short' })).toThrow(
+      'LOG_PERSON_REF_SECRET: must be at least 32 characters (generate one: openssl rand -base64 48)',
+    );
   });
 });
 

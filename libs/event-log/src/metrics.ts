@@ -38,6 +38,12 @@ export const metrics = {
   get chunkSplits(): Counter<'projection'> {
     return counter('qmcb_chunk_splits_total', 'Chunks whose handler call failed and were applied again as two halves (down to one event)', ['projection']);
   },
+  get shreddedSkipped(): Counter<'projection'> {
+    return counter('qmcb_events_shredded_skipped_total', 'Events skipped because their person was erased (data key shredded, ADR 0009)', ['projection']);
+  },
+  get erasedDropped(): Counter<string> {
+    return counter('qmcb_events_erased_not_appended_total', 'Events not appended because their person was erased (ADR 0009)', []);
+  },
   get appended(): Counter<string> {
     return counter('qmcb_events_appended_total', 'Events appended to the log and acknowledged by all in-sync replicas', []);
   },
@@ -45,7 +51,7 @@ export const metrics = {
 
 /** Registers every event-log metric up front, so a scrape shows them before the first event. */
 export function registerEventLogMetrics(): void {
-  void [metrics.applied, metrics.skipped, metrics.lag, metrics.deadLetters, metrics.outboxPending, metrics.outboxPublished, metrics.chunkSplits, metrics.appended];
+  void [metrics.applied, metrics.skipped, metrics.lag, metrics.deadLetters, metrics.outboxPending, metrics.outboxPublished, metrics.chunkSplits, metrics.appended, metrics.shreddedSkipped, metrics.erasedDropped];
 }
 
 registerEventLogMetrics();

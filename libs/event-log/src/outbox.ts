@@ -6,6 +6,7 @@ import { errorInfo, jsonLogger } from './logger';
 import type { Logger } from './logger';
 import { metrics } from './metrics';
 import { OutboxListener } from './outbox-listener';
+import { scrubPublished } from './outbox-scrub';
 import type { EventAppender } from './producer';
 import { holdSwapLockShared, int, sql, text } from './sql';
 
@@ -132,6 +133,7 @@ export class OutboxRelay {
         const events = rows.map((r) => r['event'] as RegistrationEvent);
         await producer.append(events);
         await sql(qr, `update outbox set published_at = now() where id = any($1::bigint[])`, [rows.map((r) => text(r, 'id'))]);
+        await scrubPublished(qr, rows.map((r) => text(r, 'id')));
       }
       await qr.commitTransaction();
       published = rows.length;

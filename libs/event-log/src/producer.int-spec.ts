@@ -9,6 +9,7 @@ import { eventsFor, personKey, taskEvent, testLogger } from './test-support/tall
 import { newTopic } from './test-support/harness';
 import type { TestTopic } from './test-support/harness';
 import { readTopic } from './read-topic';
+import { personRefOf } from './seal';
 
 jest.setTimeout(60_000);
 
@@ -46,7 +47,7 @@ describe('EventLogProducer', () => {
     expect(await readTopic(settings)).toEqual([]);
   });
 
-  it('appends keyed by person with event headers, acknowledged, and counts them', async () => {
+  it('appends keyed by person ref (ADR 0009) with event headers, acknowledged, and counts them', async () => {
     const before = await metricValue('qmcb_events_appended_total');
     const events = eventsFor(4, 12, 'headers');
     await producer.append(events);
@@ -58,7 +59,7 @@ describe('EventLogProducer', () => {
     for (const r of records) {
       const event = events.find((e) => e.eventId === r.headers['event-id']);
       expect(event).toBeDefined();
-      expect(r.key).toBe(event?.personKey);
+      expect(r.key).toBe(personRefOf(settings.sealing?.refSecret ?? '', event?.personKey ?? ''));
       expect(r.headers).toEqual({ 'event-id': event?.eventId, 'event-type': 'survey.task-created', 'schema-version': '1' });
       // one key, one partition
       const p = partitionOf.get(r.key ?? '');

@@ -1,10 +1,12 @@
-import { currentVersion, encodeEvent } from '@qmcb/contracts';
+import { currentVersion, parseEvent } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { Partitioners } from 'kafkajs';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { jsonLogger } from './logger';
 import type { Logger } from './logger';
 import { metrics } from './metrics';
+import { sealerFor } from './seal';
+import type { LogSealer } from './seal';
 import { CLIENT_RETRY, createKafka } from './settings';
 import type { KafkaSettings } from './settings';
 
@@ -54,17 +56,35 @@ export async function sendAcked(producer: Producer, topic: string, messages: Mes
   if (chunk.length) await producer.send({ topic, acks: -1, timeout: 30_000, messages: chunk });
 }
 
-/** Builds the Kafka messages for events, validating every one before any is sent. */
-export function toMessages(events: RegistrationEvent[]): Message[] {
-  return events.map((event) => ({
-    key: event.personKey,
-    value: encodeEvent(event),
+/**
+ * The Kafka messages of sealed events (ADR 0009): keyed by person ref, the value the sealed
+ * envelope; headers carry only what is readable in the value anyway.
+ */
+export function toMessages(sealed: readonly { event: RegistrationEvent; key: string; value: Buffer }[]): Message[] {
+  return sealed.map(({ event, key, value }) => ({
+    key,
+    value,
     headers: {
       [HEADER.eventType]: event.type,
       [HEADER.schemaVersion]: String(currentVersion(event.type)),
       [HEADER.eventId]: event.eventId,
     },
   }));
+}
+
+/**
+ * Validates every event (throws ContractViolationError before anything is sealed or sent), then
+ * seals them. Events of erased persons are left out, counted and logged by person ref only.
+ */
+export async function sealForLog(sealer: LogSealer, events: readonly RegistrationEvent[], logger: Logger): Promise<Message[]> {
+  const parsed = events.map((e) => parseEvent(e, { owned: true }));
+  if (parsed.length === 0) return [];
+  const { sealed, erased } = await sealer.seal(parsed);
+  for (const { event, personRef } of erased) {
+    metrics.erasedDropped.inc();
+    logger.warn('event of an erased person not appended', { personRef, eventId: event.eventId, type: event.type });
+  }
+  return toMessages(sealed);
 }
 
 export interface EventLogProducerOptions {
@@ -78,22 +98,24 @@ export class EventLogProducer {
     private readonly producer: Producer,
     readonly settings: KafkaSettings,
     private readonly logger: Logger,
+    private readonly sealer: LogSealer,
   ) {}
 
   static async connect(settings: KafkaSettings, opts: EventLogProducerOptions = {}): Promise<EventLogProducer> {
     const logger = opts.logger ?? jsonLogger('event-log.producer');
+    const sealer = await sealerFor(settings);
     const producer = await connectProducer(createKafka(settings, logger));
-    return new EventLogProducer(producer, settings, logger);
+    return new EventLogProducer(producer, settings, logger, sealer);
   }
 
   /**
-   * Appends events to the log, keyed by person key. Validates the whole batch first (throws
-   * ContractViolationError before anything is sent); resolves only once all in-sync replicas
-   * acknowledged.
+   * Appends events to the log, sealed and keyed by person ref (ADR 0009). Validates the whole batch
+   * first (throws ContractViolationError before anything is sent); resolves only once all in-sync
+   * replicas acknowledged. Events of erased persons are not appended.
    */
   async append(events: RegistrationEvent[]): Promise<void> {
     if (this.closed) throw new Error('EventLogProducer is disconnected');
-    const messages = toMessages(events);
+    const messages = await sealForLog(this.sealer, events, this.logger);
     if (messages.length === 0) return;
     await sendAcked(this.producer, this.settings.topic, messages);
     metrics.appended.inc(messages.length);

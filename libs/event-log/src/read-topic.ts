@@ -1,8 +1,8 @@
 import { randomUUID } from 'crypto';
-import { decodeEvent } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { quietLogger } from './logger';
 import type { Logger } from './logger';
+import { sealerFor } from './seal';
 import { CLIENT_RETRY, createKafka, topicOffsets } from './settings';
 import type { KafkaSettings } from './settings';
 
@@ -98,7 +98,15 @@ export async function readTopic(
   }
 }
 
-/** readTopic, each value decoded and validated as an event (throws on a contract violation). */
+/**
+ * readTopic, each value opened (ADR 0009), decoded and validated as an event (throws on a contract
+ * violation or a sealed part that does not open). Events of erased persons are left out.
+ */
 export async function readEvents(settings: KafkaSettings, topic: string = settings.topic): Promise<RegistrationEvent[]> {
-  return (await readTopic(settings, topic)).map((r) => decodeEvent(r.value));
+  const records = await readTopic(settings, topic);
+  const opened = await (await sealerFor(settings)).open(records.map((r) => r.value));
+  return opened.flatMap((o) => {
+    if (o.kind === 'violation') throw o.violation;
+    return o.kind === 'event' ? [o.event] : [];
+  });
 }

@@ -8,6 +8,7 @@ import { assertSchemaName, dataSourceUrl, openDataSource, quoteIdent } from './d
 import type { EntityList, MigrationList } from './database';
 import { errorInfo, jsonLogger } from './logger';
 import type { Logger } from './logger';
+import { sealerFor } from './seal';
 import { createKafka, topicOffsets } from './settings';
 import type { KafkaSettings, PartitionOffsets } from './settings';
 import { sleep, sql, swapLockKey, text } from './sql';
@@ -65,6 +66,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<{ applied
   const topic = opts.settings.topic;
   const tuning = withDefaults(opts.consumer);
   const deadline = Date.now() + (opts.timeoutMs ?? 24 * 3_600_000);
+  const sealer = await sealerFor(opts.settings);
 
   const lock = new Client({ connectionString: url });
   await lock.connect();
@@ -100,6 +102,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<{ applied
         lowWatermark: async (partition) => (await topicOffsets(admin, topic)).find((o) => o.partition === partition)?.low ?? 0n,
         // The live runner already sent these to the DLQ topic; here they are only recorded.
         publishDeadLetter: undefined,
+        sealer,
         logger,
       });
       const consumer = new CheckpointedConsumer({
@@ -117,7 +120,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<{ applied
         onBatch: (_partition, outcome) => {
           if (outcome.kind !== 'done') return;
           applied += outcome.applied;
-          consumed += outcome.applied + outcome.skipped + outcome.deadLettered;
+          consumed += outcome.applied + outcome.skipped + outcome.deadLettered + outcome.shredded;
           opts.onProgress?.({ applied: consumed, total });
         },
       });

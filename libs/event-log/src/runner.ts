@@ -10,6 +10,7 @@ import { errorInfo, jsonLogger } from './logger';
 import type { Logger } from './logger';
 import { metrics } from './metrics';
 import { connectProducer, HEADER, sendAcked } from './producer';
+import { sealerFor } from './seal';
 import { createKafka, deadLetterTopic, ensureTopics, topicOffsets } from './settings';
 import type { KafkaSettings } from './settings';
 import { sleep } from './sql';
@@ -86,6 +87,7 @@ export class ProjectionRunner {
 
   private async connect(): Promise<void> {
     const { settings, name } = this.opts;
+    const sealer = await sealerFor(settings);
     await ensureTopics(settings, [{ topic: this.deadLetterTopic, partitions: 1 }]);
     const kafka = createKafka(settings, this.logger);
     const admin = kafka.admin();
@@ -106,6 +108,7 @@ export class ProjectionRunner {
       startOffset: async (partition) => (this.opts.fromBeginning === false ? null : this.lowWatermark(partition)),
       lowWatermark: (partition) => this.lowWatermark(partition),
       publishDeadLetter: (d) => this.publishDeadLetter(d),
+      sealer,
       logger: this.logger,
     });
     this.consumer = new CheckpointedConsumer({

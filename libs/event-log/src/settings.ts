@@ -1,8 +1,11 @@
 import { readFileSync } from 'fs';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, LogEntry, RetryOptions, SASLOptions } from 'kafkajs';
+import { KeyringConfigError } from './keyring';
 import { jsonLogger, silentLogger } from './logger';
 import type { Logger } from './logger';
+import { sealingFromEnv } from './seal';
+import type { SealingSettings } from './seal';
 
 export interface KafkaSettings {
   brokers: string[];
@@ -17,6 +20,21 @@ export interface KafkaSettings {
   ssl?: { ca?: string };
   /** SASL credentials (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD). */
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /**
+   * The keyring and secrets that seal events on the log (ADR 0009): KEYRING_DATABASE_URL,
+   * KEYRING_MASTER_KEYS, LOG_PERSON_REF_SECRET. Producers and consumers refuse to run without them.
+   */
+  sealing?: SealingSettings;
+}
+
+function sealingOf(env: Record<string, string | undefined>): Pick<KafkaSettings, 'sealing'> {
+  try {
+    const sealing = sealingFromEnv(env);
+    return sealing ? { sealing } : {};
+  } catch (e) {
+    if (e instanceof KeyringConfigError) throw new KafkaSettingsError(e.variable, e.message.slice(e.variable.length + 2));
+    throw e;
+  }
 }
 
 const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
@@ -82,6 +100,7 @@ export function kafkaSettingsFromEnv(clientId: string, env: Record<string, strin
     partitions: positiveInt(env, 'LOG_PARTITIONS', 6),
     replication: positiveInt(env, 'LOG_REPLICATION', 1),
     ...securityFromEnv(env),
+    ...sealingOf(env),
   };
 }
 

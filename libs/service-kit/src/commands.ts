@@ -2,6 +2,7 @@ import { rebuildProjection, replayDeadLetters } from '@qmcb/event-log';
 import { AuditStore, JsonLogger } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { LogTransport } from './log/log-transport';
+import { keyringCommand } from './keyring-command';
 import { createCommandApp } from './run';
 import type { ServiceModuleFactory } from './run';
 import { allMigrations } from './service-kit.module';
@@ -16,7 +17,8 @@ const USAGE = `usage: <service> cli <command>
                                (with the owner's DATABASE_URL, where the service's own role may not)
   audit verify                 recompute the audit trail's hash chain; exit 1 and name the entry where it breaks
   audit purge                  remove audit entries older than AUDIT_RETENTION_DAYS (at least 183), leaving
-                               a purge entry that anchors the chain (with the owner's DATABASE_URL)`;
+                               a purge entry that anchors the chain (with the owner's DATABASE_URL)
+  keyring status|rotate|erase  the log's keyring (ADR 0009; \`keyring\` alone for its usage)`;
 
 async function withAuditStore<T>(url: string, fn: (store: AuditStore) => Promise<T>): Promise<T> {
   const dataSource = new DataSource({ type: 'postgres', url, synchronize: false, logging: false, extra: { application_name: 'qmcb:audit-cli', max: 2 } });
@@ -56,6 +58,7 @@ async function auditCommand(name: string, sub: string | undefined): Promise<numb
 export async function runServiceCommand(name: string, register: ServiceModuleFactory, argv: string[] = process.argv.slice(2)): Promise<number> {
   const [command, ...args] = argv;
   if (command === 'audit') return auditCommand(name, args[0]);
+  if (command === 'keyring') return keyringCommand(args);
   if (command !== 'rebuild' && command !== 'replay-dead-letters' && command !== 'migrate') {
     process.stderr.write(`${USAGE}\n`);
     return 2;
@@ -87,7 +90,7 @@ export async function runServiceCommand(name: string, register: ServiceModuleFac
       });
       process.stdout.write(`rebuild ${name}: done, ${result.applied} events applied; the previous projection is kept as schema ${result.oldSchema}\n`);
     } else {
-      const replayed = await replayDeadLetters({ dataSource, handler, ids: args.length ? args : undefined });
+      const replayed = await replayDeadLetters({ dataSource, handler, settings: kafka, ids: args.length ? args : undefined });
       process.stdout.write(`replay ${name}: ${replayed} dead letters re-applied\n`);
     }
     return 0;

@@ -12,3 +12,4 @@ export * from './records/person-reader';
 export * from './records/person-lookup.dto';
 export * from './run';
 export * from './commands';
+export * from './keyring-command';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Module } from '@nestjs/common';
 import { createHash } from 'crypto';
 import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { AuthModule } from '@qmcb/auth';
-import { EventLogProducer, OutboxRelay, ensureTopics, eventLogMigrations, openDataSource, pingKafka } from '@qmcb/event-log';
+import { closeSealers, EventLogProducer, OutboxRelay, ensureTopics, eventLogMigrations, openDataSource, pingKafka } from '@qmcb/event-log';
 import type { MigrationList } from '@qmcb/event-log';
 import {
   AuditModule,
@@ -76,6 +76,7 @@ export class LogRuntime implements OnApplicationBootstrap, OnApplicationShutdown
     await this.log.close();
     await this.relay?.stop();
     await this.producer.disconnect();
+    await closeSealers();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }

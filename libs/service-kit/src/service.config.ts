@@ -63,6 +63,10 @@ export function loadServiceConfig(name: string, env: NodeJS.ProcessEnv = process
     LOG_TOPIC: config.LOG_TOPIC,
     LOG_PARTITIONS: String(config.LOG_PARTITIONS),
     LOG_REPLICATION: String(config.LOG_REPLICATION),
+    KEYRING_DATABASE_URL: config.KEYRING_DATABASE_URL,
+    KEYRING_MASTER_KEYS: config.KEYRING_MASTER_KEYS,
+    LOG_PERSON_REF_SECRET: config.LOG_PERSON_REF_SECRET,
+    MIGRATIONS_RUN: String(config.MIGRATIONS_RUN),
   });
   return { config, kafka };
 }

@@ -41,3 +41,23 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * The keyring database of test runs (ADR 0009), apart from the local stack's qmcb_keyring: created
+ * when missing, like the services' databases, and named in KEYRING_DATABASE_URL unless that is set.
+ * Rows of different runs never meet: each run has its own LOG_PERSON_REF_SECRET, hence its own refs.
+ */
+export async function ensureTestKeyringDatabase(name = 'qmcb_keyring_test'): Promise<string> {
+  if (process.env.KEYRING_DATABASE_URL) return process.env.KEYRING_DATABASE_URL;
+  await onServer(async (c) => {
+    const { rows } = await c.query('select 1 from pg_database where datname = $1', [name]);
+    if (rows.length === 0) {
+      await c.query(`create database ${name}`).catch((e: unknown) => {
+        // Two runs creating it at once: the loser sees a duplicate.
+        if (!(e instanceof Error && 'code' in e && (e.code === '42P04' || e.code === '23505'))) throw e;
+      });
+    }
+  });
+  process.env.KEYRING_DATABASE_URL = serverUrl(name);
+  return process.env.KEYRING_DATABASE_URL;
+}

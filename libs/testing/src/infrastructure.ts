@@ -26,6 +26,11 @@ export const LOCAL_DEFAULTS = Object.freeze({
   AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
   API_KEY_SECRET: randomBytes(32).toString('base64url'),
   PERSON_ID_SECRET: randomBytes(32).toString('base64url'),
+  // The log's sealing (ADR 0009): a master key and a person-ref secret of this run; the keyring
+  // database qmcb_keyring (created like the services' databases) keeps rows of earlier runs apart
+  // by their refs.
+  KEYRING_MASTER_KEYS: `test:${randomBytes(32).toString('base64')}`,
+  LOG_PERSON_REF_SECRET: randomBytes(32).toString('base64url'),
 });
 
 export interface Infrastructure {
@@ -180,7 +185,8 @@ function postgresInitSql(): string {
   } catch {
     return SERVICE_GROUPS.map((s) => s.replace(/-/g, '_'))
       .map((schema) => `CREATE DATABASE qmcb_${schema};\n\\connect qmcb_${schema}\nCREATE SCHEMA IF NOT EXISTS ${schema};\n`)
-      .join('');
+      .join('')
+      .concat('CREATE DATABASE qmcb_keyring;\n');
   }
 }
 

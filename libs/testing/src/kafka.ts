@@ -1,7 +1,6 @@
 import { randomBytes } from 'crypto';
-import { decodeEvent } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
-import { deleteTopics, ensureTopics, kafkaSettingsFromEnv, listTopics, readTopic } from '@qmcb/event-log';
+import { deleteTopics, ensureTopics, kafkaSettingsFromEnv, listTopics, readEvents, readTopic, sealingFromEnv } from '@qmcb/event-log';
 import type { KafkaSettings, TopicRecord } from '@qmcb/event-log';
 
 /** Settings from the environment, pointed at a test topic. */
@@ -31,7 +30,11 @@ export async function readAllRecords(settings: KafkaSettings, topic: string = se
   return readTopic(settings, topic);
 }
 
-/** Every event of a topic from offset zero to the high watermark, decoded, in partition/offset order. */
+/**
+ * Every event of a topic from offset zero to the high watermark, opened (ADR 0009: the sealing
+ * settings of the environment when the given ones have none) and decoded, in partition/offset
+ * order; events of erased persons are left out.
+ */
 export async function readAllEvents(settings: KafkaSettings, topic: string = settings.topic): Promise<RegistrationEvent[]> {
-  return (await readTopic(settings, topic)).map((r) => decodeEvent(r.value));
+  return readEvents({ ...settings, sealing: settings.sealing ?? sealingFromEnv(process.env) }, topic);
 }

@@ -31,6 +31,39 @@ function RealSecret(): PropertyDecorator {
   });
 }
 
+/** KEYRING_MASTER_KEYS: `<id>:<base64 of 32 bytes>[,…]`, the first the current one (ADR 0009). */
+function MasterKeys(): PropertyDecorator {
+  let problem = '';
+  return ValidateBy({
+    name: 'masterKeys',
+    validator: {
+      validate: (value: unknown) => {
+        const entries = typeof value === 'string' ? value.split(',').map((p) => p.trim()).filter((p) => p) : [];
+        if (entries.length === 0) {
+          problem = 'must name at least one master key <id>:<base64 of 32 bytes>';
+          return false;
+        }
+        const ids = new Set<string>();
+        for (const entry of entries) {
+          const m = /^([A-Za-z0-9._-]{1,32}):([A-Za-z0-9+/_-]+={0,2})$/.exec(entry);
+          const key = m ? Buffer.from(m[2] as string, 'base64') : null;
+          if (!m || !key || key.length !== 32) {
+            problem = 'each entry must be <id>:<base64 of exactly 32 bytes> (generate one: echo "k1:$(openssl rand -base64 32)")';
+            return false;
+          }
+          if (key.equals(Buffer.alloc(32)) || ids.has(m[1] as string)) {
+            problem = `key "${m[1]}" is all zeros or given twice`;
+            return false;
+          }
+          ids.add(m[1] as string);
+        }
+        return true;
+      },
+      defaultMessage: () => problem,
+    },
+  });
+}
+
 function RateLimits(): PropertyDecorator {
   let problem = '';
   return ValidateBy({
@@ -126,6 +159,18 @@ export class BaseConfig {
   /** Person IDs (docs/security.md): the same in every service of a deployment. */
   @Secret() @IsDefined() @IsString() @RealSecret()
   PERSON_ID_SECRET: string;
+
+  /** The keyring's own database (ADR 0009): one data key per person, never in a service's schema. */
+  @Secret() @IsDefined() @IsString() @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
+  KEYRING_DATABASE_URL: string;
+
+  /** Master keys wrapping the data keys, the current one first (docs/security.md, "Rotating keys"). */
+  @Secret() @IsDefined() @IsString() @MasterKeys()
+  KEYRING_MASTER_KEYS: string;
+
+  /** HMAC key of the person refs that key the log (ADR 0009); cannot rotate without re-keying the log. */
+  @Secret() @IsDefined() @IsString() @RealSecret()
+  LOG_PERSON_REF_SECRET: string;
 
   /** The previous PERSON_ID_SECRET during a rotation: IDs made with it are still read. */
   @Secret() @IsOptional() @IsString() @RealSecret()

@@ -27,6 +27,8 @@ const SECRETS = {
   AUTH_JWT_SECRET: 'k3Yx9q2LmP7vT4rW8zA1bC6dE0fG5hJ2nQ9sU3wX',
   API_KEY_SECRET: 'Z8yX7wV6uT5sR4qP3oN2mL1kJ0iH9gF8eD7cB6aA',
   PERSON_ID_SECRET: 'pQ4rS5tU6vW7xY8zA9bC0dE1fG2hI3jK4lM5nO6p',
+  KEYRING_MASTER_KEYS: 'k1:91RbllWdKBm90JyPoPw3hLRd/ABHcAEMoP4vbZJsCNo=',
+  LOG_PERSON_REF_SECRET: 'Rf7Tg6Yh5Uj4Ik3Ol2Pz1Xc0Vb9Nm8Qw7Er6Ty5Ui',
 };
 
 describe('loadConfig', () => {
@@ -47,6 +49,7 @@ describe('loadConfig', () => {
       LOG_PARTITIONS: 6,
       LOG_REPLICATION: 1,
       MIGRATIONS_RUN: true,
+      KEYRING_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/qmcb_keyring',
     });
     expect(config).not.toHaveProperty('PATH');
   });
@@ -86,6 +89,8 @@ describe('loadConfig', () => {
           API_KEY_SECRET: 'short-but-real',
           AUTH_JWT_SECRET: 'dev-only-jwt-secret-change-me',
           PERSON_ID_SECRET: 'x'.repeat(40),
+          KEYRING_MASTER_KEYS: SECRETS.KEYRING_MASTER_KEYS,
+          LOG_PERSON_REF_SECRET: SECRETS.LOG_PERSON_REF_SECRET,
         }),
       );
       expect(e.problems).toEqual([
@@ -99,7 +104,18 @@ describe('loadConfig', () => {
     const published = problems(() => loadConfig(BaseConfig, serviceDefaults('review'), { ...SECRETS, API_KEY_SECRET: 'dev-only-api-key-secret-change-me' }));
     expect(published.problems).toEqual([{ variable: 'API_KEY_SECRET', rule: 'realSecret', message: 'is a published development value (generate one: openssl rand -base64 48)' }]);
     const none = problems(() => loadConfig(BaseConfig, serviceDefaults('review'), {}));
-    expect(none.problems.map((p) => `${p.variable}:${p.rule}`)).toEqual(['AUTH_JWT_SECRET:isDefined', 'API_KEY_SECRET:isDefined', 'PERSON_ID_SECRET:isDefined']);
+    expect(none.problems.map((p) => `${p.variable}:${p.rule}`)).toEqual([
+      'AUTH_JWT_SECRET:isDefined',
+      'API_KEY_SECRET:isDefined',
+      'PERSON_ID_SECRET:isDefined',
+      'KEYRING_MASTER_KEYS:isDefined',
+      'LOG_PERSON_REF_SECRET:isDefined',
+    ]);
+    const keys = problems(() => loadConfig(BaseConfig, serviceDefaults('review'), { ...SECRETS, KEYRING_MASTER_KEYS: 'k1:c2hvcnQ=' }));
+    expect(keys.problems).toEqual([
+      { variable: 'KEYRING_MASTER_KEYS', rule: 'masterKeys', message: 'each entry must be <id>:<base64 of exactly 32 bytes> (generate one: echo "k1:$(openssl rand -base64 32)")' },
+    ]);
+    expect(keys.message).not.toContain('c2hvcnQ');
     expect(loadConfig(BaseConfig, serviceDefaults('review'), { ...SECRETS, NODE_ENV: 'development' }).AUTH_JWT_SECRET).toBe(SECRETS.AUTH_JWT_SECRET);
   });
 
@@ -118,6 +134,9 @@ describe('loadConfig', () => {
       AUTH_JWT_SECRET: '[secret]',
       API_KEY_SECRET: '[secret]',
       PERSON_ID_SECRET: '[secret]',
+      KEYRING_MASTER_KEYS: '[secret]',
+      LOG_PERSON_REF_SECRET: '[secret]',
+      KEYRING_DATABASE_URL: '[secret]',
       DATABASE_URL: '[secret]',
       REDIS_URL: '[secret]',
       REVIEW_WEBHOOK_TOKEN: '[secret]',

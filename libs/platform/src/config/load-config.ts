@@ -54,6 +54,7 @@ export function serviceDefaults(serviceName: string, port?: number, env: NodeJS.
     NODE_ENV: 'production',
     LOG_LEVEL: 'log',
     DATABASE_URL: `postgres://${user}${password}@${host}:${pgPort}/qmcb_${serviceName.replace(/-/g, '_')}`,
+    KEYRING_DATABASE_URL: `postgres://${user}${password}@${host}:${pgPort}/qmcb_keyring`,
     DB_SCHEMA: serviceName.replace(/-/g, '_'),
     REDIS_URL: 'redis://127.0.0.1:6379',
     KAFKA_BROKERS: '127.0.0.1:9092',
