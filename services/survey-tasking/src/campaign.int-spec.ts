@@ -260,6 +260,17 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect(opened).toMatchObject({ status: 201, body: { campaignId, countyCode: COUNTY, status: 'open', deadline: '2099-12-31' } });
     expect((await call('POST', '/campaigns', county, { campaignId: randomUUID(), countyCode: COUNTY, name: '另一个', startsOn: '2026-11-01', deadline: '2099-12-31' })).status).toBe(409);
     expect((await call('POST', '/campaigns', township, { campaignId: randomUUID(), countyCode: COUNTY, name: 'x', startsOn: '2026-11-01', deadline: '2099-12-31' })).status).toBe(403);
+    // Dates that do not exist are refused naming each field (they once reached PostgreSQL: 500).
+    expect(await call('POST', '/campaigns', county, { campaignId: randomUUID(), countyCode: COUNTY, name: 'x', startsOn: '2026-02-30', deadline: '2026-13-45' })).toEqual({
+      status: 400,
+      body: {
+        statusCode: 400, code: 'VALIDATION_FAILED', message: 'validation failed: startsOn, deadline',
+        violations: [
+          { field: 'startsOn', rule: 'isCalendarDate', message: 'startsOn must be a date that exists (YYYY-MM-DD), got "2026-02-30"' },
+          { field: 'deadline', rule: 'isCalendarDate', message: 'deadline must be a date that exists (YYYY-MM-DD), got "2026-13-45"' },
+        ],
+      },
+    });
     const lonely = await call('POST', `/campaigns/${campaignId}/teams`, township, { teamId: randomUUID(), townshipCode: TOWNSHIP, name: '单人组', members: [{ surveyorId: 'sv-x', name: '某' }] });
     expect(lonely).toEqual({ status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'members must name 2 to 3 surveyors (一般以2-3人为一组), got 1', violations: [{ field: 'members', rule: 'teamSize', message: 'members must name 2 to 3 surveyors (一般以2-3人为一组), got 1' }] } });
     expect((await call('POST', `/campaigns/${campaignId}/teams`, township, { teamId: T1, townshipCode: TOWNSHIP, name: 'T1', members: [{ surveyorId: 'sv-a', name: '张一' }, { surveyorId: 'sv-b', name: '张二' }] })).status).toBe(201);
@@ -342,6 +353,10 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
           { field: 'evidence', rule: 'arrayNotEmpty', message: 'evidence must name at least one document (death or cremation certificate) when the outcome is deceased' },
         ],
       },
+    });
+    expect(await call('POST', `/tasks/${task.get('M')}/visits`, sv('sv-d'), { visitId: randomUUID(), outcome: 'nobody-home', visitedAt, revisitOn: '2026-13-45' })).toEqual({
+      status: 400,
+      body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'validation failed: revisitOn', violations: [{ field: 'revisitOn', rule: 'isCalendarDate', message: 'revisitOn must be a date that exists (YYYY-MM-DD), got "2026-13-45"' }] },
     });
     visits.push(['K', 'sv-d', { outcome: 'deceased', deathDate: '2026-10-30', evidence: [{ kind: 'death-certificate', reference: '粤死证-2026-001' }], visitedAt }]);
     for (const [tag, who, body] of visits) {
