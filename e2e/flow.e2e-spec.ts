@@ -225,7 +225,9 @@ describe('registration flow across the four services', () => {
       facts: { kind: 'household', name: '李明', villageCode: VILLAGE, status: 'normal' } };
     const bad = { ...good, sourceRecordId: 'HJ-0101', facts: { ...good.facts, villageCode: '4409810020', status: 'abroad' } };
     const before = (await readAllEvents(testKafkaSettings(topic))).length;
-    const res = await call('comparison', 'POST', '/records', publicSecurity, { records: [good, bad] });
+    // A birth date that does not exist (1985 is no leap year) is refused too.
+    const impossible = { ...good, sourceRecordId: 'HJ-0102', facts: { ...good.facts, birthDate: '1985-02-29' } };
+    const res = await call('comparison', 'POST', '/records', publicSecurity, { records: [good, bad, impossible] });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
       statusCode: 400,
@@ -234,6 +236,7 @@ describe('registration flow across the four services', () => {
       violations: [
         { field: 'records.1.facts.villageCode', rule: 'matches', message: 'records.1.facts.villageCode must be a 12-digit village/community code' },
         { field: 'records.1.facts.status', rule: 'isIn', message: expect.stringContaining('records.1.facts.status must be one of the following values') },
+        { field: 'records.2.facts.birthDate', rule: 'isCalendarDate', message: 'records.2.facts.birthDate must be a date that exists (YYYY-MM-DD), got "1985-02-29"' },
       ],
     });
     expect(await readAllEvents(testKafkaSettings(topic))).toHaveLength(before);

@@ -122,6 +122,14 @@ describe('review of every channel', () => {
       pending: [],
     });
 
+    // A birth date that does not exist is refused naming the field, before anything enters review.
+    expect(await call('review', 'POST', '/window/submissions', clerk, { citizenId: P.window, submissionId: uuid('window', 'feb30'), fields: { birthDate: '2031-02-30' }, evidence: [] })).toEqual({
+      status: 400,
+      body: {
+        statusCode: 400, code: 'VALIDATION_FAILED', message: 'validation failed: fields.birthDate',
+        violations: [{ field: 'fields.birthDate', rule: 'isCalendarDate', message: 'fields.birthDate must be a date that exists (YYYY-MM-DD), got "2031-02-30"' }],
+      },
+    });
     const submissionId = uuid('window', '1');
     const body = { citizenId: P.window, submissionId, fields: { phone: '13800138000', insurance: RESIDENT_INSURANCE, employmentStatus: 'farmer', notInsuredReason: null }, evidence: [] };
     const submitted = await call('review', 'POST', '/window/submissions', clerk, body);

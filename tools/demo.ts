@@ -1,6 +1,6 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import { checkCharacter, maskCitizenId } from '@qmcb/domain';
-import { httpJson, startIsolatedStack, startStack, waitFor } from '@qmcb/testing';
+import { PortInUseError, SERVICES, httpJson, startIsolatedStack, startStack, waitFor } from '@qmcb/testing';
 import type { HttpResult, ServiceName } from '@qmcb/testing';
 import { randomUUID } from 'crypto';
 import { join } from 'path';
@@ -36,10 +36,23 @@ async function main(): Promise<void> {
   });
 
   process.stdout.write('==> starting comparison, survey-tasking, review and dynamic-update\n');
-  const logDir = join(__dirname, '..', 'tmp', 'demo-logs');
   // QMCB_DEMO_ISOLATED=1: a log topic and databases of its own (the databases dropped at the end), to try
   // the demo on a machine where the local databases are someone else's.
-  const stack = process.env.QMCB_DEMO_ISOLATED === '1' ? await startIsolatedStack({ logDir }) : await startStack({ env: () => ({}), logDir });
+  // QMCB_DEMO_PORT=3201: the four services on 3201-3204 (management 4201-4204) instead of 3101-3104, beside a stack already running.
+  const base = Number(process.env.QMCB_DEMO_PORT ?? SERVICES[0].port);
+  if (!Number.isInteger(base) || base < 1024 || base + 3 + 1000 > 65_535) throw new Error(`QMCB_DEMO_PORT must be a port from 1024 to 64532, got ${process.env.QMCB_DEMO_PORT}`);
+  const ports = Object.fromEntries(SERVICES.map((s, i) => [s.name, base + i])) as Record<ServiceName, number>;
+  // Appended to, never truncated; a demo on other ports has logs of its own.
+  const logDir = join(__dirname, '..', 'tmp', base === SERVICES[0].port ? 'demo-logs' : `demo-logs-${base}`);
+  const portHint = `stop it (Ctrl-C where that \`npm run demo\` runs; \`ss -ltnp\` shows what listens), or run this one on other ports with a log topic and databases of its own: QMCB_DEMO_ISOLATED=1 QMCB_DEMO_PORT=${base + 100 <= 64_000 ? base + 100 : 3201} npm run demo`;
+  let stack: Awaited<ReturnType<typeof startStack>>;
+  try {
+    stack = process.env.QMCB_DEMO_ISOLATED === '1' ? await startIsolatedStack({ logDir, ports, portHint }) : await startStack({ env: () => ({}), logDir, ports, portHint });
+  } catch (e) {
+    // Nothing of ours is running: say why, nothing else (a port in use needs no stack trace).
+    process.stderr.write(`\nDemo not started: ${(e as Error).message}\n${e instanceof PortInUseError ? '' : `Service logs are in ${logDir}/\n`}`);
+    process.exit(1);
+  }
   const call = (service: ServiceName, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<HttpResult> =>
     httpJson(stack.urls[service], method, path, headers, body);
   const shutdown = async (): Promise<void> => {
@@ -158,7 +171,7 @@ async function main(): Promise<void> {
     if (row) show('his row', row);
     process.stdout.write('\nDemo complete.\n');
   } catch (e) {
-    process.stderr.write(`\nDemo failed: ${(e as Error).message}\nService logs are in tmp/demo-logs/\n`);
+    process.stderr.write(`\nDemo failed: ${(e as Error).message}\nService logs are in ${logDir}/\n`);
     await stack.stop();
     process.exit(1);
   }

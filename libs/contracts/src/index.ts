@@ -22,3 +22,4 @@ export * from './events/recompare-due.event';
 export { surelyValid } from './fast-validate';
 export * from './event-factory';
 export * from './events/change-request';
+export * from './calendar-date';

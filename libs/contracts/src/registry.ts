@@ -3,6 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import type { ClassConstructor } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Matches, Min, validateSync } from 'class-validator';
 import type { ValidationError } from 'class-validator';
+import { CALENDAR_DATE_RULE } from './calendar-date';
 import type { EventEnvelope } from './envelope';
 import { surelyValid } from './fast-validate';
 import { FACT_KINDS } from './vocabulary';
@@ -299,8 +300,16 @@ function check(cls: ClassConstructor<object>, plain: unknown, prefix: string): {
   if (surelyValid(cls, plain)) return { violations: [] };
   const value = plainToInstance(cls, plain);
   const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
-  return { violations: flattenValidationErrors(errors, prefix) };
+  return { violations: flattenValidationErrors(errors, prefix).filter((v) => !TOLERATED_ON_THE_LOG.has(v.rule)) };
 }
+
+/**
+ * Rules of the contracts that requests must meet but events on the log need not: a date that does not
+ * exist (2026-02-30) was accepted before `isCalendarDate` existed, and an event already on the log must
+ * still decode (a rebuild must not dead-letter it; events are never rewritten). Requests are checked
+ * with class-validator directly (the ValidationPipe, the admission checks) and are refused such a date.
+ */
+const TOLERATED_ON_THE_LOG: ReadonlySet<string> = new Set([CALENDAR_DATE_RULE]);
 
 /** Known kinds of a discriminated nested payload: reported as a clear violation, not a generic one. */
 function discriminatorViolations(type: string, payload: Record<string, unknown>): ContractViolation[] {

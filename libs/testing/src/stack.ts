@@ -1,9 +1,10 @@
 import { spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'fs';
+import { createServer } from 'net';
 import { join } from 'path';
 import { createTestDatabase } from './database';
-import { LOCAL_DEFAULTS, freeServicePort } from './infrastructure';
+import { LOCAL_DEFAULTS, MANAGEMENT_PORT_OFFSET, freeServicePort } from './infrastructure';
 import type { TestDatabase } from './database';
 import { createTestTopic } from './kafka';
 
@@ -38,13 +39,58 @@ export function builtEntrypoint(service: ServiceName, file: 'main' | 'cli' = 'ma
 }
 
 /** Node arguments and environment that start a service from its source or from its build. */
-function serviceProcess(service: ServiceName, entry: ServiceEntry, env: NodeJS.ProcessEnv): { args: string[]; env: NodeJS.ProcessEnv } {
+/** Secrets a service needs that the caller has not set (a benchmark outside jest): this run's own (LOCAL_DEFAULTS). */
+function withRunSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { AUTH_JWT_SECRET, API_KEY_SECRET, PERSON_ID_SECRET, KEYRING_MASTER_KEYS, LOG_PERSON_REF_SECRET } = LOCAL_DEFAULTS;
+  return { AUTH_JWT_SECRET, API_KEY_SECRET, PERSON_ID_SECRET, KEYRING_MASTER_KEYS, LOG_PERSON_REF_SECRET, ...env };
+}
+
+function serviceProcess(service: ServiceName, entry: ServiceEntry, given: NodeJS.ProcessEnv): { args: string[]; env: NodeJS.ProcessEnv } {
+  const env = withRunSecrets(given);
   if (entry === 'source') return { args: ['-r', join(ROOT, 'tools/register.js'), join(ROOT, `services/${service}/src/main.ts`)], env };
   const main = builtEntrypoint(service);
   if (!existsSync(main)) throw new Error(`${main} does not exist: build first (npm run build)`);
   // Nothing that would resolve TypeScript or the @qmcb/* aliases for it: the build must stand alone.
   const { NODE_OPTIONS: _options, NODE_PATH: _path, TS_NODE_PROJECT: _project, ...rest } = env;
   return { args: [main], env: rest };
+}
+
+/** A port a service is to listen on is taken: nothing was started (and no log file opened). */
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    readonly what: string,
+    hint: string,
+  ) {
+    super(`port ${port} (${what}) is in use (another demo or stack running?): ${hint}`);
+    this.name = 'PortInUseError';
+  }
+}
+
+/** What to do about a port in use, unless the caller knows better (the demo says how to move its ports). */
+const DEFAULT_PORT_HINT = 'stop whatever listens there (`ss -ltnp` shows it), or start on other ports (`ports`, freeServicePorts())';
+
+/** True when nothing listens on `port` on any address (services listen on 0.0.0.0). */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Refuses at once, before anything starts, when a service's port or its management port (+1000) is
+ * taken. Otherwise the new process dies with EADDRINUSE while the health wait may be answered by
+ * whatever holds the port (a second `npm run demo` once reported success against the first one's services).
+ */
+export async function assertServicePortsFree(services: readonly { name: string; port: number }[], hint = DEFAULT_PORT_HINT): Promise<void> {
+  for (const s of services) {
+    for (const [port, what] of [[s.port, s.name], [s.port + MANAGEMENT_PORT_OFFSET, `${s.name} management`]] as const) {
+      if (!(await portFree(port))) throw new PortInUseError(port, what, hint);
+    }
+  }
 }
 
 export interface StackOptions {
@@ -55,6 +101,8 @@ export interface StackOptions {
   startTimeoutMs?: number;
   /** `source` (default) or `dist` (the built JavaScript, plain node). */
   entry?: ServiceEntry;
+  /** What the error of a port in use tells the user to do (assertServicePortsFree). */
+  portHint?: string;
 }
 
 export interface RunningStack {
@@ -64,21 +112,49 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
+/**
+ * Waits for the child's /health. The child it started must be the one answering: the wait fails as
+ * soon as the child exits (say, EADDRINUSE), and an answer counts only while the child is alive.
+ */
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url} exited with ${child.exitCode} before it was healthy; see ${logFile}`);
-    try {
-      const res = await fetch(`${url}/health`);
-      if (res.ok) return;
-      last = `${res.status} ${await res.text()}`;
-    } catch (e) {
-      last = (e as Error).message;
+  let exited: string | null = child.exitCode !== null || child.signalCode !== null ? `${child.exitCode ?? child.signalCode}` : null;
+  let wake: (() => void) | null = null;
+  const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+    exited = `${code ?? signal}`;
+    wake?.();
+  };
+  child.once('exit', onExit);
+  const dead = (): Error => new Error(`${url}: the service's process exited with ${exited} before it was healthy; see ${logFile}`);
+  try {
+    while (Date.now() < deadline) {
+      if (exited !== null) throw dead();
+      try {
+        const res = await fetch(`${url}/health`);
+        if (res.ok && exited === null) return;
+        last = `${res.status} ${await res.text()}`;
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      if (exited !== null) throw dead();
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, 250);
+      });
+      wake = null;
     }
-    await new Promise((r) => setTimeout(r, 250));
+  } finally {
+    child.off('exit', onExit);
   }
   throw new Error(`${url} not healthy after ${timeoutMs} ms (last: ${last}); see ${logFile}`);
+}
+
+/** Appends to the service's log (never truncates it: another run may be writing it), a line marking this run. */
+function openLog(logFile: string, service: string, port: number): ReturnType<typeof createWriteStream> {
+  const out = createWriteStream(logFile, { flags: 'a' });
+  out.write(`--- ${new Date().toISOString()} ${service} starting on port ${port} (management ${port + MANAGEMENT_PORT_OFFSET}) ---\n`);
+  return out;
 }
 
 /** Starts the four services as separate processes, as they run in production, and waits for /health. */
@@ -103,12 +179,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       ),
     );
   };
+  await assertServicePortsFree(SERVICES.map((s) => ({ name: s.name, port: options.ports?.[s.name] ?? s.port })), options.portHint);
   try {
     await Promise.all(
       SERVICES.map(async (s) => {
         const port = options.ports?.[s.name] ?? s.port;
         const logFile = join(options.logDir, `${s.name}.log`);
-        const out = createWriteStream(logFile);
+        const out = openLog(logFile, s.name, port);
         const run = serviceProcess(s.name, options.entry ?? 'source', { ...process.env, ...options.env(s.name), PORT: String(port), MANAGEMENT_PORT: String(port + 1000) });
         const child = spawn(process.execPath, run.args, { cwd: ROOT, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
         child.stdout?.pipe(out);
@@ -153,14 +230,15 @@ export async function startService(
     logName?: string;
     /** Node options before the entry point (benchmarks: `--max-old-space-size=…`, `--cpu-prof`). */
     nodeArgs?: readonly string[];
+    /** What the error of a port in use tells the user to do (assertServicePortsFree). */
+    portHint?: string;
   },
 ): Promise<RunningService> {
+  await assertServicePortsFree([{ name: service, port: options.port }], options.portHint);
   mkdirSync(options.logDir, { recursive: true });
   const logFile = join(options.logDir, `${options.logName ?? service}.log`);
-  const out = createWriteStream(logFile, { flags: 'a' });
-  // Secrets this process has not set (a benchmark outside jest) are this run's own (LOCAL_DEFAULTS).
-  const secrets = { AUTH_JWT_SECRET: LOCAL_DEFAULTS.AUTH_JWT_SECRET, API_KEY_SECRET: LOCAL_DEFAULTS.API_KEY_SECRET, PERSON_ID_SECRET: LOCAL_DEFAULTS.PERSON_ID_SECRET };
-  const run = serviceProcess(service, options.entry ?? 'source', { ...secrets, ...process.env, ...options.env, PORT: String(options.port), MANAGEMENT_PORT: String(options.port + 1000) });
+  const out = openLog(logFile, service, options.port);
+  const run = serviceProcess(service, options.entry ?? 'source', { ...process.env, ...options.env, PORT: String(options.port), MANAGEMENT_PORT: String(options.port + 1000) });
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...run.args], { cwd: ROOT, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
@@ -211,6 +289,7 @@ export interface IsolatedStackOptions {
   partitions?: number;
   /** `source` (default) or `dist` (the built JavaScript, plain node). */
   entry?: ServiceEntry;
+  portHint?: string;
 }
 
 export interface IsolatedStack extends RunningStack {
@@ -223,6 +302,8 @@ export interface IsolatedStack extends RunningStack {
  * broker and a PostgreSQL server never see each other's data. stop() also drops the databases.
  */
 export async function startIsolatedStack(options: IsolatedStackOptions): Promise<IsolatedStack> {
+  // Before a topic and four databases are made for nothing.
+  await assertServicePortsFree(SERVICES.map((s) => ({ name: s.name, port: options.ports?.[s.name] ?? s.port })), options.portHint);
   const topic = await createTestTopic(options.partitions ?? 3);
   const databases: TestDatabase[] = [];
   const databaseUrls = {} as Record<ServiceName, string>;
@@ -240,6 +321,7 @@ export async function startIsolatedStack(options: IsolatedStackOptions): Promise
       logDir: options.logDir,
       ports: options.ports,
       entry: options.entry,
+      portHint: options.portHint,
       env: (name) => ({
         DATABASE_URL: databaseUrls[name],
         LOG_TOPIC: topic,

@@ -138,6 +138,17 @@ describe('dynamic update (one process, real infrastructure)', () => {
         violations: [{ field: 'events.0.payload.month', rule: 'matches', message: 'events.0.payload.month must be YYYY-MM' }],
       },
     });
+    // A date that does not exist (a leap day in 2026) is refused, not put on the permanent log.
+    const enrolled = { type: 'insurance.enrolled', businessId: 'E-feb30', citizenId: idOf(1), occurredAt: '2026-03-01T09:30:00+08:00', payload: { insuranceType: 'pension', scheme: 'resident', region: '440981', since: '2026-02-30' } };
+    expect(await call('POST', '/business-events', si, { events: [enrolled] })).toEqual({
+      status: 400,
+      body: {
+        statusCode: 400,
+        code: 'VALIDATION_FAILED',
+        message: 'event violates its contract: events.0.payload.since (isCalendarDate)',
+        violations: [{ field: 'events.0.payload.since', rule: 'isCalendarDate', message: 'events.0.payload.since must be a date that exists (YYYY-MM-DD), got "2026-02-30"' }],
+      },
+    });
     expect((await call('POST', '/business-events', si, { events: [] })).body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', violations: [{ field: 'events', rule: 'arrayMinSize' }] });
     const res = await fetch(`${url}/snapshots?kind=household&scope=440981&asOf=2026-12-01T00:00:00Z`, { method: 'POST', headers: { ...ps, 'content-type': 'text/csv' }, body: 'a,b\n' });
     expect({ status: res.status, body: await res.json() }).toEqual({

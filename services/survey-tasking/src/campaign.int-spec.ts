@@ -260,6 +260,17 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect(opened).toMatchObject({ status: 201, body: { campaignId, countyCode: COUNTY, status: 'open', deadline: '2099-12-31' } });
     expect((await call('POST', '/campaigns', county, { campaignId: randomUUID(), countyCode: COUNTY, name: '另一个', startsOn: '2026-11-01', deadline: '2099-12-31' })).status).toBe(409);
     expect((await call('POST', '/campaigns', township, { campaignId: randomUUID(), countyCode: COUNTY, name: 'x', startsOn: '2026-11-01', deadline: '2099-12-31' })).status).toBe(403);
+    // Dates that do not exist are refused naming each field (they once reached PostgreSQL: 500).
+    expect(await call('POST', '/campaigns', county, { campaignId: randomUUID(), countyCode: COUNTY, name: 'x', startsOn: '2026-02-30', deadline: '2026-13-45' })).toEqual({
+      status: 400,
+      body: {
+        statusCode: 400, code: 'VALIDATION_FAILED', message: 'validation failed: startsOn, deadline',
+        violations: [
+          { field: 'startsOn', rule: 'isCalendarDate', message: 'startsOn must be a date that exists (YYYY-MM-DD), got "2026-02-30"' },
+          { field: 'deadline', rule: 'isCalendarDate', message: 'deadline must be a date that exists (YYYY-MM-DD), got "2026-13-45"' },
+        ],
+      },
+    });
     const lonely = await call('POST', `/campaigns/${campaignId}/teams`, township, { teamId: randomUUID(), townshipCode: TOWNSHIP, name: '单人组', members: [{ surveyorId: 'sv-x', name: '某' }] });
     expect(lonely).toEqual({ status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'members must name 2 to 3 surveyors (一般以2-3人为一组), got 1', violations: [{ field: 'members', rule: 'teamSize', message: 'members must name 2 to 3 surveyors (一般以2-3人为一组), got 1' }] } });
     expect((await call('POST', `/campaigns/${campaignId}/teams`, township, { teamId: T1, townshipCode: TOWNSHIP, name: 'T1', members: [{ surveyorId: 'sv-a', name: '张一' }, { surveyorId: 'sv-b', name: '张二' }] })).status).toBe(201);
@@ -342,6 +353,10 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
           { field: 'evidence', rule: 'arrayNotEmpty', message: 'evidence must name at least one document (death or cremation certificate) when the outcome is deceased' },
         ],
       },
+    });
+    expect(await call('POST', `/tasks/${task.get('M')}/visits`, sv('sv-d'), { visitId: randomUUID(), outcome: 'nobody-home', visitedAt, revisitOn: '2026-13-45' })).toEqual({
+      status: 400,
+      body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'validation failed: revisitOn', violations: [{ field: 'revisitOn', rule: 'isCalendarDate', message: 'revisitOn must be a date that exists (YYYY-MM-DD), got "2026-13-45"' }] },
     });
     visits.push(['K', 'sv-d', { outcome: 'deceased', deathDate: '2026-10-30', evidence: [{ kind: 'death-certificate', reference: '粤死证-2026-001' }], visitedAt }]);
     for (const [tag, who, body] of visits) {
@@ -520,9 +535,10 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect(pick('吴娜')).toEqual(['石仔岭街道', '南珠居委会', F_TRUE_ID, '身份号码有误、未参保', '张二', 'T1', '1', '已采集', '待初审', '否', '']);
     expect(pick('李小宝')).toEqual(['石仔岭街道', '南宫居委会', N_ID, '入户新发现', '张一', 'T1', '1', '已采集', '待初审', '否', '']);
 
-    const summaryCsv = await download(`/campaigns/${campaignId}/ledgers/summary?format=csv&division=${V1}`, sv('sv-a', V1));
+    // The township's summary of a village: every target in it, whoever is responsible.
+    const summaryCsv = await download(`/campaigns/${campaignId}/ledgers/summary?format=csv&division=${V1}`, township);
     const summary = parseCsv(summaryCsv.bytes.toString('utf8').slice(1));
-    const summaryXlsx = await download(`/campaigns/${campaignId}/ledgers/summary?format=xlsx&division=${V1}`, sv('sv-a', V1));
+    const summaryXlsx = await download(`/campaigns/${campaignId}/ledgers/summary?format=xlsx&division=${V1}`, township);
     expect(await parseXlsx(summaryXlsx.bytes)).toEqual(summary);
     expect(summary[0]).toEqual([
       '序号', '乡镇（街道）', '村（居）委会', '户号', '姓名', '公民身份号码', '性别', '出生日期', '与户主关系', '户口所在地', '常住所在地', '常住地址', '联系电话', '就业状态', '工作单位',
@@ -541,6 +557,32 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     const d = summary.find((r) => r[4] === '陈华') as string[];
     expect([d[12], d[13], d[15], d[23], d[24], d[25]]).toEqual(['13800000004', '', '未参保', '未走访', '待调查', '张二']);
     expect(summary.length).toBe(5);
+
+    // A surveyor's summary lists the targets assigned to them only (docs/security.md), in CSV and XLSX alike:
+    // sv-a's of 南宫居委会 leaves out 陈华 (sv-b's); of the whole township, it adds 黄勇 (theirs, in 南珠居委会) and nobody else's.
+    const names = (rows: string[][]): string[] => rows.slice(1).map((r) => r[4] as string).sort();
+    const ownCsv = await download(`/campaigns/${campaignId}/ledgers/summary?format=csv&division=${V1}`, sv('sv-a', V1));
+    expect(ownCsv.status).toBe(200);
+    const own = parseCsv(ownCsv.bytes.toString('utf8').slice(1));
+    expect(own[0]).toEqual(summary[0]);
+    expect(names(own)).toEqual(['李小宝', '李强', '李明'].sort());
+    expect((own.find((r) => r[4] === '李明') as string[]).slice(1)).toEqual(a.slice(1));
+    expect(own.slice(1).map((r) => r[0])).toEqual(['1', '2', '3']);
+    expect(await parseXlsx((await download(`/campaigns/${campaignId}/ledgers/summary?format=xlsx&division=${V1}`, sv('sv-a', V1))).bytes)).toEqual(own);
+    const ownTownship = parseCsv((await download(`/campaigns/${campaignId}/ledgers/summary?format=csv&division=${TOWNSHIP}`, sv('sv-a'))).bytes.toString('utf8').slice(1));
+    expect(names(ownTownship)).toEqual(['李小宝', '李强', '李明', '黄勇'].sort());
+    expect(ownTownship.slice(1).every((r) => r[25] === '张一')).toBe(true);
+    expect(await parseXlsx((await download(`/campaigns/${campaignId}/ledgers/summary?format=xlsx&division=${TOWNSHIP}`, sv('sv-a'))).bytes)).toEqual(ownTownship);
+    const svb = parseCsv((await download(`/campaigns/${campaignId}/ledgers/summary?format=csv&division=${TOWNSHIP}`, sv('sv-b'))).bytes.toString('utf8').slice(1));
+    expect(names(svb)).toEqual(['吴娜', '陈华'].sort());
+    // A surveyor with nothing assigned gets the header alone.
+    expect(parseCsv((await download(`/campaigns/${campaignId}/ledgers/summary?format=csv&division=${V1}`, sv('sv-x', V1))).bytes.toString('utf8').slice(1))).toEqual([summary[0]]);
+    // The rectification ledger is the organisers' (the township's and the county's): a surveyor is refused it.
+    for (const format of ['csv', 'xlsx']) {
+      expect(await call('GET', `/campaigns/${campaignId}/ledgers/rectification?format=${format}&division=${V1}`, sv('sv-a', V1))).toEqual({
+        status: 403, body: { statusCode: 403, code: 'FORBIDDEN', message: 'role surveyor may not call this endpoint' },
+      });
+    }
     // Read page by page (by position in village, household, target order), the ledger is the same, none lost or twice.
     const repo = app.get(SurveyTaskRepository);
     const scope = { campaignId, countyCode: COUNTY, open: true };

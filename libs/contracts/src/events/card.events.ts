@@ -1,4 +1,5 @@
 import { IsIn, Matches } from 'class-validator';
+import { IsCalendarDate } from '../calendar-date';
 import { CARD_NUMBER, CARD_REPLACEMENT_REASONS, DATE_PATTERN } from '../business-vocabulary';
 import type { CardReplacementReason } from '../business-vocabulary';
 import { DIVISION_PATTERNS } from '../vocabulary';
@@ -15,7 +16,7 @@ export class CardIssuedV1 extends BusinessEventBase {
   @Matches(CARD_NUMBER, cardNumber('cardNumber'))
   cardNumber: string;
 
-  @Matches(DATE_PATTERN, { message: 'issuedOn must be YYYY-MM-DD' })
+  @Matches(DATE_PATTERN, { message: 'issuedOn must be YYYY-MM-DD' }) @IsCalendarDate()
   issuedOn: string;
 
   @Matches(DIVISION_PATTERNS.county, { message: 'issuingRegion must be a 6-digit county code' })
@@ -27,7 +28,7 @@ export class CardLostV1 extends BusinessEventBase {
   @Matches(CARD_NUMBER, cardNumber('cardNumber'))
   cardNumber: string;
 
-  @Matches(DATE_PATTERN, { message: 'reportedOn must be YYYY-MM-DD' })
+  @Matches(DATE_PATTERN, { message: 'reportedOn must be YYYY-MM-DD' }) @IsCalendarDate()
   reportedOn: string;
 }
 
@@ -39,7 +40,7 @@ export class CardReplacedV1 extends BusinessEventBase {
   @Matches(CARD_NUMBER, cardNumber('cardNumber'))
   cardNumber: string;
 
-  @Matches(DATE_PATTERN, { message: 'issuedOn must be YYYY-MM-DD' })
+  @Matches(DATE_PATTERN, { message: 'issuedOn must be YYYY-MM-DD' }) @IsCalendarDate()
   issuedOn: string;
 
   @IsIn(CARD_REPLACEMENT_REASONS)

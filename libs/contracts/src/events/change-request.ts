@@ -14,6 +14,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { IsCalendarDate } from '../calendar-date';
 import {
   CHANGE_FIELDS,
   CHANGE_KINDS,
@@ -68,7 +69,7 @@ export class ChangeFields {
   @IsOptional() @IsIn(SEXES)
   sex?: Sex;
 
-  @IsOptional() @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' })
+  @IsOptional() @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' }) @IsCalendarDate()
   birthDate?: string;
 
   @IsOptional() @IsString() @MaxLength(32)
@@ -103,7 +104,7 @@ export class ChangeFields {
   insuredElsewhere?: boolean;
 
   /** A death found at a visit or reported at a window (with evidence). */
-  @IsOptional() @Matches(DATE, { message: 'deathDate must be YYYY-MM-DD' })
+  @IsOptional() @Matches(DATE, { message: 'deathDate must be YYYY-MM-DD' }) @IsCalendarDate()
   deathDate?: string;
 }
 

@@ -1,4 +1,5 @@
 import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsCalendarDate } from '../calendar-date';
 import { CREDIT_CODE, DATE_PATTERN } from '../business-vocabulary';
 import { DIVISION_PATTERNS, HUKOU_TYPES, SEXES } from '../vocabulary';
 import type { HukouType, Sex } from '../vocabulary';
@@ -12,13 +13,13 @@ export const EMPLOYER_CLOSED = 'employer.closed';
 
 /** 死亡登记 by civil affairs or public security. */
 export class DeathRegisteredV1 extends BusinessEventBase {
-  @Matches(DATE_PATTERN, { message: 'deathDate must be YYYY-MM-DD' })
+  @Matches(DATE_PATTERN, { message: 'deathDate must be YYYY-MM-DD' }) @IsCalendarDate()
   deathDate: string;
 }
 
 /** 户口迁出: the household registration moved out of its village (procedure §24: migrants are tracked). */
 export class HouseholdMovedOutV1 extends BusinessEventBase {
-  @Matches(DATE_PATTERN, { message: 'movedOn must be YYYY-MM-DD' })
+  @Matches(DATE_PATTERN, { message: 'movedOn must be YYYY-MM-DD' }) @IsCalendarDate()
   movedOn: string;
 
   /** Where to, when known: a county, township or village code. */
@@ -28,7 +29,7 @@ export class HouseholdMovedOutV1 extends BusinessEventBase {
 
 /** 户口迁入: the household registration moved into a village here, with the identity public security holds. */
 export class HouseholdMovedInV1 extends BusinessEventBase {
-  @Matches(DATE_PATTERN, { message: 'movedOn must be YYYY-MM-DD' })
+  @Matches(DATE_PATTERN, { message: 'movedOn must be YYYY-MM-DD' }) @IsCalendarDate()
   movedOn: string;
 
   @Matches(DIVISION_PATTERNS.village, { message: 'villageCode must be a 12-digit village/community code' })
@@ -44,7 +45,7 @@ export class HouseholdMovedInV1 extends BusinessEventBase {
   @IsOptional() @IsIn(SEXES)
   sex?: Sex;
 
-  @IsOptional() @Matches(DATE_PATTERN, { message: 'birthDate must be YYYY-MM-DD' })
+  @IsOptional() @Matches(DATE_PATTERN, { message: 'birthDate must be YYYY-MM-DD' }) @IsCalendarDate()
   birthDate?: string;
 
   @IsOptional() @IsString() @MaxLength(256)
@@ -62,7 +63,7 @@ export class EmployerOpenedV1 extends BusinessEventBase {
   @IsString() @Length(1, 128)
   employerName: string;
 
-  @Matches(DATE_PATTERN, { message: 'effectiveDate must be YYYY-MM-DD' })
+  @Matches(DATE_PATTERN, { message: 'effectiveDate must be YYYY-MM-DD' }) @IsCalendarDate()
   effectiveDate: string;
 }
 
@@ -74,6 +75,6 @@ export class EmployerClosedV1 extends BusinessEventBase {
   @IsOptional() @IsString() @Length(1, 128)
   employerName?: string;
 
-  @Matches(DATE_PATTERN, { message: 'effectiveDate must be YYYY-MM-DD' })
+  @Matches(DATE_PATTERN, { message: 'effectiveDate must be YYYY-MM-DD' }) @IsCalendarDate()
   effectiveDate: string;
 }

@@ -1,4 +1,5 @@
 import { IsIn, IsNumber, IsOptional, IsString, Length, Matches, MaxLength, Min } from 'class-validator';
+import { IsCalendarDate } from '../calendar-date';
 import {
   BENEFIT_KINDS,
   CONTRIBUTION_PAYERS,
@@ -47,7 +48,7 @@ const date = (field: string): { message: string } => ({ message: `${field} must 
 
 /** 参保登记: the person is enrolled (or enrolled again); with `transferredFrom`, a transfer (转移接续) from another county. */
 export class InsuranceEnrolledV1 extends InsuranceBusinessEvent {
-  @Matches(DATE_PATTERN, date('since'))
+  @Matches(DATE_PATTERN, date('since')) @IsCalendarDate()
   since: string;
 
   @IsOptional() @IsString() @MaxLength(128)
@@ -63,7 +64,7 @@ export class InsuranceEnrolledV1 extends InsuranceBusinessEvent {
 
 /** 暂停/中断: the insurance is suspended. */
 export class InsuranceSuspendedV1 extends InsuranceBusinessEvent {
-  @Matches(DATE_PATTERN, date('effectiveDate'))
+  @Matches(DATE_PATTERN, date('effectiveDate')) @IsCalendarDate()
   effectiveDate: string;
 
   @IsIn(SUSPENSION_REASONS)
@@ -72,7 +73,7 @@ export class InsuranceSuspendedV1 extends InsuranceBusinessEvent {
 
 /** 终止: the insurance ended. */
 export class InsuranceEndedV1 extends InsuranceBusinessEvent {
-  @Matches(DATE_PATTERN, date('effectiveDate'))
+  @Matches(DATE_PATTERN, date('effectiveDate')) @IsCalendarDate()
   effectiveDate: string;
 
   @IsIn(END_REASONS)
@@ -96,7 +97,7 @@ export class InsuranceBenefitApprovedV1 extends InsuranceBusinessEvent {
   @IsIn(BENEFIT_KINDS)
   benefit: BenefitKind;
 
-  @Matches(DATE_PATTERN, date('effectiveDate'))
+  @Matches(DATE_PATTERN, date('effectiveDate')) @IsCalendarDate()
   effectiveDate: string;
 }
 
@@ -105,7 +106,7 @@ export class InsurancePaymentStartedV1 extends InsuranceBusinessEvent {
   @IsIn(BENEFIT_KINDS)
   benefit: BenefitKind;
 
-  @Matches(DATE_PATTERN, date('effectiveDate'))
+  @Matches(DATE_PATTERN, date('effectiveDate')) @IsCalendarDate()
   effectiveDate: string;
 }
 
@@ -114,7 +115,7 @@ export class InsurancePaymentStoppedV1 extends InsuranceBusinessEvent {
   @IsIn(BENEFIT_KINDS)
   benefit: BenefitKind;
 
-  @Matches(DATE_PATTERN, date('effectiveDate'))
+  @Matches(DATE_PATTERN, date('effectiveDate')) @IsCalendarDate()
   effectiveDate: string;
 
   @IsIn(PAYMENT_STOP_REASONS)

@@ -1,4 +1,5 @@
 import { ArrayMaxSize, IsArray, IsString, Length, Matches } from 'class-validator';
+import { IsCalendarDate } from '../calendar-date';
 
 export const COMPARISON_RECOMPARE_DUE = 'comparison.recompare-due';
 
@@ -9,7 +10,7 @@ export const COMPARISON_RECOMPARE_DUE = 'comparison.recompare-due';
  * schedulers or a restart append it once.
  */
 export class ComparisonRecompareDueV1 {
-  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'dueDate must be YYYY-MM-DD' })
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'dueDate must be YYYY-MM-DD' }) @IsCalendarDate()
   dueDate: string;
 
   /** What falls due that day, in words, e.g. `age 60 (pensionAgeCheck)`. */

@@ -12,6 +12,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { IsCalendarDate } from '../calendar-date';
 import {
   BENEFIT_STATUSES,
   DIVISION_PATTERNS,
@@ -52,7 +53,7 @@ export class HouseholdFacts {
   @Equals('household') kind: 'household';
   @IsString() @Length(1, 64) name: string;
   @IsOptional() @IsIn(SEXES) sex?: Sex;
-  @IsOptional() @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' }) birthDate?: string;
+  @IsOptional() @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' }) @IsCalendarDate() birthDate?: string;
   @IsOptional() @IsString() @MaxLength(32) ethnicity?: string;
   @IsOptional() @IsString() @MaxLength(256) address?: string;
   @Matches(DIVISION_PATTERNS.village, { message: 'villageCode must be a 12-digit village/community code' }) villageCode: string;
@@ -74,12 +75,12 @@ export class InsuranceFacts {
   @IsIn(INSURANCE_STATUSES) status: InsuranceStatus;
   @Matches(DIVISION_PATTERNS.county, { message: 'region must be a 6-digit county code' }) region: string;
   @IsOptional() @IsString() @MaxLength(128) employer?: string;
-  @IsOptional() @Matches(DATE, { message: 'since must be YYYY-MM-DD' }) since?: string;
+  @IsOptional() @Matches(DATE, { message: 'since must be YYYY-MM-DD' }) @IsCalendarDate() since?: string;
   @IsOptional() @IsBoolean() receivingBenefit?: boolean;
   @IsOptional() @IsIn(BENEFIT_STATUSES) benefitStatus?: BenefitStatus;
   @IsOptional() @IsString() @Length(1, 64) name?: string;
   @IsOptional() @IsIn(SEXES) sex?: Sex;
-  @IsOptional() @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' }) birthDate?: string;
+  @IsOptional() @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' }) @IsCalendarDate() birthDate?: string;
   @IsOptional() @Matches(MOBILE, { message: 'phone must be an 11-digit mobile number' }) phone?: string;
   @IsOptional() @IsString() @MaxLength(256) address?: string;
 }
@@ -101,14 +102,14 @@ export class WelfareFacts {
   @Equals('welfare') kind: 'welfare';
   @IsIn(WELFARE_CATEGORIES) category: WelfareCategory;
   @IsBoolean() active: boolean;
-  @IsOptional() @Matches(DATE, { message: 'since must be YYYY-MM-DD' }) since?: string;
+  @IsOptional() @Matches(DATE, { message: 'since must be YYYY-MM-DD' }) @IsCalendarDate() since?: string;
   @IsOptional() @IsString() @Length(1, 64) name?: string;
 }
 
 /** A death registration (civil affairs or public security). */
 export class DeathFacts {
   @Equals('death') kind: 'death';
-  @Matches(DATE, { message: 'deathDate must be YYYY-MM-DD' }) deathDate: string;
+  @Matches(DATE, { message: 'deathDate must be YYYY-MM-DD' }) @IsCalendarDate() deathDate: string;
   @IsOptional() @IsString() @Length(1, 64) name?: string;
 }
 
@@ -121,15 +122,15 @@ export class EnrolmentFacts {
   @IsOptional() @IsInt() @Min(1900) @Max(2200) expectedGraduationYear?: number;
   @IsOptional() @IsString() @Length(1, 64) name?: string;
   @IsOptional() @IsIn(SEXES) sex?: Sex;
-  @IsOptional() @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' }) birthDate?: string;
+  @IsOptional() @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' }) @IsCalendarDate() birthDate?: string;
 }
 
 /** Justice (司法): a person in custody (服刑). */
 export class CustodyFacts {
   @Equals('custody') kind: 'custody';
   @IsBoolean() inCustody: boolean;
-  @IsOptional() @Matches(DATE, { message: 'since must be YYYY-MM-DD' }) since?: string;
-  @IsOptional() @Matches(DATE, { message: 'releaseDate must be YYYY-MM-DD' }) releaseDate?: string;
+  @IsOptional() @Matches(DATE, { message: 'since must be YYYY-MM-DD' }) @IsCalendarDate() since?: string;
+  @IsOptional() @Matches(DATE, { message: 'releaseDate must be YYYY-MM-DD' }) @IsCalendarDate() releaseDate?: string;
   @IsOptional() @IsString() @Length(1, 64) name?: string;
 }
 

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsCalendarDate } from '../calendar-date';
 import { DIVISION_PATTERNS } from '../vocabulary';
 
 /**
@@ -35,11 +36,11 @@ export class SurveyCampaignOpenedV1 {
   @IsString() @Length(1, 128)
   name: string;
 
-  @Matches(DATE, { message: 'startsOn must be YYYY-MM-DD' })
+  @Matches(DATE, { message: 'startsOn must be YYYY-MM-DD' }) @IsCalendarDate()
   startsOn: string;
 
   /** The last day of visits (e.g. 高州: 9月25日). */
-  @Matches(DATE, { message: 'deadline must be YYYY-MM-DD' })
+  @Matches(DATE, { message: 'deadline must be YYYY-MM-DD' }) @IsCalendarDate()
   deadline: string;
 
   @IsString() @Length(1, 128)

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsISO8601, IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsCalendarDate } from '../calendar-date';
 import { DIVISION_PATTERNS, VISIT_OUTCOMES } from '../vocabulary';
 import type { VisitOutcome } from '../vocabulary';
 import { ChangeRequest, Evidence, HouseholdReport } from './change-request';
@@ -144,7 +145,7 @@ export class SurveyVisitRecordedV1 {
   reason?: string;
 
   /** nobody-home: the planned revisit date. */
-  @IsOptional() @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'revisitOn must be YYYY-MM-DD' })
+  @IsOptional() @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'revisitOn must be YYYY-MM-DD' }) @IsCalendarDate()
   revisitOn?: string;
 
   /** away / moved-out: where, as a county code if known. */
@@ -156,7 +157,7 @@ export class SurveyVisitRecordedV1 {
   whereText?: string;
 
   /** deceased: the date of death. */
-  @IsOptional() @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'deathDate must be YYYY-MM-DD' })
+  @IsOptional() @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'deathDate must be YYYY-MM-DD' }) @IsCalendarDate()
   deathDate?: string;
 
   /** deceased (required), others (optional): what the result rests on. */

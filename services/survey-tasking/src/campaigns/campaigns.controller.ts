@@ -132,7 +132,7 @@ export class CampaignsController {
   @PersonalData(LEDGER)
   @RouteLimits({ timeoutMs: LEDGER_TIMEOUT_MS })
   @ApiProduces('text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-  @ApiOperation({ summary: '个人信息汇总表 (procedure §19, 附件2): one row per target, streamed as CSV or XLSX' })
+  @ApiOperation({ summary: '个人信息汇总表 (procedure §19, 附件2): one row per target (a surveyor: their own targets only), streamed as CSV or XLSX' })
   summary(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Query() q: LedgerQuery, @Res() res: Response): Promise<void> {
     return this.ledger(principal, campaignId, 'summary', q, res);
   }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { DIVISION_PATTERNS, TeamMember } from '@qmcb/contracts';
+import { DIVISION_PATTERNS, TeamMember, IsCalendarDate } from '@qmcb/contracts';
 import { PageLimit, PageOffset } from '@qmcb/platform';
 import { PROGRESS_GROUPS } from '../targets/survey-task.repository';
 import type { ProgressGroup } from '../targets/survey-task.repository';
@@ -18,10 +18,10 @@ export class OpenCampaignDto {
   @ApiProperty({ example: '2017年全民参保登记入户调查' }) @IsString() @Length(1, 128)
   name: string;
 
-  @ApiProperty({ example: '2017-08-20' }) @Matches(DATE, { message: 'startsOn must be YYYY-MM-DD' })
+  @ApiProperty({ example: '2017-08-20' }) @Matches(DATE, { message: 'startsOn must be YYYY-MM-DD' }) @IsCalendarDate()
   startsOn: string;
 
-  @ApiProperty({ example: '2017-09-25' }) @Matches(DATE, { message: 'deadline must be YYYY-MM-DD' })
+  @ApiProperty({ example: '2017-09-25' }) @Matches(DATE, { message: 'deadline must be YYYY-MM-DD' }) @IsCalendarDate()
   deadline: string;
 }
 

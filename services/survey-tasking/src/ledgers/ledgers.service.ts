@@ -129,14 +129,19 @@ export class LedgersService {
     private readonly audit: AuditService,
   ) {}
 
-  /** Checks the caller may read the ledger (404 otherwise) before anything is sent; then the file name and the rows to stream. */
+  /**
+   * Checks the caller may read the ledger (404 otherwise) before anything is sent; then the file name and
+   * the rows to stream. A surveyor's ledger lists the targets assigned to them only (docs/security.md):
+   * never their colleagues' or the unassigned ones of the division they ask about.
+   */
   async open(principal: Principal, campaignId: string, kind: LedgerKind, division: string | undefined): Promise<{ fileName: string; rows: AsyncGenerator<string[]> }> {
     const scoped = await this.campaigns.scoped(principal, campaignId, division);
     const fileName = `${LEDGER_TITLES[kind]}-${divisionName(scoped.within)}-${chinaToday()}`;
-    return { fileName, rows: this.rows(kind, scoped.campaign, scoped.within) };
+    const responsibleId = principal.kind === 'person' && principal.role === 'surveyor' ? principal.sub : null;
+    return { fileName, rows: this.rows(kind, scoped.campaign, scoped.within, responsibleId) };
   }
 
-  private async *rows(kind: LedgerKind, campaign: CampaignScope, within: string): AsyncGenerator<string[]> {
+  private async *rows(kind: LedgerKind, campaign: CampaignScope, within: string, responsibleId: string | null): AsyncGenerator<string[]> {
     const columns = LEDGER_COLUMNS[kind];
     yield columns.map(([header]) => header);
     const manager = this.dataSource.manager;
@@ -144,7 +149,7 @@ export class LedgersService {
     let after: { villageCode: string; householdKey: string; taskId: string } | null = null;
     let index = 0;
     for (;;) {
-      const page = await this.tasks.ledgerPage(manager, campaign, within, after, PAGE);
+      const page = await this.tasks.ledgerPage(manager, campaign, within, after, PAGE, responsibleId);
       if (page.length === 0) return;
       const forms = await this.visits.latestForms(manager, page.map((t) => t.taskId));
       // Audited before the page leaves: the export stops if its entry cannot be written.

@@ -313,16 +313,36 @@ export class SurveyTaskRepository {
     return { total, items: rows.map(row) };
   }
 
-  /** A page of a campaign's targets within a division in ledger order (village, household, target), after a position (read along survey_task_ledger_idx). */
-  async ledgerPage(manager: EntityManager, scope: CampaignScope, within: string, after: { villageCode: string; householdKey: string; taskId: string } | null, limit: number): Promise<TaskRow[]> {
+  /**
+   * A page of a campaign's targets within a division in ledger order (village, household, target), after a
+   * position (read along survey_task_ledger_idx); with `responsibleId`, only that surveyor's targets (a surveyor's ledger).
+   */
+  async ledgerPage(
+    manager: EntityManager,
+    scope: CampaignScope,
+    within: string,
+    after: { villageCode: string; householdKey: string; taskId: string } | null,
+    limit: number,
+    responsibleId: string | null = null,
+  ): Promise<TaskRow[]> {
     // The division as a range of village codes, so the index reads only its villages.
     // (bpchar, as the column: compared as text the index would not be used, and every page would sort the county.)
     const range = `t.village_code BETWEEN rpad($4, 12, '0')::bpchar AND rpad($4, 12, '9')::bpchar`;
-    const position = after ? `AND (t.village_code, t.household_key, t.task_id) > ($6::bpchar, $7::text, $8::uuid)` : '';
+    const params: unknown[] = [...scopeParams(scope), within, limit];
+    let position = '';
+    if (after) {
+      params.push(after.villageCode, after.householdKey, after.taskId);
+      position = `AND (t.village_code, t.household_key, t.task_id) > ($${params.length - 2}::bpchar, $${params.length - 1}::text, $${params.length}::uuid)`;
+    }
+    let responsible = '';
+    if (responsibleId !== null) {
+      params.push(responsibleId);
+      responsible = `AND t.responsible_id = $${params.length}`;
+    }
     const rows: Raw[] = await manager.query(
-      `SELECT ${COLUMNS} FROM survey_task t WHERE ${IN_SCOPE} AND ${range} ${position}
+      `SELECT ${COLUMNS} FROM survey_task t WHERE ${IN_SCOPE} AND ${range} ${position} ${responsible}
         ORDER BY t.village_code, t.household_key, t.task_id LIMIT $5`,
-      [...scopeParams(scope), within, limit, ...(after ? [after.villageCode, after.householdKey, after.taskId] : [])],
+      params,
     );
     return rows.map(row);
   }

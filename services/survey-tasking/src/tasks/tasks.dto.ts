@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { ChangeRequest, DIVISION_PATTERNS, Evidence, HouseholdReport, VISIT_OUTCOMES } from '@qmcb/contracts';
+import { ChangeRequest, DIVISION_PATTERNS, Evidence, HouseholdReport, VISIT_OUTCOMES, IsCalendarDate } from '@qmcb/contracts';
 import type { VisitOutcome } from '@qmcb/contracts';
 import { PageLimit, PageOffset } from '@qmcb/platform';
 import { TARGET_STATUSES } from '../targets/survey-target.decider';
@@ -54,7 +54,7 @@ export class VisitDto {
   @ApiPropertyOptional({ description: 'refused: why (required); any: a remark' }) @IsOptional() @IsString() @Length(1, 512)
   reason?: string;
 
-  @ApiPropertyOptional({ description: 'nobody-home: the planned revisit (required)' }) @IsOptional() @Matches(DATE, { message: 'revisitOn must be YYYY-MM-DD' })
+  @ApiPropertyOptional({ description: 'nobody-home: the planned revisit (required)' }) @IsOptional() @Matches(DATE, { message: 'revisitOn must be YYYY-MM-DD' }) @IsCalendarDate()
   revisitOn?: string;
 
   @ApiPropertyOptional({ description: 'away / moved-out: county code where they are' }) @IsOptional() @Matches(DIVISION_PATTERNS.county, { message: 'whereRegion must be a 6-digit county code' })
@@ -63,7 +63,7 @@ export class VisitDto {
   @ApiPropertyOptional({ description: 'away / moved-out: where, in words' }) @IsOptional() @IsString() @MaxLength(256)
   whereText?: string;
 
-  @ApiPropertyOptional({ description: 'deceased: the date of death (required)' }) @IsOptional() @Matches(DATE, { message: 'deathDate must be YYYY-MM-DD' })
+  @ApiPropertyOptional({ description: 'deceased: the date of death (required)' }) @IsOptional() @Matches(DATE, { message: 'deathDate must be YYYY-MM-DD' }) @IsCalendarDate()
   deathDate?: string;
 
   @ApiPropertyOptional({ type: [Evidence], description: 'deceased: at least one document' })
