@@ -200,7 +200,7 @@ export class ChangesService {
     if (otherKey === current.personKey || (held !== null && normaliseCitizenId(held) === normaliseCitizenId(body.fields.citizenId))) return;
     if (await this.records.find(manager, otherKey)) {
       // The audit names whom the refusal consulted, as for any lookup.
-      this.audit.concerns([otherKey]);
+      this.audit.concerns([current.personKey, otherKey]);
       throw new DomainError('CONFLICT', 'fields.citizenId is the citizen ID of another person in the registry: a correction cannot give it to this one (if both records are one person, registry maintenance links them)');
     }
   }
