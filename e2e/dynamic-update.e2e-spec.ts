@@ -377,7 +377,7 @@ describe('dynamic update: business events, rosters, the registry and its feed', 
       next: null,
       items: [
         {
-          personKey: P3,
+          personId: pid(P3),
           citizenId: P3,
           name: '张三',
           movedOutFrom: VILLAGE,
@@ -390,6 +390,14 @@ describe('dynamic update: business events, rosters, the registry and its feed', 
           ],
         },
       ],
+    });
+    // Paged by an opaque cursor (the person ID of the page's last item), never a citizen ID in the URL.
+    const page1 = await call('dynamic-update', 'GET', '/exchange/handovers?division=440981&limit=1', higher);
+    expect(page1.body).toMatchObject({ next: pid(P3), items: [{ personId: pid(P3) }] });
+    expect((await call('dynamic-update', 'GET', `/exchange/handovers?division=440981&limit=1&after=${pid(P3)}`, higher)).body).toEqual({ division: '440981', next: null, items: [] });
+    expect(await call('dynamic-update', 'GET', `/exchange/handovers?division=440981&after=${P3}`, higher)).toEqual({
+      status: 400,
+      body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'validation failed: after', violations: [{ field: 'after', rule: 'matches', message: "after must be the previous page's next (a person ID)" }] },
     });
     // The echo of the higher registry changed no status: the insuring region's business system wins.
     expect((await registry(P5)).body.record.insurance['pension:resident:440981']).toMatchObject({ status: 'active', department: 'social-insurance', eventId: eventIdOf(a1, 'SI-P5-1') });

@@ -217,6 +217,61 @@ describe('review of every channel', () => {
     expect((await item(corrected.body.reviewId, township)).item).toMatchObject({ status: 'closed', closeCode: 'withdrawn' });
   });
 
+  it('identity items of every channel: a citizen ID must be valid and agree with sex and birth date (400), and be no other registered person\'s (409)', async () => {
+    const me = person('citizen', 'citizen-1', COUNTY, P.citizen);
+    const evidence = [{ kind: 'id-card', reference: '身份证正反面照片 P-9' }];
+    const wrong = await call('review', 'POST', '/me/corrections', me, {
+      submissionId: uuid('identity', '1'), fields: { citizenId: '440981199006061236', sex: 'female', birthDate: '2030-01-01' }, evidence,
+    });
+    expect(wrong).toEqual({
+      status: 400,
+      body: {
+        statusCode: 400, code: 'VALIDATION_FAILED', message: 'the citizen ID, sex and birth date of the change must agree: 2 items wrong',
+        violations: [
+          { field: 'fields.citizenId', rule: 'citizenId', message: 'fields.citizenId fails GB 11643: the check character does not match (ISO 7064 MOD 11-2)' },
+          { field: 'fields.birthDate', rule: 'notInFuture', message: 'fields.birthDate must not be in the future' },
+        ],
+      },
+    });
+    const disagrees = await call('review', 'POST', '/me/corrections', me, {
+      submissionId: uuid('identity', '2'), fields: { citizenId: '440981199006061235', sex: 'female', birthDate: '1990-06-07' }, evidence,
+    });
+    expect(disagrees).toEqual({
+      status: 400,
+      body: {
+        statusCode: 400, code: 'VALIDATION_FAILED', message: 'the citizen ID, sex and birth date of the change must agree: 2 items wrong',
+        violations: [
+          { field: 'fields.sex', rule: 'matchesCitizenId', message: 'fields.sex is female but citizen ID 440981********1235 says male' },
+          { field: 'fields.birthDate', rule: 'matchesCitizenId', message: 'fields.birthDate is 1990-06-07 but citizen ID 440981********1235 says 1990-06-06' },
+        ],
+      },
+    });
+    // The window (and the grassroots platform, a department) are held to the same rules.
+    const atWindow = await call('review', 'POST', '/window/submissions', clerk, { citizenId: P.window, submissionId: uuid('identity', '3'), fields: { sex: 'female' }, evidence });
+    expect(atWindow).toEqual({
+      status: 400,
+      body: {
+        statusCode: 400, code: 'VALIDATION_FAILED', message: 'the citizen ID, sex and birth date of the change must agree: 1 item wrong',
+        violations: [{ field: 'fields.sex', rule: 'matchesCitizenId', message: `fields.sex is female but citizen ID ${P.window.slice(0, 6)}********${P.window.slice(-4)} says male` }],
+      },
+    });
+    // Another registered person's citizen ID: refused, without saying whose.
+    const theirs = await call('review', 'POST', '/me/corrections', me, {
+      submissionId: uuid('identity', '4'), fields: { citizenId: P.neighbour, sex: 'female', birthDate: '1993-03-03' }, evidence,
+    });
+    expect(theirs).toEqual({
+      status: 409,
+      body: { statusCode: 409, code: 'CONFLICT', message: 'fields.citizenId is the citizen ID of another person in the registry: a correction cannot give it to this one (if both records are one person, registry maintenance links them)' },
+    });
+    const byDepartment = await call('review', 'POST', '/department-changes', key('civil-affairs'), {
+      citizenId: P.grassroots, submissionId: uuid('identity', '5'), fields: { citizenId: P.stale, sex: 'male', birthDate: '1995-09-09' }, evidence,
+    });
+    expect(byDepartment.status).toBe(409);
+    // Nothing refused entered review.
+    const mine = (await call('review', 'GET', '/me/requests', me)).body.map((r: { submissionId: string }) => r.submissionId);
+    expect(mine.filter((s: string) => ['1', '2', '4'].map((n) => uuid('identity', n)).includes(s))).toEqual([]);
+  });
+
   it('the grassroots platform: its change goes to another reviewer (four eyes), who rejects it with a coded reason', async () => {
     // The platform records a change to keep the registry right: that is its purpose here, not a review.
     const submitted = await call('review', 'POST', '/grassroots/changes', { ...township, 'x-purpose': 'registry-maintenance' }, {

@@ -82,7 +82,8 @@ function isRealDate(year: number, month: number, day: number): boolean {
   return day <= daysInMonth;
 }
 
-function todayInChina(now: Date): string {
+/** Today's date in China (UTC+8), YYYY-MM-DD. */
+export function todayInChina(now: Date): string {
   return new Date(now.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
 }
 

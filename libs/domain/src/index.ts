@@ -12,3 +12,4 @@ export * from './region-policy';
 export * from './record-divisions';
 export * from './change-fields';
 export * from './reason-labels';
+export * from './identity-agreement';

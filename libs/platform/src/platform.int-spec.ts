@@ -91,6 +91,21 @@ class ProbeController {
     return { personId: this.ids.idOf(personKey), division };
   }
 
+  @Roles('county-approver')
+  @PersonalData({ access: 'read', purposes: ['review', 'registry-maintenance'] })
+  @Get('registry/:personId')
+  registry(@Param('personId') personId: string): object {
+    return { personId };
+  }
+
+  @Roles('window-clerk')
+  @PersonalData({ access: 'write', purposes: ['window-service'] })
+  @Post('households/:personId/members')
+  addMember(@Param('personId') personId: string): never {
+    this.audit.concerns([this.ids.keyOf(personId) ?? '']);
+    throw new DomainError('CONFLICT', `李小宝 is already a member of this household (孙女) at 13812345678: account for them in household.members`);
+  }
+
   @Roles('window-clerk')
   @PersonalData({ access: 'write', purposes: ['window-service'] })
   @Post('forms')
@@ -321,6 +336,33 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     expect(wrong.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'X-Purpose must be one of window-service, review on this route' });
     const entry = (await waitForRequest(missing.headers['x-request-id'] as string))[0];
     expect(entry).toMatchObject({ result: 'invalid', status: 400, purpose: null, people: [] });
+  });
+
+  it('names the person of a :personId path in refusals before the handler (no purpose, a wrong role), and nobody for an ID it did not make', async () => {
+    const personId = new PersonIds(PERSON_ID_SECRET).idOf(PERSON_KEY);
+    const noPurpose = await http.get(`/registry/${personId}`).set('authorization', bearer('county-approver', '440981'));
+    expect(noPurpose.status).toBe(400);
+    const wrongRole = await http.get(`/registry/${personId}`).set('authorization', bearer('window-clerk', '440981')).set('x-purpose', 'review');
+    expect(wrongRole.body).toEqual({ statusCode: 403, code: 'FORBIDDEN', message: 'role window-clerk may not call this endpoint' });
+    const forged = await http.get(`/registry/${'a'.repeat(personId.length)}`).set('authorization', bearer('county-approver', '440981'));
+    expect(forged.status).toBe(400);
+    expect((await waitForRequest(noPurpose.headers['x-request-id'] as string))[0]).toMatchObject({ route: '/registry/:personId', result: 'invalid', status: 400, people: [PERSON_KEY], count: 1 });
+    expect((await waitForRequest(wrongRole.headers['x-request-id'] as string))[0]).toMatchObject({ route: '/registry/:personId', result: 'refused', status: 403, people: [PERSON_KEY], count: 1 });
+    expect((await waitForRequest(forged.headers['x-request-id'] as string))[0]).toMatchObject({ route: '/registry/:personId', result: 'invalid', status: 400, people: [], count: 0 });
+    // An auditor searching by the person sees the attempts.
+    const seen = await http.post('/audit/search').set('authorization', bearer('auditor', '440981')).send({ personId });
+    expect(seen.body.items.filter((i: { route: string }) => i.route === '/registry/:personId').map((i: { status: number }) => i.status)).toEqual([400, 403]);
+  });
+
+  it('keeps personal data out of the detail it stores: citizen IDs, phones and names in a message are masked', async () => {
+    const personId = new PersonIds(PERSON_ID_SECRET).idOf(PERSON_KEY);
+    const conflict = await http.post(`/households/${personId}/members`).set('authorization', bearer('window-clerk', '440981')).send({});
+    // The caller is told in full; the trail keeps it masked.
+    expect(conflict.body).toEqual({ statusCode: 409, code: 'CONFLICT', message: '李小宝 is already a member of this household (孙女) at 13812345678: account for them in household.members' });
+    expect((await waitForRequest(conflict.headers['x-request-id'] as string))[0]).toMatchObject({
+      action: 'write', result: 'invalid', status: 409, code: 'CONFLICT', people: [PERSON_KEY],
+      detail: '李** is already a member of this household (孙**) at 138****5678: account for them in household.members',
+    });
   });
 
   it('answers 400 VALIDATION_FAILED naming the nested field, and accepts a valid body as a DTO instance', async () => {

@@ -157,6 +157,16 @@ describe('dynamic update (one process, real infrastructure)', () => {
     });
     const bad = await fetch(`${url}/snapshots?kind=tax&scope=440981&asOf=2026-12-01T00:00:00Z`, { method: 'POST', headers: { ...ps, 'content-type': 'application/x-ndjson' }, body: '\n' });
     expect({ status: bad.status, body: await bad.json() }).toEqual({ status: 403, body: { statusCode: 403, code: 'FORBIDDEN', message: "department 'public-security' keeps no records of kind 'tax'" } });
+    // An offset beyond what a database integer holds is a 400 naming it, never a 500; every list pages 1-1,000,000 deep.
+    const approver = { authorization: `Bearer ${mintToken({ sub: 'approver-1', name: 'p', role: 'county-approver', division: '440981', ttlSeconds: 3600 }, JWT_SECRET)}` };
+    const tooDeep = { status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'validation failed: offset', violations: [{ field: 'offset', rule: 'max', message: 'offset must not be greater than 1000000' }] } };
+    expect(await call('GET', '/changes?offset=99999999999999999999', approver)).toEqual(tooDeep);
+    expect(await call('GET', '/snapshots/00000000-0000-4000-8000-000000000000/changes?offset=99999999999999999999', ps)).toEqual(tooDeep);
+    expect(await call('GET', '/snapshots/00000000-0000-4000-8000-000000000000/quarantine?offset=1000001', ps)).toEqual(tooDeep);
+    expect(await call('GET', '/changes?limit=501', approver)).toEqual({
+      status: 400,
+      body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'validation failed: limit', violations: [{ field: 'limit', rule: 'max', message: 'limit must not be greater than 500' }] },
+    });
     // Nothing was appended by any of them.
     expect(await readAllEvents(testKafkaSettings(topic))).toEqual([]);
   });

@@ -4,7 +4,7 @@ import { actorOf } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { maskText } from '../logging/mask';
+import { maskFreeText } from '../logging/mask';
 import { registeredMetric } from '../metrics/http-metrics';
 import type { RequestContext } from '../http/request-context';
 import { AuditStore } from './audit-store';
@@ -76,7 +76,7 @@ export class AuditRecorder implements BeforeApplicationShutdown {
       result,
       status,
       code: context.error?.code ?? null,
-      detail: context.error ? maskText(context.error.message).slice(0, 500) : null,
+      detail: context.error ? maskFreeText(context.error.message).slice(0, 500) : null,
       ...extra,
     };
   }

@@ -2,11 +2,11 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, PersonalData, Roles, levelOfDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
-import { Type } from 'class-transformer';
-import { IsISO8601, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsISO8601, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { personKeyFor } from '@qmcb/domain';
 import { DomainError } from '../errors/domain.error';
 import { PERSON_ID_PATTERN, PersonIds } from '../person-ids/person-ids';
+import { PageLimit } from '../http/pagination';
 import { AuditRecorder } from './audit-recorder';
 import type { StoredAuditEntry } from './audit-store';
 
@@ -35,8 +35,7 @@ export class AuditSearchDto {
   @IsOptional() @Matches(/^\d{1,18}$/, { message: 'after must be a sequence number' })
   after?: string;
 
-  @ApiPropertyOptional({ type: Number, default: 100, minimum: 1, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @PageLimit(100)
   limit: number = 100;
 }
 

@@ -119,12 +119,18 @@ export class AuditInterceptor implements NestInterceptor {
   }
 }
 
+/** The person a `:personId` path parameter names, if this deployment made the ID (anything else names nobody). */
+function personOfPath(req: Request, ids: PersonIds): string | undefined {
+  const personId = (req.params as Record<string, unknown> | undefined)?.['personId'];
+  return typeof personId === 'string' ? ids.keyOf(personId) : undefined;
+}
+
 /**
  * After the answer has left: the audit entry of every request that was refused or failed on a
  * declared route, of every write and of every export's end (with how many people it sent and whether
  * the reader stayed to the end). Reads were audited before they were answered.
  */
-export function auditFinishMiddleware(recorder: AuditRecorder, routes: RouteTableHolder): (req: Request, res: Response, next: NextFunction) => void {
+export function auditFinishMiddleware(recorder: AuditRecorder, routes: RouteTableHolder, ids?: PersonIds): (req: Request, res: Response, next: NextFunction) => void {
   return (req, res, next) => {
     let done = false;
     const finish = (): void => {
@@ -142,6 +148,12 @@ export function auditFinishMiddleware(recorder: AuditRecorder, routes: RouteTabl
       const aborted = !res.writableFinished;
       if (status < 400 && (!policy || policy === 'none' || policy.access === 'read' || policy.access === 'list')) return;
       audit.audited = true;
+      // Refused before the handler named anyone (a missing purpose, a wrong role): the person of the
+      // path names them, so that an auditor searching by that person sees the attempt.
+      if (audit.people.size === 0 && ids) {
+        const key = personOfPath(req, ids);
+        if (key) audit.people.add(key);
+      }
       if (policy && policy !== 'none' && policy.access === 'export' && status < 400) {
         recorder.writeLater(recorder.entryOf(audit, aborted ? 'aborted' : 'ok', status, { people: [], count: audit.disclosed ?? 0 }));
         return;

@@ -66,7 +66,7 @@ export function configureApp(app: INestApplication, options: ConfigureAppOptions
   app.use(HELMET);
   app.use(httpMetricsMiddleware());
   app.use(requestTimeoutMiddleware(() => holder.table));
-  if (recorder) app.use(auditFinishMiddleware(recorder, holder));
+  if (recorder) app.use(auditFinishMiddleware(recorder, holder, ids));
   app.use(jsonBodyMiddleware(() => holder.table));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());

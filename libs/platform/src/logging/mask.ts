@@ -17,6 +17,19 @@ export function maskText(text: string): string {
     .replace(MOBILE, (_m, prefix: string | undefined, head: string, _mid: string, tail: string) => `${prefix ?? ''}${head}****${tail}`);
 }
 
+// Runs of Chinese characters (CJK unified ideographs, extension A, compatibility): in free text a name
+// or an address cannot be told from other words, so every run is masked as a name is.
+const HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/gu;
+
+/**
+ * maskText, and every run of Chinese characters masked like a name (`李小宝` → `李**`): for free text
+ * kept for a long time (the audit trail's `detail`), where a name or an address may have been put
+ * into a message (`李小宝 is already a member of this household (孙女)` → `李** is already … (孙**)`).
+ */
+export function maskFreeText(text: string): string {
+  return maskText(text).replace(HAN_RUN, (run) => maskNameValue(run));
+}
+
 type KeyRule = (value: string) => string;
 
 function maskCitizenIdValue(value: string): string {

@@ -2,8 +2,8 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Departments, PersonalData, Roles } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { PERSON_ID_PATTERN, PageLimit } from '@qmcb/platform';
+import { IsOptional, Matches } from 'class-validator';
 import { HandoversService } from './handovers.service';
 import type { Handover } from './handovers.service';
 
@@ -12,12 +12,11 @@ export class HandoverQueryDto {
   @Matches(/^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$/, { message: 'division must be a division code of 2, 4, 6, 9 or 12 digits' })
   division: string;
 
-  @ApiPropertyOptional({ description: 'The last person key of the previous page' })
-  @IsOptional() @Matches(/^(\d{17}[\dX]|X-[0-9a-f]{32})$/, { message: 'after must be a person key' })
+  @ApiPropertyOptional({ description: "The previous page's `next` (the person ID of its last item): never a citizen ID in a URL" })
+  @IsOptional() @Matches(PERSON_ID_PATTERN, { message: "after must be the previous page's next (a person ID)" })
   after?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @PageLimit(100)
   limit?: number;
 }
 

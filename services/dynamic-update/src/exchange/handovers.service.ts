@@ -2,12 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { inDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { insuranceEntries } from '@qmcb/domain';
-import { AuditService, DomainError } from '@qmcb/platform';
+import { AuditService, DomainError, PersonIds } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { HandoverRepository } from './handover.repository';
 
 export interface Handover {
-  personKey: string;
+  /** The opaque person ID (never the person key). */
+  personId: string;
+  /** Full for the county and the higher registry exchanging them, masked for everyone else (the route's `unmasked`). */
   citizenId: string | null;
   name: string | null;
   movedOutFrom: string | null;
@@ -31,14 +33,22 @@ export class HandoversService {
     private readonly dataSource: DataSource,
     private readonly handovers: HandoverRepository,
     private readonly audit: AuditService,
+    private readonly ids: PersonIds,
   ) {}
 
+  /** `after`: the previous page's `next`, the person ID of its last item (an opaque cursor: no citizen ID in a URL). */
   async movedOut(principal: Principal, division: string, after: string | null, limit: number): Promise<{ division: string; next: string | null; items: Handover[] }> {
     if (principal.kind === 'person' && !inDivision(principal.division, division)) throw new DomainError('NOT_FOUND', 'no such division in your scope');
-    const records = await this.handovers.movedOutOf(this.dataSource.manager, division, after, limit);
+    const afterKey = after === null ? null : this.ids.keyOf(after);
+    if (afterKey === undefined) {
+      throw new DomainError('VALIDATION_FAILED', 'after is no next this registry gave', {
+        violations: [{ field: 'after', rule: 'cursor', message: "after must be the previous page's next, as it was given" }],
+      });
+    }
+    const records = await this.handovers.movedOutOf(this.dataSource.manager, division, afterKey, limit);
     await this.audit.recordReads({ principal, service: 'dynamic-update', purpose: 'exchange:handovers' }, records.map((r) => r.personKey));
     const items = records.map((r) => ({
-      personKey: r.personKey,
+      personId: this.ids.idOf(r.personKey),
       citizenId: r.citizenId,
       name: r.name,
       movedOutFrom: r.migration?.movedOutFrom ?? null,
@@ -47,6 +57,6 @@ export class HandoversService {
       arrived: r.hukouStatus === 'normal' && (r.migration?.movedInOn ?? null) !== null,
       insurance: insuranceEntries(r).map((e) => ({ key: `${e.insuranceType}:${e.scheme}:${e.region}`, status: e.status, heldBy: e.source === 'survey' ? 'survey' : e.department, since: e.since })),
     }));
-    return { division, next: records.length === limit ? (records[records.length - 1]?.personKey ?? null) : null, items };
+    return { division, next: records.length === limit ? (items[items.length - 1]?.personId ?? null) : null, items };
   }
 }

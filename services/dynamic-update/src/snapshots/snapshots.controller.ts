@@ -4,12 +4,11 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ApiConsumes, ApiCreatedResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, NoPersonalData, PersonalData, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
 import { DEPARTMENTS } from '@qmcb/contracts';
-import { RouteLimits } from '@qmcb/platform';
+import { PageLimit, PageOffset, RouteLimits } from '@qmcb/platform';
 import type { Principal } from '@qmcb/auth';
 import { FACT_KINDS } from '@qmcb/contracts';
 import type { FactKind } from '@qmcb/contracts';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
 import type { Request } from 'express';
 import type { Server } from 'http';
 import { SnapshotRunner } from './snapshot-runner';
@@ -33,12 +32,11 @@ export class StartSnapshotQueryDto {
 }
 
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  // Up to 1000 a page, like a load's quarantine: a roster's refused lines and changes are read whole.
+  @PageLimit(100, 1000)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @PageOffset()
   offset?: number;
 }
 

@@ -3,11 +3,12 @@ import { actorOf, assertInDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { newId } from '@qmcb/contracts';
 import type { ChangeField, ChangeKind, ChangeRequest, Channel } from '@qmcb/contracts';
-import { FIELD_LABELS, currentValues, filingDivision, insuranceEntries, maskCitizenId, personKeyFor, proposedFields, reasonLabel, surveyVillage } from '@qmcb/domain';
+import { FIELD_LABELS, currentValues, filingDivision, identityViolations, insuranceEntries, isSurrogatePersonKey, maskCitizenId, normaliseCitizenId, personKeyFor, proposedFields, reasonLabel, surveyVillage } from '@qmcb/domain';
 import type { FieldValue, RegistrationRecord } from '@qmcb/domain';
 import { AuditService, DomainError, PersonIds } from '@qmcb/platform';
 import { Decisions, PersonRecordRepository, RegionPolicyProvider } from '@qmcb/service-kit';
 import { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { decide, reviewIdFor } from '../items/review-item.decider';
 import type { ItemStage, ItemStatus, ReviewItem } from '../items/review-item.decider';
 import { ReviewItemRepository } from '../items/review-item.repository';
@@ -131,6 +132,7 @@ export class ChangesService {
   async submit(principal: Principal, channel: Exclude<Channel, 'survey'>, record: RegistrationRecord, body: ChangeBodyDto): Promise<Submitted> {
     const request: ChangeRequest = { kind: KIND_OF_CHANNEL[channel], fields: body.fields, evidence: body.evidence, unknown: [], ...(body.note ? { note: body.note } : {}) };
     const policy = this.policies.forRecord(record);
+    const now = new Date();
     return this.dataSource.transaction(async (manager) => {
       const current = await this.records.find(manager, record.personKey, true);
       if (!current) throw new DomainError('NOT_FOUND', 'no such person');
@@ -141,6 +143,7 @@ export class ChangesService {
         }
         return submitted(existing);
       }
+      await this.assertIdentityHolds(manager, current, body, now);
       const villageCode = current.survey?.villageCode ?? surveyVillage(current, policy);
       if (!villageCode) throw new DomainError('CONFLICT', 'the person has no household or residence village to be reviewed in: record one first');
       const events = decide(
@@ -155,7 +158,7 @@ export class ChangesService {
           skipInitial: policy.reviewSkipsInitial.includes(channel),
           recordVersion: current.version,
           correlationId: newId(),
-          now: new Date().toISOString(),
+          now: now.toISOString(),
         },
         null,
       );
@@ -178,6 +181,28 @@ export class ChangesService {
     const record = await this.ownRecord(principal);
     const items = (await this.items.forPerson(this.dataSource.manager, record.personKey)).filter((i) => i.submitterId === submitterOf(principal));
     return items.map(({ personKey, ...rest }) => ({ ...rest, personId: this.ids.idOf(personKey) }));
+  }
+
+  /**
+   * The identity items of a change hold together (the rules of every channel, identityViolations:
+   * 400 naming each item and rule), and a corrected citizen ID is no other registered person's (409,
+   * without saying whose: two records of one person are linked by registry maintenance, never by a
+   * correction that would leave two people under one ID).
+   */
+  private async assertIdentityHolds(manager: EntityManager, current: RegistrationRecord, body: ChangeBodyDto, now: Date): Promise<void> {
+    const held = current.citizenId ?? (isSurrogatePersonKey(current.personKey) ? null : current.personKey);
+    const violations = identityViolations(body.fields, { citizenId: held, sex: current.sex, birthDate: current.birthDate }, now);
+    if (violations.length > 0) {
+      throw new DomainError('VALIDATION_FAILED', `the citizen ID, sex and birth date of the change must agree: ${violations.length} item${violations.length === 1 ? '' : 's'} wrong`, { violations });
+    }
+    if (body.fields.citizenId === undefined) return;
+    const otherKey = personKeyFor(body.fields.citizenId);
+    if (otherKey === current.personKey || (held !== null && normaliseCitizenId(held) === normaliseCitizenId(body.fields.citizenId))) return;
+    if (await this.records.find(manager, otherKey)) {
+      // The audit names whom the refusal consulted, as for any lookup.
+      this.audit.concerns([current.personKey, otherKey]);
+      throw new DomainError('CONFLICT', 'fields.citizenId is the citizen ID of another person in the registry: a correction cannot give it to this one (if both records are one person, registry maintenance links them)');
+    }
   }
 
   private assertServes(principal: Principal, record: RegistrationRecord): void {

@@ -3,6 +3,7 @@ import { CHANGE_FIELDS, CHANNELS, CLOSE_REASONS, REJECT_REASONS } from '@qmcb/co
 import type { ChangeField, Channel, CloseReason, RejectReason } from '@qmcb/contracts';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { PageLimit, PageOffset } from '@qmcb/platform';
 import { REVIEW_ITEM_STAGES, REVIEW_ITEM_STATUSES } from '../items/review-item.decider';
 import type { ItemStage, ItemStatus } from '../items/review-item.decider';
 import { QUEUE_SORTS } from '../items/review-item.repository';
@@ -109,12 +110,10 @@ export class ListReviewsQuery {
   @IsOptional() @IsIn(QUEUE_SORTS)
   sort: QueueSort = 'submittedAt';
 
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @PageLimit()
   limit = 50;
 
-  @ApiPropertyOptional({ default: 0, maximum: 1_000_000 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(1_000_000)
+  @PageOffset()
   offset = 0;
 }
 

@@ -1,6 +1,6 @@
 import { IDENTITY_CORRECTION_FIELDS } from '@qmcb/contracts';
 import type { ChangeField, ChangeRequest, HouseholdReport } from '@qmcb/contracts';
-import { FIELD_LABELS, maskCitizenId, normaliseCitizenId, reasonLabel, validateCitizenId } from '@qmcb/domain';
+import { FIELD_LABELS, identityViolations, maskCitizenId, normaliseCitizenId, reasonLabel } from '@qmcb/domain';
 import type { RegionPolicy, RegistrationRecord } from '@qmcb/domain';
 import type { Violation } from '@qmcb/platform';
 
@@ -96,25 +96,16 @@ export function formViolations(request: ChangeRequest, household: HouseholdRepor
     }
   }
 
-  // The citizen ID as confirmed must be a valid one; sex and birth date must agree with it.
-  let idSays: { sex: string; birthDate: string; id: string } | null = null;
-  if (fields.citizenId !== undefined) {
-    const checked = validateCitizenId(fields.citizenId, ctx.now);
-    if (!checked.ok) out.push({ field: 'request.fields.citizenId', rule: 'citizenId', message: `request.fields.citizenId fails GB 11643: ${checked.message}` });
-    else idSays = checked;
-  } else {
-    const current = recordValue(ctx.record, ctx.personKey, 'citizenId');
-    const checked = current ? validateCitizenId(current, ctx.now) : null;
-    if (checked?.ok) idSays = checked;
-  }
-  if (idSays) {
-    if (fields.sex !== undefined && fields.sex !== idSays.sex) {
-      out.push({ field: 'request.fields.sex', rule: 'matchesCitizenId', message: `request.fields.sex is ${fields.sex} but citizen ID ${maskCitizenId(idSays.id)} says ${idSays.sex}` });
-    }
-    if (fields.birthDate !== undefined && fields.birthDate !== idSays.birthDate) {
-      out.push({ field: 'request.fields.birthDate', rule: 'matchesCitizenId', message: `request.fields.birthDate is ${fields.birthDate} but citizen ID ${maskCitizenId(idSays.id)} says ${idSays.birthDate}` });
-    }
-  }
+  // The citizen ID as confirmed must be a valid one; sex and birth date must agree with it (the
+  // rules of every channel: identityViolations).
+  out.push(
+    ...identityViolations(
+      fields,
+      { citizenId: recordValue(ctx.record, ctx.personKey, 'citizenId'), sex: ctx.record?.sex ?? null, birthDate: ctx.record?.birthDate ?? null },
+      ctx.now,
+      'request.fields.',
+    ),
+  );
 
   // A correction of identity (an item that differs from the record) rests on a document.
   const corrected = IDENTITY_CORRECTION_FIELDS.filter((f) => {

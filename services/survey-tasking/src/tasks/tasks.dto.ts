@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { ChangeRequest, DIVISION_PATTERNS, Evidence, HouseholdReport, VISIT_OUTCOMES, IsCalendarDate } from '@qmcb/contracts';
 import type { VisitOutcome } from '@qmcb/contracts';
 import { PageLimit, PageOffset } from '@qmcb/platform';
@@ -33,8 +33,7 @@ export class FeedQuery {
   @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]{1,4000}$/, { message: 'since must be a cursor returned by this endpoint' })
   since?: string;
 
-  @ApiPropertyOptional({ default: 200, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @PageLimit(200)
   limit = 200;
 }
 
