@@ -3,7 +3,8 @@
  * latency p50/p99, beside the raw kafkajs produce-and-consume rate of the same payloads on the same
  * machine. Not part of the test run: `npm run bench` (see bench/README.md).
  */
-import { SOURCE_RECORD_RECEIVED, deterministicId, encodeEvent } from '@qmcb/contracts';
+import { encodeEvent } from '@qmcb/contracts';
+import type { SOURCE_RECORD_RECEIVED } from '@qmcb/contracts';
 import type { EventOf } from '@qmcb/contracts';
 import { checkCharacter, villagesOf } from '@qmcb/domain';
 import { EventLogProducer, measureRawKafka } from '@qmcb/event-log';
@@ -11,6 +12,7 @@ import { SERVICES, createTestDatabase, createTestTopic, deleteTestTopic, startSt
 import type { TestDatabase } from '@qmcb/testing';
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { householdRecordEvent } from './support';
 import { Client } from 'pg';
 
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -45,28 +47,7 @@ function makeEvents(): EventOf<typeof SOURCE_RECORD_RECEIVED>[] {
     const seq = Math.floor(i / (55 * 28 * 12)) % 1000;
     const id17 = `${COUNTY}${year}${String(month).padStart(2, '0')}${String(day).padStart(2, '0')}${String(seq).padStart(3, '0')}`;
     const citizenId = `${id17}${checkCharacter(id17)}`;
-    events.push({
-      eventId: deterministicId('bench', String(i)),
-      type: SOURCE_RECORD_RECEIVED,
-      schemaVersion: 1,
-      personKey: citizenId,
-      occurredAt: now,
-      recordedAt: now,
-      source: 'dept:public-security',
-      actor: 'key:bench',
-      correlationId: deterministicId('bench-correlation', String(i)),
-      causationId: null,
-      basedOnVersion: null,
-      payload: {
-        department: 'public-security',
-        sourceRecordId: `B-${i}`,
-        mode: 'snapshot',
-        citizenIdAsSent: citizenId,
-        citizenIdValid: true,
-        asOf: now,
-        facts: { kind: 'household', name: `居民${i}`, villageCode: villages[i % villages.length], status: 'normal', sex: seq % 2 ? 'male' : 'female' },
-      },
-    });
+    events.push(householdRecordEvent({ idPrefix: 'bench', index: i, sourceRecordId: `B-${i}`, citizenId, villageCode: villages[i % villages.length] as string, sex: seq % 2 ? 'male' : 'female', now }));
   }
   return events;
 }

@@ -4,7 +4,7 @@
  * outcomes and survey tasking's tasks relayed), beside a raw read of the same topic in the same run.
  * Not part of the test run: `flock /tmp/qmcb-bench.lock npm run bench:rebuild` (bench/README.md).
  */
-import { SOURCE_RECORD_RECEIVED, deterministicId } from '@qmcb/contracts';
+import type { SOURCE_RECORD_RECEIVED } from '@qmcb/contracts';
 import type { EventOf } from '@qmcb/contracts';
 import { checkCharacter, villagesOf } from '@qmcb/domain';
 import { EventLogProducer, readTopic } from '@qmcb/event-log';
@@ -14,6 +14,7 @@ import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import { createWriteStream, mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { householdRecordEvent } from './support';
 import { Client } from 'pg';
 
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -44,28 +45,7 @@ function householdEvents(): EventOf<typeof SOURCE_RECORD_RECEIVED>[] {
     const birth = new Date(Date.UTC(1940, 0, 1) + (i % 20_000) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
     const first17 = `${COUNTY}${birth}${String(Math.floor(i / 20_000) % 1000).padStart(3, '0')}`;
     const citizenId = `${first17}${checkCharacter(first17)}`;
-    return {
-      eventId: deterministicId('bench-rebuild', String(i)),
-      type: SOURCE_RECORD_RECEIVED,
-      schemaVersion: 1,
-      personKey: citizenId,
-      occurredAt: now,
-      recordedAt: now,
-      source: 'dept:public-security',
-      actor: 'key:bench',
-      correlationId: deterministicId('bench-rebuild-correlation', String(i)),
-      causationId: null,
-      basedOnVersion: null,
-      payload: {
-        department: 'public-security',
-        sourceRecordId: `R-${i}`,
-        mode: 'snapshot',
-        citizenIdAsSent: citizenId,
-        citizenIdValid: true,
-        asOf: now,
-        facts: { kind: 'household', name: `居民${i}`, villageCode: villages[i % villages.length], status: 'normal', sex: i % 2 ? 'male' : 'female' },
-      },
-    };
+    return householdRecordEvent({ idPrefix: 'bench-rebuild', index: i, sourceRecordId: `R-${i}`, citizenId, villageCode: villages[i % villages.length] as string, sex: i % 2 ? 'male' : 'female', now });
   });
 }
 

@@ -1,0 +1,42 @@
+/** What several benchmarks build the same way: a public-security household record on the log. */
+import { SOURCE_RECORD_RECEIVED, deterministicId } from '@qmcb/contracts';
+import type { EventOf } from '@qmcb/contracts';
+
+export interface HouseholdRecordOptions {
+  /** Namespaces the deterministic IDs (`bench`, `bench-rebuild`, …) so benches never share events. */
+  idPrefix: string;
+  /** The record's number within the run: its event ID, correlation ID and `sourceRecordId` suffix. */
+  index: number;
+  sourceRecordId: string;
+  citizenId: string;
+  villageCode: string;
+  sex: 'male' | 'female';
+  /** recordedAt, occurredAt and asOf. */
+  now: string;
+}
+
+/** A `source.record-received` of a household record (public security), valid under its contract. */
+export function householdRecordEvent(o: HouseholdRecordOptions): EventOf<typeof SOURCE_RECORD_RECEIVED> {
+  return {
+    eventId: deterministicId(o.idPrefix, String(o.index)),
+    type: SOURCE_RECORD_RECEIVED,
+    schemaVersion: 1,
+    personKey: o.citizenId,
+    occurredAt: o.now,
+    recordedAt: o.now,
+    source: 'dept:public-security',
+    actor: 'key:bench',
+    correlationId: deterministicId(`${o.idPrefix}-correlation`, String(o.index)),
+    causationId: null,
+    basedOnVersion: null,
+    payload: {
+      department: 'public-security',
+      sourceRecordId: o.sourceRecordId,
+      mode: 'snapshot',
+      citizenIdAsSent: o.citizenId,
+      citizenIdValid: true,
+      asOf: o.now,
+      facts: { kind: 'household', name: `居民${o.index}`, villageCode: o.villageCode, status: 'normal', sex: o.sex },
+    },
+  };
+}
