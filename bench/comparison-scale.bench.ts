@@ -14,6 +14,7 @@ import { spawn } from 'child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Client } from 'pg';
+import { useRunSecrets } from './support';
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 1_000_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
@@ -515,6 +516,7 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
+useRunSecrets();
 main().catch((e: unknown) => {
   console.error(e);
   process.exit(1);

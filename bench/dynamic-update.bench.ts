@@ -18,6 +18,7 @@ import type { AddressInfo } from 'net';
 import { join } from 'path';
 import { Client } from 'pg';
 import { randomBytes } from 'crypto';
+import { useRunSecrets } from './support';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? Math.max(1, Math.floor(EVENTS / 5)));
@@ -256,6 +257,7 @@ async function main(): Promise<void> {
   writeFileSync(join(RESULTS, `dynamic-update-${Date.now()}.json`), JSON.stringify({ events: EVENTS, people: PEOPLE, changes: CHANGES, rows }, null, 2));
 }
 
+useRunSecrets();
 main().then(
   () => process.exit(0),
   (e: unknown) => {

@@ -16,6 +16,7 @@ import { randomBytes } from 'crypto';
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Client } from 'pg';
+import { useRunSecrets } from './support';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 60);
@@ -323,6 +324,7 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
+useRunSecrets();
 main().catch((e: unknown) => {
   console.error(e);
   process.exit(1);

@@ -12,7 +12,7 @@ import { SERVICES, createTestDatabase, createTestTopic, deleteTestTopic, startSt
 import type { TestDatabase } from '@qmcb/testing';
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { householdRecordEvent } from './support';
+import { householdRecordEvent, useRunSecrets } from './support';
 import { Client } from 'pg';
 
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -155,6 +155,7 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
+useRunSecrets();
 main().catch((e: unknown) => {
   console.error(e);
   process.exit(1);

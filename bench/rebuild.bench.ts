@@ -14,7 +14,7 @@ import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import { createWriteStream, mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { householdRecordEvent } from './support';
+import { householdRecordEvent, useRunSecrets } from './support';
 import { Client } from 'pg';
 
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -191,6 +191,7 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
+useRunSecrets();
 main().catch((e: unknown) => {
   console.error(e);
   process.exit(1);

@@ -1,6 +1,7 @@
 /** What several benchmarks build the same way: a public-security household record on the log. */
 import { SOURCE_RECORD_RECEIVED, deterministicId } from '@qmcb/contracts';
 import type { EventOf } from '@qmcb/contracts';
+import { LOCAL_DEFAULTS } from '@qmcb/testing';
 
 export interface HouseholdRecordOptions {
   /** Namespaces the deterministic IDs (`bench`, `bench-rebuild`, …) so benches never share events. */
@@ -39,4 +40,15 @@ export function householdRecordEvent(o: HouseholdRecordOptions): EventOf<typeof 
       facts: { kind: 'household', name: `居民${o.index}`, villageCode: o.villageCode, status: 'normal', sex: o.sex },
     },
   };
+}
+
+/**
+ * Benches run outside jest: the secrets and sealing keys the services and the bench's own producer
+ * and readers need are this run's own (as a test run's are), unless the shell set them
+ * (`source deploy/local/env.sh`). Call before anything reads the environment.
+ */
+export function useRunSecrets(): void {
+  for (const name of ['AUTH_JWT_SECRET', 'API_KEY_SECRET', 'PERSON_ID_SECRET', 'KEYRING_MASTER_KEYS', 'LOG_PERSON_REF_SECRET'] as const) {
+    process.env[name] ??= LOCAL_DEFAULTS[name];
+  }
 }

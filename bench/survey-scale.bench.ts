@@ -18,6 +18,7 @@ import { randomBytes, randomUUID } from 'crypto';
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Client } from 'pg';
+import { useRunSecrets } from './support';
 
 const TARGETS = Number(process.env.BENCH_TARGETS ?? 177_321);
 const COUNTY = process.env.BENCH_COUNTY ?? '440981';
@@ -229,6 +230,7 @@ async function main(): Promise<void> {
   }
 }
 
+useRunSecrets();
 main().then(
   () => process.exit(0),
   (e: unknown) => {
