@@ -1,9 +1,9 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import { randomBytes } from 'crypto';
-import { SOURCE_RECORD_RECEIVED, decodeEvent } from '@qmcb/contracts';
+import { SOURCE_RECORD_RECEIVED } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { personKeyFor } from '@qmcb/domain';
-import { freeServicePorts, httpJson, readAllRecords, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
+import { freeServicePorts, httpJson, readAllEvents, readAllRecords, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
 import type { IsolatedStack } from '@qmcb/testing';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
@@ -259,7 +259,8 @@ describe('accuracy of comparison on a synthetic county', () => {
     const records = await readAllRecords(testKafkaSettings(topic));
     const high = new Map<number, number>();
     for (const r of records) high.set(r.partition, Math.max(high.get(r.partition) ?? 0, Number(r.offset) + 1));
-    const sourceEvents = records.filter((r) => r.value !== null && decodeEvent(r.value).type === SOURCE_RECORD_RECEIVED).length;
+    // The log is sealed (ADR 0009): events are opened to be counted by type.
+    const sourceEvents = (await readAllEvents(testKafkaSettings(topic))).filter((e) => e.type === SOURCE_RECORD_RECEIVED).length;
     const acceptedTotal = manifest.files.reduce((s, f) => s + f.expected.accepted, 0);
     note(`log: ${records.length} events, ${sourceEvents} source records (loads appended ${appended}; manifest: ${acceptedTotal} good rows)`);
     expect(sourceEvents).toBe(appended);
