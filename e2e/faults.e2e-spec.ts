@@ -344,7 +344,11 @@ describe('the log directory fails (a broker of its own): reported, never hidden'
       const refused = await httpJson(service.url, 'POST', '/records', KEY, big);
       expect(refused.status).toBe(503);
       expect(refused.body).toMatchObject({ statusCode: 503, code: 'UNAVAILABLE', message: expect.stringMatching(UNAVAILABLE) });
-      expect(readFileSync(service.logFile, 'utf8')).toContain('the log did not acknowledge a batch');
+      // The service's output reaches its log file through a pipe: give the line a moment to arrive.
+      await waitFor(async () => readFileSync(service!.logFile, 'utf8').includes('the log did not acknowledge a batch') || undefined, {
+        timeoutMs: 15_000,
+        message: 'the refused append in the service log',
+      });
       expect(readFileSync(kafka.serverLog, 'utf8')).toMatch(/No space left on device/);
       const health = await waitFor(async () => {
         const h = await httpJson(service!.url, 'GET', '/health');

@@ -39,7 +39,7 @@ admin() {
 ADMIN_JS='
 const { Client } = require("pg");
 const { Kafka, logLevel } = require("kafkajs");
-// The four services' databases and the keyring's (ADR 0009).
+// The databases of the four services and of the keyring (ADR 0009).
 const services = ["comparison", "survey-tasking", "review", "dynamic-update", "keyring"];
 const db = (s) => `qmcb_${process.env.RUN_ID}_${s.replace(/-/g, "_")}`;
 async function onServer(sql) {
