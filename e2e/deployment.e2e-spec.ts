@@ -58,6 +58,16 @@ function kafkaAcls(): AclEntry[] {
     });
 }
 
+/** `allowed`, or the SQLSTATE (e.g. 42501, insufficient privilege) a statement was refused with. */
+async function sqlOutcome(client: Client, sql: string): Promise<string> {
+  try {
+    await client.query(sql);
+    return 'allowed';
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+}
+
 describe('the deployment: TLS, credentials and least privilege (docker-compose.yml, on servers of this test)', () => {
   let tls: TestCertificates;
   let pg: PrivatePostgres;
@@ -183,14 +193,7 @@ describe('the deployment: TLS, credentials and least privilege (docker-compose.y
   it("PostgreSQL: the app role adds to the audit trail but cannot change it, nor the schema, nor reach another service's database; nothing in clear text", async () => {
     const app = new Client({ connectionString: pg.url('qmcb_comparison', 'comparison_app', PG_PASSWORDS['comparison_app_password'], sslQuery()) });
     await app.connect();
-    const refused = async (sql: string): Promise<string> => {
-      try {
-        await app.query(sql);
-        return 'allowed';
-      } catch (e) {
-        return (e as { code?: string }).code ?? String(e);
-      }
-    };
+    const refused = (sql: string): Promise<string> => sqlOutcome(app, sql);
     try {
       expect((await app.query(`SELECT count(*)::int AS n FROM audit.audit_event`)).rows[0].n).toBeGreaterThan(0);
       // 42501: insufficient privilege.
@@ -217,14 +220,7 @@ describe('the deployment: TLS, credentials and least privilege (docker-compose.y
   it('PostgreSQL: the keyring (ADR 0009) is a database of its own; the services read and add keys, never overwrite or destroy one', async () => {
     const app = new Client({ connectionString: pg.url('qmcb_keyring', 'keyring_app', PG_PASSWORDS['keyring_app_password'], sslQuery()) });
     await app.connect();
-    const tried = async (sql: string): Promise<string> => {
-      try {
-        await app.query(sql);
-        return 'allowed';
-      } catch (e) {
-        return (e as { code?: string }).code ?? String(e);
-      }
-    };
+    const tried = (sql: string): Promise<string> => sqlOutcome(app, sql);
     try {
       // The person posted by the first test has a key, made by the service.
       expect((await app.query(`SELECT count(*)::int AS n FROM keyring.data_key WHERE wrapped_key IS NOT NULL`)).rows[0].n).toBeGreaterThan(0);
