@@ -40,4 +40,4 @@ export * from './openapi/setup-openapi';
 export * from './bootstrap/bootstrap';
 export * from './bootstrap/management';
 export * from './security.module';
-export * from './metrics/periodic-refresh';
+export * from './periodic-task';

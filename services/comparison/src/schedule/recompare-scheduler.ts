@@ -3,6 +3,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import { COMPARISON_RECOMPARE_DUE, deterministicId, newEvent } from '@qmcb/contracts';
 import type { EventOf } from '@qmcb/contracts';
 import { EventLogProducer } from '@qmcb/event-log';
+import { PeriodicTask } from '@qmcb/platform';
 import { Clock } from '@qmcb/service-kit';
 import { Transform } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
@@ -56,8 +57,10 @@ export function recompareDueEvent(row: DueRow, recordedAt: string): RecompareDue
 @Injectable()
 export class RecompareScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('RecompareScheduler');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+  private readonly task = new PeriodicTask(
+    () => this.sweepAll(),
+    (e) => this.logger.warn({ msg: 'recompare sweep failed; retried at the next interval', err: e instanceof Error ? e.message : String(e) }),
+  );
 
   constructor(
     private readonly dataSource: DataSource,
@@ -68,28 +71,16 @@ export class RecompareScheduler implements OnApplicationBootstrap, OnApplication
   ) {}
 
   onApplicationBootstrap(): void {
-    const every = this.config.RECOMPARE_SWEEP_INTERVAL_MS;
-    if (every <= 0) return;
-    this.timer = setInterval(() => {
-      this.sweep().catch((e: unknown) => this.logger.warn({ msg: 'recompare sweep failed; retried at the next interval', err: e instanceof Error ? e.message : String(e) }));
-    }, every);
-    this.timer.unref();
+    this.task.start(this.config.RECOMPARE_SWEEP_INTERVAL_MS, { immediately: false });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Appends the events of every row due today (by the clock) or earlier; returns how many. A sweep already running is awaited, not doubled. */
   sweep(): Promise<number> {
-    if (!this.running) {
-      this.running = this.sweepAll().finally(() => {
-        this.running = null;
-      });
-    }
-    return this.running;
+    return this.task.run();
   }
 
   private async sweepAll(): Promise<number> {

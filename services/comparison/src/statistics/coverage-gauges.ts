@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { COVERAGE_STATUSES, INSURANCE_TYPES } from '@qmcb/contracts';
-import { PeriodicRefresh, intervalFromEnv, registeredMetric } from '@qmcb/platform';
+import { PeriodicTask, intervalFromEnv, registeredMetric } from '@qmcb/platform';
 import { RegionPolicyProvider } from '@qmcb/service-kit';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -51,7 +51,7 @@ export class CoverageGauges implements OnApplicationBootstrap, OnApplicationShut
   private readonly target = registeredMetric('qmcb_coverage_target', () => new Gauge({ name: 'qmcb_coverage_target', help: 'Coverage target of the region policy per insurance type, by division', labelNames: ['division', 'name', 'level', 'insurance_type'] as const }));
   private readonly people = registeredMetric('qmcb_coverage_people', () => new Gauge({ name: 'qmcb_coverage_people', help: 'People of the population per insurance type and status, by division', labelNames: ['division', 'name', 'level', 'insurance_type', 'status'] as const }));
   private readonly aged = registeredMetric('qmcb_coverage_aged_without_pension', () => new Gauge({ name: 'qmcb_coverage_aged_without_pension', help: 'People aged 60 (pensionAgeCheck) and over without a pension, by division', labelNames: ['division', 'name', 'level'] as const }));
-  private readonly timer = new PeriodicRefresh(() => this.refresh());
+  private readonly timer = new PeriodicTask(() => this.refresh());
 
   constructor(
     private readonly dataSource: DataSource,

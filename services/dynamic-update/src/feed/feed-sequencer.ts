@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
+import { PeriodicTask } from '@qmcb/platform';
 import { DYNAMIC_UPDATE_SETTINGS } from '../dynamic-update.config';
 import type { DynamicUpdateSettings } from '../dynamic-update.config';
 import { OpsDatabase } from '../ops/ops-data-source';
@@ -13,8 +14,10 @@ import { FeedEntryRepository } from './feed-entry.repository';
 @Injectable()
 export class FeedSequencer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('FeedSequencer');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+  private readonly task = new PeriodicTask(
+    () => this.sequenceAll(),
+    (e) => this.logger.warn({ msg: 'feed sequencing failed; retried at the next interval', err: e instanceof Error ? e.message : String(e) }),
+  );
 
   constructor(
     private readonly ops: OpsDatabase,
@@ -23,34 +26,24 @@ export class FeedSequencer implements OnApplicationBootstrap, BeforeApplicationS
   ) {}
 
   onApplicationBootstrap(): void {
-    const every = this.settings.FEED_SEQUENCE_INTERVAL_MS;
-    if (every <= 0) return;
-    this.timer = setInterval(() => {
-      this.runOnce().catch((e: unknown) => this.logger.warn({ msg: 'feed sequencing failed; retried at the next interval', err: e instanceof Error ? e.message : String(e) }));
-    }, every);
-    this.timer.unref();
+    this.task.start(this.settings.FEED_SEQUENCE_INTERVAL_MS, { immediately: false });
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  beforeApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
-  /** Numbers everything committed so far (in rounds of 5,000); returns how many. */
+  /** Numbers everything committed so far (in rounds of 5,000); returns how many. A numbering in flight is joined. */
   runOnce(): Promise<number> {
-    if (!this.running) {
-      this.running = (async () => {
-        let total = 0;
-        for (;;) {
-          const n = await this.ops.dataSource.transaction((m) => this.feed.sequence(m, 5000));
-          total += n;
-          if (n < 5000) return total;
-        }
-      })().finally(() => {
-        this.running = null;
-      });
+    return this.task.run();
+  }
+
+  private async sequenceAll(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.ops.dataSource.transaction((m) => this.feed.sequence(m, 5000));
+      total += n;
+      if (n < 5000) return total;
     }
-    return this.running;
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { deterministicId } from '@qmcb/contracts';
-import { AuditRecorder, PersonIds } from '@qmcb/platform';
+import { AuditRecorder, PeriodicTask, PersonIds } from '@qmcb/platform';
 import { Clock } from '@qmcb/service-kit';
 import { DYNAMIC_UPDATE_SETTINGS } from '../dynamic-update.config';
 import type { DynamicUpdateSettings } from '../dynamic-update.config';
@@ -42,8 +42,10 @@ export function backoffMs(failures: number, base: number, max: number): number {
 export class WebhookDeliverer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('WebhookDeliverer');
   private readonly subscriptions = new SubscriptionRepository();
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+  private readonly task = new PeriodicTask(
+    () => this.round(),
+    (e) => this.logger.warn({ msg: 'webhook round failed; retried at the next interval', err: e instanceof Error ? e.message : String(e) }),
+  );
 
   constructor(
     private readonly ops: OpsDatabase,
@@ -55,28 +57,16 @@ export class WebhookDeliverer implements OnApplicationBootstrap, BeforeApplicati
   ) {}
 
   onApplicationBootstrap(): void {
-    const every = this.settings.WEBHOOK_POLL_INTERVAL_MS;
-    if (every <= 0) return;
-    this.timer = setInterval(() => {
-      this.runOnce().catch((e: unknown) => this.logger.warn({ msg: 'webhook round failed; retried at the next interval', err: e instanceof Error ? e.message : String(e) }));
-    }, every);
-    this.timer.unref();
+    this.task.start(this.settings.WEBHOOK_POLL_INTERVAL_MS, { immediately: false });
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  beforeApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
-  /** One round: every subscription due gets at most one call. Returns the entries delivered. */
+  /** One round: every subscription due gets at most one call. Returns the entries delivered. A round in flight is joined. */
   runOnce(): Promise<number> {
-    if (!this.running) {
-      this.running = this.round().finally(() => {
-        this.running = null;
-      });
-    }
-    return this.running;
+    return this.task.run();
   }
 
   private async round(): Promise<number> {

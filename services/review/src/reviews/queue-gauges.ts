@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { PeriodicRefresh, intervalFromEnv, registeredMetric } from '@qmcb/platform';
+import { PeriodicTask, intervalFromEnv, registeredMetric } from '@qmcb/platform';
 import { RegionPolicyProvider } from '@qmcb/service-kit';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -31,7 +31,7 @@ export class QueueGauges implements OnApplicationBootstrap, OnApplicationShutdow
     QUEUE_OLDEST_GAUGE,
     () => new Gauge({ name: QUEUE_OLDEST_GAUGE, help: 'Wait of the oldest review item, per county and stage, in seconds', labelNames: ['county', 'stage'] as const }),
   );
-  private readonly timer = new PeriodicRefresh(() => this.refresh());
+  private readonly timer = new PeriodicTask(() => this.refresh());
 
   constructor(
     private readonly dataSource: DataSource,

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { PeriodicRefresh, intervalFromEnv, registeredMetric } from '@qmcb/platform';
+import { PeriodicTask, intervalFromEnv, registeredMetric } from '@qmcb/platform';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { CampaignRepository } from '../campaigns/campaign.repository';
@@ -31,7 +31,7 @@ export class ProgressGauges implements OnApplicationBootstrap, OnApplicationShut
   private readonly outcomes = registeredMetric(SURVEY_OUTCOME_GAUGE, () => new Gauge({ name: SURVEY_OUTCOME_GAUGE, help: "Survey targets by their last visit's outcome, per township", labelNames: [...LABELS, 'outcome'] as const }));
   private readonly overdue = registeredMetric(SURVEY_OVERDUE_GAUGE, () => new Gauge({ name: SURVEY_OVERDUE_GAUGE, help: 'Survey targets still to do after the deadline or a planned revisit, per township', labelNames: LABELS }));
   private readonly unassigned = registeredMetric(SURVEY_UNASSIGNED_GAUGE, () => new Gauge({ name: SURVEY_UNASSIGNED_GAUGE, help: 'Unfinished survey targets without a responsible surveyor, per township', labelNames: LABELS }));
-  private readonly timer = new PeriodicRefresh(() => this.refresh());
+  private readonly timer = new PeriodicTask(() => this.refresh());
 
   constructor(
     private readonly dataSource: DataSource,

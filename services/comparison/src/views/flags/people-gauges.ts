@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { OUTCOMES } from '@qmcb/contracts';
-import { PeriodicRefresh, intervalFromEnv, registeredMetric } from '@qmcb/platform';
+import { PeriodicTask, intervalFromEnv, registeredMetric } from '@qmcb/platform';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { OutcomeRepository } from '../../outcomes/outcome.repository';
@@ -32,7 +32,7 @@ export class PeopleGauges implements OnApplicationBootstrap, OnApplicationShutdo
     REASON_GAUGE,
     () => new Gauge({ name: REASON_GAUGE, help: 'People whose current outcome carries a reason code, by code (refreshed periodically)', labelNames: ['reason'] as const }),
   );
-  private readonly timer = new PeriodicRefresh(() => this.refresh());
+  private readonly timer = new PeriodicTask(() => this.refresh());
 
   constructor(
     private readonly dataSource: DataSource,
