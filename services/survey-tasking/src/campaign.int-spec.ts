@@ -294,6 +294,13 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
       { A: ['open', 'sv-a'], C: ['open', 'sv-a'], D: ['open', 'sv-b'], F: ['open', 'sv-b'], G: ['open', 'sv-a'], H: ['open', 'sv-c'], I: ['open', 'sv-d'], J: ['open', 'sv-c'], K: ['open', 'sv-d'], L: ['open', 'sv-c'], M: ['open', 'sv-d'] },
       'assignment',
     );
+    // A household is named as target lists show it; a citizen ID in a household key is refused, field and rule named.
+    const byCitizenId = await call('POST', `/campaigns/${campaignId}/assignments`, township, { teamId: T1, householdKeys: [`${V1}-0001`, `P-${A.citizenId}`] });
+    const message = 'householdKeys.1 must be a householdKey from a target list: <village code>-<户号>, or P-<person ID> for a person without a 户号';
+    expect(byCitizenId).toEqual({
+      status: 400,
+      body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'householdKeys.1 is not a household key', violations: [{ field: 'householdKeys.1', rule: 'householdKey', message }] },
+    });
   });
 
   let svaCursor: string;

@@ -2,11 +2,11 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, NoPersonalData, PersonalData, Roles } from '@qmcb/auth';
 import type { PersonalDataPolicy, Principal } from '@qmcb/auth';
-import { PersonIds, RouteLimits } from '@qmcb/platform';
+import { DomainError, PersonIds, RouteLimits } from '@qmcb/platform';
 import type { Response } from 'express';
 import { LedgersService } from '../ledgers/ledgers.service';
 import type { LedgerKind } from '../ledgers/ledgers.service';
-import { withPersonIds } from '../tasks/task-view';
+import { storedHouseholdKey, withPersonIds } from '../tasks/task-view';
 import type { Public, TaskView } from '../tasks/task-view';
 import type { Campaign, Team } from './campaign.decider';
 import { AssignDto, AutoAssignDto, CloseCampaignDto, LedgerQuery, OpenCampaignDto, OverdueQuery, ProgressQuery, TeamDto, TeamMembersDto } from './campaigns.dto';
@@ -99,7 +99,16 @@ export class CampaignsController {
   @PersonalData({ access: 'write', purposes: ['survey'] })
   @ApiOperation({ summary: 'By hand: villages, households or targets to a team (balanced among its surveyors, or to one); reassignment keeps the history' })
   assign(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Body() body: AssignDto): Promise<AssignmentResult> {
-    return this.campaigns.assign(principal, campaignId, body);
+    const householdKeys = body.householdKeys?.map((key, i) => {
+      const stored = storedHouseholdKey(key, this.ids);
+      if (stored === undefined) {
+        throw new DomainError('VALIDATION_FAILED', `householdKeys.${i} is not a household key`, {
+          violations: [{ field: `householdKeys.${i}`, rule: 'householdKey', message: `householdKeys.${i} must be a householdKey from a target list: <village code>-<户号>, or P-<person ID> for a person without a 户号` }],
+        });
+      }
+      return stored;
+    });
+    return this.campaigns.assign(principal, campaignId, householdKeys === undefined ? body : { ...body, householdKeys });
   }
 
   @Post(':campaignId/assignments/auto')

@@ -66,7 +66,8 @@ export function taskView(row: TaskRow): TaskView {
 
 /**
  * An answer as it leaves the service: every `personKey` (the citizen ID itself, or a surrogate key)
- * becomes the opaque `personId` clients use (docs/security.md, "Person IDs").
+ * becomes the opaque `personId` clients use (docs/security.md, "Person IDs"), and every
+ * `householdKey` its public form (`publicHouseholdKey`).
  */
 export type Public<T> = T extends readonly (infer U)[]
   ? Public<U>[]
@@ -76,6 +77,29 @@ export type Public<T> = T extends readonly (infer U)[]
       ? { [K in keyof T as K extends 'personKey' ? 'personId' : K]: Public<T[K]> }
       : T;
 
+/** The household key of a person without a 户号: `P-` and their person key, which is the citizen ID itself. */
+const PERSON_HOUSEHOLD = 'P-';
+
+/**
+ * A household key as it leaves the service: `<village>-<户号>` as it is; a person's own household
+ * (`P-<person key>`) is named by their person ID instead (`P-<person ID>`), so the citizen ID never
+ * travels in a household key.
+ */
+export function publicHouseholdKey(key: string, ids: { idOf(personKey: string): string }): string {
+  return key.startsWith(PERSON_HOUSEHOLD) ? `${PERSON_HOUSEHOLD}${ids.idOf(key.slice(PERSON_HOUSEHOLD.length))}` : key;
+}
+
+/**
+ * A household key as a client sends it back (from a target list): `P-<person ID>` becomes the
+ * stored `P-<person key>`; undefined for a `P-` key that is not a person ID this deployment made
+ * (a citizen ID there included).
+ */
+export function storedHouseholdKey(key: string, ids: { keyOf(personId: string): string | undefined }): string | undefined {
+  if (!key.startsWith(PERSON_HOUSEHOLD)) return key;
+  const personKey = ids.keyOf(key.slice(PERSON_HOUSEHOLD.length));
+  return personKey === undefined ? undefined : `${PERSON_HOUSEHOLD}${personKey}`;
+}
+
 export function withPersonIds<T>(value: T, ids: { idOf(personKey: string): string }): Public<T> {
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
@@ -83,6 +107,7 @@ export function withPersonIds<T>(value: T, ids: { idOf(personKey: string): strin
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
       if (k === 'personKey' && typeof x === 'string') out['personId'] = ids.idOf(x);
+      else if (k === 'householdKey' && typeof x === 'string') out[k] = publicHouseholdKey(x, ids);
       else out[k] = walk(x);
     }
     return out;
