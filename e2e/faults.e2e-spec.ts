@@ -89,7 +89,15 @@ describe('fault suite (Kafka, PostgreSQL and Redis of its own)', () => {
 
   beforeAll(async () => {
     mkdirSync(LOGS, { recursive: true });
-    [kafka, pg, redis] = await Promise.all([startPrivateKafka(), startPrivatePostgres(), startPrivateRedis()]);
+    // Each one kept as soon as it is up, and all three waited for, so that afterAll removes whichever
+    // started when another one failed (no private broker or database left running behind a failed run).
+    const started = await Promise.allSettled([
+      startPrivateKafka().then((k) => (kafka = k)),
+      startPrivatePostgres().then((p) => (pg = p)),
+      startPrivateRedis().then((r) => (redis = r)),
+    ]);
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
     // The log and the dead-letter topics first, as a deployment provisions them (four services creating
     // topics at once on a fresh broker may see a topic before its partitions are served).
     await ensureTopics(settings(), SERVICES.map((s) => ({ topic: `${TOPIC}.dlq.${s.name}`, partitions: 1 })));
