@@ -27,6 +27,8 @@ export { DEAD_LETTER_HEADER, ProjectionRunner } from './runner';
 export type { ProjectionRunnerOptions } from './runner';
 export type { ConsumerTuning } from './consumer';
 export { rebuildProjection } from './rebuild';
+export { dropOldSchemas, listOldSchemas } from './old-schemas';
+export type { OldSchema } from './old-schemas';
 export type { RebuildOptions } from './rebuild';
 export { replayDeadLetters } from './dead-letters';
 export type { ReplayDeadLettersOptions } from './dead-letters';

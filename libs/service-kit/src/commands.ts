@@ -1,4 +1,4 @@
-import { rebuildProjection, replayDeadLetters } from '@qmcb/event-log';
+import { dropOldSchemas, listOldSchemas, rebuildProjection, replayDeadLetters } from '@qmcb/event-log';
 import { AuditStore, JsonLogger } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { LogTransport } from './log/log-transport';
@@ -12,6 +12,9 @@ import { loadServiceConfig } from './service.config';
 
 const USAGE = `usage: <service> cli <command>
   rebuild                      rebuild the projection from offset zero beside the live one, then swap it in
+  old-schemas                  list the projections earlier rebuilds left behind (<schema>__old_<epoch>)
+  old-schemas drop [--keep N]  drop them, all but the newest N (default 0): they keep the personal data of
+                               the projection as it was, erased persons included (with the owner's DATABASE_URL)
   replay-dead-letters [id...]  re-apply dead letters (all pending ones, or the given ids) through the handler
   migrate                      create or upgrade the audit schema and the projection schema, then exit
                                (with the owner's DATABASE_URL, where the service's own role may not)
@@ -20,14 +23,34 @@ const USAGE = `usage: <service> cli <command>
                                a purge entry that anchors the chain (with the owner's DATABASE_URL)
   keyring status|rotate|erase  the log's keyring (ADR 0009; \`keyring\` alone for its usage)`;
 
-async function withAuditStore<T>(url: string, fn: (store: AuditStore) => Promise<T>): Promise<T> {
-  const dataSource = new DataSource({ type: 'postgres', url, synchronize: false, logging: false, extra: { application_name: 'qmcb:audit-cli', max: 2 } });
+async function withDatabase<T>(url: string, application: string, fn: (dataSource: DataSource) => Promise<T>): Promise<T> {
+  const dataSource = new DataSource({ type: 'postgres', url, synchronize: false, logging: false, extra: { application_name: `qmcb:${application}`, max: 2 } });
   await dataSource.initialize();
   try {
-    return await fn(new AuditStore(dataSource));
+    return await fn(dataSource);
   } finally {
     await dataSource.destroy();
   }
+}
+
+function withAuditStore<T>(url: string, fn: (store: AuditStore) => Promise<T>): Promise<T> {
+  return withDatabase(url, 'audit-cli', (dataSource) => fn(new AuditStore(dataSource)));
+}
+
+async function oldSchemasCommand(name: string, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const keepAt = rest.indexOf('--keep');
+  const keepText = keepAt >= 0 ? rest[keepAt + 1] : '0';
+  const keep = /^\d{1,4}$/.test(keepText ?? '') ? Number(keepText) : NaN;
+  if ((sub !== undefined && sub !== 'drop') || Number.isNaN(keep) || rest.some((a, i) => a !== '--keep' && i !== keepAt + 1)) {
+    process.stderr.write(`old-schemas: usage: old-schemas [drop [--keep N]] (N a whole number)\n${USAGE}\n`);
+    return 2;
+  }
+  const { config } = loadServiceConfig(name, { ...process.env, CONSUME: 'false', RELAY_OUTBOX: 'false' });
+  const schemas = await withDatabase(config.DATABASE_URL, 'old-schemas-cli', (ds) => (sub === 'drop' ? dropOldSchemas(ds, config.DB_SCHEMA, keep) : listOldSchemas(ds, config.DB_SCHEMA)));
+  for (const s of schemas) process.stdout.write(`old-schemas ${name}: ${s.name} (swapped out ${s.swappedOutAt})${sub === 'drop' ? ' dropped' : ''}\n`);
+  process.stdout.write(`old-schemas ${name}: ${schemas.length} ${sub === 'drop' ? `dropped${keep ? `, the newest ${keep} kept` : ''}` : `left behind by rebuilds of ${config.DB_SCHEMA}`}\n`);
+  return 0;
 }
 
 async function auditCommand(name: string, sub: string | undefined): Promise<number> {
@@ -59,6 +82,7 @@ export async function runServiceCommand(name: string, register: ServiceModuleFac
   const [command, ...args] = argv;
   if (command === 'audit') return auditCommand(name, args[0]);
   if (command === 'keyring') return keyringCommand(args);
+  if (command === 'old-schemas') return oldSchemasCommand(name, args);
   if (command !== 'rebuild' && command !== 'replay-dead-letters' && command !== 'migrate') {
     process.stderr.write(`${USAGE}\n`);
     return 2;
