@@ -28,6 +28,12 @@ export interface BatchProcessorOptions {
   handler: ProjectionHandler;
   topic: string;
   rebuilding: boolean;
+  /**
+   * Commit without waiting for the WAL flush (`synchronous_commit = off` for this transaction only).
+   * Only where losing the last commits in a PostgreSQL crash is harmless: a rebuild (its schema is
+   * thrown away when it fails, and the swap commits synchronously, flushing everything before it).
+   */
+  asyncCommit?: boolean;
   maxAttempts: number;
   /** Delay before retry number `attempt` (1-based) of a failing handler. */
   backoffMs: (attempt: number) => number;
@@ -117,6 +123,7 @@ export class BatchProcessor {
     await qr.connect();
     try {
       await qr.startTransaction();
+      if (this.o.asyncCommit) await sql(qr, 'set local synchronous_commit = off');
       await holdSwapLockShared(qr, this.o.schema);
       const stored = await this.lockCheckpoint(qr, topic, partition);
       const fetched = fetchedOffset(batch);
