@@ -16,7 +16,7 @@ import { randomBytes } from 'crypto';
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Client } from 'pg';
-import { useRunSecrets } from './support';
+import { profileEnv, useRunSecrets } from './support';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 60);
@@ -184,6 +184,7 @@ async function pipeline(n: number): Promise<{ rows: Row[]; behindMs: number; fai
       API_KEY_SECRET: KEY_SECRET,
       PERSON_ID_SECRET,
       RATE_LIMITS: TEST_RATE_LIMITS,
+      ...profileEnv(`${name}-latency`, name),
     }),
   });
   const clients = {} as Record<ServiceName, Client>;

@@ -12,7 +12,7 @@ import { SERVICES, createTestDatabase, createTestTopic, deleteTestTopic, startSt
 import type { TestDatabase } from '@qmcb/testing';
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { householdRecordEvent, useRunSecrets } from './support';
+import { householdRecordEvent, profileEnv, useRunSecrets } from './support';
 import { Client } from 'pg';
 
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -67,7 +67,7 @@ async function pipeline(events: EventOf<typeof SOURCE_RECORD_RECEIVED>[]): Promi
   const stack = await startStack({
     logDir: join(__dirname, 'results', 'logs'),
     ports: { comparison: 3301, 'survey-tasking': 3302, review: 3303, 'dynamic-update': 3304 },
-    env: (name) => ({ DATABASE_URL: dbs[name].url, LOG_TOPIC: topic, LOG_PARTITIONS: String(PARTITIONS), CONSUMER_GROUP: `${name}-bench-${suffix}`, LOG_LEVEL: 'warn' }),
+    env: (name) => ({ DATABASE_URL: dbs[name].url, LOG_TOPIC: topic, LOG_PARTITIONS: String(PARTITIONS), CONSUMER_GROUP: `${name}-bench-${suffix}`, LOG_LEVEL: 'warn', ...profileEnv(`${name}-pipeline`, name) }),
   });
   const clients: Record<string, Client> = {};
   try {

@@ -14,7 +14,7 @@ import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import { createWriteStream, mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { householdRecordEvent, useRunSecrets } from './support';
+import { householdRecordEvent, profileEnv, useRunSecrets } from './support';
 import { Client } from 'pg';
 
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -54,6 +54,12 @@ async function count(c: Client, q: string): Promise<number> {
   return Number(rows[0].n);
 }
 
+/** BENCH_REBUILD_NODE_OPTIONS: Node options for the rebuild commands only (say `--max-semi-space-size=64`). */
+function rebuildNodeOptions(): NodeJS.ProcessEnv {
+  const extra = process.env.BENCH_REBUILD_NODE_OPTIONS;
+  return extra ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${extra}`.trim() } : {};
+}
+
 /** Runs `<service> rebuild` as the operator does; times the whole command and its consuming part. */
 function rebuild(service: ServiceName, env: NodeJS.ProcessEnv): Promise<{ seconds: number; steady: { events: number; seconds: number } | null; applied: number }> {
   return new Promise((resolve, reject) => {
@@ -61,7 +67,7 @@ function rebuild(service: ServiceName, env: NodeJS.ProcessEnv): Promise<{ second
     const t0 = Date.now();
     const child = spawn(process.execPath, ['-r', join(ROOT, 'tools/register.js'), join(ROOT, `services/${service}/src/cli.ts`), 'rebuild'], {
       cwd: ROOT,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, ...rebuildNodeOptions(), ...profileEnv(`${service}-rebuild`, service, rebuildNodeOptions().NODE_OPTIONS ?? process.env.NODE_OPTIONS) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let first: { at: number; applied: number } | null = null;

@@ -52,3 +52,16 @@ export function useRunSecrets(): void {
     process.env[name] ??= LOCAL_DEFAULTS[name];
   }
 }
+
+/**
+ * With BENCH_PROFILE_DIR set, the environment that profiles a process (bench/tools/cpu-profile.js,
+ * written when it is stopped), named `name`; otherwise nothing. BENCH_PROFILE picks which services
+ * (comma-separated; default comparison). `nodeOptions`: the process's other Node options.
+ */
+export function profileEnv(name: string, service: string = name, nodeOptions: string | undefined = process.env.NODE_OPTIONS): NodeJS.ProcessEnv {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  const which = (process.env.BENCH_PROFILE ?? 'comparison').split(',').map((s) => s.trim());
+  if (!dir || !which.includes(service)) return {};
+  const hook = require.resolve('./tools/cpu-profile.js');
+  return { NODE_OPTIONS: `${nodeOptions ?? ''} --require ${hook}`.trim(), CPU_PROFILE_DIR: dir, CPU_PROFILE_NAME: name };
+}

@@ -10,7 +10,7 @@ import { metrics } from './metrics';
 import { HEADER } from './producer';
 import { SealedEnvelopeError } from './seal';
 import type { LogSealer } from './seal';
-import { big, holdSwapLockShared, sleep, sql } from './sql';
+import { big, commitAsynchronously, holdSwapLockShared, sleep, sql } from './sql';
 
 export interface DeadLetter {
   message: KafkaMessage;
@@ -28,6 +28,13 @@ export interface BatchProcessorOptions {
   handler: ProjectionHandler;
   topic: string;
   rebuilding: boolean;
+  /**
+   * Commit batches without waiting for the WAL flush (`synchronous_commit = off` for the batch's
+   * transaction only, sql.ts commitAsynchronously), unless the batch wrote to the outbox. A
+   * PostgreSQL crash then loses at most the last batches together with their checkpoint, and they
+   * are applied again from the log.
+   */
+  asyncCommit?: boolean;
   maxAttempts: number;
   /** Delay before retry number `attempt` (1-based) of a failing handler. */
   backoffMs: (attempt: number) => number;
@@ -117,6 +124,7 @@ export class BatchProcessor {
     await qr.connect();
     try {
       await qr.startTransaction();
+      if (this.o.asyncCommit) await commitAsynchronously(qr);
       await holdSwapLockShared(qr, this.o.schema);
       const stored = await this.lockCheckpoint(qr, topic, partition);
       const fetched = fetchedOffset(batch);

@@ -8,7 +8,7 @@ import { metrics } from './metrics';
 import { OutboxListener } from './outbox-listener';
 import { scrubPublished } from './outbox-scrub';
 import type { EventAppender } from './producer';
-import { holdSwapLockShared, int, sql, text } from './sql';
+import { durableCommitIfAsync, holdSwapLockShared, int, sql, text } from './sql';
 
 /**
  * Inserts events already validated (parseEvent) in one statement, in order, in the caller's
@@ -16,6 +16,8 @@ import { holdSwapLockShared, int, sql, text } from './sql';
  */
 export async function insertParsedOutbox(manager: EntityManager, events: readonly RegistrationEvent[]): Promise<void> {
   if (events.length === 0) return;
+  // The relay publishes committed rows: their commit must be on disk first (sql.ts, commitAsynchronously).
+  await durableCommitIfAsync(manager);
   await sql(
     manager,
     // One JSON array (not a jsonb[] literal, whose quoting costs several times more), in order.

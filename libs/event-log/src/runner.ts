@@ -32,6 +32,11 @@ export interface ProjectionRunnerOptions {
   consumer?: ConsumerTuning;
   /** How often the lag gauge is refreshed besides after every batch; default 15 s. */
   lagIntervalMs?: number;
+  /**
+   * Batches commit without waiting for the WAL flush unless they wrote to the outbox (BatchProcessor,
+   * sql.ts commitAsynchronously); default true. Request-path decisions are not affected.
+   */
+  asyncCommit?: boolean;
 }
 
 export const DEAD_LETTER_HEADER = {
@@ -101,6 +106,7 @@ export class ProjectionRunner {
       handler: this.opts.handler,
       topic: settings.topic,
       rebuilding: false,
+      asyncCommit: this.opts.asyncCommit ?? true,
       maxAttempts: this.opts.maxAttempts ?? 5,
       backoffMs: backoff(this.tuning),
       heartbeatIntervalMs: this.tuning.heartbeatIntervalMs,

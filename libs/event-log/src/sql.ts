@@ -56,6 +56,28 @@ export async function holdSwapLockShared(on: EntityManager | QueryRunner, schema
   }
 }
 
+const ASYNC_COMMIT = 'qmcb.asyncCommit';
+
+/**
+ * Makes the current transaction commit without waiting for its WAL flush (`synchronous_commit = off`,
+ * this transaction only): a consumer batch, whose checkpoint commits in the same transaction, so a
+ * PostgreSQL crash that loses the commit loses the checkpoint with it and the batch is applied again
+ * from the log. Whatever leaves PostgreSQL before a later flush must not come from such a commit:
+ * `durableCommitIfAsync` turns it back on when the transaction writes to the outbox (the relay could
+ * publish a row whose transaction a crash then loses). A savepoint rolled back undoes that `on` along
+ * with the rows it was for.
+ */
+export async function commitAsynchronously(qr: QueryRunner): Promise<void> {
+  await sql(qr, 'set local synchronous_commit = off');
+  qr.data = { ...(qr.data as Record<string, unknown>), [ASYNC_COMMIT]: true };
+}
+
+/** In a transaction made asynchronous by commitAsynchronously: commit synchronously after all. */
+export async function durableCommitIfAsync(on: EntityManager | QueryRunner): Promise<void> {
+  const qr = 'manager' in on ? on : on.queryRunner;
+  if ((qr?.data as Record<string, unknown> | undefined)?.[ASYNC_COMMIT] === true) await sql(on, 'set local synchronous_commit = on');
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
