@@ -96,6 +96,7 @@ describe('registration flow across the four services', () => {
       statusCode: 400,
       code: 'VALIDATION_FAILED',
       message: 'a citizen ID is not accepted in a URL: POST /persons/lookup with {"citizenId": "..."}, or use the personId of a list or view',
+      violations: [{ field: 'personId', rule: 'notCitizenId', message: 'a citizen ID is not accepted in a URL: POST /persons/lookup with {"citizenId": "..."}, or use the personId of a list or view' }],
     });
     expect(compared.record.flags.needsSurvey).toBe(true);
     expect(compared.record.comparison.reasons.map((r: { code: string }) => r.code)).toEqual(['UNINSURED']);
