@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { IsCalendarDateTime } from '@qmcb/contracts';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, PersonalData, Roles, levelOfDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
@@ -24,11 +25,11 @@ export class AuditSearchDto {
   actor?: string;
 
   @ApiPropertyOptional({ description: 'From this time (ISO 8601, inclusive)' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Until this time (ISO 8601, exclusive)' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   to?: string;
 
   @ApiPropertyOptional({ description: 'The next page: entries after this sequence number (the previous page’s `next`)' })

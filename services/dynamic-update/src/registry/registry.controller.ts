@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { IsCalendarDateTime } from '@qmcb/contracts';
 import { ApiNotFoundResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Departments, PersonalData, Roles } from '@qmcb/auth';
 import type { PersonalDataPolicy, Principal } from '@qmcb/auth';
@@ -16,7 +17,7 @@ const ITEMS: PersonalDataPolicy = { access: 'read', purposes: ['registry-mainten
 
 export class AsOfQueryDto {
   @ApiPropertyOptional({ description: 'The moment to read the record as the registry held it (ISO 8601); now when absent', example: '2026-06-30T16:00:00Z' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   asOf?: string;
 }
 

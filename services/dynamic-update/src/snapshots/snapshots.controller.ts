@@ -3,7 +3,7 @@ import type { OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiConsumes, ApiCreatedResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, NoPersonalData, PersonalData, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
-import { DEPARTMENTS } from '@qmcb/contracts';
+import { DEPARTMENTS, IsCalendarDateTime } from '@qmcb/contracts';
 import { PageLimit, PageOffset, RouteLimits, UuidPipe } from '@qmcb/platform';
 import type { Principal } from '@qmcb/auth';
 import { FACT_KINDS } from '@qmcb/contracts';
@@ -27,7 +27,7 @@ export class StartSnapshotQueryDto {
   scope: string;
 
   @ApiProperty({ description: 'When the department took the roster (ISO 8601): every row is its statement as of then', example: '2026-12-01T00:00:00+08:00' })
-  @IsISO8601({ strict: true })
+  @IsISO8601() @IsCalendarDateTime()
   asOf: string;
 }
 

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { IsCalendarDateTime } from '@qmcb/contracts';
 import { PersonIdPipe } from '@qmcb/platform';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, PersonalData, Roles } from '@qmcb/auth';
@@ -10,13 +11,13 @@ import { PersonsService } from './persons.service';
 
 export class PersonViewQuery {
   @ApiPropertyOptional({ description: 'Re-evaluate the rules as of this time (ISO 8601; ages are computed then). Default: now.' })
-  @IsOptional() @IsISO8601()
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   asOf?: string;
 }
 
 export class PersonLookupWithAsOfDto extends PersonLookupDto {
   @ApiPropertyOptional({ description: 'Re-evaluate the rules as of this time (ISO 8601). Default: now.' })
-  @IsOptional() @IsISO8601()
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   asOf?: string;
 }
 
