@@ -1,6 +1,7 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
+import { PersonIds, withoutPersonKeys } from '@qmcb/platform';
 import { SERVICES, httpJson, readAllEvents, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
 import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
 import { spawnSync } from 'child_process';
@@ -217,7 +218,9 @@ describe('registration flow across the four services', () => {
         const got = await lookup(s.name, clerk);
         return got.status === 200 && got.body.record.version === expected.version ? got.body : undefined;
       }, { timeoutMs: 60_000, message: `${s.name} caught up` });
-      expect(r.record).toEqual(expected);
+      // As every answer shows it: the person ID in place of the person key (docs/security.md).
+      expect(r.record).toEqual(withoutPersonKeys(expected, new PersonIds(process.env['PERSON_ID_SECRET'] as string)));
+      expect(JSON.stringify(r)).not.toContain('"personKey"');
     }
   });
   it('refuses a batch with an invalid record, naming the field and the rule, and appends nothing of it', async () => {
