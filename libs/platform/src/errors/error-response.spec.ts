@@ -149,6 +149,9 @@ describe('path parameter pipes', () => {
       violations: [{ field: 'deadLetterId', rule: 'isInt', message: 'deadLetterId must be a non-negative integer' }],
     });
     expect(new IntPipe().transform('42', param('deadLetterId'))).toBe(42);
+    // After the global ValidationPipe, which turns the text of a `number` parameter into a number (NaN for "1e3x").
+    expect(new IntPipe().transform(42, param('deadLetterId'))).toBe(42);
+    expect(refusal(() => new IntPipe().transform(Number.NaN, param('deadLetterId')))).toMatchObject({ violations: [{ field: 'deadLetterId', rule: 'isInt' }] });
   });
 
   it('refuses a malformed person ID (isPersonId) and a citizen ID in its place (notCitizenId); a well-formed ID passes to the reader', () => {

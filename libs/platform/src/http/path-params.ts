@@ -43,6 +43,8 @@ export class UuidPipe implements PipeTransform<unknown, string> {
 export class IntPipe implements PipeTransform<unknown, number> {
   transform(value: unknown, metadata: ArgumentMetadata): number {
     if (typeof value === 'string' && INT.test(value)) return Number(value);
+    // The global ValidationPipe (transform) has already made a number of a `number` parameter.
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
     const field = nameOf(metadata, 'id');
     throw refuse(field, 'isInt', `${field} must be a non-negative integer`);
   }
