@@ -384,7 +384,7 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     expect(conflict.body).toEqual({ statusCode: 409, code: 'CONFLICT', message: '李小宝 is already a member of this household (孙女) at 13812345678: account for them in household.members' });
     expect((await waitForRequest(conflict.headers['x-request-id'] as string))[0]).toMatchObject({
       action: 'write', result: 'invalid', status: 409, code: 'CONFLICT', people: [PERSON_KEY],
-      detail: '李** is already a member of this household (孙**) at 138****5678: account for them in household.members',
+      detail: '李** is already a member of this household (孙女) at 138****5678: account for them in household.members',
     });
   });
 
