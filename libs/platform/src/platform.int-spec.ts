@@ -342,6 +342,13 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     // Another county's auditor sees none of it; other roles may not search.
     expect((await http.post('/audit/search').set('authorization', auditor('440902')).send({ personId })).body).toEqual({ items: [], next: null });
     expect((await http.post('/audit/search').set('authorization', bearer('admin')).send({})).status).toBe(403);
+    const both = 'citizenId must not be given with personId: give one of them';
+    expect((await http.post('/audit/search').set('authorization', auditor('440981')).send({ personId, citizenId: PERSON_KEY })).body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: both,
+      violations: [{ field: 'citizenId', rule: 'exclusiveWith', message: both }],
+    });
     const searched = await waitForRequest(byPerson.headers['x-request-id'] as string);
     expect(searched[0]).toMatchObject({ actor: 'user:u-auditor', action: 'list', purpose: 'audit', result: 'ok' });
   });

@@ -93,7 +93,10 @@ export class AuditController {
   @ApiOkResponse({ type: AuditPageDto })
   async search(@CurrentPrincipal() principal: Principal, @Body() q: AuditSearchDto): Promise<AuditPageDto> {
     if (principal.kind !== 'person') throw new DomainError('FORBIDDEN', 'auditors are people');
-    if (q.personId && q.citizenId) throw new DomainError('VALIDATION_FAILED', 'give personId or citizenId, not both');
+    if (q.personId && q.citizenId) {
+      const message = 'citizenId must not be given with personId: give one of them';
+      throw new DomainError('VALIDATION_FAILED', message, { violations: [{ field: 'citizenId', rule: 'exclusiveWith', message }] });
+    }
     let personKey: string | undefined;
     if (q.personId) {
       personKey = this.ids.keyOf(q.personId);

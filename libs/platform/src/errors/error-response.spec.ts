@@ -116,6 +116,13 @@ describe('toErrorResponse', () => {
       message: 'body must be valid JSON',
       violations: [{ field: 'body', rule: 'isJson', message: 'body must be valid JSON' }],
     });
+    // A path parameter express cannot percent-decode: Nest makes a BadRequestException of its URIError, quoting it.
+    expect(toErrorResponse(new BadRequestException("Failed to decode param '44098119850315123X%E0%A4%A'")).body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'path must be valid percent-encoded UTF-8',
+      violations: [{ field: 'path', rule: 'isUriEncoded', message: 'path must be valid percent-encoded UTF-8' }],
+    });
     const charset = Object.assign(new Error('unsupported charset "LATIN1"'), { status: 415, expose: true, type: 'charset.unsupported' });
     expect(toErrorResponse(charset).body).toEqual({
       statusCode: 415,

@@ -48,6 +48,12 @@ function fromHttpException(e: HttpException): ErrorResponse {
   const raw = r['reason'] ?? r['message'];
   const message = Array.isArray(raw) ? raw.map(String).join('; ') : typeof raw === 'string' && raw ? raw : e.message;
   const violations = Array.isArray(r['violations']) ? r['violations'].filter(isViolation) : undefined;
+  // Express could not percent-decode a path parameter (`/tasks/%E0%A4%A`); Nest turns its URIError into
+  // `BadRequestException("Failed to decode param '…'")`, which quotes the raw URL: neither is passed on.
+  if (status === 400 && !violations?.length && message.startsWith('Failed to decode param')) {
+    const decode = { field: 'path', rule: 'isUriEncoded', message: 'path must be valid percent-encoded UTF-8' };
+    return { status, body: body(status, code, decode.message, [decode]), unexpected: false };
+  }
   return { status, body: body(status, code, message, violations), unexpected: status >= 500 && status !== 503 };
 }
 

@@ -208,6 +208,13 @@ describe('limits over HTTP (real Redis)', () => {
       violations: [{ field: 'expectedVersion', rule: 'isDefined', message: 'expectedVersion is required' }],
     });
     expect((await request(baseUrl).post(`/items/${item}/decisions`).set('authorization', auth).send({ expectedVersion: 3 })).body).toEqual({ itemId: item, expectedVersion: 3 });
+    const undecodable = await request(baseUrl).post('/items/%E0%A4%A/decisions').set('authorization', auth).send({ expectedVersion: 1 });
+    expect(undecodable.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'path must be valid percent-encoded UTF-8',
+      violations: [{ field: 'path', rule: 'isUriEncoded', message: 'path must be valid percent-encoded UTF-8' }],
+    });
     const badPerson = await request(baseUrl).get('/people/nobody').set('authorization', auth);
     const malformed = 'personId must be the personId of a list or view (53 characters a-z and 2-7)';
     expect(badPerson.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: malformed, violations: [{ field: 'personId', rule: 'isPersonId', message: malformed }] });
