@@ -186,7 +186,8 @@ describe('registration flow across the four services', () => {
       return r.status === 200 && r.body.record.comparison?.outcome === 'registered' ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 'registry record' });
     expect(registry.record).toMatchObject({
-      personKey: CITIZEN_ID,
+      personId: new PersonIds(process.env['PERSON_ID_SECRET'] as string).idOf(CITIZEN_ID),
+      citizenId: CITIZEN_ID,
       name: '李明',
       phone: '13800138000',
       employmentStatus: 'farmer',
@@ -259,7 +260,9 @@ describe('registration flow across the four services', () => {
       const r = await lookup('comparison', clerk, badId);
       return r.status === 200 && r.body.record.comparison ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 'comparison of the invalid ID' });
-    expect(compared.record.personKey).toMatch(/^X-[0-9a-f]{32}$/);
+    // Keyed by a surrogate (X-…), shown as every record is: by its person ID, never the key.
+    expect(new PersonIds(process.env['PERSON_ID_SECRET'] as string).keyOf(compared.record.personId)).toMatch(/^X-[0-9a-f]{32}$/);
+    expect(compared.record).not.toHaveProperty('personKey');
     expect(compared.record.citizenIdValid).toBe(false);
     expect(compared.record.flags.inaccurate).toBe(true);
     expect(compared.record.comparison.outcome).toBe('needs-survey');
