@@ -211,10 +211,9 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     };
     expect(r.body).toEqual({
       personId: pid(P.liMing),
-      personKey: P.liMing,
       citizenIdMasked: masked(P.liMing),
       // The merged record as folded from the log (asserted whole against the log in flow.e2e-spec.ts).
-      record: expect.objectContaining({ personKey: P.liMing, citizenId: P.liMing, name: '李明', sex: 'male', birthDate: '1985-03-15', phone: '13800138001', hukouDivision: V1 }),
+      record: expect.objectContaining({ personId: pid(P.liMing), citizenId: P.liMing, name: '李明', sex: 'male', birthDate: '1985-03-15', phone: '13800138001', hukouDivision: V1 }),
       // What each source holds: public security's household, social insurance's two entries (its newest record: medical).
       sources: {
         'public-security': {

@@ -258,7 +258,7 @@ describe('dynamic update: business events, rosters, the registry and its feed', 
       return r.body?.total === 1 ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 'the county queue' });
     expect(queue.items).toEqual([
-      expect.objectContaining({ proposalId, personKey: P2, division: VILLAGE, type: 'death.registered', changeEventId: b2.events[0].eventId, occurredAt: '2026-05-21T02:00:00.000Z', status: 'pending' }),
+      expect.objectContaining({ proposalId, personId: pid(P2), citizenId: P2, division: VILLAGE, type: 'death.registered', changeEventId: b2.events[0].eventId, occurredAt: '2026-05-21T02:00:00.000Z', status: 'pending' }),
     ]);
     // Nothing of it is in the registry yet.
     expect((await registry(P2)).body.record.death).toBeNull();
@@ -322,9 +322,9 @@ describe('dynamic update: business events, rosters, the registry and its feed', 
       snapshotId: report.snapshotId,
       total: 3,
       items: [
-        { personKey: P2, slot: 'household', line: 2, change: 'updated', items: ['status'], eventId: expect.any(String) },
-        { personKey: P4, slot: 'household', line: 3, change: 'added', items: ['address', 'name', 'phone', 'status', 'villageCode'], eventId: expect.any(String) },
-        { personKey: P5, slot: 'household', line: null, change: 'absent', items: ['rosterAbsence.public-security:household'], eventId: expect.any(String) },
+        { personId: pid(P2), citizenId: P2, slot: 'household', line: 2, change: 'updated', items: ['status'], eventId: expect.any(String) },
+        { personId: pid(P4), citizenId: P4, slot: 'household', line: 3, change: 'added', items: ['address', 'name', 'phone', 'status', 'villageCode'], eventId: expect.any(String) },
+        { personId: pid(P5), citizenId: P5, slot: 'household', line: null, change: 'absent', items: ['rosterAbsence.public-security:household'], eventId: expect.any(String) },
       ],
     });
     expect((await call('dynamic-update', 'GET', `/snapshots/${report.snapshotId}/quarantine`, ps)).body.items).toEqual([

@@ -1,6 +1,7 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
+import { PersonIds, withoutPersonKeys } from '@qmcb/platform';
 import { SERVICES, httpJson, readAllEvents, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
 import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
 import { spawnSync } from 'child_process';
@@ -96,6 +97,7 @@ describe('registration flow across the four services', () => {
       statusCode: 400,
       code: 'VALIDATION_FAILED',
       message: 'a citizen ID is not accepted in a URL: POST /persons/lookup with {"citizenId": "..."}, or use the personId of a list or view',
+      violations: [{ field: 'personId', rule: 'notCitizenId', message: 'a citizen ID is not accepted in a URL: POST /persons/lookup with {"citizenId": "..."}, or use the personId of a list or view' }],
     });
     expect(compared.record.flags.needsSurvey).toBe(true);
     expect(compared.record.comparison.reasons.map((r: { code: string }) => r.code)).toEqual(['UNINSURED']);
@@ -184,7 +186,8 @@ describe('registration flow across the four services', () => {
       return r.status === 200 && r.body.record.comparison?.outcome === 'registered' ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 'registry record' });
     expect(registry.record).toMatchObject({
-      personKey: CITIZEN_ID,
+      personId: new PersonIds(process.env['PERSON_ID_SECRET'] as string).idOf(CITIZEN_ID),
+      citizenId: CITIZEN_ID,
       name: '李明',
       phone: '13800138000',
       employmentStatus: 'farmer',
@@ -216,7 +219,9 @@ describe('registration flow across the four services', () => {
         const got = await lookup(s.name, clerk);
         return got.status === 200 && got.body.record.version === expected.version ? got.body : undefined;
       }, { timeoutMs: 60_000, message: `${s.name} caught up` });
-      expect(r.record).toEqual(expected);
+      // As every answer shows it: the person ID in place of the person key (docs/security.md).
+      expect(r.record).toEqual(withoutPersonKeys(expected, new PersonIds(process.env['PERSON_ID_SECRET'] as string)));
+      expect(JSON.stringify(r)).not.toContain('"personKey"');
     }
   });
   it('refuses a batch with an invalid record, naming the field and the rule, and appends nothing of it', async () => {
@@ -255,7 +260,9 @@ describe('registration flow across the four services', () => {
       const r = await lookup('comparison', clerk, badId);
       return r.status === 200 && r.body.record.comparison ? r.body : undefined;
     }, { timeoutMs: 60_000, message: 'comparison of the invalid ID' });
-    expect(compared.record.personKey).toMatch(/^X-[0-9a-f]{32}$/);
+    // Keyed by a surrogate (X-…), shown as every record is: by its person ID, never the key.
+    expect(new PersonIds(process.env['PERSON_ID_SECRET'] as string).keyOf(compared.record.personId)).toMatch(/^X-[0-9a-f]{32}$/);
+    expect(compared.record).not.toHaveProperty('personKey');
     expect(compared.record.citizenIdValid).toBe(false);
     expect(compared.record.flags.inaccurate).toBe(true);
     expect(compared.record.comparison.outcome).toBe('needs-survey');

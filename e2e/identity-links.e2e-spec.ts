@@ -118,7 +118,7 @@ describe('identity links: proposed by comparison, reviewed in two stages, applie
     // The person view shows the confirmed link, with the records' person ID.
     const lookup = await call('comparison', 'POST', '/persons/lookup', clerk, { citizenId: CONFIRMED });
     expect(lookup.status).toBe(200);
-    expect(lookup.body.links.linked).toEqual([{ recordKey: personKeyFor(typo(CONFIRMED)), linkId: link.linkId, status: 'confirmed', citizenIdAsSent: typo(CONFIRMED), personId: expect.any(String) }]);
+    expect(lookup.body.links.linked).toEqual([{ linkId: link.linkId, status: 'confirmed', citizenIdAsSent: typo(CONFIRMED), personId: expect.any(String) }]);
     expect(lookup.body.record.links[personKeyFor(typo(CONFIRMED))]).toMatchObject({ status: 'confirmed', decidedBy: 'county-1', note: '同意' });
   });
 

@@ -97,7 +97,7 @@ describe('survey across the four services: a person found on site', () => {
       const r = await call('comparison', 'POST', '/persons/lookup', countyReview, { citizenId: FOUND });
       return r.status === 200 && r.body.record.comparison ? r.body.record : undefined;
     }, { timeoutMs: 60_000, message: 'comparison of the person found' });
-    expect(compared).toMatchObject({ personKey: FOUND, name: '梁小文', residenceDivision: VILLAGE, household: null, collected: { citizenId: FOUND, employmentStatus: 'student' } });
+    expect(compared).toMatchObject({ personId: ids.idOf(FOUND), citizenId: FOUND, name: '梁小文', residenceDivision: VILLAGE, household: null, collected: { citizenId: FOUND, employmentStatus: 'student' } });
     // Medical insurance covers a child; the phone the form marked unknown is still missing: needs survey again.
     expect([compared.comparison.outcome, compared.comparison.reasons.map((r: { code: string }) => r.code)]).toEqual(['needs-survey', ['MISSING_PHONE']]);
     const tasks = await waitFor(async () => {

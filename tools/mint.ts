@@ -3,7 +3,9 @@
  * tokens for development and tests).
  *
  *   npm run token -- person --role county-approver --division 440981 --sub u1 --name 张三 [--ttl 3600]
- *   npm run token -- person --role citizen --division 440981 --sub c1 --name 李明 --cid 440981198503151234
+ *     (checked before signing, tools/mint-args.ts: a lifetime the services accept, a known division at
+ *     a level the role works at, a valid citizen ID for role citizen)
+ *   npm run token -- person --role citizen --division 440981 --sub c1 --name 李明 --cid 440981198503151237
  *   npm run token -- apikey --department public-security --key-id pso-1
  *   npm run token -- revoke-person --sub u1        (every token of u1 issued until now)
  *   npm run token -- revoke-token --jti <jti>      (one token)
@@ -14,13 +16,16 @@
  * REDIS_TLS_CA_FILE; in the compose deployment the `operator` user), docs/security.md.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_MAX_TOKEN_TTL_SECONDS, ROLES, authSecretsFromEnv, mintApiKey, mintToken, revokeApiKey, revokePerson, revokeToken } from '@qmcb/auth';
+import { ROLES, authSecretsFromEnv, mintApiKey, mintToken, revokeApiKey, revokePerson, revokeToken } from '@qmcb/auth';
 import { closeRedisClient, createRedisClient } from '@qmcb/platform';
 import { DEPARTMENTS } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
+import { DEFAULT_TOKEN_TTL_SECONDS, MintUsageError, maxTokenTtlSeconds, personTokenInput } from './mint-args';
 
 const USAGE = `usage:
   npm run token -- person --role <role> --division <code> --sub <id> --name <name> [--cid <citizen ID, role citizen>] [--ttl <seconds>]
+    --ttl: default ${DEFAULT_TOKEN_TTL_SECONDS} s, at most AUTH_MAX_TOKEN_TTL_SECONDS (default 43200 s), which the services enforce
+    --division: a known GB/T 2260 code at a level the role works at (docs/security.md)
   npm run token -- apikey --department <department> --key-id <id>
   npm run token -- revoke-person --sub <sub> | revoke-token --jti <jti> | revoke-key --key-id <id>
 roles: ${ROLES.join(', ')}
@@ -37,7 +42,7 @@ function required(values: Record<string, string | undefined>, name: string): str
 /** Writes a revocation to Redis; the answer is what was revoked. */
 async function revoke(command: string, rest: string[]): Promise<string> {
   const { values } = parseArgs({ args: rest, options: { sub: { type: 'string' }, jti: { type: 'string' }, 'key-id': { type: 'string' } }, strict: true });
-  const maxTtl = Number(process.env['AUTH_MAX_TOKEN_TTL_SECONDS'] || DEFAULT_MAX_TOKEN_TTL_SECONDS);
+  const maxTtl = maxTokenTtlSeconds(process.env);
   const redis = await createRedisClient({ url: process.env['REDIS_URL'] || 'redis://127.0.0.1:6379', connectionName: 'qmcb-token-cli', tlsCaFile: process.env['REDIS_TLS_CA_FILE'] });
   try {
     if (command === 'revoke-person') {
@@ -68,23 +73,11 @@ async function run(argv: string[]): Promise<string> {
         sub: { type: 'string' },
         name: { type: 'string' },
         cid: { type: 'string' },
-        ttl: { type: 'string', default: '3600' },
+        ttl: { type: 'string' },
       },
       strict: true,
     });
-    const ttlSeconds = Number(values.ttl);
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new UsageError('--ttl must be a positive number of seconds');
-    return mintToken(
-      {
-        role: required(values, 'role'),
-        division: required(values, 'division'),
-        sub: required(values, 'sub'),
-        name: required(values, 'name'),
-        ...(values.cid !== undefined ? { citizenId: values.cid } : {}),
-        ttlSeconds,
-      },
-      secrets.jwtSecret,
-    );
+    return mintToken(personTokenInput(values, process.env), secrets.jwtSecret);
   }
   if (command === 'apikey') {
     const { values } = parseArgs({ args: rest, options: { department: { type: 'string' }, 'key-id': { type: 'string' } }, strict: true });
@@ -98,7 +91,7 @@ async function run(argv: string[]): Promise<string> {
 run(process.argv.slice(2)).then(
   (out) => process.stdout.write(`${out}\n`),
   (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${e instanceof UsageError || e instanceof TypeError ? `${USAGE}\n` : ''}`);
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${e instanceof UsageError || e instanceof MintUsageError || e instanceof TypeError ? `${USAGE}\n` : ''}`);
     process.exitCode = 2;
   },
 );

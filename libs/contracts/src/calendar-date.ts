@@ -1,4 +1,4 @@
-import { registerDecorator } from 'class-validator';
+import { isISO8601, registerDecorator } from 'class-validator';
 import type { ValidationArguments, ValidationOptions } from 'class-validator';
 
 /**
@@ -11,9 +11,14 @@ import type { ValidationArguments, ValidationOptions } from 'class-validator';
  * contract field that takes a date carries `@IsCalendarDate()`. The log is not: events appended
  * before the rule existed may hold one, and they must still decode (a rebuild must not dead-letter
  * them), so the contract check of events on the log (`parseEvent`, `decodeEvent`) tolerates this one
- * rule (`TOLERATED_ON_THE_LOG` in registry.ts). Events are never rewritten.
+ * rule (`TOLERATED_ON_THE_LOG` in registry.ts). Events are never rewritten. Date-times
+ * (`isCalendarDateTime`, beside `IsISO8601`) and `YYYY-MM` months (`isCalendarMonth`) follow the same
+ * rule, below.
  */
 export const CALENDAR_DATE_RULE = 'isCalendarDate';
+/** The same rule for ISO 8601 date-times (`2026-02-30T10:00:00Z` is refused) and `YYYY-MM` months (`2026-13`). */
+export const CALENDAR_DATE_TIME_RULE = 'isCalendarDateTime';
+export const CALENDAR_MONTH_RULE = 'isCalendarMonth';
 
 const SHAPE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -49,6 +54,90 @@ export function IsCalendarDate(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate(value: unknown): boolean {
           return typeof value !== 'string' || !SHAPE.test(value) || isCalendarDate(value);
+        },
+      },
+    });
+  };
+}
+
+/**
+ * A date-time's calendar part: the date `YYYY-MM-DD` (or `YYYYMMDD`) it starts with, and the time of
+ * day after `T` or a space (hh, mm, ss). Other ISO 8601 spellings (week and ordinal dates) and the
+ * shape itself are `IsISO8601`'s to judge.
+ */
+const DATE_TIME = /^(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{2})(?::?(\d{2})(?::?(\d{2}))?)?)?/;
+
+/**
+ * False when an ISO 8601 date-time names a day or a time of day that does not exist: a day not in its
+ * month (`2026-02-30T10:00:00Z`), month 13, hour 24 or more (but `24:00:00`), minute or second 60 or
+ * more. Anything else is true (a shape it does not read is left to `IsISO8601`).
+ */
+export function isCalendarDateTime(value: string): boolean {
+  const m = DATE_TIME.exec(value);
+  if (!m) return true;
+  if (!isCalendarDate(`${m[1]}-${m[2]}-${m[3]}`)) return false;
+  if (m[4] === undefined) return true;
+  const hour = Number(m[4]);
+  const minute = Number(m[5] ?? 0);
+  const second = Number(m[6] ?? 0);
+  if (hour === 24) return minute === 0 && second === 0;
+  return hour < 24 && minute < 60 && second < 60;
+}
+
+export function calendarDateTimeMessage(field: string, value: unknown): string {
+  return `${field} must be a date and time that exists (ISO 8601), got ${JSON.stringify(value)}`;
+}
+
+/**
+ * class-validator decorator of the rule (`isCalendarDateTime`), beside `IsISO8601()`: a string naming
+ * a day or time that does not exist is refused; anything else passes (its shape is `IsISO8601`'s).
+ */
+export function IsCalendarDateTime(options?: ValidationOptions): PropertyDecorator {
+  return (object: object, propertyName: string | symbol): void => {
+    registerDecorator({
+      name: CALENDAR_DATE_TIME_RULE,
+      target: object.constructor,
+      propertyName: propertyName as string,
+      options: { message: (args: ValidationArguments) => calendarDateTimeMessage(args.property, args.value), ...options },
+      validator: {
+        validate(value: unknown): boolean {
+          // Only what IsISO8601 accepts is judged: a malformed value gets one violation (isIso8601), not two.
+          // (The cheap check first: the shape is looked at again only for a day that does not exist.)
+          return typeof value !== 'string' || isCalendarDateTime(value) || !isISO8601(value);
+        },
+      },
+    });
+  };
+}
+
+const MONTH = /^(\d{4})-(\d{2})$/;
+
+/** True when `value` is `YYYY-MM` and that month exists (01-12, no year 0000). */
+export function isCalendarMonth(value: string): boolean {
+  const m = MONTH.exec(value);
+  if (!m) return false;
+  const month = Number(m[2]);
+  return Number(m[1]) >= 1 && month >= 1 && month <= 12;
+}
+
+export function calendarMonthMessage(field: string, value: unknown): string {
+  return `${field} must be a month that exists (YYYY-MM), got ${JSON.stringify(value)}`;
+}
+
+/**
+ * class-validator decorator of the rule (`isCalendarMonth`), beside `Matches(MONTH_PATTERN)`: values
+ * that are not a `YYYY-MM` string pass it (the pattern refuses their shape).
+ */
+export function IsCalendarMonth(options?: ValidationOptions): PropertyDecorator {
+  return (object: object, propertyName: string | symbol): void => {
+    registerDecorator({
+      name: CALENDAR_MONTH_RULE,
+      target: object.constructor,
+      propertyName: propertyName as string,
+      options: { message: (args: ValidationArguments) => calendarMonthMessage(args.property, args.value), ...options },
+      validator: {
+        validate(value: unknown): boolean {
+          return typeof value !== 'string' || !MONTH.test(value) || isCalendarMonth(value);
         },
       },
     });

@@ -32,7 +32,7 @@ import { HouseholdMovedInV1 } from './events/department-notice.events';
 import { InsuranceContributionPaidV1, InsuranceEnrolledV1 } from './events/insurance-business.events';
 import { ComparisonRecompareDueV1 } from './events/recompare-due.event';
 import { RegistryAbsentFromRosterV1, RegistryChangeProposedV1 } from './events/registry-change.events';
-import { CALENDAR_DATE_RULE } from './calendar-date';
+import { CALENDAR_DATE_RULE, CALENDAR_DATE_TIME_RULE, CALENDAR_MONTH_RULE } from './calendar-date';
 import { surelyValid } from './fast-validate';
 import { deterministicId } from './ids';
 import { ContractViolationError, EnvelopeShape, decodeEvent, encodeEvent, flattenValidationErrors, parseEvent } from './registry';
@@ -77,8 +77,8 @@ const PAYLOADS: Record<string, Record<number, ClassConstructor<object>>> = {
 
 function violationsOf(cls: ClassConstructor<object>, plain: unknown, prefix: string): string[] {
   return flattenValidationErrors(validateSync(plainToInstance(cls, plain), { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true }), prefix)
-    // A date that does not exist is refused in requests, tolerated on the log (calendar-date.ts).
-    .filter((v) => v.rule !== CALENDAR_DATE_RULE)
+    // A date, date-time or month that does not exist is refused in requests, tolerated on the log (calendar-date.ts).
+    .filter((v) => v.rule !== CALENDAR_DATE_RULE && v.rule !== CALENDAR_DATE_TIME_RULE && v.rule !== CALENDAR_MONTH_RULE)
     .map((v) => `${v.field}:${v.rule}`);
 }
 

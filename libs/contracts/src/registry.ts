@@ -3,7 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import type { ClassConstructor } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Matches, Min, validateSync } from 'class-validator';
 import type { ValidationError } from 'class-validator';
-import { CALENDAR_DATE_RULE } from './calendar-date';
+import { CALENDAR_DATE_RULE, CALENDAR_DATE_TIME_RULE, CALENDAR_MONTH_RULE, IsCalendarDateTime } from './calendar-date';
 import type { EventEnvelope } from './envelope';
 import { surelyValid } from './fast-validate';
 import { FACT_KINDS } from './vocabulary';
@@ -269,8 +269,8 @@ export class EnvelopeShape {
   @IsInt() @Min(1) schemaVersion: number;
   @IsString() @Matches(/^(\d{17}[\dX]|[XO]-[0-9a-f]{32})$/, { message: 'personKey must be an 18-digit citizen ID, an X- surrogate or an O- organisational stream' })
   personKey: string;
-  @IsISO8601() occurredAt: string;
-  @IsISO8601() recordedAt: string;
+  @IsISO8601() @IsCalendarDateTime() occurredAt: string;
+  @IsISO8601() @IsCalendarDateTime() recordedAt: string;
   @IsString() @Length(1, 128) source: string;
   @IsString() @Length(1, 128) actor: string;
   @IsString() @Length(1, 128) correlationId: string;
@@ -304,12 +304,13 @@ function check(cls: ClassConstructor<object>, plain: unknown, prefix: string): {
 }
 
 /**
- * Rules of the contracts that requests must meet but events on the log need not: a date that does not
- * exist (2026-02-30) was accepted before `isCalendarDate` existed, and an event already on the log must
+ * Rules of the contracts that requests must meet but events on the log need not: a date, a date-time or
+ * a month that does not exist (2026-02-30, 2026-02-30T10:00:00Z, 2026-13) was accepted before
+ * `isCalendarDate`, `isCalendarDateTime` and `isCalendarMonth` existed, and an event already on the log must
  * still decode (a rebuild must not dead-letter it; events are never rewritten). Requests are checked
  * with class-validator directly (the ValidationPipe, the admission checks) and are refused such a date.
  */
-const TOLERATED_ON_THE_LOG: ReadonlySet<string> = new Set([CALENDAR_DATE_RULE]);
+const TOLERATED_ON_THE_LOG: ReadonlySet<string> = new Set([CALENDAR_DATE_RULE, CALENDAR_DATE_TIME_RULE, CALENDAR_MONTH_RULE]);
 
 /** Known kinds of a discriminated nested payload: reported as a clear violation, not a generic one. */
 function discriminatorViolations(type: string, payload: Record<string, unknown>): ContractViolation[] {

@@ -3,7 +3,8 @@ import { assertSchemaName, dataSourceOptions, eventLogMigrations } from './datab
 import { jsonLogger, maskPersonalData } from './logger';
 import { parseMasterKeys } from './keyring';
 import { openSealed, parseValue, personRefOf, sealEvent } from './seal';
-import { deadLetterTopic, kafkaSettingsFromEnv, KafkaSettingsError } from './settings';
+import { deadLetterTopic, kafkaLogCreator, kafkaSettingsFromEnv, KafkaSettingsError } from './settings';
+import { logLevel } from 'kafkajs';
 import { personKey, taskEvent } from './test-support/tally';
 
 describe('kafkaSettingsFromEnv', () => {
@@ -116,6 +117,42 @@ describe('logging', () => {
     logger.warn('handler failed for 110101199001010011', { partition: 2, detail: 'phone 13812345678' });
     const parsed: unknown = JSON.parse(lines[0] ?? '');
     expect(parsed).toMatchObject({ level: 'warn', component: 't', msg: 'handler failed for 110101***********1', partition: 2, detail: 'phone 138****5678' });
+  });
+});
+
+describe('kafkajs lines through our logger', () => {
+  const levelsOf = (entries: { level: logLevel; message: string; error?: string }[]): string[] => {
+    const lines: string[] = [];
+    const log = kafkaLogCreator(jsonLogger('t', (l) => lines.push(l)))();
+    for (const { level, message, error } of entries) log({ namespace: 'Connection', level, label: '', log: { timestamp: '', message, ...(error ? { error } : {}), groupId: 'comparison' } });
+    return lines.map((l) => {
+      const { level, msg, error } = JSON.parse(l) as { level: string; msg: string; error?: string };
+      return `${level} ${msg}${error ? ` (${error})` : ''}`;
+    });
+  };
+
+  it('writes the steps of a consumer-group rebalance at info or warn, never error; real errors stay errors', () => {
+    expect(
+      levelsOf([
+        { level: logLevel.ERROR, message: 'Response Heartbeat(key: 12, version: 3)', error: 'The group is rebalancing, so a rejoin is needed' },
+        { level: logLevel.ERROR, message: 'Response OffsetCommit(key: 8, version: 5)', error: 'The group is rebalancing, so a rejoin is needed' },
+        { level: logLevel.ERROR, message: 'Response JoinGroup(key: 11, version: 5)', error: 'The group member needs to have a valid member id before actually entering a consumer group' },
+        { level: logLevel.WARN, message: 'The group is rebalancing, re-joining', error: 'The group is rebalancing, so a rejoin is needed' },
+        { level: logLevel.ERROR, message: 'The coordinator is not aware of this member, re-joining the group', error: 'The coordinator is not aware of this member' },
+        { level: logLevel.ERROR, message: 'Response SyncGroup(key: 14, version: 3)', error: 'Specified group generation id is not valid' },
+        { level: logLevel.ERROR, message: 'Connection error: connect ECONNREFUSED 127.0.0.1:9092' },
+        { level: logLevel.ERROR, message: 'Crash: KafkaJSNumberOfRetriesExceeded: The group is rebalancing, so a rejoin is needed' },
+      ]),
+    ).toEqual([
+      'info Response Heartbeat(key: 12, version: 3) (The group is rebalancing, so a rejoin is needed)',
+      'info Response OffsetCommit(key: 8, version: 5) (The group is rebalancing, so a rejoin is needed)',
+      'info Response JoinGroup(key: 11, version: 5) (The group member needs to have a valid member id before actually entering a consumer group)',
+      'info The group is rebalancing, re-joining (The group is rebalancing, so a rejoin is needed)',
+      'warn The coordinator is not aware of this member, re-joining the group (The coordinator is not aware of this member)',
+      'warn Response SyncGroup(key: 14, version: 3) (Specified group generation id is not valid)',
+      'error Connection error: connect ECONNREFUSED 127.0.0.1:9092',
+      'error Crash: KafkaJSNumberOfRetriesExceeded: The group is rebalancing, so a rejoin is needed',
+    ]);
   });
 });
 

@@ -118,7 +118,37 @@ export const CLIENT_RETRY: RetryOptions = { initialRetryTime: 300, maxRetryTime:
 // Said once per idempotent producer because we bound its retries on purpose (ADR 0001).
 const SUPPRESSED = ['Limiting retries for the idempotent producer may invalidate EoS guarantees'];
 
-function kafkaLogCreator(logger: Logger) {
+/**
+ * A consumer group rebalancing is normal operation (a replica starts or stops, a deployment rolls),
+ * yet kafkajs logs its steps at error: the heartbeat or commit answered "The group is rebalancing",
+ * the coordinator that has forgotten a member, a generation that moved on, the member ID a first join
+ * must fetch. Those lines are info (the rebalance itself) or warn (a member re-joining); alerting on
+ * error-level lines stays meaningful. Matched on the broker's error texts (protocol/error.js) and the
+ * runner's own messages.
+ */
+const REBALANCE_INFO = [
+  'The group is rebalancing, so a rejoin is needed', // REBALANCE_IN_PROGRESS
+  'The group member needs to have a valid member id before actually entering a consumer group', // MEMBER_ID_REQUIRED
+  'The group is rebalancing, re-joining',
+];
+const REBALANCE_WARN = [
+  'The coordinator is not aware of this member', // UNKNOWN_MEMBER_ID (and the runner's "…, re-joining the group")
+  'Specified group generation id is not valid', // ILLEGAL_GENERATION
+  'This is not the correct coordinator for this group', // NOT_COORDINATOR_FOR_GROUP
+];
+
+/** The level a kafkajs line is written at: its own, but rebalancing steps at info or warn, never error. */
+export function kafkaLineLevel(level: logLevel, message: string, error?: unknown): 'info' | 'warn' | 'error' {
+  const own = level === logLevel.ERROR || level === logLevel.NOTHING ? 'error' : level === logLevel.WARN ? 'warn' : 'info';
+  if (own === 'info') return own;
+  const texts = [message, typeof error === 'string' ? error : ''];
+  if (texts.some((t) => REBALANCE_INFO.some((r) => t.startsWith(r)))) return 'info';
+  if (texts.some((t) => REBALANCE_WARN.some((r) => t.startsWith(r)))) return 'warn';
+  return own;
+}
+
+/** kafkajs' logCreator writing through our logger (exported for its test). */
+export function kafkaLogCreator(logger: Logger) {
   return () =>
     ({ namespace, level, log }: LogEntry): void => {
       const { message, timestamp: _timestamp, ...rest } = log;
@@ -128,8 +158,9 @@ function kafkaLogCreator(logger: Logger) {
       for (const key of ['groupId', 'memberId', 'topic', 'partition', 'broker', 'error', 'retryCount', 'retryTime', 'clientId']) {
         if (rest[key] !== undefined) ctx[key] = rest[key];
       }
-      if (level === logLevel.ERROR || level === logLevel.NOTHING) logger.error(message, ctx);
-      else if (level === logLevel.WARN) logger.warn(message, ctx);
+      const at = kafkaLineLevel(level, message, rest['error']);
+      if (at === 'error') logger.error(message, ctx);
+      else if (at === 'warn') logger.warn(message, ctx);
       else logger.log(message, ctx);
     };
 }

@@ -22,6 +22,7 @@ export * from './http/route-limits';
 export * from './http/route-table';
 export * from './http/route-table-holder';
 export * from './http/body';
+export * from './http/path-params';
 export * from './http/timeout';
 export * from './http/rate-limit';
 export * from './http/pagination';

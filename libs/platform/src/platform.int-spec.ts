@@ -98,6 +98,14 @@ class ProbeController {
     return { personId };
   }
 
+  @Roles('county-approver', 'analyst')
+  @PersonalData({ access: 'read', purposes: ['review', 'comparison-check'], unmasked: [{ roles: ['county-approver'], purposes: ['review'] }] })
+  @Get('records/:personId')
+  record(@Param('personId') personId: string): object {
+    const personKey = this.ids.keyOf(personId) as string;
+    return { personId, personKey, citizenIdMasked: '440981********123X', record: { personKey, citizenId: personKey, name: '李明' }, links: { linked: [{ recordKey: personKey, personId }] } };
+  }
+
   @Roles('window-clerk')
   @PersonalData({ access: 'write', purposes: ['window-service'] })
   @Post('households/:personId/members')
@@ -304,6 +312,18 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     expect(await dataSource.query(`SELECT table_schema FROM information_schema.tables WHERE table_name = 'audit_event'`)).toEqual([{ table_schema: 'audit' }]);
   });
 
+  it('answers personId, never the person key: record.personKey and the like are taken out of every answer; the citizen ID is full only for the role and purpose the route names', async () => {
+    const personId = new PersonIds(PERSON_ID_SECRET).idOf(PERSON_KEY);
+    const full = await http.get(`/records/${personId}`).set('authorization', bearer('county-approver', '440981')).set('x-purpose', 'review');
+    expect(full.status).toBe(200);
+    expect(full.body).toEqual({ personId, citizenIdMasked: '440981********123X', record: { personId, citizenId: PERSON_KEY, name: '李明' }, links: { linked: [{ personId }] } });
+    const masked = await http.get(`/records/${personId}`).set('authorization', bearer('analyst', '440981')).set('x-purpose', 'comparison-check');
+    expect(masked.body).toEqual({ personId, citizenIdMasked: '440981********123X', record: { personId, citizenId: '440981********123X', name: '李**' }, links: { linked: [{ personId }] } });
+    expect(JSON.stringify([full.body, masked.body])).not.toContain('"personKey"');
+    // The audit still names the person the answer was about.
+    expect((await waitForRequest(full.headers['x-request-id'] as string))[0]).toMatchObject({ people: [PERSON_KEY], result: 'ok' });
+  });
+
   it("lets an auditor search the trail by person, actor and time, within the auditor's division, and audits the search", async () => {
     const auditor = (division: string): string => bearer('auditor', division);
     const personId = new PersonIds(PERSON_ID_SECRET).idOf(PERSON_KEY);
@@ -322,6 +342,13 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     // Another county's auditor sees none of it; other roles may not search.
     expect((await http.post('/audit/search').set('authorization', auditor('440902')).send({ personId })).body).toEqual({ items: [], next: null });
     expect((await http.post('/audit/search').set('authorization', bearer('admin')).send({})).status).toBe(403);
+    const both = 'citizenId must not be given with personId: give one of them';
+    expect((await http.post('/audit/search').set('authorization', auditor('440981')).send({ personId, citizenId: PERSON_KEY })).body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: both,
+      violations: [{ field: 'citizenId', rule: 'exclusiveWith', message: both }],
+    });
     const searched = await waitForRequest(byPerson.headers['x-request-id'] as string);
     expect(searched[0]).toMatchObject({ actor: 'user:u-auditor', action: 'list', purpose: 'audit', result: 'ok' });
   });
@@ -364,7 +391,7 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     expect(conflict.body).toEqual({ statusCode: 409, code: 'CONFLICT', message: '李小宝 is already a member of this household (孙女) at 13812345678: account for them in household.members' });
     expect((await waitForRequest(conflict.headers['x-request-id'] as string))[0]).toMatchObject({
       action: 'write', result: 'invalid', status: 409, code: 'CONFLICT', people: [PERSON_KEY],
-      detail: '李** is already a member of this household (孙**) at 138****5678: account for them in household.members',
+      detail: '李** is already a member of this household (孙女) at 138****5678: account for them in household.members',
     });
   });
 

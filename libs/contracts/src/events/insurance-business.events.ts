@@ -1,5 +1,5 @@
 import { IsIn, IsNumber, IsOptional, IsString, Length, Matches, MaxLength, Min } from 'class-validator';
-import { IsCalendarDate } from '../calendar-date';
+import { IsCalendarDate, IsCalendarMonth } from '../calendar-date';
 import {
   BENEFIT_KINDS,
   CONTRIBUTION_PAYERS,
@@ -82,7 +82,7 @@ export class InsuranceEndedV1 extends InsuranceBusinessEvent {
 
 /** 缴费: a month's contribution was paid. */
 export class InsuranceContributionPaidV1 extends InsuranceBusinessEvent {
-  @Matches(MONTH_PATTERN, { message: 'month must be YYYY-MM' })
+  @Matches(MONTH_PATTERN, { message: 'month must be YYYY-MM' }) @IsCalendarMonth()
   month: string;
 
   @IsIn(CONTRIBUTION_PAYERS)

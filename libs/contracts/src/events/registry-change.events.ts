@@ -1,4 +1,5 @@
 import { plainToInstance } from 'class-transformer';
+import { IsCalendarDateTime } from '../calendar-date';
 import { IsIn, IsISO8601, IsObject, IsString, IsUUID, Length, Matches, ValidateNested, ValidatorConstraint, Validate, validateSync } from 'class-validator';
 import type { ValidationArguments, ValidatorConstraintInterface } from 'class-validator';
 import { Type } from 'class-transformer';
@@ -33,7 +34,7 @@ export class ProposedChange {
   type: BusinessEventType;
 
   /** The business event's own `occurredAt`. */
-  @IsISO8601()
+  @IsISO8601() @IsCalendarDateTime()
   occurredAt: string;
 
   /** The business event's `source` and `actor`: who posted it. */
@@ -116,6 +117,6 @@ export class RegistryAbsentFromRosterV1 {
   @Matches(DIVISION_PATTERNS.any, { message: 'scope must be a division code of 2, 4, 6, 9 or 12 digits' })
   scope: string;
 
-  @IsISO8601()
+  @IsISO8601() @IsCalendarDateTime()
   rosterAsOf: string;
 }

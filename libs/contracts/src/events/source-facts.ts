@@ -12,7 +12,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { IsCalendarDate } from '../calendar-date';
+import { IsCalendarDate, IsCalendarMonth } from '../calendar-date';
 import {
   BENEFIT_STATUSES,
   DIVISION_PATTERNS,
@@ -92,7 +92,7 @@ export class TaxFacts {
   @IsOptional() @IsString() @MaxLength(128) employer?: string;
   /** Unified social credit code (统一社会信用代码) of the employer. */
   @IsOptional() @Matches(/^[0-9A-HJ-NPQRTUWXY]{18}$/, { message: 'employerCreditCode must be an 18-character unified social credit code' }) employerCreditCode?: string;
-  @IsOptional() @Matches(MONTH, { message: 'lastContributionMonth must be YYYY-MM' }) lastContributionMonth?: string;
+  @IsOptional() @Matches(MONTH, { message: 'lastContributionMonth must be YYYY-MM' }) @IsCalendarMonth() lastContributionMonth?: string;
   @IsOptional() @IsNumber({ maxDecimalPlaces: 2 }) @Min(0) monthlyWage?: number;
   @IsOptional() @IsString() @Length(1, 64) name?: string;
 }

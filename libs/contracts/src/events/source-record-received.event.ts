@@ -1,4 +1,5 @@
 import { Type } from 'class-transformer';
+import { IsCalendarDateTime } from '../calendar-date';
 import { IsBoolean, IsIn, IsISO8601, IsString, Length, ValidateNested } from 'class-validator';
 import { DEPARTMENTS, SOURCE_MODES } from '../vocabulary';
 import type { Department, SourceMode } from '../vocabulary';
@@ -26,7 +27,7 @@ export class SourceRecordReceivedV1 {
   @IsBoolean()
   citizenIdValid: boolean;
 
-  @IsISO8601()
+  @IsISO8601() @IsCalendarDateTime()
   asOf: string;
 
   @ValidateNested()

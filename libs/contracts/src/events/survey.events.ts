@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsISO8601, IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { IsCalendarDate } from '../calendar-date';
+import { IsCalendarDate, IsCalendarDateTime } from '../calendar-date';
 import { DIVISION_PATTERNS, VISIT_OUTCOMES } from '../vocabulary';
 import type { VisitOutcome } from '../vocabulary';
 import { ChangeRequest, Evidence, HouseholdReport } from './change-request';
@@ -87,7 +87,7 @@ export class SurveyFormSubmittedV2 {
   household: HouseholdReport;
 
   /** When the surveyor was at the door (forms collected offline are uploaded later); absent on older events. */
-  @IsOptional() @IsISO8601()
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   visitedAt?: string;
 }
 
@@ -137,7 +137,7 @@ export class SurveyVisitRecordedV1 {
   outcome: Exclude<VisitOutcome, 'collected'>;
 
   /** When the surveyor was at the door. */
-  @IsISO8601()
+  @IsISO8601() @IsCalendarDateTime()
   visitedAt: string;
 
   /** refused: why (the person's words); any outcome: a remark. */

@@ -1,7 +1,7 @@
 import type { PersonalDataPolicy, Principal } from '@qmcb/auth';
 import type { Request } from 'express';
 import { PersonIds } from '../person-ids/person-ids';
-import { peopleIn, purposeOf, unmaskedFor } from './audit.interceptor';
+import { peopleIn, purposeOf, unmaskedFor, withoutPersonKeys } from './audit.interceptor';
 import { resultOfStatus } from './audit-recorder';
 
 const reviewer: Principal = { kind: 'person', sub: 'r', name: 'r', role: 'grassroots-reviewer', division: '440981002' };
@@ -40,6 +40,38 @@ describe('peopleIn', () => {
   it('finds person keys and the person IDs this deployment made anywhere in an answer, and nothing else', () => {
     const ids = new PersonIds('people-in-secret-0123456789abcdefghij');
     const body = { items: [{ personId: ids.idOf('44098119850315123X'), name: '李明' }, { nested: { personKey: 'X-0123456789abcdef0123456789abcdef' } }], personKey: 'not-a-key', personId: 'forged' };
+    expect([...peopleIn(body, ids)].sort()).toEqual(['44098119850315123X', 'X-0123456789abcdef0123456789abcdef']);
+  });
+});
+
+describe('withoutPersonKeys', () => {
+  const ids = new PersonIds('people-in-secret-0123456789abcdefghij');
+
+  it('takes every person key out of an answer, giving its object the personId instead, and leaves the rest (and the original) as it was', () => {
+    const at = new Date('2026-12-01T00:00:00Z');
+    const body = {
+      personId: ids.idOf('44098119850315123X'),
+      personKey: '44098119850315123X',
+      citizenIdMasked: '440981********123X',
+      record: { personKey: '44098119850315123X', citizenId: '44098119850315123X', name: '李明', at },
+      links: { linked: [{ recordKey: 'X-0123456789abcdef0123456789abcdef', personId: 'given' }] },
+      items: [{ personKey: 'X-0123456789abcdef0123456789abcdef', change: 'added' }, { personKey: '44098119850315123X', change: 'absent' }],
+      campaign: { personKey: 'O-00000000000000000000000000000001' },
+    };
+    const copy = JSON.parse(JSON.stringify(body)) as unknown;
+    expect(withoutPersonKeys(body, ids)).toEqual({
+      personId: ids.idOf('44098119850315123X'),
+      citizenIdMasked: '440981********123X',
+      record: { personId: ids.idOf('44098119850315123X'), citizenId: '44098119850315123X', name: '李明', at },
+      links: { linked: [{ personId: 'given' }] },
+      // A citizen ID shown nowhere else becomes the item's citizenId (then masked in a list unless the route unmasks it).
+      items: [
+        { personId: ids.idOf('X-0123456789abcdef0123456789abcdef'), change: 'added' },
+        { personId: ids.idOf('44098119850315123X'), citizenId: '44098119850315123X', change: 'absent' },
+      ],
+      campaign: { personKey: 'O-00000000000000000000000000000001' },
+    });
+    expect(JSON.parse(JSON.stringify(body))).toEqual(copy);
     expect([...peopleIn(body, ids)].sort()).toEqual(['44098119850315123X', 'X-0123456789abcdef0123456789abcdef']);
   });
 });

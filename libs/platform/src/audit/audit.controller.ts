@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { IsCalendarDateTime } from '@qmcb/contracts';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, PersonalData, Roles, levelOfDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
@@ -24,11 +25,11 @@ export class AuditSearchDto {
   actor?: string;
 
   @ApiPropertyOptional({ description: 'From this time (ISO 8601, inclusive)' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Until this time (ISO 8601, exclusive)' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   to?: string;
 
   @ApiPropertyOptional({ description: 'The next page: entries after this sequence number (the previous page’s `next`)' })
@@ -92,7 +93,10 @@ export class AuditController {
   @ApiOkResponse({ type: AuditPageDto })
   async search(@CurrentPrincipal() principal: Principal, @Body() q: AuditSearchDto): Promise<AuditPageDto> {
     if (principal.kind !== 'person') throw new DomainError('FORBIDDEN', 'auditors are people');
-    if (q.personId && q.citizenId) throw new DomainError('VALIDATION_FAILED', 'give personId or citizenId, not both');
+    if (q.personId && q.citizenId) {
+      const message = 'citizenId must not be given with personId: give one of them';
+      throw new DomainError('VALIDATION_FAILED', message, { violations: [{ field: 'citizenId', rule: 'exclusiveWith', message }] });
+    }
     let personKey: string | undefined;
     if (q.personId) {
       personKey = this.ids.keyOf(q.personId);

@@ -3,7 +3,7 @@ import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/com
 import { PURPOSE_HEADER, PURPOSE_REF_HEADER, PURPOSE_REF_PATTERN, isPurpose } from '@qmcb/auth';
 import type { PersonalDataPolicy, Principal, Purpose, RequestWithPrincipal } from '@qmcb/auth';
 import type { NextFunction, Request, Response } from 'express';
-import { Observable, mergeMap } from 'rxjs';
+import { Observable, map, mergeMap } from 'rxjs';
 import { DomainError } from '../errors/domain.error';
 import { requestContextOf, runInRequest } from '../http/request-context';
 import type { RequestContext } from '../http/request-context';
@@ -28,6 +28,38 @@ export function peopleIn(body: unknown, ids: PersonIds, out = new Set<string>(),
       const key = ids.keyOf(v);
       if (key) out.add(key);
     } else if (typeof v === 'object') peopleIn(v, ids, out, depth + 1);
+  }
+  return out;
+}
+
+/** Keys whose values are person keys (the citizen ID itself) wherever they stand in an answer. */
+const PERSON_KEY_FIELDS: ReadonlySet<string> = new Set(['personKey', 'recordKey']);
+const MAX_STRIP_DEPTH = 32;
+
+/**
+ * The one rule of every answer (docs/security.md, "Masking and person IDs"): answers carry
+ * `personId`, never the person key. Every `personKey` (and a link's `recordKey`) holding a person key
+ * is taken out of the answer; its object gets the `personId` of that key if it has none and, when the
+ * key is a citizen ID and the object shows none (`citizenId`, `citizenIdMasked`), the `citizenId`,
+ * which the masking then shows full or masked as the route's `unmasked` declaration gives it to the
+ * caller's role and purpose (a list masks it for everyone else). Returns a copy; `body` is left as it
+ * was (the audit reads the people from it).
+ */
+export function withoutPersonKeys(body: unknown, ids: PersonIds, depth = 0): unknown {
+  if (depth > MAX_STRIP_DEPTH || body === null || typeof body !== 'object') return body;
+  if (Array.isArray(body)) return body.map((item) => withoutPersonKeys(item, ids, depth + 1));
+  // A Date, a Buffer and the like answer their own JSON; anything else is serialised as its own fields.
+  if (typeof (body as { toJSON?: unknown }).toJSON === 'function' || body instanceof Map || body instanceof Set) return body;
+  const out: Record<string, unknown> = {};
+  const entries = Object.entries(body as Record<string, unknown>);
+  const has = (name: string): boolean => entries.some(([k]) => k === name) || name in out;
+  for (const [k, v] of entries) {
+    if (PERSON_KEY_FIELDS.has(k) && typeof v === 'string' && PERSON_KEY.test(v)) {
+      if (!has('personId')) out['personId'] = ids.idOf(v);
+      if (k === 'personKey' && !v.startsWith('X-') && !has('citizenId') && !has('citizenIdMasked')) out['citizenId'] = v;
+      continue;
+    }
+    out[k] = withoutPersonKeys(v, ids, depth + 1);
   }
   return out;
 }
@@ -98,10 +130,12 @@ export class AuditInterceptor implements NestInterceptor {
       audit.purposeRef = ref;
     }
     audit.unmasked = unmaskedFor(policy, req.principal, audit.purpose);
-    if (policy.access === 'write' || policy.access === 'export') return this.inContext(audit, next);
+    if (policy.access === 'export') return this.inContext(audit, next);
+    if (policy.access === 'write') return this.inContext(audit, next).pipe(map((body: unknown) => withoutPersonKeys(body, this.ids)));
     return this.inContext(audit, next).pipe(
       mergeMap(async (body: unknown) => {
-        const shown = audit.unmasked ? body : maskPersonalData(body);
+        const answer = withoutPersonKeys(body, this.ids);
+        const shown = audit.unmasked ? answer : maskPersonalData(answer);
         peopleIn(body, this.ids, audit.people);
         try {
           await this.recorder.write(this.recorder.entryOf(audit, 'ok', context.switchToHttp().getResponse<Response>().statusCode));

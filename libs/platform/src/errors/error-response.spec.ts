@@ -2,12 +2,13 @@ import { BadRequestException, ConflictException, HttpException, NotFoundExceptio
 import { ContractViolationError } from '@qmcb/contracts';
 import { notFound as notFound404, unauthenticated } from '@qmcb/auth';
 import { JsonTooDeepError } from '../http/body';
-import { IsIn, Matches, ValidateNested } from 'class-validator';
+import { IsIn, IsInt, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import { DomainError } from './domain.error';
 import { ERROR_CODES, httpStatusOf } from './error-code';
 import { toErrorResponse } from './error-response';
 import { createValidationPipe } from './validation.pipe';
+import { CITIZEN_ID_IN_URL_MESSAGE, IntPipe, PersonIdPipe, UuidPipe } from '../http/path-params';
 
 class Form {
   @Matches(/^1\d{10}$/, { message: 'phone must be an 11-digit mobile number' })
@@ -80,8 +81,18 @@ describe('toErrorResponse', () => {
 
   it('words a body over its route\'s limit and a body nested too deeply', () => {
     const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, expose: true, type: 'entity.too.large', limit: 102400 });
-    expect(toErrorResponse(tooLarge).body).toEqual({ statusCode: 413, code: 'VALIDATION_FAILED', message: 'request body larger than the 102400 bytes this route accepts' });
-    expect(toErrorResponse(new JsonTooDeepError(32, 33)).body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'JSON nested deeper than 32 levels (at character 33)' });
+    expect(toErrorResponse(tooLarge).body).toEqual({
+      statusCode: 413,
+      code: 'VALIDATION_FAILED',
+      message: 'body must not be larger than the 102400 bytes this route accepts',
+      violations: [{ field: 'body', rule: 'maxBytes', message: 'body must not be larger than the 102400 bytes this route accepts' }],
+    });
+    expect(toErrorResponse(new JsonTooDeepError(32, 33)).body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'body must not nest JSON deeper than 32 levels (deeper at character 33)',
+      violations: [{ field: 'body', rule: 'maxDepth', message: 'body must not nest JSON deeper than 32 levels (deeper at character 33)' }],
+    });
   });
 
   it('hides unknown errors behind 500 INTERNAL', () => {
@@ -93,13 +104,117 @@ describe('toErrorResponse', () => {
     expect(toErrorResponse('thrown string').status).toBe(500);
   });
 
-  it('keeps client errors of the body parser as 400s', () => {
+  it('answers a body that is not JSON with the field and the rule, never quoting the body', () => {
     const parse = Object.assign(new SyntaxError('Unexpected token } in JSON at position 9'), { status: 400, expose: true, type: 'entity.parse.failed' });
-    expect(toErrorResponse(parse).body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'Unexpected token } in JSON at position 9' });
+    const violation = { field: 'body', rule: 'isJson', message: 'body must be valid JSON (parse error at character 9)' };
+    expect(toErrorResponse(parse).body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: violation.message, violations: [violation] });
+    // Node 20 quotes the text it could not parse, which may hold a citizen ID: none of it is passed on.
+    const quoting = Object.assign(new SyntaxError('Unexpected token \'a\', "a44098119850315123X" is not valid JSON'), { status: 400, expose: true, type: 'entity.parse.failed' });
+    expect(toErrorResponse(quoting).body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'body must be valid JSON',
+      violations: [{ field: 'body', rule: 'isJson', message: 'body must be valid JSON' }],
+    });
+    // A path parameter express cannot percent-decode: Nest makes a BadRequestException of its URIError, quoting it.
+    expect(toErrorResponse(new BadRequestException("Failed to decode param '44098119850315123X%E0%A4%A'")).body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'path must be valid percent-encoded UTF-8',
+      violations: [{ field: 'path', rule: 'isUriEncoded', message: 'path must be valid percent-encoded UTF-8' }],
+    });
+    const charset = Object.assign(new Error('unsupported charset "LATIN1"'), { status: 415, expose: true, type: 'charset.unsupported' });
+    expect(toErrorResponse(charset).body).toEqual({
+      statusCode: 415,
+      code: 'VALIDATION_FAILED',
+      message: 'Content-Type charset must be utf-8',
+      violations: [{ field: 'Content-Type', rule: 'isIn', message: 'Content-Type charset must be utf-8' }],
+    });
+  });
+});
+
+describe('path parameter pipes', () => {
+  const param = (data: string) => ({ type: 'param' as const, data });
+  const refusal = (run: () => unknown): unknown => {
+    try {
+      run();
+    } catch (e) {
+      return toErrorResponse(e).body;
+    }
+    return 'accepted';
+  };
+
+  it('refuses a path parameter that is not a UUID naming the parameter and the rule, never echoing it', () => {
+    const pipe = new UuidPipe();
+    expect(pipe.transform('0f0c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b', param('taskId'))).toBe('0f0c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b');
+    const message = 'taskId must be a UUID (8-4-4-4-12 hexadecimal digits)';
+    expect(refusal(() => pipe.transform('44098119850315123X', param('taskId')))).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message, violations: [{ field: 'taskId', rule: 'isUuid', message }] });
+    expect(refusal(() => new IntPipe().transform('1e3', param('deadLetterId')))).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'deadLetterId must be a non-negative integer',
+      violations: [{ field: 'deadLetterId', rule: 'isInt', message: 'deadLetterId must be a non-negative integer' }],
+    });
+    expect(new IntPipe().transform('42', param('deadLetterId'))).toBe(42);
+    // After the global ValidationPipe, which turns the text of a `number` parameter into a number (NaN for "1e3x").
+    expect(new IntPipe().transform(42, param('deadLetterId'))).toBe(42);
+    expect(refusal(() => new IntPipe().transform(Number.NaN, param('deadLetterId')))).toMatchObject({ violations: [{ field: 'deadLetterId', rule: 'isInt' }] });
+  });
+
+  it('refuses a malformed person ID (isPersonId) and a citizen ID in its place (notCitizenId); a well-formed ID passes to the reader', () => {
+    const pipe = new PersonIdPipe();
+    const id = 'a'.repeat(53);
+    expect(pipe.transform(id, param('personId'))).toBe(id);
+    const malformed = 'personId must be the personId of a list or view (53 characters a-z and 2-7)';
+    expect(refusal(() => pipe.transform('not-a-person', param('personId')))).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: malformed, violations: [{ field: 'personId', rule: 'isPersonId', message: malformed }] });
+    expect(refusal(() => pipe.transform('44098119850315123X', param('personId')))).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: CITIZEN_ID_IN_URL_MESSAGE,
+      violations: [{ field: 'personId', rule: 'notCitizenId', message: CITIZEN_ID_IN_URL_MESSAGE }],
+    });
   });
 });
 
 describe('createValidationPipe', () => {
+  class Decision {
+    @IsInt() @Min(1) @Max(1_000_000)
+    expectedVersion: number;
+
+    @ValidateNested() @Type(() => Form)
+    form: Form;
+  }
+
+  it('names an absent field once, as required (rule isDefined), not by the rules its value would break', async () => {
+    const pipe = createValidationPipe();
+    let thrown: unknown;
+    try {
+      await pipe.transform({ form: { phone: null } }, { type: 'body', metatype: Decision });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(toErrorResponse(thrown).body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'validation failed: expectedVersion, form.phone',
+      violations: [
+        { field: 'expectedVersion', rule: 'isDefined', message: 'expectedVersion is required' },
+        { field: 'form.phone', rule: 'isDefined', message: 'form.phone is required (got null)' },
+      ],
+    });
+    try {
+      await pipe.transform({ expectedVersion: 0, form: { phone: '13800138000' } }, { type: 'body', metatype: Decision });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(toErrorResponse(thrown).body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'validation failed: expectedVersion',
+      violations: [{ field: 'expectedVersion', rule: 'min', message: 'expectedVersion must not be less than 1' }],
+    });
+  });
+
   it('answers 400 VALIDATION_FAILED naming nested fields by dotted path', async () => {
     const pipe = createValidationPipe();
     let thrown: unknown;

@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { ContractViolationError } from '@qmcb/contracts';
+import { JsonTooDeepError } from '../http/body';
 import { DomainError } from './domain.error';
 import type { Violation } from './domain.error';
 import { errorCodeOfStatus, httpStatusOf, isErrorCode } from './error-code';
@@ -47,7 +48,39 @@ function fromHttpException(e: HttpException): ErrorResponse {
   const raw = r['reason'] ?? r['message'];
   const message = Array.isArray(raw) ? raw.map(String).join('; ') : typeof raw === 'string' && raw ? raw : e.message;
   const violations = Array.isArray(r['violations']) ? r['violations'].filter(isViolation) : undefined;
+  // Express could not percent-decode a path parameter (`/tasks/%E0%A4%A`); Nest turns its URIError into
+  // `BadRequestException("Failed to decode param '…'")`, which quotes the raw URL: neither is passed on.
+  if (status === 400 && !violations?.length && message.startsWith('Failed to decode param')) {
+    const decode = { field: 'path', rule: 'isUriEncoded', message: 'path must be valid percent-encoded UTF-8' };
+    return { status, body: body(status, code, decode.message, [decode]), unexpected: false };
+  }
   return { status, body: body(status, code, message, violations), unexpected: status >= 500 && status !== 503 };
+}
+
+/**
+ * What a body-parser error (bad JSON, too large, too deep, an unsupported encoding) says, as a
+ * violation naming the field and the rule. The parser's own message is not passed on: Node's JSON
+ * errors quote the body (`Unexpected token 'a', "440981…" is not valid JSON`), and a body may hold a
+ * citizen ID; only the position is kept.
+ */
+function bodyParserViolation(e: Error & { type?: unknown; limit?: unknown; charset?: unknown; encoding?: unknown }, status: number): Violation | undefined {
+  if (e instanceof JsonTooDeepError) return { field: 'body', rule: 'maxDepth', message: `body must not nest JSON deeper than ${e.maxDepth} levels (deeper at character ${e.at})` };
+  switch (e.type) {
+    case 'entity.parse.failed': {
+      const at = /at position (\d+)/.exec(e.message)?.[1];
+      return { field: 'body', rule: 'isJson', message: `body must be valid JSON${at === undefined ? '' : ` (parse error at character ${at})`}` };
+    }
+    case 'entity.too.large':
+      return { field: 'body', rule: 'maxBytes', message: typeof e.limit === 'number' ? `body must not be larger than the ${e.limit} bytes this route accepts` : 'body is larger than this route accepts' };
+    case 'charset.unsupported':
+      return { field: 'Content-Type', rule: 'isIn', message: 'Content-Type charset must be utf-8' };
+    case 'encoding.unsupported':
+      return { field: 'Content-Encoding', rule: 'isIn', message: 'Content-Encoding must be identity, gzip or deflate' };
+    case 'request.size.invalid':
+      return { field: 'Content-Length', rule: 'equals', message: 'Content-Length must equal the length of the body sent' };
+    default:
+      return status === 400 ? { field: 'body', rule: 'isReadable', message: 'body could not be read' } : undefined;
+  }
 }
 
 /** Express body-parser errors (bad JSON, too large, too deep) carry a status and `expose`. */
@@ -56,8 +89,9 @@ function fromExposedHttpError(e: unknown): ErrorResponse | undefined {
   const r = e as Error & { status?: unknown; statusCode?: unknown; expose?: unknown; type?: unknown; limit?: unknown };
   const status = typeof r.status === 'number' ? r.status : r.statusCode;
   if (typeof status !== 'number' || status < 400 || status >= 500 || r.expose !== true) return undefined;
-  const message = r.type === 'entity.too.large' && typeof r.limit === 'number' ? `request body larger than the ${r.limit} bytes this route accepts` : e.message;
-  return { status, body: body(status, errorCodeOfStatus(status), message), unexpected: false };
+  const violation = bodyParserViolation(r, status);
+  const message = violation ? violation.message : e.message;
+  return { status, body: body(status, errorCodeOfStatus(status), message, violation ? [violation] : undefined), unexpected: false };
 }
 
 /** Maps anything thrown while serving a request to a status and the stable body; every 404 has one body. */

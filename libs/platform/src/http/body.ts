@@ -8,7 +8,10 @@ export class JsonTooDeepError extends Error {
   readonly status = 400;
   readonly expose = true;
 
-  constructor(maxDepth: number, at: number) {
+  constructor(
+    readonly maxDepth: number,
+    readonly at: number,
+  ) {
     super(`JSON nested deeper than ${maxDepth} levels (at character ${at})`);
     this.name = 'JsonTooDeepError';
   }
@@ -37,6 +40,18 @@ export function jsonDepthExceeds(text: string, max = MAX_JSON_DEPTH): number | u
 }
 
 /**
+ * Nest turns any SyntaxError reaching it into `BadRequestException(err.message)`, which loses the
+ * parser's `type` (and passes on Node's message, which quotes the body). The parse error goes on as a
+ * plain Error with body-parser's status, `expose` and `type`, so the error filter names the field
+ * and the rule (`body`, `isJson`; docs/api/errors.md).
+ */
+function unsyntactic(err: unknown): unknown {
+  if (!(err instanceof SyntaxError)) return err;
+  const r = err as SyntaxError & { status?: number; statusCode?: number; expose?: boolean; type?: string };
+  return Object.assign(new Error(err.message), { name: 'BodyParseError', status: r.status ?? r.statusCode ?? 400, expose: r.expose ?? true, type: r.type ?? 'entity.parse.failed' });
+}
+
+/**
  * JSON bodies with each route's own limit (`@RouteLimits({ bodyLimitBytes })`, default 100 KiB) and
  * a depth limit. Other media types are left to the route (a bulk load streams its body itself).
  */
@@ -58,6 +73,6 @@ export function jsonBodyMiddleware(routes: () => RouteTable | undefined): Reques
   };
   return (req: Request, res: Response, next: NextFunction) => {
     const route = routes()?.match(req.method, req.path);
-    parserFor(route?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES)(req, res, next);
+    parserFor(route?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES)(req, res, (err?: unknown) => next(err === undefined ? undefined : unsyntactic(err)));
   };
 }

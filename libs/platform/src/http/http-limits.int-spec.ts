@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Module, Param, Post } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { AuthModule, NoPersonalData, PersonalData, Roles, mintToken, revokePerson, revokeToken } from '@qmcb/auth';
 import type { Role } from '@qmcb/auth';
@@ -12,6 +12,8 @@ import type { RedisClient } from '../redis/redis.module';
 import { SecurityModule } from '../security.module';
 import { RedisRateLimiter } from './rate-limit';
 import { RouteLimits } from './route-limits';
+import { CITIZEN_ID_IN_URL_MESSAGE, PersonIdPipe, UuidPipe } from './path-params';
+import { IsInt, Max, Min } from 'class-validator';
 
 /**
  * Limits over HTTP, on the real Redis: rate limits per caller and class with their headers, failed
@@ -20,6 +22,11 @@ import { RouteLimits } from './route-limits';
  */
 const SECRETS = { jwtSecret: randomBytes(32).toString('base64url'), apiKeySecret: randomBytes(32).toString('base64url') };
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+class DecisionDto {
+  @IsInt() @Min(1) @Max(1_000_000)
+  expectedVersion: number;
+}
 
 @Controller()
 class LimitsController {
@@ -44,6 +51,20 @@ class LimitsController {
   async slow(): Promise<{ late: true }> {
     await new Promise((r) => setTimeout(r, 1_500));
     return { late: true };
+  }
+
+  @Post('items/:itemId/decisions')
+  @Roles('county-approver')
+  @NoPersonalData()
+  decide(@Param('itemId', UuidPipe) itemId: string, @Body() body: DecisionDto): { itemId: string; expectedVersion: number } {
+    return { itemId, expectedVersion: body.expectedVersion };
+  }
+
+  @Get('people/:personId')
+  @Roles('county-approver')
+  @NoPersonalData()
+  person(@Param('personId', PersonIdPipe) personId: string): { personId: string } {
+    return { personId };
   }
 
   @Post('small')
@@ -151,10 +172,59 @@ describe('limits over HTTP (real Redis)', () => {
   it("refuses a body over the route's limit (413) and JSON nested too deeply (400), naming the limit", async () => {
     const auth = bearer(`frank-${service}`);
     const big = await request(baseUrl).post('/small').set('authorization', auth).send({ text: 'x'.repeat(2_000) });
-    expect(big.body).toEqual({ statusCode: 413, code: 'VALIDATION_FAILED', message: 'request body larger than the 1024 bytes this route accepts' });
+    const tooBig = 'body must not be larger than the 1024 bytes this route accepts';
+    expect(big.body).toEqual({ statusCode: 413, code: 'VALIDATION_FAILED', message: tooBig, violations: [{ field: 'body', rule: 'maxBytes', message: tooBig }] });
     const deep = await request(baseUrl).post('/small').set('authorization', auth).set('content-type', 'application/json').send(`${'['.repeat(40)}${']'.repeat(40)}`);
-    expect(deep.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'JSON nested deeper than 32 levels (at character 32)' });
+    const tooDeep = 'body must not nest JSON deeper than 32 levels (deeper at character 32)';
+    expect(deep.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: tooDeep, violations: [{ field: 'body', rule: 'maxDepth', message: tooDeep }] });
     expect((await request(baseUrl).post('/small').set('authorization', auth).send({ ok: [1, [2, [3]]] })).body).toEqual({ got: { ok: [1, [2, [3]]] } });
+  });
+
+  it('answers a body that is not JSON, a path parameter that is not a UUID or a person ID, and a missing expectedVersion naming the field and the rule', async () => {
+    const auth = bearer(`gina-${service}`);
+    const item = '0f0c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b';
+    const notJson = await request(baseUrl).post(`/items/${item}/decisions`).set('authorization', auth).set('content-type', 'application/json').send('{"expectedVersion": 1,}');
+    expect(notJson.status).toBe(400);
+    expect(notJson.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'body must be valid JSON (parse error at character 22)',
+      violations: [{ field: 'body', rule: 'isJson', message: 'body must be valid JSON (parse error at character 22)' }],
+    });
+    const notUuid = await request(baseUrl).post('/items/42/decisions').set('authorization', auth).send({ expectedVersion: 1 });
+    expect(notUuid.status).toBe(400);
+    expect(notUuid.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'itemId must be a UUID (8-4-4-4-12 hexadecimal digits)',
+      violations: [{ field: 'itemId', rule: 'isUuid', message: 'itemId must be a UUID (8-4-4-4-12 hexadecimal digits)' }],
+    });
+    const noVersion = await request(baseUrl).post(`/items/${item}/decisions`).set('authorization', auth).send({});
+    expect(noVersion.status).toBe(400);
+    expect(noVersion.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'validation failed: expectedVersion',
+      violations: [{ field: 'expectedVersion', rule: 'isDefined', message: 'expectedVersion is required' }],
+    });
+    expect((await request(baseUrl).post(`/items/${item}/decisions`).set('authorization', auth).send({ expectedVersion: 3 })).body).toEqual({ itemId: item, expectedVersion: 3 });
+    const undecodable = await request(baseUrl).post('/items/%E0%A4%A/decisions').set('authorization', auth).send({ expectedVersion: 1 });
+    expect(undecodable.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'path must be valid percent-encoded UTF-8',
+      violations: [{ field: 'path', rule: 'isUriEncoded', message: 'path must be valid percent-encoded UTF-8' }],
+    });
+    const badPerson = await request(baseUrl).get('/people/nobody').set('authorization', auth);
+    const malformed = 'personId must be the personId of a list or view (53 characters a-z and 2-7)';
+    expect(badPerson.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: malformed, violations: [{ field: 'personId', rule: 'isPersonId', message: malformed }] });
+    const citizenId = await request(baseUrl).get('/people/44098119850315123X').set('authorization', auth);
+    expect(citizenId.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: CITIZEN_ID_IN_URL_MESSAGE,
+      violations: [{ field: 'personId', rule: 'notCitizenId', message: CITIZEN_ID_IN_URL_MESSAGE }],
+    });
   });
 
   it('sends the security headers and a request ID on every answer, errors included', async () => {

@@ -1,4 +1,4 @@
-import { maskPersonalData, maskText } from './mask';
+import { maskFreeText, maskPersonalData, maskText } from './mask';
 
 describe('maskText', () => {
   it('keeps the first 6 and last 4 characters of 18- and 15-digit citizen IDs', () => {
@@ -71,5 +71,21 @@ describe('maskPersonalData', () => {
 
   it('keeps only the year of a birth date under a key that names one', () => {
     expect(maskPersonalData({ birthDate: '1985-03-15', facts: { dateOfBirth: '1990-07-01' }, asOf: '2026-11-01' })).toEqual({ birthDate: '1985-**-**', facts: { dateOfBirth: '1990-**-**' }, asOf: '2026-11-01' });
+  });
+});
+
+describe('maskFreeText', () => {
+  it('masks names, addresses, citizen IDs and phones in a message', () => {
+    expect(maskFreeText('李小宝 is already a member of this household (孙女) at 13812345678')).toBe('李** is already a member of this household (孙女) at 138****5678');
+    expect(maskFreeText('欧阳娜娜 moved to 广东省茂名市高州市石鼓镇新塘村3组12号')).toBe('欧** moved to 广东省茂名市****3组12号');
+    expect(maskFreeText('names differ: 张三 vs 张叁 for 44098119850315123X')).toBe('names differ: 张** vs 张** for 440981********123X');
+    expect(maskFreeText('relation 外孙女 of 王五')).toBe('relation 外孙女 of 王**');
+  });
+
+  it('keeps ordinary words: relations, statuses, the labels of items and reasons, a place by its name', () => {
+    expect(maskFreeText('household.status must be 正常, not 迁出')).toBe('household.status must be 正常, not 迁出');
+    expect(maskFreeText('reason 姓名不一致 (缺少联系电话), item 常住地址, 已在外地参保')).toBe('reason 姓名不一致 (缺少联系电话), item 常住地址, 已在外地参保');
+    expect(maskFreeText('division 高州市 has no village 新塘村')).toBe('division 高州市 has no village 新塘村');
+    expect(maskFreeText('户主 and 配偶 of household H-1')).toBe('户主 and 配偶 of household H-1');
   });
 });

@@ -3,6 +3,8 @@
  * patterns in any string (citizen IDs, mobile numbers), and keys that name personal fields.
  */
 
+import { FIELD_LABELS, NOT_INSURED_REASON_LABELS, REASON_LABELS, SURVEY_REASON_LABELS } from '@qmcb/domain';
+
 const CITIZEN_ID_18 = /(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?![\dXx])/g;
 const CITIZEN_ID_15 = /(?<!\d)(\d{6})(\d{5})(\d{4})(?!\d)/g;
 const MOBILE = /(?<!\d)(\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)/g;
@@ -17,17 +19,65 @@ export function maskText(text: string): string {
     .replace(MOBILE, (_m, prefix: string | undefined, head: string, _mid: string, tail: string) => `${prefix ?? ''}${head}****${tail}`);
 }
 
-// Runs of Chinese characters (CJK unified ideographs, extension A, compatibility): in free text a name
-// or an address cannot be told from other words, so every run is masked as a name is.
+// Runs of Chinese characters (CJK unified ideographs, extension A, compatibility).
 const HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/gu;
 
 /**
- * maskText, and every run of Chinese characters masked like a name (`李小宝` → `李**`): for free text
- * kept for a long time (the audit trail's `detail`), where a name or an address may have been put
- * into a message (`李小宝 is already a member of this household (孙女)` → `李** is already … (孙**)`).
+ * Common Chinese surnames (the single-character ones covering nearly everyone, and the compound
+ * ones): a run of two to four characters starting with one is taken for a name.
+ */
+const SURNAMES = new Set(
+  [...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤康易乔赖文施洪辛柯庄甘牛祝包宁尚符舒阮聂柴单纪俞鲁欧季葛米岳左翟窦游蓝伍谷储尤麦樊殷齐焦涂苗温凌安蒙贝卓管鲍耿刁关裴靳景屈邢车应凤滕时詹缪宫项喻房洛池童匡盛霍晏丛饶佟连宗华殳容卞谈伏昌'].concat(
+    ['欧阳', '司马', '上官', '诸葛', '东方', '皇甫', '尉迟', '公孙', '慕容', '长孙', '令狐', '宇文', '司徒', '夏侯', '轩辕', '端木', '独孤', '南宫', '西门', '申屠'],
+  ),
+);
+
+/** Characters of an address: a run of five or more holding one is masked as an address is. */
+const ADDRESS_MARK = /[省市县区旗镇乡村街道路巷弄号栋幢楼室组苑院]/u;
+/** A division's or a place's own name (高州市, 石鼓镇, 新塘村): not personal by itself. */
+const PLACE_NAME = /^[\u3400-\u9fff]{1,4}[省市县区旗镇乡村]$/u;
+
+/**
+ * Ordinary words the services themselves put into messages: relations in a household, statuses,
+ * the labels of record items, reasons and not-insured reasons (`@qmcb/domain`), split into runs.
+ */
+const VOCABULARY: ReadonlySet<string> = new Set([
+  ...'户主 配偶 丈夫 妻子 子 女 儿子 女儿 长子 次子 长女 次女 孙子 孙女 外孙 外孙子 外孙女 父亲 母亲 父母 祖父 祖母 外祖父 外祖母 兄弟 姐妹 哥哥 弟弟 姐姐 妹妹 儿媳 女婿 公公 婆婆 岳父 岳母 侄子 侄女 孙媳 曾孙 其他 亲属 非亲属'.split(' '),
+  ...'正常 迁出 迁入 死亡 注销 停保 参保 在职 退休 失业 暂停 终止 待遇 缴费 本户 本人 户籍 户口 户内 成员 已 未 男 女 是 否 汉族'.split(' '),
+  ...[...Object.values(REASON_LABELS), ...Object.values(SURVEY_REASON_LABELS)].flatMap((l) => [l.label, l.explanation]).flatMap(hanRuns),
+  ...Object.values(NOT_INSURED_REASON_LABELS).flatMap(hanRuns),
+  ...Object.values(FIELD_LABELS).flatMap(hanRuns),
+]);
+
+function hanRuns(text: string): string[] {
+  return text.match(HAN_RUN) ?? [];
+}
+
+function surnameOf(run: string): boolean {
+  const chars = [...run];
+  return SURNAMES.has(chars[0] ?? '') || SURNAMES.has(chars.slice(0, 2).join(''));
+}
+
+/** One run of Chinese characters in free text: a name or an address masked, anything else kept. */
+function maskHanRun(run: string): string {
+  const length = [...run].length;
+  if (length < 2 || VOCABULARY.has(run)) return run;
+  if (PLACE_NAME.test(run)) return run;
+  if (length >= 5 && ADDRESS_MARK.test(run)) return maskAddressValue(run);
+  if (surnameOf(run)) return maskNameValue(run);
+  return run;
+}
+
+/**
+ * maskText, and the names and addresses in Chinese in it: for free text kept for a long time (the
+ * audit trail's `detail`), where a name or an address may have been put into a message. A run of
+ * two or more Chinese characters that starts with a surname is masked as a name (`李小宝` → `李**`),
+ * one of five or more with an address character as an address (`广东省茂名市****`); ordinary words
+ * (the relations, statuses and labels the services use, a place's own name like `高州市`) are kept:
+ * `李** is already a member of this household (孙女)`.
  */
 export function maskFreeText(text: string): string {
-  return maskText(text).replace(HAN_RUN, (run) => maskNameValue(run));
+  return maskText(text).replace(HAN_RUN, (run) => maskHanRun(run));
 }
 
 type KeyRule = (value: string) => string;

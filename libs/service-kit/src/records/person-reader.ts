@@ -3,12 +3,9 @@ import { assertInDivision } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { filingDivision, personKeyFor } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { AuditService, DomainError, PersonIds } from '@qmcb/platform';
+import { AuditService, CITIZEN_ID_IN_URL_MESSAGE, CITIZEN_ID_LIKE, DomainError, PersonIds } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { PersonRecordRepository } from './person-record.repository';
-
-/** Something that may be a citizen ID: never accepted in a URL (it would sit in every proxy's access log). */
-const CITIZEN_ID_LIKE = /^[0-9０-９]{15,17}[0-9Xx０-９ＸｘX]?$/;
 
 /**
  * Reads one person's record for a caller, by person ID (URLs) or by citizen ID (a POST body, never a
@@ -30,7 +27,7 @@ export class PersonReader {
     const personKey = this.ids.keyOf(personId);
     if (!personKey) {
       if (CITIZEN_ID_LIKE.test(personId)) {
-        throw new DomainError('VALIDATION_FAILED', 'a citizen ID is not accepted in a URL: POST /persons/lookup with {"citizenId": "..."}, or use the personId of a list or view');
+        throw new DomainError('VALIDATION_FAILED', CITIZEN_ID_IN_URL_MESSAGE, { violations: [{ field: 'personId', rule: 'notCitizenId', message: CITIZEN_ID_IN_URL_MESSAGE }] });
       }
       throw new DomainError('NOT_FOUND', 'no such person ID');
     }

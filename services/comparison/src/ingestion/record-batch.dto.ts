@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SOURCE_FACT_SUBTYPES, SOURCE_MODES } from '@qmcb/contracts';
+import { SOURCE_FACT_SUBTYPES, SOURCE_MODES, IsCalendarDateTime } from '@qmcb/contracts';
 import type { SourceFacts, SourceMode } from '@qmcb/contracts';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsObject, IsString, Length, Matches, ValidateNested } from 'class-validator';
@@ -30,7 +30,7 @@ export class SourceRecordDto {
   mode: SourceMode;
 
   @ApiProperty({ description: 'When the department recorded this state (ISO 8601)', example: '2026-11-01T00:00:00Z' })
-  @IsISO8601({ strict: true })
+  @IsISO8601() @IsCalendarDateTime()
   asOf: string;
 
   @ApiProperty({ description: 'The facts, by `kind`: household (public security), insurance (social-insurance systems, higher registry), tax, welfare and death (civil affairs), enrolment (education), custody (justice)' })

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsCalendarDateTime } from '@qmcb/contracts';
 import { PageLimit, PageOffset } from '@qmcb/platform';
 import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
 
@@ -11,7 +12,7 @@ export class StatisticsQuery {
   division: string;
 
   @ApiPropertyOptional({ description: 'The figures as the registry stood at this time (ISO 8601); default now', example: '2026-11-30T16:00:00Z' })
-  @IsOptional() @IsISO8601()
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   asOf?: string;
 }
 
@@ -21,11 +22,11 @@ export class ChangesQuery {
   division: string;
 
   @ApiProperty({ description: 'Start of the period (ISO 8601)', example: '2026-11-01T00:00:00Z' })
-  @IsISO8601()
+  @IsISO8601() @IsCalendarDateTime()
   from: string;
 
   @ApiPropertyOptional({ description: 'End of the period (ISO 8601); default now', example: '2026-12-01T00:00:00Z' })
-  @IsOptional() @IsISO8601()
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   to?: string;
 }
 
@@ -40,11 +41,11 @@ export class DetailsQuery extends StatisticsQuery {
   figure: string;
 
   @ApiPropertyOptional({ description: 'Start of the period, for newly covered or uncovered (ISO 8601)' })
-  @IsOptional() @IsISO8601()
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   from?: string;
 
   @ApiPropertyOptional({ description: 'End of the period, for newly covered or uncovered (ISO 8601); default now' })
-  @IsOptional() @IsISO8601()
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   to?: string;
 }
 

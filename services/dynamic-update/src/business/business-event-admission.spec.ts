@@ -75,6 +75,16 @@ describe('admission of business events', () => {
     });
   });
 
+  it('given a time or a month that does not exist (30 February, month 13), then refused on the calendar rule, naming the field and the value', () => {
+    const paid = { type: 'insurance.contribution-paid', businessId: 'SI-2', citizenId: ID, occurredAt: '2026-03-01T09:00:00+08:00', payload: { insuranceType: 'pension', scheme: 'resident', region: '440981', month: '2026-13', paidBy: 'self' } };
+    expect(refusal([enrolled({ occurredAt: '2026-02-30T10:00:00Z' }), paid])).toEqual({
+      violations: [
+        { field: 'events.0.occurredAt', rule: 'isCalendarDateTime', message: 'events.0.occurredAt must be a date and time that exists (ISO 8601), got "2026-02-30T10:00:00Z"' },
+        { field: 'events.1.payload.month', rule: 'isCalendarMonth', message: 'events.1.payload.month must be a month that exists (YYYY-MM), got "2026-13"' },
+      ],
+    });
+  });
+
   it('given a type the department may not send, then 403 naming the event', () => {
     expect(refusal([enrolled(), { type: 'death.registered', businessId: 'D-1', citizenId: ID, occurredAt: '2026-03-01T00:00:00Z', payload: { deathDate: '2026-02-28' } }])).toEqual({
       code: 'FORBIDDEN',

@@ -1,4 +1,4 @@
-import { BUSINESS_EVENTS, ContractViolationError, deterministicId, departmentMaySendBusinessEvent, flattenValidationErrors, isBusinessEventType, newEvent } from '@qmcb/contracts';
+import { BUSINESS_EVENTS, CALENDAR_DATE_TIME_RULE, ContractViolationError, calendarDateTimeMessage, deterministicId, departmentMaySendBusinessEvent, flattenValidationErrors, isBusinessEventType, isCalendarDateTime, newEvent } from '@qmcb/contracts';
 import type { BusinessEventType, ContractViolation, Department, EventOf } from '@qmcb/contracts';
 import { isKnownDivision, personKeyFor, validateCitizenId } from '@qmcb/domain';
 import { DomainError } from '@qmcb/platform';
@@ -73,6 +73,8 @@ export function checkBusinessEvent(plain: unknown, department: Department): { vi
   }
   if (typeof occurredAt !== 'string' || !ISO.test(occurredAt) || Number.isNaN(Date.parse(occurredAt))) {
     v.push({ field: 'occurredAt', rule: 'isIso8601', message: 'occurredAt must be an ISO 8601 time with its offset, e.g. 2026-03-01T09:30:00+08:00' });
+  } else if (!isCalendarDateTime(occurredAt)) {
+    v.push({ field: 'occurredAt', rule: CALENDAR_DATE_TIME_RULE, message: calendarDateTimeMessage('occurredAt', occurredAt) });
   }
   if (!isObject(payload)) {
     v.push({ field: 'payload', rule: 'isObject', message: 'payload must be an object of the fields of the type' });

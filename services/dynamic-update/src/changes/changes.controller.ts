@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, PersonalData, Roles } from '@qmcb/auth';
 import type { PersonPrincipal, Principal } from '@qmcb/auth';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
-import { PageLimit, PageOffset } from '@qmcb/platform';
+import { PageLimit, PageOffset, UuidPipe } from '@qmcb/platform';
 import type { ChangeProposal } from './change-proposal.decider';
 import { ChangesService } from './changes.service';
 
@@ -50,7 +50,7 @@ export class ChangesController {
   @Roles('county-approver')
   @PersonalData({ access: 'write', purposes: ['registry-maintenance'] })
   @ApiOperation({ summary: 'Approve a waiting business event: it enters the registry at its own business time' })
-  approve(@CurrentPrincipal() principal: Principal, @Param('proposalId', ParseUUIDPipe) proposalId: string, @Body() body: ApproveChangeDto): Promise<ChangeProposal> {
+  approve(@CurrentPrincipal() principal: Principal, @Param('proposalId', UuidPipe) proposalId: string, @Body() body: ApproveChangeDto): Promise<ChangeProposal> {
     return this.changes.decide(principal as PersonPrincipal, proposalId, { kind: 'approve', comment: body.comment ?? '' });
   }
 
@@ -59,7 +59,7 @@ export class ChangesController {
   @Roles('county-approver')
   @PersonalData({ access: 'write', purposes: ['registry-maintenance'] })
   @ApiOperation({ summary: 'Reject a waiting business event: the registry stays as it was' })
-  reject(@CurrentPrincipal() principal: Principal, @Param('proposalId', ParseUUIDPipe) proposalId: string, @Body() body: RejectChangeDto): Promise<ChangeProposal> {
+  reject(@CurrentPrincipal() principal: Principal, @Param('proposalId', UuidPipe) proposalId: string, @Body() body: RejectChangeDto): Promise<ChangeProposal> {
     return this.changes.decide(principal as PersonPrincipal, proposalId, { kind: 'reject', reason: body.reason });
   }
 }

@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, NoPersonalData, PersonalData, Roles, SystemCallers } from '@qmcb/auth';
-import { PageLimit, PageOffset } from '@qmcb/platform';
+import { IntPipe, PageLimit, PageOffset, UuidPipe } from '@qmcb/platform';
 import type { PersonPrincipal, Principal } from '@qmcb/auth';
 import { DEPARTMENTS } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
@@ -72,7 +72,7 @@ export class SubscriptionsController {
   @SystemCallers()
   @NoPersonalData()
   @ApiOperation({ summary: 'A subscription and its webhook delivery (cursor, attempts, last error), for an administrator or its own key' })
-  get(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<Subscription & { delivery: Delivery | null }> {
+  get(@CurrentPrincipal() principal: Principal, @Param('id', UuidPipe) id: string): Promise<Subscription & { delivery: Delivery | null }> {
     return this.subscriptions.status(principal, id);
   }
 
@@ -80,7 +80,7 @@ export class SubscriptionsController {
   @Roles('admin')
   @NoPersonalData()
   @ApiOperation({ summary: 'Disable a subscription: no more deliveries or reads' })
-  disable(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<Subscription> {
+  disable(@CurrentPrincipal() principal: Principal, @Param('id', UuidPipe) id: string): Promise<Subscription> {
     return this.subscriptions.disable(principal as PersonPrincipal, id);
   }
 
@@ -89,7 +89,7 @@ export class SubscriptionsController {
   @SystemCallers()
   @PersonalData({ access: 'list', purposes: ['data-sharing', 'operations-support'], unmasked: [{ departments: DEPARTMENTS, purposes: ['data-sharing'] }] })
   @ApiOperation({ summary: 'Webhook batches that failed every attempt, with the reason (the entries in full for the subscriber, masked for an administrator)' })
-  deadLetters(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string, @Query() query: PageQueryDto): Promise<{ subscriptionId: string; total: number; items: DeadLetter[] }> {
+  deadLetters(@CurrentPrincipal() principal: Principal, @Param('id', UuidPipe) id: string, @Query() query: PageQueryDto): Promise<{ subscriptionId: string; total: number; items: DeadLetter[] }> {
     return this.subscriptions.deadLetters(principal, id, query.limit ?? 100, query.offset ?? 0);
   }
 
@@ -99,7 +99,7 @@ export class SubscriptionsController {
   @SystemCallers()
   @NoPersonalData()
   @ApiOperation({ summary: 'Send a dead letter again now; marked redelivered when the subscriber takes it (the call is audited as a disclosure)' })
-  redeliver(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string, @Param('deadLetterId', ParseIntPipe) deadLetterId: number): Promise<{ deadLetterId: number; result: CallResult }> {
+  redeliver(@CurrentPrincipal() principal: Principal, @Param('id', UuidPipe) id: string, @Param('deadLetterId', IntPipe) deadLetterId: number): Promise<{ deadLetterId: number; result: CallResult }> {
     return this.subscriptions.redeliver(principal, id, deadLetterId);
   }
 }

@@ -1,8 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { IsCalendarDateTime } from '@qmcb/contracts';
 import { ApiNotFoundResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Departments, PersonalData, Roles } from '@qmcb/auth';
 import type { PersonalDataPolicy, Principal } from '@qmcb/auth';
-import { PageLimit, PageOffset } from '@qmcb/platform';
+import { PageLimit, PageOffset, PersonIdPipe } from '@qmcb/platform';
 import { PersonLookupDto } from '@qmcb/service-kit';
 import { IsISO8601, IsOptional } from 'class-validator';
 import { RegistryService } from './registry.service';
@@ -16,7 +17,7 @@ const ITEMS: PersonalDataPolicy = { access: 'read', purposes: ['registry-mainten
 
 export class AsOfQueryDto {
   @ApiPropertyOptional({ description: 'The moment to read the record as the registry held it (ISO 8601); now when absent', example: '2026-06-30T16:00:00Z' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   asOf?: string;
 }
 
@@ -38,7 +39,7 @@ export class RegistryController {
   @PersonalData(VIEW)
   @ApiOperation({ summary: "The registry's record of one person (登记库), with its change history, by person ID" })
   @ApiNotFoundResponse({ description: "NOT_FOUND: no such person, or outside the caller's division (the same answer)" })
-  get(@CurrentPrincipal() principal: Principal, @Param('personId') personId: string): Promise<RegistryPerson> {
+  get(@CurrentPrincipal() principal: Principal, @Param('personId', PersonIdPipe) personId: string): Promise<RegistryPerson> {
     return this.registry.person(principal, { personId });
   }
 
@@ -58,7 +59,7 @@ export class RegistryController {
   @PersonalData(ITEMS)
   @ApiOperation({ summary: 'Every registry item of a person with the source and time of its value; with asOf, as the registry held it then' })
   @ApiNotFoundResponse({ description: "NOT_FOUND: no such person, or outside the caller's division (the same answer)" })
-  view(@CurrentPrincipal() principal: Principal, @Param('personId') personId: string, @Query() query: AsOfQueryDto): Promise<RegistryView> {
+  view(@CurrentPrincipal() principal: Principal, @Param('personId', PersonIdPipe) personId: string, @Query() query: AsOfQueryDto): Promise<RegistryView> {
     return this.registry.view(principal, personId, query.asOf ? new Date(query.asOf).toISOString() : null);
   }
 
@@ -67,7 +68,7 @@ export class RegistryController {
   @PersonalData(VIEW)
   @ApiOperation({ summary: 'Who and what changed the record, event by event: what each changed, its source, actor and cause' })
   @ApiNotFoundResponse({ description: "NOT_FOUND: no such person, or outside the caller's division (the same answer)" })
-  history(@CurrentPrincipal() principal: Principal, @Param('personId') personId: string, @Query() query: HistoryQueryDto): Promise<{ personId: string; total: number; items: HistoryRow[] }> {
+  history(@CurrentPrincipal() principal: Principal, @Param('personId', PersonIdPipe) personId: string, @Query() query: HistoryQueryDto): Promise<{ personId: string; total: number; items: HistoryRow[] }> {
     return this.registry.historyPage(principal, personId, query.limit ?? 100, query.offset ?? 0);
   }
 }

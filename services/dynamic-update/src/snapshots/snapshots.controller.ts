@@ -1,10 +1,10 @@
-import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, UnsupportedMediaTypeException } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, Req, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiConsumes, ApiCreatedResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, NoPersonalData, PersonalData, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
-import { DEPARTMENTS } from '@qmcb/contracts';
-import { PageLimit, PageOffset, RouteLimits } from '@qmcb/platform';
+import { DEPARTMENTS, IsCalendarDateTime } from '@qmcb/contracts';
+import { PageLimit, PageOffset, RouteLimits, UuidPipe } from '@qmcb/platform';
 import type { Principal } from '@qmcb/auth';
 import { FACT_KINDS } from '@qmcb/contracts';
 import type { FactKind } from '@qmcb/contracts';
@@ -27,7 +27,7 @@ export class StartSnapshotQueryDto {
   scope: string;
 
   @ApiProperty({ description: 'When the department took the roster (ISO 8601): every row is its statement as of then', example: '2026-12-01T00:00:00+08:00' })
-  @IsISO8601({ strict: true })
+  @IsISO8601() @IsCalendarDateTime()
   asOf: string;
 }
 
@@ -94,7 +94,7 @@ export class SnapshotsController implements OnApplicationBootstrap {
   @SystemCallers()
   @NoPersonalData()
   @ApiOperation({ summary: 'The report of a snapshot of your department' })
-  report(@CurrentPrincipal() principal: Principal, @Param('snapshotId', ParseUUIDPipe) snapshotId: string): Promise<SnapshotReport> {
+  report(@CurrentPrincipal() principal: Principal, @Param('snapshotId', UuidPipe) snapshotId: string): Promise<SnapshotReport> {
     return this.runner.report(snapshotId, departmentOf(principal));
   }
 
@@ -103,7 +103,7 @@ export class SnapshotsController implements OnApplicationBootstrap {
   // What the department's own roster changed: its own data, shown to it in full.
   @PersonalData({ access: 'list', purposes: ['data-submission'], unmasked: [{ departments: DEPARTMENTS, purposes: ['data-submission'] }] })
   @ApiOperation({ summary: 'The changes a snapshot made: added, updated (with the items) and absent, page by page' })
-  changes(@CurrentPrincipal() principal: Principal, @Param('snapshotId', ParseUUIDPipe) snapshotId: string, @Query() query: ChangesQueryDto): Promise<{ snapshotId: string; total: number; items: SnapshotChange[] }> {
+  changes(@CurrentPrincipal() principal: Principal, @Param('snapshotId', UuidPipe) snapshotId: string, @Query() query: ChangesQueryDto): Promise<{ snapshotId: string; total: number; items: SnapshotChange[] }> {
     return this.runner.changes(snapshotId, departmentOf(principal), query.change ?? null, query.limit ?? 100, query.offset ?? 0);
   }
 
@@ -112,7 +112,7 @@ export class SnapshotsController implements OnApplicationBootstrap {
   // The refused lines as the department sent them: its own data, shown to it in full.
   @PersonalData({ access: 'list', purposes: ['data-submission'], unmasked: [{ departments: DEPARTMENTS, purposes: ['data-submission'] }] })
   @ApiOperation({ summary: 'The roster lines refused, with every reason' })
-  quarantine(@CurrentPrincipal() principal: Principal, @Param('snapshotId', ParseUUIDPipe) snapshotId: string, @Query() query: PageQueryDto): Promise<{ snapshotId: string; total: number; items: QuarantinedLine[] }> {
+  quarantine(@CurrentPrincipal() principal: Principal, @Param('snapshotId', UuidPipe) snapshotId: string, @Query() query: PageQueryDto): Promise<{ snapshotId: string; total: number; items: QuarantinedLine[] }> {
     return this.runner.quarantine(snapshotId, departmentOf(principal), query.limit ?? 100, query.offset ?? 0);
   }
 }

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { UuidPipe } from '@qmcb/platform';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, PersonalData, Roles } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
@@ -57,7 +58,7 @@ export class SelfServiceController {
   @Roles('citizen')
   @PersonalData({ access: 'write', purposes: ['self-service'] })
   @ApiOperation({ summary: 'Withdraw a correction of mine still in review' })
-  withdraw(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: WithdrawDto): Promise<DecisionResult> {
+  withdraw(@CurrentPrincipal() principal: Principal, @Param('reviewId', UuidPipe) reviewId: string, @Body() body: WithdrawDto): Promise<DecisionResult> {
     return this.reviews.decide(principal, reviewId, { kind: 'close', expectedVersion: body.expectedVersion, closeReason: 'withdrawn', reason: 'withdrawn by the citizen' });
   }
 }

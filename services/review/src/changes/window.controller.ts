@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { UuidPipe } from '@qmcb/platform';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Departments, PersonalData, Roles } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
@@ -42,7 +43,7 @@ export class WindowController {
   @Departments('social-insurance')
   @PersonalData({ access: 'read', purposes: ['window-service'] })
   @ApiOperation({ summary: 'Where a window submission stands in review (its submitter only)' })
-  status(@CurrentPrincipal() principal: Principal, @Param('submissionId', ParseUUIDPipe) submissionId: string): Promise<object> {
+  status(@CurrentPrincipal() principal: Principal, @Param('submissionId', UuidPipe) submissionId: string): Promise<object> {
     return this.changes.status(principal, submissionId);
   }
 }

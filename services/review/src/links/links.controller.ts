@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, PersonalData, Roles } from '@qmcb/auth';
 import type { Disclosure, PersonalDataPolicy, Principal } from '@qmcb/auth';
-import { PageLimit, PageOffset } from '@qmcb/platform';
+import { PageLimit, PageOffset, UuidPipe } from '@qmcb/platform';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { LINK_REVIEW_STAGES, LINK_REVIEW_STATUSES } from './link-review.decider';
 import type { LinkReviewStage, LinkReviewStatus } from './link-review.decider';
@@ -76,7 +76,7 @@ export class LinksController {
   @PersonalData({ access: 'read', purposes: ['review', 'operations-support'], unmasked: [REVIEWING] })
   @ApiOperation({ summary: 'One link: the scoring, and what the person and the records under the mistyped ID each say of the identity, with the insurance the records hold' })
   @ApiNotFoundResponse({ description: "NOT_FOUND: no such link, or outside the caller's division (the same answer)" })
-  get(@CurrentPrincipal() principal: Principal, @Param('linkId', ParseUUIDPipe) linkId: string): Promise<LinkView> {
+  get(@CurrentPrincipal() principal: Principal, @Param('linkId', UuidPipe) linkId: string): Promise<LinkView> {
     return this.links.view(principal, linkId);
   }
 
@@ -85,7 +85,7 @@ export class LinksController {
   @PersonalData(DECISION)
   @ApiOperation({ summary: 'Initial review (初审): the records are this person’s; the link goes on to the county (review.link-initial-approved)' })
   @ApiConflictResponse({ description: 'CONFLICT: another version, another stage, or not pending' })
-  approveInitial(@CurrentPrincipal() principal: Principal, @Param('linkId', ParseUUIDPipe) linkId: string, @Body() body: ApproveLinkDto): Promise<LinkDecisionResult> {
+  approveInitial(@CurrentPrincipal() principal: Principal, @Param('linkId', UuidPipe) linkId: string, @Body() body: ApproveLinkDto): Promise<LinkDecisionResult> {
     return this.links.decide(principal, linkId, { kind: 'initial-approval', expectedVersion: body.expectedVersion, comment: body.comment ?? '' });
   }
 
@@ -94,7 +94,7 @@ export class LinksController {
   @PersonalData(DECISION)
   @ApiOperation({ summary: 'Final approval (审定): the link is confirmed (review.link-confirmed); comparison compares both sides again' })
   @ApiConflictResponse({ description: 'CONFLICT: another version, another stage, or not pending' })
-  approveFinal(@CurrentPrincipal() principal: Principal, @Param('linkId', ParseUUIDPipe) linkId: string, @Body() body: ApproveLinkDto): Promise<LinkDecisionResult> {
+  approveFinal(@CurrentPrincipal() principal: Principal, @Param('linkId', UuidPipe) linkId: string, @Body() body: ApproveLinkDto): Promise<LinkDecisionResult> {
     return this.links.decide(principal, linkId, { kind: 'final-approval', expectedVersion: body.expectedVersion, comment: body.comment ?? '' });
   }
 
@@ -103,7 +103,7 @@ export class LinksController {
   @PersonalData(DECISION)
   @ApiOperation({ summary: 'Reject the link at the reviewer’s stage (review.link-rejected): the records are compared on their own again, and never proposed to this person again' })
   @ApiConflictResponse({ description: 'CONFLICT: another version, another stage, or not pending' })
-  reject(@CurrentPrincipal() principal: Principal, @Param('linkId', ParseUUIDPipe) linkId: string, @Body() body: RejectLinkDto): Promise<LinkDecisionResult> {
+  reject(@CurrentPrincipal() principal: Principal, @Param('linkId', UuidPipe) linkId: string, @Body() body: RejectLinkDto): Promise<LinkDecisionResult> {
     return this.links.decide(principal, linkId, { kind: 'reject', expectedVersion: body.expectedVersion, reason: body.reason });
   }
 }

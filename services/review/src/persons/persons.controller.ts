@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { PersonIdPipe } from '@qmcb/platform';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, PersonalData, Roles } from '@qmcb/auth';
 import type { PersonalDataPolicy, Principal } from '@qmcb/auth';
@@ -20,7 +21,7 @@ export class PersonsController {
   @PersonalData(VIEW)
   @ApiOperation({ summary: "Review's view of one person: the record and every review of their submissions, by person ID" })
   @ApiNotFoundResponse({ description: "NOT_FOUND: no such person, or outside the caller's division (the same answer)" })
-  get(@CurrentPrincipal() principal: Principal, @Param('personId') personId: string): Promise<ReviewPerson> {
+  get(@CurrentPrincipal() principal: Principal, @Param('personId', PersonIdPipe) personId: string): Promise<ReviewPerson> {
     return this.reviews.person(principal, { personId });
   }
 

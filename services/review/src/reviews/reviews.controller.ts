@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { UuidPipe } from '@qmcb/platform';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, NoPersonalData, PersonalData, Roles } from '@qmcb/auth';
 import type { Disclosure, PersonalDataPolicy, Principal } from '@qmcb/auth';
@@ -42,7 +43,7 @@ export class ReviewsController {
   @PersonalData({ access: 'read', purposes: ['review', 'operations-support'], unmasked: [REVIEWING] })
   @ApiOperation({ summary: 'One item: the change beside the current record, field by field, with evidence, submitter, staleness and conflicting items' })
   @ApiNotFoundResponse({ description: "NOT_FOUND: no such item, or outside the caller's division (the same answer)" })
-  get(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string): Promise<ItemView> {
+  get(@CurrentPrincipal() principal: Principal, @Param('reviewId', UuidPipe) reviewId: string): Promise<ItemView> {
     return this.reviews.view(principal, reviewId);
   }
 
@@ -61,7 +62,7 @@ export class ReviewsController {
   @PersonalData(DECISION)
   @ApiOperation({ summary: 'Initial review (初审) passes the change on to the county' })
   @ApiConflictResponse({ description: 'CONFLICT: another version, another stage, not pending, or stale' })
-  approveInitial(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: ApproveDto): Promise<DecisionResult> {
+  approveInitial(@CurrentPrincipal() principal: Principal, @Param('reviewId', UuidPipe) reviewId: string, @Body() body: ApproveDto): Promise<DecisionResult> {
     return this.reviews.decide(principal, reviewId, { kind: 'initial-approval', expectedVersion: body.expectedVersion, comment: body.comment ?? '' });
   }
 
@@ -70,7 +71,7 @@ export class ReviewsController {
   @PersonalData(DECISION)
   @ApiOperation({ summary: 'Final approval (审定): the change enters the registry' })
   @ApiConflictResponse({ description: 'CONFLICT: another version, another stage, not pending, or stale' })
-  approveFinal(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: FinalApproveDto): Promise<DecisionResult> {
+  approveFinal(@CurrentPrincipal() principal: Principal, @Param('reviewId', UuidPipe) reviewId: string, @Body() body: FinalApproveDto): Promise<DecisionResult> {
     return this.reviews.decide(principal, reviewId, { kind: 'final-approval', expectedVersion: body.expectedVersion });
   }
 
@@ -78,7 +79,7 @@ export class ReviewsController {
   @Roles(...REVIEWERS)
   @PersonalData(DECISION)
   @ApiOperation({ summary: 'Return the change to its submitter for correction, naming the fields to fix' })
-  giveBack(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: ReturnDto): Promise<DecisionResult> {
+  giveBack(@CurrentPrincipal() principal: Principal, @Param('reviewId', UuidPipe) reviewId: string, @Body() body: ReturnDto): Promise<DecisionResult> {
     return this.reviews.decide(principal, reviewId, { kind: 'return', expectedVersion: body.expectedVersion, reason: body.reason, fieldsToFix: body.fieldsToFix ?? [] });
   }
 
@@ -86,7 +87,7 @@ export class ReviewsController {
   @Roles(...REVIEWERS)
   @PersonalData(DECISION)
   @ApiOperation({ summary: 'Reject the change with a coded reason and a text: it does not enter the registry' })
-  reject(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: RejectDto): Promise<DecisionResult> {
+  reject(@CurrentPrincipal() principal: Principal, @Param('reviewId', UuidPipe) reviewId: string, @Body() body: RejectDto): Promise<DecisionResult> {
     return this.reviews.decide(principal, reviewId, { kind: 'reject', expectedVersion: body.expectedVersion, reasonCode: body.reasonCode, reason: body.reason });
   }
 
@@ -94,7 +95,7 @@ export class ReviewsController {
   @Roles(...REVIEWERS)
   @PersonalData(DECISION)
   @ApiOperation({ summary: 'Close the item without a decision: a duplicate of another, or withdrawn' })
-  close(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: CloseDto): Promise<DecisionResult> {
+  close(@CurrentPrincipal() principal: Principal, @Param('reviewId', UuidPipe) reviewId: string, @Body() body: CloseDto): Promise<DecisionResult> {
     return this.reviews.decide(principal, reviewId, { kind: 'close', expectedVersion: body.expectedVersion, closeReason: body.closeReason, reason: body.reason });
   }
 
@@ -102,7 +103,7 @@ export class ReviewsController {
   @Roles(...REVIEWERS)
   @PersonalData(DECISION)
   @ApiOperation({ summary: 'A stale item checked against the record as it is now: it is based on it from now on and can be approved' })
-  rebase(@CurrentPrincipal() principal: Principal, @Param('reviewId', ParseUUIDPipe) reviewId: string, @Body() body: RebaseDto): Promise<DecisionResult> {
+  rebase(@CurrentPrincipal() principal: Principal, @Param('reviewId', UuidPipe) reviewId: string, @Body() body: RebaseDto): Promise<DecisionResult> {
     return this.reviews.decide(principal, reviewId, { kind: 'rebase', expectedVersion: body.expectedVersion });
   }
 }

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, NoPersonalData, PersonalData, Roles } from '@qmcb/auth';
 import type { PersonalDataPolicy, Principal } from '@qmcb/auth';
-import { DomainError, PersonIds, RouteLimits } from '@qmcb/platform';
+import { DomainError, PersonIds, RouteLimits, UuidPipe } from '@qmcb/platform';
 import type { Response } from 'express';
 import { LedgersService } from '../ledgers/ledgers.service';
 import type { LedgerKind } from '../ledgers/ledgers.service';
@@ -52,7 +52,7 @@ export class CampaignsController {
   @NoPersonalData()
   @ApiOperation({ summary: 'One campaign with its totals' })
   @ApiNotFoundResponse({ description: "NOT_FOUND: no such campaign, or outside the caller's division" })
-  get(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string): Promise<Campaign> {
+  get(@CurrentPrincipal() principal: Principal, @Param('campaignId', UuidPipe) campaignId: string): Promise<Campaign> {
     return this.campaigns.get(principal, campaignId);
   }
 
@@ -60,7 +60,7 @@ export class CampaignsController {
   @Roles('county-approver')
   @NoPersonalData()
   @ApiOperation({ summary: 'Close the campaign' })
-  close(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Body() body: CloseCampaignDto): Promise<Campaign> {
+  close(@CurrentPrincipal() principal: Principal, @Param('campaignId', UuidPipe) campaignId: string, @Body() body: CloseCampaignDto): Promise<Campaign> {
     return this.campaigns.close(principal, campaignId, body.note);
   }
 
@@ -69,7 +69,7 @@ export class CampaignsController {
   @Roles(...ORGANISERS)
   @NoPersonalData()
   @ApiOperation({ summary: 'Form a team of 2-3 surveyors under a township (一般以2-3人为一组)' })
-  formTeam(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Body() body: TeamDto): Promise<Team> {
+  formTeam(@CurrentPrincipal() principal: Principal, @Param('campaignId', UuidPipe) campaignId: string, @Body() body: TeamDto): Promise<Team> {
     return this.campaigns.formTeam(principal, campaignId, body);
   }
 
@@ -77,7 +77,7 @@ export class CampaignsController {
   @Roles(...WATCHERS)
   @NoPersonalData()
   @ApiOperation({ summary: "The campaign's teams in the caller's division, with the villages each works" })
-  teams(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Query('division') division?: string): Promise<Team[]> {
+  teams(@CurrentPrincipal() principal: Principal, @Param('campaignId', UuidPipe) campaignId: string, @Query('division') division?: string): Promise<Team[]> {
     return this.campaigns.listTeams(principal, campaignId, division);
   }
 
@@ -87,8 +87,8 @@ export class CampaignsController {
   @ApiOperation({ summary: "A team's members now; the targets of whoever left go, household by household, to those who stay" })
   members(
     @CurrentPrincipal() principal: Principal,
-    @Param('campaignId', ParseUUIDPipe) campaignId: string,
-    @Param('teamId', ParseUUIDPipe) teamId: string,
+    @Param('campaignId', UuidPipe) campaignId: string,
+    @Param('teamId', UuidPipe) teamId: string,
     @Body() body: TeamMembersDto,
   ): Promise<Team & { reassigned: number }> {
     return this.campaigns.changeMembers(principal, campaignId, teamId, body.members);
@@ -98,7 +98,7 @@ export class CampaignsController {
   @Roles(...ORGANISERS)
   @PersonalData({ access: 'write', purposes: ['survey'] })
   @ApiOperation({ summary: 'By hand: villages, households or targets to a team (balanced among its surveyors, or to one); reassignment keeps the history' })
-  assign(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Body() body: AssignDto): Promise<AssignmentResult> {
+  assign(@CurrentPrincipal() principal: Principal, @Param('campaignId', UuidPipe) campaignId: string, @Body() body: AssignDto): Promise<AssignmentResult> {
     const householdKeys = body.householdKeys?.map((key, i) => {
       const stored = storedHouseholdKey(key, this.ids);
       if (stored === undefined) {
@@ -116,7 +116,7 @@ export class CampaignsController {
   @PersonalData({ access: 'write', purposes: ['survey'] })
   @ApiOperation({ summary: "Balanced by workload: a township's villages to its teams, each household to one surveyor" })
   @ApiConflictResponse({ description: 'CONFLICT: the township has no team' })
-  auto(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Body() body: AutoAssignDto): Promise<AssignmentResult> {
+  auto(@CurrentPrincipal() principal: Principal, @Param('campaignId', UuidPipe) campaignId: string, @Body() body: AutoAssignDto): Promise<AssignmentResult> {
     return this.campaigns.autoAssign(principal, campaignId, body.townshipCode);
   }
 
@@ -124,7 +124,7 @@ export class CampaignsController {
   @Roles(...WATCHERS)
   @NoPersonalData()
   @ApiOperation({ summary: 'Progress per county, township, village or team: targets, unassigned, visited, by outcome and status, submitted, approved, returned, closed out, overdue' })
-  progress(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Query() q: ProgressQuery): Promise<Progress> {
+  progress(@CurrentPrincipal() principal: Principal, @Param('campaignId', UuidPipe) campaignId: string, @Query() q: ProgressQuery): Promise<Progress> {
     return this.campaigns.progress(principal, campaignId, q.groupBy, q.division);
   }
 
@@ -132,7 +132,7 @@ export class CampaignsController {
   @Roles(...WATCHERS)
   @PersonalData({ access: 'list', purposes: ['survey', 'review', 'operations-support'], unmasked: [{ roles: [...ORGANISERS], purposes: ['survey', 'review'] }] })
   @ApiOperation({ summary: 'Targets still to do after the deadline, or whose planned revisit has passed (audited reads)' })
-  async overdue(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Query() q: OverdueQuery): Promise<Public<{ total: number; items: TaskView[] }>> {
+  async overdue(@CurrentPrincipal() principal: Principal, @Param('campaignId', UuidPipe) campaignId: string, @Query() q: OverdueQuery): Promise<Public<{ total: number; items: TaskView[] }>> {
     return withPersonIds(await this.campaigns.overdue(principal, campaignId, q), this.ids);
   }
 
@@ -142,7 +142,7 @@ export class CampaignsController {
   @RouteLimits({ timeoutMs: LEDGER_TIMEOUT_MS })
   @ApiProduces('text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
   @ApiOperation({ summary: '个人信息汇总表 (procedure §19, 附件2): one row per target (a surveyor: their own targets only), streamed as CSV or XLSX' })
-  summary(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Query() q: LedgerQuery, @Res() res: Response): Promise<void> {
+  summary(@CurrentPrincipal() principal: Principal, @Param('campaignId', UuidPipe) campaignId: string, @Query() q: LedgerQuery, @Res() res: Response): Promise<void> {
     return this.ledger(principal, campaignId, 'summary', q, res);
   }
 
@@ -152,7 +152,7 @@ export class CampaignsController {
   @RouteLimits({ timeoutMs: LEDGER_TIMEOUT_MS })
   @ApiProduces('text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
   @ApiOperation({ summary: '整改台账: every target closed out one by one (逐一销号), streamed as CSV or XLSX' })
-  rectification(@CurrentPrincipal() principal: Principal, @Param('campaignId', ParseUUIDPipe) campaignId: string, @Query() q: LedgerQuery, @Res() res: Response): Promise<void> {
+  rectification(@CurrentPrincipal() principal: Principal, @Param('campaignId', UuidPipe) campaignId: string, @Query() q: LedgerQuery, @Res() res: Response): Promise<void> {
     return this.ledger(principal, campaignId, 'rectification', q, res);
   }
 

@@ -1,10 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, PersonalData, Roles } from '@qmcb/auth';
 import type { Disclosure, PersonalDataPolicy, Principal } from '@qmcb/auth';
 import type { AssignmentRow } from '../assignments/assignment.repository';
 import { FeedQuery, FoundPersonDto, ListTasksQuery, SubmissionDto, VisitDto } from './tasks.dto';
-import { PersonIds } from '@qmcb/platform';
+import { PersonIds, UuidPipe } from '@qmcb/platform';
 import { TasksService } from './tasks.service';
 import type { FeedPage, FoundResult, SubmissionResult, TaskDetail, VisitResult } from './tasks.service';
 import { withPersonIds } from './task-view';
@@ -39,7 +39,7 @@ export class TasksController {
   @PersonalData(READ_TARGETS)
   @ApiOperation({ summary: 'One target: the person as the surveyor needs them at the door, why in plain words, the household and its members, the follow-up, who was responsible when' })
   @ApiNotFoundResponse({ description: NOT_YOURS })
-  async get(@CurrentPrincipal() principal: Principal, @Param('taskId', ParseUUIDPipe) taskId: string): Promise<Public<TaskDetail>> {
+  async get(@CurrentPrincipal() principal: Principal, @Param('taskId', UuidPipe) taskId: string): Promise<Public<TaskDetail>> {
     return withPersonIds(await this.tasks.get(principal, taskId), this.ids);
   }
 
@@ -48,7 +48,7 @@ export class TasksController {
   @PersonalData(READ_TARGETS)
   @ApiOperation({ summary: 'Who was responsible for the target, from when to when (reassignment keeps the history)' })
   @ApiNotFoundResponse({ description: NOT_YOURS })
-  async assignments(@CurrentPrincipal() principal: Principal, @Param('taskId', ParseUUIDPipe) taskId: string): Promise<Public<AssignmentRow[]>> {
+  async assignments(@CurrentPrincipal() principal: Principal, @Param('taskId', UuidPipe) taskId: string): Promise<Public<AssignmentRow[]>> {
     return withPersonIds(await this.tasks.assignmentHistory(principal, taskId), this.ids);
   }
 
@@ -60,7 +60,7 @@ export class TasksController {
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: what the outcome needs is missing (violations name each field)' })
   @ApiNotFoundResponse({ description: NOT_YOURS })
   @ApiConflictResponse({ description: 'CONFLICT: the target is in review or closed out, or visitId was used for another upload' })
-  async visit(@CurrentPrincipal() principal: Principal, @Param('taskId', ParseUUIDPipe) taskId: string, @Body() body: VisitDto): Promise<Public<VisitResult>> {
+  async visit(@CurrentPrincipal() principal: Principal, @Param('taskId', UuidPipe) taskId: string, @Body() body: VisitDto): Promise<Public<VisitResult>> {
     return withPersonIds(await this.tasks.recordVisit(principal, taskId, body), this.ids);
   }
 
@@ -72,7 +72,7 @@ export class TasksController {
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: the form is incomplete (三不漏); violations list every missing or wrong item and every member not accounted for' })
   @ApiNotFoundResponse({ description: NOT_YOURS })
   @ApiConflictResponse({ description: 'CONFLICT: the target is in review or closed out, or submissionId was used for another upload' })
-  async submit(@CurrentPrincipal() principal: Principal, @Param('taskId', ParseUUIDPipe) taskId: string, @Body() body: SubmissionDto): Promise<Public<SubmissionResult>> {
+  async submit(@CurrentPrincipal() principal: Principal, @Param('taskId', UuidPipe) taskId: string, @Body() body: SubmissionDto): Promise<Public<SubmissionResult>> {
     return withPersonIds(await this.tasks.submit(principal, taskId, body), this.ids);
   }
 
@@ -84,7 +84,7 @@ export class TasksController {
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: their form is incomplete' })
   @ApiNotFoundResponse({ description: NOT_YOURS })
   @ApiConflictResponse({ description: 'CONFLICT: they are already a member of the household or already a target' })
-  async found(@CurrentPrincipal() principal: Principal, @Param('taskId', ParseUUIDPipe) taskId: string, @Body() body: FoundPersonDto): Promise<Public<FoundResult>> {
+  async found(@CurrentPrincipal() principal: Principal, @Param('taskId', UuidPipe) taskId: string, @Body() body: FoundPersonDto): Promise<Public<FoundResult>> {
     return withPersonIds(await this.tasks.found(principal, taskId, body), this.ids);
   }
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { ChangeRequest, DIVISION_PATTERNS, Evidence, HouseholdReport, VISIT_OUTCOMES, IsCalendarDate } from '@qmcb/contracts';
+import { ChangeRequest, DIVISION_PATTERNS, Evidence, HouseholdReport, VISIT_OUTCOMES, IsCalendarDate, IsCalendarDateTime } from '@qmcb/contracts';
 import type { VisitOutcome } from '@qmcb/contracts';
 import { PageLimit, PageOffset } from '@qmcb/platform';
 import { TARGET_STATUSES } from '../targets/survey-target.decider';
@@ -47,7 +47,7 @@ export class VisitDto {
   @ApiProperty({ enum: RESULTS }) @IsIn(RESULTS)
   outcome: Exclude<VisitOutcome, 'collected'>;
 
-  @ApiProperty({ example: '2026-11-20T09:30:00+08:00' }) @IsISO8601()
+  @ApiProperty({ example: '2026-11-20T09:30:00+08:00' }) @IsISO8601() @IsCalendarDateTime()
   visitedAt: string;
 
   @ApiPropertyOptional({ description: 'refused: why (required); any: a remark' }) @IsOptional() @IsString() @Length(1, 512)
@@ -78,7 +78,7 @@ export class SubmissionDto {
   @ApiProperty({ format: 'uuid' }) @IsUUID()
   visitId: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsISO8601()
+  @ApiPropertyOptional() @IsOptional() @IsISO8601() @IsCalendarDateTime()
   visitedAt?: string;
 
   @ApiProperty({ type: ChangeRequest, description: 'kind registration-form: every item filled in or listed in unknown with a reason' })

@@ -193,14 +193,16 @@ describe('bulk load over HTTP', () => {
     expect(tooMany.body.violations).toEqual([{ field: 'records', rule: 'arrayMaxSize', message: 'records must contain no more than 5000 elements' }]);
     const huge = JSON.stringify({ records: [{ ...householdRecord(1), facts: { ...householdRecord(1).facts, address: 'x'.repeat(17 * 1024 * 1024) } }] });
     const tooLarge = await call('POST', '/records', { ...publicSecurity, 'content-type': 'application/json' }, huge);
-    expect(tooLarge).toMatchObject({ status: 413, body: { statusCode: 413, code: 'VALIDATION_FAILED', message: `request body larger than the ${16 * 1024 * 1024} bytes this route accepts` } });
+    const tooBig = `body must not be larger than the ${16 * 1024 * 1024} bytes this route accepts`;
+    expect(tooLarge).toMatchObject({ status: 413, body: { statusCode: 413, code: 'VALIDATION_FAILED', message: tooBig, violations: [{ field: 'body', rule: 'maxBytes', message: tooBig }] } });
   });
 
   it('answers 400 (not 500) to a JSON body nested 10,000 levels deep, appending nothing', async () => {
     const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
     const before = (await readAllEvents(testKafkaSettings(topic))).length;
     const res = await call('POST', '/records', { ...publicSecurity, 'content-type': 'application/json' }, `{"records":[{"sourceRecordId":"D-1","facts":${deep}}]}`);
-    expect(res).toMatchObject({ status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'JSON nested deeper than 32 levels (at character 73)' } });
+    const tooDeep = 'body must not nest JSON deeper than 32 levels (deeper at character 73)';
+    expect(res).toMatchObject({ status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: tooDeep, violations: [{ field: 'body', rule: 'maxDepth', message: tooDeep }] } });
     expect((await readAllEvents(testKafkaSettings(topic))).length).toBe(before);
   });
 

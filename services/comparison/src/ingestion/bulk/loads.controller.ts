@@ -1,9 +1,9 @@
-import { Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Query, Req, Res, UnsupportedMediaTypeException } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Param, Post, Query, Req, Res, UnsupportedMediaTypeException } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, NoPersonalData, PersonalData, SystemCallers, actorOf, departmentOf } from '@qmcb/auth';
 import type { Principal } from '@qmcb/auth';
 import { DEPARTMENTS } from '@qmcb/contracts';
-import { DomainError, PageLimit, PageOffset, RouteLimits } from '@qmcb/platform';
+import { DomainError, PageLimit, PageOffset, RouteLimits, UuidPipe } from '@qmcb/platform';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import type { Request, Response } from 'express';
 import type { LoadReport, QuarantineItem } from './load-store';
@@ -152,7 +152,7 @@ export class LoadsController {
   @NoPersonalData()
   @ApiOperation({ summary: 'The report of a load of the caller’s department: progress while it runs, the result when it ended' })
   @ApiOkResponse({ type: LoadReportDto })
-  async get(@CurrentPrincipal() principal: Principal, @Param('id', new ParseUUIDPipe()) id: string): Promise<LoadReport> {
+  async get(@CurrentPrincipal() principal: Principal, @Param('id', UuidPipe) id: string): Promise<LoadReport> {
     return this.loads.report(id, departmentOf(principal));
   }
 
@@ -164,7 +164,7 @@ export class LoadsController {
   @ApiOkResponse({ type: QuarantinePageDto })
   async quarantine(
     @CurrentPrincipal() principal: Principal,
-    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('id', UuidPipe) id: string,
     @Query() query: QuarantineQueryDto,
   ): Promise<QuarantinePageDto> {
     const limit = query.limit ?? 100;

@@ -83,7 +83,7 @@ describe('parseRows', () => {
       '6:extra/whitelistValidation+mode/isIn',
       '7:facts.kind/isIn',
       '8:facts.kind/kindNotAllowed',
-      '9:asOf/isIso8601',
+      '9:asOf/isCalendarDateTime',
       '10:ok',
     ]);
   });

@@ -1,4 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { IsCalendarDateTime } from '@qmcb/contracts';
+import { PersonIdPipe } from '@qmcb/platform';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, PersonalData, Roles } from '@qmcb/auth';
 import type { PersonalDataPolicy, Principal } from '@qmcb/auth';
@@ -9,13 +11,13 @@ import { PersonsService } from './persons.service';
 
 export class PersonViewQuery {
   @ApiPropertyOptional({ description: 'Re-evaluate the rules as of this time (ISO 8601; ages are computed then). Default: now.' })
-  @IsOptional() @IsISO8601()
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   asOf?: string;
 }
 
 export class PersonLookupWithAsOfDto extends PersonLookupDto {
   @ApiPropertyOptional({ description: 'Re-evaluate the rules as of this time (ISO 8601). Default: now.' })
-  @IsOptional() @IsISO8601()
+  @IsOptional() @IsISO8601() @IsCalendarDateTime()
   asOf?: string;
 }
 
@@ -37,7 +39,7 @@ export class PersonsController {
   @ApiOperation({ summary: "Comparison's explainable view of one person, by person ID", description: DESCRIPTION })
   @ApiNotFoundResponse({ description: "NOT_FOUND: no such person, or outside the caller's division (the same answer)" })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: a citizen ID in the URL (use POST /persons/lookup), or no X-Purpose' })
-  get(@CurrentPrincipal() principal: Principal, @Param('personId') personId: string, @Query() query: PersonViewQuery): Promise<PersonViewAnswer> {
+  get(@CurrentPrincipal() principal: Principal, @Param('personId', PersonIdPipe) personId: string, @Query() query: PersonViewQuery): Promise<PersonViewAnswer> {
     return this.persons.view(principal, { personId }, query.asOf);
   }
 
