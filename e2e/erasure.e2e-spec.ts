@@ -218,6 +218,14 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
         expect(await rowsOf(c, schemasOf(s), SPOUSE)).toEqual(before[s.name]?.spouse);
         const { rows } = await c.query(`SELECT person_ref FROM ${s.schema}.erased_person`);
         expect(rows).toEqual([{ person_ref: ref }]);
+        // The audit trail is kept (the legal record of who read or changed whom): it names the person
+        // by person key in \`people\` and holds nothing else of theirs (no name, phone, address).
+        const { rows: audit } = await c.query<{ entry: string }>(`SELECT entry FROM audit.audit_event WHERE strpos(entry, $1) > 0`, [ERASED]);
+        for (const { entry } of audit) {
+          const { people, ...rest } = JSON.parse(entry) as { people: string[] };
+          expect(people).toContain(ERASED);
+          expect(JSON.stringify(rest)).not.toMatch(/陈刚|13800000071|南宫居委会 7 号|19800202/);
+        }
       });
     }
 
