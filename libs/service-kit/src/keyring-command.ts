@@ -6,7 +6,8 @@ import type { GroupPosition } from '@qmcb/event-log';
 /** The consumer groups of the four services' projections (their CONSUMER_GROUP defaults). */
 export const PROJECTION_GROUPS = ['comparison', 'survey-tasking', 'review', 'dynamic-update'] as const;
 
-export const KEYRING_USAGE = `usage: keyring <command>   (KEYRING_DATABASE_URL, KEYRING_MASTER_KEYS, LOG_PERSON_REF_SECRET as the services have them)
+export const KEYRING_USAGE = `usage: keyring <command>   (KEYRING_DATABASE_URL, KEYRING_MASTER_KEYS, LOG_PERSON_REF_SECRET as the services have them;
+                            erase also KAFKA_BROKERS, LOG_TOPIC and KAFKA_SSL*/KAFKA_SASL_* like the services)
   status                                          keys per master key, shredded keys, the current master key
   erase --citizen-id <id> --reason <text>         erase the person (ADR 0009, ADR 0010): append \`person.erased\` for them (every
                                                   projection deletes every row of theirs), wait until every projection's
