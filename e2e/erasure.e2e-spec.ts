@@ -1,5 +1,5 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
-import { checkCharacter } from '@qmcb/domain';
+import { checkCharacter, personKeyFor } from '@qmcb/domain';
 import { personRefOf } from '@qmcb/event-log';
 import { keyringCommand } from '@qmcb/service-kit';
 import { SERVICES, httpJson, readAllEvents, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
@@ -25,6 +25,9 @@ const COUNTY = VILLAGE.slice(0, 6);
 const cid = (first17: string): string => `${first17}${checkCharacter(first17)}`;
 const ERASED = cid(`${COUNTY}19800202135`);
 const SPOUSE = cid(`${COUNTY}19820303246`);
+const LINKED = cid(`${COUNTY}19750505157`);
+/** The ID with another check character: invalid, one typo away (a record comparison links to the person). */
+const typo = (citizenId: string): string => `${citizenId.slice(0, 17)}${citizenId[17] === '0' ? '1' : '0'}`;
 
 const token = (role: string, division: string, sub: string, purpose: string): Record<string, string> => ({
   authorization: `Bearer ${mintToken({ sub, name: sub, role, division, ttlSeconds: 3600 }, JWT_SECRET)}`,
@@ -159,20 +162,7 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
     expect((await call('review', 'POST', `/reviews/${item.reviewId}/initial-approval`, townshipReview, { expectedVersion: item.version, comment: '已核实' })).status).toBe(201);
 
     // 5. Every projection caught up with the log: outboxes published, each record at the log's version.
-    const settings = testKafkaSettings(stack.topic);
-    await waitFor(async () => {
-      const perPerson = new Map<string, number>();
-      for (const e of await readAllEvents(settings)) if (!e.personKey.startsWith('O-')) perPerson.set(e.personKey, (perPerson.get(e.personKey) ?? 0) + 1);
-      for (const s of SERVICES) {
-        const ok = await withClient(stack.databaseUrls[s.name], async (c) => {
-          const { rows: pending } = await c.query(`SELECT 1 FROM ${s.schema}.outbox WHERE published_at IS NULL LIMIT 1`);
-          const { rows } = await c.query<{ person_key: string; version: number }>(`SELECT person_key, version FROM ${s.schema}.person_record`);
-          return pending.length === 0 && rows.length === perPerson.size && rows.every((r) => perPerson.get(r.person_key) === Number(r.version));
-        });
-        if (!ok) return undefined;
-      }
-      return true;
-    }, { timeoutMs: 60_000, message: 'projections caught up with the log' });
+    await caughtUp();
 
     const before: Record<string, { erased: Record<string, number>; spouse: Record<string, string[]> }> = {};
     for (const s of SERVICES) {
@@ -192,44 +182,108 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
     expect(held('dynamic-update', 'dynamic_update_ops.feed_entry')).toBeGreaterThan(0);
     expect(before['survey-tasking']?.spouse['survey_tasking.survey_task']).toHaveLength(1);
 
-    // 6. Erase: the event, the four groups past it, the key destroyed. Lines name the person ref only.
+    // 6. Erase; the spouse's rows exactly as before.
+    await eraseAndCheck(ERASED, ['陈刚', '13800000071', '南宫居委会 7 号'], async (name, c) => {
+      expect(await rowsOf(c, schemasOf(SERVICES.find((x) => x.name === name) as (typeof SERVICES)[number]), SPOUSE)).toEqual(before[name]?.spouse);
+    });
+  });
+
+  it('erases a person comparison linked records under a mistyped ID to: their link and its review go, the records under the mistyped ID stay theirs (another person key)', async () => {
+    const socialInsurance = { 'x-api-key': mintApiKey('social-insurance', 'si-e2e', KEY_SECRET) };
+    const publicSecurity = { 'x-api-key': mintApiKey('public-security', 'ps-e2e', KEY_SECRET) };
+    const townshipReview = token('grassroots-reviewer', TOWNSHIP, 'township-1', 'review');
+    const facts = { kind: 'household', name: '黄伟', sex: 'male', birthDate: '1975-05-05', villageCode: VILLAGE, status: 'normal', householdNo: '0808', relationToHead: '户主', phone: '13800000081', address: '南宫居委会 8 号' };
+    expect((await call('comparison', 'POST', '/records', publicSecurity, { records: [{ sourceRecordId: 'HJ-L1', citizenId: LINKED, mode: 'snapshot', asOf: '2026-11-01T00:00:00.000Z', facts }] })).status).toBe(202);
+    const insurance = (n: number, citizenId: string, insuranceType: string): object => ({
+      sourceRecordId: `SI-L${n}`, citizenId, mode: 'snapshot', asOf: '2026-11-01T00:00:00.000Z', facts: { kind: 'insurance', insuranceType, scheme: 'resident', status: 'active', region: COUNTY, name: '黄伟' },
+    });
+    expect((await call('comparison', 'POST', '/records', socialInsurance, { records: [insurance(1, LINKED, 'medical')] })).status).toBe(202);
+    await waitFor(async () => withClient(stack.databaseUrls.comparison, async (c) => (await c.query(`SELECT 1 FROM comparison.current_outcome WHERE person_key = $1`, [LINKED])).rows.length === 1), { timeoutMs: 60_000, message: 'the first decision' });
+    expect((await call('comparison', 'POST', '/records', socialInsurance, { records: [insurance(2, typo(LINKED), 'pension')] })).status).toBe(202);
+    // The link proposed to them, and queued in review.
+    await waitFor(async () => {
+      const r = await call('review', 'GET', '/links?status=pending', townshipReview);
+      return r.body?.items?.some((l: { records: { citizenIdAsSent: string } }) => l.records.citizenIdAsSent === typo(LINKED)) ? true : undefined;
+    }, { timeoutMs: 60_000, message: 'the link in review' });
+    await caughtUp();
+    const linked = await withClient(stack.databaseUrls.comparison, async (c) => (await c.query(`SELECT count(*)::int AS n FROM comparison.person_link WHERE person_key = $1`, [LINKED])).rows[0].n);
+    const reviewed = await withClient(stack.databaseUrls.review, async (c) => (await c.query(`SELECT count(*)::int AS n FROM review.link_review WHERE person_key = $1`, [LINKED])).rows[0].n);
+    expect([linked, reviewed]).toEqual([1, 1]);
+    // The records under the mistyped ID are a person key of their own (X-…), with their own events.
+    const recordKey = personKeyFor(typo(LINKED));
+    const ofRecords = await withClient(stack.databaseUrls.comparison, async (c) => rowsOf(c, ['comparison'], recordKey));
+
+    await eraseAndCheck(LINKED, ['黄伟', '13800000081', '南宫居委会 8 号'], async (name, c) => {
+      if (name === 'comparison') {
+        expect(await rowsOf(c, ['comparison'], recordKey)).toEqual(ofRecords);
+        expect((await c.query(`SELECT count(*)::int AS n FROM comparison.person_link`)).rows[0].n).toBe(0);
+      }
+    });
+  });
+
+  /** Every outbox published, each person's record at the log's version, in every service. */
+  async function caughtUp(): Promise<void> {
+    const settings = testKafkaSettings(stack.topic);
+    await waitFor(async () => {
+      const perPerson = new Map<string, number>();
+      for (const e of await readAllEvents(settings)) if (!e.personKey.startsWith('O-')) perPerson.set(e.personKey, (perPerson.get(e.personKey) ?? 0) + 1);
+      for (const s of SERVICES) {
+        const ok = await withClient(stack.databaseUrls[s.name], async (c) => {
+          const { rows: pending } = await c.query(`SELECT 1 FROM ${s.schema}.outbox WHERE published_at IS NULL LIMIT 1`);
+          const { rows } = await c.query<{ person_key: string; version: number }>(`SELECT person_key, version FROM ${s.schema}.person_record`);
+          return pending.length === 0 && rows.length === perPerson.size && rows.every((r) => perPerson.get(r.person_key) === Number(r.version));
+        });
+        if (!ok) return undefined;
+      }
+      return true;
+    }, { timeoutMs: 60_000, message: 'projections caught up with the log' });
+  }
+
+  /**
+   * Erases the person with \`keyring erase\` and checks: no row of any service holds their citizen ID,
+   * the audit trail names them only in \`people\` (never `words` of theirs), `more` checks per service,
+   * and each projection equals a rebuild of it from the log.
+   */
+  async function eraseAndCheck(citizenId: string, words: readonly string[], more: (name: ServiceName, c: Client) => Promise<void>): Promise<void> {
+    const before: Record<string, Record<string, number>> = {};
+    for (const s of SERVICES) before[s.name] = await withClient(stack.databaseUrls[s.name], (c) => rowsHolding(c, schemasOf(s), citizenId));
+    // Erase: the event, the four groups past it, the key destroyed. Lines name the person ref only.
     const suffix = stack.topic.replace(/[^a-z0-9]/gi, '').slice(-10);
     const groups = SERVICES.map((s) => `${s.name}-${suffix}`);
     const out: string[] = [];
     const code = await keyringCommand(
-      ['erase', '--citizen-id', ERASED, '--reason', 'PIPL art. 47 request E2E-1', '--requested-by', 'operator:e2e', '--groups', groups.join(','), '--wait-seconds', '120'],
+      ['erase', '--citizen-id', citizenId, '--reason', `PIPL art. 47 request E2E-${citizenId.slice(-4)}`, '--requested-by', 'operator:e2e', '--groups', groups.join(','), '--wait-seconds', '120'],
       { ...process.env, LOG_TOPIC: stack.topic },
       (l) => out.push(l),
     );
-    const ref = personRefOf(process.env['LOG_PERSON_REF_SECRET'] as string, ERASED);
+    const ref = personRefOf(process.env['LOG_PERSON_REF_SECRET'] as string, citizenId);
     expect(code).toBe(0);
     expect(out[0]).toMatch(new RegExp(`^keyring erase: person ${ref}: person\\.erased \\S+ appended \\(partition \\d+, offset \\d+\\); waiting up to 120 s for ${groups.join(', ')}$`));
     expect(out[out.length - 2]).toBe(`keyring erase: ${groups.map((g) => `${g} passed`).join(', ')}`);
     expect(out[out.length - 1]).toBe(`keyring erase: person ${ref} erased (data key destroyed); running consumers stop reading their events within a minute (key cache)`);
-    expect(out.join('\n')).not.toContain(ERASED);
+    expect(out.join('\n')).not.toContain(citizenId);
 
-    // 7. Nothing of theirs in any table of any service (audit trail aside: the legal record, ADR 0010);
-    // the spouse's rows exactly as before.
+    // Nothing of theirs in any table of any service (audit trail aside: the legal record, ADR 0010).
     for (const s of SERVICES) {
       await withClient(stack.databaseUrls[s.name], async (c) => {
-        const after = await rowsHolding(c, schemasOf(s), ERASED);
+        const after = await rowsHolding(c, schemasOf(s), citizenId);
         expect(Object.entries(after).filter(([, n]) => n > 0)).toEqual([]);
-        expect(Object.keys(after).sort()).toEqual(Object.keys(before[s.name]?.erased ?? {}).sort());
-        expect(await rowsOf(c, schemasOf(s), SPOUSE)).toEqual(before[s.name]?.spouse);
-        const { rows } = await c.query(`SELECT person_ref FROM ${s.schema}.erased_person`);
-        expect(rows).toEqual([{ person_ref: ref }]);
+        expect(Object.keys(after).sort()).toEqual(Object.keys(before[s.name] ?? {}).sort());
+        await more(s.name, c);
+        const { rows } = await c.query<{ person_ref: string }>(`SELECT person_ref FROM ${s.schema}.erased_person`);
+        expect(rows.map((r) => r.person_ref)).toContain(ref);
         // The audit trail is kept (the legal record of who read or changed whom): it names the person
         // by person key in \`people\` and holds nothing else of theirs (no name, phone, address).
-        const { rows: audit } = await c.query<{ entry: string }>(`SELECT entry FROM audit.audit_event WHERE strpos(entry, $1) > 0`, [ERASED]);
+        const { rows: audit } = await c.query<{ entry: string }>(`SELECT entry FROM audit.audit_event WHERE strpos(entry, $1) > 0`, [citizenId]);
         for (const { entry } of audit) {
           const { people, ...rest } = JSON.parse(entry) as { people: string[] };
-          expect(people).toContain(ERASED);
-          expect(JSON.stringify(rest)).not.toMatch(/陈刚|13800000071|南宫居委会 7 号|19800202/);
+          expect(people).toContain(citizenId);
+          for (const w of [...words, citizenId]) expect(JSON.stringify(rest)).not.toContain(w);
         }
       });
     }
 
-    // 8. Each projection equals a rebuild of it from the log, which opens nothing of theirs.
+    // Each projection equals a rebuild of it from the log, which opens nothing of theirs.
     for (const s of SERVICES) {
       await withClient(stack.databaseUrls[s.name], async (c) => {
         const live = await snapshot(c, s.schema);
@@ -245,5 +299,5 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
         for (const { nspname } of old) await c.query(`DROP SCHEMA ${nspname} CASCADE`);
       });
     }
-  });
+  }
 });

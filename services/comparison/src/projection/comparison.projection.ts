@@ -127,13 +127,15 @@ export class ComparisonProjection {
   /**
    * `person.erased` (ADR 0010): every row of the person goes: their record, outcomes, next recompare
    * day, coverage rows (current and history), the links their own link events made (person_link with
-   * them as the person; a link of their mistyped records to someone else is that person's, and stays
-   * as a rebuild keeps it), their records waiting for a person, and the quarantined lines of bulk
-   * loads that carry their citizen ID (operational rows, not rebuilt: the load counts stay).
+   * them as the person; the records those links were of wait for a person again, as a rebuild leaves
+   * them; a link of their mistyped records to someone else is that person's, and stays as a rebuild
+   * keeps it), their records waiting for a person, and the quarantined lines of bulk loads that carry
+   * their citizen ID (operational rows, not rebuilt: the load counts stay).
    */
   @EventPattern(PERSON_ERASURE)
   async erase(@Payload() event: PersonErasedEvent, @Ctx() log: LogContext): Promise<void> {
     const key = event.personKey;
+    const linked: { record_key: string }[] = await log.manager.query(`SELECT record_key FROM person_link WHERE person_key = $1`, [key]);
     await deletePersonRows(log.manager, key, [
       { table: 'person_record', column: 'person_key' },
       { table: 'outcome_history', column: 'person_key' },
@@ -144,6 +146,8 @@ export class ComparisonProjection {
       { table: 'person_link', column: 'person_key' },
       { table: 'link_waiting', column: 'record_key' },
     ]);
+    // Records that were linked to them wait for a person again, as in a rebuild.
+    await this.identityLinks.unlinked(log.manager, linked.map((l) => l.record_key));
     // A quarantined line is kept as sent: the citizen ID is somewhere in its text.
     if (!isSurrogatePersonKey(key)) await log.manager.query(`DELETE FROM load_quarantine WHERE strpos(raw, $1) > 0`, [key]);
   }
