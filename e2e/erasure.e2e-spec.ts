@@ -212,6 +212,7 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
     // The records under the mistyped ID are a person key of their own (X-…), with their own events.
     const recordKey = personKeyFor(typo(LINKED));
     const ofRecords = await withClient(stack.databaseUrls.comparison, async (c) => rowsOf(c, ['comparison'], recordKey));
+    expect([ofRecords['comparison.person_record']?.length, ofRecords['comparison.current_outcome']?.length]).toEqual([1, 1]);
 
     await eraseAndCheck(LINKED, ['黄伟', '13800000081', '南宫居委会 8 号'], async (name, c) => {
       if (name === 'comparison') {
