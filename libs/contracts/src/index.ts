@@ -19,6 +19,7 @@ export * from './events/card.events';
 export * from './events/department-notice.events';
 export * from './events/registry-change.events';
 export * from './events/recompare-due.event';
+export * from './events/person-erased.event';
 export { surelyValid } from './fast-validate';
 export * from './event-factory';
 export * from './events/change-request';

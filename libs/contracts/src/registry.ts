@@ -98,6 +98,7 @@ import {
   InsuranceSuspendedV1,
 } from './events/insurance-business.events';
 import { COMPARISON_RECOMPARE_DUE, ComparisonRecompareDueV1 } from './events/recompare-due.event';
+import { PERSON_ERASED, PersonErasedV1 } from './events/person-erased.event';
 import {
   REGISTRY_ABSENT_FROM_ROSTER,
   REGISTRY_CHANGE_APPROVED,
@@ -180,6 +181,8 @@ const CONTRACTS = {
   [REGISTRY_CHANGE_REJECTED]: { 1: { payload: RegistryChangeRejectedV1 } },
   [REGISTRY_ABSENT_FROM_ROSTER]: { 1: { payload: RegistryAbsentFromRosterV1 } },
   [COMPARISON_RECOMPARE_DUE]: { 1: { payload: ComparisonRecompareDueV1 } },
+  // Erasure (ADR 0010): appended by `keyring erase` before the person's key is shredded.
+  [PERSON_ERASED]: { 1: { payload: PersonErasedV1 } },
 } as const satisfies Record<string, Record<number, VersionContract>>;
 
 /** Payload types at their current version. */
@@ -231,6 +234,7 @@ export interface EventPayloads {
   [REGISTRY_CHANGE_REJECTED]: RegistryChangeRejectedV1;
   [REGISTRY_ABSENT_FROM_ROSTER]: RegistryAbsentFromRosterV1;
   [COMPARISON_RECOMPARE_DUE]: ComparisonRecompareDueV1;
+  [PERSON_ERASED]: PersonErasedV1;
 }
 
 export type EventType = keyof EventPayloads;

@@ -3,6 +3,7 @@ import {
   CARD_LOST,
   CARD_REPLACED,
   COMPARISON_RECOMPARE_DUE,
+  PERSON_ERASED,
   DEATH_REGISTERED,
   EMPLOYER_CLOSED,
   EMPLOYER_OPENED,
@@ -705,6 +706,10 @@ function applyEvent(record: RegistrationRecord, event: RegistrationEvent): Regis
     // compares again: nothing about the person changed.
     case RECOMPARE_REQUESTED:
     case COMPARISON_RECOMPARE_DUE:
+      return record;
+    // The person's erasure (ADR 0010): the projections delete the record instead of folding it
+    // (the log transport hands it to their erasure handler, never to a fold).
+    case PERSON_ERASED:
       return record;
   }
 }

@@ -29,6 +29,8 @@ export type { ConsumerTuning } from './consumer';
 export { rebuildProjection } from './rebuild';
 export { dropOldSchemas, listOldSchemas } from './old-schemas';
 export type { OldSchema } from './old-schemas';
+export { appendOne, awaitConsumerGroups } from './erasure';
+export type { AwaitGroupsOptions, GroupPosition, LogPosition } from './erasure';
 export type { RebuildOptions } from './rebuild';
 export { replayDeadLetters } from './dead-letters';
 export type { ReplayDeadLettersOptions } from './dead-letters';

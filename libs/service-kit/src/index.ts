@@ -6,6 +6,7 @@ export * from './clock';
 export * from './log/projection';
 export * from './log/log-transport';
 export * from './log/decisions';
+export * from './log/erasure';
 export * from './records/person-record.migration';
 export * from './records/person-record.repository';
 export * from './records/person-reader';

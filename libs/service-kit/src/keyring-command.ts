@@ -1,11 +1,25 @@
+import { PERSON_ERASED, deterministicId, newEvent } from '@qmcb/contracts';
 import { personKeyFor } from '@qmcb/domain';
-import { Keyring, parseMasterKeys, personRefOf, sealingFromEnv } from '@qmcb/event-log';
+import { appendOne, awaitConsumerGroups, Keyring, kafkaSettingsFromEnv, parseMasterKeys, personRefOf, sealingFromEnv } from '@qmcb/event-log';
+import type { GroupPosition } from '@qmcb/event-log';
 
-export const KEYRING_USAGE = `usage: keyring <command>   (KEYRING_DATABASE_URL, KEYRING_MASTER_KEYS, LOG_PERSON_REF_SECRET as the services have them)
+/** The consumer groups of the four services' projections (their CONSUMER_GROUP defaults). */
+export const PROJECTION_GROUPS = ['comparison', 'survey-tasking', 'review', 'dynamic-update'] as const;
+
+export const KEYRING_USAGE = `usage: keyring <command>   (KEYRING_DATABASE_URL, KEYRING_MASTER_KEYS, LOG_PERSON_REF_SECRET as the services have them;
+                            erase also KAFKA_BROKERS, LOG_TOPIC and KAFKA_SSL*/KAFKA_SASL_* like the services)
   status                                          keys per master key, shredded keys, the current master key
-  erase --citizen-id <id> --reason <text>         destroy the person's data key (crypto-shredding, ADR 0009): every
-                                                  event of theirs on the log, its DLQ topics and dead letters becomes
-                                                  unreadable; consumers and rebuilds skip them. Cannot be undone.
+  erase --citizen-id <id> --reason <text>         erase the person (ADR 0009, ADR 0010): append \`person.erased\` for them (every
+                                                  projection deletes every row of theirs), wait until every projection's
+                                                  consumer group has committed past it, then destroy their data key
+                                                  (crypto-shredding): every event of theirs on the log, its DLQ topics and
+                                                  dead letters becomes unreadable; consumers and rebuilds skip them.
+                                                  Cannot be undone. The reason must hold no personal data.
+        [--requested-by <who>]                    who asked, one word (default operator:<USER>)
+        [--wait-seconds <n>]                      how long to wait for the consumer groups (default 300); when one has
+                                                  not passed the event by then, nothing is shredded, the lagging groups
+                                                  are named and the exit code is 1: run the same command again
+        [--groups <a,b,...>]                      the projections' consumer groups (default ${PROJECTION_GROUPS.join(',')})
         [--even-without-key]                      shred even when the keyring holds no key for the person (e.g. to
                                                   refuse their future events); without it, no key means the person ref
                                                   is wrong (another LOG_PERSON_REF_SECRET?) and nothing is done
@@ -33,6 +47,7 @@ export async function keyringCommand(args: string[], env: NodeJS.ProcessEnv = pr
   }
   let citizenId: string | undefined;
   let reason: string | undefined;
+  let erase: { waitMs: number; requestedBy: string; groups: string[] } = { waitMs: 0, requestedBy: '', groups: [] };
   if (command === 'erase') {
     citizenId = option(rest, '--citizen-id')?.trim();
     reason = option(rest, '--reason')?.trim();
@@ -44,6 +59,22 @@ export async function keyringCommand(args: string[], env: NodeJS.ProcessEnv = pr
       write('keyring erase: --reason must be at most 500 characters');
       return 2;
     }
+    const wait = option(rest, '--wait-seconds') ?? '300';
+    if (!/^\d{1,6}$/.test(wait)) {
+      write(`keyring erase: --wait-seconds must be a whole number of seconds, got "${wait}"`);
+      return 2;
+    }
+    const requestedBy = option(rest, '--requested-by')?.trim() ?? `operator:${env['USER'] || env['LOGNAME'] || 'unknown'}`;
+    if (!/^\S{1,128}$/.test(requestedBy)) {
+      write('keyring erase: --requested-by must be one word of at most 128 characters, e.g. operator:ops-1');
+      return 2;
+    }
+    const groups = (option(rest, '--groups') ?? PROJECTION_GROUPS.join(',')).split(',').map((g) => g.trim()).filter((g) => g.length > 0);
+    if (groups.length === 0) {
+      write('keyring erase: --groups must name at least one consumer group');
+      return 2;
+    }
+    erase = { waitMs: Number(wait) * 1000, requestedBy, groups };
   }
   const keyring = await Keyring.open({ url: sealing.keyringUrl, masterKeys: parseMasterKeys(sealing.masterKeys), runMigrations: sealing.runMigrations, cacheSize: 0 });
   try {
@@ -69,10 +100,59 @@ export async function keyringCommand(args: string[], env: NodeJS.ProcessEnv = pr
       write(`keyring erase: no data key for person ${ref}: nothing of theirs was sealed under this LOG_PERSON_REF_SECRET (check the configuration, or pass --even-without-key)`);
       return 1;
     }
+    const personKey = personKeyFor(citizenId as string);
+    const erased = await eraseFromProjections(env, ref, personKey, reason as string, erase, write);
+    if (erased === 'already') {
+      write(`keyring erase: person ${ref} was already erased`);
+      return 0;
+    }
+    if (!erased) return 1;
     await keyring.shred(ref, reason as string);
     write(`keyring erase: person ${ref} erased (data key destroyed); running consumers stop reading their events within a minute (key cache)`);
     return 0;
   } finally {
     await keyring.close();
   }
+}
+
+const describe = (p: GroupPosition): string => `${p.groupId} ${p.passed ? 'passed' : p.committed === null ? 'has committed nothing' : `at ${p.committed}`}`;
+
+/**
+ * ADR 0010: appends `person.erased` for the person (sealed under their key like every event; its
+ * event ID made of the person ref, so a second run appends a duplicate the projections skip), then
+ * waits until every projection's consumer group has committed past it. True when they all did;
+ * false (the lagging groups named) when the time ran out; 'already' when the producer found the
+ * person erased meanwhile. Lines name the person ref only.
+ */
+async function eraseFromProjections(
+  env: NodeJS.ProcessEnv,
+  ref: string,
+  personKey: string,
+  reason: string,
+  o: { waitMs: number; requestedBy: string; groups: string[] },
+  write: (line: string) => void,
+): Promise<boolean | 'already'> {
+  const settings = kafkaSettingsFromEnv('qmcb-keyring', env);
+  const eventId = deterministicId('keyring', 'erase', ref);
+  const now = new Date().toISOString();
+  const event = newEvent(PERSON_ERASED, eventId, personKey, { reason, requestedBy: o.requestedBy }, { source: 'ops:keyring', actor: o.requestedBy, occurredAt: now, correlationId: eventId });
+  const at = await appendOne(settings, event);
+  if (!at) return 'already';
+  write(`keyring erase: person ${ref}: ${PERSON_ERASED} ${eventId} appended (partition ${at.partition}, offset ${at.offset}); waiting up to ${o.waitMs / 1000} s for ${o.groups.join(', ')}`);
+  let last = '';
+  const result = await awaitConsumerGroups(settings, at, o.groups, {
+    timeoutMs: o.waitMs,
+    onProgress: (positions) => {
+      const line = positions.map(describe).join(', ');
+      if (line !== last) write(`keyring erase: ${line}`);
+      last = line;
+    },
+  });
+  if (result.passed) return true;
+  const lagging = result.positions.filter((p) => !p.passed);
+  write(
+    `keyring erase: NOT erased: after ${o.waitMs / 1000} s ${lagging.map(describe).join(', ')} (the event is at offset ${at.offset} of partition ${at.partition}); ` +
+      'the data key is kept. Once those projections run and catch up, run the same command again (it is safe to repeat)',
+  );
+  return false;
 }

@@ -23,6 +23,7 @@ import {
 } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { Decisions } from './log/decisions';
+import { ErasedPersonTable1764720000000 } from './log/erasure';
 import { LogTransport } from './log/log-transport';
 import { PersonReader } from './records/person-reader';
 import { PersonRecordTables1700000000200 } from './records/person-record.migration';
@@ -37,7 +38,7 @@ import type { ServiceOptions } from './service-options';
  * migrations here create and then retire the old `audit_read` table.)
  */
 export function allMigrations(own: MigrationList): MigrationList {
-  return [...eventLogMigrations(), AuditTables1700000000100, PersonRecordTables1700000000200, AuditReadRetired1700000000300, ...own];
+  return [...eventLogMigrations(), AuditTables1700000000100, PersonRecordTables1700000000200, AuditReadRetired1700000000300, ...own, ErasedPersonTable1764720000000];
 }
 
 function rateScope(name: string, config: ServiceOptions['config']): string {

@@ -1,10 +1,17 @@
 import { Server } from '@nestjs/microservices';
 import type { CustomTransportStrategy, MessageHandler } from '@nestjs/microservices';
+import { createSecretKey } from 'crypto';
+import type { KeyObject } from 'crypto';
+import { PERSON_ERASED } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
-import { ProjectionRunner } from '@qmcb/event-log';
+import { isPersonKey } from '@qmcb/domain';
+import { jsonLogger, personRefOf, ProjectionRunner } from '@qmcb/event-log';
 import type { ConsumerTuning, KafkaSettings, ProjectionContext, ProjectionHandler } from '@qmcb/event-log';
 import { lastValueFrom } from 'rxjs';
 import type { DataSource } from 'typeorm';
+import type { Logger } from '@qmcb/event-log';
+import { PERSON_ERASURE } from './erasure';
+import type { PersonErasedEvent } from './erasure';
 import { LogContext, REGISTRATION_LOG } from './projection';
 
 export interface LogTransportOptions {
@@ -37,9 +44,14 @@ export class NoProjectionHandlerError extends Error {
  */
 export class LogTransport extends Server implements CustomTransportStrategy, ProjectionHandler {
   private runner: ProjectionRunner | null = null;
+  private readonly refKey: KeyObject | null;
+  private readonly log: Logger;
 
   constructor(private readonly options: LogTransportOptions) {
     super();
+    const secret = options.kafka.sealing?.refSecret;
+    this.refKey = secret ? createSecretKey(Buffer.from(secret, 'utf8')) : null;
+    this.log = jsonLogger(`service-kit.${options.name}.erasure`);
   }
 
   /** Called by Nest when the microservice starts; starts consuming if this process consumes. */
@@ -70,11 +82,74 @@ export class LogTransport extends Server implements CustomTransportStrategy, Pro
     return this.runner;
   }
 
-  /** ProjectionHandler: one batch to the service's `@EventPattern(REGISTRATION_LOG)` handler. */
+  /**
+   * ProjectionHandler: one batch to the service's `@EventPattern(REGISTRATION_LOG)` handler. A
+   * `person.erased` event goes, alone and in its place in the batch, to the `@EventPattern(PERSON_ERASURE)`
+   * handler (ADR 0010): the events before it are handled first, then the person's rows deleted, and
+   * the person recorded as erased (`erased_person`, by person ref); events of an erased person, in
+   * this batch after the erasure or in any later one, are passed over.
+   */
   async handle(events: readonly RegistrationEvent[], ctx: ProjectionContext): Promise<void> {
-    const handler = this.projectionHandler();
-    const result: unknown = await handler(events, new LogContext(ctx));
+    const erased = await this.erasedAmong(events, ctx);
+    if (erased.size === 0 && !events.some((e) => e.type === PERSON_ERASED)) {
+      await this.dispatch(REGISTRATION_LOG, this.projectionHandler(), events, ctx);
+      return;
+    }
+    let segment: RegistrationEvent[] = [];
+    let passedOver = 0;
+    for (const event of events) {
+      if (erased.has(event.personKey)) {
+        passedOver += 1;
+        continue;
+      }
+      if (event.type !== PERSON_ERASED) {
+        segment.push(event);
+        continue;
+      }
+      if (segment.length > 0) await this.dispatch(REGISTRATION_LOG, this.projectionHandler(), segment, ctx);
+      segment = [];
+      await this.erase(event, ctx);
+      erased.add(event.personKey);
+    }
+    if (segment.length > 0) await this.dispatch(REGISTRATION_LOG, this.projectionHandler(), segment, ctx);
+    if (passedOver > 0) this.log.log('events of erased persons passed over', { projection: this.options.name, events: passedOver, rebuilding: ctx.rebuilding });
+  }
+
+  private async dispatch(pattern: string, handler: MessageHandler, payload: unknown, ctx: ProjectionContext): Promise<void> {
+    const result: unknown = await handler(payload, new LogContext(ctx));
     await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+  }
+
+  /** The person's rows deleted by the service's erasure handler, and the person recorded as erased. */
+  private async erase(event: PersonErasedEvent, ctx: ProjectionContext): Promise<void> {
+    const handler = this.getHandlerByPattern(PERSON_ERASURE);
+    if (!handler) throw new NoProjectionHandlerError(`no erasure handler (@EventPattern(PERSON_ERASURE)) is registered to apply ${PERSON_ERASED}`);
+    await this.dispatch(PERSON_ERASURE, handler, event, ctx);
+    const ref = this.refOf(event.personKey);
+    if (ref) {
+      await ctx.manager.query(`INSERT INTO erased_person (person_ref, event_id) VALUES ($1, $2) ON CONFLICT (person_ref) DO NOTHING`, [ref, event.eventId]);
+    }
+    this.log.log('person erased from the projection', { projection: this.options.name, personRef: ref, eventId: event.eventId, rebuilding: ctx.rebuilding });
+  }
+
+  private refOf(personKey: string): string | null {
+    return this.refKey ? personRefOf(this.refKey, personKey) : null;
+  }
+
+  /** The people of the batch this projection erased before (one indexed look-up per batch). */
+  private async erasedAmong(events: readonly RegistrationEvent[], ctx: ProjectionContext): Promise<Set<string>> {
+    const out = new Set<string>();
+    if (!this.refKey) return out;
+    const byRef = new Map<string, string>();
+    for (const e of events) {
+      if (isPersonKey(e.personKey) && !byRef.has(e.personKey)) byRef.set(e.personKey, this.refOf(e.personKey) as string);
+    }
+    if (byRef.size === 0) return out;
+    const rows: { person_ref: string }[] = await ctx.manager.query(`SELECT person_ref FROM erased_person WHERE person_ref = ANY($1::text[])`, [[...byRef.values()]]);
+    if (rows.length === 0) return out;
+    const refs = new Set(rows.map((r) => r.person_ref));
+    for (const [key, ref] of byRef) if (refs.has(ref)) out.add(key);
+    return out;
   }
 
   private projectionHandler(): MessageHandler {

@@ -253,12 +253,38 @@ export class IdentityLinks {
     const waiting = new Map<string, string[]>();
     const consider = (key: string, record: RegistrationRecord | undefined): void => {
       if (!record || waiting.has(key)) return;
-      const legacy = record.citizenId !== null && /^\d{15}$/.test(normaliseCitizenId(record.citizenId));
-      if (!isSurrogatePersonKey(key) && !legacy) return;
-      waiting.set(key, isLinkable(record) && !batch.activeOf(key) ? blockingKeys(idBody(record.citizenId as string) as string) : []);
+      const keys = waitingKeys(key, record, batch.activeOf(key) !== null);
+      if (keys) waiting.set(key, keys);
     };
     for (const [key, record] of records) consider(key, record);
     for (const state of batch.changedStates()) consider(state.recordKey, records.get(state.recordKey) ?? batch.partners.get(state.recordKey));
     await this.links.setWaiting(manager, waiting);
   }
+
+  /**
+   * After a person's erasure (ADR 0010): the records whose links to them were deleted wait for a
+   * person again, exactly as a rebuild (which never sees the erased person's link events) leaves them.
+   */
+  async unlinked(manager: EntityManager, recordKeys: readonly string[]): Promise<void> {
+    if (recordKeys.length === 0) return;
+    const records = await this.records.findMany(manager, recordKeys);
+    const active = new Set((await this.links.activeInvolving(manager, recordKeys)).map((l) => l.recordKey));
+    const waiting = new Map<string, string[]>();
+    for (const key of new Set(recordKeys)) {
+      const record = records.get(key);
+      const keys = record ? waitingKeys(key, record, active.has(key)) : null;
+      if (keys) waiting.set(key, keys);
+    }
+    await this.links.setWaiting(manager, waiting);
+  }
+}
+
+/**
+ * Which blocking keys a record waits under for its person (none while it has an active link, or when
+ * it is not linkable); null for a record that never waits (a valid 18-digit ID's own record).
+ */
+function waitingKeys(key: string, record: RegistrationRecord, activelyLinked: boolean): string[] | null {
+  const legacy = record.citizenId !== null && /^\d{15}$/.test(normaliseCitizenId(record.citizenId));
+  if (!isSurrogatePersonKey(key) && !legacy) return null;
+  return isLinkable(record) && !activelyLinked ? blockingKeys(idBody(record.citizenId as string) as string) : [];
 }

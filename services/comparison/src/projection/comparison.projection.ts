@@ -1,9 +1,11 @@
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { COMPARISON_RECOMPARE_DUE, LINK_CONFIRMED, LINK_PROPOSED, OUTCOME_DETERMINED, RECOMPARE_REQUESTED, REVIEW_FINAL_APPROVED, causedBy, deterministicId, newEvent } from '@qmcb/contracts';
 import type { RecompareReason, RegistrationEvent } from '@qmcb/contracts';
+import { isSurrogatePersonKey } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { enqueueOutbox, lastPerPersonAndType } from '@qmcb/event-log';
-import { LogContext, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
+import { deletePersonRows, LogContext, PERSON_ERASURE, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
+import type { PersonErasedEvent } from '@qmcb/service-kit';
 import { IdentityLinks, isLinkEvent } from '../linking/identity-links';
 import { OutcomeRepository } from '../outcomes/outcome.repository';
 import type { OutcomeEvent } from '../outcomes/outcome.repository';
@@ -120,5 +122,33 @@ export class ComparisonProjection {
     await this.coverage.record(manager, events, after);
     await this.dues.saveMany(manager, [...dues].map(([personKey, d]) => ({ personKey, ...d })));
     if (elsewhere.length > 0) await enqueueOutbox(manager, lastPerPersonAndType(elsewhere));
+  }
+
+  /**
+   * `person.erased` (ADR 0010): every row of the person goes: their record, outcomes, next recompare
+   * day, coverage rows (current and history), the links their own link events made (person_link with
+   * them as the person; the records those links were of wait for a person again, as a rebuild leaves
+   * them; a link of their mistyped records to someone else is that person's, and stays as a rebuild
+   * keeps it), their records waiting for a person, and the quarantined lines of bulk loads that carry
+   * their citizen ID (operational rows, not rebuilt: the load counts stay).
+   */
+  @EventPattern(PERSON_ERASURE)
+  async erase(@Payload() event: PersonErasedEvent, @Ctx() log: LogContext): Promise<void> {
+    const key = event.personKey;
+    const linked: { record_key: string }[] = await log.manager.query(`SELECT record_key FROM person_link WHERE person_key = $1`, [key]);
+    await deletePersonRows(log.manager, key, [
+      { table: 'person_record', column: 'person_key' },
+      { table: 'outcome_history', column: 'person_key' },
+      { table: 'current_outcome', column: 'person_key' },
+      { table: 'recompare_due', column: 'person_key' },
+      { table: 'coverage_current', column: 'person_key' },
+      { table: 'coverage_history', column: 'person_key' },
+      { table: 'person_link', column: 'person_key' },
+      { table: 'link_waiting', column: 'record_key' },
+    ]);
+    // Records that were linked to them wait for a person again, as in a rebuild.
+    await this.identityLinks.unlinked(log.manager, linked.map((l) => l.record_key));
+    // A quarantined line is kept as sent: the citizen ID is somewhere in its text.
+    if (!isSurrogatePersonKey(key)) await log.manager.query(`DELETE FROM load_quarantine WHERE strpos(raw, $1) > 0`, [key]);
   }
 }

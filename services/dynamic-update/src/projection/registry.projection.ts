@@ -2,9 +2,11 @@ import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { REGISTRY_CHANGE_APPROVED, SOURCE_RECORD_RECEIVED, isBusinessEventType } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
-import { filingDivision } from '@qmcb/domain';
+import { filingDivision, isSurrogatePersonKey } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { LogContext, PersonRecordRepository, Projection, REGISTRATION_LOG } from '@qmcb/service-kit';
+import { deletePersonRows, LogContext, PERSON_ERASURE, PersonRecordRepository, Projection, REGISTRATION_LOG } from '@qmcb/service-kit';
+import type { PersonErasedEvent } from '@qmcb/service-kit';
+import { quoteIdent } from '@qmcb/event-log';
 import { evolve as evolveProposal, isProposalEvent } from '../changes/change-proposal.decider';
 import type { ChangeProposal } from '../changes/change-proposal.decider';
 import { ChangeProposalRepository } from '../changes/change-proposal.repository';
@@ -104,5 +106,37 @@ export class RegistryProjection {
       }
     }
     await this.proposals.saveMany(log.manager, [...changed.values()]);
+  }
+
+  /**
+   * `person.erased` (ADR 0010): every row of the person goes, in the projection (record, history with
+   * the events in it, whole-record snapshots, what departments hold, change proposals) and in the
+   * operational schema, which a rebuild does not write (the change feed's entries, roster snapshot
+   * members and changes, quarantined roster lines carrying their citizen ID, the person's entries inside webhook dead letters). The feed's sequence keeps
+   * its gaps: subscribers read by cursor and miss nothing else.
+   */
+  @EventPattern(PERSON_ERASURE)
+  async erase(@Payload() event: PersonErasedEvent, @Ctx() log: LogContext): Promise<void> {
+    const { manager } = log;
+    const key = event.personKey;
+    await deletePersonRows(manager, key, [
+      { table: 'person_record', column: 'person_key' },
+      { table: 'record_history', column: 'person_key' },
+      { table: 'record_snapshot', column: 'person_key' },
+      { table: 'department_holding', column: 'person_key' },
+      { table: 'change_proposal', column: 'person_key' },
+    ]);
+    const ops = quoteIdent(this.settings.opsSchema);
+    await manager.query(`DELETE FROM ${ops}.feed_entry WHERE person_key = $1`, [key]);
+    await manager.query(`DELETE FROM ${ops}.snapshot_member WHERE person_key = $1`, [key]);
+    await manager.query(`DELETE FROM ${ops}.snapshot_change WHERE person_key = $1`, [key]);
+    if (!isSurrogatePersonKey(key)) await manager.query(`DELETE FROM ${ops}.snapshot_quarantine WHERE strpos(raw, $1) > 0`, [key]);
+    // Delivered entries name the person by citizen ID (an X- person only by an opaque person ID).
+    await manager.query(
+      `UPDATE ${ops}.webhook_dead_letter
+          SET entries = COALESCE((SELECT jsonb_agg(e ORDER BY n) FROM jsonb_array_elements(entries) WITH ORDINALITY AS x(e, n) WHERE e->>'citizenId' IS DISTINCT FROM $1), '[]'::jsonb)
+        WHERE entries @> jsonb_build_array(jsonb_build_object('citizenId', $1::text))`,
+      [key],
+    );
   }
 }

@@ -3,7 +3,8 @@ import { LINK_PROPOSED, REVIEW_CHANGE_SUBMITTED, REVIEW_REBASED, SURVEY_FORM_SUB
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { surveyVillage, valuesBefore } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { LogContext, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
+import { deletePersonRows, LogContext, PERSON_ERASURE, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
+import type { PersonErasedEvent } from '@qmcb/service-kit';
 import { evolve, reviewIdOf } from '../items/review-item.decider';
 import type { OpeningContext, ReviewItem } from '../items/review-item.decider';
 import { ReviewItemRepository } from '../items/review-item.repository';
@@ -88,5 +89,20 @@ export class ReviewProjection {
       default:
         return null;
     }
+  }
+
+  /**
+   * `person.erased` (ADR 0010): every row of the person goes: their record, their review items (the
+   * forms and changes submitted, with the values before), and the reviews of links proposed to them
+   * (their own link events opened those). A link review of their mistyped records to someone else is
+   * that person's (opened by that person's events) and stays, as a rebuild keeps it.
+   */
+  @EventPattern(PERSON_ERASURE)
+  async erase(@Payload() event: PersonErasedEvent, @Ctx() log: LogContext): Promise<void> {
+    await deletePersonRows(log.manager, event.personKey, [
+      { table: 'person_record', column: 'person_key' },
+      { table: 'review_item', column: 'person_key' },
+      { table: 'link_review', column: 'person_key' },
+    ]);
   }
 }

@@ -16,7 +16,8 @@ import {
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { isPersonKey } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { LogContext, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
+import { deletePersonRows, LogContext, PERSON_ERASURE, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
+import type { PersonErasedEvent } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import { AssignmentRepository } from '../assignments/assignment.repository';
 import type { AssignmentRow } from '../assignments/assignment.repository';
@@ -266,5 +267,29 @@ export class SurveyProjection {
       }
     }
     return decided;
+  }
+
+  /**
+   * `person.erased` (ADR 0010): every row of the person goes: their record, targets, visits, forms
+   * (kept with the visits), assignments and household membership. Campaigns, teams and villages are
+   * no person's. The other members' unfinished targets of their households are marked changed, so
+   * the surveyors' next download shows the households without them.
+   */
+  @EventPattern(PERSON_ERASURE)
+  async erase(@Payload() event: PersonErasedEvent, @Ctx() log: LogContext): Promise<void> {
+    const { manager } = log;
+    const key = event.personKey;
+    const households: { household_key: string }[] = await manager.query(
+      `SELECT household_key FROM survey_household_member WHERE person_key = $1 UNION SELECT household_key FROM survey_task WHERE person_key = $1`,
+      [key],
+    );
+    await deletePersonRows(manager, key, [
+      { table: 'person_record', column: 'person_key' },
+      { table: 'survey_visit', column: 'person_key' },
+      { table: 'survey_assignment', column: 'person_key' },
+      { table: 'survey_task', column: 'person_key' },
+      { table: 'survey_household_member', column: 'person_key' },
+    ]);
+    await this.tasks.touchHouseholds(manager, households.map((h) => h.household_key));
   }
 }
