@@ -5,7 +5,7 @@ import type { KeyObject } from 'crypto';
 import { PERSON_ERASED } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { isPersonKey } from '@qmcb/domain';
-import { jsonLogger, personRefOf, ProjectionRunner } from '@qmcb/event-log';
+import { durableCommitIfAsync, jsonLogger, personRefOf, ProjectionRunner } from '@qmcb/event-log';
 import type { ConsumerTuning, KafkaSettings, ProjectionContext, ProjectionHandler } from '@qmcb/event-log';
 import { lastValueFrom } from 'rxjs';
 import type { DataSource } from 'typeorm';
@@ -124,6 +124,10 @@ export class LogTransport extends Server implements CustomTransportStrategy, Pro
   private async erase(event: PersonErasedEvent, ctx: ProjectionContext): Promise<void> {
     const handler = this.getHandlerByPattern(PERSON_ERASURE);
     if (!handler) throw new NoProjectionHandlerError(`no erasure handler (@EventPattern(PERSON_ERASURE)) is registered to apply ${PERSON_ERASED}`);
+    // Durable before the batch's offsets reach Kafka: `keyring erase` shreds the key once the groups
+    // are past this event, and an asynchronous commit lost in a PostgreSQL crash could then never be
+    // applied again (the event would no longer open).
+    await durableCommitIfAsync(ctx.manager);
     await this.dispatch(PERSON_ERASURE, handler, event, ctx);
     const ref = this.refOf(event.personKey);
     if (ref) {

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { LINK_PROPOSED, PERSON_ERASED, SOURCE_RECORD_RECEIVED, deterministicId, newEvent } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
-import { applyEvents, personRefOf } from '@qmcb/event-log';
+import { applyEvents, commitAsynchronously, personRefOf } from '@qmcb/event-log';
 import { LogTransport, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
@@ -76,5 +76,26 @@ describe('person.erased in review’s projection (real PostgreSQL)', () => {
     expect(await counts(P)).toEqual([0, 0, 0]);
     expect(await count('person_record', Q)).toBe(1);
     expect((await ds.query(`SELECT count(*) AS n FROM erased_person`))[0].n).toBe('1');
+  });
+
+  it('commits a batch holding an erasure durably, where consumer batches commit asynchronously', async () => {
+    // `keyring erase` shreds the key once the groups are past the event: a commit of the erasure that a
+    // PostgreSQL crash could lose would never be applied again.
+    const R = id('44098119870303043');
+    const setting = async (qr: ReturnType<DataSource['createQueryRunner']>): Promise<string> => (await qr.query('SHOW synchronous_commit'))[0].synchronous_commit;
+    const qr = ds.createQueryRunner();
+    await qr.connect();
+    try {
+      await qr.startTransaction();
+      await commitAsynchronously(qr);
+      await applyEvents(qr.manager, transport, [{ event: household(R, 1, '张三'), partition: 0, offset: '20' }], { rebuilding: false, partition: 0 });
+      expect(await setting(qr)).toBe('off');
+      await applyEvents(qr.manager, transport, [{ event: erasure(R), partition: 0, offset: '21' }], { rebuilding: false, partition: 0 });
+      expect(await setting(qr)).toBe('on');
+      expect(await qr.query('SELECT count(*)::int AS n FROM person_record WHERE person_key = $1', [R])).toEqual([{ n: 0 }]);
+    } finally {
+      await qr.rollbackTransaction();
+      await qr.release();
+    }
   });
 });
