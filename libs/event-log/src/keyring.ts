@@ -144,6 +144,11 @@ export class Keyring {
   private readonly cache = new Map<string, { state: KeyState; at: number }>();
   private readonly cacheSize: number;
   private readonly cacheTtlMs: number;
+  /**
+   * The master keys as key objects, made once: a cipher made from a key object skips copying and
+   * checking the raw key on every wrap and unwrap (one of each per new person, per process).
+   */
+  private readonly kekObjects: Map<string, KeyObject>;
 
   private constructor(
     private readonly dataSource: DataSource,
@@ -152,6 +157,14 @@ export class Keyring {
   ) {
     this.cacheSize = Math.max(0, opts.cacheSize ?? 10_000);
     this.cacheTtlMs = opts.cacheTtlMs ?? 60_000;
+    this.kekObjects = new Map(masterKeys.map((k) => [k.id, createSecretKey(k.key)]));
+  }
+
+  /** The master key named `kekId`, as a key object; throws UnknownMasterKeyError when none is configured. */
+  private kek(kekId: string): KeyObject {
+    const kek = this.kekObjects.get(kekId);
+    if (!kek) throw new UnknownMasterKeyError(kekId);
+    return kek;
   }
 
   static async open(opts: KeyringOptions): Promise<Keyring> {
@@ -177,7 +190,7 @@ export class Keyring {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 
-  /** Every person's key, created when missing (insert … on conflict do nothing, then select). */
+  /** Every person's key, created when missing (insert … on conflict do nothing returning; only refs already there are selected). */
   async getOrCreate(personRefs: readonly string[]): Promise<Map<string, KeyState>> {
     return this.lookup(personRefs, true);
   }
@@ -203,18 +216,37 @@ export class Keyring {
       }
     }
     if (missing.length === 0) return out;
+    let existing = missing;
     if (create) {
+      // The keys this call creates are used as made: the rows it inserted (`returning`) need no
+      // select and no unwrap. Only refs whose row was already there (made by another process, or
+      // shredded) are read back below.
       const kek = this.current;
-      const wrapped = missing.map((ref) => aesGcmSeal(kek.key, freshRandom(KEY_BYTES), wrapAad(ref, kek.id)));
-      await sql(
+      const kekObject = this.kek(kek.id);
+      const raws = missing.map(() => freshRandom(KEY_BYTES));
+      const wrapped = missing.map((ref, i) => aesGcmSeal(kekObject, raws[i] as Buffer, wrapAad(ref, kek.id)));
+      const { rows: inserted } = await sql(
         this.dataSource.manager,
         `insert into data_key (person_ref, wrapped_key, kek_id)
          select r, w, $3 from unnest($1::text[], $2::bytea[]) as t(r, w)
-         on conflict (person_ref) do nothing`,
+         on conflict (person_ref) do nothing
+         returning person_ref`,
         [missing, wrapped, kek.id],
       );
+      const made = new Set(inserted.map((row) => text(row, 'person_ref')));
+      missing.forEach((ref, i) => {
+        const raw = raws[i] as Buffer;
+        if (made.has(ref)) {
+          const state: KeyState = { kind: 'key', dek: createSecretKey(raw) };
+          out.set(ref, state);
+          this.remember(ref, state, now);
+        }
+        raw.fill(0);
+      });
+      existing = missing.filter((ref) => !made.has(ref));
+      if (existing.length === 0) return out;
     }
-    const { rows } = await sql(this.dataSource.manager, `select person_ref, wrapped_key, kek_id, shredded_at from data_key where person_ref = any($1::text[])`, [missing]);
+    const { rows } = await sql(this.dataSource.manager, `select person_ref, wrapped_key, kek_id, shredded_at from data_key where person_ref = any($1::text[])`, [existing]);
     for (const row of rows) {
       const ref = text(row, 'person_ref');
       let state: KeyState;
@@ -222,9 +254,7 @@ export class Keyring {
         state = { kind: 'shredded' };
       } else {
         const kekId = text(row, 'kek_id');
-        const kek = this.masterKeys.find((k) => k.id === kekId);
-        if (!kek) throw new UnknownMasterKeyError(kekId);
-        const raw = aesGcmOpen(kek.key, row['wrapped_key'] as Buffer, wrapAad(ref, kekId));
+        const raw = aesGcmOpen(this.kek(kekId), row['wrapped_key'] as Buffer, wrapAad(ref, kekId));
         state = { kind: 'key', dek: createSecretKey(raw) };
         raw.fill(0);
       }
@@ -284,11 +314,10 @@ export class Keyring {
         for (const row of rows) {
           const ref = text(row, 'person_ref');
           const oldId = text(row, 'kek_id');
-          const old = this.masterKeys.find((k) => k.id === oldId);
-          if (!old) throw new UnknownMasterKeyError(oldId);
-          const dek = aesGcmOpen(old.key, row['wrapped_key'] as Buffer, wrapAad(ref, oldId));
+          const dek = aesGcmOpen(this.kek(oldId), row['wrapped_key'] as Buffer, wrapAad(ref, oldId));
           refs.push(ref);
-          wrapped.push(aesGcmSeal(kek.key, dek, wrapAad(ref, kek.id)));
+          wrapped.push(aesGcmSeal(this.kek(kek.id), dek, wrapAad(ref, kek.id)));
+          dek.fill(0);
         }
         await sql(
           manager,

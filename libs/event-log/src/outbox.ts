@@ -6,7 +6,7 @@ import { errorInfo, jsonLogger } from './logger';
 import type { Logger } from './logger';
 import { metrics } from './metrics';
 import { OutboxListener } from './outbox-listener';
-import { scrubPublished } from './outbox-scrub';
+import { markPublishedAndScrub } from './outbox-scrub';
 import type { EventAppender } from './producer';
 import { durableCommitIfAsync, holdSwapLockShared, int, sql, text } from './sql';
 
@@ -134,8 +134,7 @@ export class OutboxRelay {
         // Validated when enqueued, and again by the producer's append (on write), as it encodes them.
         const events = rows.map((r) => r['event'] as RegistrationEvent);
         await producer.append(events);
-        await sql(qr, `update outbox set published_at = now() where id = any($1::bigint[])`, [rows.map((r) => text(r, 'id'))]);
-        await scrubPublished(qr, rows.map((r) => text(r, 'id')));
+        await markPublishedAndScrub(qr, rows.map((r) => text(r, 'id')));
       }
       await qr.commitTransaction();
       published = rows.length;
