@@ -121,6 +121,7 @@ export class ServiceKitModule {
             kafka,
             consume: config.CONSUME,
             groupId: config.CONSUMER_GROUP || options.name,
+            auditDivision: config.DEPLOYMENT_DIVISION ?? null,
             tuning: {
               partitionsConsumedConcurrently: config.CONSUMER_CONCURRENCY,
               applyBatchSize: config.CONSUMER_APPLY_BATCH_SIZE,

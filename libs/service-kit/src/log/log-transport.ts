@@ -7,6 +7,7 @@ import type { RegistrationEvent } from '@qmcb/contracts';
 import { isPersonKey } from '@qmcb/domain';
 import { durableCommitIfAsync, jsonLogger, personRefOf, ProjectionRunner } from '@qmcb/event-log';
 import type { ConsumerTuning, KafkaSettings, ProjectionContext, ProjectionHandler } from '@qmcb/event-log';
+import { AuditStore, maskFreeText } from '@qmcb/platform';
 import { lastValueFrom } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '@qmcb/event-log';
@@ -24,6 +25,8 @@ export interface LogTransportOptions {
   consume: boolean;
   groupId: string;
   tuning: ConsumerTuning;
+  /** The division the audit entries of an erasure are filed under (an operator has none: DEPLOYMENT_DIVISION). */
+  auditDivision?: string | null;
 }
 
 export class NoProjectionHandlerError extends Error {
@@ -130,10 +133,43 @@ export class LogTransport extends Server implements CustomTransportStrategy, Pro
     await durableCommitIfAsync(ctx.manager);
     await this.dispatch(PERSON_ERASURE, handler, event, ctx);
     const ref = this.refOf(event.personKey);
+    if (!ctx.rebuilding) await this.auditErasure(event, ctx);
     if (ref) {
       await ctx.manager.query(`INSERT INTO erased_person (person_ref, event_id) VALUES ($1, $2) ON CONFLICT (person_ref) DO NOTHING`, [ref, event.eventId]);
     }
     this.log.log('person erased from the projection', { projection: this.options.name, personRef: ref, eventId: event.eventId, rebuilding: ctx.rebuilding });
+  }
+
+  /**
+   * The erasure in the service's audit trail, in the batch's transaction (written once, with the
+   * deletion): who asked (the command's operator and `requestedBy`), why (the reason), whom (the
+   * person key, as every entry names people). A rebuild never sees the event (the key is gone).
+   */
+  private async auditErasure(event: PersonErasedEvent, ctx: ProjectionContext): Promise<void> {
+    await new AuditStore(this.options.dataSource).append(
+      [
+        {
+          service: this.options.name,
+          requestId: event.correlationId,
+          actor: event.actor,
+          role: 'operator',
+          division: this.options.auditDivision ?? null,
+          source: event.source,
+          method: null,
+          route: null,
+          action: 'erase',
+          purpose: 'erasure',
+          purposeRef: event.eventId,
+          people: [event.personKey],
+          count: 1,
+          result: 'ok',
+          status: null,
+          code: null,
+          detail: `${maskFreeText(event.payload.reason)} (requested by ${event.payload.requestedBy})`.slice(0, 500),
+        },
+      ],
+      ctx.manager,
+    );
   }
 
   private refOf(personKey: string): string | null {

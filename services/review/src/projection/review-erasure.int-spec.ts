@@ -67,6 +67,15 @@ describe('person.erased in review’s projection (real PostgreSQL)', () => {
     expect(await counts(P)).toEqual([0, 0, 0]);
     expect(await counts(Q)).toEqual([1, 1, 0]);
     expect(await ds.query(`SELECT person_ref, event_id FROM erased_person`)).toEqual([{ person_ref: personRefOf(refSecret, P), event_id: erasure(P).eventId }]);
+    // The erasure is in the audit trail once (who asked, why, whom), written with the deletion.
+    const audited = (await ds.query(`SELECT entry FROM audit.audit_event WHERE action = 'erase'`)) as { entry: string }[];
+    expect(audited.map((r) => JSON.parse(r.entry))).toEqual([
+      {
+        v: 1, service: 'review', requestId: erasure(P).correlationId, actor: 'operator:ops-1', role: 'operator', division: null, source: 'ops:keyring', method: null, route: null,
+        action: 'erase', purpose: 'erasure', purposeRef: erasure(P).eventId, people: [P], count: 1, result: 'ok', status: null, code: null,
+        detail: 'PIPL art. 47 request 9 (requested by operator:ops-1)',
+      },
+    ]);
     const q = (await ds.query(`SELECT record FROM person_record WHERE person_key = $1`, [Q]))[0].record;
     expect([q.version, q.name]).toEqual([2, '王芳']);
 
@@ -76,6 +85,8 @@ describe('person.erased in review’s projection (real PostgreSQL)', () => {
     expect(await counts(P)).toEqual([0, 0, 0]);
     expect(await count('person_record', Q)).toBe(1);
     expect((await ds.query(`SELECT count(*) AS n FROM erased_person`))[0].n).toBe('1');
+    // The second erasure event of the person (a re-run of the command) was passed over: still one entry.
+    expect((await ds.query(`SELECT count(*)::int AS n FROM audit.audit_event WHERE action = 'erase'`))[0].n).toBe(1);
   });
 
   it('commits a batch holding an erasure durably, where consumer batches commit asynchronously', async () => {
