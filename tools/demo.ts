@@ -1,6 +1,7 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import { checkCharacter, maskCitizenId } from '@qmcb/domain';
 import { PortInUseError, SERVICES, httpJson, startIsolatedStack, startStack, waitFor } from '@qmcb/testing';
+import type { IsolatedStack } from '@qmcb/testing';
 import type { HttpResult, ServiceName } from '@qmcb/testing';
 import { randomUUID } from 'crypto';
 import { join } from 'path';
@@ -64,6 +65,14 @@ async function main(): Promise<void> {
 
   try {
     Object.entries(stack.urls).forEach(([name, url]) => show(name, `${url}  (OpenAPI ${stack.managementUrls[name as ServiceName]}/api/docs)`));
+    if ('topic' in stack) {
+      // Operator commands reach this stack only when pointed at it (the defaults are the local stack's).
+      const isolated = stack as IsolatedStack;
+      show('isolated', `log topic ${isolated.topic}; consumer groups ${Object.values(isolated.consumerGroups).join(',')}`);
+      show('commands', `LOG_TOPIC=${isolated.topic} npm run keyring -- erase … --groups ${Object.values(isolated.consumerGroups).join(',')}; DATABASE_URL=<its database> npm run projection -- <service> …`);
+      Object.entries(isolated.databaseUrls).forEach(([name, url]) => show(`${name} database`, url.replace(/\/\/[^@/]*@/, '//')));
+      show('note', 'its databases are dropped when it stops; its topic, consumer groups and data keys stay');
+    }
     const clerk = bearer('window-clerk', COUNTY, 'clerk-demo', 'window-service');
 
     step(1, `Public security posts the household record of 李明 (${maskCitizenId(citizenId)}), village ${VILLAGE}; no insurance system knows him`);

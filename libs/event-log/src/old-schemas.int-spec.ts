@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dropOldSchemas, listOldSchemas } from './old-schemas';
 import { newDatabase } from './test-support/harness';
@@ -27,19 +28,32 @@ describe('the schemas rebuilds leave behind', () => {
   });
 
   it('lists only the swapped-out schemas of the projection, oldest first, with when each was swapped out', async () => {
-    expect(await listOldSchemas(ds, 'proj')).toEqual([
-      { name: 'proj__old_1764547200000', swappedOutAt: '2025-12-01T00:00:00.000Z' },
-      { name: 'proj__old_1764633600000', swappedOutAt: '2025-12-02T00:00:00.000Z' },
-      { name: 'proj__old_1764720000000', swappedOutAt: '2025-12-03T00:00:00.000Z' },
-    ]);
+    const swapped = [
+      { name: 'proj__old_1764547200000', kind: 'swapped-out', swappedOutAt: '2025-12-01T00:00:00.000Z' },
+      { name: 'proj__old_1764633600000', kind: 'swapped-out', swappedOutAt: '2025-12-02T00:00:00.000Z' },
+      { name: 'proj__old_1764720000000', kind: 'swapped-out', swappedOutAt: '2025-12-03T00:00:00.000Z' },
+    ];
+    // A rebuild running (it holds its lock for the whole run): its schema is not left behind.
+    const rebuild = new Client({ connectionString: db.url });
+    await rebuild.connect();
+    try {
+      await rebuild.query('select pg_advisory_lock(hashtext($1))', ['qmcb.rebuild.proj']);
+      expect(await listOldSchemas(ds, 'proj')).toEqual(swapped);
+      expect((await dropOldSchemas(ds, 'proj', 3)).map((s) => s.name)).toEqual([]);
+      expect(await schemas()).toContain('proj__rebuild');
+    } finally {
+      await rebuild.end();
+    }
+    // None running: the schema of the rebuild that stopped before its swap is left behind too.
+    expect(await listOldSchemas(ds, 'proj')).toEqual([...swapped, { name: 'proj__rebuild', kind: 'unfinished-rebuild', swappedOutAt: null }]);
   });
 
-  it('drops all but the newest kept, tables and rows with them, and nothing else', async () => {
-    expect((await dropOldSchemas(ds, 'proj', 1)).map((s) => s.name)).toEqual(['proj__old_1764547200000', 'proj__old_1764633600000']);
-    expect(await schemas()).toEqual(['proj', 'proj2__old_1764547200000', 'proj__old_1764720000000', 'proj__old_x', 'proj__older_1', 'proj__rebuild']);
+  it('drops all but the newest kept and the unfinished rebuild, tables and rows with them, and nothing else', async () => {
+    expect((await dropOldSchemas(ds, 'proj', 1)).map((s) => s.name)).toEqual(['proj__old_1764547200000', 'proj__old_1764633600000', 'proj__rebuild']);
+    expect(await schemas()).toEqual(['proj', 'proj2__old_1764547200000', 'proj__old_1764720000000', 'proj__old_x', 'proj__older_1']);
     expect((await dropOldSchemas(ds, 'proj')).map((s) => s.name)).toEqual(['proj__old_1764720000000']);
     expect(await dropOldSchemas(ds, 'proj')).toEqual([]);
-    expect(await schemas()).toEqual(['proj', 'proj2__old_1764547200000', 'proj__old_x', 'proj__older_1', 'proj__rebuild']);
+    expect(await schemas()).toEqual(['proj', 'proj2__old_1764547200000', 'proj__old_x', 'proj__older_1']);
   });
 
   it('refuses a schema name that is not one and a keep that is not a whole number', async () => {

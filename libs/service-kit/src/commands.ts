@@ -1,5 +1,5 @@
 import { dropOldSchemas, listOldSchemas, rebuildProjection, replayDeadLetters } from '@qmcb/event-log';
-import { AuditStore, JsonLogger } from '@qmcb/platform';
+import { AuditStore, ConfigError, JsonLogger } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { LogTransport } from './log/log-transport';
 import { keyringCommand } from './keyring-command';
@@ -12,8 +12,9 @@ import { loadServiceConfig } from './service.config';
 
 const USAGE = `usage: <service> cli <command>
   rebuild                      rebuild the projection from offset zero beside the live one, then swap it in
-  old-schemas                  list the projections earlier rebuilds left behind (<schema>__old_<epoch>)
-  old-schemas drop [--keep N]  drop them, all but the newest N (default 0): they keep the personal data of
+  old-schemas                  list the projections earlier rebuilds left behind (<schema>__old_<epoch>, and the
+                               <schema>__rebuild of one that stopped before its swap, while none is running)
+  old-schemas drop [--keep N]  drop them, all swapped-out ones but the newest N (default 0): they keep the personal data of
                                the projection as it was, erased persons included (with the owner's DATABASE_URL)
   replay-dead-letters [id...]  re-apply dead letters (all pending ones, or the given ids) through the handler
   migrate                      create or upgrade the audit schema and the projection schema, then exit
@@ -48,7 +49,7 @@ async function oldSchemasCommand(name: string, args: string[]): Promise<number> 
   }
   const { config } = loadServiceConfig(name, { ...process.env, CONSUME: 'false', RELAY_OUTBOX: 'false' });
   const schemas = await withDatabase(config.DATABASE_URL, 'old-schemas-cli', (ds) => (sub === 'drop' ? dropOldSchemas(ds, config.DB_SCHEMA, keep) : listOldSchemas(ds, config.DB_SCHEMA)));
-  for (const s of schemas) process.stdout.write(`old-schemas ${name}: ${s.name} (swapped out ${s.swappedOutAt})${sub === 'drop' ? ' dropped' : ''}\n`);
+  for (const s of schemas) process.stdout.write(`old-schemas ${name}: ${s.name} (${s.swappedOutAt ? `swapped out ${s.swappedOutAt}` : 'a rebuild that stopped before its swap'})${sub === 'drop' ? ' dropped' : ''}\n`);
   process.stdout.write(`old-schemas ${name}: ${schemas.length} ${sub === 'drop' ? `dropped${keep ? `, the newest ${keep} kept` : ''}` : `left behind by rebuilds of ${config.DB_SCHEMA}`}\n`);
   return 0;
 }
@@ -128,7 +129,9 @@ export function command(name: string, register: ServiceModuleFactory): void {
   runServiceCommand(name, register).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+      // A configuration problem is the operator's to fix: its list of variables, no stack trace.
+      const hint = e instanceof ConfigError ? '\n(the local stack\'s settings: `source deploy/local/env.sh` first; docs/conventions.md lists them all)' : '';
+      process.stderr.write(`${e instanceof ConfigError ? e.message : e instanceof Error ? e.stack ?? e.message : String(e)}${hint}\n`);
       process.exit(1);
     },
   );

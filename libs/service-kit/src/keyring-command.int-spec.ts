@@ -93,8 +93,9 @@ describe('keyring command (ADR 0009, ADR 0010)', () => {
     expect(appended?.slice(1)).toEqual([ref, expect.stringMatching(/^[0-9a-f-]{36}$/), expect.stringMatching(/^\d+$/), '0', `${probeGroup}, ${stoppedGroup}`]);
     const [, , eventId, partition] = appended as RegExpMatchArray;
     expect(refused.out[refused.out.length - 1]).toBe(
-      `keyring erase: NOT erased: after 3 s ${stoppedGroup} has committed nothing (the event is at offset 0 of partition ${partition}); the data key is kept. ` +
-        'Once those projections run and catch up, run the same command again (it is safe to repeat)',
+      `keyring erase: NOT finished: after 3 s ${stoppedGroup} has committed no offset on that partition (a group that does not exist or never consumed it: check --groups) (the event is at offset 0 of partition ${partition}). ` +
+        `The data key is kept, so the log still opens; the projections that passed the event have already deleted the person (${probeGroup}). ` +
+        "Once the groups named are right (--groups: the services' CONSUMER_GROUP) and caught up, run the same command again (it is safe to repeat)",
     );
     expect(refused.out.slice(1).every((l) => l.startsWith('keyring erase: '))).toBe(true);
     expect(refused.out.join('\n')).not.toContain(CITIZEN_ID);
@@ -133,7 +134,20 @@ describe('keyring command (ADR 0009, ADR 0010)', () => {
     const unknown = sealer.personRef(UNKNOWN_ID);
     expect(await run('erase', '--citizen-id', UNKNOWN_ID, '--reason', 'r', ...groups)).toEqual({
       code: 1,
-      out: [`keyring erase: no data key for person ${unknown}: nothing of theirs was sealed under this LOG_PERSON_REF_SECRET (check the configuration, or pass --even-without-key)`],
+      out: [
+        `keyring erase: no data key for person ${unknown}: no event of this citizen ID was sealed under this LOG_PERSON_REF_SECRET. ` +
+          "Check the ID (records sent under a mistyped ID are erased by that ID as sent) and the configuration (the stack's KEYRING_DATABASE_URL and LOG_PERSON_REF_SECRET); nothing was done. " +
+          "--even-without-key erases anyway, refusing the person's future events",
+      ],
+    });
+    // Not an ID at all, and a reason that would keep personal data after the person is gone: refused before anything is done.
+    expect(await run('erase', '--citizen-id', 'abc', '--reason', 'r', ...groups)).toEqual({
+      code: 2,
+      out: ['keyring erase: --citizen-id must be an 18-character citizen ID (17 digits and a digit or X), as the records carry it'],
+    });
+    expect(await run('erase', '--citizen-id', UNKNOWN_ID, '--reason', `request 19 for ${UNKNOWN_ID}`, ...groups)).toEqual({
+      code: 2,
+      out: [`keyring erase: --reason must hold no personal data (it is kept after the erasure); it looks like it holds a citizen ID, phone, name or address: "request 19 for ${UNKNOWN_ID.slice(0, 6)}********${UNKNOWN_ID.slice(-4)}". Give a request number instead`],
     });
     const other = sealer.personRef(OTHER_ID);
     const erased = await run('erase', '--citizen-id', ` ${OTHER_ID} `, '--reason', 'PIPL art. 47 request 18', ...groups);

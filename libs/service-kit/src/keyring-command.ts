@@ -1,7 +1,10 @@
 import { PERSON_ERASED, deterministicId, newEvent } from '@qmcb/contracts';
 import { personKeyFor } from '@qmcb/domain';
+import { maskFreeText } from '@qmcb/platform';
 import { appendOne, awaitConsumerGroups, Keyring, kafkaSettingsFromEnv, parseMasterKeys, personRefOf, sealingFromEnv } from '@qmcb/event-log';
 import type { GroupPosition } from '@qmcb/event-log';
+
+const CITIZEN_ID = /^\d{17}[\dXx]$/;
 
 /** The consumer groups of the four services' projections (their CONSUMER_GROUP defaults). */
 export const PROJECTION_GROUPS = ['comparison', 'survey-tasking', 'review', 'dynamic-update'] as const;
@@ -19,7 +22,10 @@ export const KEYRING_USAGE = `usage: keyring <command>   (KEYRING_DATABASE_URL, 
         [--wait-seconds <n>]                      how long to wait for the consumer groups (default 300); when one has
                                                   not passed the event by then, nothing is shredded, the lagging groups
                                                   are named and the exit code is 1: run the same command again
-        [--groups <a,b,...>]                      the projections' consumer groups (default ${PROJECTION_GROUPS.join(',')})
+        [--groups <a,b,...>]                      the projections' consumer groups (default ${PROJECTION_GROUPS.join(',')});
+                                                  a stack with its own LOG_TOPIC and CONSUMER_GROUPs (an isolated demo
+                                                  prints them) needs both: the key is shredded once and cannot be
+                                                  erased again through another topic
         [--even-without-key]                      shred even when the keyring holds no key for the person (e.g. to
                                                   refuse their future events); without it, no key means the person ref
                                                   is wrong (another LOG_PERSON_REF_SECRET?) and nothing is done
@@ -57,6 +63,15 @@ export async function keyringCommand(args: string[], env: NodeJS.ProcessEnv = pr
     }
     if (reason.length > 500) {
       write('keyring erase: --reason must be at most 500 characters');
+      return 2;
+    }
+    if (!CITIZEN_ID.test(citizenId)) {
+      write('keyring erase: --citizen-id must be an 18-character citizen ID (17 digits and a digit or X), as the records carry it');
+      return 2;
+    }
+    // The reason is kept on the log and in the keyring after the person is gone: no personal data in it.
+    if (maskFreeText(reason) !== reason) {
+      write(`keyring erase: --reason must hold no personal data (it is kept after the erasure); it looks like it holds a citizen ID, phone, name or address: "${maskFreeText(reason)}". Give a request number instead`);
       return 2;
     }
     const wait = option(rest, '--wait-seconds') ?? '300';
@@ -97,7 +112,11 @@ export async function keyringCommand(args: string[], env: NodeJS.ProcessEnv = pr
       return 0;
     }
     if (!state && !rest.includes('--even-without-key')) {
-      write(`keyring erase: no data key for person ${ref}: nothing of theirs was sealed under this LOG_PERSON_REF_SECRET (check the configuration, or pass --even-without-key)`);
+      write(
+        `keyring erase: no data key for person ${ref}: no event of this citizen ID was sealed under this LOG_PERSON_REF_SECRET. ` +
+          'Check the ID (records sent under a mistyped ID are erased by that ID as sent) and the configuration (the stack\'s KEYRING_DATABASE_URL and LOG_PERSON_REF_SECRET); nothing was done. ' +
+          '--even-without-key erases anyway, refusing the person\'s future events',
+      );
       return 1;
     }
     const personKey = personKeyFor(citizenId as string);
@@ -115,7 +134,8 @@ export async function keyringCommand(args: string[], env: NodeJS.ProcessEnv = pr
   }
 }
 
-const describe = (p: GroupPosition): string => `${p.groupId} ${p.passed ? 'passed' : p.committed === null ? 'has committed nothing' : `at ${p.committed}`}`;
+const describe = (p: GroupPosition): string =>
+  `${p.groupId} ${p.passed ? 'passed' : p.committed === null ? 'has committed no offset on that partition (a group that does not exist or never consumed it: check --groups)' : `at ${p.committed}`}`;
 
 /**
  * ADR 0010: appends `person.erased` for the person (sealed under their key like every event; its
@@ -151,8 +171,9 @@ async function eraseFromProjections(
   if (result.passed) return true;
   const lagging = result.positions.filter((p) => !p.passed);
   write(
-    `keyring erase: NOT erased: after ${o.waitMs / 1000} s ${lagging.map(describe).join(', ')} (the event is at offset ${at.offset} of partition ${at.partition}); ` +
-      'the data key is kept. Once those projections run and catch up, run the same command again (it is safe to repeat)',
+    `keyring erase: NOT finished: after ${o.waitMs / 1000} s ${lagging.map(describe).join(', ')} (the event is at offset ${at.offset} of partition ${at.partition}). ` +
+      `The data key is kept, so the log still opens; the projections that passed the event have already deleted the person (${result.positions.filter((p) => p.passed).map((p) => p.groupId).join(', ') || 'none'}). ` +
+      'Once the groups named are right (--groups: the services\' CONSUMER_GROUP) and caught up, run the same command again (it is safe to repeat)',
   );
   return false;
 }

@@ -295,6 +295,8 @@ export interface IsolatedStackOptions {
 export interface IsolatedStack extends RunningStack {
   topic: string;
   databaseUrls: Record<ServiceName, string>;
+  /** The projections' consumer groups (CONSUMER_GROUP of each service). */
+  consumerGroups: Record<ServiceName, string>;
 }
 
 /**
@@ -317,6 +319,7 @@ export async function startIsolatedStack(options: IsolatedStackOptions): Promise
       databaseUrls[s.name] = db.url;
     }
     const suffix = topic.replace(/[^a-z0-9]/gi, '').slice(-10);
+    const consumerGroups = Object.fromEntries(SERVICES.map((s) => [s.name, `${s.name}-${suffix}`])) as Record<ServiceName, string>;
     const stack = await startStack({
       logDir: options.logDir,
       ports: options.ports,
@@ -325,7 +328,7 @@ export async function startIsolatedStack(options: IsolatedStackOptions): Promise
       env: (name) => ({
         DATABASE_URL: databaseUrls[name],
         LOG_TOPIC: topic,
-        CONSUMER_GROUP: `${name}-${suffix}`,
+        CONSUMER_GROUP: consumerGroups[name],
         // Tests poll (waitFor, every 100 ms): budgets far above the defaults, unless a test sets its own.
         RATE_LIMITS: TEST_RATE_LIMITS,
         ...options.env?.(name),
@@ -335,6 +338,7 @@ export async function startIsolatedStack(options: IsolatedStackOptions): Promise
       ...stack,
       topic,
       databaseUrls,
+      consumerGroups,
       stop: async () => {
         await stack.stop();
         await dropAll();
