@@ -636,7 +636,31 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect(again.body.targets.map((t: Json) => t.taskId).sort()).toEqual([task.get('A'), task.get('C'), task.get('G'), nTask].sort());
   });
 
-  it('14. rebuilt from the log, the projection equals the live one: campaigns, teams, villages, assignments, visits, households, targets', async () => {
+  it('14. gives the targets of a household that arrive together to one surveyor, whatever partitions their events are on', async () => {
+    // Four new members of one household of V3 (team T2), appended at once: their events spread over
+    // the topic's partitions, which the projection applies concurrently.
+    const members = [
+      P('W1', '郑一', '1991-01-01', '511', V3, '0199', '户主', ['UNINSURED']),
+      P('W2', '郑二', '1992-02-02', '522', V3, '0199', '配偶', ['UNINSURED']),
+      P('W3', '郑三', '2012-03-03', '531', V3, '0199', '子', ['UNINSURED']),
+      P('W4', '郑四', '2014-04-04', '542', V3, '0199', '女', ['UNINSURED']),
+    ];
+    expect(new Set(members.map((m) => m.citizenId)).size).toBe(4);
+    await producer.append(members.flatMap((m) => [householdRecord(m), outcome(m, 'needs-survey', m.reasons)]));
+    let responsible: (string | null)[] = [];
+    await waitFor(
+      async () => {
+        const r = await call('GET', `/tasks?division=${TOWNSHIP}&limit=500`, county);
+        const mine = new Set(members.map((m) => ids.idOf(key(m))));
+        responsible = r.body.items.filter((t: Json) => mine.has(t.personId)).map((t: Json) => t.responsibleId);
+        return responsible.length === 4 && responsible.every((x) => x !== null);
+      },
+      { timeoutMs: 60_000, message: 'the household targets assigned' },
+    );
+    expect(new Set(responsible).size).toBe(1);
+  });
+
+  it('15. rebuilt from the log, the projection equals the live one: campaigns, teams, villages, assignments, visits, households, targets', async () => {
     const client = new Client({ connectionString: db.url });
     await client.connect();
     try {
@@ -656,7 +680,7 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
         return out;
       };
       const before = await snapshot();
-      expect(before['survey_assignment']?.length).toBe(11 + 1 + 2);
+      expect(before['survey_assignment']?.length).toBe(11 + 1 + 2 + 4);
       const saved = { ...process.env };
       Object.assign(process.env, { DATABASE_URL: db.url, LOG_TOPIC: topic, AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, LOG_LEVEL: 'error' });
       try {
@@ -669,4 +693,5 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
       await client.end();
     }
   });
+
 });

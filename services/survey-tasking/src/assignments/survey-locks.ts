@@ -22,6 +22,19 @@ export class SurveyLocks {
     await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('survey-county:' || $1, 0))`, [countyCode]);
   }
 
+  /**
+   * Households, exclusively, in one order (no deadlock between two takers): the projection giving new
+   * targets to surveyors holds them until its batch commits, so members of one household applied
+   * from different partitions at once see each other's surveyor and the household goes whole to one.
+   */
+  async households(manager: EntityManager, householdKeys: readonly string[]): Promise<void> {
+    if (householdKeys.length === 0) return;
+    await manager.query(
+      `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT hashtextextended('survey-household:' || h, 0) AS k FROM unnest($1::text[]) AS h ORDER BY 1) s`,
+      [[...new Set(householdKeys)]],
+    );
+  }
+
   /** One person's survey (two surveyors adding the same person found on site at once). */
   async person(manager: EntityManager, personKey: string): Promise<void> {
     await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('survey-person:' || $1, 0))`, [personKey]);

@@ -103,7 +103,9 @@ export class SurveyProjection {
     await this.assignments.appendMany(manager, assigned);
     await this.households(manager, records, found);
     if (!log.rebuilding && toGive.size > 0) {
-      log.emit(await this.giveToSurveyors(manager, [...toGive].map((p) => current.get(p) as SurveyTarget), rows));
+      // The rows as saved (a target created by this batch has its household only now).
+      const saved = await this.tasks.currentOf(manager, [...toGive], false);
+      log.emit(await this.giveToSurveyors(manager, [...toGive].map((p) => current.get(p) as SurveyTarget), saved));
     }
   }
 
@@ -242,8 +244,12 @@ export class SurveyProjection {
     for (const [campaignId, list] of byCampaign) {
       const villageTeams = await this.villageTeams.teamsOf(manager, campaignId, list.map((t) => t.villageCode));
       const teams = await this.teams.findMany(manager, [...villageTeams.values()].flat());
+      const households = list.map((t) => stored.get(t.personKey)?.householdKey ?? `P-${t.personKey}`);
+      // Before reading who has each household: a batch of another partition giving a member of the same
+      // household waits here until it commits, then sees its surveyor (READ COMMITTED: a new snapshot).
+      await this.locks.households(manager, households);
       const loads = await this.tasks.loads(manager, [...teams.keys()]);
-      const householdSurveyor = await this.tasks.householdSurveyors(manager, campaignId, list.map((t) => stored.get(t.personKey)?.householdKey ?? `P-${t.personKey}`));
+      const householdSurveyor = await this.tasks.householdSurveyors(manager, campaignId, households);
       for (const t of list) {
         const candidates = (villageTeams.get(t.villageCode) ?? []).map((id) => teams.get(id)).filter((x): x is Team => x !== undefined && x.members.length > 0);
         if (candidates.length === 0) continue;
