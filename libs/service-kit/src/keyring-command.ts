@@ -4,7 +4,8 @@ import { maskFreeText } from '@qmcb/platform';
 import { appendOne, awaitConsumerGroups, Keyring, kafkaSettingsFromEnv, parseMasterKeys, personRefOf, sealingFromEnv } from '@qmcb/event-log';
 import type { GroupPosition } from '@qmcb/event-log';
 
-const CITIZEN_ID = /^\d{17}[\dXx]$/;
+/** A citizen ID as records carry it (ingestion's shape: 15 to 18 characters, digits, the last may be X). */
+const CITIZEN_ID = /^\d{14,17}[\dXx]$/;
 
 /** The consumer groups of the four services' projections (their CONSUMER_GROUP defaults). */
 export const PROJECTION_GROUPS = ['comparison', 'survey-tasking', 'review', 'dynamic-update'] as const;
@@ -66,7 +67,7 @@ export async function keyringCommand(args: string[], env: NodeJS.ProcessEnv = pr
       return 2;
     }
     if (!CITIZEN_ID.test(citizenId)) {
-      write('keyring erase: --citizen-id must be an 18-character citizen ID (17 digits and a digit or X), as the records carry it');
+      write('keyring erase: --citizen-id must be a citizen ID as the records carry it: 15 to 18 characters, digits, the last may be X');
       return 2;
     }
     // The reason is kept on the log and in the keyring after the person is gone: no personal data in it.
