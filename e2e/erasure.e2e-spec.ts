@@ -23,9 +23,15 @@ const VILLAGE = '440981002001';
 const TOWNSHIP = VILLAGE.slice(0, 9);
 const COUNTY = VILLAGE.slice(0, 6);
 const cid = (first17: string): string => `${first17}${checkCharacter(first17)}`;
-const ERASED = cid(`${COUNTY}19800202135`);
-const SPOUSE = cid(`${COUNTY}19820303246`);
-const LINKED = cid(`${COUNTY}19750505157`);
+/**
+ * A sequence number of this run (the 17th digit odd for a man): an erased person stays erased in the
+ * keyring, which outlives a run, and the person ref is the same in every run that shares
+ * LOG_PERSON_REF_SECRET (deploy/local/env.sh's), so each run erases people of its own.
+ */
+const seq = (male: boolean): string => String(100 + 2 * Math.floor(Math.random() * 450) + (male ? 1 : 0));
+const ERASED = cid(`${COUNTY}19800202${seq(true)}`);
+const SPOUSE = cid(`${COUNTY}19820303${seq(false)}`);
+const LINKED = cid(`${COUNTY}19750505${seq(true)}`);
 /** The ID with another check character: invalid, one typo away (a record comparison links to the person). */
 const typo = (citizenId: string): string => `${citizenId.slice(0, 17)}${citizenId[17] === '0' ? '1' : '0'}`;
 
