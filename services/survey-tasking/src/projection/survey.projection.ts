@@ -250,10 +250,10 @@ export class SurveyProjection {
       await this.locks.households(manager, households);
       const loads = await this.tasks.loads(manager, [...teams.keys()]);
       const householdSurveyor = await this.tasks.householdSurveyors(manager, campaignId, households);
-      for (const t of list) {
+      for (const [i, t] of list.entries()) {
         const candidates = (villageTeams.get(t.villageCode) ?? []).map((id) => teams.get(id)).filter((x): x is Team => x !== undefined && x.members.length > 0);
         if (candidates.length === 0) continue;
-        const household = stored.get(t.personKey)?.householdKey ?? `P-${t.personKey}`;
+        const household = households[i] as string;
         const keep = householdSurveyor.get(household);
         let team: Team | undefined = keep ? candidates.find((c) => c.teamId === keep.teamId && c.members.some((m) => m.surveyorId === keep.surveyorId)) : undefined;
         let surveyor = team ? (keep?.surveyorId as string) : '';
