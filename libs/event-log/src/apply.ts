@@ -1,7 +1,8 @@
 import { parseEvent } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import type { EntityManager } from 'typeorm';
-import { insertParsedOutbox } from './outbox';
+import { enqueueOutbox, insertParsedOutbox } from './outbox';
+import type { LogSealer } from './seal';
 import { holdSwapLockShared, sql } from './sql';
 
 /**
@@ -24,6 +25,12 @@ export interface ProjectionContext {
    * (those events are further down the log and arrive like any other).
    */
   emit(events: RegistrationEvent | readonly RegistrationEvent[]): void;
+  /**
+   * Puts events into the outbox (validated, sealed) in this same transaction without applying them
+   * here: for decisions about others, applied by their own partition when they come back from the log.
+   * While rebuilding it does nothing, like `emit`.
+   */
+  enqueue(events: readonly RegistrationEvent[]): Promise<void>;
 }
 
 /**
@@ -109,6 +116,8 @@ export interface ApplyBase {
   rebuilding: boolean;
   /** -1 outside the consumer. */
   partition: number;
+  /** Seals what goes into the outbox (ADR 0009, amended: outbox rows are sealed when written). */
+  sealer: LogSealer;
 }
 
 /**
@@ -126,6 +135,9 @@ async function handleWithEmits(manager: EntityManager, handler: ProjectionHandle
       if (Array.isArray(more)) emitted.push(...(more as readonly RegistrationEvent[]));
       else emitted.push(more as RegistrationEvent);
     },
+    enqueue: async (more) => {
+      if (!base.rebuilding) await enqueueOutbox(manager, base.sealer, more);
+    },
   };
   await handler.handle(events, ctx);
   if (emitted.length === 0) return;
@@ -134,7 +146,7 @@ async function handleWithEmits(manager: EntityManager, handler: ProjectionHandle
   // An emitted event applied before (it came back from the log already) is neither re-published nor re-applied.
   const fresh = await freshEvents(manager, standing.map((event) => ({ event, partition: null, offset: null })));
   if (fresh.length === 0) return;
-  await insertParsedOutbox(manager, fresh);
+  await insertParsedOutbox(manager, base.sealer, fresh);
   await handleWithEmits(manager, handler, fresh, base, depth + 1);
 }
 
@@ -151,11 +163,11 @@ export async function applyEvents(manager: EntityManager, handler: ProjectionHan
 
 /**
  * Decisions taken while serving a request (HTTP), in the caller's transaction: validated, into the
- * outbox (the relay appends them to the log in order) and applied to this service's projection
+ * outbox, sealed (the relay appends them to the log in order) and applied to this service's projection
  * through the same handler as the log path, marked applied so the consumer skips them when they come
  * back. A decision applied before (a retried request) changes nothing. Returns the events applied now.
  */
-export async function commitDecisions(manager: EntityManager, handler: ProjectionHandler, events: readonly RegistrationEvent[]): Promise<RegistrationEvent[]> {
+export async function commitDecisions(manager: EntityManager, handler: ProjectionHandler, events: readonly RegistrationEvent[], sealer: LogSealer): Promise<RegistrationEvent[]> {
   if (!manager.queryRunner?.isTransactionActive) {
     throw new Error('commitDecisions needs a transactional EntityManager (dataSource.transaction(manager => ...))');
   }
@@ -163,7 +175,7 @@ export async function commitDecisions(manager: EntityManager, handler: Projectio
   await holdSwapLockShared(manager);
   const fresh = await freshEvents(manager, parsed.map((event) => ({ event, partition: null, offset: null })));
   if (fresh.length === 0) return [];
-  await insertParsedOutbox(manager, fresh);
-  await handleWithEmits(manager, handler, fresh, { rebuilding: false, partition: -1 }, 0);
+  await insertParsedOutbox(manager, sealer, fresh);
+  await handleWithEmits(manager, handler, fresh, { rebuilding: false, partition: -1, sealer }, 0);
   return fresh;
 }

@@ -308,7 +308,7 @@ export class BatchProcessor {
         qr.manager,
         this.o.handler,
         items.map((d) => ({ event: d.event, partition, offset: d.message.offset })),
-        { rebuilding: this.o.rebuilding, partition },
+        { rebuilding: this.o.rebuilding, partition, sealer: this.o.sealer },
       );
       await qr.commitTransaction();
       return { applied: fresh.length, skipped: items.length - fresh.length, deadLettered: 0, done: items.length, interrupted: null };
@@ -346,7 +346,7 @@ export class BatchProcessor {
     for (let attempt = 1; attempt <= this.o.maxAttempts; attempt += 1) {
       await qr.startTransaction(); // a savepoint inside the batch transaction
       try {
-        const fresh = await applyEvents(qr.manager, this.o.handler, [{ event, partition, offset: message.offset }], { rebuilding: this.o.rebuilding, partition });
+        const fresh = await applyEvents(qr.manager, this.o.handler, [{ event, partition, offset: message.offset }], { rebuilding: this.o.rebuilding, partition, sealer: this.o.sealer });
         await qr.commitTransaction();
         return { applied: fresh.length, skipped: 1 - fresh.length, deadLettered: 0, done: 1, interrupted: null };
       } catch (e) {

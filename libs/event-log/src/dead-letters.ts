@@ -58,7 +58,7 @@ export async function replayDeadLetters(opts: ReplayDeadLettersOptions): Promise
       await opts.dataSource.transaction(async (manager) => {
         await holdSwapLockShared(manager);
         const partition = int(row, 'partition');
-        await applyEvents(manager, opts.handler, [{ event, partition, offset: text(row, 'offset') }], { rebuilding: false, partition });
+        await applyEvents(manager, opts.handler, [{ event, partition, offset: text(row, 'offset') }], { rebuilding: false, partition, sealer });
         await sql(manager, `update dead_letter set replayed_at = now() where id = $1`, [id]);
       });
       replayed += 1;

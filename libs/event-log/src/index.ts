@@ -7,7 +7,7 @@ export type { AclEntry } from './access';
 export type { KafkaSettings } from './settings';
 export { metricValue, registerEventLogMetrics } from './metrics';
 export { EventLogProducer, HEADER } from './producer';
-export type { EventAppender, EventLogProducerOptions } from './producer';
+export type { EventAppender, EventLogProducerOptions, OutboxItem, OutboxPublisher } from './producer';
 export {
   assertSchemaName,
   dataSourceOptions,
@@ -39,7 +39,7 @@ export type { TopicRecord } from './read-topic';
 export { measureRawKafka } from './raw-baseline';
 export { aesGcmOpen, aesGcmSeal, Keyring, KEYRING_SCHEMA, KeyringConfigError, KeyringTables1764547200000, parseMasterKeys, UnknownMasterKeyError } from './keyring';
 export type { KeyringOptions, KeyringStatus, KeyState, MasterKey } from './keyring';
-export { closeSealers, LogSealer, openSealed, parseValue, personRefOf, SealedEnvelopeError, sealerFor, sealEvent, sealingFromEnv } from './seal';
+export { closeSealers, LogSealer, openSealed, parseValue, personRefOf, SealedEnvelopeError, sealedValueOf, sealerFor, sealEvent, sealingFromEnv } from './seal';
 export type { Opened, SealingSettings, Unopened } from './seal';
 export type { RawKafkaResult } from './raw-baseline';
 export { measureRawKafkaPaced } from './raw-latency';

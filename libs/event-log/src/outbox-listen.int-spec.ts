@@ -3,7 +3,9 @@ import type { DataSource } from 'typeorm';
 import { enqueueOutbox, OutboxRelay } from './outbox';
 import { OUTBOX_CHANNEL } from './outbox-listener';
 import { EventLogProducer } from './producer';
-import { readEvents } from './read-topic';
+import { sealerFor } from './seal';
+import type { LogSealer } from './seal';
+import { readEvents, readTopic } from './read-topic';
 import type { KafkaSettings } from './settings';
 import { sql } from './sql';
 import { eventsFor, openTally, testLogger } from './test-support/tally';
@@ -37,6 +39,7 @@ describe('outbox relay woken by NOTIFY', () => {
   let testTopic: TestTopic;
   let settings: KafkaSettings;
   let producer: EventLogProducer;
+  let sealer: LogSealer;
 
   beforeAll(async () => {
     testTopic = await newTopic(3);
@@ -44,6 +47,7 @@ describe('outbox relay woken by NOTIFY', () => {
     db = await newDatabase();
     ds = await openTally(db.url, SCHEMA);
     producer = await EventLogProducer.connect(settings, { logger: testLogger() });
+    sealer = await sealerFor(settings);
   });
 
   afterAll(async () => {
@@ -63,14 +67,14 @@ describe('outbox relay woken by NOTIFY', () => {
       await listener.query(`listen ${OUTBOX_CHANNEL}`);
       await ds
         .transaction(async (m) => {
-          await enqueueOutbox(m, eventsFor(1, 1, 'notify-rolled-back', 90));
+          await enqueueOutbox(m, sealer, eventsFor(1, 1, 'notify-rolled-back', 90));
           throw new Error('caller failed');
         })
         .catch(() => undefined);
       // Two statements in one transaction: one notification.
       await ds.transaction(async (m) => {
-        await enqueueOutbox(m, eventsFor(1, 2, 'notify-a', 91));
-        await enqueueOutbox(m, eventsFor(1, 2, 'notify-b', 92));
+        await enqueueOutbox(m, sealer, eventsFor(1, 2, 'notify-a', 91));
+        await enqueueOutbox(m, sealer, eventsFor(1, 2, 'notify-b', 92));
       });
       await waitUntil(() => got.length > 0, 5_000, 'notification');
       // A round trip on the listening connection: anything else queued would have arrived with it.
@@ -91,8 +95,8 @@ describe('outbox relay woken by NOTIFY', () => {
         await waitUntil(() => relay.listenerConnects === 1, 5_000, 'listener connected');
         // The relay's first round ran at start; from here only a notification can wake it within the test.
         const events = eventsFor(3, 12, 'notified', 100);
-        await ds.transaction((m) => enqueueOutbox(m, events.slice(0, 6)));
-        await ds.transaction((m) => enqueueOutbox(m, events.slice(6)));
+        await ds.transaction((m) => enqueueOutbox(m, sealer, events.slice(0, 6)));
+        await ds.transaction((m) => enqueueOutbox(m, sealer, events.slice(6)));
         await waitUntil(async () => (await unpublished(ds)) === 0, 8_000, 'outbox published');
         await expectPublishedOnce(settings, events);
       } finally {
@@ -110,8 +114,8 @@ describe('outbox relay woken by NOTIFY', () => {
     polling.start();
     try {
       await waitUntil(() => polling.listenerConnects === 1, 5_000, 'listener connected');
-      await ds.transaction((m) => enqueueOutbox(m, silent.slice(0, 5)));
-      await ds.transaction((m) => enqueueOutbox(m, silent.slice(5)));
+      await ds.transaction((m) => enqueueOutbox(m, sealer, silent.slice(0, 5)));
+      await ds.transaction((m) => enqueueOutbox(m, sealer, silent.slice(5)));
       await waitUntil(async () => (await unpublished(ds)) === 0, 20_000, 'outbox published by the poll');
     } finally {
       await polling.stop();
@@ -131,7 +135,7 @@ describe('outbox relay woken by NOTIFY', () => {
       const killed = await sql(ds.manager, `select pg_terminate_backend($1) as ok`, [pid]);
       expect(killed.rows).toEqual([{ ok: true }]);
       const missed = eventsFor(2, 6, 'missed', 300);
-      await ds.transaction((m) => enqueueOutbox(m, missed));
+      await ds.transaction((m) => enqueueOutbox(m, sealer, missed));
       await waitUntil(() => relay.listenerConnects === 2, 10_000, 'listener reconnected');
       await waitUntil(async () => (await unpublished(ds)) === 0, 10_000, 'outbox published after the reconnect');
       await expectPublishedOnce(settings, missed);
@@ -142,7 +146,7 @@ describe('outbox relay woken by NOTIFY', () => {
       try {
         await waitUntil(() => other.listenerConnects === 1, 5_000, 'second listener connected');
         const many = eventsFor(5, 60, 'many', 400);
-        for (let i = 0; i < many.length; i += 3) await ds.transaction((m) => enqueueOutbox(m, many.slice(i, i + 3)));
+        for (let i = 0; i < many.length; i += 3) await ds.transaction((m) => enqueueOutbox(m, sealer, many.slice(i, i + 3)));
         await waitUntil(async () => (await unpublished(ds)) === 0, 20_000, 'outbox published by two relays');
         await expectPublishedOnce(settings, many);
       } finally {
@@ -151,5 +155,31 @@ describe('outbox relay woken by NOTIFY', () => {
     } finally {
       await relay.stop();
     }
+  });
+  it('after an upgrade, publishes the plain rows the previous version left, sealed, in order with the sealed rows written since, each once', async () => {
+    const events = eventsFor(2, 8, 'upgrade', 500);
+    // Rows 0-3 written plain by the previous version (one transaction), rows 4-7 sealed by this one.
+    await ds.transaction(async (m) => {
+      for (const e of events.slice(0, 4)) await sql(m, `insert into outbox (event_id, person_key, event) values ($1, $2, $3::jsonb)`, [e.eventId, e.personKey, JSON.stringify(e)]);
+    });
+    await ds.transaction((m) => enqueueOutbox(m, sealer, events.slice(4)));
+    const people = [...new Set(events.map((e) => e.personKey))];
+    const rows = (await sql(ds.manager, `select event_id, person_key, row_to_json(o)::text as line from outbox o where published_at is null order by id`)).rows;
+    expect(rows.map((r) => r['event_id'])).toEqual(events.map((e) => e.eventId));
+    // The sealed ones name the person by ref only.
+    expect(rows.slice(4).filter((r) => people.some((id) => String(r['line']).includes(id)))).toEqual([]);
+    expect(rows.slice(4).map((r) => r['person_key'])).toEqual(events.slice(4).map((e) => sealer.personRef(e.personKey)));
+
+    const relay = new OutboxRelay({ dataSource: ds, producer, schema: SCHEMA, pollIntervalMs: POLL_MS, logger: testLogger() });
+    relay.start();
+    try {
+      await waitUntil(async () => (await unpublished(ds)) === 0, 8_000, 'outbox published');
+    } finally {
+      await relay.stop();
+    }
+    await expectPublishedOnce(settings, events);
+    const ids = new Set(events.map((e) => e.eventId));
+    const records = (await readTopic(settings)).filter((r) => ids.has(r.headers['event-id'] ?? ''));
+    expect(records.filter((r) => !String(r.value).includes('"sealed":"v1.') || people.some((id) => String(r.value).includes(id) || r.key === id))).toEqual([]);
   });
 });

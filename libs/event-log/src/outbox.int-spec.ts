@@ -4,7 +4,9 @@ import { commitDecisions } from './apply';
 import { metricValue } from './metrics';
 import { enqueueOutbox, OutboxRelay } from './outbox';
 import { EventLogProducer } from './producer';
-import type { EventAppender } from './producer';
+import type { OutboxPublisher } from './producer';
+import { sealerFor } from './seal';
+import type { LogSealer } from './seal';
 import { ProjectionRunner } from './runner';
 import type { KafkaSettings } from './settings';
 import { sql } from './sql';
@@ -28,6 +30,7 @@ describe('outbox and relay', () => {
   let testTopic: TestTopic;
   let settings: KafkaSettings;
   let producer: EventLogProducer;
+  let sealer: LogSealer;
   let handler: TallyHandler;
   let runner: ProjectionRunner;
 
@@ -37,6 +40,7 @@ describe('outbox and relay', () => {
     db = await newDatabase();
     ds = await openTally(db.url, SCHEMA);
     producer = await EventLogProducer.connect(settings, { logger: testLogger() });
+    sealer = await sealerFor(settings);
     handler = new TallyHandler();
     runner = new ProjectionRunner({ name: 'outbox-test', groupId: testGroup('outbox-test'), dataSource: ds, schema: SCHEMA, handler, settings, logger: testLogger(), consumer: TEST_TUNING });
     await runner.start();
@@ -52,19 +56,23 @@ describe('outbox and relay', () => {
 
   it('a relay dying after the send and before the mark re-sends; the projection still applies each event once', async () => {
     const events = eventsFor(5, 20, 'relay');
-    await ds.transaction((m) => enqueueOutbox(m, events));
+    await ds.transaction((m) => enqueueOutbox(m, sealer, events));
     // Rolled back with its transaction: never published.
     await ds
       .transaction(async (m) => {
-        await enqueueOutbox(m, eventsFor(2, 2, 'rolled-back'));
+        await enqueueOutbox(m, sealer, eventsFor(2, 2, 'rolled-back'));
         throw new Error('caller failed');
       })
       .catch(() => undefined);
     expect(await unpublished(ds)).toBe(20);
+    // Sealed when enqueued (ADR 0009, amended): no column of an unpublished row holds a citizen ID.
+    const pending = await sql(ds.manager, `select row_to_json(o)::text as line from outbox o where published_at is null`);
+    const ids = [...new Set(events.map((e) => e.personKey))];
+    expect(pending.rows.filter((r) => ids.some((id) => String(r['line']).includes(id)))).toEqual([]);
 
-    const crashing: EventAppender = {
-      append: async (batch: RegistrationEvent[]) => {
-        await producer.append(batch);
+    const crashing: OutboxPublisher = {
+      appendOutbox: async (batch) => {
+        await producer.appendOutbox(batch);
         throw new Error('relay crashed after send');
       },
     };
@@ -82,7 +90,7 @@ describe('outbox and relay', () => {
     expect(kept.rows).toEqual(
       events.map((e) => {
         const { personKey: _key, payload: _payload, ...readable } = e;
-        return { event_id: e.eventId, person_key: '', event: readable };
+        return { event_id: e.eventId, person_key: '', event: { ...readable, personRef: sealer.personRef(e.personKey) } };
       }),
     );
     expect(await metricValue('qmcb_outbox_pending', { schema: SCHEMA })).toBe(0);
@@ -101,7 +109,7 @@ describe('outbox and relay', () => {
 
   it('two relays at once publish each row once, in order', async () => {
     const events = eventsFor(4, 40, 'concurrent', 10);
-    await ds.transaction((m) => enqueueOutbox(m, events));
+    await ds.transaction((m) => enqueueOutbox(m, sealer, events));
     const relays = [1, 2].map(() => new OutboxRelay({ dataSource: ds, producer, schema: SCHEMA, batchSize: 3, logger: testLogger() }));
     const drain = async (relay: OutboxRelay): Promise<number> => {
       let n = 0;
@@ -127,7 +135,7 @@ describe('outbox and relay', () => {
     relay.start();
     try {
       const events = eventsFor(2, 4, 'loop', 20);
-      await ds.transaction((m) => enqueueOutbox(m, events));
+      await ds.transaction((m) => enqueueOutbox(m, sealer, events));
       for (let i = 0; i < 100 && (await unpublished(ds)) > 0; i += 1) await new Promise((r) => setTimeout(r, 50));
       expect(await unpublished(ds)).toBe(0);
     } finally {
@@ -146,7 +154,7 @@ describe('outbox and relay', () => {
       // applied live, in the same transaction as its cause
       expect((await readTally(ds))[person]).toEqual([trigger.eventId, followUp.eventId]);
       const queued = await sql(ds.manager, `select event_id, person_key from outbox where published_at is null`);
-      expect(queued.rows).toEqual([{ event_id: followUp.eventId, person_key: person }]);
+      expect(queued.rows).toEqual([{ event_id: followUp.eventId, person_key: sealer.personRef(person) }]);
 
       const skippedBefore = await metricValue('qmcb_events_skipped_total', { projection: 'outbox-test' });
       expect(await new OutboxRelay({ dataSource: ds, producer, schema: SCHEMA, logger: testLogger() }).runOnce()).toBe(1);
@@ -162,9 +170,9 @@ describe('outbox and relay', () => {
   it('commitDecisions applies in the caller transaction, once; the consumer skips the event later', async () => {
     const person = personKey(40);
     const decided = taskEvent(person, 1, 'decided');
-    const results = await ds.transaction(async (m) => [await commitDecisions(m, handler, [decided]), await commitDecisions(m, handler, [decided])]);
+    const results = await ds.transaction(async (m) => [await commitDecisions(m, handler, [decided], sealer), await commitDecisions(m, handler, [decided], sealer)]);
     expect(results.map((applied) => applied.map((e) => e.eventId))).toEqual([[decided.eventId], []]);
-    await expect(commitDecisions(ds.manager, handler, [decided])).rejects.toThrow('transactional');
+    await expect(commitDecisions(ds.manager, handler, [decided], sealer)).rejects.toThrow('transactional');
     expect((await readTally(ds))[person]).toEqual([decided.eventId]);
 
     expect(await new OutboxRelay({ dataSource: ds, producer, schema: SCHEMA, logger: testLogger() }).runOnce()).toBe(1);
@@ -176,7 +184,7 @@ describe('outbox and relay', () => {
   it('refuses an invalid event before anything is enqueued', async () => {
     const good = taskEvent(personKey(50), 1, 'refused');
     const bad = { ...good, eventId: 'x2', personKey: 'nobody' } as RegistrationEvent;
-    await expect(ds.transaction((m) => enqueueOutbox(m, [good, bad]))).rejects.toMatchObject({ violations: [expect.objectContaining({ field: 'personKey' })] });
+    await expect(ds.transaction((m) => enqueueOutbox(m, sealer, [good, bad]))).rejects.toMatchObject({ violations: [expect.objectContaining({ field: 'personKey' })] });
     const { rows } = await sql(ds.manager, `select 1 from outbox where event_id = $1`, [good.eventId]);
     expect(rows).toHaveLength(0);
   });

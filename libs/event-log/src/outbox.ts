@@ -7,43 +7,57 @@ import type { Logger } from './logger';
 import { metrics } from './metrics';
 import { OutboxListener } from './outbox-listener';
 import { markPublishedAndScrub } from './outbox-scrub';
-import type { EventAppender } from './producer';
+import type { OutboxItem, OutboxPublisher } from './producer';
+import type { LogSealer } from './seal';
 import { durableCommitIfAsync, holdSwapLockShared, int, sql, text } from './sql';
+
+const enqueueLogger = jsonLogger('event-log.outbox');
 
 /**
  * Inserts events already validated (parseEvent) in one statement, in order, in the caller's
- * transaction, which must hold the schema's swap lock.
+ * transaction, which must hold the schema's swap lock. Each row is sealed here as the log holds it
+ * (ADR 0009, amended): `event` is the sealed envelope (readable fields, person ref, `sealed`), and
+ * `person_key` the person ref, so no row ever holds a citizen ID, name or any payload in plaintext.
+ * One keyring call for all the events (cached; a new person's key is made here: if the caller's
+ * transaction then rolls back, that key stays unused, which is harmless). An event of a person whose
+ * key is shredded (erased) is not enqueued: counted and logged by person ref.
  */
-export async function insertParsedOutbox(manager: EntityManager, events: readonly RegistrationEvent[]): Promise<void> {
+export async function insertParsedOutbox(manager: EntityManager, sealer: LogSealer, events: readonly RegistrationEvent[]): Promise<void> {
   if (events.length === 0) return;
+  const { sealed, erased } = await sealer.seal(events);
+  for (const { event, personRef } of erased) {
+    metrics.erasedDropped.inc();
+    enqueueLogger.warn('event of an erased person not enqueued', { personRef, eventId: event.eventId, type: event.type });
+  }
+  if (sealed.length === 0) return;
   // The relay publishes committed rows: their commit must be on disk first (sql.ts, commitAsynchronously).
   await durableCommitIfAsync(manager);
   await sql(
     manager,
-    // One JSON array (not a jsonb[] literal, whose quoting costs several times more), in order.
+    // One JSON array of the sealed values as they are (each already JSON: joined, not encoded again), in order.
     `insert into outbox (event_id, person_key, event)
-     select e.event ->> 'eventId', e.event ->> 'personKey', e.event
+     select e.event ->> 'eventId', e.event ->> 'personRef', e.event
        from jsonb_array_elements($1::jsonb) with ordinality as e(event, ord)
       order by e.ord
      on conflict (event_id) do nothing`,
-    [JSON.stringify(events)],
+    [`[${sealed.map((s) => s.value.toString('utf8')).join(',')}]`],
   );
 }
 
 /**
- * Puts events in the outbox of the current schema, in the caller's transaction, so they are
+ * Puts events in the outbox of the current schema, sealed, in the caller's transaction, so they are
  * published if and only if the caller's own changes commit. Validates every event first.
  */
-export async function enqueueOutbox(manager: EntityManager, events: readonly RegistrationEvent[]): Promise<void> {
+export async function enqueueOutbox(manager: EntityManager, sealer: LogSealer, events: readonly RegistrationEvent[]): Promise<void> {
   const parsed = events.map((e) => parseEvent(e));
   if (parsed.length === 0) return;
   await holdSwapLockShared(manager);
-  await insertParsedOutbox(manager, parsed);
+  await insertParsedOutbox(manager, sealer, parsed);
 }
 
 export interface OutboxRelayOptions {
   dataSource: DataSource;
-  producer: EventAppender;
+  producer: OutboxPublisher;
   /** The schema the DataSource's search_path points at (lock key and metrics label). */
   schema: string;
   batchSize?: number;
@@ -131,9 +145,13 @@ export class OutboxRelay {
         [this.batchSize],
       );
       if (rows.length > 0) {
-        // Validated when enqueued, and again by the producer's append (on write), as it encodes them.
-        const events = rows.map((r) => r['event'] as RegistrationEvent);
-        await producer.append(events);
+        // Sealed when enqueued: sent as they are. A plain row (enqueued by a version before sealing at
+        // enqueue) is validated and sealed by the producer now. One send, in id order either way.
+        const items = rows.map((r): OutboxItem => {
+          const event = r['event'] as Record<string, unknown>;
+          return 'sealed' in event ? { kind: 'sealed', envelope: event } : { kind: 'plain', event: event as unknown as RegistrationEvent };
+        });
+        await producer.appendOutbox(items);
         await markPublishedAndScrub(qr, rows.map((r) => text(r, 'id')));
       }
       await qr.commitTransaction();

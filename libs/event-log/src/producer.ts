@@ -5,7 +5,7 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 import { jsonLogger } from './logger';
 import type { Logger } from './logger';
 import { metrics } from './metrics';
-import { sealerFor } from './seal';
+import { sealedValueOf, sealerFor } from './seal';
 import type { LogSealer } from './seal';
 import { CLIENT_RETRY, createKafka } from './settings';
 import type { KafkaSettings } from './settings';
@@ -87,6 +87,62 @@ export async function sealForLog(sealer: LogSealer, events: readonly Registratio
   return toMessages(sealed);
 }
 
+/**
+ * An outbox row's event as the relay reads it: `sealed`, the envelope sealed when it was enqueued (in
+ * the caller's transaction), or `plain`, a row written by a version that enqueued plain events.
+ */
+export type OutboxItem = { kind: 'sealed'; envelope: Record<string, unknown> } | { kind: 'plain'; event: RegistrationEvent };
+
+/**
+ * The messages of outbox rows, in their order: a sealed envelope is sent as sealed (its value
+ * rebuilt byte for byte, not sealed again), a plain event is validated and sealed now (one keyring
+ * call for all of them). Either is left out, counted and logged by person ref, when the person's key
+ * is shredded (erased after the row was written): its sealed part could never be opened, and erased
+ * persons get no new data on the log. Throws ContractViolationError on a row that is neither.
+ */
+export async function outboxMessages(sealer: LogSealer, items: readonly OutboxItem[], logger: Logger): Promise<Message[]> {
+  const plain: RegistrationEvent[] = [];
+  const sealedRefs: string[] = [];
+  const prepared = items.map((item) => {
+    if (item.kind === 'plain') {
+      const event = parseEvent(item.event, { owned: true });
+      plain.push(event);
+      return { kind: 'plain' as const, event };
+    }
+    const { personRef, value } = sealedValueOf(item.envelope);
+    sealedRefs.push(personRef);
+    return { kind: 'sealed' as const, envelope: item.envelope, personRef, value };
+  });
+  const fromPlain = new Map<RegistrationEvent, Message>();
+  if (plain.length > 0) {
+    const { sealed, erased } = await sealer.seal(plain);
+    toMessages(sealed).forEach((m, i) => fromPlain.set((sealed[i] as { event: RegistrationEvent }).event, m));
+    for (const { event, personRef } of erased) {
+      metrics.erasedDropped.inc();
+      logger.warn('event of an erased person not appended', { personRef, eventId: event.eventId, type: event.type });
+    }
+  }
+  // Sealed rows need no key, only to know the person was not erased since (cached, one query for the rest).
+  const states = sealedRefs.length > 0 ? await sealer.keyring.get(sealedRefs) : new Map();
+  const out: Message[] = [];
+  for (const p of prepared) {
+    if (p.kind === 'plain') {
+      const m = fromPlain.get(p.event);
+      if (m) out.push(m);
+      continue;
+    }
+    const eventId = String(p.envelope['eventId']);
+    const type = String(p.envelope['type']);
+    if (states.get(p.personRef)?.kind === 'shredded') {
+      metrics.erasedDropped.inc();
+      logger.warn('event of an erased person not appended', { personRef: p.personRef, eventId, type });
+      continue;
+    }
+    out.push({ key: p.personRef, value: p.value, headers: { [HEADER.eventType]: type, [HEADER.schemaVersion]: String(p.envelope['schemaVersion']), [HEADER.eventId]: eventId } });
+  }
+  return out;
+}
+
 export interface EventLogProducerOptions {
   logger?: Logger;
 }
@@ -121,6 +177,18 @@ export class EventLogProducer {
     metrics.appended.inc(messages.length);
   }
 
+  /**
+   * Appends outbox rows (OutboxItem), in order, in one go: sealed ones as they are, plain ones sealed
+   * now; those of erased persons are left out. Resolves once all in-sync replicas acknowledged.
+   */
+  async appendOutbox(items: readonly OutboxItem[]): Promise<void> {
+    if (this.closed) throw new Error('EventLogProducer is disconnected');
+    const messages = await outboxMessages(this.sealer, items, this.logger);
+    if (messages.length === 0) return;
+    await sendAcked(this.producer, this.settings.topic, messages);
+    metrics.appended.inc(messages.length);
+  }
+
   async disconnect(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -129,5 +197,8 @@ export class EventLogProducer {
   }
 }
 
-/** What the outbox relay needs from a producer. */
+/** What appends events to the log (the bulk loader, tests). */
 export type EventAppender = Pick<EventLogProducer, 'append'>;
+
+/** What the outbox relay needs from a producer. */
+export type OutboxPublisher = Pick<EventLogProducer, 'appendOutbox'>;

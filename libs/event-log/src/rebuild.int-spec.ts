@@ -4,6 +4,7 @@ import { quoteIdent } from './database';
 import { OutboxRelay } from './outbox';
 import { EventLogProducer } from './producer';
 import { rebuildProjection } from './rebuild';
+import { sealerFor } from './seal';
 import { ProjectionRunner } from './runner';
 import type { KafkaSettings } from './settings';
 import { sql } from './sql';
@@ -62,7 +63,8 @@ describe('rebuildProjection', () => {
     await runner.waitUntilCaughtUp(30_000);
     // A decision applied over "HTTP" and still in the outbox when the rebuild swaps.
     const decided = taskEvent(personKey(50), 1, 'decided');
-    await ds.transaction((m) => commitDecisions(m, live, [decided]));
+    const sealer = await sealerFor(settings);
+    await ds.transaction((m) => commitDecisions(m, live, [decided], sealer));
 
     const rebuilder = new TallyHandler();
     rebuilder.delayMs = 10;

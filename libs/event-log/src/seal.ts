@@ -88,6 +88,23 @@ export function parseValue(bytes: Buffer | string | null): Unopened {
   return { kind: 'sealed', personRef, outer, sealed: Buffer.from(sealedText.slice(SEALED_PREFIX.length), 'base64url') };
 }
 
+/**
+ * The message value of a sealed envelope read back from an outbox row (jsonb, whose key order is its
+ * own): the readable fields in the order sealEvent writes them, then `sealed`, so the bytes sent are
+ * exactly those sealEvent made. Nothing is sealed again; throws ContractViolationError when the
+ * envelope is not a sealed one (parseValue's rules).
+ */
+export function sealedValueOf(envelope: Record<string, unknown>): { personRef: string; value: Buffer } {
+  const personRef = envelope['personRef'];
+  const sealedText = envelope['sealed'];
+  if (typeof personRef !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(personRef)) throw violation('personRef', 'a sealed event must carry a personRef of 43 base64url characters');
+  if (typeof sealedText !== 'string' || !sealedText.startsWith(SEALED_PREFIX)) throw violation('format', `sealed must be a string starting with "${SEALED_PREFIX}"`);
+  const ordered: Record<string, unknown> = {};
+  for (const f of OUTER_FIELDS) ordered[f] = envelope[f] ?? null;
+  ordered['sealed'] = sealedText;
+  return { personRef, value: Buffer.from(JSON.stringify(ordered)) };
+}
+
 /** Opens a sealed value with the person's key and validates the event (throws ContractViolationError). */
 export function openSealed(u: Extract<Unopened, { kind: 'sealed' }>, dek: Buffer | KeyObject): RegistrationEvent {
   const outer = u.outer as Outer;

@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import type { ProjectionContext } from './apply';
 import { Keyring, parseMasterKeys } from './keyring';
 import { metricValue } from './metrics';
+import { enqueueOutbox, OutboxRelay } from './outbox';
 import { connectProducer, EventLogProducer, sendAcked } from './producer';
 import { readEvents, readTopic } from './read-topic';
 import { rebuildProjection } from './rebuild';
@@ -66,6 +67,17 @@ const PEOPLE = [
   { id: '110101200001016666', name: '张三丰', phone: '18622223333', address: '北京市东城区东四十条5号' },
 ];
 const ERASED = { id: '110101197803035432', name: '赵铁柱', phone: '13700004444', address: '北京市东城区交道口南大街9号' };
+/**
+ * People of the outbox cases, which run after the rotation case: their keys are made then, under the
+ * master key this spec's sealer has (the keys of PEOPLE are under the rotated one by then).
+ */
+const OUTBOX_PEOPLE = [
+  { id: '110101197208081233', name: '孙志强', phone: '13511112222', address: '北京市东城区雍和宫大街7号' },
+  { id: '110101198809094560', name: '周丽华', phone: '13633334444', address: '北京市东城区北锣鼓巷2号' },
+  { id: '110101199101017898', name: '吴国栋', phone: '13744445555', address: '北京市东城区南锣鼓巷6号' },
+];
+/** Erased after their outbox rows were written and before the relay published them. */
+const ERASED_LATER = { id: '110101196505056785', name: '钱小红', phone: '13655556666', address: '北京市东城区北新桥三条8号' };
 
 describe('sealed log and crypto-shredding (ADR 0009)', () => {
   let topic: TestTopic;
@@ -230,5 +242,105 @@ describe('sealed log and crypto-shredding (ADR 0009)', () => {
       { event_id: flipped.eventId, reason, message_key: victim?.key },
       { event_id: reassigned.eventId, reason, message_key: victim?.key },
     ]);
+  });
+  it('seals outbox rows when written (no citizen ID, name, phone or address in any column) and the relay sends them as they are, in order with a plain row of the previous version, each once', async () => {
+    const [a, b] = [OUTBOX_PEOPLE[0], OUTBOX_PEOPLE[1]] as [(typeof PEOPLE)[number], (typeof PEOPLE)[number]];
+    const a0 = household(a.id, 40, a.name, a.phone, a.address);
+    const b0 = household(b.id, 41, b.name, b.phone, b.address);
+    const a1 = household(a.id, 42, a.name, '13911112222', a.address);
+    const a2 = taskEvent(a.id, 403, 'outbox');
+    const all = [a0, b0, a1, a2];
+    await ds.transaction((m) => enqueueOutbox(m, sealer, [a0, b0]));
+    // A row the previous version wrote (plain), still unpublished at the upgrade.
+    await sql(ds.manager, `insert into outbox (event_id, person_key, event) values ($1, $2, $3::jsonb)`, [a1.eventId, a1.personKey, JSON.stringify(a1)]);
+    await ds.transaction((m) => enqueueOutbox(m, sealer, [a2]));
+
+    const secrets = OUTBOX_PEOPLE.flatMap((p) => [p.id, p.name, p.phone, p.address, '13911112222']);
+    const leaks = (rows: Record<string, unknown>[]): string[] => rows.flatMap((r) => secrets.filter((x) => String(r['line']).includes(x)).map((x) => `${String(r['event_id'])}: ${x}`));
+    const pending = (await sql(ds.manager, `select event_id, person_key, event, row_to_json(o)::text as line from outbox o where published_at is null order by id`)).rows;
+    expect(pending.map((r) => r['event_id'])).toEqual(all.map((e) => e.eventId));
+    const sealedRows = pending.filter((r) => r['event_id'] !== a1.eventId);
+    expect(leaks(sealedRows)).toEqual([]);
+    for (const r of sealedRows) {
+      const e = all.find((x) => x.eventId === r['event_id']) as RegistrationEvent;
+      expect(r['person_key']).toBe(sealer.personRef(e.personKey));
+      expect(r['event']).toEqual({
+        eventId: e.eventId,
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        personRef: sealer.personRef(e.personKey),
+        occurredAt: e.occurredAt,
+        recordedAt: e.recordedAt,
+        source: e.source,
+        actor: e.actor,
+        correlationId: e.correlationId,
+        causationId: e.causationId,
+        basedOnVersion: e.basedOnVersion,
+        sealed: expect.stringMatching(/^v1\.[A-Za-z0-9_-]+$/),
+      });
+    }
+
+    const relay = new OutboxRelay({ dataSource: ds, producer, schema: SCHEMA, logger: testLogger() });
+    expect(await relay.runOnce()).toBe(4);
+    expect(await relay.runOnce()).toBe(0);
+    const ids = new Set(all.map((e) => e.eventId));
+    const records = (await readTopic(settings)).filter((r) => ids.has(r.headers['event-id'] ?? ''));
+    // Each once; the sealed rows sent as sealed when written (not sealed again: same sealed part), the plain one sealed now.
+    expect(records.map((r) => r.headers['event-id']).sort()).toEqual([...ids].sort());
+    for (const r of records) {
+      const e = all.find((x) => x.eventId === r.headers['event-id']) as RegistrationEvent;
+      expect(r.key).toBe(sealer.personRef(e.personKey));
+      expect(secrets.filter((x) => (r.value ?? Buffer.alloc(0)).includes(Buffer.from(x)))).toEqual([]);
+      const onLog = JSON.parse(String(r.value)) as Record<string, unknown>;
+      const row = sealedRows.find((x) => x['event_id'] === e.eventId);
+      if (row) expect(onLog).toEqual(row['event']);
+      else expect(onLog['sealed']).toEqual(expect.stringMatching(/^v1\./));
+    }
+    // A person's events in outbox order on their partition.
+    const ofA = records.filter((r) => r.key === sealer.personRef(a.id)).sort((x, y) => Number(x.offset) - Number(y.offset));
+    expect(new Set(ofA.map((r) => r.partition)).size).toBe(1);
+    expect(ofA.map((r) => r.headers['event-id'])).toEqual([a0.eventId, a1.eventId, a2.eventId]);
+    // They open to the very events enqueued, and the projection applies them in that order.
+    const opened = await sealer.open(ofA.concat(records.filter((r) => r.key !== sealer.personRef(a.id))).map((r) => r.value));
+    expect(opened).toEqual([a0, a1, a2, b0].map((e) => ({ kind: 'event', event: parseEvent(e) })));
+    await runner.waitUntilCaughtUp(60_000);
+    expect((await readTally(ds))[a.id]?.slice(-3)).toEqual([a0.eventId, a1.eventId, a2.eventId]);
+    // Published rows keep only what the log shows readable.
+    const published = (await sql(ds.manager, `select event_id, row_to_json(o)::text as line from outbox o where event_id = any($1::text[])`, [[...ids]])).rows;
+    expect(leaks(published)).toEqual([]);
+    expect(published.filter((r) => String(r['line']).includes('v1.'))).toEqual([]);
+  });
+
+  it('publishes nothing of a person erased after their outbox rows were written (sealed or plain), does not stop or loop, and enqueues nothing more of them', async () => {
+    const gone = ERASED_LATER;
+    const other = OUTBOX_PEOPLE[2] as (typeof PEOPLE)[number];
+    const g1 = household(gone.id, 50, gone.name, gone.phone, gone.address);
+    const o1 = taskEvent(other.id, 501, 'outbox-erased');
+    const g2 = taskEvent(gone.id, 502, 'outbox-erased');
+    const g3 = taskEvent(gone.id, 503, 'outbox-erased');
+    await ds.transaction((m) => enqueueOutbox(m, sealer, [g1, o1, g2]));
+    await sql(ds.manager, `insert into outbox (event_id, person_key, event) values ($1, $2, $3::jsonb)`, [g3.eventId, g3.personKey, JSON.stringify(g3)]);
+    const ref = sealer.personRef(gone.id);
+    const rows = (await sql(ds.manager, `select event_id, person_key from outbox where event_id = any($1::text[]) order by id`, [[g1.eventId, g2.eventId]])).rows;
+    expect(rows).toEqual([
+      { event_id: g1.eventId, person_key: ref },
+      { event_id: g2.eventId, person_key: ref },
+    ]);
+    expect(await sealer.keyring.shred(ref, 'PIPL art. 47 request 2024-18')).toBe(true);
+
+    const dropped = await metricValue('qmcb_events_erased_not_appended_total');
+    const relay = new OutboxRelay({ dataSource: ds, producer, schema: SCHEMA, logger: testLogger() });
+    expect(await relay.runOnce()).toBe(4);
+    expect(await relay.runOnce()).toBe(0);
+    expect((await sql(ds.manager, `select count(*)::int as n from outbox where published_at is null`)).rows).toEqual([{ n: 0 }]);
+    expect((await metricValue('qmcb_events_erased_not_appended_total')) - dropped).toBe(3);
+    const onLog = (await readTopic(settings)).map((r) => r.headers['event-id']);
+    expect(onLog.filter((id) => [g1.eventId, g2.eventId, g3.eventId, o1.eventId].includes(id ?? ''))).toEqual([o1.eventId]);
+
+    // Enqueued after the erasure: nothing to seal it under, so nothing enqueued (the caller's transaction still commits).
+    const g4 = taskEvent(gone.id, 504, 'outbox-erased');
+    await ds.transaction((m) => enqueueOutbox(m, sealer, [g4]));
+    expect((await sql(ds.manager, `select event_id from outbox where event_id = $1`, [g4.eventId])).rows).toEqual([]);
+    expect((await metricValue('qmcb_events_erased_not_appended_total')) - dropped).toBe(4);
   });
 });

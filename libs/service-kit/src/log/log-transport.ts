@@ -5,8 +5,8 @@ import type { KeyObject } from 'crypto';
 import { PERSON_ERASED } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { isPersonKey } from '@qmcb/domain';
-import { durableCommitIfAsync, jsonLogger, personRefOf, ProjectionRunner } from '@qmcb/event-log';
-import type { ConsumerTuning, KafkaSettings, ProjectionContext, ProjectionHandler } from '@qmcb/event-log';
+import { durableCommitIfAsync, jsonLogger, personRefOf, ProjectionRunner, sealerFor } from '@qmcb/event-log';
+import type { ConsumerTuning, KafkaSettings, LogSealer, ProjectionContext, ProjectionHandler } from '@qmcb/event-log';
 import { AuditStore, maskFreeText } from '@qmcb/platform';
 import { lastValueFrom } from 'rxjs';
 import type { DataSource } from 'typeorm';
@@ -78,6 +78,11 @@ export class LogTransport extends Server implements CustomTransportStrategy, Pro
     const runner = this.runner;
     this.runner = null;
     await runner?.stop();
+  }
+
+  /** The process's sealer (keyring and person refs) for this service's log settings: what seals its outbox rows. */
+  sealer(): Promise<LogSealer> {
+    return sealerFor(this.options.kafka);
   }
 
   /** The runner of this process, while it consumes. */

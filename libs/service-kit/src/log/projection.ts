@@ -15,7 +15,7 @@ import type { EntityManager } from 'typeorm';
  */
 export const REGISTRATION_LOG = 'registration-log';
 
-/** The `@Ctx()` of a projection handler: the batch's transaction, rebuild mode and emit (ProjectionContext). */
+/** The `@Ctx()` of a projection handler: the batch's transaction, rebuild mode, emit and enqueue (ProjectionContext). */
 export class LogContext extends BaseRpcContext<[ProjectionContext]> implements ProjectionContext {
   constructor(ctx: ProjectionContext) {
     super([ctx]);
@@ -39,6 +39,10 @@ export class LogContext extends BaseRpcContext<[ProjectionContext]> implements P
 
   emit(events: RegistrationEvent | readonly RegistrationEvent[]): void {
     this.ctx.emit(events);
+  }
+
+  enqueue(events: readonly RegistrationEvent[]): Promise<void> {
+    return this.ctx.enqueue(events);
   }
 }
 

@@ -3,7 +3,7 @@ import { COMPARISON_RECOMPARE_DUE, LINK_CONFIRMED, LINK_PROPOSED, OUTCOME_DETERM
 import type { RecompareReason, RegistrationEvent } from '@qmcb/contracts';
 import { isSurrogatePersonKey } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { enqueueOutbox, lastPerPersonAndType } from '@qmcb/event-log';
+import { lastPerPersonAndType } from '@qmcb/event-log';
 import { deletePersonRows, LogContext, PERSON_ERASURE, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
 import type { PersonErasedEvent } from '@qmcb/service-kit';
 import { IdentityLinks, isLinkEvent } from '../linking/identity-links';
@@ -121,7 +121,7 @@ export class ComparisonProjection {
     await this.identityLinks.save(manager, links, records);
     await this.coverage.record(manager, events, after);
     await this.dues.saveMany(manager, [...dues].map(([personKey, d]) => ({ personKey, ...d })));
-    if (elsewhere.length > 0) await enqueueOutbox(manager, lastPerPersonAndType(elsewhere));
+    if (elsewhere.length > 0) await log.enqueue(lastPerPersonAndType(elsewhere));
   }
 
   /**

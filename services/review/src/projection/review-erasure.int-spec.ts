@@ -57,7 +57,7 @@ describe('person.erased in review’s projection (real PostgreSQL)', () => {
   });
 
   const apply = (events: RegistrationEvent[], offset: number): Promise<RegistrationEvent[]> =>
-    ds.transaction((manager) => applyEvents(manager, transport, events.map((event, i) => ({ event, partition: 0, offset: String(offset + i) })), { rebuilding: false, partition: 0 }));
+    ds.transaction(async (manager) => applyEvents(manager, transport, events.map((event, i) => ({ event, partition: 0, offset: String(offset + i) })), { rebuilding: false, partition: 0, sealer: await transport.sealer() }));
   const count = async (table: string, person: string): Promise<number> => Number((await ds.query(`SELECT count(*) AS n FROM ${table} WHERE person_key = $1`, [person]))[0].n);
   const counts = async (person: string): Promise<number[]> => [await count('person_record', person), await count('link_review', person), await count('review_item', person)];
 
@@ -99,9 +99,9 @@ describe('person.erased in review’s projection (real PostgreSQL)', () => {
     try {
       await qr.startTransaction();
       await commitAsynchronously(qr);
-      await applyEvents(qr.manager, transport, [{ event: household(R, 1, '张三'), partition: 0, offset: '20' }], { rebuilding: false, partition: 0 });
+      await applyEvents(qr.manager, transport, [{ event: household(R, 1, '张三'), partition: 0, offset: '20' }], { rebuilding: false, partition: 0, sealer: await transport.sealer() });
       expect(await setting(qr)).toBe('off');
-      await applyEvents(qr.manager, transport, [{ event: erasure(R), partition: 0, offset: '21' }], { rebuilding: false, partition: 0 });
+      await applyEvents(qr.manager, transport, [{ event: erasure(R), partition: 0, offset: '21' }], { rebuilding: false, partition: 0, sealer: await transport.sealer() });
       expect(await setting(qr)).toBe('on');
       expect(await qr.query('SELECT count(*)::int AS n FROM person_record WHERE person_key = $1', [R])).toEqual([{ n: 0 }]);
     } finally {
