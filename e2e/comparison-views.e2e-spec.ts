@@ -2,7 +2,7 @@ import { mintApiKey, mintToken } from '@qmcb/auth';
 import { InsuranceFacts } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
-import { PersonIds } from '@qmcb/platform';
+import { PERSON_ID_PATTERN, PersonIds } from '@qmcb/platform';
 import { httpJson, startIsolatedStack, waitFor } from '@qmcb/testing';
 import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
 import { plainToInstance } from 'class-transformer';
@@ -78,17 +78,21 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
   let stack: IsolatedStack;
   let comparisonDb = '';
 
-  /** People disclosed on a route by comparison's audit trail (read, list, or export batches), as `actor person_key`, sorted. */
+  /**
+   * People disclosed on a route by comparison's audit trail (read, list, or export batches), as
+   * `actor person_key`, sorted. The trail stores person IDs, never the key: each is turned back here.
+   */
   async function audited(route: string): Promise<string[]> {
     const client = new Client({ connectionString: comparisonDb });
     await client.connect();
     try {
-      const { rows } = await client.query<{ line: string }>(
-        `SELECT actor || ' ' || p AS line FROM audit.audit_event, unnest(people) AS p
-          WHERE (entry::jsonb)->>'route' = $1 AND result IN ('ok', 'partial') ORDER BY 1`,
+      const { rows } = await client.query<{ actor: string; p: string }>(
+        `SELECT actor, p FROM audit.audit_event, unnest(people) AS p
+          WHERE (entry::jsonb)->>'route' = $1 AND result IN ('ok', 'partial')`,
         [route],
       );
-      return rows.map((r) => r.line);
+      expect(rows.filter((r) => !PERSON_ID_PATTERN.test(r.p))).toEqual([]);
+      return rows.map((r) => `${r.actor} ${ids.keyOf(r.p)}`).sort();
     } finally {
       await client.end();
     }

@@ -1,6 +1,7 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import { checkCharacter, personKeyFor } from '@qmcb/domain';
 import { closeSealers, personRefOf } from '@qmcb/event-log';
+import { PersonIds } from '@qmcb/platform';
 import { keyringCommand } from '@qmcb/service-kit';
 import { SERVICES, httpJson, readAllEvents, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
 import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
@@ -283,12 +284,16 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
         const { rows } = await c.query<{ person_ref: string }>(`SELECT person_ref FROM ${s.schema}.erased_person`);
         expect(rows.map((r) => r.person_ref)).toContain(ref);
         // The audit trail is kept (the legal record of who read or changed whom): it names the person
-        // by person key in \`people\` and holds nothing else of theirs (no name, phone, address).
-        const { rows: audit } = await c.query<{ entry: string }>(`SELECT entry FROM audit.audit_event WHERE strpos(entry, $1) > 0`, [citizenId]);
+        // by person ID in \`people\` (the erasure itself at least), never by citizen ID, and holds
+        // nothing else of theirs (no name, phone, address).
+        const personId = new PersonIds(process.env['PERSON_ID_SECRET'] as string).idOf(citizenId);
+        expect((await c.query(`SELECT seq FROM audit.audit_event WHERE strpos(entry, $1) > 0`, [citizenId])).rows).toEqual([]);
+        const { rows: audit } = await c.query<{ entry: string }>(`SELECT entry FROM audit.audit_event WHERE people @> ARRAY[$1]::text[]`, [personId]);
+        expect(audit.map((r) => (JSON.parse(r.entry) as { action: string }).action)).toContain('erase');
         for (const { entry } of audit) {
           const { people, ...rest } = JSON.parse(entry) as { people: string[] };
-          expect(people).toContain(citizenId);
-          for (const w of [...words, citizenId]) expect(JSON.stringify(rest)).not.toContain(w);
+          expect(people).toContain(personId);
+          for (const w of words) expect(JSON.stringify(rest)).not.toContain(w);
         }
       });
     }

@@ -118,7 +118,7 @@ describe('registration flow across the four services', () => {
       const { rows } = await survey.query(
         `SELECT actor, role, division, purpose, result, people FROM audit.audit_event WHERE (entry::jsonb)->>'route' = '/tasks' AND action = 'list' ORDER BY audit_event.seq`,
       );
-      expect(rows[rows.length - 1]).toEqual({ actor: 'user:county-1', role: 'county-approver', division: COUNTY, purpose: 'review', result: 'ok', people: [CITIZEN_ID] });
+      expect(rows[rows.length - 1]).toEqual({ actor: 'user:county-1', role: 'county-approver', division: COUNTY, purpose: 'review', result: 'ok', people: [new PersonIds(process.env['PERSON_ID_SECRET'] as string).idOf(CITIZEN_ID)] });
     } finally {
       await survey.end();
     }

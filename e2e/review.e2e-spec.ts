@@ -2,6 +2,7 @@ import { mintApiKey, mintToken } from '@qmcb/auth';
 import { deterministicId } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
+import { PersonIds } from '@qmcb/platform';
 import { freeServicePorts, httpJson, readAllEvents, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
 import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
 import { randomBytes } from 'crypto';
@@ -416,7 +417,8 @@ describe('review of every channel', () => {
     expect(queueRead.rows[0].n).toBeGreaterThanOrEqual(1);
     const rows = await reviewDb.query(
       `SELECT actor, role, division, (entry::jsonb)->>'route' AS route, purpose FROM audit.audit_event WHERE people @> ARRAY[$1]::text[] AND result = 'ok' ORDER BY audit_event.seq`,
-      [P.window],
+      // The trail names people by person ID, never by citizen ID.
+      [new PersonIds(process.env['PERSON_ID_SECRET'] as string).idOf(P.window)],
     );
     expect(rows.rows).toContainEqual({ actor: 'user:clerk-1', role: 'window-clerk', division: COUNTY, route: '/window/gaps', purpose: 'window-service' });
     expect(rows.rows).toContainEqual({ actor: 'user:township-1', role: 'grassroots-reviewer', division: TOWNSHIP, route: '/reviews/:reviewId', purpose: 'review' });

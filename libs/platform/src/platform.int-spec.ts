@@ -22,6 +22,7 @@ import { IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { canonicalEntry } from './audit/audit-entry';
 import { AuditStore } from './audit/audit-store';
 import { AuditModule } from './audit/audit.module';
 import { AuditService } from './audit/audit.service';
@@ -167,7 +168,7 @@ const bearer = (role: Role, division = '440981', ttlSeconds = 600): string =>
 
 /** The audit entries written so far, once there are at least `n` (entries after the answer are written just after it). */
 async function waitForEntries(n: number): Promise<Record<string, unknown>[]> {
-  const store = new AuditStore(dataSource);
+  const store = new AuditStore(dataSource, new PersonIds(PERSON_ID_SECRET));
   for (let i = 0; i < 100; i += 1) {
     const entries = await store.search({ limit: 1000 });
     if (entries.length >= n) return entries as unknown as Record<string, unknown>[];
@@ -178,7 +179,7 @@ async function waitForEntries(n: number): Promise<Record<string, unknown>[]> {
 
 async function waitForRequest(requestId: string): Promise<Record<string, unknown>[]> {
   for (let i = 0; i < 100; i += 1) {
-    const entries = (await new AuditStore(dataSource).search({ limit: 1000 })).filter((e) => e.requestId === requestId);
+    const entries = (await new AuditStore(dataSource, new PersonIds(PERSON_ID_SECRET)).search({ limit: 1000 })).filter((e) => e.requestId === requestId);
     if (entries.length) return entries as unknown as Record<string, unknown>[];
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -351,6 +352,50 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
     });
     const searched = await waitForRequest(byPerson.headers['x-request-id'] as string);
     expect(searched[0]).toMatchObject({ actor: 'user:u-auditor', action: 'list', purpose: 'audit', result: 'ok' });
+  });
+
+  it('stores new entries with the person ID, never the citizen ID; the auditor finds by citizen ID or person ID both those and the entries written before with the key', async () => {
+    const ids = new PersonIds(PERSON_ID_SECRET);
+    // A valid citizen ID: its person key is itself (a search by citizen ID looks up personKeyFor of it).
+    const citizenId = '440981198503151237';
+    const personId = ids.idOf(citizenId);
+    // An entry as the platform wrote it before person IDs: the person key in `people`, chained as any other.
+    const [{ seq: oldSeq }] = (await dataSource.query(`INSERT INTO audit.audit_event (entry) VALUES ($1) RETURNING seq::text AS seq`, [
+      canonicalEntry({
+        service: 'platform-test', requestId: 'req-before-ids', actor: 'user:u-window-clerk', role: 'window-clerk', division: '440981', source: '127.0.0.1', method: 'GET',
+        route: '/persons/:division/:personKey', action: 'read', purpose: 'window-service', purposeRef: null, people: [citizenId], count: 1, result: 'ok', status: 200, code: null, detail: null,
+      }),
+    ])) as [{ seq: string }];
+    // A new read, whose caller put the citizen ID into its request ID and purpose reference.
+    const read = await http
+      .get(`/persons/440981002001/${citizenId}`)
+      .set('authorization', bearer('county-approver', '440981'))
+      .set('x-purpose', 'review')
+      .set('x-request-id', citizenId)
+      .set('x-purpose-ref', `CASE-${citizenId}`);
+    expect(read.status).toBe(200);
+    const rows: { seq: string; entry: string; people: string[] }[] = await dataSource.query(
+      `SELECT seq::text AS seq, entry, people FROM audit.audit_event WHERE seq > $1::bigint AND (entry::jsonb)->>'route' = '/persons/:division/:personKey' ORDER BY seq`,
+      [oldSeq],
+    );
+    expect(rows).toHaveLength(1);
+    const row = rows[0] as { seq: string; entry: string; people: string[] };
+    expect(row.people).toEqual([personId]);
+    expect(row.entry).not.toMatch(/(?<![\dXx])\d{17}[\dXx](?![\dXx])/);
+    expect(JSON.parse(row.entry)).toMatchObject({ requestId: '440981********1237', purposeRef: 'CASE-440981********1237', people: [personId] });
+
+    const auditor = bearer('auditor', '440981');
+    const byCitizenId = await http.post('/audit/search').set('authorization', auditor).send({ citizenId });
+    const byPersonId = await http.post('/audit/search').set('authorization', auditor).send({ personId });
+    for (const answer of [byCitizenId, byPersonId]) {
+      expect(answer.status).toBe(200);
+      const items = answer.body.items as { seq: string; people: { personId: string }[] }[];
+      expect(items.map((i) => i.seq)).toEqual(expect.arrayContaining([oldSeq, row.seq]));
+      expect(items.filter((i) => i.seq === oldSeq || i.seq === row.seq).map((i) => i.people)).toEqual([[{ personId }], [{ personId }]]);
+      expect(JSON.stringify(answer.body)).not.toContain(citizenId);
+    }
+    // The chain holds over both kinds of entry (what `audit verify` checks).
+    expect(await new AuditStore(dataSource).verify()).toMatchObject({ ok: true });
   });
 
   it('refuses a read without a purpose, or with one the route does not serve, and audits the refusal', async () => {

@@ -11,6 +11,7 @@ import {
   AuditTables1700000000100,
   HealthModule,
   MetricsModule,
+  PersonIds,
   PersonIdsModule,
   PostgresHealthCheck,
   REDIS,
@@ -112,11 +113,12 @@ export class ServiceKitModule {
       { provide: EventLogProducer, useFactory: () => EventLogProducer.connect(kafka) },
       {
         provide: LogTransport,
-        inject: [DataSource],
-        useFactory: (dataSource: DataSource) =>
+        inject: [DataSource, PersonIds],
+        useFactory: (dataSource: DataSource, personIds: PersonIds) =>
           new LogTransport({
             name: options.name,
             dataSource,
+            personIds,
             schema: config.DB_SCHEMA,
             kafka,
             consume: config.CONSUME,

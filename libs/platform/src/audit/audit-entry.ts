@@ -25,7 +25,10 @@ export interface AuditEntry {
   action: string;
   purpose: string | null;
   purposeRef: string | null;
-  /** Person keys concerned. */
+  /**
+   * The people concerned, by person key as the services name them; stored by person ID
+   * (AuditStore: entries written before that keep the keys), and read back as keys.
+   */
   people: string[];
   /** How many people (for an export's final entry: all it sent). */
   count: number;

@@ -6,6 +6,7 @@ import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { maskFreeText } from '../logging/mask';
 import { registeredMetric } from '../metrics/http-metrics';
+import { PersonIds } from '../person-ids/person-ids';
 import type { RequestContext } from '../http/request-context';
 import { AuditStore } from './audit-store';
 import type { AuditEntry, AuditResult } from './audit-entry';
@@ -40,7 +41,10 @@ export function actorFields(principal: Principal | undefined): Pick<AuditEntry, 
     : { actor: actorOf(principal), role: `dept:${principal.department}`, division: null };
 }
 
-/** Writes the entries of HTTP requests (and operator actions) to the service's AuditStore. */
+/**
+ * Writes the entries of HTTP requests (and operator actions) to the service's AuditStore. Entries
+ * name people by person key in memory; the store keeps their person IDs (PersonIds).
+ */
 @Injectable()
 export class AuditRecorder implements BeforeApplicationShutdown {
   private readonly pending = new Set<Promise<void>>();
@@ -54,8 +58,9 @@ export class AuditRecorder implements BeforeApplicationShutdown {
   constructor(
     dataSource: DataSource,
     @Inject(AUDIT_OPTIONS) private readonly options: AuditOptions,
+    ids: PersonIds,
   ) {
-    this.store = new AuditStore(dataSource);
+    this.store = new AuditStore(dataSource, ids);
   }
 
   entryOf(context: RequestContext, result: AuditResult, status: number | null, extra: Partial<AuditEntry> = {}): AuditEntry {

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { GENESIS_HASH, canonicalEntry, chainHash } from './audit-entry';
 import type { AuditEntry } from './audit-entry';
 import { AuditStore } from './audit-store';
+import { PersonIds } from '../person-ids/person-ids';
 
 /**
  * The audit trail on a real PostgreSQL: chained by the database, verified independently, append-only
@@ -54,7 +55,7 @@ describe('audit store (real PostgreSQL)', () => {
     await onServer(`CREATE DATABASE ${database}`);
     dataSource = new DataSource({ type: 'postgres', ...PG, username: PG.user, database, extra: { max: 12 } });
     await dataSource.initialize();
-    store = new AuditStore(dataSource);
+    store = new AuditStore(dataSource, new PersonIds('audit-int-person-id-secret'));
     await store.migrate();
     // Twice, as two replicas starting together would: nothing is created twice.
     await store.migrate();
@@ -161,5 +162,96 @@ describe('audit store (real PostgreSQL)', () => {
     expect((await store.search({ division: '44', limit: 1000 })).some((e) => e.actor === 'key:hr-1')).toBe(false);
     const future = new Date(Date.now() + 86_400_000).toISOString();
     expect(await store.search({ from: future, limit: 10 })).toEqual([]);
+  });
+});
+
+/** A citizen ID (18 characters, check character X allowed) anywhere in a text. */
+const CITIZEN_ID_IN_TEXT = /(?<![\dXx])\d{17}[\dXx](?![\dXx])/;
+
+describe('audit store: people by person ID at rest (real PostgreSQL)', () => {
+  const database = `qmcb_test_${randomBytes(6).toString('hex')}`;
+  const ids = new PersonIds('audit-int-ids-secret', 'audit-int-ids-previous-secret');
+  const CITIZEN = '44098119850315123X';
+  const OTHER = '440981198706060021';
+  const SURROGATE = `X-${'ab12'.repeat(8)}`;
+  let dataSource: DataSource;
+  let store: AuditStore;
+
+  beforeAll(async () => {
+    await onServer(`CREATE DATABASE ${database}`);
+    dataSource = new DataSource({ type: 'postgres', ...PG, username: PG.user, database, extra: { max: 4 } });
+    await dataSource.initialize();
+    store = new AuditStore(dataSource, ids);
+    await store.migrate();
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await onServer(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  });
+
+  /** An entry as every writer wrote it before person IDs: the person keys in `people`, chained by the same trigger. */
+  async function appendOldForm(e: AuditEntry): Promise<string> {
+    const rows: { seq: string }[] = await dataSource.query(`INSERT INTO audit.audit_event (entry) VALUES ($1) RETURNING seq::text AS seq`, [canonicalEntry(e)]);
+    return rows[0]?.seq as string;
+  }
+
+  async function stored(seq: string): Promise<{ entry: string; people: string[]; actor: string; request_id: string }> {
+    const rows: { entry: string; people: string[]; actor: string; request_id: string }[] = await dataSource.query(
+      `SELECT entry, people, actor, request_id FROM audit.audit_event WHERE seq = $1::bigint`,
+      [seq],
+    );
+    return rows[0] as { entry: string; people: string[]; actor: string; request_id: string };
+  }
+
+  it('stores a new entry with person IDs and no citizen ID anywhere in its text, even where the caller put one in free text', async () => {
+    const [seq] = await store.append([
+      entry(1, {
+        requestId: CITIZEN,
+        actor: `user:${OTHER}`,
+        purposeRef: `case of ${CITIZEN}`,
+        people: [CITIZEN, SURROGATE, 'O-0123456789abcdef0123456789abcdef'],
+        count: 3,
+        detail: `lookup of ${OTHER} at 13812345678 failed`,
+      }),
+    ]);
+    const row = await stored(seq as string);
+    expect(row.entry).not.toMatch(CITIZEN_ID_IN_TEXT);
+    for (const secret of [CITIZEN, OTHER, SURROGATE, '13812345678']) expect(row.entry).not.toContain(secret);
+    expect(row.people).toEqual([ids.idOf(CITIZEN), ids.idOf(SURROGATE), 'O-0123456789abcdef0123456789abcdef']);
+    expect(JSON.parse(row.entry)).toMatchObject({
+      requestId: '440981********123X',
+      actor: 'user:440981********0021',
+      purposeRef: 'case of 440981********123X',
+      detail: 'lookup of 440981********0021 at 138****5678 failed',
+    });
+    // Read back by person key, as every caller names people.
+    expect((await store.search({ personKey: CITIZEN, limit: 10 }))[0]).toMatchObject({ seq, people: [CITIZEN, SURROGATE, 'O-0123456789abcdef0123456789abcdef'] });
+  });
+
+  it('finds by person both entries written before (the person key) and after (the person ID), under the current and the previous secret, and verifies the mixed chain', async () => {
+    const old = await appendOldForm(entry(2, { people: [CITIZEN], actor: `user:${OTHER}` }));
+    const [fresh] = await store.append([entry(3, { people: [CITIZEN, OTHER], count: 2 })]);
+    // Written while PERSON_ID_SECRET_PREVIOUS was the current one (a rotation since).
+    const [rotated] = await new AuditStore(dataSource, new PersonIds('audit-int-ids-previous-secret')).append([entry(4, { people: [CITIZEN] })]);
+    await store.append([entry(5, { people: [OTHER] })]);
+    expect((await stored(old)).people).toEqual([CITIZEN]);
+    expect((await stored(fresh as string)).people).toEqual([ids.idOf(CITIZEN), ids.idOf(OTHER)]);
+
+    const found = await store.search({ personKey: CITIZEN, limit: 100 });
+    expect(found.map((e) => e.seq)).toEqual(['1', old, fresh, rotated]);
+    expect(found.map((e) => e.people)).toEqual([[CITIZEN, SURROGATE, 'O-0123456789abcdef0123456789abcdef'], [CITIZEN], [CITIZEN, OTHER], [CITIZEN]]);
+    // The actor as given finds the old entry (stored as given) and the new ones (stored masked).
+    expect((await store.search({ actor: `user:${OTHER}`, limit: 100 })).map((e) => e.seq)).toEqual(['1', old]);
+    expect(await store.verify()).toEqual({ ok: true, entries: 5, first: '1', last: '5', head: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it('refuses to write people without PersonIds rather than store their keys; verifies and purges without it', async () => {
+    const bare = new AuditStore(dataSource);
+    await expect(bare.append([entry(6, { people: [CITIZEN] })])).rejects.toThrow('the audit store names people by person ID: construct it with PersonIds to write an entry that names people');
+    await expect(bare.search({ personKey: CITIZEN, limit: 10 })).rejects.toThrow('construct it with PersonIds to search by person');
+    await bare.append([entry(7, { people: [], count: 0 })]);
+    expect((await bare.verify()).ok).toBe(true);
+    expect(await bare.purge(183)).toEqual({ removed: 0, through: null });
   });
 });

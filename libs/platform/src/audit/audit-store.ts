@@ -1,5 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
+import { maskText } from '../logging/mask';
+import { PERSON_ID_PATTERN, PERSON_KEY_PATTERN } from '../person-ids/person-ids';
+import type { PersonIds } from '../person-ids/person-ids';
 import { GENESIS_HASH, canonicalEntry, chainHash } from './audit-entry';
 import type { AuditEntry } from './audit-entry';
 
@@ -80,8 +83,9 @@ export const AUDIT_DDL: readonly (readonly string[])[] = [
 ];
 
 export interface AuditSearch {
-  /** Entries concerning this person key. */
+  /** Entries concerning this person key (those naming its person ID, and older ones naming the key itself). */
   personKey?: string;
+  /** Entries of this actor (as given, or as stored: masked). */
   actor?: string;
   /** ISO timestamps, from inclusive, to exclusive. */
   from?: string;
@@ -117,10 +121,53 @@ interface ChainRow {
   hash: Buffer;
 }
 
+const maskOrNull = (text: string | null): string | null => (text === null ? null : maskText(text));
+
+/**
+ * What an entry keeps at rest (docs/security.md, "Audit"): `people` by person ID (PersonIds: the
+ * citizen ID only for whoever holds PERSON_ID_SECRET), never by person key, which is the citizen ID
+ * itself; and in the fields whose text comes from outside (the caller's request ID and purpose
+ * reference, the token's subject in the actor, the source, the detail), citizen IDs and mobile
+ * numbers masked as in the logs. Entries written before this kept person keys: they stay as they
+ * are (rewriting them would break the chain), and reading maps both forms.
+ */
 export class AuditStore {
   private readonly logger = new Logger('AuditStore');
 
-  constructor(private readonly dataSource: DataSource) {}
+  /**
+   * `ids`: needed to write or search entries that name people (not to migrate, verify or purge):
+   * without it such an entry is refused rather than stored with a person key.
+   */
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly ids?: PersonIds,
+  ) {}
+
+  /** The entry as stored. */
+  private atRest(e: AuditEntry): AuditEntry {
+    return {
+      ...e,
+      requestId: maskOrNull(e.requestId),
+      actor: maskText(e.actor),
+      source: maskOrNull(e.source),
+      purposeRef: maskOrNull(e.purposeRef),
+      people: e.people.map((p) => this.personAtRest(p)),
+      detail: maskOrNull(e.detail),
+    };
+  }
+
+  /** A person key as its person ID; an ID as it is; anything else (no person's key: an `O-` stream) masked. */
+  private personAtRest(value: string): string {
+    if (PERSON_ID_PATTERN.test(value)) return value;
+    if (!PERSON_KEY_PATTERN.test(value)) return maskText(value);
+    if (!this.ids) throw new Error('the audit store names people by person ID: construct it with PersonIds to write an entry that names people');
+    return this.ids.idOf(value);
+  }
+
+  /** A stored person as its person key: an ID this deployment reads, or a key (entries written before IDs); anything else as stored. */
+  private personOfStored(value: string): string {
+    return PERSON_ID_PATTERN.test(value) ? (this.ids?.keyOf(value) ?? value) : value;
+  }
 
   /** Creates or upgrades the audit schema (idempotent; safe from several replicas at once). */
   async migrate(): Promise<number> {
@@ -138,16 +185,24 @@ export class AuditStore {
     });
   }
 
-  /** Appends entries in order (one statement; the trigger chains them). Never inside a business transaction: it serialises on the chain. */
+  /**
+   * Appends entries in order (one statement; the trigger chains them), as stored at rest: people by
+   * person ID, citizen IDs in free text masked. Never inside a business transaction: it serialises on the chain.
+   */
   async append(entries: readonly AuditEntry[], manager: EntityManager = this.dataSource.manager): Promise<string[]> {
+    return this.insert(entries.map((e) => canonicalEntry(this.atRest(e))), manager);
+  }
+
+  private async insert(entries: readonly string[], manager: EntityManager): Promise<string[]> {
     if (entries.length === 0) return [];
     const rows: { seq: string }[] = await manager.query(
       `INSERT INTO ${AUDIT_SCHEMA}.audit_event (entry) SELECT e FROM unnest($1::text[]) WITH ORDINALITY AS t(e, n) ORDER BY n RETURNING seq::text AS seq`,
-      [entries.map(canonicalEntry)],
+      [entries],
     );
     return rows.map((r) => r.seq);
   }
 
+  /** Entries in order, with `people` as person keys where this deployment can read them (an ID made under a retired secret stays as stored). */
   async search(q: AuditSearch): Promise<StoredAuditEntry[]> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -155,8 +210,8 @@ export class AuditStore {
       params.push(value);
       where.push(sql(params.length));
     };
-    if (q.personKey) add((n) => `people @> ARRAY[$${n}]::text[]`, q.personKey);
-    if (q.actor) add((n) => `actor = $${n}`, q.actor);
+    if (q.personKey) add((n) => `people && $${n}::text[]`, this.storedFormsOf(q.personKey));
+    if (q.actor) add((n) => `actor = ANY($${n}::text[])`, [...new Set([q.actor, maskText(q.actor)])]);
     if (q.from) add((n) => `at >= $${n}::timestamptz`, q.from);
     if (q.to) add((n) => `at < $${n}::timestamptz`, q.to);
     if (q.after) add((n) => `seq > $${n}::bigint`, q.after);
@@ -172,8 +227,15 @@ export class AuditStore {
     );
     return rows.map((r) => {
       const { v: _v, ...entry } = JSON.parse(r.entry) as AuditEntry & { v: number };
-      return { seq: r.seq, at: r.at, ...entry };
+      return { seq: r.seq, at: r.at, ...entry, people: entry.people.map((p) => this.personOfStored(p)) };
     });
+  }
+
+  /** How entries may name a person: the key itself (entries written before person IDs) and each ID of it this deployment reads. */
+  private storedFormsOf(personKey: string): string[] {
+    if (!PERSON_KEY_PATTERN.test(personKey)) return [personKey];
+    if (!this.ids) throw new Error('the audit store names people by person ID: construct it with PersonIds to search by person');
+    return [personKey, ...this.ids.idsOf(personKey)];
   }
 
   /**
@@ -243,9 +305,10 @@ export class AuditStore {
       );
       const through = last[0];
       if (!through) return { removed: 0, through: null };
-      await this.append(
+      // Written as it is: no person, and its detail holds a hash in hex, which masking could alter.
+      await this.insert(
         [
-          {
+          canonicalEntry({
             service: 'audit',
             requestId: null,
             actor: operator,
@@ -263,7 +326,7 @@ export class AuditStore {
             status: null,
             code: null,
             detail: JSON.stringify({ through: through.seq, hash: through.hash.toString('hex'), retentionDays }),
-          },
+          }),
         ],
         m,
       );

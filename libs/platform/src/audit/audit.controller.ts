@@ -116,8 +116,9 @@ export class AuditController {
     return { items: rows.map((r) => this.present(r)), next: rows.length === limit ? (rows[rows.length - 1]?.seq ?? null) : null };
   }
 
+  /** People by their current person ID, whether the entry stored the key (written before IDs) or an ID; one made under a retired secret as stored. */
   private present(r: StoredAuditEntry): AuditEntryDto {
-    return { ...r, people: r.people.map((key) => ({ personId: this.safeId(key) })) };
+    return { ...r, people: r.people.map((p) => ({ personId: PERSON_ID_PATTERN.test(p) ? p : this.safeId(p) })) };
   }
 
   private safeId(key: string): string {

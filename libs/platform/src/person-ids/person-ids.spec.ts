@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { PERSON_ID_PATTERN, PersonIds } from './person-ids';
+import { PERSON_ID_PATTERN, PERSON_KEY_PATTERN, PersonIds } from './person-ids';
 import { maskText } from '../logging/mask';
 
 const ids = new PersonIds('unit-person-id-secret-0123456789abcdef');
@@ -42,5 +42,17 @@ describe('person IDs', () => {
     const oldId = old.idOf('44098119850315123X');
     expect(rotated.keyOf(oldId)).toBe('44098119850315123X');
     expect(rotated.idOf('44098119850315123X')).not.toBe(oldId);
+    // Every ID it reads for a key (what the audit trail's search by person matches): the current one first.
+    expect(rotated.idsOf('44098119850315123X')).toEqual([rotated.idOf('44098119850315123X'), oldId]);
+    expect(old.idsOf('44098119850315123X')).toEqual([oldId]);
+  });
+
+  it('knows the person keys it makes IDs of', () => {
+    for (const key of ['44098119850315123X', '440981198503151230', `X-${'ab'.repeat(16)}`]) expect(PERSON_KEY_PATTERN.test(key)).toBe(true);
+    for (const other of ['44098119850315123x', '440981850315123', `X-${'AB'.repeat(16)}`, `O-${'ab'.repeat(16)}`, ids.idOf('44098119850315123X')]) {
+      expect(PERSON_KEY_PATTERN.test(other)).toBe(false);
+      if (!other.startsWith('O-') && PERSON_ID_PATTERN.test(other)) continue;
+      expect(() => ids.idOf(other)).toThrow('not a person key');
+    }
   });
 });

@@ -20,6 +20,8 @@ const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 export const PERSON_ID_PATTERN = new RegExp(`^[a-z2-7]{${ID_LENGTH}}$`);
 const CITIZEN_KEY = /^\d{17}[\dX]$/;
 const SURROGATE_KEY = /^X-[0-9a-f]{32}$/;
+/** A person key PersonIds can make an ID of: a citizen ID (18 characters) or a surrogate key `X-<32 hex>`. */
+export const PERSON_KEY_PATTERN = /^(\d{17}[\dX]|X-[0-9a-f]{32})$/;
 
 function base32(bytes: Buffer): string {
   let bits = 0;
@@ -102,6 +104,11 @@ function tagOf(keys: Keys, body: Buffer): Buffer {
   return createHmac('sha256', keys.mac).update(body).digest().subarray(0, TAG_BYTES);
 }
 
+function idUnder(keys: Keys, body: Buffer): string {
+  const tag = tagOf(keys, body);
+  return base32(Buffer.concat([tag, ctr(keys, tag, body)]));
+}
+
 export class PersonIds {
   private readonly current: Keys;
   private readonly previous?: Keys;
@@ -115,9 +122,16 @@ export class PersonIds {
 
   /** The person ID of a person key. */
   idOf(personKey: string): string {
+    return idUnder(this.current, encodeKey(personKey));
+  }
+
+  /**
+   * Every ID of a person key this deployment reads: the current secret's and, during a rotation,
+   * the previous one's (what was stored under either names the person: the audit trail's search).
+   */
+  idsOf(personKey: string): string[] {
     const body = encodeKey(personKey);
-    const tag = tagOf(this.current, body);
-    return base32(Buffer.concat([tag, ctr(this.current, tag, body)]));
+    return [this.current, this.previous].flatMap((keys) => (keys ? [idUnder(keys, body)] : []));
   }
 
   /** The person key of an ID this deployment made, or undefined for anything else. */

@@ -8,6 +8,7 @@ import { isPersonKey } from '@qmcb/domain';
 import { durableCommitIfAsync, jsonLogger, personRefOf, ProjectionRunner, sealerFor } from '@qmcb/event-log';
 import type { ConsumerTuning, KafkaSettings, LogSealer, ProjectionContext, ProjectionHandler } from '@qmcb/event-log';
 import { AuditStore, maskFreeText } from '@qmcb/platform';
+import type { PersonIds } from '@qmcb/platform';
 import { lastValueFrom } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '@qmcb/event-log';
@@ -27,6 +28,8 @@ export interface LogTransportOptions {
   tuning: ConsumerTuning;
   /** The division the audit entries of an erasure are filed under (an operator has none: DEPLOYMENT_DIVISION). */
   auditDivision?: string | null;
+  /** The deployment's person IDs: the audit entry of an erasure names the person by person ID. */
+  personIds: PersonIds;
 }
 
 export class NoProjectionHandlerError extends Error {
@@ -148,10 +151,10 @@ export class LogTransport extends Server implements CustomTransportStrategy, Pro
   /**
    * The erasure in the service's audit trail, in the batch's transaction (written once, with the
    * deletion): who asked (the command's operator and `requestedBy`), why (the reason), whom (the
-   * person key, as every entry names people). A rebuild never sees the event (the key is gone).
+   * person, by person ID as every entry names people). A rebuild never sees the event (the key is gone).
    */
   private async auditErasure(event: PersonErasedEvent, ctx: ProjectionContext): Promise<void> {
-    await new AuditStore(this.options.dataSource).append(
+    await new AuditStore(this.options.dataSource, this.options.personIds).append(
       [
         {
           service: this.options.name,
@@ -170,7 +173,8 @@ export class LogTransport extends Server implements CustomTransportStrategy, Pro
           result: 'ok',
           status: null,
           code: null,
-          detail: `${maskFreeText(event.payload.reason)} (requested by ${event.payload.requestedBy})`.slice(0, 500),
+          // requestedBy is one word the operator typed (`citizen:<their ID>` as well as `operator:<name>`): masked with the reason.
+          detail: maskFreeText(`${event.payload.reason} (requested by ${event.payload.requestedBy})`).slice(0, 500),
         },
       ],
       ctx.manager,

@@ -3,7 +3,7 @@ import { SOURCE_RECORD_RECEIVED, deterministicId } from '@qmcb/contracts';
 import type { Department, EventOf, SourceFacts } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
 import { openDataSource } from '@qmcb/event-log';
-import { AuditRecorder, AuditService, AuditStore, runInRequest } from '@qmcb/platform';
+import { AuditRecorder, AuditService, AuditStore, PersonIds, runInRequest } from '@qmcb/platform';
 import type { RequestContext } from '@qmcb/platform';
 import type { Principal } from '@qmcb/auth';
 import { PersonRecordRepository, allMigrations } from '@qmcb/service-kit';
@@ -82,6 +82,7 @@ describe('non-local insured export (real PostgreSQL)', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
   let exchange: ExchangeService;
+  const ids = new PersonIds('exchange-int-person-id-secret-0123456789');
   const approver: PersonPrincipal = { kind: 'person', sub: 'county-1', name: 'county-1', role: 'county-approver', division: COUNTY };
   const registry: SystemPrincipal = { kind: 'system', department: 'higher-registry', keyId: 'hr-1' };
   /** Everyone the higher registry gets: no household here (i % 3 = 0) or a household in another county (2). */
@@ -102,7 +103,7 @@ describe('non-local insured export (real PostgreSQL)', () => {
     expectedKeys.sort();
     filedHere.sort();
     await new AuditStore(dataSource).migrate();
-    exchange = new ExchangeService(dataSource, new NonLocalInsuredRepository(), new AuditService(new AuditRecorder(dataSource, { service: 'comparison' })));
+    exchange = new ExchangeService(dataSource, new NonLocalInsuredRepository(), new AuditService(new AuditRecorder(dataSource, { service: 'comparison' }, ids)));
   });
 
   afterAll(async () => {
@@ -112,7 +113,7 @@ describe('non-local insured export (real PostgreSQL)', () => {
 
   /** People disclosed to an actor, by the export's audit entries (one per batch, before it was sent). */
   const audited = async (actor: string): Promise<string[]> =>
-    (await new AuditStore(dataSource).search({ actor, limit: 1000 })).filter((e) => e.action === 'access' && e.result === 'partial').flatMap((e) => e.people);
+    (await new AuditStore(dataSource, ids).search({ actor, limit: 1000 })).filter((e) => e.action === 'access' && e.result === 'partial').flatMap((e) => e.people);
 
   it('streams the higher registry exactly the non-local insured in person-key order over several batches, each audited before it is sent', async () => {
     const sink = collector();

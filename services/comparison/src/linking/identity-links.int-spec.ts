@@ -4,7 +4,7 @@ import { checkCharacter, personKeyFor } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { EventLogProducer, OutboxRelay, ProjectionRunner, metricValue, openDataSource, quietLogger } from '@qmcb/event-log';
 import type { ProjectionHandler } from '@qmcb/event-log';
-import { AuditRecorder, AuditService, AuditStore, runInRequest } from '@qmcb/platform';
+import { AuditRecorder, AuditService, AuditStore, PersonIds, runInRequest } from '@qmcb/platform';
 import { LogContext, PersonRecordRepository, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
@@ -210,7 +210,7 @@ describe('identity linking through the comparison projection (real Kafka and Pos
   it('exports none of the mistyped records to the higher registry as non-local insured', async () => {
     const lines: ExchangeLine[] = [];
     await new AuditStore(ds).migrate();
-    const exchange = new ExchangeService(ds, new NonLocalInsuredRepository(), new AuditService(new AuditRecorder(ds, { service: 'comparison' })));
+    const exchange = new ExchangeService(ds, new NonLocalInsuredRepository(), new AuditService(new AuditRecorder(ds, { service: 'comparison' }, new PersonIds('identity-links-int-person-id-secret-0123'))));
     const registry = { kind: 'system', department: 'higher-registry', keyId: 'hr-1' } as const;
     // As the platform leaves the request for the handler (an export discloses its batches to the audit).
     const request = { requestId: 'req-links', source: '127.0.0.1', method: 'GET', principal: registry, purpose: 'cross-region-exchange' as const, unmasked: true, people: new Set<string>(), audited: false };

@@ -123,7 +123,7 @@ describe('coverage statistics of a county loaded through the comparison projecti
   const listRequest = (): RequestContext => ({ requestId: `req-${Math.random()}`, source: '127.0.0.1', method: 'GET', principal: analyst, purpose: 'statistics', unmasked: false, people: new Set(), audited: false });
   /** People the exports disclosed to the analyst, in the order of their audit entries (one per batch, before it was sent). */
   const disclosed = async (): Promise<string[]> =>
-    (await new AuditStore(ds).search({ actor: 'user:analyst-1', limit: 1000 })).filter((e) => e.action === 'access' && e.result === 'partial').flatMap((e) => e.people);
+    (await new AuditStore(ds, ids).search({ actor: 'user:analyst-1', limit: 1000 })).filter((e) => e.action === 'access' && e.result === 'partial').flatMap((e) => e.people);
 
   beforeAll(async () => {
     const policies = join(dir, 'region-policies.json');
@@ -143,7 +143,7 @@ describe('coverage statistics of a county loaded through the comparison projecti
     relay = new OutboxRelay({ dataSource: ds, producer, schema: 'comparison' });
     relay.start();
     await new AuditStore(ds).migrate();
-    statistics = new StatisticsService(ds, new CoverageRepository(), new RegionPolicyProvider(), new AuditService(new AuditRecorder(ds, { service: 'comparison' })), ids);
+    statistics = new StatisticsService(ds, new CoverageRepository(), new RegionPolicyProvider(), new AuditService(new AuditRecorder(ds, { service: 'comparison' }, ids)), ids);
     await producer.append(phaseOne());
     await settle();
     await new Promise((r) => setTimeout(r, 20));

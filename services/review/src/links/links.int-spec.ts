@@ -164,14 +164,14 @@ describe('identity links in review (real Kafka, PostgreSQL, Redis)', () => {
     const client = new Client({ connectionString: db.url });
     await client.connect();
     try {
-      // A write's entry is written once its answer has left.
+      // A write's entry is written once its answer has left; it names the people by person ID.
       const rows = await waitFor(async () => {
         const { rows: found } = await client.query<{ route: string; result: string; people: string[] }>(
           `SELECT (entry::jsonb)->>'route' AS route, result, people FROM audit.audit_event WHERE actor = 'user:county-1' AND (entry::jsonb)->>'route' = '/links/:linkId/final-approval' AND result = 'ok'`,
         );
         return found.length > 0 ? found : undefined;
       }, { timeoutMs: 10_000, message: 'the audit entry of the confirmation' });
-      expect(rows.map((r) => [r.route, r.result, [...r.people].sort()])).toEqual([['/links/:linkId/final-approval', 'ok', [A, recordKeyOf(1)].sort()]]);
+      expect(rows.map((r) => [r.route, r.result, [...r.people].sort()])).toEqual([['/links/:linkId/final-approval', 'ok', [ids.idOf(A), ids.idOf(recordKeyOf(1))].sort()]]);
     } finally {
       await client.end();
     }

@@ -3,6 +3,7 @@ import { LINK_PROPOSED, PERSON_ERASED, SOURCE_RECORD_RECEIVED, deterministicId, 
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
 import { applyEvents, commitAsynchronously, personRefOf } from '@qmcb/event-log';
+import { PersonIds } from '@qmcb/platform';
 import { LogTransport, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
@@ -67,12 +68,13 @@ describe('person.erased in review’s projection (real PostgreSQL)', () => {
     expect(await counts(P)).toEqual([0, 0, 0]);
     expect(await counts(Q)).toEqual([1, 1, 0]);
     expect(await ds.query(`SELECT person_ref, event_id FROM erased_person`)).toEqual([{ person_ref: personRefOf(refSecret, P), event_id: erasure(P).eventId }]);
-    // The erasure is in the audit trail once (who asked, why, whom), written with the deletion.
+    // The erasure is in the audit trail once (who asked, why, whom: by person ID, never the citizen ID), written with the deletion.
     const audited = (await ds.query(`SELECT entry FROM audit.audit_event WHERE action = 'erase'`)) as { entry: string }[];
+    expect(audited.map((r) => r.entry).join('\n')).not.toContain(P);
     expect(audited.map((r) => JSON.parse(r.entry))).toEqual([
       {
         v: 1, service: 'review', requestId: erasure(P).correlationId, actor: 'operator:ops-1', role: 'operator', division: null, source: 'ops:keyring', method: null, route: null,
-        action: 'erase', purpose: 'erasure', purposeRef: erasure(P).eventId, people: [P], count: 1, result: 'ok', status: null, code: null,
+        action: 'erase', purpose: 'erasure', purposeRef: erasure(P).eventId, people: [app.get(PersonIds).idOf(P)], count: 1, result: 'ok', status: null, code: null,
         detail: 'PIPL art. 47 request 9 (requested by operator:ops-1)',
       },
     ]);
