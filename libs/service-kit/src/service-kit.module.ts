@@ -27,7 +27,8 @@ import { Decisions } from './log/decisions';
 import { ErasedPersonTable1764720000000 } from './log/erasure';
 import { LogTransport } from './log/log-transport';
 import { PersonReader } from './records/person-reader';
-import { PersonRecordTables1700000000200 } from './records/person-record.migration';
+import { PersonRecordSealed1764806400000, PersonRecordTables1700000000200 } from './records/person-record.migration';
+import { RecordSealer } from './records/record-sealer';
 import { PersonRecordRepository } from './records/person-record.repository';
 import { RegionPolicyProvider } from './region-policies.provider';
 import { SERVICE_OPTIONS } from './service-options';
@@ -39,7 +40,7 @@ import type { ServiceOptions } from './service-options';
  * migrations here create and then retire the old `audit_read` table.)
  */
 export function allMigrations(own: MigrationList): MigrationList {
-  return [...eventLogMigrations(), AuditTables1700000000100, PersonRecordTables1700000000200, AuditReadRetired1700000000300, ...own, ErasedPersonTable1764720000000];
+  return [...eventLogMigrations(), AuditTables1700000000100, PersonRecordTables1700000000200, AuditReadRetired1700000000300, ...own, ErasedPersonTable1764720000000, PersonRecordSealed1764806400000];
 }
 
 function rateScope(name: string, config: ServiceOptions['config']): string {
@@ -135,7 +136,8 @@ export class ServiceKitModule {
       },
       LogRuntime,
       Decisions,
-      PersonRecordRepository,
+      { provide: RecordSealer, useFactory: () => RecordSealer.forSettings(kafka) },
+      { provide: PersonRecordRepository, inject: [RecordSealer], useFactory: (sealer: RecordSealer) => new PersonRecordRepository(sealer) },
       PersonReader,
       RegionPolicyProvider,
     ];
