@@ -84,6 +84,25 @@ export class PersonRecordRepository {
   }
 
   /**
+   * Seals the rows written before ADR 0011 (`sealed` null), up to `limit` of them after `after`
+   * (person key order), in the manager's transaction: each is locked, read as it is and written
+   * back sealed with its version unchanged. Returns the last key looked at (null: none left) and
+   * how many were sealed; a person erased meanwhile is left to the erasure (not written again).
+   */
+  async sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
+    const rows: StoredRecordRow[] = await manager.query(
+      `SELECT person_key, record, sealed FROM person_record
+        WHERE sealed IS NULL AND ($1::text IS NULL OR person_key > $1) ORDER BY person_key LIMIT $2 FOR UPDATE`,
+      [after, limit],
+    );
+    if (rows.length === 0) return { last: null, sealed: 0 };
+    const records = [...(await this.open(rows)).values()];
+    await this.saveMany(manager, records);
+    const still: { n: number }[] = await manager.query(`SELECT count(*)::int AS n FROM person_record WHERE person_key = ANY($1::text[]) AND sealed IS NULL`, [rows.map((r) => r.person_key)]);
+    return { last: (rows[rows.length - 1] as StoredRecordRow).person_key, sealed: rows.length - Number(still[0]?.n ?? 0) };
+  }
+
+  /**
    * Folds a batch into the records: loads (and locks) everyone in it in one statement, applies the
    * events in log order with `evolve`, upserts the results in one statement.
    */
