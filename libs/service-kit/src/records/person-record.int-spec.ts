@@ -117,6 +117,25 @@ describe('person_record sealed at rest (ADR 0011, stage 3; real PostgreSQL and k
     expect(await repo.find(ds.manager, C)).toEqual(next);
   });
 
+  it('seals the rows written before sealing in steps, by person key, versions unchanged (seal-records)', async () => {
+    const people = [valid('44098119700101001'), valid('44098119700101002'), valid('44098119700101003')];
+    for (const p of people) await ds.query(`INSERT INTO person_record (person_key, record, version, division) VALUES ($1, $2, 1, '440981002001')`, [p, JSON.stringify(recordOf(p))]);
+    const steps: { last: string | null; sealed: number }[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const step: { last: string | null; sealed: number } = await ds.transaction((m) => repo.sealPlainRows(m, after, 2));
+      steps.push(step);
+      if (step.last === null) break;
+      after = step.last;
+    }
+    expect(steps).toEqual([{ last: people[1], sealed: 2 }, { last: people[2], sealed: 1 }, { last: null, sealed: 0 }]);
+    expect(await ds.query(`SELECT count(*)::int AS n FROM person_record WHERE sealed IS NULL`)).toEqual([{ n: 0 }]);
+    for (const p of people) {
+      expect((await raw(p))?.text).not.toContain(NAME);
+      expect(await repo.find(ds.manager, p)).toEqual(recordOf(p));
+    }
+  });
+
   it('opens nothing of a person whose key is shredded, and does not write them again', async () => {
     const ref = log.personRef(A);
     expect(await log.keyring.shred(ref, 'int test of ADR 0011')).toBe(true);
