@@ -28,7 +28,8 @@ import { ErasedPersonTable1764720000000 } from './log/erasure';
 import { LogTransport } from './log/log-transport';
 import { PersonReader } from './records/person-reader';
 import { PersonRecordSealed1764806400000, PersonRecordTables1700000000200 } from './records/person-record.migration';
-import { RecordSealer } from './records/record-sealer';
+import { PersonalDataSealer, RecordSealer } from './records/record-sealer';
+import { sealerFor } from '@qmcb/event-log';
 import { PersonRecordRepository } from './records/person-record.repository';
 import { RegionPolicyProvider } from './region-policies.provider';
 import { SERVICE_OPTIONS } from './service-options';
@@ -137,6 +138,8 @@ export class ServiceKitModule {
       LogRuntime,
       Decisions,
       { provide: RecordSealer, useFactory: () => RecordSealer.forSettings(kafka) },
+      // Personal values of the projections sealed under each person's data key (ADR 0011).
+      { provide: PersonalDataSealer, useFactory: async () => new PersonalDataSealer(await sealerFor(kafka)) },
       { provide: PersonRecordRepository, inject: [RecordSealer], useFactory: (sealer: RecordSealer) => new PersonRecordRepository(sealer) },
       PersonReader,
       RegionPolicyProvider,
@@ -163,7 +166,7 @@ export class ServiceKitModule {
         }),
       ],
       providers,
-      exports: [SERVICE_OPTIONS, DataSource, EventLogProducer, LogTransport, Decisions, PersonRecordRepository, PersonReader, RegionPolicyProvider],
+      exports: [SERVICE_OPTIONS, DataSource, EventLogProducer, LogTransport, Decisions, PersonRecordRepository, PersonalDataSealer, PersonReader, RegionPolicyProvider],
     };
   }
 }

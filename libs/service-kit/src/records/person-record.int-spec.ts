@@ -9,7 +9,7 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { PersonRecordSealed1764806400000, PersonRecordTables1700000000200 } from './person-record.migration';
 import { PersonRecordRepository } from './person-record.repository';
-import { canonicalJson, RecordSealer } from './record-sealer';
+import { canonicalJson, PersonalDataSealer, RecordSealer } from './record-sealer';
 
 const valid = (first17: string): string => `${first17}${checkCharacter(first17)}`;
 const A = valid('44098119850307201');
@@ -105,6 +105,17 @@ describe('person_record sealed at rest (ADR 0011, stage 3; real PostgreSQL and k
     await ds.query(`UPDATE person_record SET sealed = $1 WHERE person_key = $2`, [sealedOfA, B]);
     await expect(repo.find(ds.manager, B)).rejects.toThrow(/Unsupported state or unable to authenticate data/);
     await ds.transaction((m) => repo.saveMany(m, [recordOf(B)]));
+  });
+
+  it('seals any personal value for its place: opened only there and only for that person', async () => {
+    const values = PersonalDataSealer.fromEnv(env);
+    const form = { name: NAME, phone: PHONE, members: [{ name: '欧阳小明', relation: '子' }] };
+    const [sealed, ofC] = await values.seal('review_item.form', [{ personKey: B, value: form }, { personKey: C, value: {} }]);
+    expect(ofC).toBeInstanceOf(Buffer);
+    expect(sealed?.includes(Buffer.from(NAME, 'utf8'))).toBe(false);
+    expect(await values.open('review_item.form', [{ personKey: B, sealed: sealed as Buffer }, { personKey: C, sealed: null, plain: { legacy: true } }])).toEqual([form, { legacy: true }]);
+    await expect(values.open('survey_visit.payload', [{ personKey: B, sealed: sealed as Buffer }])).rejects.toThrow(/unable to authenticate/);
+    await expect(values.open('review_item.form', [{ personKey: C, sealed: sealed as Buffer }])).rejects.toThrow(/unable to authenticate/);
   });
 
   it('reads a row written before sealing as it is, and seals it when it is next written', async () => {

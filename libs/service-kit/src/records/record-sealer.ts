@@ -42,6 +42,79 @@ export interface StoredRecordRow {
   sealed: Buffer | null;
 }
 
+/** A personal value to seal: whose it is (their person key) and the value (any JSON). */
+export interface PersonalValue {
+  personKey: string;
+  value: unknown;
+}
+
+/** A value as stored: `sealed` (null: a row written before it was sealed, whose value is `plain`). */
+export interface StoredPersonalValue {
+  personKey: string;
+  sealed: Buffer | null;
+  plain?: unknown;
+}
+
+/**
+ * Seals personal values of the projections (ADR 0011) under each person's data key, the keyring of
+ * ADR 0009, and opens them back. AES-256-GCM; the AAD is the `place` (a table and column, e.g.
+ * `review_item.form`) and the person ref, so a sealed value cannot be moved to another person's row
+ * or another column. The IV is synthetic (HMAC-SHA256 of the AAD and the plaintext under the data
+ * key, 12 bytes) and the plaintext canonical JSON (keys sorted): the same value seals to the same
+ * bytes, so a projection still equals its own rebuild byte for byte, and an IV repeats only with its
+ * plaintext. When a person's key is shredded (erased), no copy of their values opens any more (old
+ * schemas and backups included): `seal` answers null for them (write nothing of theirs) and `open`
+ * undefined (read as absent).
+ */
+export class PersonalDataSealer {
+  private readonly logSealer: Promise<LogSealer>;
+
+  constructor(log: LogSealer | Promise<LogSealer>) {
+    this.logSealer = Promise.resolve(log);
+    // Looked at when first used; a configuration error then surfaces there, not as an unhandled rejection.
+    this.logSealer.catch(() => undefined);
+  }
+
+  /** The sealer of the process's environment (KEYRING_MASTER_KEYS, LOG_PERSON_REF_SECRET, KEYRING_DATABASE_URL), connected when first used: for tests and commands. */
+  static fromEnv(env: Record<string, string | undefined> = process.env): PersonalDataSealer {
+    return new PersonalDataSealer(sealerFor({ sealing: sealingFromEnv(env) }));
+  }
+
+  /** The sealed bytes of each value, in order (one keyring call for all; keys made for people who have none); null for an erased person. */
+  async seal(place: string, items: readonly PersonalValue[]): Promise<(Buffer | null)[]> {
+    if (items.length === 0) return [];
+    const log = await this.logSealer;
+    const refs = items.map((i) => log.personRef(i.personKey));
+    const keys = await log.keyring.getOrCreate(refs);
+    return items.map((item, i) => {
+      const ref = refs[i] as string;
+      const state = keys.get(ref);
+      if (!state) throw new Error(`the keyring returned no key for person ref ${ref}`);
+      if (state.kind === 'shredded') return null;
+      return sealValue(state.dek, place, ref, Buffer.from(canonicalJson(item.value), 'utf8'));
+    });
+  }
+
+  /**
+   * The values, in order: sealed ones opened (one keyring look-up for all), plain ones (`sealed`
+   * null, written before) as they are; undefined for an erased person. Throws on a value that does
+   * not open (altered, or moved from another person's row or another place).
+   */
+  async open<T>(place: string, items: readonly StoredPersonalValue[]): Promise<(T | undefined)[]> {
+    const sealed = items.filter((i) => i.sealed !== null && i.sealed !== undefined);
+    const log = sealed.length > 0 ? await this.logSealer : null;
+    const keys = log ? await log.keyring.get(sealed.map((i) => log.personRef(i.personKey))) : new Map();
+    return items.map((item) => {
+      if (item.sealed === null || item.sealed === undefined) return item.plain as T;
+      const ref = (log as LogSealer).personRef(item.personKey);
+      const state = keys.get(ref);
+      if (!state) throw new Error(`${place}: the keyring has no key for person ref ${ref} (is KEYRING_DATABASE_URL the keyring these values were sealed with?)`);
+      if (state.kind === 'shredded') return undefined;
+      return JSON.parse(openValue(state.dek, place, ref, item.sealed).toString('utf8')) as T;
+    });
+  }
+}
+
 /**
  * Seals person records for `person_record` under the person's data key (the keyring of ADR 0009)
  * and opens them back. AES-256-GCM; the AAD names the table and the person ref, so a sealed record
@@ -52,12 +125,10 @@ export interface StoredRecordRow {
  * and backups included.
  */
 export class RecordSealer {
-  private readonly logSealer: Promise<LogSealer>;
+  private readonly values: PersonalDataSealer;
 
   constructor(log: LogSealer | Promise<LogSealer>) {
-    this.logSealer = Promise.resolve(log);
-    // Looked at when first used; a configuration error then surfaces there, not as an unhandled rejection.
-    this.logSealer.catch(() => undefined);
+    this.values = new PersonalDataSealer(log);
   }
 
   /** The process's sealer for these settings (the log's keyring connection, ADR 0009). */
@@ -75,17 +146,11 @@ export class RecordSealer {
    * absent: their record is not written again (ADR 0010 deleted it).
    */
   async seal(records: readonly RegistrationRecord[]): Promise<Map<string, Buffer>> {
+    const sealed = await this.values.seal(PLACE, records.map((r) => ({ personKey: r.personKey, value: r })));
     const out = new Map<string, Buffer>();
-    if (records.length === 0) return out;
-    const log = await this.logSealer;
-    const refs = records.map((r) => log.personRef(r.personKey));
-    const keys = await log.keyring.getOrCreate(refs);
-    records.forEach((record, i) => {
-      const ref = refs[i] as string;
-      const state = keys.get(ref);
-      if (!state) throw new Error(`the keyring returned no key for person ref ${ref}`);
-      if (state.kind === 'shredded') return;
-      out.set(record.personKey, sealRecord(state.dek, ref, Buffer.from(canonicalJson(record), 'utf8')));
+    records.forEach((r, i) => {
+      const bytes = sealed[i];
+      if (bytes) out.set(r.personKey, bytes);
     });
     return out;
   }
@@ -95,23 +160,12 @@ export class RecordSealer {
    * plain ones (written before ADR 0011) as they are; a person whose key is shredded is absent.
    */
   async open(rows: readonly StoredRecordRow[]): Promise<Map<string, RegistrationRecord>> {
+    const opened = await this.values.open<RegistrationRecord>(PLACE, rows.map((r) => ({ personKey: r.person_key, sealed: r.sealed ?? null, plain: r.record })));
     const out = new Map<string, RegistrationRecord>();
-    const sealed = rows.filter((r) => r.sealed !== null && r.sealed !== undefined);
-    const log = sealed.length > 0 ? await this.logSealer : null;
-    const refs = log ? sealed.map((r) => log.personRef(r.person_key)) : [];
-    const keys = log ? await log.keyring.get(refs) : new Map();
-    let i = 0;
-    for (const row of rows) {
-      if (row.sealed === null || row.sealed === undefined) {
-        out.set(row.person_key, row.record as RegistrationRecord);
-        continue;
-      }
-      const ref = refs[i++] as string;
-      const state = keys.get(ref);
-      if (!state) throw new Error(`person_record: the keyring has no key for person ref ${ref} (is KEYRING_DATABASE_URL the keyring these records were sealed with?)`);
-      if (state.kind === 'shredded') continue;
-      out.set(row.person_key, JSON.parse(openRecord(state.dek, ref, row.sealed).toString('utf8')) as RegistrationRecord);
-    }
+    rows.forEach((r, i) => {
+      const record = opened[i];
+      if (record !== undefined) out.set(r.person_key, record);
+    });
     return out;
   }
 }
@@ -136,12 +190,14 @@ export function canonicalJson(value: unknown): string {
   return `{${parts.join(',')}}`;
 }
 
-function aadOf(ref: string): Buffer {
-  return Buffer.from(`person_record\n${ref}`, 'utf8');
+const PLACE = 'person_record';
+
+function aadOf(place: string, ref: string): Buffer {
+  return Buffer.from(`${place}\n${ref}`, 'utf8');
 }
 
-export function sealRecord(dek: KeyObject | Buffer, ref: string, plain: Buffer): Buffer {
-  const aad = aadOf(ref);
+export function sealValue(dek: KeyObject | Buffer, place: string, ref: string, plain: Buffer): Buffer {
+  const aad = aadOf(place, ref);
   const iv = createHmac('sha256', dek).update(aad).update(Buffer.of(0)).update(plain).digest().subarray(0, IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', dek, iv);
   cipher.setAAD(aad);
@@ -149,12 +205,12 @@ export function sealRecord(dek: KeyObject | Buffer, ref: string, plain: Buffer):
   return Buffer.concat([Buffer.of(FORMAT), iv, body, cipher.getAuthTag()]);
 }
 
-export function openRecord(dek: KeyObject | Buffer, ref: string, sealed: Buffer): Buffer {
-  if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== FORMAT) throw new Error(`person_record: a sealed record of an unknown format (${sealed[0]})`);
+export function openValue(dek: KeyObject | Buffer, place: string, ref: string, sealed: Buffer): Buffer {
+  if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== FORMAT) throw new Error(`${place}: a sealed value of an unknown format (${sealed[0]})`);
   const iv = sealed.subarray(1, 1 + IV_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', dek, iv);
-  decipher.setAAD(aadOf(ref));
+  decipher.setAAD(aadOf(place, ref));
   decipher.setAuthTag(tag);
   return Buffer.concat([decipher.update(sealed.subarray(1 + IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
 }
