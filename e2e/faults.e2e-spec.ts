@@ -10,6 +10,7 @@ import { randomBytes, randomUUID } from 'crypto';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { RecordSealer } from '@qmcb/service-kit';
 import { Client } from 'pg';
 
 /**
@@ -71,6 +72,7 @@ describe('fault suite (Kafka, PostgreSQL and Redis of its own)', () => {
   let redis: PrivateRedis;
   const services = {} as Record<ServiceName, RunningService>;
   const ports = {} as Record<ServiceName, number>;
+  const sealer = RecordSealer.fromEnv();
   const settings = (): KafkaSettings => ({ brokers: [kafka.broker], clientId: 'faults', topic: TOPIC, partitions: 3, replication: 1 });
   const env = (name: ServiceName): NodeJS.ProcessEnv => ({
     ...SECRETS,
@@ -154,8 +156,10 @@ describe('fault suite (Kafka, PostgreSQL and Redis of its own)', () => {
       const db = new Client({ connectionString: pg.url(`qmcb_${s.schema}`) });
       await db.connect();
       try {
-        const { rows } = await db.query<{ person_key: string; record: unknown }>(`SELECT person_key, record FROM ${s.schema}.person_record`);
-        expect(new Map(rows.map((r) => [r.person_key, r.record]))).toEqual(expected);
+        const { rows } = await db.query<{ person_key: string; record: unknown; sealed: Buffer | null }>(`SELECT person_key, record, sealed FROM ${s.schema}.person_record`);
+        // Every record sealed at rest (ADR 0011), and each exactly the fold of the log.
+        expect(rows.filter((r) => r.sealed === null).map((r) => r.person_key)).toEqual([]);
+        expect(await sealer.open(rows)).toEqual(expected);
         expect((await db.query(`SELECT count(*)::int AS n FROM ${s.schema}.dead_letter`)).rows[0].n).toBe(0);
       } finally {
         await db.end();

@@ -45,4 +45,4 @@ export type { RawKafkaResult } from './raw-baseline';
 export { measureRawKafkaPaced } from './raw-latency';
 export type { RawPacedResult } from './raw-latency';
 /** A consumer batch's transaction that must be on disk before its commit is acknowledged (sql.ts). */
-export { commitAsynchronously, durableCommitIfAsync } from './sql';
+export { commitAsynchronously, durableCommitIfAsync, holdSwapLockShared } from './sql';

@@ -1,8 +1,9 @@
-import { dropOldSchemas, listOldSchemas, rebuildProjection, replayDeadLetters } from '@qmcb/event-log';
+import { dropOldSchemas, holdSwapLockShared, listOldSchemas, rebuildProjection, replayDeadLetters } from '@qmcb/event-log';
 import { AuditStore, ConfigError, JsonLogger } from '@qmcb/platform';
 import { DataSource } from 'typeorm';
 import { LogTransport } from './log/log-transport';
 import { keyringCommand } from './keyring-command';
+import { PersonRecordRepository } from './records/person-record.repository';
 import { createCommandApp } from './run';
 import type { ServiceModuleFactory } from './run';
 import { allMigrations } from './service-kit.module';
@@ -16,6 +17,8 @@ const USAGE = `usage: <service> cli <command>
                                <schema>__rebuild of one that stopped before its swap, while none is running)
   old-schemas drop [--keep N]  drop them, all swapped-out ones but the newest N (default 0): they keep the personal data of
                                the projection as it was, erased persons included (with the owner's DATABASE_URL)
+  seal-records                 seal the person records written before ADR 0011 (stage 3) in place, 500 per
+                               transaction, while the service runs (a rebuild seals them too)
   replay-dead-letters [id...]  re-apply dead letters (all pending ones, or the given ids) through the handler
   migrate                      create or upgrade the audit schema and the projection schema, then exit
                                (with the owner's DATABASE_URL, where the service's own role may not)
@@ -84,7 +87,7 @@ export async function runServiceCommand(name: string, register: ServiceModuleFac
   if (command === 'audit') return auditCommand(name, args[0]);
   if (command === 'keyring') return keyringCommand(args);
   if (command === 'old-schemas') return oldSchemasCommand(name, args);
-  if (command !== 'rebuild' && command !== 'replay-dead-letters' && command !== 'migrate') {
+  if (command !== 'rebuild' && command !== 'replay-dead-letters' && command !== 'migrate' && command !== 'seal-records') {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
@@ -97,6 +100,25 @@ export async function runServiceCommand(name: string, register: ServiceModuleFac
     const options = app.get<ServiceOptions>(SERVICE_OPTIONS);
     if (command === 'migrate') {
       process.stdout.write(`migrate ${name}: the audit schema and ${config.DB_SCHEMA} are up to date\n`);
+    } else if (command === 'seal-records') {
+      const records = app.get(PersonRecordRepository);
+      const [{ n: total }] = (await dataSource.query(`SELECT count(*)::int AS n FROM person_record WHERE sealed IS NULL`)) as [{ n: number }];
+      process.stdout.write(`seal-records ${name}: ${total} person records of ${config.DB_SCHEMA} not sealed yet\n`);
+      let after: string | null = null;
+      let sealed = 0;
+      for (;;) {
+        const step: { last: string | null; sealed: number } = await dataSource.transaction(async (manager) => {
+          // As every writer of the projection: never half-written into a schema a rebuild swaps away.
+          await holdSwapLockShared(manager);
+          return records.sealPlainRows(manager, after, 500);
+        });
+        if (step.last === null) break;
+        after = step.last;
+        sealed += step.sealed;
+        process.stdout.write(`seal-records ${name}: ${sealed}/${total} sealed\n`);
+      }
+      const [{ n: left }] = (await dataSource.query(`SELECT count(*)::int AS n FROM person_record WHERE sealed IS NULL`)) as [{ n: number }];
+      process.stdout.write(`seal-records ${name}: done, ${sealed} sealed${left ? `; ${left} left as they are (people erased meanwhile, whose rows the erasure deletes)` : ''}\n`);
     } else if (command === 'rebuild') {
       let lastPrinted = 0;
       const result = await rebuildProjection({

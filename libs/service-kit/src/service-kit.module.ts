@@ -27,7 +27,9 @@ import { Decisions } from './log/decisions';
 import { ErasedPersonTable1764720000000 } from './log/erasure';
 import { LogTransport } from './log/log-transport';
 import { PersonReader } from './records/person-reader';
-import { PersonRecordTables1700000000200 } from './records/person-record.migration';
+import { PersonRecordSealed1764806400000, PersonRecordTables1700000000200 } from './records/person-record.migration';
+import { PersonalDataSealer, RecordSealer } from './records/record-sealer';
+import { sealerFor } from '@qmcb/event-log';
 import { PersonRecordRepository } from './records/person-record.repository';
 import { RegionPolicyProvider } from './region-policies.provider';
 import { SERVICE_OPTIONS } from './service-options';
@@ -39,7 +41,7 @@ import type { ServiceOptions } from './service-options';
  * migrations here create and then retire the old `audit_read` table.)
  */
 export function allMigrations(own: MigrationList): MigrationList {
-  return [...eventLogMigrations(), AuditTables1700000000100, PersonRecordTables1700000000200, AuditReadRetired1700000000300, ...own, ErasedPersonTable1764720000000];
+  return [...eventLogMigrations(), AuditTables1700000000100, PersonRecordTables1700000000200, AuditReadRetired1700000000300, ...own, ErasedPersonTable1764720000000, PersonRecordSealed1764806400000];
 }
 
 function rateScope(name: string, config: ServiceOptions['config']): string {
@@ -135,7 +137,10 @@ export class ServiceKitModule {
       },
       LogRuntime,
       Decisions,
-      PersonRecordRepository,
+      { provide: RecordSealer, useFactory: () => RecordSealer.forSettings(kafka) },
+      // Personal values of the projections sealed under each person's data key (ADR 0011).
+      { provide: PersonalDataSealer, useFactory: async () => new PersonalDataSealer(await sealerFor(kafka)) },
+      { provide: PersonRecordRepository, inject: [RecordSealer], useFactory: (sealer: RecordSealer) => new PersonRecordRepository(sealer) },
       PersonReader,
       RegionPolicyProvider,
     ];
@@ -161,7 +166,7 @@ export class ServiceKitModule {
         }),
       ],
       providers,
-      exports: [SERVICE_OPTIONS, DataSource, EventLogProducer, LogTransport, Decisions, PersonRecordRepository, PersonReader, RegionPolicyProvider],
+      exports: [SERVICE_OPTIONS, DataSource, EventLogProducer, LogTransport, Decisions, PersonRecordRepository, PersonalDataSealer, PersonReader, RegionPolicyProvider],
     };
   }
 }

@@ -3,6 +3,8 @@ import type { RegistrationEvent } from '@qmcb/contracts';
 import { evolve, filingDivision, isPersonKey } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import type { EntityManager } from 'typeorm';
+import { factsOf, RecordSealer } from './record-sealer';
+import type { StoredRecordRow } from './record-sealer';
 
 /** Records folded from a batch of events: the record right after each event, and the last per person. */
 export interface Folded {
@@ -19,29 +21,41 @@ export interface Folded {
 
 /**
  * `person_record`: every service's fold of the registration record per person (evolve over the log),
- * so each can answer for a person from its own schema. All SQL of the table is here; every method
- * runs in the manager's transaction.
+ * so each can answer for a person from its own schema. All SQL of the table is here except the few
+ * readers that select on its facts (they open what they read with `open`); every method runs in the
+ * manager's transaction.
+ *
+ * At rest (ADR 0011, stage 3) the whole record is `sealed` under the person's data key; `record`
+ * holds only its facts (`factsOf`: statuses, divisions, dates), which is what SQL may look into.
+ * A row written before that has `sealed` null and the whole record in `record`: read as it is,
+ * sealed when next written (or by a rebuild).
  */
 @Injectable()
 export class PersonRecordRepository {
+  constructor(private readonly sealer: RecordSealer) {}
+
+  /** The records of rows read from `person_record` (`person_key`, `record`, `sealed`), opened; an erased person's are absent. */
+  open(rows: readonly StoredRecordRow[]): Promise<Map<string, RegistrationRecord>> {
+    return this.sealer.open(rows);
+  }
+
   async find(manager: EntityManager, personKey: string, forUpdate = false): Promise<RegistrationRecord | null> {
-    const rows: { record: RegistrationRecord }[] = await manager.query(
-      `SELECT record FROM person_record WHERE person_key = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    const rows: StoredRecordRow[] = await manager.query(
+      `SELECT person_key, record, sealed FROM person_record WHERE person_key = $1${forUpdate ? ' FOR UPDATE' : ''}`,
       [personKey],
     );
-    return rows[0]?.record ?? null;
+    return (await this.open(rows)).get(personKey) ?? null;
   }
 
   /** The records of these people, in one statement; `forUpdate` locks them (in person-key order, so two batches cannot deadlock). */
   async findMany(manager: EntityManager, personKeys: readonly string[], forUpdate = false): Promise<Map<string, RegistrationRecord>> {
     const out = new Map<string, RegistrationRecord>();
     if (personKeys.length === 0) return out;
-    const rows: { person_key: string; record: RegistrationRecord }[] = await manager.query(
-      `SELECT person_key, record FROM person_record WHERE person_key = ANY($1::text[]) ORDER BY person_key${forUpdate ? ' FOR UPDATE' : ''}`,
+    const rows: StoredRecordRow[] = await manager.query(
+      `SELECT person_key, record, sealed FROM person_record WHERE person_key = ANY($1::text[]) ORDER BY person_key${forUpdate ? ' FOR UPDATE' : ''}`,
       [[...new Set(personKeys)]],
     );
-    for (const r of rows) out.set(r.person_key, r.record);
-    return out;
+    return this.open(rows);
   }
 
   /**
@@ -51,14 +65,41 @@ export class PersonRecordRepository {
    */
   async saveMany(manager: EntityManager, records: readonly RegistrationRecord[]): Promise<void> {
     if (records.length === 0) return;
+    const sealed = await this.sealer.seal(records);
+    // An erased person (key shredded) is not written again: ADR 0010 deleted their row.
+    const kept = records.filter((r) => sealed.has(r.personKey));
+    if (kept.length === 0) return;
     await manager.query(
-      `INSERT INTO person_record (person_key, record, version, division, updated_at)
-       SELECT r.person_key, r.record, r.version, r.division, now()
-         FROM jsonb_to_recordset($1::jsonb) AS r(person_key text, record jsonb, version int, division text)
+      `INSERT INTO person_record (person_key, record, sealed, version, division, updated_at)
+       SELECT r.person_key, r.record, decode(r.sealed, 'base64'), r.version, r.division, now()
+         FROM jsonb_to_recordset($1::jsonb) AS r(person_key text, record jsonb, sealed text, version int, division text)
        ON CONFLICT (person_key) DO UPDATE
-         SET record = EXCLUDED.record, version = EXCLUDED.version, division = EXCLUDED.division, updated_at = now()`,
-      [JSON.stringify(records.map((r) => ({ person_key: r.personKey, record: r, version: r.version, division: filingDivision(r) })))],
+         SET record = EXCLUDED.record, sealed = EXCLUDED.sealed, version = EXCLUDED.version, division = EXCLUDED.division, updated_at = now()`,
+      [
+        JSON.stringify(
+          kept.map((r) => ({ person_key: r.personKey, record: factsOf(r), sealed: (sealed.get(r.personKey) as Buffer).toString('base64'), version: r.version, division: filingDivision(r) })),
+        ),
+      ],
     );
+  }
+
+  /**
+   * Seals the rows written before ADR 0011 (`sealed` null), up to `limit` of them after `after`
+   * (person key order), in the manager's transaction: each is locked, read as it is and written
+   * back sealed with its version unchanged. Returns the last key looked at (null: none left) and
+   * how many were sealed; a person erased meanwhile is left to the erasure (not written again).
+   */
+  async sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
+    const rows: StoredRecordRow[] = await manager.query(
+      `SELECT person_key, record, sealed FROM person_record
+        WHERE sealed IS NULL AND ($1::text IS NULL OR person_key > $1) ORDER BY person_key LIMIT $2 FOR UPDATE`,
+      [after, limit],
+    );
+    if (rows.length === 0) return { last: null, sealed: 0 };
+    const records = [...(await this.open(rows)).values()];
+    await this.saveMany(manager, records);
+    const still: { n: number }[] = await manager.query(`SELECT count(*)::int AS n FROM person_record WHERE person_key = ANY($1::text[]) AND sealed IS NULL`, [rows.map((r) => r.person_key)]);
+    return { last: (rows[rows.length - 1] as StoredRecordRow).person_key, sealed: rows.length - Number(still[0]?.n ?? 0) };
   }
 
   /**

@@ -6,7 +6,7 @@ import { openDataSource } from '@qmcb/event-log';
 import { AuditRecorder, AuditService, AuditStore, PersonIds, runInRequest } from '@qmcb/platform';
 import type { RequestContext } from '@qmcb/platform';
 import type { Principal } from '@qmcb/auth';
-import { PersonRecordRepository, allMigrations } from '@qmcb/service-kit';
+import { PersonRecordRepository, RecordSealer, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import type { DataSource } from 'typeorm';
@@ -95,7 +95,7 @@ describe('non-local insured export (real PostgreSQL)', () => {
     db = await createTestDatabase();
     dataSource = await openDataSource({ url: db.url, schema: 'comparison', migrations: allMigrations(COMPARISON_MIGRATIONS) });
     const people = Array.from({ length: PEOPLE }, (_, i) => person(i));
-    await dataSource.transaction((manager) => new PersonRecordRepository().saveMany(manager, people));
+    await dataSource.transaction((manager) => new PersonRecordRepository(RecordSealer.fromEnv()).saveMany(manager, people));
     people.forEach((record, i) => {
       if (i % 3 !== 1) expectedKeys.push(record.personKey);
       if (i % 3 === 0) filedHere.push(record.personKey);
@@ -103,7 +103,7 @@ describe('non-local insured export (real PostgreSQL)', () => {
     expectedKeys.sort();
     filedHere.sort();
     await new AuditStore(dataSource).migrate();
-    exchange = new ExchangeService(dataSource, new NonLocalInsuredRepository(), new AuditService(new AuditRecorder(dataSource, { service: 'comparison' }, ids)));
+    exchange = new ExchangeService(dataSource, new NonLocalInsuredRepository(new PersonRecordRepository(RecordSealer.fromEnv())), new AuditService(new AuditRecorder(dataSource, { service: 'comparison' }, ids)));
   });
 
   afterAll(async () => {

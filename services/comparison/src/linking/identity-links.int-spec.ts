@@ -5,7 +5,7 @@ import type { RegistrationRecord } from '@qmcb/domain';
 import { EventLogProducer, OutboxRelay, ProjectionRunner, metricValue, openDataSource, quietLogger } from '@qmcb/event-log';
 import type { ProjectionHandler } from '@qmcb/event-log';
 import { AuditRecorder, AuditService, AuditStore, PersonIds, runInRequest } from '@qmcb/platform';
-import { LogContext, PersonRecordRepository, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
+import { LogContext, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import type { DataSource } from 'typeorm';
@@ -95,8 +95,8 @@ describe('identity linking through the comparison projection (real Kafka and Pos
   };
 
   const handler = (): ProjectionHandler => {
-    const records = new PersonRecordRepository();
-    const projection = new ComparisonProjection(records, new OutcomeRepository(), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository()), new RecompareDueRepository());
+    const records = new PersonRecordRepository(RecordSealer.fromEnv());
+    const projection = new ComparisonProjection(records, new OutcomeRepository(records), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository());
     return { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
   };
   const append = async (...events: RegistrationEvent[]): Promise<void> => {
@@ -149,7 +149,7 @@ describe('identity linking through the comparison projection (real Kafka and Pos
     // The records never went through a survey target of their own: their first outcome was already the link.
     const history: { outcome: string }[] = await ds.query(`SELECT outcome FROM outcome_history WHERE person_key = $1`, [personKeyFor(TYPO_A)]);
     expect(history.map((h) => h.outcome)).toEqual(['exempt']);
-    const person = (await ds.query(`SELECT record FROM person_record WHERE person_key = $1`, [A]))[0].record as RegistrationRecord;
+    const person = (await new PersonRecordRepository(RecordSealer.fromEnv()).find(ds.manager, A)) as RegistrationRecord;
     expect(person.links[personKeyFor(TYPO_A)]).toMatchObject({ status: 'proposed', citizenIdAsSent: TYPO_A, score: 80 });
   });
 
@@ -210,7 +210,7 @@ describe('identity linking through the comparison projection (real Kafka and Pos
   it('exports none of the mistyped records to the higher registry as non-local insured', async () => {
     const lines: ExchangeLine[] = [];
     await new AuditStore(ds).migrate();
-    const exchange = new ExchangeService(ds, new NonLocalInsuredRepository(), new AuditService(new AuditRecorder(ds, { service: 'comparison' }, new PersonIds('identity-links-int-person-id-secret-0123'))));
+    const exchange = new ExchangeService(ds, new NonLocalInsuredRepository(new PersonRecordRepository(RecordSealer.fromEnv())), new AuditService(new AuditRecorder(ds, { service: 'comparison' }, new PersonIds('identity-links-int-person-id-secret-0123'))));
     const registry = { kind: 'system', department: 'higher-registry', keyId: 'hr-1' } as const;
     // As the platform leaves the request for the handler (an export discloses its batches to the audit).
     const request = { requestId: 'req-links', source: '127.0.0.1', method: 'GET', principal: registry, purpose: 'cross-region-exchange' as const, unmasked: true, people: new Set<string>(), audited: false };

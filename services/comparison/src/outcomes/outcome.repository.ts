@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EventOf, OUTCOME_DETERMINED, Outcome } from '@qmcb/contracts';
+import { PersonRecordRepository } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 
 export type OutcomeEvent = EventOf<typeof OUTCOME_DETERMINED>;
@@ -42,6 +43,8 @@ const iso = (v: Date | string): string => (v instanceof Date ? v.toISOString() :
  */
 @Injectable()
 export class OutcomeRepository {
+  constructor(private readonly records: PersonRecordRepository) {}
+
   /**
    * Outcome events in log order: every one into outcome_history, the last one per person into
    * current_outcome; two statements whatever the count.
@@ -117,15 +120,23 @@ export class OutcomeRepository {
     }
     const from = `FROM current_outcome c JOIN person_record p ON p.person_key = c.person_key WHERE ${where.join(' AND ')}`;
     const [{ total }] = (await manager.query(`SELECT count(*)::int AS total ${from}`, params)) as [{ total: number }];
-    const rows: (Omit<FlagRow, 'decidedAt'> & { decidedAt: Date })[] = await manager.query(
-      `SELECT c.person_key AS "personKey", p.record->>'citizenId' AS "citizenId", p.record->>'name' AS name, p.division,
+    // The record is sealed (ADR 0011): read with the page, opened here for the ID and the name.
+    const rows: (Omit<FlagRow, 'decidedAt' | 'citizenId' | 'name'> & { decidedAt: Date; record: unknown; sealed: Buffer | null })[] = await manager.query(
+      `SELECT c.person_key AS "personKey", p.record, p.sealed, p.division,
               c.outcome, c.reason_codes AS "reasonCodes", c.decided_at AS "decidedAt"
          ${from}
         ORDER BY p.division, c.person_key
         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, q.limit, q.offset],
     );
-    return { total, items: rows.map((r) => ({ ...r, decidedAt: iso(r.decidedAt) })) };
+    const records = await this.records.open(rows.map((r) => ({ person_key: r.personKey, record: r.record, sealed: r.sealed })));
+    return {
+      total,
+      items: rows.map(({ record: _record, sealed: _sealed, ...r }) => {
+        const opened = records.get(r.personKey);
+        return { ...r, citizenId: opened?.citizenId ?? null, name: opened?.name ?? null, decidedAt: iso(r.decidedAt) };
+      }),
+    };
   }
 
   /** People by current outcome and by reason code within a division (null: everyone compared). */

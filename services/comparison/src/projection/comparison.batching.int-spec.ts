@@ -4,7 +4,7 @@ import { checkCharacter, villagesOf } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { EventLogProducer, OutboxRelay, ProjectionRunner, metricValue, openDataSource, quietLogger } from '@qmcb/event-log';
 import type { ProjectionHandler } from '@qmcb/event-log';
-import { LogContext, PersonRecordRepository, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
+import { LogContext, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import type { DataSource } from 'typeorm';
@@ -137,13 +137,13 @@ function population(people: number, seed: number): RegistrationEvent[] {
 
 /** The comparison projection as the event-log runtime calls it (what its log transport does, without Nest). */
 function comparisonHandler(): ProjectionHandler {
-  const records = new PersonRecordRepository();
+  const records = new PersonRecordRepository(RecordSealer.fromEnv());
   const projection = new ComparisonProjection(
     records,
-    new OutcomeRepository(),
+    new OutcomeRepository(records),
     new RegionPolicyProvider(),
     new IdentityLinks(new PersonLinkRepository(), records),
-    new CoverageRecorder(new CoverageRepository()),
+    new CoverageRecorder(new CoverageRepository(records)),
     new RecompareDueRepository(),
   );
   return { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
@@ -251,8 +251,11 @@ describe('comparison decides the same however the log is cut into batches', () =
     expect(await metricValue('qmcb_chunk_splits_total', { projection: 'cmp-batch' })).toBe(0);
 
     const read = async (ds: DataSource, text: string): Promise<Row[]> => ds.query(text);
-    const records = async (ds: DataSource): Promise<Record<string, unknown>> =>
-      Object.fromEntries((await read(ds, `select person_key, record, division from person_record order by person_key`)).map((r) => [r['person_key'], { division: r['division'], record: withoutOutcomeBookkeeping(r['record'] as RegistrationRecord) }]));
+    const records = async (ds: DataSource): Promise<Record<string, unknown>> => {
+      const rows = await read(ds, `select person_key, record, sealed, division from person_record order by person_key`);
+      const opened = await new PersonRecordRepository(RecordSealer.fromEnv()).open(rows.map((r) => ({ person_key: String(r['person_key']), record: r['record'], sealed: r['sealed'] as Buffer | null })));
+      return Object.fromEntries(rows.map((r) => [r['person_key'], { division: r['division'], record: withoutOutcomeBookkeeping(opened.get(String(r['person_key'])) as RegistrationRecord) }]));
+    };
     const current = async (ds: DataSource): Promise<Row[]> => read(ds, `select person_key, outcome, reason_codes, decided_at is not null as decided from current_outcome order by person_key`);
     const foreignIds = foreign.map((f) => f.eventId);
     interface Decided {

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { INSURANCE_TYPES } from '@qmcb/contracts';
 import type { CoverageReason, CoverageStatus, InsuranceType, NotInsuredReason, Outcome } from '@qmcb/contracts';
+import type { RegistrationRecord } from '@qmcb/domain';
+import { PersonRecordRepository } from '@qmcb/service-kit';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { TYPE_COLUMN } from './coverage-row';
 import type { CoverageRow, TypeCoverage } from './coverage-row';
@@ -206,13 +208,15 @@ function changedBetween(sql: Sql, scope: ChangeScope): { from: string; where: st
 }
 
 const ROW_COLUMNS = `s.person_key, s.village, s.birth_date, s.outcome, s.surveyed_reason, ${TYPE_COLUMNS.map((c) => `s.${c}`).join(', ')}`;
-const DETAIL_COLUMNS = `${ROW_COLUMNS}, p.record->>'citizenId' AS citizen_id, p.record->>'name' AS name`;
+// The person's record is sealed (ADR 0011): its row is read with the page and opened in Node for the ID and the name.
+const DETAIL_COLUMNS = `${ROW_COLUMNS}, p.person_key AS p_key, p.record AS p_record, p.sealed AS p_sealed`;
 
-function detailOf(r: Plain, statusBefore: CoverageStatus | null = null): DetailRow {
+function detailOf(r: Plain, records: Map<string, RegistrationRecord>, statusBefore: CoverageStatus | null = null): DetailRow {
+  const record = records.get(String(r['person_key']));
   return {
     personKey: String(r['person_key']),
-    citizenId: (r['citizen_id'] as string | null) ?? null,
-    name: (r['name'] as string | null) ?? null,
+    citizenId: record?.citizenId ?? null,
+    name: record?.name ?? null,
     village: (r['village'] as string | null) ?? null,
     birthDate: dateOf(r['birth_date']),
     outcome: r['outcome'] as Outcome | 'none',
@@ -228,6 +232,14 @@ function detailOf(r: Plain, statusBefore: CoverageStatus | null = null): DetailR
  */
 @Injectable()
 export class CoverageRepository {
+  constructor(private readonly records: PersonRecordRepository) {}
+
+  /** The records of a page's people (their `person_record` row read beside them), opened. */
+  private recordsOf(rows: Plain[]): Promise<Map<string, RegistrationRecord>> {
+    return this.records.open(
+      rows.filter((r) => r['p_key'] !== null && r['p_key'] !== undefined).map((r) => ({ person_key: String(r['p_key']), record: r['p_record'], sealed: (r['p_sealed'] as Buffer | null) ?? null })),
+    );
+  }
   async current(manager: EntityManager, personKeys: readonly string[]): Promise<Map<string, CoverageVersion>> {
     const out = new Map<string, CoverageVersion>();
     if (personKeys.length === 0) return out;
@@ -329,14 +341,15 @@ export class CoverageRepository {
     const rows: Plain[] = await counting(manager, (m) =>
       m.query(
         `WITH page AS (${text} ORDER BY s.person_key LIMIT ${Number(limit)} OFFSET ${Number(offset)})
-         SELECT page.*, p.record->>'citizenId' AS citizen_id, p.record->>'name' AS name
+         SELECT page.*, p.person_key AS p_key, p.record AS p_record, p.sealed AS p_sealed
            FROM page LEFT JOIN person_record p ON p.person_key = page.person_key
           ORDER BY page.person_key`,
         params,
       ),
     );
     const total = rows.length > 0 ? Number(rows[0]?.['total']) : await this.detailTotal(manager, scope, figure);
-    return { total, rows: rows.map((r) => detailOf(r, figure.kind === 'change' ? ((r['status_before'] as CoverageStatus | null) ?? null) : null)) };
+    const records = await this.recordsOf(rows);
+    return { total, rows: rows.map((r) => detailOf(r, records, figure.kind === 'change' ? ((r['status_before'] as CoverageStatus | null) ?? null) : null)) };
   }
 
   /** Opens a cursor over a whole detail list in the runner's transaction (ordered by person key). */
@@ -348,7 +361,8 @@ export class CoverageRepository {
 
   async nextDetails(runner: QueryRunner, figure: Figure): Promise<DetailRow[]> {
     const rows: Plain[] = await runner.query(`FETCH ${DETAIL_FETCH_SIZE} FROM coverage_details`);
-    return rows.map((r) => detailOf(r, figure.kind === 'change' ? ((r['status_before'] as CoverageStatus | null) ?? null) : null));
+    const records = await this.recordsOf(rows);
+    return rows.map((r) => detailOf(r, records, figure.kind === 'change' ? ((r['status_before'] as CoverageStatus | null) ?? null) : null));
   }
 
   /** `count`: how many; `rows`: every row with name and ID (the cursor); `page`: the rows without them, with a window count. */

@@ -7,7 +7,7 @@ import { EventLogProducer, OutboxRelay, ProjectionRunner, openDataSource, quietL
 import type { ProjectionHandler } from '@qmcb/event-log';
 import { AuditRecorder, AuditService, AuditStore, PersonIds, runInRequest } from '@qmcb/platform';
 import type { RequestContext } from '@qmcb/platform';
-import { LogContext, PersonRecordRepository, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
+import { LogContext, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import ExcelJS from 'exceljs';
@@ -134,8 +134,8 @@ describe('coverage statistics of a county loaded through the comparison projecti
     topic = await createTestTopic(3);
     const settings = testKafkaSettings(topic, 3, 'statistics-test');
     producer = await EventLogProducer.connect(settings, { logger: quietLogger() });
-    const records = new PersonRecordRepository();
-    const projection = new ComparisonProjection(records, new OutcomeRepository(), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository()), new RecompareDueRepository());
+    const records = new PersonRecordRepository(RecordSealer.fromEnv());
+    const projection = new ComparisonProjection(records, new OutcomeRepository(records), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository());
     const handler: ProjectionHandler = { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
     runner = new ProjectionRunner({ name: 'cmp-stats', groupId: `cmp-stats-${topic}`, dataSource: ds, schema: 'comparison', handler, settings, logger: quietLogger() });
     await runner.start();
@@ -143,7 +143,7 @@ describe('coverage statistics of a county loaded through the comparison projecti
     relay = new OutboxRelay({ dataSource: ds, producer, schema: 'comparison' });
     relay.start();
     await new AuditStore(ds).migrate();
-    statistics = new StatisticsService(ds, new CoverageRepository(), new RegionPolicyProvider(), new AuditService(new AuditRecorder(ds, { service: 'comparison' }, ids)), ids);
+    statistics = new StatisticsService(ds, new CoverageRepository(records), new RegionPolicyProvider(), new AuditService(new AuditRecorder(ds, { service: 'comparison' }, ids)), ids);
     await producer.append(phaseOne());
     await settle();
     await new Promise((r) => setTimeout(r, 20));

@@ -4,7 +4,7 @@ import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
 import { applyEvents, commitAsynchronously, personRefOf } from '@qmcb/event-log';
 import { PersonIds } from '@qmcb/platform';
-import { LogTransport, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
+import { LogTransport, PersonRecordRepository, RecordSealer, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { randomBytes } from 'crypto';
@@ -78,7 +78,7 @@ describe('person.erased in review’s projection (real PostgreSQL)', () => {
         detail: 'PIPL art. 47 request 9 (requested by operator:ops-1)',
       },
     ]);
-    const q = (await ds.query(`SELECT record FROM person_record WHERE person_key = $1`, [Q]))[0].record;
+    const q = (await new PersonRecordRepository(RecordSealer.fromEnv()).find(ds.manager, Q)) as { version: number; name: string };
     expect([q.version, q.name]).toEqual([2, '王芳']);
 
     // A later batch (an event appended before the key was shredded): still nothing of theirs.

@@ -1,0 +1,160 @@
+import { randomBytes } from 'crypto';
+import { SOURCE_RECORD_RECEIVED, deterministicId, newEvent } from '@qmcb/contracts';
+import type { RegistrationEvent } from '@qmcb/contracts';
+import { checkCharacter, foldEvents } from '@qmcb/domain';
+import type { RegistrationRecord } from '@qmcb/domain';
+import { closeSealers, openDataSource, sealerFor, sealingFromEnv } from '@qmcb/event-log';
+import type { LogSealer } from '@qmcb/event-log';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { PersonRecordSealed1764806400000, PersonRecordTables1700000000200 } from './person-record.migration';
+import { PersonRecordRepository } from './person-record.repository';
+import { canonicalJson, PersonalDataSealer, RecordSealer } from './record-sealer';
+
+const valid = (first17: string): string => `${first17}${checkCharacter(first17)}`;
+const A = valid('44098119850307201');
+const B = valid('44098119921212452');
+const C = valid('44098120000101666');
+const NAME = '欧阳明远';
+const PHONE = '13912345678';
+const ADDRESS = '南宫居委会幸福路 18 号';
+
+const household = (person: string, n: number): RegistrationEvent =>
+  newEvent(
+    SOURCE_RECORD_RECEIVED,
+    deterministicId('at-rest', person, String(n)),
+    person,
+    {
+      department: 'public-security', sourceRecordId: `HJ-${person.slice(-4)}-${n}`, mode: 'snapshot', asOf: '2026-11-01T00:00:00.000Z', citizenIdAsSent: person, citizenIdValid: true,
+      facts: { kind: 'household', name: NAME, villageCode: '440981002001', status: 'normal', phone: PHONE, address: ADDRESS },
+    },
+    { source: 'svc:comparison', actor: 'svc:comparison', occurredAt: `2026-11-0${n}T00:00:00.000Z`, correlationId: deterministicId('corr', String(n)) },
+  );
+const recordOf = (person: string, n = 1): RegistrationRecord => foldEvents(Array.from({ length: n }, (_, i) => household(person, i + 1))) as RegistrationRecord;
+
+// A database of this spec's own (service-kit may not use @qmcb/testing).
+function serverUrl(database: string): string {
+  const password = process.env['PGPASSWORD'] ? `:${encodeURIComponent(process.env['PGPASSWORD'])}` : '';
+  return `postgres://${encodeURIComponent(process.env['PGUSER'] || 'postgres')}${password}@${process.env['PGHOST'] || '127.0.0.1'}:${process.env['PGPORT'] || '5432'}/${database}`;
+}
+
+async function onServer(statement: string): Promise<void> {
+  const c = new Client({ connectionString: serverUrl('postgres') });
+  await c.connect();
+  try {
+    await c.query(statement);
+  } finally {
+    await c.end();
+  }
+}
+
+describe('person_record sealed at rest (ADR 0011, stage 3; real PostgreSQL and keyring)', () => {
+  const name = `qmcb_test_${randomBytes(6).toString('hex')}`;
+  const env = {
+    ...process.env,
+    KEYRING_DATABASE_URL: serverUrl(name),
+    KEYRING_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    LOG_PERSON_REF_SECRET: randomBytes(32).toString('base64url'),
+  };
+  let ds: DataSource;
+  let log: LogSealer;
+  let repo: PersonRecordRepository;
+  const raw = async (person: string): Promise<{ text: string; record: Record<string, unknown>; sealed: Buffer | null } | undefined> =>
+    (await ds.query(`SELECT row_to_json(p)::text AS text, record, sealed FROM person_record p WHERE person_key = $1`, [person]))[0];
+
+  beforeAll(async () => {
+    await onServer(`create database ${name}`);
+    ds = await openDataSource({ url: serverUrl(name), schema: 'probe', migrations: [PersonRecordTables1700000000200, PersonRecordSealed1764806400000] });
+    log = await sealerFor({ sealing: sealingFromEnv(env) });
+    repo = new PersonRecordRepository(RecordSealer.fromEnv(env));
+  });
+
+  afterAll(async () => {
+    await closeSealers();
+    if (ds?.isInitialized) await ds.destroy();
+    await onServer(`drop database if exists ${name} with (force)`);
+  });
+
+  it('stores no name, phone or address readable, and reads back exactly what was saved', async () => {
+    const record = recordOf(A, 2);
+    await ds.transaction((m) => repo.saveMany(m, [record]));
+    const row = await raw(A);
+    expect(row?.sealed).toBeInstanceOf(Buffer);
+    for (const value of [NAME, PHONE, ADDRESS, '幸福路']) {
+      expect(row?.text).not.toContain(value);
+      expect(row?.sealed?.includes(Buffer.from(value, 'utf8'))).toBe(false);
+    }
+    // What SQL may select on stays readable, and nothing else.
+    expect(row?.record).toEqual({ version: 2, citizenIdValid: true, hukouDivision: record.hukouDivision, hukouStatus: 'normal', insurance: {}, migration: null });
+    expect(await repo.find(ds.manager, A)).toEqual(record);
+    expect(await ds.transaction((m) => repo.findMany(m, [A, B], true))).toEqual(new Map([[A, record]]));
+  });
+
+  it('seals the same record to the same bytes however its keys were ordered (a projection equals its rebuild)', async () => {
+    const record = recordOf(B);
+    await ds.transaction((m) => repo.saveMany(m, [record]));
+    const first = (await raw(B))?.sealed;
+    const reordered = JSON.parse(canonicalJson(record)) as RegistrationRecord;
+    const shuffled = Object.fromEntries(Object.entries(reordered).reverse()) as unknown as RegistrationRecord;
+    await ds.transaction((m) => repo.saveMany(m, [shuffled]));
+    expect((await raw(B))?.sealed?.equals(first as Buffer)).toBe(true);
+  });
+
+  it('refuses a sealed record moved to another person’s row', async () => {
+    const sealedOfA = (await raw(A))?.sealed;
+    await ds.query(`UPDATE person_record SET sealed = $1 WHERE person_key = $2`, [sealedOfA, B]);
+    await expect(repo.find(ds.manager, B)).rejects.toThrow(/Unsupported state or unable to authenticate data/);
+    await ds.transaction((m) => repo.saveMany(m, [recordOf(B)]));
+  });
+
+  it('seals any personal value for its place: opened only there and only for that person', async () => {
+    const values = PersonalDataSealer.fromEnv(env);
+    const form = { name: NAME, phone: PHONE, members: [{ name: '欧阳小明', relation: '子' }] };
+    const [sealed, ofC] = await values.seal('review_item.form', [{ personKey: B, value: form }, { personKey: C, value: {} }]);
+    expect(ofC).toBeInstanceOf(Buffer);
+    expect(sealed?.includes(Buffer.from(NAME, 'utf8'))).toBe(false);
+    expect(await values.open('review_item.form', [{ personKey: B, sealed: sealed as Buffer }, { personKey: C, sealed: null, plain: { legacy: true } }])).toEqual([form, { legacy: true }]);
+    await expect(values.open('survey_visit.payload', [{ personKey: B, sealed: sealed as Buffer }])).rejects.toThrow(/unable to authenticate/);
+    await expect(values.open('review_item.form', [{ personKey: C, sealed: sealed as Buffer }])).rejects.toThrow(/unable to authenticate/);
+  });
+
+  it('reads a row written before sealing as it is, and seals it when it is next written', async () => {
+    const record = recordOf(C);
+    await ds.query(`INSERT INTO person_record (person_key, record, version, division) VALUES ($1, $2, 1, '440981002001')`, [C, JSON.stringify(record)]);
+    expect(await repo.find(ds.manager, C)).toEqual(record);
+    const next = recordOf(C, 2);
+    await ds.transaction((m) => repo.saveMany(m, [next]));
+    expect((await raw(C))?.text).not.toContain(NAME);
+    expect(await repo.find(ds.manager, C)).toEqual(next);
+  });
+
+  it('seals the rows written before sealing in steps, by person key, versions unchanged (seal-records)', async () => {
+    const people = [valid('44098119700101001'), valid('44098119700101002'), valid('44098119700101003')];
+    for (const p of people) await ds.query(`INSERT INTO person_record (person_key, record, version, division) VALUES ($1, $2, 1, '440981002001')`, [p, JSON.stringify(recordOf(p))]);
+    const steps: { last: string | null; sealed: number }[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const step: { last: string | null; sealed: number } = await ds.transaction((m) => repo.sealPlainRows(m, after, 2));
+      steps.push(step);
+      if (step.last === null) break;
+      after = step.last;
+    }
+    expect(steps).toEqual([{ last: people[1], sealed: 2 }, { last: people[2], sealed: 1 }, { last: null, sealed: 0 }]);
+    expect(await ds.query(`SELECT count(*)::int AS n FROM person_record WHERE sealed IS NULL`)).toEqual([{ n: 0 }]);
+    for (const p of people) {
+      expect((await raw(p))?.text).not.toContain(NAME);
+      expect(await repo.find(ds.manager, p)).toEqual(recordOf(p));
+    }
+  });
+
+  it('opens nothing of a person whose key is shredded, and does not write them again', async () => {
+    const ref = log.personRef(A);
+    expect(await log.keyring.shred(ref, 'int test of ADR 0011')).toBe(true);
+    const opener = new PersonRecordRepository(RecordSealer.fromEnv({ ...env }));
+    // A fresh keyring cache is not needed: shred drops the process's cached key.
+    expect(await opener.find(ds.manager, A)).toBeNull();
+    await ds.query(`DELETE FROM person_record WHERE person_key = $1`, [A]);
+    await ds.transaction((m) => repo.saveMany(m, [recordOf(A, 3)]));
+    expect(await raw(A)).toBeUndefined();
+  });
+});

@@ -1,0 +1,216 @@
+import { createCipheriv, createDecipheriv, createHmac } from 'crypto';
+import type { KeyObject } from 'crypto';
+import type { LogSealer } from '@qmcb/event-log';
+import { sealerFor, sealingFromEnv } from '@qmcb/event-log';
+import type { RegistrationRecord } from '@qmcb/domain';
+
+const FORMAT = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * What `person_record.record` keeps readable for SQL (ADR 0011, stage 3): statuses, divisions and
+ * dates the exports and lists select on, and nothing that names, reaches or describes a person. The
+ * whole record is in `sealed`.
+ */
+export interface RecordFacts {
+  version: number;
+  citizenIdValid: boolean;
+  hukouDivision: string | null;
+  hukouStatus: string | null;
+  insurance: Record<string, { region: string; status: string }>;
+  migration: { movedOutOn: string | null; movedOutFrom: string | null } | null;
+}
+
+export function factsOf(r: RegistrationRecord): RecordFacts {
+  const insurance: RecordFacts['insurance'] = {};
+  for (const [key, e] of Object.entries(r.insurance ?? {})) insurance[key] = { region: e.region, status: e.status };
+  return {
+    version: r.version,
+    citizenIdValid: r.citizenIdValid,
+    hukouDivision: r.hukouDivision,
+    hukouStatus: r.hukouStatus,
+    insurance,
+    migration: r.migration ? { movedOutOn: r.migration.movedOutOn, movedOutFrom: r.migration.movedOutFrom } : null,
+  };
+}
+
+/** A row of `person_record` as read: `sealed` null for a row written before ADR 0011 (`record` is then the whole record). */
+export interface StoredRecordRow {
+  person_key: string;
+  record: unknown;
+  sealed: Buffer | null;
+}
+
+/** A personal value to seal: whose it is (their person key) and the value (any JSON). */
+export interface PersonalValue {
+  personKey: string;
+  value: unknown;
+}
+
+/** A value as stored: `sealed` (null: a row written before it was sealed, whose value is `plain`). */
+export interface StoredPersonalValue {
+  personKey: string;
+  sealed: Buffer | null;
+  plain?: unknown;
+}
+
+/**
+ * Seals personal values of the projections (ADR 0011) under each person's data key, the keyring of
+ * ADR 0009, and opens them back. AES-256-GCM; the AAD is the `place` (a table and column, e.g.
+ * `review_item.form`) and the person ref, so a sealed value cannot be moved to another person's row
+ * or another column. The IV is synthetic (HMAC-SHA256 of the AAD and the plaintext under the data
+ * key, 12 bytes) and the plaintext canonical JSON (keys sorted): the same value seals to the same
+ * bytes, so a projection still equals its own rebuild byte for byte, and an IV repeats only with its
+ * plaintext. When a person's key is shredded (erased), no copy of their values opens any more (old
+ * schemas and backups included): `seal` answers null for them (write nothing of theirs) and `open`
+ * undefined (read as absent).
+ */
+export class PersonalDataSealer {
+  private readonly logSealer: Promise<LogSealer>;
+
+  constructor(log: LogSealer | Promise<LogSealer>) {
+    this.logSealer = Promise.resolve(log);
+    // Looked at when first used; a configuration error then surfaces there, not as an unhandled rejection.
+    this.logSealer.catch(() => undefined);
+  }
+
+  /** The sealer of the process's environment (KEYRING_MASTER_KEYS, LOG_PERSON_REF_SECRET, KEYRING_DATABASE_URL), connected when first used: for tests and commands. */
+  static fromEnv(env: Record<string, string | undefined> = process.env): PersonalDataSealer {
+    return new PersonalDataSealer(sealerFor({ sealing: sealingFromEnv(env) }));
+  }
+
+  /** The sealed bytes of each value, in order (one keyring call for all; keys made for people who have none); null for an erased person. */
+  async seal(place: string, items: readonly PersonalValue[]): Promise<(Buffer | null)[]> {
+    if (items.length === 0) return [];
+    const log = await this.logSealer;
+    const refs = items.map((i) => log.personRef(i.personKey));
+    const keys = await log.keyring.getOrCreate(refs);
+    return items.map((item, i) => {
+      const ref = refs[i] as string;
+      const state = keys.get(ref);
+      if (!state) throw new Error(`the keyring returned no key for person ref ${ref}`);
+      if (state.kind === 'shredded') return null;
+      return sealValue(state.dek, place, ref, Buffer.from(canonicalJson(item.value), 'utf8'));
+    });
+  }
+
+  /**
+   * The values, in order: sealed ones opened (one keyring look-up for all), plain ones (`sealed`
+   * null, written before) as they are; undefined for an erased person. Throws on a value that does
+   * not open (altered, or moved from another person's row or another place).
+   */
+  async open<T>(place: string, items: readonly StoredPersonalValue[]): Promise<(T | undefined)[]> {
+    const sealed = items.filter((i) => i.sealed !== null && i.sealed !== undefined);
+    const log = sealed.length > 0 ? await this.logSealer : null;
+    const keys = log ? await log.keyring.get(sealed.map((i) => log.personRef(i.personKey))) : new Map();
+    return items.map((item) => {
+      if (item.sealed === null || item.sealed === undefined) return item.plain as T;
+      const ref = (log as LogSealer).personRef(item.personKey);
+      const state = keys.get(ref);
+      if (!state) throw new Error(`${place}: the keyring has no key for person ref ${ref} (is KEYRING_DATABASE_URL the keyring these values were sealed with?)`);
+      if (state.kind === 'shredded') return undefined;
+      return JSON.parse(openValue(state.dek, place, ref, item.sealed).toString('utf8')) as T;
+    });
+  }
+}
+
+/**
+ * Seals person records for `person_record` under the person's data key (the keyring of ADR 0009)
+ * and opens them back. AES-256-GCM; the AAD names the table and the person ref, so a sealed record
+ * cannot be moved to another person's row. The IV is synthetic (HMAC-SHA256 of the AAD and the
+ * plaintext under the data key, first 12 bytes): the same record seals to the same bytes, so a
+ * projection still equals its own rebuild byte for byte, and an IV repeats only with its plaintext.
+ * When the person's key is shredded (erased), nothing opens any copy of their records: old schemas
+ * and backups included.
+ */
+export class RecordSealer {
+  private readonly values: PersonalDataSealer;
+
+  constructor(log: LogSealer | Promise<LogSealer>) {
+    this.values = new PersonalDataSealer(log);
+  }
+
+  /** The process's sealer for these settings (the log's keyring connection, ADR 0009). */
+  static async forSettings(settings: Parameters<typeof sealerFor>[0]): Promise<RecordSealer> {
+    return new RecordSealer(await sealerFor(settings));
+  }
+
+  /** The sealer of the process's environment (KEYRING_MASTER_KEYS, LOG_PERSON_REF_SECRET, KEYRING_DATABASE_URL), connected when first used: for tests and commands. */
+  static fromEnv(env: Record<string, string | undefined> = process.env): RecordSealer {
+    return new RecordSealer(sealerFor({ sealing: sealingFromEnv(env) }));
+  }
+
+  /**
+   * The sealed bytes of each record, by person key; a person whose key is shredded (erased) is
+   * absent: their record is not written again (ADR 0010 deleted it).
+   */
+  async seal(records: readonly RegistrationRecord[]): Promise<Map<string, Buffer>> {
+    const sealed = await this.values.seal(PLACE, records.map((r) => ({ personKey: r.personKey, value: r })));
+    const out = new Map<string, Buffer>();
+    records.forEach((r, i) => {
+      const bytes = sealed[i];
+      if (bytes) out.set(r.personKey, bytes);
+    });
+    return out;
+  }
+
+  /**
+   * The records of these rows, by person key: sealed ones opened (one keyring look-up for all),
+   * plain ones (written before ADR 0011) as they are; a person whose key is shredded is absent.
+   */
+  async open(rows: readonly StoredRecordRow[]): Promise<Map<string, RegistrationRecord>> {
+    const opened = await this.values.open<RegistrationRecord>(PLACE, rows.map((r) => ({ personKey: r.person_key, sealed: r.sealed ?? null, plain: r.record })));
+    const out = new Map<string, RegistrationRecord>();
+    rows.forEach((r, i) => {
+      const record = opened[i];
+      if (record !== undefined) out.set(r.person_key, record);
+    });
+    return out;
+  }
+}
+
+/**
+ * JSON with every object's keys in sorted order: the same record gives the same text whichever way
+ * it was built (in memory across a rebuild's chunk, or read back between live batches, where a key
+ * whose value was undefined is gone and comes back at the end), so its sealed bytes are the same too.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const withJson = value as { toJSON?: () => unknown };
+  if (typeof withJson.toJSON === 'function') return canonicalJson(withJson.toJSON());
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v))).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of Object.keys(obj).sort()) {
+    const v = obj[key];
+    if (v === undefined || typeof v === 'function') continue;
+    parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+const PLACE = 'person_record';
+
+function aadOf(place: string, ref: string): Buffer {
+  return Buffer.from(`${place}\n${ref}`, 'utf8');
+}
+
+export function sealValue(dek: KeyObject | Buffer, place: string, ref: string, plain: Buffer): Buffer {
+  const aad = aadOf(place, ref);
+  const iv = createHmac('sha256', dek).update(aad).update(Buffer.of(0)).update(plain).digest().subarray(0, IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', dek, iv);
+  cipher.setAAD(aad);
+  const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+  return Buffer.concat([Buffer.of(FORMAT), iv, body, cipher.getAuthTag()]);
+}
+
+export function openValue(dek: KeyObject | Buffer, place: string, ref: string, sealed: Buffer): Buffer {
+  if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== FORMAT) throw new Error(`${place}: a sealed value of an unknown format (${sealed[0]})`);
+  const iv = sealed.subarray(1, 1 + IV_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', dek, iv);
+  decipher.setAAD(aadOf(place, ref));
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(sealed.subarray(1 + IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+}
