@@ -234,4 +234,25 @@ describe('createValidationPipe', () => {
       ],
     });
   });
+
+  const refused = async (value: unknown, metatype: new () => unknown): Promise<unknown> => {
+    try {
+      await createValidationPipe().transform(value, { type: 'body', metatype });
+    } catch (e) {
+      return toErrorResponse(e).body;
+    }
+    throw new Error('accepted');
+  };
+
+  it('refuses a body that is not a JSON object (an array, null, a number) with one violation for the body (rule isObject)', async () => {
+    const notObject = (got: string): unknown => {
+      const message = `body must be a JSON object (got ${got})`;
+      return { statusCode: 400, code: 'VALIDATION_FAILED', message, violations: [{ field: 'body', rule: 'isObject', message }] };
+    };
+    expect(await refused([{ expectedVersion: 1, form: { phone: '13800138000' } }], Decision)).toEqual(notObject('an array'));
+    expect(await refused(null, Decision)).toEqual(notObject('null'));
+    expect(await refused(3, Decision)).toEqual(notObject('a number'));
+    // A body the route declares without a DTO is the route's.
+    expect(await createValidationPipe().transform([1], { type: 'body', metatype: Object })).toEqual([1]);
+  });
 });

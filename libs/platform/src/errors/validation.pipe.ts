@@ -1,5 +1,5 @@
 import { BadRequestException, ValidationPipe } from '@nestjs/common';
-import type { ValidationError } from '@nestjs/common';
+import type { ArgumentMetadata, ValidationError } from '@nestjs/common';
 import { flattenValidationErrors } from '@qmcb/contracts';
 
 /**
@@ -29,8 +29,33 @@ export function validationExceptionFactory(errors: ValidationError[]): BadReques
   });
 }
 
+/** Types whose values the pipe does not validate (as Nest's ValidationPipe decides): a body declared `unknown` or `object` is the route's. */
+const NOT_VALIDATED: readonly unknown[] = [String, Boolean, Number, Array, Object, Buffer, Date];
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+/**
+ * A body validated against a DTO must be a JSON object: an array would be validated element by
+ * element (violations named `0`, `1`, …) and `null` or a number not at all. One violation for the body.
+ */
+class QmcbValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const validated = metadata.metatype !== undefined && !NOT_VALIDATED.includes(metadata.metatype);
+    if (metadata.type === 'body' && validated && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      const message = `body must be a JSON object (got ${kindOf(value)})`;
+      throw new BadRequestException({ statusCode: 400, code: 'VALIDATION_FAILED', message, violations: [{ field: 'body', rule: 'isObject', message }] });
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new QmcbValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

@@ -47,8 +47,38 @@ export function jsonDepthExceeds(text: string, max = MAX_JSON_DEPTH): number | u
  */
 function unsyntactic(err: unknown): unknown {
   if (!(err instanceof SyntaxError)) return err;
-  const r = err as SyntaxError & { status?: number; statusCode?: number; expose?: boolean; type?: string };
-  return Object.assign(new Error(err.message), { name: 'BodyParseError', status: r.status ?? r.statusCode ?? 400, expose: r.expose ?? true, type: r.type ?? 'entity.parse.failed' });
+  const r = err as SyntaxError & { status?: number; statusCode?: number; expose?: boolean; type?: string; body?: unknown };
+  const status = r.status ?? r.statusCode ?? 400;
+  // The parser takes only objects and arrays ("strict"): `null`, `3` or `"x"` is valid JSON it refuses as
+  // if it were not. Said as what it is: a body that is not an object (the value itself is not echoed).
+  const kind = typeof r.body === 'string' ? jsonKind(r.body) : undefined;
+  if (kind !== undefined) return new BodyNotObjectError(kind);
+  return Object.assign(new Error(err.message), { name: 'BodyParseError', status, expose: r.expose ?? true, type: r.type ?? 'entity.parse.failed' });
+}
+
+/** What a JSON text holds, when it parses: `null`, `an array`, `a string`, …; undefined when it does not parse. */
+export function jsonKind(text: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** A 400 for a JSON body that is valid but not an object (`null`, a number, a string, an array), in body-parser's shape. */
+export class BodyNotObjectError extends Error {
+  readonly status = 400;
+  readonly expose = true;
+  readonly type = 'entity.not.object';
+
+  constructor(readonly got: string) {
+    super(`body must be a JSON object (got ${got})`);
+    this.name = 'BodyNotObjectError';
+  }
 }
 
 /**

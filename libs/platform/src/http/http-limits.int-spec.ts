@@ -227,6 +227,21 @@ describe('limits over HTTP (real Redis)', () => {
     });
   });
 
+  it('answers JSON that is not an object (null, a string, a number, an array) with one violation for the body, rule isObject', async () => {
+    const auth = bearer(`hana-${service}`);
+    const item = '0f0c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b';
+    const post = (path: string, type: string, text: string): request.Test => request(baseUrl).post(path).set('authorization', auth).set('content-type', type).send(text);
+    const notObject = (got: string): unknown => {
+      const message = `body must be a JSON object (got ${got})`;
+      return { statusCode: 400, code: 'VALIDATION_FAILED', message, violations: [{ field: 'body', rule: 'isObject', message }] };
+    };
+    // Valid JSON, not an object: null (refused by the parser, which takes objects and arrays only), an array (by the DTO's pipe).
+    expect((await post(`/items/${item}/decisions`, 'application/json', 'null')).body).toEqual(notObject('null'));
+    expect((await post(`/items/${item}/decisions`, 'application/json', '"44098119850315123X"')).body).toEqual(notObject('a string'));
+    expect((await post(`/items/${item}/decisions`, 'application/json', '[{"expectedVersion": 3}]')).body).toEqual(notObject('an array'));
+    expect((await post('/small', 'application/json', '3')).body).toEqual(notObject('a number'));
+  });
+
   it('sends the security headers and a request ID on every answer, errors included', async () => {
     const res = await request(baseUrl).get('/nowhere');
     expect(res.headers).toMatchObject({
