@@ -17,9 +17,24 @@ function requiredFirst(errors: ValidationError[]): ValidationError[] {
   });
 }
 
+/**
+ * The rules that say what type a value must be. When one of them is broken, the value's other rules
+ * say nothing useful (`"3"` for an integer from 1 to 1,000,000 is not "less than 1" nor "greater
+ * than 1000000"): only the type rule is reported for the field.
+ */
+const TYPE_RULES: ReadonlySet<string> = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject', 'isDate']);
+
+function typeFirst(errors: ValidationError[]): ValidationError[] {
+  return errors.map((e) => {
+    const broken = Object.entries(e.constraints ?? {}).filter(([rule]) => TYPE_RULES.has(rule));
+    if (broken.length > 0) return { ...e, constraints: Object.fromEntries(broken), children: [] };
+    return e.children?.length ? { ...e, children: typeFirst(e.children) } : e;
+  });
+}
+
 /** 400 VALIDATION_FAILED naming every offending field by its dotted path (`form.insurance.0.region`). */
 export function validationExceptionFactory(errors: ValidationError[]): BadRequestException {
-  const violations = flattenValidationErrors(requiredFirst(errors));
+  const violations = flattenValidationErrors(typeFirst(requiredFirst(errors)));
   const fields = [...new Set(violations.map((v) => v.field))];
   return new BadRequestException({
     statusCode: 400,

@@ -242,6 +242,18 @@ describe('limits over HTTP (real Redis)', () => {
     expect((await post('/small', 'application/json', '3')).body).toEqual(notObject('a number'));
   });
 
+  it('answers a value of the wrong type with its type rule only (a string where an integer is expected: isInt, not min and max)', async () => {
+    const auth = bearer(`iris-${service}`);
+    const item = '0f0c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b';
+    const wrongType = await request(baseUrl).post(`/items/${item}/decisions`).set('authorization', auth).set('content-type', 'application/json').send('{"expectedVersion": "3"}');
+    expect(wrongType.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'validation failed: expectedVersion',
+      violations: [{ field: 'expectedVersion', rule: 'isInt', message: 'expectedVersion must be an integer number' }],
+    });
+  });
+
   it('sends the security headers and a request ID on every answer, errors included', async () => {
     const res = await request(baseUrl).get('/nowhere');
     expect(res.headers).toMatchObject({
