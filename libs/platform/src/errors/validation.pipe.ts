@@ -18,11 +18,12 @@ function requiredFirst(errors: ValidationError[]): ValidationError[] {
 }
 
 /**
- * The rules that say what type a value must be. When one of them is broken, the value's other rules
- * say nothing useful (`"3"` for an integer from 1 to 1,000,000 is not "less than 1" nor "greater
- * than 1000000"): only the type rule is reported for the field.
+ * The rules that say what kind of value a field takes: its type, and `notCitizenId` (a citizen ID
+ * where a person ID goes). When one of them is broken, the value's other rules say nothing useful
+ * (`"3"` for an integer from 1 to 1,000,000 is not "less than 1" nor "greater than 1000000"): only
+ * that rule is reported for the field.
  */
-const TYPE_RULES: ReadonlySet<string> = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject', 'isDate']);
+const TYPE_RULES: ReadonlySet<string> = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject', 'isDate', 'notCitizenId']);
 
 function typeFirst(errors: ValidationError[]): ValidationError[] {
   return errors.map((e) => {
