@@ -5,6 +5,7 @@ import type { IsolatedStack } from '@qmcb/testing';
 import type { HttpResult, ServiceName } from '@qmcb/testing';
 import { randomUUID } from 'crypto';
 import { join } from 'path';
+import { ledgerRowForDisplay } from './demo-output';
 
 /**
  * The demo: the four services on their default ports against the local stack, and one uninsured
@@ -176,7 +177,7 @@ async function main(): Promise<void> {
     const ledger = await fetch(`${stack.urls['survey-tasking']}/campaigns/${campaignId}/ledgers/rectification?format=csv&division=${VILLAGE}`, { headers: township });
     const lines = (await ledger.text()).replace(/^\uFEFF/, '').split('\r\n');
     show(`GET …/ledgers/rectification?format=csv → ${ledger.status}`, lines[0] as string);
-    const row = lines.find((l) => l.includes(citizenId));
+    const row = ledgerRowForDisplay(lines, citizenId);
     if (row) show('his row', row);
     process.stdout.write('\nDemo complete.\n');
   } catch (e) {

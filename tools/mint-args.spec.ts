@@ -1,4 +1,4 @@
-import { MintUsageError, personTokenInput } from './mint-args';
+import { MintUsageError, personArgs, personTokenInput } from './mint-args';
 
 const NOW = new Date('2026-12-01T00:00:00Z');
 const approver = { role: 'county-approver', division: '440981', sub: 'u1', name: '张三' };
@@ -28,6 +28,16 @@ describe('npm run token -- person: the checks before signing', () => {
     expect(refusal(approver, { AUTH_MAX_TOKEN_TTL_SECONDS: '10y' })).toBe(
       'AUTH_MAX_TOKEN_TTL_SECONDS must be an integer of seconds between 60 and 86400 (the services refuse to start otherwise), got "10y"',
     );
+  });
+
+  it('reads a negative --ttl as its value (refused by its rule), not as an option of its own', () => {
+    const args = personArgs(['--role', 'county-approver', '--division', '440981', '--sub', 'u1', '--name', '张三', '--ttl', '-5']);
+    expect(args).toEqual({ ...approver, ttl: '-5' });
+    expect(refusal(args)).toBe('--ttl must be a positive whole number of seconds, got "-5"');
+    expect(personArgs(['--name', '-', '--ttl=-1'])).toEqual({ name: '-', ttl: '-1' });
+    // An option name after an option is still an option (the first one has no value).
+    expect(() => personArgs(['--ttl', '--role', 'county-approver'])).toThrow(MintUsageError);
+    expect(() => personArgs(['--ttl', '--role', 'county-approver'])).toThrow('--ttl needs a value');
   });
 
   it('refuses a division that is malformed, unknown, or at a level the role does not work at', () => {

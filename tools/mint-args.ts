@@ -8,6 +8,7 @@
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, ROLES, divisionLevelProblem, isRole } from '@qmcb/auth';
 import type { MintTokenInput } from '@qmcb/auth';
 import { isKnownDivision, validateCitizenId } from '@qmcb/domain';
+import { parseArgs } from 'node:util';
 
 /** The lifetime of a token when `--ttl` is not given (capped at the services' maximum). */
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
@@ -37,6 +38,36 @@ export interface PersonArgs {
   name?: string;
   cid?: string;
   ttl?: string;
+}
+
+const PERSON_OPTIONS = ['role', 'division', 'sub', 'name', 'cid', 'ttl'] as const;
+
+/**
+ * The options of `person` as given. The value of an option is the word after it even when it starts
+ * with a dash (`--ttl -5` is a lifetime of -5, refused by its rule), unless that word is an option
+ * itself (`--ttl --role …`: --ttl needs a value). Node's parseArgs would call `--ttl -5` ambiguous.
+ */
+export function personArgs(argv: readonly string[]): PersonArgs {
+  const options = new Set<string>(PERSON_OPTIONS.map((o) => `--${o}`));
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const word = argv[i] as string;
+    if (!options.has(word)) {
+      args.push(word);
+      continue;
+    }
+    const value = argv[i + 1];
+    if (value === undefined || options.has(value.split('=')[0] as string)) throw new MintUsageError(`${word} needs a value`);
+    args.push(`${word}=${value}`);
+    i += 1;
+  }
+  try {
+    const { values } = parseArgs({ args, options: Object.fromEntries(PERSON_OPTIONS.map((o) => [o, { type: 'string' as const }])), strict: true });
+    return values as PersonArgs;
+  } catch (e) {
+    // Node's own words for an unknown option or a stray argument, said as a usage error.
+    throw new MintUsageError(e instanceof Error ? e.message : String(e));
+  }
 }
 
 /**

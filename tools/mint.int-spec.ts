@@ -27,6 +27,10 @@ describe('npm run token -- person', () => {
     expect(long.stdout).toBe('');
     expect(long.stderr.split('\n')[0]).toBe('--ttl 86400 is longer than the services accept: at most 43200 s (AUTH_MAX_TOKEN_TTL_SECONDS)');
 
+    // A negative lifetime is the option's value, refused by its rule (it was Node's "argument is ambiguous").
+    const negative = token('person', '--role', 'county-approver', '--division', '440981', '--sub', 'u1', '--name', '张三', '--ttl', '-5');
+    expect([negative.status, negative.stdout, negative.stderr.split('\n')[0]]).toEqual([2, '', '--ttl must be a positive whole number of seconds, got "-5"']);
+
     const division = token('person', '--role', 'county-approver', '--division', '999999', '--sub', 'u1', '--name', '张三');
     expect([division.status, division.stdout, division.stderr.split('\n')[0]]).toEqual([2, '', '--division 999999 is not a known division code (GB/T 2260)']);
 

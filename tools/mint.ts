@@ -20,7 +20,7 @@ import { ROLES, authSecretsFromEnv, mintApiKey, mintToken, revokeApiKey, revokeP
 import { closeRedisClient, createRedisClient } from '@qmcb/platform';
 import { DEPARTMENTS } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
-import { DEFAULT_TOKEN_TTL_SECONDS, MintUsageError, maxTokenTtlSeconds, personTokenInput } from './mint-args';
+import { DEFAULT_TOKEN_TTL_SECONDS, MintUsageError, maxTokenTtlSeconds, personArgs, personTokenInput } from './mint-args';
 
 const USAGE = `usage:
   npm run token -- person --role <role> --division <code> --sub <id> --name <name> [--cid <citizen ID, role citizen>] [--ttl <seconds>]
@@ -65,19 +65,7 @@ async function run(argv: string[]): Promise<string> {
   if (command === 'revoke-person' || command === 'revoke-token' || command === 'revoke-key') return revoke(command, rest);
   const secrets = authSecretsFromEnv();
   if (command === 'person') {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        role: { type: 'string' },
-        division: { type: 'string' },
-        sub: { type: 'string' },
-        name: { type: 'string' },
-        cid: { type: 'string' },
-        ttl: { type: 'string' },
-      },
-      strict: true,
-    });
-    return mintToken(personTokenInput(values, process.env), secrets.jwtSecret);
+    return mintToken(personTokenInput(personArgs(rest), process.env), secrets.jwtSecret);
   }
   if (command === 'apikey') {
     const { values } = parseArgs({ args: rest, options: { department: { type: 'string' }, 'key-id': { type: 'string' } }, strict: true });

@@ -350,6 +350,11 @@ describe('platform over HTTP (real PostgreSQL and Redis)', () => {
       message: both,
       violations: [{ field: 'citizenId', rule: 'exclusiveWith', message: both }],
     });
+    // A citizen ID given as personId: one violation saying where it goes, not "must be a person ID".
+    const asPersonId = await http.post('/audit/search').set('authorization', auditor('440981')).send({ personId: PERSON_KEY });
+    const hint = 'personId must be the personId of a list or view, not a citizen ID: give a citizen ID as {"citizenId": "..."}';
+    expect(asPersonId.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'validation failed: personId', violations: [{ field: 'personId', rule: 'notCitizenId', message: hint }] });
+    expect(JSON.stringify(asPersonId.body)).not.toContain(PERSON_KEY);
     const searched = await waitForRequest(byPerson.headers['x-request-id'] as string);
     expect(searched[0]).toMatchObject({ actor: 'user:u-auditor', action: 'list', purpose: 'audit', result: 'ok' });
   });

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { mintToken } from '@qmcb/auth';
 import {
   OUTCOME_DETERMINED,
+  PERSON_ERASED,
   REVIEW_FINAL_APPROVED,
   REVIEW_INITIAL_APPROVED,
   REVIEW_RETURNED,
@@ -10,10 +11,10 @@ import {
   newEvent,
 } from '@qmcb/contracts';
 import type { ChangeRequest, RegistrationEvent } from '@qmcb/contracts';
-import { EventLogProducer } from '@qmcb/event-log';
+import { EventLogProducer, applyEvents } from '@qmcb/event-log';
 import { checkCharacter, personKeyFor } from '@qmcb/domain';
 import { PersonIds } from '@qmcb/platform';
-import { createServiceTestingApp, loadServiceConfig, runServiceCommand } from '@qmcb/service-kit';
+import { LogTransport, createServiceTestingApp, loadServiceConfig, runServiceCommand } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, readAllEvents, testKafkaSettings, waitFor } from '@qmcb/testing';
 import { Client } from 'pg';
 import type { TestDatabase } from '@qmcb/testing';
@@ -305,6 +306,7 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
 
   let svaCursor: string;
   let svbCursor: string;
+  let sveCursor: string;
 
   it("4. gives a surveyor their own targets only: a paged download with a cursor, and 404 for anyone else's", async () => {
     const first = await call('GET', '/my/targets?limit=2', sv('sv-a'));
@@ -631,6 +633,7 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect(await call('POST', `/tasks/${task.get('F')}/submissions`, sv('sv-b'), fUpload)).toEqual(fAnswer);
     const mine = await call('GET', '/my/targets', sv('sv-e'));
     expect(mine.body.targets.map((t: Json) => t.taskId).sort()).toEqual([task.get('D'), task.get('F')].sort());
+    sveCursor = mine.body.next;
     // sv-a's download since step 4: A (approved), C (returned), G (closed) and N (new) changed.
     const again = await call('GET', `/my/targets?since=${svaCursor}`, sv('sv-a'));
     expect(again.body.targets.map((t: Json) => t.taskId).sort()).toEqual([task.get('A'), task.get('C'), task.get('G'), nTask].sort());
@@ -692,6 +695,34 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     } finally {
       await client.end();
     }
+  });
+
+  it("16. when a person is erased, the download of every surveyor who had their target lists it as removed, and nothing of theirs", async () => {
+    const erasure = newEvent(PERSON_ERASED, deterministicId('keyring', 'erase', key(D)), key(D), { reason: 'PIPL art. 47 request 9', requestedBy: 'operator:ops-1' }, { ...origin('ops:keyring', 'erase-D'), actor: 'operator:ops-1' });
+    // Applied as the live runner applies a batch (step 15's rebuild closed the process's keyring connections, which the runner's consumer needs).
+    const transport = app.get(LogTransport);
+    const sealer = await transport.sealer();
+    await app.get(DataSource).transaction((manager) => applyEvents(manager, transport, [{ event: erasure, partition: 0, offset: '1000000' }], { rebuilding: false, partition: 0, sealer }));
+    expect(await dbQuery(`SELECT count(*)::int AS n FROM survey_tasking.survey_task WHERE person_key = '${key(D)}'`)).toEqual([{ n: 0 }]);
+    // sv-e holds D's target (since step 13): their next download says to drop it.
+    const e = await call('GET', `/my/targets?since=${sveCursor}`, sv('sv-e'));
+    expect(e.status).toBe(200);
+    expect(e.body).toMatchObject({ more: false, removed: [task.get('D')] });
+    expect(e.body.targets.map((t: Json) => t.taskId)).not.toContain(task.get('D'));
+    // sv-b had it before (their assignment ended): told again, harmlessly; nothing of D in either answer.
+    const b = await call('GET', `/my/targets?since=${svbCursor}`, sv('sv-b'));
+    expect(b.body.removed).toContain(task.get('D'));
+    for (const answer of [e, b]) {
+      const text = JSON.stringify(answer.body);
+      for (const what of [D.citizenId, D.name, D.phone as string, key(D), ids.idOf(key(D))]) expect(text).not.toContain(what);
+    }
+    // Once told, not again; and the device of a surveyor who never had it hears nothing of it.
+    expect((await call('GET', `/my/targets?since=${e.body.next}`, sv('sv-e'))).body).toMatchObject({ targets: [], removed: [], more: false });
+    expect((await call('GET', `/my/targets?since=${svaCursor}`, sv('sv-a'))).body.removed).toEqual([]);
+    // The tombstone holds the target, the surveyor, the village and when: nothing of the person.
+    const rows = await dbQuery(`SELECT to_jsonb(x) - 'synced_xid' AS row FROM survey_tasking.survey_task_erased x ORDER BY surveyor_id`);
+    expect(rows.map((r) => Object.keys(r['row'] as object).sort())).toEqual([['erased_at', 'surveyor_id', 'task_id', 'village_code'], ['erased_at', 'surveyor_id', 'task_id', 'village_code']]);
+    expect(rows.map((r) => [(r['row'] as Json).task_id, (r['row'] as Json).surveyor_id, (r['row'] as Json).village_code])).toEqual([[task.get('D'), 'sv-b', V1], [task.get('D'), 'sv-e', V1]]);
   });
 
 });

@@ -8,12 +8,13 @@ import { personKeyFor } from '@qmcb/domain';
 import { DomainError } from '../errors/domain.error';
 import { PERSON_ID_PATTERN, PersonIds } from '../person-ids/person-ids';
 import { PageLimit } from '../http/pagination';
+import { NotCitizenId } from '../http/path-params';
 import { AuditRecorder } from './audit-recorder';
 import type { StoredAuditEntry } from './audit-store';
 
 export class AuditSearchDto {
   @ApiPropertyOptional({ description: 'Entries concerning this person (a person ID from any list or view)' })
-  @IsOptional() @Matches(PERSON_ID_PATTERN, { message: 'personId must be a person ID' })
+  @IsOptional() @NotCitizenId() @Matches(PERSON_ID_PATTERN, { message: 'personId must be a person ID' })
   personId?: string;
 
   @ApiPropertyOptional({ description: 'Entries concerning the person with this citizen ID (in the body, never in a URL)' })

@@ -234,4 +234,36 @@ describe('createValidationPipe', () => {
       ],
     });
   });
+
+  const refused = async (value: unknown, metatype: new () => unknown): Promise<unknown> => {
+    try {
+      await createValidationPipe().transform(value, { type: 'body', metatype });
+    } catch (e) {
+      return toErrorResponse(e).body;
+    }
+    throw new Error('accepted');
+  };
+
+  it('names a value of the wrong type once, by its type rule, not by the rules a value of the right type would break', async () => {
+    expect(await refused({ expectedVersion: '3', form: { phone: '13800138000' } }, Decision)).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'validation failed: expectedVersion',
+      violations: [{ field: 'expectedVersion', rule: 'isInt', message: 'expectedVersion must be an integer number' }],
+    });
+    // Of the right type, every rule it breaks.
+    expect(await refused({ expectedVersion: 2.5, form: { phone: '13800138000' } }, Decision)).toMatchObject({ violations: [{ field: 'expectedVersion', rule: 'isInt' }] });
+  });
+
+  it('refuses a body that is not a JSON object (an array, null, a number) with one violation for the body (rule isObject)', async () => {
+    const notObject = (got: string): unknown => {
+      const message = `body must be a JSON object (got ${got})`;
+      return { statusCode: 400, code: 'VALIDATION_FAILED', message, violations: [{ field: 'body', rule: 'isObject', message }] };
+    };
+    expect(await refused([{ expectedVersion: 1, form: { phone: '13800138000' } }], Decision)).toEqual(notObject('an array'));
+    expect(await refused(null, Decision)).toEqual(notObject('null'));
+    expect(await refused(3, Decision)).toEqual(notObject('a number'));
+    // A body the route declares without a DTO is the route's.
+    expect(await createValidationPipe().transform([1], { type: 'body', metatype: Object })).toEqual([1]);
+  });
 });

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { ContractViolationError } from '@qmcb/contracts';
-import { JsonTooDeepError } from '../http/body';
+import { BodyNotJsonError, BodyNotObjectError, JsonTooDeepError } from '../http/body';
 import { DomainError } from './domain.error';
 import type { Violation } from './domain.error';
 import { errorCodeOfStatus, httpStatusOf, isErrorCode } from './error-code';
@@ -65,6 +65,8 @@ function fromHttpException(e: HttpException): ErrorResponse {
  */
 function bodyParserViolation(e: Error & { type?: unknown; limit?: unknown; charset?: unknown; encoding?: unknown }, status: number): Violation | undefined {
   if (e instanceof JsonTooDeepError) return { field: 'body', rule: 'maxDepth', message: `body must not nest JSON deeper than ${e.maxDepth} levels (deeper at character ${e.at})` };
+  if (e instanceof BodyNotObjectError) return { field: 'body', rule: 'isObject', message: e.message };
+  if (e instanceof BodyNotJsonError) return { field: 'Content-Type', rule: 'equals', message: e.message };
   switch (e.type) {
     case 'entity.parse.failed': {
       const at = /at position (\d+)/.exec(e.message)?.[1];

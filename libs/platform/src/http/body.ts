@@ -47,13 +47,70 @@ export function jsonDepthExceeds(text: string, max = MAX_JSON_DEPTH): number | u
  */
 function unsyntactic(err: unknown): unknown {
   if (!(err instanceof SyntaxError)) return err;
-  const r = err as SyntaxError & { status?: number; statusCode?: number; expose?: boolean; type?: string };
-  return Object.assign(new Error(err.message), { name: 'BodyParseError', status: r.status ?? r.statusCode ?? 400, expose: r.expose ?? true, type: r.type ?? 'entity.parse.failed' });
+  const r = err as SyntaxError & { status?: number; statusCode?: number; expose?: boolean; type?: string; body?: unknown };
+  const status = r.status ?? r.statusCode ?? 400;
+  // The parser takes only objects and arrays ("strict"): `null`, `3` or `"x"` is valid JSON it refuses as
+  // if it were not. Said as what it is: a body that is not an object (the value itself is not echoed).
+  const kind = typeof r.body === 'string' ? jsonKind(r.body) : undefined;
+  if (kind !== undefined) return new BodyNotObjectError(kind);
+  return Object.assign(new Error(err.message), { name: 'BodyParseError', status, expose: r.expose ?? true, type: r.type ?? 'entity.parse.failed' });
+}
+
+/** What a JSON text holds, when it parses: `null`, `an array`, `a string`, …; undefined when it does not parse. */
+export function jsonKind(text: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** A 400 for a JSON body that is valid but not an object (`null`, a number, a string, an array), in body-parser's shape. */
+export class BodyNotObjectError extends Error {
+  readonly status = 400;
+  readonly expose = true;
+  readonly type = 'entity.not.object';
+
+  constructor(readonly got: string) {
+    super(`body must be a JSON object (got ${got})`);
+    this.name = 'BodyNotObjectError';
+  }
+}
+
+/** A 415 for a body sent to a route that takes JSON with another media type (it would otherwise be ignored). */
+export class BodyNotJsonError extends Error {
+  readonly status = 415;
+  readonly expose = true;
+  readonly type = 'entity.not.json';
+
+  constructor(readonly got: string) {
+    super(`Content-Type must be application/json: this route takes a JSON body (got ${got})`);
+    this.name = 'BodyNotJsonError';
+  }
+}
+
+/** Whether a request sends a body of any length (chunked, or a Content-Length above 0): an empty one is read as `{}`. */
+function sendsBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || Number(length ?? 0) > 0;
+}
+
+/** A media type as the client sent it, when it looks like one (else not echoed): `text/plain`. */
+function mediaTypeOf(header: string | undefined): string {
+  const type = (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type === '') return 'none';
+  return /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/.test(type) ? type : 'another type';
 }
 
 /**
  * JSON bodies with each route's own limit (`@RouteLimits({ bodyLimitBytes })`, default 100 KiB) and
- * a depth limit. Other media types are left to the route (a bulk load streams its body itself).
+ * a depth limit. A route that takes a JSON body (`@Body()`) refuses a body of another media type
+ * (415, rather than reading it as `{}`); other routes' bodies are left to them (a bulk load streams
+ * its body itself).
  */
 export function jsonBodyMiddleware(routes: () => RouteTable | undefined): RequestHandler {
   const parsers = new Map<number, RequestHandler>();
@@ -73,6 +130,10 @@ export function jsonBodyMiddleware(routes: () => RouteTable | undefined): Reques
   };
   return (req: Request, res: Response, next: NextFunction) => {
     const route = routes()?.match(req.method, req.path);
+    if (route?.takesJsonBody && sendsBody(req) && mediaTypeOf(req.headers['content-type']) !== 'application/json') {
+      next(new BodyNotJsonError(mediaTypeOf(req.headers['content-type'])));
+      return;
+    }
     parserFor(route?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES)(req, res, (err?: unknown) => next(err === undefined ? undefined : unsyntactic(err)));
   };
 }

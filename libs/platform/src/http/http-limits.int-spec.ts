@@ -227,6 +227,60 @@ describe('limits over HTTP (real Redis)', () => {
     });
   });
 
+  it('answers JSON that is not an object (null, a string, a number, an array) with one violation for the body, rule isObject', async () => {
+    const auth = bearer(`hana-${service}`);
+    const item = '0f0c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b';
+    const post = (path: string, type: string, text: string): request.Test => request(baseUrl).post(path).set('authorization', auth).set('content-type', type).send(text);
+    const notObject = (got: string): unknown => {
+      const message = `body must be a JSON object (got ${got})`;
+      return { statusCode: 400, code: 'VALIDATION_FAILED', message, violations: [{ field: 'body', rule: 'isObject', message }] };
+    };
+    // Valid JSON, not an object: null (refused by the parser, which takes objects and arrays only), an array (by the DTO's pipe).
+    expect((await post(`/items/${item}/decisions`, 'application/json', 'null')).body).toEqual(notObject('null'));
+    expect((await post(`/items/${item}/decisions`, 'application/json', '"44098119850315123X"')).body).toEqual(notObject('a string'));
+    expect((await post(`/items/${item}/decisions`, 'application/json', '[{"expectedVersion": 3}]')).body).toEqual(notObject('an array'));
+    expect((await post('/small', 'application/json', '3')).body).toEqual(notObject('a number'));
+  });
+
+  it('answers a value of the wrong type with its type rule only (a string where an integer is expected: isInt, not min and max)', async () => {
+    const auth = bearer(`iris-${service}`);
+    const item = '0f0c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b';
+    const wrongType = await request(baseUrl).post(`/items/${item}/decisions`).set('authorization', auth).set('content-type', 'application/json').send('{"expectedVersion": "3"}');
+    expect(wrongType.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'validation failed: expectedVersion',
+      violations: [{ field: 'expectedVersion', rule: 'isInt', message: 'expectedVersion must be an integer number' }],
+    });
+  });
+
+  it('answers JSON sent as another media type (text/plain, none) to a route that takes a JSON body with 415 naming the expected type, instead of reading it as {}', async () => {
+    const auth = bearer(`jade-${service}`);
+    const item = '0f0c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b';
+    const post = (path: string, type: string, text: string): request.Test => request(baseUrl).post(path).set('authorization', auth).set('content-type', type).send(text);
+    const asText = await post(`/items/${item}/decisions`, 'text/plain', '{"expectedVersion": 3}');
+    const message = 'Content-Type must be application/json: this route takes a JSON body (got text/plain)';
+    expect(asText.status).toBe(415);
+    expect(asText.body).toEqual({ statusCode: 415, code: 'VALIDATION_FAILED', message, violations: [{ field: 'Content-Type', rule: 'equals', message }] });
+    expect((await post('/small', 'text/plain; charset=utf-8', '{"a": 1}')).body).toEqual(asText.body);
+    // Without a Content-Type (fetch sends a string as text/plain; a raw socket may send none).
+    const untyped = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      const req = httpRequest(`${baseUrl}/items/${item}/decisions`, { method: 'POST', headers: { authorization: auth, 'content-length': '22' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      req.end('{"expectedVersion": 3}');
+    });
+    expect(untyped).toMatchObject({ status: 415, body: { violations: [{ field: 'Content-Type', rule: 'equals', message: 'Content-Type must be application/json: this route takes a JSON body (got none)' }] } });
+    // application/json with parameters is JSON; an empty body is read as {} whatever its type.
+    expect((await post(`/items/${item}/decisions`, 'application/json; charset=utf-8', '{"expectedVersion": 3}')).body).toEqual({ itemId: item, expectedVersion: 3 });
+    expect((await request(baseUrl).post(`/items/${item}/decisions`).set('authorization', auth).set('content-type', 'text/plain')).body).toMatchObject({ violations: [{ field: 'expectedVersion', rule: 'isDefined' }] });
+    // A route that takes no body is not refused for one.
+    expect((await request(baseUrl).get('/count').set('authorization', auth).set('content-type', 'text/plain').send('x')).status).toBe(200);
+  });
+
   it('sends the security headers and a request ID on every answer, errors included', async () => {
     const res = await request(baseUrl).get('/nowhere');
     expect(res.headers).toMatchObject({

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { registerDecorator } from 'class-validator';
+import type { ValidationArguments, ValidationOptions } from 'class-validator';
 import type { ArgumentMetadata, PipeTransform } from '@nestjs/common';
 import { DomainError } from '../errors/domain.error';
 import { PERSON_ID_PATTERN } from '../person-ids/person-ids';
@@ -64,4 +66,25 @@ export class PersonIdPipe implements PipeTransform<unknown, string> {
     if (typeof value === 'string' && CITIZEN_ID_LIKE.test(value)) throw refuse(field, 'notCitizenId', CITIZEN_ID_IN_URL_MESSAGE);
     throw refuse(field, 'isPersonId', `${field} must be the personId of a list or view (53 characters a-z and 2-7)`);
   }
+}
+
+/**
+ * A person ID property of a body or query (`@NotCitizenId() @Matches(PERSON_ID_PATTERN)`): a citizen
+ * ID in its place is refused with rule `notCitizenId`, saying to give it as `citizenId`, rather than
+ * only "must be a person ID" (the validation pipe reports this rule alone). The value is never echoed.
+ */
+export function NotCitizenId(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'notCitizenId',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options,
+      validator: {
+        validate: (value: unknown) => !(typeof value === 'string' && CITIZEN_ID_LIKE.test(value)),
+        defaultMessage: (args?: ValidationArguments) =>
+          `${args?.property ?? 'personId'} must be the personId of a list or view, not a citizen ID: give a citizen ID as {"citizenId": "..."}`,
+      },
+    });
+  };
 }

@@ -1,6 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { INestApplication, Type } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { DEPARTMENTS_KEY, IS_PUBLIC_KEY, PERSONAL_DATA_KEY, ROLES_KEY, isPurpose } from '@qmcb/auth';
 import type { AccessRule, PersonalDataDeclaration, Role } from '@qmcb/auth';
@@ -25,6 +26,8 @@ export interface RouteInfo {
   timeoutMs: number;
   bodyLimitBytes: number;
   rate: RateClass;
+  /** The handler reads a JSON body (`@Body()`): a body of another media type is refused (415). */
+  takesJsonBody: boolean;
 }
 
 const METHODS: Readonly<Record<number, HttpMethod>> = {
@@ -105,6 +108,8 @@ export class RouteTable {
         const personalData = reflector.getAllAndOverride<PersonalDataDeclaration | undefined>(PERSONAL_DATA_KEY, targets);
         const limits = reflector.getAllAndOverride<RouteLimitsOptions | undefined>(ROUTE_LIMITS_KEY, targets) ?? {};
         const httpMethod = METHODS[method] ?? 'ALL';
+        const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<string, unknown>;
+        const takesJsonBody = Object.keys(args).some((k) => k.split(':')[0] === String(RouteParamtypes.BODY));
         for (const b of base) {
           for (const p of asList(paths)) {
             routes.push({
@@ -119,6 +124,7 @@ export class RouteTable {
               timeoutMs: limits.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
               bodyLimitBytes: limits.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
               rate: limits.rate ?? defaultRate(httpMethod, personalData),
+              takesJsonBody,
             });
           }
         }

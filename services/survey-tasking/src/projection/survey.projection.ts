@@ -279,7 +279,9 @@ export class SurveyProjection {
    * `person.erased` (ADR 0010): every row of the person goes: their record, targets, visits, forms
    * (kept with the visits), assignments and household membership. Campaigns, teams and villages are
    * no person's. The other members' unfinished targets of their households are marked changed, so
-   * the surveyors' next download shows the households without them.
+   * the surveyors' next download shows the households without them. Each surveyor who held one of
+   * their targets (now or before) gets a tombstone (`survey_task_erased`: task ID, surveyor, village,
+   * when), so their device's next download lists the target as removed.
    */
   @EventPattern(PERSON_ERASURE)
   async erase(@Payload() event: PersonErasedEvent, @Ctx() log: LogContext): Promise<void> {
@@ -288,6 +290,16 @@ export class SurveyProjection {
     const households: { household_key: string }[] = await manager.query(
       `SELECT household_key FROM survey_household_member WHERE person_key = $1 UNION SELECT household_key FROM survey_task WHERE person_key = $1`,
       [key],
+    );
+    await manager.query(
+      `INSERT INTO survey_task_erased (task_id, surveyor_id, village_code, erased_at)
+       SELECT t.task_id, s.surveyor_id, t.village_code, $2::timestamptz
+         FROM survey_task t
+         JOIN (SELECT task_id, surveyor_id FROM survey_assignment WHERE person_key = $1
+               UNION SELECT task_id, responsible_id FROM survey_task WHERE person_key = $1 AND responsible_id IS NOT NULL) s ON s.task_id = t.task_id
+        WHERE t.person_key = $1
+       ON CONFLICT (task_id, surveyor_id) DO NOTHING`,
+      [key, event.occurredAt],
     );
     await deletePersonRows(manager, key, [
       { table: 'person_record', column: 'person_key' },

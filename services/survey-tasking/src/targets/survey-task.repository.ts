@@ -185,8 +185,9 @@ export class SurveyTaskRepository {
   }
 
   /**
-   * A surveyor's download: their targets and the targets taken from them written by a transaction the
-   * `since` snapshot did not see (in progress then, or started after it), after a position, in write order.
+   * A surveyor's download: their targets, the targets taken from them and those deleted by an erasure
+   * (tombstones, ADR 0010) written by a transaction the `since` snapshot did not see (in progress then,
+   * or started after it), after a position, in write order.
    */
   async feed(manager: EntityManager, surveyorId: string, since: Snapshot, after: { xid: string; taskId: string }, limit: number): Promise<FeedEntry[]> {
     const unseen = `(synced_xid >= $2::xid8 OR synced_xid = ANY($3::xid8[])) AND (synced_xid, task_id) > ($4::xid8, $5::uuid)`;
@@ -197,6 +198,9 @@ export class SurveyTaskRepository {
          SELECT a.synced_xid, a.task_id, 'removed' FROM survey_assignment a
           WHERE a.surveyor_id = $1 AND a.ended_at IS NOT NULL AND ${unseen.replace(/synced_xid/g, 'a.synced_xid').replace(/task_id\)/g, 'a.task_id)')}
             AND NOT EXISTS (SELECT 1 FROM survey_task t WHERE t.task_id = a.task_id AND t.responsible_id = $1)
+         UNION ALL
+         SELECT e.synced_xid, e.task_id, 'removed' FROM survey_task_erased e
+          WHERE e.surveyor_id = $1 AND ${unseen.replace(/synced_xid/g, 'e.synced_xid').replace(/task_id\)/g, 'e.task_id)')}
        ) f ORDER BY f.xid, f.task_id, f.kind LIMIT $6`,
       [surveyorId, since.xmax, since.xip, after.xid, after.taskId, limit],
     );

@@ -75,7 +75,7 @@ export interface FeedPage {
   targets: TaskView[];
   /** The households of those targets, with every member. */
   households: HouseholdView[];
-  /** Targets no longer theirs (given to someone else): drop them from the device. */
+  /** Targets no longer theirs (given to someone else, or deleted by a person's erasure): task IDs only; drop them from the device. */
   removed: string[];
   /** Pass as `since` next time; while `more` is true, at once for the next page. */
   next: string;
