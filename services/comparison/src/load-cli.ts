@@ -4,7 +4,7 @@ import type { Department } from '@qmcb/contracts';
 import { EventLogProducer } from '@qmcb/event-log';
 import { JsonLogger, REDIS } from '@qmcb/platform';
 import type { RedisClient } from '@qmcb/platform';
-import { loadServiceConfig } from '@qmcb/service-kit';
+import { loadServiceConfig, PersonalDataSealer } from '@qmcb/service-kit';
 import { accessSync, constants, createReadStream } from 'fs';
 import { userInfo } from 'os';
 import { basename, extname } from 'path';
@@ -102,6 +102,7 @@ async function main(argv: string[]): Promise<number> {
     let printedAt = 0;
     const loader = new BulkLoader({
       dataSource: app.get(DataSource),
+      sealer: app.get(PersonalDataSealer),
       appender: app.get(EventLogProducer),
       progress: new RedisLoadProgress(app.get<RedisClient>(REDIS)),
       onProgress: (report) => {

@@ -80,6 +80,11 @@ export class PersonalDataSealer {
     return new PersonalDataSealer(sealerFor({ sealing: sealingFromEnv(env) }));
   }
 
+  /** The person ref of a key (ADR 0009's HMAC, as readable on the log): a blind index of the key, for finding sealed rows that concern a person. */
+  async personRef(personKey: string): Promise<string> {
+    return (await this.logSealer).personRef(personKey);
+  }
+
   /** The sealed bytes of each value, in order (one keyring call for all; keys made for people who have none); null for an erased person. */
   async seal(place: string, items: readonly PersonalValue[]): Promise<(Buffer | null)[]> {
     if (items.length === 0) return [];

@@ -5,7 +5,7 @@ import type { RegistrationRecord } from '@qmcb/domain';
 import { EventLogProducer, OutboxRelay, ProjectionRunner, metricValue, openDataSource, quietLogger } from '@qmcb/event-log';
 import type { ProjectionHandler } from '@qmcb/event-log';
 import { AuditRecorder, AuditService, AuditStore, PersonIds, runInRequest } from '@qmcb/platform';
-import { LogContext, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
+import { LogContext, PersonalDataSealer, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import type { DataSource } from 'typeorm';
@@ -96,7 +96,7 @@ describe('identity linking through the comparison projection (real Kafka and Pos
 
   const handler = (): ProjectionHandler => {
     const records = new PersonRecordRepository(RecordSealer.fromEnv());
-    const projection = new ComparisonProjection(records, new OutcomeRepository(records), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository());
+    const projection = new ComparisonProjection(records, new OutcomeRepository(records), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository(), PersonalDataSealer.fromEnv());
     return { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
   };
   const append = async (...events: RegistrationEvent[]): Promise<void> => {

@@ -4,7 +4,7 @@ import { checkCharacter, villagesOf } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { EventLogProducer, OutboxRelay, ProjectionRunner, metricValue, openDataSource, quietLogger } from '@qmcb/event-log';
 import type { ProjectionHandler } from '@qmcb/event-log';
-import { LogContext, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
+import { LogContext, PersonalDataSealer, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import type { DataSource } from 'typeorm';
@@ -145,6 +145,7 @@ function comparisonHandler(): ProjectionHandler {
     new IdentityLinks(new PersonLinkRepository(), records),
     new CoverageRecorder(new CoverageRepository(records)),
     new RecompareDueRepository(),
+    PersonalDataSealer.fromEnv(),
   );
   return { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
 }

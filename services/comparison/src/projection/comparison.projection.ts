@@ -4,7 +4,7 @@ import type { RecompareReason, RegistrationEvent } from '@qmcb/contracts';
 import { isSurrogatePersonKey } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { lastPerPersonAndType } from '@qmcb/event-log';
-import { deletePersonRows, LogContext, PERSON_ERASURE, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
+import { deletePersonRows, LogContext, PERSON_ERASURE, PersonalDataSealer, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
 import type { PersonErasedEvent } from '@qmcb/service-kit';
 import { IdentityLinks, isLinkEvent } from '../linking/identity-links';
 import { OutcomeRepository } from '../outcomes/outcome.repository';
@@ -45,6 +45,7 @@ export class ComparisonProjection {
     private readonly identityLinks: IdentityLinks,
     private readonly coverage: CoverageRecorder,
     private readonly dues: RecompareDueRepository,
+    private readonly personal: PersonalDataSealer,
   ) {}
 
   @EventPattern(REGISTRATION_LOG)
@@ -148,7 +149,10 @@ export class ComparisonProjection {
     ]);
     // Records that were linked to them wait for a person again, as in a rebuild.
     await this.identityLinks.unlinked(log.manager, linked.map((l) => l.record_key));
-    // A quarantined line is kept as sent: the citizen ID is somewhere in its text.
-    if (!isSurrogatePersonKey(key)) await log.manager.query(`DELETE FROM load_quarantine WHERE strpos(raw, $1) > 0`, [key]);
+    // A quarantined line is kept as sent, sealed, with the refs of the citizen IDs in it (ADR 0011);
+    // one quarantined before sealing has the ID somewhere in its text.
+    if (!isSurrogatePersonKey(key)) {
+      await log.manager.query(`DELETE FROM load_quarantine WHERE person_refs @> ARRAY[$1]::text[] OR strpos(raw, $2) > 0`, [await this.personal.personRef(key), key]);
+    }
   }
 }

@@ -7,7 +7,7 @@ import { EventLogProducer, OutboxRelay, ProjectionRunner, openDataSource, quietL
 import type { ProjectionHandler } from '@qmcb/event-log';
 import { AuditRecorder, AuditService, AuditStore, PersonIds, runInRequest } from '@qmcb/platform';
 import type { RequestContext } from '@qmcb/platform';
-import { LogContext, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
+import { LogContext, PersonalDataSealer, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import ExcelJS from 'exceljs';
@@ -135,7 +135,7 @@ describe('coverage statistics of a county loaded through the comparison projecti
     const settings = testKafkaSettings(topic, 3, 'statistics-test');
     producer = await EventLogProducer.connect(settings, { logger: quietLogger() });
     const records = new PersonRecordRepository(RecordSealer.fromEnv());
-    const projection = new ComparisonProjection(records, new OutcomeRepository(records), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository());
+    const projection = new ComparisonProjection(records, new OutcomeRepository(records), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository(), PersonalDataSealer.fromEnv());
     const handler: ProjectionHandler = { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
     runner = new ProjectionRunner({ name: 'cmp-stats', groupId: `cmp-stats-${topic}`, dataSource: ds, schema: 'comparison', handler, settings, logger: quietLogger() });
     await runner.start();

@@ -2,6 +2,7 @@ import type { RegistrationEvent } from '@qmcb/contracts';
 import { EventLogProducer, openDataSource, silentLogger } from '@qmcb/event-log';
 import type { EventAppender } from '@qmcb/event-log';
 import { JsonLogger, closeRedisClient, createRedisClient } from '@qmcb/platform';
+import { PersonalDataSealer } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, readAllEvents, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { execFile } from 'child_process';
@@ -10,6 +11,7 @@ import { join } from 'path';
 import { Readable } from 'stream';
 import type { DataSource } from 'typeorm';
 import { BulkLoadTables1700000001500 } from '../../migrations/1700000001500-bulk-load-tables';
+import { LoadQuarantineSealed1764806500000 } from '../../migrations/1764806500000-load-quarantine-sealed';
 import { sourceRecordEventId } from '../source-record-event';
 import type { SourceRecordInput } from '../source-record-event';
 import { BulkLoader } from './bulk-loader';
@@ -70,11 +72,12 @@ describe('bulk load (real Kafka, PostgreSQL and Redis)', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
   let producer: EventLogProducer;
+  const sealer = PersonalDataSealer.fromEnv();
 
   beforeAll(async () => {
     topic = await createTestTopic(3);
     db = await createTestDatabase();
-    dataSource = await openDataSource({ url: db.url, schema: 'comparison', migrations: [BulkLoadTables1700000001500] });
+    dataSource = await openDataSource({ url: db.url, schema: 'comparison', migrations: [BulkLoadTables1700000001500, LoadQuarantineSealed1764806500000] });
     producer = await EventLogProducer.connect(testKafkaSettings(topic), { logger: silentLogger });
   });
 
@@ -86,7 +89,7 @@ describe('bulk load (real Kafka, PostgreSQL and Redis)', () => {
   });
 
   const options: BulkLoadOptions = { department: 'public-security', format: 'csv', fileName: 'households.csv', actor: 'key:ps-int' };
-  const loader = (appender: EventAppender = producer): BulkLoader => new BulkLoader({ dataSource, appender, chunkSize: 64, appendBatch: 20 });
+  const loader = (appender: EventAppender = producer): BulkLoader => new BulkLoader({ dataSource, sealer, appender, chunkSize: 64, appendBatch: 20 });
   const chunks = (text: string, size = 1000): Readable => {
     const bytes = Buffer.from(text);
     const parts: Buffer[] = [];
@@ -125,12 +128,20 @@ describe('bulk load (real Kafka, PostgreSQL and Redis)', () => {
     expect(flagged?.type === 'source.record-received' && flagged.payload.citizenIdValid).toBe(false);
     expect(events.every((e) => e.correlationId === report.loadId && e.actor === 'key:ps-int')).toBe(true);
 
-    const store = new LoadStore(dataSource);
+    const store = new LoadStore(dataSource, sealer);
     const quarantine = await store.quarantine(report.loadId, 100, 0);
     expect(quarantine.total).toBe(file.bad.size);
     expect(new Map(quarantine.items.map((q) => [q.line, q.reason]))).toEqual(file.bad);
     const syntax = quarantine.items.find((q) => q.reason === 'csvSyntax');
     expect(syntax?.raw).toBe('X-1,440981198503151235,snapshot,2026-11-01T00:00:00Z,household,"bad"x,,,,,,,,');
+    // At rest the line is sealed (ADR 0011): no column of a quarantined row shows the citizen ID,
+    // and the ID's person ref is there for an erasure to find the line.
+    const stored: { text: string; raw: string | null; person_refs: string[] }[] = await dataSource.query(
+      `SELECT row_to_json(q)::text AS text, raw, person_refs FROM load_quarantine q WHERE load_id = $1 AND line = $2`,
+      [report.loadId, syntax?.line],
+    );
+    expect(stored.map((r) => [r.raw, r.text.includes('440981198503151235'), r.text.includes('bad')])).toEqual([[null, false, false]]);
+    expect(stored[0]?.person_refs).toEqual([await sealer.personRef('440981198503151235')]);
     const village = quarantine.items.find((q) => q.reason === 'matches');
     expect(village?.violations).toEqual([{ field: 'facts.villageCode', rule: 'matches', message: 'facts.villageCode must be a 12-digit village/community code' }]);
     expect(await store.report(report.loadId)).toEqual({ ...report, durationMs: expect.any(Number) });
@@ -232,7 +243,7 @@ describe('bulk load (real Kafka, PostgreSQL and Redis)', () => {
     expect(failure?.kind).toBe('unavailable');
     expect(report).toMatchObject({ status: 'failed', rows: 100, accepted: 100 });
     expect(report.error).toMatch(/the service stopped/);
-    expect((await new LoadStore(dataSource).report(report.loadId))?.status).toBe('failed');
+    expect((await new LoadStore(dataSource, sealer).report(report.loadId))?.status).toBe('failed');
   });
 
   it('npm run load: the same pipeline from the command line, progress on stderr, the report on stdout', async () => {
@@ -260,7 +271,7 @@ describe('bulk load (real Kafka, PostgreSQL and Redis)', () => {
       expect(done.stderr).toMatch(new RegExp(`load ${report.loadId}: 26 rows \\(25 accepted, 0 duplicates, 1 quarantined\\), \\d+ rows/s`));
       expect(done.stderr).not.toContain(rows[0].citizenId);
       expect((await readAllEvents(testKafkaSettings(topic))).length).toBe(before + 25);
-      expect(await new LoadStore(dataSource).report(report.loadId)).toEqual({ ...report, durationMs: expect.any(Number) });
+      expect(await new LoadStore(dataSource, sealer).report(report.loadId)).toEqual({ ...report, durationMs: expect.any(Number) });
 
       const usage = await run(['--department', 'nobody', '--file', file]);
       expect(usage.code).toBe(2);
@@ -281,6 +292,7 @@ describe('bulk load (real Kafka, PostgreSQL and Redis)', () => {
       const text = `${[csvHeader(), ...rows.map((r) => csvLine(r))].join('\n')}\n`;
       const { report, failure } = await new BulkLoader({
         dataSource,
+        sealer,
         appender: producer,
         chunkSize: 64,
         appendBatch: 20,
@@ -315,10 +327,10 @@ describe('bulk load (real Kafka, PostgreSQL and Redis)', () => {
       const progress = new RedisLoadProgress(redis, (e) => errors.add(e.message));
       const rows = Array.from({ length: 100 }, (_, i) => householdRecord(81_000 + i));
       const text = `${[csvHeader(), ...rows.map((r) => csvLine(r))].join('\n')}\n`;
-      const { report, failure } = await new BulkLoader({ dataSource, appender: producer, chunkSize: 64, appendBatch: 20, progress }).load(options, chunks(text));
+      const { report, failure } = await new BulkLoader({ dataSource, sealer, appender: producer, chunkSize: 64, appendBatch: 20, progress }).load(options, chunks(text));
       expect(failure).toBeUndefined();
       expect(report).toMatchObject({ status: 'completed', rows: 100, accepted: 100, duplicates: 0, quarantined: 0 });
-      expect(await new LoadStore(dataSource).report(report.loadId)).toEqual({ ...report, durationMs: expect.any(Number) });
+      expect(await new LoadStore(dataSource, sealer).report(report.loadId)).toEqual({ ...report, durationMs: expect.any(Number) });
       expect(await progress.read(report.loadId)).toBeNull();
       expect([...errors]).toEqual(['The client is offline']);
     } finally {

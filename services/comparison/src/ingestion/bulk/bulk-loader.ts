@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { NO_PROGRESS } from './load-progress';
 import type { LoadProgress } from './load-progress';
 import { emptyCounts, LoadStore, toReport } from './load-store';
+import type { PersonalDataSealer } from '@qmcb/service-kit';
 import type { LoadCounts, LoadMeta, LoadReport, QuarantinedRow } from './load-store';
 import { CsvHeaderError } from './row-conversion';
 import { InputStreamError, parseRows } from './rows';
@@ -37,6 +38,8 @@ export interface LoadLogger {
 
 export interface BulkLoaderDeps {
   dataSource: DataSource;
+  /** Seals quarantined lines (ADR 0011). */
+  sealer: PersonalDataSealer;
   appender: EventAppender;
   progress?: LoadProgress;
   logger?: LoadLogger;
@@ -94,7 +97,7 @@ export class BulkLoader {
   private readonly appendBatch: number;
 
   constructor(private readonly deps: BulkLoaderDeps) {
-    this.store = new LoadStore(deps.dataSource);
+    this.store = new LoadStore(deps.dataSource, deps.sealer);
     this.progress = deps.progress ?? NO_PROGRESS;
     this.chunkSize = deps.chunkSize ?? 2000;
     this.appendBatch = deps.appendBatch ?? 500;

@@ -1,4 +1,5 @@
 import type { Department } from '@qmcb/contracts';
+import type { PersonalDataSealer } from '@qmcb/service-kit';
 import type { DataSource } from 'typeorm';
 import type { Violation } from '../record-admission';
 import type { LoadFormat } from './rows';
@@ -94,9 +95,35 @@ export function toReport(meta: Omit<LoadMeta, 'actor'>, status: LoadStatus, coun
   return report;
 }
 
-/** PostgreSQL side of bulk loads: the `loads`, `load_quarantine` and `ingested_record` tables. */
+/** Where a quarantined line is sealed (ADR 0011): under a data key of its load's own. */
+const QUARANTINE_PLACE = 'load_quarantine.raw';
+const quarantineKey = (loadId: string): string => `load:${loadId}`;
+
+/**
+ * Every citizen-ID-shaped string in a line (any 18 characters of a run of digits ending in a digit
+ * or X, as `strpos` would find the ID in it): whose lines an erasure must find once they are sealed.
+ */
+export function citizenIdsIn(text: string): string[] {
+  const out = new Set<string>();
+  for (const run of text.match(/[0-9Xx]{18,}/g) ?? []) {
+    for (let i = 0; i + 18 <= run.length; i += 1) {
+      const window = run.slice(i, i + 18).toUpperCase();
+      if (/^\d{17}[\dX]$/.test(window)) out.add(window);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * PostgreSQL side of bulk loads: the `loads`, `load_quarantine` and `ingested_record` tables. A
+ * quarantined line is kept as sent but sealed (ADR 0011), with the person refs of the citizen IDs
+ * in it (`person_refs`) for erasure.
+ */
 export class LoadStore {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sealer: PersonalDataSealer,
+  ) {}
 
   async create(meta: LoadMeta): Promise<void> {
     await this.dataSource.query(
@@ -127,15 +154,24 @@ export class LoadStore {
         );
       }
       if (quarantined.length) {
+        const raws = quarantined.map((q) => noNul(q.raw));
+        const sealed = await this.sealer.seal(QUARANTINE_PLACE, raws.map((raw) => ({ personKey: quarantineKey(loadId), value: raw })));
+        const refs = await Promise.all(raws.map(async (raw) => Promise.all(citizenIdsIn(raw).map((id) => this.sealer.personRef(id)))));
         await m.query(
-          `INSERT INTO load_quarantine (load_id, line, reason, raw, violations)
-           SELECT $1, l, r, w, v::jsonb FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS t(l, r, w, v)
+          `INSERT INTO load_quarantine (load_id, line, reason, raw_sealed, person_refs, violations)
+           SELECT $1, l, r, decode(w, 'base64'), ARRAY(SELECT jsonb_array_elements_text(p::jsonb)), v::jsonb
+             FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(l, r, w, p, v)
            ON CONFLICT (load_id, line) DO NOTHING`,
           [
             loadId,
             quarantined.map((q) => q.line),
             quarantined.map((q) => q.violations[0]?.rule ?? 'unknown'),
-            quarantined.map((q) => noNul(q.raw)),
+            sealed.map((b) => {
+              // The load's own key is never shredded by an erasure (that deletes the lines instead).
+              if (!b) throw new Error(`the keyring holds the load's key as shredded (load ${loadId})`);
+              return b.toString('base64');
+            }),
+            refs.map((r) => JSON.stringify(r)),
             quarantined.map((q) => JSON.stringify(q.violations.map((v) => ({ field: noNul(v.field), rule: noNul(v.rule), message: noNul(v.message) })))),
           ],
         );
@@ -189,10 +225,12 @@ export class LoadStore {
 
   async quarantine(loadId: string, limit: number, offset: number): Promise<{ total: number; items: QuarantineItem[] }> {
     const [count]: { n: string }[] = await this.dataSource.query(`SELECT count(*) AS n FROM load_quarantine WHERE load_id = $1`, [loadId]);
-    const items: { line: string; reason: string; raw: string; violations: Violation[] }[] = await this.dataSource.query(
-      `SELECT line, reason, raw, violations FROM load_quarantine WHERE load_id = $1 ORDER BY line LIMIT $2 OFFSET $3`,
+    const items: { line: string; reason: string; raw: string | null; raw_sealed: Buffer | null; violations: Violation[] }[] = await this.dataSource.query(
+      `SELECT line, reason, raw, raw_sealed, violations FROM load_quarantine WHERE load_id = $1 ORDER BY line LIMIT $2 OFFSET $3`,
       [loadId, limit, offset],
     );
-    return { total: Number(count?.n ?? 0), items: items.map((i) => ({ line: Number(i.line), reason: i.reason, raw: i.raw, violations: i.violations })) };
+    // One keyring look-up for the page; a line quarantined before sealing is read as it is.
+    const raws = await this.sealer.open<string>(QUARANTINE_PLACE, items.map((i) => ({ personKey: quarantineKey(loadId), sealed: i.raw_sealed, plain: i.raw })));
+    return { total: Number(count?.n ?? 0), items: items.map((i, n) => ({ line: Number(i.line), reason: i.reason, raw: raws[n] ?? '', violations: i.violations })) };
   }
 }

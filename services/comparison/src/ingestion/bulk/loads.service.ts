@@ -4,6 +4,7 @@ import type { Department } from '@qmcb/contracts';
 import { EventLogProducer } from '@qmcb/event-log';
 import { DomainError, REDIS } from '@qmcb/platform';
 import type { RedisClient } from '@qmcb/platform';
+import { PersonalDataSealer } from '@qmcb/service-kit';
 import { DataSource } from 'typeorm';
 import { BulkLoader } from './bulk-loader';
 import type { BulkLoadOptions, StartedLoad } from './bulk-loader';
@@ -24,14 +25,14 @@ export class LoadsService implements BeforeApplicationShutdown {
   /** Loads running in this process, stopped (and recorded as failed) when it shuts down. */
   private readonly running = new Map<string, { abort: AbortController; done: Promise<unknown> }>();
 
-  constructor(dataSource: DataSource, producer: EventLogProducer, @Inject(REDIS) redis: RedisClient) {
-    this.store = new LoadStore(dataSource);
+  constructor(dataSource: DataSource, producer: EventLogProducer, @Inject(REDIS) redis: RedisClient, sealer: PersonalDataSealer) {
+    this.store = new LoadStore(dataSource, sealer);
     this.progress = new RedisLoadProgress(redis, (e) => {
       if (this.redisWarned) return;
       this.redisWarned = true;
       this.logger.warn({ msg: 'load progress not kept in Redis; reports are read from PostgreSQL', err: e.message });
     });
-    this.loader = new BulkLoader({ dataSource, appender: producer, progress: this.progress, logger: this.logger });
+    this.loader = new BulkLoader({ dataSource, sealer, appender: producer, progress: this.progress, logger: this.logger });
   }
 
   async start(options: Omit<BulkLoadOptions, 'signal'>, source: AsyncIterable<Buffer | string>): Promise<StartedLoad> {
