@@ -7,6 +7,7 @@ import { ReviewItemRepository } from './items/review-item.repository';
 import { ReviewTables1700000003000 } from './migrations/1700000003000-review-tables';
 import { ReviewItemsOfEveryChannel1700000003100 } from './migrations/1700000003100-review-items-of-every-channel';
 import { LinkReview1700000010300 } from './migrations/1700000010300-link-review';
+import { ReviewSealed1764892800000 } from './migrations/1764892800000-review-sealed';
 import { LinkReviewRepository } from './links/link-review.repository';
 import { LinksController } from './links/links.controller';
 import { LinksService } from './links/links.service';
@@ -20,7 +21,7 @@ import { ReviewProjection } from './projection/review.projection';
 import { ReviewsController } from './reviews/reviews.controller';
 import { ReviewsService } from './reviews/reviews.service';
 
-export const REVIEW_MIGRATIONS = [ReviewTables1700000003000, ReviewItemsOfEveryChannel1700000003100, LinkReview1700000010300];
+export const REVIEW_MIGRATIONS = [ReviewTables1700000003000, ReviewItemsOfEveryChannel1700000003100, LinkReview1700000010300, ReviewSealed1764892800000];
 
 /**
  * 审核: changes from every channel (survey, window, self-service, grassroots, department), and the identity links

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Channel } from '@qmcb/contracts';
+import { PersonalDataSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { ItemStage, ItemStatus, ReviewItem } from './review-item.decider';
 
@@ -8,15 +9,35 @@ const COLUMNS = `review_id AS "reviewId", submission_id AS "submissionId", chann
   submitter_id AS "submitterId", submitted_at AS "submittedAt", based_on_version AS "basedOnVersion", skip_initial AS "skipInitial",
   initial_reviewer AS "initialReviewer", initial_comment AS "initialComment", final_reviewer AS "finalReviewer",
   return_reason AS "returnReason", fields_to_fix AS "fieldsToFix", reject_code AS "rejectCode", reject_reason AS "rejectReason",
-  close_code AS "closeCode", close_reason AS "closeReason", decided_at AS "decidedAt", updated_at AS "updatedAt", version`;
+  close_code AS "closeCode", close_reason AS "closeReason", decided_at AS "decidedAt", updated_at AS "updatedAt", version, sealed`;
+
+/** Where an item's personal values are sealed (the AAD's place, ADR 0011). */
+export const ITEM_PLACE = 'review_item.sealed';
+
+/**
+ * What of an item is personal, sealed in `sealed` (ADR 0011, stage 4): the change request (the
+ * collected form: name, phone, address, citizen ID, household members, evidence), the record's
+ * values before it, and the reviewers' free text. Their plain columns are null in a sealed row.
+ */
+type ItemPersonal = Pick<ReviewItem, 'request' | 'before' | 'initialComment' | 'returnReason' | 'rejectReason' | 'closeReason'>;
+
+const personalOf = (i: ReviewItem | RawItem): ItemPersonal => ({
+  request: i.request,
+  before: i.before,
+  initialComment: i.initialComment,
+  returnReason: i.returnReason,
+  rejectReason: i.rejectReason,
+  closeReason: i.closeReason,
+});
 
 type Time = Date | string;
-type RawItem = Omit<ReviewItem, 'submittedAt' | 'updatedAt' | 'decidedAt'> & { submittedAt: Time; updatedAt: Time; decidedAt: Time | null };
+type RawItem = Omit<ReviewItem, 'submittedAt' | 'updatedAt' | 'decidedAt'> & { submittedAt: Time; updatedAt: Time; decidedAt: Time | null; sealed: Buffer | null };
 
 const iso = (v: Time): string => (v instanceof Date ? v.toISOString() : new Date(v).toISOString());
 
-function item(r: RawItem): ReviewItem {
-  return { ...r, submittedAt: iso(r.submittedAt), updatedAt: iso(r.updatedAt), decidedAt: r.decidedAt === null ? null : iso(r.decidedAt) };
+function item(r: RawItem, personal: ItemPersonal): ReviewItem {
+  const { sealed: _sealed, ...rest } = r;
+  return { ...rest, ...personal, submittedAt: iso(r.submittedAt), updatedAt: iso(r.updatedAt), decidedAt: r.decidedAt === null ? null : iso(r.decidedAt) };
 }
 
 export const QUEUE_SORTS = ['submittedAt', '-submittedAt'] as const;
@@ -47,12 +68,35 @@ export interface QueueFigures {
   averageWaitSeconds: number;
 }
 
-/** `review_item`: every review item's current state. All SQL of the table. */
+/**
+ * `review_item`: every review item's current state. All SQL of the table.
+ *
+ * At rest (ADR 0011, stage 4) an item's personal values are `sealed` under the person's data key
+ * (`ItemPersonal`); reads open them, one keyring look-up per page. A row written before that has
+ * `sealed` null and its values in their columns: read as it is, sealed when next written (or by a
+ * rebuild). An item of a person whose key is shredded (erased) is read as absent and not written.
+ */
 @Injectable()
 export class ReviewItemRepository {
+  constructor(private readonly sealer: PersonalDataSealer) {}
+
+  /** The items of rows read with COLUMNS, opened, in order; an erased person's are left out. */
+  private async items(rows: readonly RawItem[]): Promise<ReviewItem[]> {
+    const opened = await this.sealer.open<ItemPersonal>(
+      ITEM_PLACE,
+      rows.map((r) => ({ personKey: r.personKey, sealed: r.sealed, plain: personalOf(r) })),
+    );
+    const out: ReviewItem[] = [];
+    rows.forEach((r, i) => {
+      const personal = opened[i];
+      if (personal !== undefined) out.push(item(r, personal));
+    });
+    return out;
+  }
+
   async find(manager: EntityManager, reviewId: string, forUpdate = false): Promise<ReviewItem | null> {
     const rows: RawItem[] = await manager.query(`SELECT ${COLUMNS} FROM review_item WHERE review_id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [reviewId]);
-    return rows[0] ? item(rows[0]) : null;
+    return (await this.items(rows))[0] ?? null;
   }
 
   /** These items, locked for the batch (or the decisions) that change them, in review ID order. */
@@ -63,13 +107,13 @@ export class ReviewItemRepository {
       `SELECT ${COLUMNS} FROM review_item WHERE review_id = ANY($1::uuid[]) ORDER BY review_id${forUpdate ? ' FOR UPDATE' : ''}`,
       [[...new Set(reviewIds)]],
     );
-    for (const r of rows) out.set(r.reviewId, item(r));
+    for (const i of await this.items(rows)) out.set(i.reviewId, i);
     return out;
   }
 
   async forPerson(manager: EntityManager, personKey: string): Promise<ReviewItem[]> {
     const rows: RawItem[] = await manager.query(`SELECT ${COLUMNS} FROM review_item WHERE person_key = $1 ORDER BY submitted_at, review_id`, [personKey]);
-    return rows.map(item);
+    return this.items(rows);
   }
 
   /** Items of a person still waiting for a decision (to show conflicting proposals). */
@@ -78,7 +122,7 @@ export class ReviewItemRepository {
       `SELECT ${COLUMNS} FROM review_item WHERE person_key = $1 AND status = 'pending' ORDER BY submitted_at, review_id`,
       [personKey],
     );
-    return rows.map(item);
+    return this.items(rows);
   }
 
   async list(manager: EntityManager, f: ItemFilter): Promise<{ total: number; items: ReviewItem[] }> {
@@ -89,7 +133,7 @@ export class ReviewItemRepository {
     const [{ total }] = (await manager.query(`SELECT count(*)::int AS total FROM review_item WHERE ${where}`, params)) as [{ total: number }];
     const order = f.sort === '-submittedAt' ? 'submitted_at DESC, review_id DESC' : 'submitted_at, review_id';
     const rows: RawItem[] = await manager.query(`SELECT ${COLUMNS} FROM review_item WHERE ${where} ORDER BY ${order} LIMIT $7 OFFSET $8`, [...params, f.limit, f.offset]);
-    return { total, items: rows.map(item) };
+    return { total, items: await this.items(rows) };
   }
 
   /** Pending items per stage within a division: how many, how many overdue, the oldest, the average wait. */
@@ -122,24 +166,31 @@ export class ReviewItemRepository {
     return rows.map((r) => ({ ...r, oldest: r.oldest ? iso(r.oldest) : null }));
   }
 
-  /** Upserts items in one statement (at most one row per item). */
-  async saveMany(manager: EntityManager, items: readonly ReviewItem[]): Promise<void> {
+  /** Upserts items in one statement (at most one row per item), their personal values sealed; an erased person's items are not written. */
+  async saveMany(manager: EntityManager, all: readonly ReviewItem[]): Promise<void> {
+    if (all.length === 0) return;
+    const sealed = await this.sealer.seal(ITEM_PLACE, all.map((i) => ({ personKey: i.personKey, value: personalOf(i) })));
+    const items = all.flatMap((i, n) => {
+      const bytes = sealed[n];
+      // An erased person (key shredded) is not written again: ADR 0010 deleted their rows.
+      return bytes ? [{ ...i, request: null, before: null, initialComment: null, returnReason: null, rejectReason: null, closeReason: null, sealed: bytes.toString('base64') }] : [];
+    });
     if (items.length === 0) return;
     await manager.query(
       `INSERT INTO review_item (review_id, submission_id, channel, kind, task_id, person_key, village_code, township_code, county_code, stage, status,
          request, before, reasons, submitter_id, submitted_at, based_on_version, skip_initial, initial_reviewer, initial_comment, final_reviewer,
-         return_reason, fields_to_fix, reject_code, reject_reason, close_code, close_reason, decided_at, updated_at, version)
+         return_reason, fields_to_fix, reject_code, reject_reason, close_code, close_reason, decided_at, updated_at, version, sealed)
        SELECT i."reviewId", i."submissionId", i.channel, i.kind, i."taskId", i."personKey", i."villageCode", i."townshipCode", i."countyCode",
               i.stage, i.status, i.request, i.before, ARRAY(SELECT jsonb_array_elements_text(i.reasons)), i."submitterId", i."submittedAt",
               i."basedOnVersion", i."skipInitial", i."initialReviewer", i."initialComment", i."finalReviewer", i."returnReason",
               ARRAY(SELECT jsonb_array_elements_text(i."fieldsToFix")), i."rejectCode", i."rejectReason", i."closeCode", i."closeReason",
-              i."decidedAt", i."updatedAt", i.version
+              i."decidedAt", i."updatedAt", i.version, decode(i.sealed, 'base64')
          FROM jsonb_to_recordset($1::jsonb) AS i("reviewId" uuid, "submissionId" uuid, channel text, kind text, "taskId" uuid, "personKey" text,
               "villageCode" text, "townshipCode" text, "countyCode" text, stage text, status text, request jsonb, before jsonb, reasons jsonb,
               "submitterId" text, "submittedAt" timestamptz, "basedOnVersion" int, "skipInitial" boolean, "initialReviewer" text,
               "initialComment" text, "finalReviewer" text, "returnReason" text, "fieldsToFix" jsonb, "rejectCode" text, "rejectReason" text,
-              "closeCode" text, "closeReason" text, "decidedAt" timestamptz, "updatedAt" timestamptz, version int)
-       ON CONFLICT (review_id) DO UPDATE SET stage = EXCLUDED.stage, status = EXCLUDED.status, before = EXCLUDED.before,
+              "closeCode" text, "closeReason" text, "decidedAt" timestamptz, "updatedAt" timestamptz, version int, sealed text)
+       ON CONFLICT (review_id) DO UPDATE SET sealed = EXCLUDED.sealed, request = EXCLUDED.request, stage = EXCLUDED.stage, status = EXCLUDED.status, before = EXCLUDED.before,
          based_on_version = EXCLUDED.based_on_version, initial_reviewer = EXCLUDED.initial_reviewer, initial_comment = EXCLUDED.initial_comment,
          final_reviewer = EXCLUDED.final_reviewer, return_reason = EXCLUDED.return_reason, fields_to_fix = EXCLUDED.fields_to_fix,
          reject_code = EXCLUDED.reject_code, reject_reason = EXCLUDED.reject_reason, close_code = EXCLUDED.close_code,

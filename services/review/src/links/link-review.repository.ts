@@ -1,19 +1,40 @@
 import { Injectable } from '@nestjs/common';
+import { PersonalDataSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { LinkReview, LinkReviewStage, LinkReviewStatus } from './link-review.decider';
 
 const COLUMNS = `link_id AS "linkId", person_key AS "personKey", record_key AS "recordKey", citizen_id_as_sent AS "citizenIdAsSent", sources,
   score, threshold, criteria, village_code AS "villageCode", township_code AS "townshipCode", county_code AS "countyCode", stage, status,
   proposed_at AS "proposedAt", initial_reviewer AS "initialReviewer", initial_comment AS "initialComment", decided_by AS "decidedBy",
-  decision_note AS "decisionNote", decided_at AS "decidedAt", updated_at AS "updatedAt", version`;
+  decision_note AS "decisionNote", decided_at AS "decidedAt", updated_at AS "updatedAt", version, sealed`;
+
+/** Where a link review's personal values are sealed (the AAD's place, ADR 0011). */
+export const LINK_PLACE = 'link_review.sealed';
+
+/**
+ * What of a link review is personal, sealed in `sealed` (ADR 0011, stage 4): the mistyped ID (as
+ * sent, and the record key, which is that ID when it has 18 characters), the department records
+ * held under it, and the reviewers' free text. Their plain columns are null in a sealed row; the
+ * score and its criteria (names, points, fixed wording) stay plain.
+ */
+type LinkPersonal = Pick<LinkReview, 'recordKey' | 'citizenIdAsSent' | 'sources' | 'initialComment' | 'decisionNote'>;
+
+const personalOf = (r: LinkReview | Raw): LinkPersonal => ({
+  recordKey: r.recordKey,
+  citizenIdAsSent: r.citizenIdAsSent,
+  sources: r.sources,
+  initialComment: r.initialComment,
+  decisionNote: r.decisionNote,
+});
 
 type Time = Date | string;
-type Raw = Omit<LinkReview, 'proposedAt' | 'updatedAt' | 'decidedAt'> & { proposedAt: Time; updatedAt: Time; decidedAt: Time | null };
+type Raw = Omit<LinkReview, 'proposedAt' | 'updatedAt' | 'decidedAt'> & { proposedAt: Time; updatedAt: Time; decidedAt: Time | null; sealed: Buffer | null };
 
 const iso = (v: Time): string => (v instanceof Date ? v.toISOString() : new Date(v).toISOString());
 
-function review(r: Raw): LinkReview {
-  return { ...r, proposedAt: iso(r.proposedAt), updatedAt: iso(r.updatedAt), decidedAt: r.decidedAt === null ? null : iso(r.decidedAt) };
+function review(r: Raw, personal: LinkPersonal): LinkReview {
+  const { sealed: _sealed, ...rest } = r;
+  return { ...rest, ...personal, proposedAt: iso(r.proposedAt), updatedAt: iso(r.updatedAt), decidedAt: r.decidedAt === null ? null : iso(r.decidedAt) };
 }
 
 export interface LinkReviewFilter {
@@ -25,12 +46,33 @@ export interface LinkReviewFilter {
   offset: number;
 }
 
-/** `link_review`: the review of every proposed identity link. All SQL of the table. */
+/**
+ * `link_review`: the review of every proposed identity link. All SQL of the table.
+ *
+ * At rest (ADR 0011, stage 4) a review's personal values are `sealed` under the data key of the
+ * person it is proposed to (`LinkPersonal`); reads open them, one keyring look-up per page. A row
+ * written before that has `sealed` null and its values in their columns: read as it is, sealed when
+ * next written (or by a rebuild). A review of a person whose key is shredded (erased) is read as
+ * absent and not written.
+ */
 @Injectable()
 export class LinkReviewRepository {
+  constructor(private readonly sealer: PersonalDataSealer) {}
+
+  /** The reviews of rows read with COLUMNS, opened, in order; an erased person's are left out. */
+  private async reviews(rows: readonly Raw[]): Promise<LinkReview[]> {
+    const opened = await this.sealer.open<LinkPersonal>(LINK_PLACE, rows.map((r) => ({ personKey: r.personKey, sealed: r.sealed, plain: personalOf(r) })));
+    const out: LinkReview[] = [];
+    rows.forEach((r, i) => {
+      const personal = opened[i];
+      if (personal !== undefined) out.push(review(r, personal));
+    });
+    return out;
+  }
+
   async find(manager: EntityManager, linkId: string, forUpdate = false): Promise<LinkReview | null> {
     const rows: Raw[] = await manager.query(`SELECT ${COLUMNS} FROM link_review WHERE link_id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [linkId]);
-    return rows[0] ? review(rows[0]) : null;
+    return (await this.reviews(rows))[0] ?? null;
   }
 
   /** These reviews, locked for the batch that changes them, in link ID order. */
@@ -38,7 +80,7 @@ export class LinkReviewRepository {
     const out = new Map<string, LinkReview>();
     if (linkIds.length === 0) return out;
     const rows: Raw[] = await manager.query(`SELECT ${COLUMNS} FROM link_review WHERE link_id = ANY($1::uuid[]) ORDER BY link_id FOR UPDATE`, [[...new Set(linkIds)]]);
-    for (const r of rows) out.set(r.linkId, review(r));
+    for (const r of await this.reviews(rows)) out.set(r.linkId, r);
     return out;
   }
 
@@ -48,23 +90,31 @@ export class LinkReviewRepository {
     const where = `village_code LIKE $1 AND ($2::text IS NULL OR stage = $2) AND ($3::text IS NULL OR status = $3)`;
     const [{ total }] = (await manager.query(`SELECT count(*)::int AS total FROM link_review WHERE ${where}`, params)) as [{ total: number }];
     const rows: Raw[] = await manager.query(`SELECT ${COLUMNS} FROM link_review WHERE ${where} ORDER BY proposed_at, link_id LIMIT $4 OFFSET $5`, [...params, f.limit, f.offset]);
-    return { total, items: rows.map(review) };
+    return { total, items: await this.reviews(rows) };
   }
 
-  /** Upserts reviews in one statement (at most one row per link). */
-  async saveMany(manager: EntityManager, reviews: readonly LinkReview[]): Promise<void> {
+  /** Upserts reviews in one statement (at most one row per link), their personal values sealed; an erased person's are not written. */
+  async saveMany(manager: EntityManager, all: readonly LinkReview[]): Promise<void> {
+    if (all.length === 0) return;
+    const sealed = await this.sealer.seal(LINK_PLACE, all.map((r) => ({ personKey: r.personKey, value: personalOf(r) })));
+    const reviews = all.flatMap((r, n) => {
+      const bytes = sealed[n];
+      // An erased person (key shredded) is not written again: ADR 0010 deleted their rows.
+      return bytes ? [{ ...r, recordKey: null, citizenIdAsSent: null, sources: null, initialComment: null, decisionNote: null, sealed: bytes.toString('base64') }] : [];
+    });
     if (reviews.length === 0) return;
     await manager.query(
       `INSERT INTO link_review (link_id, person_key, record_key, citizen_id_as_sent, sources, score, threshold, criteria, village_code, township_code,
-         county_code, stage, status, proposed_at, initial_reviewer, initial_comment, decided_by, decision_note, decided_at, updated_at, version)
+         county_code, stage, status, proposed_at, initial_reviewer, initial_comment, decided_by, decision_note, decided_at, updated_at, version, sealed)
        SELECT r."linkId", r."personKey", r."recordKey", r."citizenIdAsSent", r.sources, r.score, r.threshold, r.criteria, r."villageCode",
               r."townshipCode", r."countyCode", r.stage, r.status, r."proposedAt", r."initialReviewer", r."initialComment", r."decidedBy",
-              r."decisionNote", r."decidedAt", r."updatedAt", r.version
+              r."decisionNote", r."decidedAt", r."updatedAt", r.version, decode(r.sealed, 'base64')
          FROM jsonb_to_recordset($1::jsonb) AS r("linkId" uuid, "personKey" text, "recordKey" text, "citizenIdAsSent" text, sources jsonb,
               score int, threshold int, criteria jsonb, "villageCode" text, "townshipCode" text, "countyCode" text, stage text, status text,
               "proposedAt" timestamptz, "initialReviewer" text, "initialComment" text, "decidedBy" text, "decisionNote" text,
-              "decidedAt" timestamptz, "updatedAt" timestamptz, version int)
-       ON CONFLICT (link_id) DO UPDATE SET stage = EXCLUDED.stage, status = EXCLUDED.status, initial_reviewer = EXCLUDED.initial_reviewer,
+              "decidedAt" timestamptz, "updatedAt" timestamptz, version int, sealed text)
+       ON CONFLICT (link_id) DO UPDATE SET sealed = EXCLUDED.sealed, record_key = EXCLUDED.record_key,
+         citizen_id_as_sent = EXCLUDED.citizen_id_as_sent, sources = EXCLUDED.sources, stage = EXCLUDED.stage, status = EXCLUDED.status, initial_reviewer = EXCLUDED.initial_reviewer,
          initial_comment = EXCLUDED.initial_comment, decided_by = EXCLUDED.decided_by, decision_note = EXCLUDED.decision_note,
          decided_at = EXCLUDED.decided_at, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version`,
       [JSON.stringify(reviews)],
