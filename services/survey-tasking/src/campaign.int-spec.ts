@@ -697,6 +697,15 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     }
   });
 
+  it('15a. holds no name, phone or citizen ID readable in its targets, visits and households: only in their key columns (ADR 0011, stage 4)', async () => {
+    const rows = await dbQuery(`SELECT (to_jsonb(t) - 'person_key' - 'household_key')::text AS text FROM survey_tasking.survey_task t
+      UNION ALL SELECT (to_jsonb(v) - 'person_key')::text FROM survey_tasking.survey_visit v
+      UNION ALL SELECT (to_jsonb(m) - 'person_key' - 'household_key')::text FROM survey_tasking.survey_household_member m`);
+    expect(rows.length).toBeGreaterThan(PEOPLE.length);
+    const personal = [...PEOPLE.flatMap((p) => [p.name, p.citizenId, ...(p.phone ? [p.phone] : [])]), F_TRUE_ID, N_ID, '李小宝'];
+    for (const { text } of rows) for (const value of personal) expect({ text, value, readable: String(text).includes(value) }).toEqual({ text, value, readable: false });
+  });
+
   it("16. when a person is erased, the download of every surveyor who had their target lists it as removed, and nothing of theirs", async () => {
     const erasure = newEvent(PERSON_ERASED, deterministicId('keyring', 'erase', key(D)), key(D), { reason: 'PIPL art. 47 request 9', requestedBy: 'operator:ops-1' }, { ...origin('ops:keyring', 'erase-D'), actor: 'operator:ops-1' });
     // Applied as the live runner applies a batch (step 15's rebuild closed the process's keyring connections, which the runner's consumer needs).
