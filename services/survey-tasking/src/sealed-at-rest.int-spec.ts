@@ -26,6 +26,7 @@ const valid = (first17: string): string => `${first17}${checkCharacter(first17)}
 const A = valid('44098119750315131');
 const B = valid('44098119770601142');
 const C = valid('44098120000120151');
+const D = valid('44098119900909171');
 const VILLAGE = '440981002001';
 const HOUSEHOLD = `${VILLAGE}-0001`;
 const NAME_A = '欧阳明远';
@@ -37,7 +38,7 @@ const WHERE = '深圳市宝安区福永街道打工';
 const NOTE = '邻居说他在深圳电子厂';
 const RETURNED = '电话号码与本人不符';
 /** Everything personal this spec writes: none of it may be readable in a row (but the key columns). */
-const PERSONAL = [NAME_A, NAME_B, NAME_C, PHONE, ADDRESS, '幸福路', WHERE, NOTE, RETURNED, A, B, C, '1975-03-15', '1977-06-01', '配偶'];
+const PERSONAL = [NAME_A, NAME_B, NAME_C, PHONE, ADDRESS, '幸福路', WHERE, NOTE, RETURNED, A, B, C, D, '1975-03-15', '1977-06-01', '配偶'];
 
 const personOf = (key: string, name: string): TargetPerson => ({
   citizenId: key, name, sex: 'male', birthDate: '1975-03-15', hukouDivision: VILLAGE, hukouAddress: ADDRESS, hukouStatus: 'normal', residenceDivision: VILLAGE,
@@ -218,10 +219,47 @@ describe('survey tasking sealed at rest (ADR 0011, stage 4; real PostgreSQL and 
     expect((await members.findMany(ds.manager, [C])).get(C)).toEqual(legacyMember);
   });
 
+  it('seal-records seals the rows written before in place, in steps, reading back the same; the download marks stay', async () => {
+    const legacy = target(D);
+    const person = personOf(D, NAME_C);
+    await ds.query(
+      `INSERT INTO survey_task (task_id, person_key, village_code, township_code, county_code, origin, status, reasons, visits, where_text, visit_note, return_reason, created_at, updated_at, version, household_key, person)
+       VALUES ($1, $2, $3, '440981002', '440981', 'comparison', 'away', '{UNINSURED}', 1, $4, $5, $6, $7, $8, 3, $9, $10),
+              ($11, $2, $3, '440981002', '440981', 'comparison', 'closed', '{UNINSURED}', 0, NULL, NULL, NULL, $7, $8, 1, $9, '{}')`,
+      [legacy.taskId, D, VILLAGE, WHERE, NOTE, RETURNED, '2026-10-01T00:00:00.000Z', legacy.updatedAt, HOUSEHOLD, JSON.stringify(person), randomUUID()],
+    );
+    await ds.query(
+      `INSERT INTO survey_household_member (person_key, household_key, village_code, household_no, citizen_id, name, relation, sex, birth_date, hukou_status, source)
+       VALUES ($1, $2, $3, '0001', $1, $4, '配偶', 'female', '1977-06-01', 'normal', 'household')`,
+      [D, HOUSEHOLD, VILLAGE, NAME_C],
+    );
+    const readBefore = { tasks: await tasks.forPerson(ds.manager, D), members: await members.findMany(ds.manager, [D]), visits: await visits.latestForms(ds.manager, [ta.taskId]) };
+    const plainVisits = await visits.countPlain(ds.manager);
+    expect([await tasks.countPlain(ds.manager), await members.countPlain(ds.manager), plainVisits]).toEqual([2, 1, 1]);
+    const marks = async (): Promise<unknown> => ds.query(`SELECT task_id, synced_xid::text FROM survey_task ORDER BY task_id`);
+    const marksBefore = await marks();
+    for (const table of [tasks, members, visits]) {
+      let after: string | null = null;
+      let sealed = 0;
+      for (;;) {
+        const step: { last: string | null; sealed: number } = await ds.transaction((m) => table.sealPlainRows(m, after, 1));
+        if (step.last === null) break;
+        after = step.last;
+        sealed += step.sealed;
+      }
+      expect({ table: table.table, sealed, left: await table.countPlain(ds.manager) }).toEqual({ table: table.table, sealed: table === tasks ? 2 : 1, left: 0 });
+    }
+    for (const [table, column] of [['survey_task', 'notes_sealed'], ['survey_household_member', 'sealed'], ['survey_visit', 'sealed']] as const) await expectNothingPersonal(table, column);
+    // The target whose person was never set keeps `{}` unsealed, as a target written now would.
+    expect(await ds.query(`SELECT count(*)::int AS n FROM survey_task WHERE person_sealed IS NULL AND person = '{}'::jsonb AND notes_sealed IS NOT NULL`)).toEqual([{ n: 1 }]);
+    expect({ tasks: await tasks.forPerson(ds.manager, D), members: await members.findMany(ds.manager, [D]), visits: await visits.latestForms(ds.manager, [ta.taskId]) }).toEqual(readBefore);
+    expect(await marks()).toEqual(marksBefore);
+  });
+
   it('opens nothing of an erased person (their key shredded) and writes nothing of theirs again; the other members read on', async () => {
     expect(await log.keyring.shred(log.personRef(B), 'int test of ADR 0011 stage 4')).toBe(true);
     // Before the erasure deletes B's rows (ADR 0010), or in any copy of them: nothing of B opens.
-    expect((await members.ofHouseholds(ds.manager, [HOUSEHOLD])).map((m) => m.personKey).sort()).toEqual([A, C].sort());
+    expect((await members.ofHouseholds(ds.manager, [HOUSEHOLD])).map((m) => m.personKey).sort()).toEqual([A, C, D].sort());
     expect(await tasks.find(ds.manager, tb.taskId)).toBeNull();
     expect(await tasks.forPerson(ds.manager, B)).toEqual([]);
     expect((await tasks.find(ds.manager, ta.taskId))?.person.name).toBe(NAME_A);

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
-import { ServiceKitModule } from '@qmcb/service-kit';
+import { PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
 import type { ServiceConfig } from '@qmcb/service-kit';
 import { AssignmentRepository } from './assignments/assignment.repository';
 import { SurveyLocks } from './assignments/survey-locks';
@@ -48,6 +48,8 @@ export class SurveyTaskingModule {
         CampaignsService,
         LedgersService,
         ProgressGauges,
+        // Rows written before ADR 0011's stage 4, sealed in place by `seal-records`.
+        { provide: PLAIN_ROW_SEALERS, inject: [SurveyTaskRepository, SurveyVisitRepository, HouseholdMemberRepository], useFactory: (...tables: unknown[]) => tables },
       ],
     };
   }

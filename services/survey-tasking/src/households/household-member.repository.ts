@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PersonalDataSealer } from '@qmcb/service-kit';
+import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 
 /** A member of a household as survey tasking holds them: registered by public security, or found at a visit. */
@@ -42,8 +43,27 @@ const COLUMNS = `person_key AS "personKey", household_key AS "householdKey", vil
  * die with someone else's. A row written before that has `sealed` null: read as it is.
  */
 @Injectable()
-export class HouseholdMemberRepository {
+export class HouseholdMemberRepository implements PlainRowSealer {
+  readonly table = 'survey_household_member';
+
   constructor(private readonly sealer: PersonalDataSealer) {}
+
+  async countPlain(manager: EntityManager): Promise<number> {
+    const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM survey_household_member WHERE sealed IS NULL`)) as [{ n: number }];
+    return n;
+  }
+
+  /** Seals rows written before sealing (`seal-records`), by person key: each member as they are, locked; an erased member is left to the erasure. */
+  async sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
+    const rows: StoredMember[] = await manager.query(
+      `SELECT ${COLUMNS} FROM survey_household_member WHERE sealed IS NULL AND ($1::text IS NULL OR person_key > $1) ORDER BY person_key LIMIT $2 FOR UPDATE`,
+      [after, limit],
+    );
+    if (rows.length === 0) return { last: null, sealed: 0 };
+    await this.upsertMany(manager, await this.opened(rows));
+    const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM survey_household_member WHERE person_key = ANY($1::text[]) AND sealed IS NULL`, [rows.map((r) => r.personKey)])) as [{ n: number }];
+    return { last: (rows[rows.length - 1] as StoredMember).personKey, sealed: rows.length - n };
+  }
 
   async findMany(manager: EntityManager, personKeys: readonly string[]): Promise<Map<string, MemberRow>> {
     const out = new Map<string, MemberRow>();

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PersonalDataSealer } from '@qmcb/service-kit';
+import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { SurveyTarget, TargetStatus } from './survey-target.decider';
 import type { TargetPerson } from './target-person';
@@ -32,6 +33,9 @@ export const TASK_NOTES = 'survey_task.notes';
 
 /** The free texts of a target about its person (where they went, the surveyor's note, why review returned the form): sealed together. */
 type Notes = Pick<SurveyTarget, 'whereText' | 'visitNote' | 'returnReason'>;
+
+/** A row with a personal value still plain: its notes, or its person once set. */
+const PLAIN = `(notes_sealed IS NULL OR (person_sealed IS NULL AND person <> '{}'::jsonb))`;
 
 const notesOf = (t: Pick<SurveyTarget, 'whereText' | 'visitNote' | 'returnReason'>): Notes => ({ whereText: t.whereText ?? null, visitNote: t.visitNote ?? null, returnReason: t.returnReason ?? null });
 
@@ -119,8 +123,50 @@ const OVERDUE = `(t.status IN ('open', 'revisit', 'returned') AND ($4::date > $5
  * person is sealed when next written, its notes when its state is.
  */
 @Injectable()
-export class SurveyTaskRepository {
+export class SurveyTaskRepository implements PlainRowSealer {
+  readonly table = 'survey_task';
+
   constructor(private readonly sealer: PersonalDataSealer) {}
+
+  async countPlain(manager: EntityManager): Promise<number> {
+    const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM survey_task WHERE ${PLAIN}`)) as [{ n: number }];
+    return n;
+  }
+
+  /**
+   * Seals rows written before sealing (`seal-records`), by task ID: the notes, and the person where
+   * it was set, as they are; locked; the download mark (`synced_xid`) stays, since nothing a surveyor
+   * sees changes. An erased person's rows are left to the erasure.
+   */
+  async sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
+    const rows: Raw[] = await manager.query(
+      `SELECT ${COLUMNS} FROM survey_task t WHERE ${PLAIN} AND ($1::uuid IS NULL OR task_id > $1::uuid) ORDER BY task_id LIMIT $2 FOR UPDATE`,
+      [after, limit],
+    );
+    if (rows.length === 0) return { last: null, sealed: 0 };
+    const opened = await this.opened(rows);
+    // A person never set (`{}`) stays as a target written since leaves it: not sealed.
+    const withPerson = opened.filter((t) => Object.keys(t.person).length > 0);
+    const notes = await this.sealer.seal(TASK_NOTES, opened.map((t) => ({ personKey: t.personKey, value: notesOf(t) })));
+    const persons = await this.sealer.seal(TASK_PERSON, withPerson.map((t) => ({ personKey: t.personKey, value: t.person })));
+    const personOf = new Map(withPerson.map((t, i) => [t.taskId, persons[i]]));
+    const kept = opened.flatMap((t, i) => {
+      const note = notes[i];
+      const person = personOf.get(t.taskId);
+      if (!note || person === null) return [];
+      return [{ id: t.taskId, notes: note.toString('base64'), person: person ? person.toString('base64') : null }];
+    });
+    if (kept.length > 0) {
+      await manager.query(
+        `UPDATE survey_task t SET where_text = NULL, visit_note = NULL, return_reason = NULL, notes_sealed = decode(k.notes, 'base64'),
+                person = CASE WHEN k.person IS NULL THEN t.person ELSE '{}'::jsonb END,
+                person_sealed = CASE WHEN k.person IS NULL THEN t.person_sealed ELSE decode(k.person, 'base64') END
+           FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, notes text, person text) WHERE t.task_id = k.id`,
+        [JSON.stringify(kept)],
+      );
+    }
+    return { last: String((rows[rows.length - 1] as Raw)['taskId']), sealed: kept.length };
+  }
 
   /** The rows as TaskRows, their sealed values opened (one keyring look-up per place); an erased person's targets are left out. */
   private async opened(rows: readonly Raw[]): Promise<TaskRow[]> {
