@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { LogTransport } from './log/log-transport';
 import { keyringCommand } from './keyring-command';
 import { PersonRecordRepository } from './records/person-record.repository';
+import { PLAIN_ROW_SEALERS } from './records/plain-rows';
+import type { PlainRowSealer } from './records/plain-rows';
 import { createCommandApp } from './run';
 import type { ServiceModuleFactory } from './run';
 import { allMigrations } from './service-kit.module';
@@ -17,8 +19,9 @@ const USAGE = `usage: <service> cli <command>
                                <schema>__rebuild of one that stopped before its swap, while none is running)
   old-schemas drop [--keep N]  drop them, all swapped-out ones but the newest N (default 0): they keep the personal data of
                                the projection as it was, erased persons included (with the owner's DATABASE_URL)
-  seal-records                 seal the person records written before ADR 0011 (stage 3) in place, 500 per
-                               transaction, while the service runs (a rebuild seals them too)
+  seal-records                 seal the person records written before ADR 0011 (stage 3), and the service's other
+                               personal rows written before their stage 4, in place, 500 per transaction,
+                               while the service runs (a rebuild seals them too)
   replay-dead-letters [id...]  re-apply dead letters (all pending ones, or the given ids) through the handler
   migrate                      create or upgrade the audit schema and the projection schema, then exit
                                (with the owner's DATABASE_URL, where the service's own role may not)
@@ -77,6 +80,36 @@ async function auditCommand(name: string, sub: string | undefined): Promise<numb
   return 2;
 }
 
+/** The service's other tables with plain rows to seal (PLAIN_ROW_SEALERS), if it has any. */
+function optionalPlainRowSealers(app: { get<T>(token: symbol, options: { strict: boolean }): T }): PlainRowSealer[] {
+  try {
+    return app.get<PlainRowSealer[]>(PLAIN_ROW_SEALERS, { strict: false });
+  } catch {
+    return [];
+  }
+}
+
+/** Seals a table's plain rows in steps of 500, each its own transaction under the swap lock, reporting as it goes. */
+async function sealInSteps(name: string, schema: string, dataSource: DataSource, table: PlainRowSealer): Promise<void> {
+  const total = await table.countPlain(dataSource.manager);
+  process.stdout.write(`seal-records ${name}: ${total} rows of ${schema}.${table.table} not sealed yet\n`);
+  let after: string | null = null;
+  let sealed = 0;
+  for (;;) {
+    const step: { last: string | null; sealed: number } = await dataSource.transaction(async (manager) => {
+      // As every writer of the projection: never half-written into a schema a rebuild swaps away.
+      await holdSwapLockShared(manager);
+      return table.sealPlainRows(manager, after, 500);
+    });
+    if (step.last === null) break;
+    after = step.last;
+    sealed += step.sealed;
+    process.stdout.write(`seal-records ${name}: ${table.table} ${sealed}/${total} sealed\n`);
+  }
+  const left = await table.countPlain(dataSource.manager);
+  process.stdout.write(`seal-records ${name}: ${table.table} done, ${sealed} sealed${left ? `; ${left} left as they are (people erased meanwhile, whose rows the erasure deletes)` : ''}\n`);
+}
+
 /**
  * Operator commands of a service, run against its own database and the log while the service keeps
  * serving: this process neither consumes nor relays. The projection handler is the service's own
@@ -102,23 +135,15 @@ export async function runServiceCommand(name: string, register: ServiceModuleFac
       process.stdout.write(`migrate ${name}: the audit schema and ${config.DB_SCHEMA} are up to date\n`);
     } else if (command === 'seal-records') {
       const records = app.get(PersonRecordRepository);
-      const [{ n: total }] = (await dataSource.query(`SELECT count(*)::int AS n FROM person_record WHERE sealed IS NULL`)) as [{ n: number }];
-      process.stdout.write(`seal-records ${name}: ${total} person records of ${config.DB_SCHEMA} not sealed yet\n`);
-      let after: string | null = null;
-      let sealed = 0;
-      for (;;) {
-        const step: { last: string | null; sealed: number } = await dataSource.transaction(async (manager) => {
-          // As every writer of the projection: never half-written into a schema a rebuild swaps away.
-          await holdSwapLockShared(manager);
-          return records.sealPlainRows(manager, after, 500);
-        });
-        if (step.last === null) break;
-        after = step.last;
-        sealed += step.sealed;
-        process.stdout.write(`seal-records ${name}: ${sealed}/${total} sealed\n`);
-      }
-      const [{ n: left }] = (await dataSource.query(`SELECT count(*)::int AS n FROM person_record WHERE sealed IS NULL`)) as [{ n: number }];
-      process.stdout.write(`seal-records ${name}: done, ${sealed} sealed${left ? `; ${left} left as they are (people erased meanwhile, whose rows the erasure deletes)` : ''}\n`);
+      const tables: PlainRowSealer[] = [
+        {
+          table: 'person_record',
+          countPlain: async (m) => ((await m.query(`SELECT count(*)::int AS n FROM person_record WHERE sealed IS NULL`)) as [{ n: number }])[0].n,
+          sealPlainRows: (m, after, limit) => records.sealPlainRows(m, after, limit),
+        },
+        ...optionalPlainRowSealers(app),
+      ];
+      for (const table of tables) await sealInSteps(name, config.DB_SCHEMA, dataSource, table);
     } else if (command === 'rebuild') {
       let lastPrinted = 0;
       const result = await rebuildProjection({

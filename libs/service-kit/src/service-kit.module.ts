@@ -139,7 +139,8 @@ export class ServiceKitModule {
       Decisions,
       { provide: RecordSealer, useFactory: () => RecordSealer.forSettings(kafka) },
       // Personal values of the projections sealed under each person's data key (ADR 0011).
-      { provide: PersonalDataSealer, useFactory: async () => new PersonalDataSealer(await sealerFor(kafka)) },
+      // Resolved at each use, as the log transport's (a keyring closed by closeSealers is connected again).
+      { provide: PersonalDataSealer, useFactory: () => new PersonalDataSealer(() => sealerFor(kafka)) },
       { provide: PersonRecordRepository, inject: [RecordSealer], useFactory: (sealer: RecordSealer) => new PersonRecordRepository(sealer) },
       PersonReader,
       RegionPolicyProvider,

@@ -22,6 +22,7 @@ import ExcelJS from 'exceljs';
 import type { AddressInfo } from 'net';
 import { randomBytes, randomUUID } from 'crypto';
 import { DataSource } from 'typeorm';
+import { HouseholdMemberRepository } from './households/household-member.repository';
 import { ProgressGauges } from './progress/progress-gauges';
 import { SurveyTaskRepository } from './targets/survey-task.repository';
 import { SurveyTaskingModule } from './survey-tasking.module';
@@ -695,6 +696,37 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     } finally {
       await client.end();
     }
+  });
+
+  it('15a. holds no name, phone or citizen ID readable in its targets, visits and households: only in their key columns (ADR 0011, stage 4)', async () => {
+    const rows = await dbQuery(`SELECT (to_jsonb(t) - 'person_key' - 'household_key')::text AS text FROM survey_tasking.survey_task t
+      UNION ALL SELECT (to_jsonb(v) - 'person_key')::text FROM survey_tasking.survey_visit v
+      UNION ALL SELECT (to_jsonb(m) - 'person_key' - 'household_key')::text FROM survey_tasking.survey_household_member m`);
+    expect(rows.length).toBeGreaterThan(PEOPLE.length);
+    const personal = [...PEOPLE.flatMap((p) => [p.name, p.citizenId, ...(p.phone ? [p.phone] : [])]), F_TRUE_ID, N_ID, '李小宝'];
+    for (const { text } of rows) for (const value of personal) expect({ text, value, readable: String(text).includes(value) }).toEqual({ text, value, readable: false });
+  });
+
+  it('15b. seal-records seals a household member written before sealing in place, and the answers stay the same', async () => {
+    const repo = app.get(HouseholdMemberRepository);
+    const manager = app.get(DataSource).manager;
+    const member = (await repo.findMany(manager, [key(B)])).get(key(B));
+    expect(member?.name).toBe(B.name);
+    // B's row as a version before stage 4 wrote it.
+    await dbQuery(`UPDATE survey_tasking.survey_household_member SET sealed = NULL, citizen_id = '${member?.citizenId}', name = '${member?.name}', relation = '${member?.relation}',
+      sex = '${member?.sex}', birth_date = '${member?.birthDate}' WHERE person_key = '${key(B)}'`);
+    expect((await repo.findMany(manager, [key(B)])).get(key(B))).toEqual(member);
+    const saved = { ...process.env };
+    Object.assign(process.env, { DATABASE_URL: db.url, LOG_TOPIC: topic, AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, LOG_LEVEL: 'error' });
+    try {
+      expect(await runServiceCommand('survey-tasking', (config, kafka) => SurveyTaskingModule.register(config, kafka), ['seal-records'])).toBe(0);
+    } finally {
+      process.env = saved;
+    }
+    const [row] = await dbQuery(`SELECT (to_jsonb(m) - 'person_key' - 'household_key')::text AS text, sealed IS NOT NULL AS sealed FROM survey_tasking.survey_household_member m WHERE person_key = '${key(B)}'`);
+    expect(row?.['sealed']).toBe(true);
+    expect(String(row?.['text'])).not.toContain(B.name);
+    expect((await repo.findMany(manager, [key(B)])).get(key(B))).toEqual(member);
   });
 
   it("16. when a person is erased, the download of every surveyor who had their target lists it as removed, and nothing of theirs", async () => {

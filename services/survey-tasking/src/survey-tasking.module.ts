@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
-import { ServiceKitModule } from '@qmcb/service-kit';
+import { PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
 import type { ServiceConfig } from '@qmcb/service-kit';
 import { AssignmentRepository } from './assignments/assignment.repository';
 import { SurveyLocks } from './assignments/survey-locks';
@@ -16,6 +16,7 @@ import { SurveyTables1700000002000 } from './migrations/1700000002000-survey-tab
 import { SurveyTaskClosed1700000002100 } from './migrations/1700000002100-survey-task-closed';
 import { SurveyCampaigns1700000002200 } from './migrations/1700000002200-survey-campaigns';
 import { SurveyTaskErased1764800000000 } from './migrations/1764800000000-survey-task-erased';
+import { SurveySealed1764892800200 } from './migrations/1764892800200-survey-sealed';
 import { PersonsController } from './persons/persons.controller';
 import { ProgressGauges } from './progress/progress-gauges';
 import { SurveyProjection } from './projection/survey.projection';
@@ -24,7 +25,7 @@ import { MyTargetsController, TasksController } from './tasks/tasks.controller';
 import { TasksService } from './tasks/tasks.service';
 import { SurveyVisitRepository } from './visits/survey-visit.repository';
 
-export const SURVEY_MIGRATIONS = [SurveyTables1700000002000, SurveyTaskClosed1700000002100, SurveyCampaigns1700000002200, SurveyTaskErased1764800000000];
+export const SURVEY_MIGRATIONS = [SurveyTables1700000002000, SurveyTaskClosed1700000002100, SurveyCampaigns1700000002200, SurveyTaskErased1764800000000, SurveySealed1764892800200];
 
 /** 入户调查: survey targets per village, campaigns, teams and assignment, visits and forms, progress and ledgers. */
 @Module({})
@@ -47,6 +48,8 @@ export class SurveyTaskingModule {
         CampaignsService,
         LedgersService,
         ProgressGauges,
+        // Rows written before ADR 0011's stage 4, sealed in place by `seal-records`.
+        { provide: PLAIN_ROW_SEALERS, inject: [SurveyTaskRepository, SurveyVisitRepository, HouseholdMemberRepository], useFactory: (...tables: unknown[]) => tables },
       ],
     };
   }

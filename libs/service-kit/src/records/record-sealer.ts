@@ -67,17 +67,31 @@ export interface StoredPersonalValue {
  * undefined (read as absent).
  */
 export class PersonalDataSealer {
-  private readonly logSealer: Promise<LogSealer>;
+  private readonly log: () => Promise<LogSealer>;
 
-  constructor(log: LogSealer | Promise<LogSealer>) {
-    this.logSealer = Promise.resolve(log);
-    // Looked at when first used; a configuration error then surfaces there, not as an unhandled rejection.
-    this.logSealer.catch(() => undefined);
+  /**
+   * `log`: the log's sealer, or how to get the process's one at each use (`() => sealerFor(settings)`,
+   * as the log transport does: after `closeSealers`, e.g. a rebuild run in the same process, the next
+   * use connects again instead of using a closed keyring).
+   */
+  constructor(log: LogSealer | Promise<LogSealer> | (() => Promise<LogSealer>)) {
+    if (typeof log === 'function') {
+      this.log = log;
+    } else {
+      const fixed = Promise.resolve(log);
+      // Looked at when first used; a configuration error then surfaces there, not as an unhandled rejection.
+      fixed.catch(() => undefined);
+      this.log = () => fixed;
+    }
+  }
+
+  private get logSealer(): Promise<LogSealer> {
+    return this.log();
   }
 
   /** The sealer of the process's environment (KEYRING_MASTER_KEYS, LOG_PERSON_REF_SECRET, KEYRING_DATABASE_URL), connected when first used: for tests and commands. */
   static fromEnv(env: Record<string, string | undefined> = process.env): PersonalDataSealer {
-    return new PersonalDataSealer(sealerFor({ sealing: sealingFromEnv(env) }));
+    return new PersonalDataSealer(() => sealerFor({ sealing: sealingFromEnv(env) }));
   }
 
   /** The person ref of a key (ADR 0009's HMAC, as readable on the log): a blind index of the key, for finding sealed rows that concern a person. */

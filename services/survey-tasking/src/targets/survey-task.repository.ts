@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { PersonalDataSealer } from '@qmcb/service-kit';
+import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { SurveyTarget, TargetStatus } from './survey-target.decider';
 import type { TargetPerson } from './target-person';
@@ -18,11 +20,24 @@ const COLUMNS = `t.task_id AS "taskId", t.person_key AS "personKey", t.village_c
   t.last_visit_at AS "lastVisitAt", to_char(t.revisit_on, 'YYYY-MM-DD') AS "revisitOn", t.where_region AS "whereRegion", t.where_text AS "whereText",
   t.visit_note AS "visitNote", t.return_reason AS "returnReason", t.fields_to_fix AS "fieldsToFix", t.closed_reason AS "closedReason",
   t.finished_at AS "finishedAt", t.found_in_task_id AS "foundInTaskId", t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.version,
-  t.township_code AS "townshipCode", t.county_code AS "countyCode", t.household_key AS "householdKey", t.person`;
+  t.township_code AS "townshipCode", t.county_code AS "countyCode", t.household_key AS "householdKey", t.person,
+  t.person_sealed AS "personSealed", t.notes_sealed AS "notesSealed"`;
 
 type Raw = Record<string, unknown>;
 
 const TIMES = ['assignedAt', 'lastVisitAt', 'finishedAt', 'createdAt', 'updatedAt'] as const;
+
+/** Where a target's person and its notes are sealed (ADR 0011: the AAD names the place, so a value opens nowhere else). */
+export const TASK_PERSON = 'survey_task.person';
+export const TASK_NOTES = 'survey_task.notes';
+
+/** The free texts of a target about its person (where they went, the surveyor's note, why review returned the form): sealed together. */
+type Notes = Pick<SurveyTarget, 'whereText' | 'visitNote' | 'returnReason'>;
+
+/** A row with a personal value still plain: its notes, or its person once set. */
+const PLAIN = `(notes_sealed IS NULL OR (person_sealed IS NULL AND person <> '{}'::jsonb))`;
+
+const notesOf = (t: Pick<SurveyTarget, 'whereText' | 'visitNote' | 'returnReason'>): Notes => ({ whereText: t.whereText ?? null, visitNote: t.visitNote ?? null, returnReason: t.returnReason ?? null });
 
 function row(r: Raw): TaskRow {
   const out = { ...r } as Record<string, unknown>;
@@ -30,6 +45,8 @@ function row(r: Raw): TaskRow {
     const v = out[k];
     out[k] = v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString();
   }
+  delete out['personSealed'];
+  delete out['notesSealed'];
   return out as unknown as TaskRow;
 }
 
@@ -94,18 +111,91 @@ export interface FeedEntry {
 
 const OVERDUE = `(t.status IN ('open', 'revisit', 'returned') AND ($4::date > $5::date OR (t.status = 'revisit' AND t.revisit_on < $4::date)))`;
 
-/** `survey_task`: every survey target's current state. All SQL of the table. */
+/**
+ * `survey_task`: every survey target's current state. All SQL of the table.
+ *
+ * At rest (ADR 0011, stage 4) the target's person (name, citizen ID, phone, addresses, household,
+ * insurance: what the surveyor needs at the door) is sealed under the person's data key in
+ * `person_sealed` (`person` is then `{}`), and its free texts (`where_text`, `visit_note`,
+ * `return_reason`) in `notes_sealed` (those columns then null). No SQL selects, sorts or groups on
+ * any of them (ledger order is village, household key, task); every read opens them in Node, one
+ * keyring look-up per page. A row written before that has them plain and is read as it is; its
+ * person is sealed when next written, its notes when its state is.
+ */
 @Injectable()
-export class SurveyTaskRepository {
+export class SurveyTaskRepository implements PlainRowSealer {
+  readonly table = 'survey_task';
+
+  constructor(private readonly sealer: PersonalDataSealer) {}
+
+  async countPlain(manager: EntityManager): Promise<number> {
+    const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM survey_task WHERE ${PLAIN}`)) as [{ n: number }];
+    return n;
+  }
+
+  /**
+   * Seals rows written before sealing (`seal-records`), by task ID: the notes, and the person where
+   * it was set, as they are; locked; the download mark (`synced_xid`) stays, since nothing a surveyor
+   * sees changes. An erased person's rows are left to the erasure.
+   */
+  async sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
+    const rows: Raw[] = await manager.query(
+      `SELECT ${COLUMNS} FROM survey_task t WHERE ${PLAIN} AND ($1::uuid IS NULL OR task_id > $1::uuid) ORDER BY task_id LIMIT $2 FOR UPDATE`,
+      [after, limit],
+    );
+    if (rows.length === 0) return { last: null, sealed: 0 };
+    const opened = await this.opened(rows);
+    // A person never set (`{}`) stays as a target written since leaves it: not sealed.
+    const withPerson = opened.filter((t) => Object.keys(t.person).length > 0);
+    const notes = await this.sealer.seal(TASK_NOTES, opened.map((t) => ({ personKey: t.personKey, value: notesOf(t) })));
+    const persons = await this.sealer.seal(TASK_PERSON, withPerson.map((t) => ({ personKey: t.personKey, value: t.person })));
+    const personOf = new Map(withPerson.map((t, i) => [t.taskId, persons[i]]));
+    const kept = opened.flatMap((t, i) => {
+      const note = notes[i];
+      const person = personOf.get(t.taskId);
+      if (!note || person === null) return [];
+      return [{ id: t.taskId, notes: note.toString('base64'), person: person ? person.toString('base64') : null }];
+    });
+    if (kept.length > 0) {
+      await manager.query(
+        `UPDATE survey_task t SET where_text = NULL, visit_note = NULL, return_reason = NULL, notes_sealed = decode(k.notes, 'base64'),
+                person = CASE WHEN k.person IS NULL THEN t.person ELSE '{}'::jsonb END,
+                person_sealed = CASE WHEN k.person IS NULL THEN t.person_sealed ELSE decode(k.person, 'base64') END
+           FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, notes text, person text) WHERE t.task_id = k.id`,
+        [JSON.stringify(kept)],
+      );
+    }
+    return { last: String((rows[rows.length - 1] as Raw)['taskId']), sealed: kept.length };
+  }
+
+  /** The rows as TaskRows, their sealed values opened (one keyring look-up per place); an erased person's targets are left out. */
+  private async opened(rows: readonly Raw[]): Promise<TaskRow[]> {
+    if (rows.length === 0) return [];
+    const key = (r: Raw): string => String(r['personKey']);
+    const persons = await this.sealer.open<TaskRow['person']>(TASK_PERSON, rows.map((r) => ({ personKey: key(r), sealed: (r['personSealed'] as Buffer | null) ?? null, plain: r['person'] })));
+    const notes = await this.sealer.open<Notes>(
+      TASK_NOTES,
+      rows.map((r) => ({ personKey: key(r), sealed: (r['notesSealed'] as Buffer | null) ?? null, plain: notesOf(r as unknown as Notes) })),
+    );
+    return rows.flatMap((r, i) => {
+      const person = persons[i];
+      const note = notes[i];
+      if (person === undefined || note === undefined) return [];
+      // Assigned in place: the fields keep their order.
+      const out = row(r) as unknown as Record<string, unknown>;
+      Object.assign(out, notesOf(note), { person });
+      return [out as unknown as TaskRow];
+    });
+  }
   async find(manager: EntityManager, taskId: string, forUpdate = false): Promise<TaskRow | null> {
     const rows: Raw[] = await manager.query(`SELECT ${COLUMNS} FROM survey_task t WHERE task_id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [taskId]);
-    return rows[0] ? row(rows[0]) : null;
+    return (await this.opened(rows))[0] ?? null;
   }
 
   async findMany(manager: EntityManager, taskIds: readonly string[], forUpdate = false): Promise<TaskRow[]> {
     if (taskIds.length === 0) return [];
     const rows: Raw[] = await manager.query(`SELECT ${COLUMNS} FROM survey_task t WHERE task_id = ANY($1::uuid[]) ORDER BY task_id${forUpdate ? ' FOR UPDATE' : ''}`, [[...new Set(taskIds)]]);
-    return rows.map(row);
+    return this.opened(rows);
   }
 
   /** Each person's current (newest) target, locked for the batch that changes it. */
@@ -119,13 +209,13 @@ export class SurveyTaskRepository {
         ORDER BY task_id${forUpdate ? ' FOR UPDATE' : ''}`,
       [[...new Set(personKeys)]],
     );
-    for (const r of rows.map(row)) out.set(r.personKey, r);
+    for (const r of await this.opened(rows)) out.set(r.personKey, r);
     return out;
   }
 
   async forPerson(manager: EntityManager, personKey: string): Promise<TaskRow[]> {
     const rows: Raw[] = await manager.query(`SELECT ${COLUMNS} FROM survey_task t WHERE person_key = $1 ORDER BY created_at, task_id`, [personKey]);
-    return rows.map(row);
+    return this.opened(rows);
   }
 
   async list(manager: EntityManager, filter: TaskFilter): Promise<{ total: number; items: TaskRow[] }> {
@@ -136,45 +226,65 @@ export class SurveyTaskRepository {
       `SELECT ${COLUMNS} FROM survey_task t WHERE ${where} ORDER BY village_code, household_key, created_at, task_id LIMIT $5 OFFSET $6`,
       [...params, filter.limit, filter.offset],
     );
-    return { total, items: rows.map(row) };
+    return { total, items: await this.opened(rows) };
   }
 
   /** Upserts targets' states in one statement (at most one row per task); the row's sync mark moves to this transaction. */
   async saveMany(manager: EntityManager, targets: readonly SurveyTarget[]): Promise<void> {
     if (targets.length === 0) return;
+    const sealed = await this.sealer.seal(TASK_NOTES, targets.map((t) => ({ personKey: t.personKey, value: notesOf(t) })));
+    // An erased person (key shredded) is not written again: ADR 0010 deleted their rows. The notes go sealed only.
+    const kept = targets.flatMap((t, i) => {
+      const bytes = sealed[i];
+      return bytes ? [{ ...stateOf(t), whereText: null, visitNote: null, returnReason: null, notesSealed: bytes.toString('base64') }] : [];
+    });
+    if (kept.length === 0) return;
     await manager.query(
       `INSERT INTO survey_task (task_id, person_key, village_code, township_code, county_code, origin, status, reasons, submission_id,
          surveyor_id, campaign_id, team_id, responsible_id, assigned_at, visits, last_visit_id, last_outcome, last_visit_at, revisit_on,
-         where_region, where_text, visit_note, return_reason, fields_to_fix, closed_reason, finished_at, found_in_task_id, created_at, updated_at, version, household_key)
+         where_region, where_text, visit_note, return_reason, fields_to_fix, closed_reason, finished_at, found_in_task_id, created_at, updated_at, version, household_key,
+         notes_sealed)
        SELECT t."taskId", t."personKey", t."villageCode", substr(t."villageCode", 1, 9), substr(t."villageCode", 1, 6), t.origin, t.status,
               ARRAY(SELECT jsonb_array_elements_text(t.reasons)), t."submissionId", t."surveyorId", t."campaignId", t."teamId", t."responsibleId",
               t."assignedAt", t.visits, t."lastVisitId", t."lastOutcome", t."lastVisitAt", t."revisitOn"::date, t."whereRegion", t."whereText",
               t."visitNote", t."returnReason", ARRAY(SELECT jsonb_array_elements_text(t."fieldsToFix")), t."closedReason", t."finishedAt",
-              t."foundInTaskId", t."createdAt", t."updatedAt", t.version, 'P-' || t."personKey"
+              t."foundInTaskId", t."createdAt", t."updatedAt", t.version, 'P-' || t."personKey", decode(t."notesSealed", 'base64')
          FROM jsonb_to_recordset($1::jsonb) AS t("taskId" uuid, "personKey" text, "villageCode" text, origin text, status text, reasons jsonb,
               "submissionId" uuid, "surveyorId" text, "campaignId" uuid, "teamId" uuid, "responsibleId" text, "assignedAt" timestamptz,
               visits int, "lastVisitId" uuid, "lastOutcome" text, "lastVisitAt" timestamptz, "revisitOn" text, "whereRegion" text, "whereText" text,
               "visitNote" text, "returnReason" text, "fieldsToFix" jsonb, "closedReason" text, "finishedAt" timestamptz, "foundInTaskId" uuid,
-              "createdAt" timestamptz, "updatedAt" timestamptz, version int)
+              "createdAt" timestamptz, "updatedAt" timestamptz, version int, "notesSealed" text)
        ON CONFLICT (task_id) DO UPDATE SET status = EXCLUDED.status, reasons = EXCLUDED.reasons, submission_id = EXCLUDED.submission_id,
          surveyor_id = EXCLUDED.surveyor_id, campaign_id = EXCLUDED.campaign_id, team_id = EXCLUDED.team_id, responsible_id = EXCLUDED.responsible_id,
          assigned_at = EXCLUDED.assigned_at, visits = EXCLUDED.visits, last_visit_id = EXCLUDED.last_visit_id, last_outcome = EXCLUDED.last_outcome,
          last_visit_at = EXCLUDED.last_visit_at, revisit_on = EXCLUDED.revisit_on, where_region = EXCLUDED.where_region, where_text = EXCLUDED.where_text,
          visit_note = EXCLUDED.visit_note, return_reason = EXCLUDED.return_reason, fields_to_fix = EXCLUDED.fields_to_fix,
          closed_reason = EXCLUDED.closed_reason, finished_at = EXCLUDED.finished_at, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
-         synced_xid = pg_current_xact_id()`,
-      [JSON.stringify(targets.map(stateOf))],
+         notes_sealed = EXCLUDED.notes_sealed, synced_xid = pg_current_xact_id()`,
+      [JSON.stringify(kept)],
     );
   }
 
-  /** Sets the person and household of every target of these people where they changed. */
+  /**
+   * Sets the person (sealed) and household of every target of these people where they changed: the
+   * same person seals to the same bytes, so an unchanged one does not touch the row (nor the
+   * surveyors' downloads); a row whose person is still plain (written before sealing) is sealed.
+   */
   async updatePeople(manager: EntityManager, people: readonly { personKey: string; householdKey: string; person: TargetPerson }[]): Promise<void> {
     if (people.length === 0) return;
+    const sealed = await this.sealer.seal(TASK_PERSON, people.map((p) => ({ personKey: p.personKey, value: p.person })));
+    // An erased person (key shredded) is not written again.
+    const kept = people.flatMap((p, i) => {
+      const bytes = sealed[i];
+      return bytes ? [{ person_key: p.personKey, household_key: p.householdKey, sealed: bytes.toString('base64') }] : [];
+    });
+    if (kept.length === 0) return;
     await manager.query(
-      `UPDATE survey_task t SET person = p.person, household_key = p.household_key, synced_xid = pg_current_xact_id()
-         FROM jsonb_to_recordset($1::jsonb) AS p(person_key text, household_key text, person jsonb)
-        WHERE t.person_key = p.person_key AND (t.person IS DISTINCT FROM p.person OR t.household_key IS DISTINCT FROM p.household_key)`,
-      [JSON.stringify(people.map((p) => ({ person_key: p.personKey, household_key: p.householdKey, person: p.person })))],
+      `UPDATE survey_task t SET person = '{}'::jsonb, person_sealed = decode(p.sealed, 'base64'), household_key = p.household_key, synced_xid = pg_current_xact_id()
+         FROM jsonb_to_recordset($1::jsonb) AS p(person_key text, household_key text, sealed text)
+        WHERE t.person_key = p.person_key
+          AND (t.person_sealed IS DISTINCT FROM decode(p.sealed, 'base64') OR t.person <> '{}'::jsonb OR t.household_key IS DISTINCT FROM p.household_key)`,
+      [JSON.stringify(kept)],
     );
   }
 
@@ -314,7 +424,7 @@ export class SurveyTaskRepository {
       `SELECT ${COLUMNS} FROM survey_task t WHERE ${where} ORDER BY t.village_code, t.household_key, t.task_id LIMIT $7 OFFSET $8`,
       [...params, limit, offset],
     );
-    return { total, items: rows.map(row) };
+    return { total, items: await this.opened(rows) };
   }
 
   /**
@@ -348,7 +458,7 @@ export class SurveyTaskRepository {
         ORDER BY t.village_code, t.household_key, t.task_id LIMIT $5`,
       params,
     );
-    return rows.map(row);
+    return this.opened(rows);
   }
 }
 

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { PersonalDataSealer } from '@qmcb/service-kit';
+import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 
 /** A visit as recorded: its outcome (`collected` for a form) and what the surveyor sent. */
@@ -17,41 +19,103 @@ export interface VisitRow {
   recordedAt: string;
 }
 
-/** `survey_visit`: every visit and form, for retries (the same IDs answer the same) and the ledgers. All SQL of the table. */
+/** Where a payload is sealed (ADR 0011: the AAD names it, so it opens nowhere else). */
+export const VISIT_PAYLOAD = 'survey_visit.payload';
+
+type StoredVisit = Omit<VisitRow, 'payload'> & { payload: Record<string, unknown> | null; sealed: Buffer | null };
+
+const COLUMNS = `record_id AS "recordId", visit_id AS "visitId", task_id AS "taskId", person_key AS "personKey", surveyor_id AS "surveyorId", outcome,
+  visited_at AS "visitedAt", submission_id AS "submissionId", payload, recorded_at AS "recordedAt", sealed`;
+
+/**
+ * `survey_visit`: every visit and form, for retries (the same IDs answer the same) and the ledgers. All SQL of the table.
+ *
+ * At rest (ADR 0011, stage 4) the payload (reasons, where the person is, the collected form and its
+ * household members) is `sealed` under the person's data key and `payload` is null; SQL reads only
+ * the plain columns (task, outcome, times). A row written before that has `sealed` null and the
+ * payload in `payload`: read as it is.
+ */
 @Injectable()
-export class SurveyVisitRepository {
+export class SurveyVisitRepository implements PlainRowSealer {
+  readonly table = 'survey_visit';
+
+  constructor(private readonly sealer: PersonalDataSealer) {}
+
+  async countPlain(manager: EntityManager): Promise<number> {
+    const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM survey_visit WHERE sealed IS NULL`)) as [{ n: number }];
+    return n;
+  }
+
+  /** Seals rows written before sealing (`seal-records`), by record ID: their payload as it is, locked; an erased person's are left to the erasure. */
+  async sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
+    const rows: StoredVisit[] = await manager.query(
+      `SELECT ${COLUMNS} FROM survey_visit WHERE sealed IS NULL AND ($1::uuid IS NULL OR record_id > $1::uuid) ORDER BY record_id LIMIT $2 FOR UPDATE`,
+      [after, limit],
+    );
+    if (rows.length === 0) return { last: null, sealed: 0 };
+    const sealed = await this.sealer.seal(VISIT_PAYLOAD, rows.map((r) => ({ personKey: r.personKey, value: r.payload })));
+    const kept = rows.flatMap((r, i) => {
+      const bytes = sealed[i];
+      return bytes ? [{ id: r.recordId, sealed: bytes.toString('base64') }] : [];
+    });
+    if (kept.length > 0) {
+      await manager.query(
+        `UPDATE survey_visit v SET payload = NULL, sealed = decode(k.sealed, 'base64') FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, sealed text) WHERE v.record_id = k.id`,
+        [JSON.stringify(kept)],
+      );
+    }
+    return { last: (rows[rows.length - 1] as StoredVisit).recordId, sealed: kept.length };
+  }
+
   async insertMany(manager: EntityManager, visits: readonly VisitRow[]): Promise<void> {
     if (visits.length === 0) return;
+    const sealed = await this.sealer.seal(VISIT_PAYLOAD, visits.map((v) => ({ personKey: v.personKey, value: v.payload })));
+    // An erased person (key shredded) is not written again: ADR 0010 deleted their rows.
+    const kept = visits.flatMap((v, i) => {
+      const bytes = sealed[i];
+      return bytes ? [{ ...v, payload: null, sealed: bytes.toString('base64') }] : [];
+    });
+    if (kept.length === 0) return;
     await manager.query(
-      `INSERT INTO survey_visit (record_id, visit_id, task_id, person_key, surveyor_id, outcome, visited_at, submission_id, payload, recorded_at)
-       SELECT v."recordId", v."visitId", v."taskId", v."personKey", v."surveyorId", v.outcome, v."visitedAt", v."submissionId", v.payload, v."recordedAt"
+      `INSERT INTO survey_visit (record_id, visit_id, task_id, person_key, surveyor_id, outcome, visited_at, submission_id, payload, sealed, recorded_at)
+       SELECT v."recordId", v."visitId", v."taskId", v."personKey", v."surveyorId", v.outcome, v."visitedAt", v."submissionId", NULL, decode(v.sealed, 'base64'), v."recordedAt"
          FROM jsonb_to_recordset($1::jsonb) AS v("recordId" uuid, "visitId" uuid, "taskId" uuid, "personKey" text, "surveyorId" text, outcome text,
-              "visitedAt" timestamptz, "submissionId" uuid, payload jsonb, "recordedAt" timestamptz)
+              "visitedAt" timestamptz, "submissionId" uuid, sealed text, "recordedAt" timestamptz)
        ON CONFLICT (record_id) DO NOTHING`,
-      [JSON.stringify(visits)],
+      [JSON.stringify(kept)],
     );
   }
 
   async find(manager: EntityManager, recordId: string): Promise<VisitRow | null> {
-    const rows: VisitRow[] = await manager.query(
-      `SELECT record_id AS "recordId", visit_id AS "visitId", task_id AS "taskId", person_key AS "personKey", surveyor_id AS "surveyorId", outcome,
-              visited_at AS "visitedAt", submission_id AS "submissionId", payload, recorded_at AS "recordedAt"
-         FROM survey_visit WHERE record_id = $1`,
-      [recordId],
-    );
-    return rows[0] ?? null;
+    const rows: StoredVisit[] = await manager.query(`SELECT ${COLUMNS} FROM survey_visit WHERE record_id = $1`, [recordId]);
+    return (await this.opened(rows))[0] ?? null;
   }
 
   /** The latest form of each of these targets (what the ledger shows as collected). */
   async latestForms(manager: EntityManager, taskIds: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
     const out = new Map<string, Record<string, unknown>>();
     if (taskIds.length === 0) return out;
-    const rows: { taskId: string; payload: Record<string, unknown> }[] = await manager.query(
-      `SELECT DISTINCT ON (task_id) task_id AS "taskId", payload FROM survey_visit
+    const rows: { taskId: string; personKey: string; payload: Record<string, unknown> | null; sealed: Buffer | null }[] = await manager.query(
+      `SELECT DISTINCT ON (task_id) task_id AS "taskId", person_key AS "personKey", payload, sealed FROM survey_visit
         WHERE task_id = ANY($1::uuid[]) AND outcome = 'collected' ORDER BY task_id, recorded_at DESC, record_id`,
       [[...new Set(taskIds)]],
     );
-    for (const r of rows) out.set(r.taskId, r.payload);
+    const payloads = await this.sealer.open<Record<string, unknown>>(VISIT_PAYLOAD, rows.map((r) => ({ personKey: r.personKey, sealed: r.sealed, plain: r.payload })));
+    rows.forEach((r, i) => {
+      const payload = payloads[i];
+      if (payload !== undefined) out.set(r.taskId, payload);
+    });
     return out;
+  }
+
+  /** The rows with their payloads opened (one keyring look-up); an erased person's are left out. */
+  private async opened(rows: readonly StoredVisit[]): Promise<VisitRow[]> {
+    const payloads = await this.sealer.open<Record<string, unknown>>(VISIT_PAYLOAD, rows.map((r) => ({ personKey: r.personKey, sealed: r.sealed, plain: r.payload })));
+    return rows.flatMap((r, i) => {
+      const payload = payloads[i];
+      if (payload === undefined) return [];
+      const { sealed: _sealed, ...row } = r;
+      return [{ ...row, payload }];
+    });
   }
 }
