@@ -137,7 +137,8 @@ export class ServiceKitModule {
       },
       LogRuntime,
       Decisions,
-      { provide: RecordSealer, useFactory: () => RecordSealer.forSettings(kafka) },
+      // The process's keyring connection at each use (a rebuild run in the same process closes it; the next use connects again).
+      { provide: RecordSealer, useFactory: () => new RecordSealer(() => sealerFor(kafka)) },
       // Personal values of the projections sealed under each person's data key (ADR 0011).
       // Resolved at each use, as the log transport's (a keyring closed by closeSealers is connected again).
       { provide: PersonalDataSealer, useFactory: () => new PersonalDataSealer(() => sealerFor(kafka)) },

@@ -146,7 +146,7 @@ export class PersonalDataSealer {
 export class RecordSealer {
   private readonly values: PersonalDataSealer;
 
-  constructor(log: LogSealer | Promise<LogSealer>) {
+  constructor(log: LogSealer | Promise<LogSealer> | (() => Promise<LogSealer>)) {
     this.values = new PersonalDataSealer(log);
   }
 
@@ -157,7 +157,7 @@ export class RecordSealer {
 
   /** The sealer of the process's environment (KEYRING_MASTER_KEYS, LOG_PERSON_REF_SECRET, KEYRING_DATABASE_URL), connected when first used: for tests and commands. */
   static fromEnv(env: Record<string, string | undefined> = process.env): RecordSealer {
-    return new RecordSealer(sealerFor({ sealing: sealingFromEnv(env) }));
+    return new RecordSealer(() => sealerFor({ sealing: sealingFromEnv(env) }));
   }
 
   /**
