@@ -2,9 +2,10 @@ import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
 import { loadConfig } from '@qmcb/platform';
-import { Clock, ServiceKitModule } from '@qmcb/service-kit';
+import { Clock, PersonalDataSealer, PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
 import type { ServiceConfig } from '@qmcb/service-kit';
 import { ExchangeModule } from './exchange/exchange.module';
+import { QuarantinePlainRows } from './ingestion/bulk/load-store';
 import { IngestionModule } from './ingestion/ingestion.module';
 import { ComparisonTables1700000001000 } from './migrations/1700000001000-comparison-tables';
 import { BulkLoadTables1700000001500 } from './migrations/1700000001500-bulk-load-tables';
@@ -66,6 +67,8 @@ export class ComparisonModule {
         RecompareScheduler,
         { provide: Clock, useValue: options.clock ?? new Clock() },
         { provide: SCHEDULE_CONFIG, useValue: schedule },
+        // Rows written before ADR 0011's stage 4, sealed in place by `seal-records`.
+        { provide: PLAIN_ROW_SEALERS, inject: [PersonalDataSealer], useFactory: (sealer: PersonalDataSealer) => [new QuarantinePlainRows(sealer)] },
       ],
     };
   }

@@ -1,5 +1,6 @@
 import type { Department } from '@qmcb/contracts';
-import type { PersonalDataSealer } from '@qmcb/service-kit';
+import type { PersonalDataSealer, PlainRowSealer } from '@qmcb/service-kit';
+import type { EntityManager } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import type { Violation } from '../record-admission';
 import type { LoadFormat } from './rows';
@@ -232,5 +233,37 @@ export class LoadStore {
     // One keyring look-up for the page; a line quarantined before sealing is read as it is.
     const raws = await this.sealer.open<string>(QUARANTINE_PLACE, items.map((i) => ({ personKey: quarantineKey(loadId), sealed: i.raw_sealed, plain: i.raw })));
     return { total: Number(count?.n ?? 0), items: items.map((i, n) => ({ line: Number(i.line), reason: i.reason, raw: raws[n] ?? '', violations: i.violations })) };
+  }
+}
+
+/**
+ * `seal-records` for quarantined lines kept as text before ADR 0011 (`raw`): each sealed in place
+ * (`raw_sealed`, and `person_refs` for erasure), `raw` cleared; key order `<load ID>:<line>`.
+ */
+export class QuarantinePlainRows implements PlainRowSealer {
+  readonly table = 'load_quarantine';
+
+  constructor(private readonly sealer: PersonalDataSealer) {}
+
+  async countPlain(manager: EntityManager): Promise<number> {
+    const [row]: { n: number }[] = await manager.query(`SELECT count(*)::int AS n FROM load_quarantine WHERE raw IS NOT NULL`);
+    return Number(row?.n ?? 0);
+  }
+
+  async sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
+    const key = `load_id::text || ':' || lpad(line::text, 20, '0')`;
+    const rows: { load_id: string; line: string; raw: string; k: string }[] = await manager.query(
+      `SELECT load_id, line, raw, ${key} AS k FROM load_quarantine
+        WHERE raw IS NOT NULL AND ($1::text IS NULL OR ${key} > $1) ORDER BY ${key} LIMIT $2 FOR UPDATE`,
+      [after, limit],
+    );
+    if (rows.length === 0) return { last: null, sealed: 0 };
+    for (const r of rows) {
+      const [sealed] = await this.sealer.seal(QUARANTINE_PLACE, [{ personKey: quarantineKey(r.load_id), value: r.raw }]);
+      if (!sealed) continue;
+      const refs = await Promise.all(citizenIdsIn(r.raw).map((id) => this.sealer.personRef(id)));
+      await manager.query(`UPDATE load_quarantine SET raw_sealed = $3, person_refs = $4::text[], raw = NULL WHERE load_id = $1 AND line = $2`, [r.load_id, r.line, sealed, refs]);
+    }
+    return { last: (rows[rows.length - 1] as { k: string }).k, sealed: rows.length };
   }
 }

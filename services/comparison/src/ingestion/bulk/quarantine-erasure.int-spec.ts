@@ -9,7 +9,7 @@ import type { TestDatabase } from '@qmcb/testing';
 import { randomBytes, randomUUID } from 'crypto';
 import { DataSource } from 'typeorm';
 import { ComparisonModule } from '../../comparison.module';
-import { LoadStore } from './load-store';
+import { LoadStore, QuarantinePlainRows } from './load-store';
 
 /**
  * Quarantined lines of bulk loads are sealed at rest (ADR 0011), and `person.erased` (ADR 0010)
@@ -54,14 +54,34 @@ describe('quarantined lines sealed at rest, and erased (real PostgreSQL and keyr
     // P's ID in a line of its own and inside a longer run of digits; Q's in another.
     const lines = [`HJ-1,${P},snapshot,2026-11-01T00:00:00Z,household,李明,4409810020`, `HJ-2,${Q},snapshot,2026-11-01T00:00:00Z,household,王芳,4409810020`, `HJ-3,99${P}00,snapshot`];
     await store.commitChunk(loadId, [], lines.map((raw, i) => ({ line: i + 2, raw, violations })), counts);
-    // A line quarantined before sealing (plain `raw`), of an earlier load.
-    const oldLoad = randomUUID();
-    await store.create({ loadId: oldLoad, department: 'public-security', format: 'csv', fileName: 'old.csv', actor: 'key:ps-int', startedAt: new Date() });
-    await ds.query(`INSERT INTO load_quarantine (load_id, line, reason, raw, violations) VALUES ($1, 2, 'matches', $2, $3)`, [oldLoad, `HJ-0,${P},snapshot,李明`, JSON.stringify(violations)]);
 
     const text: { t: string }[] = await ds.query(`SELECT row_to_json(q)::text AS t FROM load_quarantine q WHERE load_id = $1`, [loadId]);
     expect(text.filter((r) => r.t.includes(P) || r.t.includes(Q) || r.t.includes('李明') || r.t.includes('王芳'))).toEqual([]);
     expect((await store.quarantine(loadId, 10, 0)).items.map((i) => i.raw)).toEqual(lines);
+
+    // seal-records seals a line kept as text before (in steps, by load and line), then it reads the same.
+    const older = randomUUID();
+    await store.create({ loadId: older, department: 'public-security', format: 'csv', fileName: 'older.csv', actor: 'key:ps-int', startedAt: new Date() });
+    await ds.query(`INSERT INTO load_quarantine (load_id, line, reason, raw, violations) VALUES ($1, 2, 'matches', $2, $3), ($1, 3, 'matches', $4, $3)`, [older, `HJ-5,${P},李明`, JSON.stringify(violations), `HJ-6,${Q},王芳`]);
+    const plainRows = new QuarantinePlainRows(app.get(PersonalDataSealer));
+    const plainBefore = await ds.transaction((m) => plainRows.countPlain(m));
+    const steps: { last: string | null; sealed: number }[] = [];
+    for (let after: string | null = null; ; ) {
+      const step: { last: string | null; sealed: number } = await ds.transaction((m) => plainRows.sealPlainRows(m, after, 1));
+      steps.push(step);
+      if (step.last === null) break;
+      after = step.last;
+    }
+    expect(plainBefore).toBe(2);
+    expect(steps.map((s) => s.sealed)).toEqual([1, 1, 0]);
+    const olderText: { t: string }[] = await ds.query(`SELECT row_to_json(q)::text AS t FROM load_quarantine q WHERE load_id = $1`, [older]);
+    expect(olderText.filter((r) => r.t.includes(P) || r.t.includes('李明') || r.t.includes('"raw":"'))).toEqual([]);
+    expect((await store.quarantine(older, 10, 0)).items.map((i) => i.raw)).toEqual([`HJ-5,${P},李明`, `HJ-6,${Q},王芳`]);
+
+    // A line quarantined before sealing (plain `raw`), of an earlier load.
+    const oldLoad = randomUUID();
+    await store.create({ loadId: oldLoad, department: 'public-security', format: 'csv', fileName: 'old.csv', actor: 'key:ps-int', startedAt: new Date() });
+    await ds.query(`INSERT INTO load_quarantine (load_id, line, reason, raw, violations) VALUES ($1, 2, 'matches', $2, $3)`, [oldLoad, `HJ-0,${P},snapshot,李明`, JSON.stringify(violations)]);
     expect((await store.quarantine(oldLoad, 10, 0)).items.map((i) => i.raw)).toEqual([`HJ-0,${P},snapshot,李明`]);
 
     const sealer = await sealerFor({ sealing: sealingFromEnv(process.env) });
@@ -70,5 +90,6 @@ describe('quarantined lines sealed at rest, and erased (real PostgreSQL and keyr
 
     expect((await store.quarantine(loadId, 10, 0)).items.map((i) => i.line)).toEqual([3]);
     expect((await store.quarantine(oldLoad, 10, 0)).total).toBe(0);
+    expect((await store.quarantine(older, 10, 0)).items.map((i) => i.line)).toEqual([3]);
   });
 });
