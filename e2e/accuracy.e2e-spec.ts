@@ -187,7 +187,11 @@ describe('accuracy of comparison on a synthetic county', () => {
       logDir: join(__dirname, '..', 'tmp', 'e2e-logs', 'accuracy'),
       // Free ports of the moment: another run of this suite (or of the whole e2e tier) may be up beside this one.
       ports: await freeServicePorts(),
-      env: () => ({ AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, REGION_POLICIES_FILE: POLICIES, COVERAGE_GAUGES_INTERVAL_MS: '1000' }),
+      // The truth is as of each person's evaluation date (the data's, fixed); the recompare sweep
+      // works on today's date, and would move people who have turned 60 since then to a reason the
+      // truth does not have (it failed from 2026-12-01 on). The sweep has its own test
+      // (services/comparison/src/schedule/recompare-schedule.int-spec.ts).
+      env: () => ({ AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, REGION_POLICIES_FILE: POLICIES, COVERAGE_GAUGES_INTERVAL_MS: '1000', RECOMPARE_SWEEP_INTERVAL_MS: '0' }),
     });
     ({ topic } = stack);
     comparisonDb = stack.databaseUrls.comparison;
