@@ -4,7 +4,7 @@ import { SOURCE_RECORD_RECEIVED, deterministicId, newEvent } from '@qmcb/contrac
 import type { EventOf, RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
 import { EventLogProducer, rebuildProjection } from '@qmcb/event-log';
-import { Clock, LogTransport, allMigrations, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
+import { Clock, LogTransport, PersonRecordRepository, allMigrations, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, readAllEvents, testKafkaSettings, waitFor } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { createServer } from 'http';
@@ -356,7 +356,12 @@ describe('dynamic update (one process, real infrastructure)', () => {
     const absent = await call('GET', `/snapshots/${first.snapshotId}/changes?change=absent&limit=1000`, ps);
     expect(absent.body.items.map((c: Json) => c.citizenId).sort()).toEqual([...held.slice(2_000)].sort());
     expect(JSON.stringify(absent.body)).not.toContain('"personKey"');
-    await waitFor(async () => (await dataSource.query(`SELECT count(*)::int AS n FROM person_record WHERE record->'rosterAbsences' ? 'public-security:household'`))[0].n === 500, {
+    // The record is sealed at rest (ADR 0011): opened to count the flags.
+    const flagged = async (): Promise<number> => {
+      const opened = await app.get(PersonRecordRepository).open(await dataSource.query(`SELECT person_key, record, sealed FROM person_record`));
+      return [...opened.values()].filter((r) => r.rosterAbsences['public-security:household'] !== undefined).length;
+    };
+    await waitFor(async () => (await flagged()) === 500, {
       timeoutMs: 120_000,
       message: 'the absences flagged',
     });
