@@ -49,12 +49,12 @@ describe("a process's own emitted events back from the log", () => {
     const handler = new TallyHandler();
     // Emitted and applied here (an HTTP decision): in the outbox, in applied_event, in the hint.
     const emitted = taskEvent(personKey(1), 1, 'own-events');
-    await ds.transaction((m) => commitDecisions(m, handler, [emitted]));
+    await ds.transaction((m) => commitDecisions(m, handler, [emitted], sealer));
     // Emitted in a transaction that rolled back: in the hint, not applied.
     const rolledBack = taskEvent(personKey(2), 2, 'own-events');
     await expect(
       ds.transaction(async (m) => {
-        await commitDecisions(m, handler, [rolledBack]);
+        await commitDecisions(m, handler, [rolledBack], sealer);
         throw new Error('rolled back');
       }),
     ).rejects.toThrow('rolled back');
