@@ -10,7 +10,8 @@ import { checkCharacter, villagesOf } from '@qmcb/domain';
 import { EventLogProducer, measureRawKafka } from '@qmcb/event-log';
 import { SERVICES, createTestDatabase, createTestTopic, deleteTestTopic, startStack, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
-import { mkdirSync, writeFileSync } from 'fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { loadavg } from 'os';
 import { join } from 'path';
 import { householdRecordEvent, profileEnv, useRunSecrets } from './support';
 import { Client } from 'pg';
@@ -28,6 +29,20 @@ interface Row {
   perSecond: number;
   p50ms: number;
   p99ms: number;
+  /** The service's process CPU (user + system) from the first append until it had applied every event, per appended event. */
+  cpuUsPerEvent?: number;
+}
+
+/** User + system CPU of a process in µs, from /proc (Linux; NaN elsewhere). Clock ticks are 10 ms. */
+function processCpuUs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command: state is field 3; utime and stime are fields 14 and 15.
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return NaN;
+  }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -78,6 +93,8 @@ async function pipeline(events: EventOf<typeof SOURCE_RECORD_RECEIVED>[]): Promi
       clients[s.name] = c;
     }
     const producer = await EventLogProducer.connect(testKafkaSettings(topic, PARTITIONS, 'bench-pipeline'));
+    const cpu0 = Object.fromEntries(SERVICES.map((s) => [s.name, processCpuUs(stack.pids[s.name])]));
+    const cpuAt: Record<string, number> = {};
     const t0 = Date.now();
     for (let i = 0; i < events.length; i += BATCH) {
       const batch = events.slice(i, i + BATCH);
@@ -97,7 +114,10 @@ async function pipeline(events: EventOf<typeof SOURCE_RECORD_RECEIVED>[]): Promi
         const { rows } = await clients[s.name].query(
           `SELECT count(*)::int AS n FROM ${s.schema}.applied_event a JOIN public.bench_event b USING (event_id)`,
         );
-        if (rows[0].n >= events.length) finishedAt[s.name] = Date.now();
+        if (rows[0].n >= events.length) {
+          finishedAt[s.name] = Date.now();
+          cpuAt[s.name] = processCpuUs(stack.pids[s.name]);
+        }
       }
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -109,7 +129,7 @@ async function pipeline(events: EventOf<typeof SOURCE_RECORD_RECEIVED>[]): Promi
                    FROM ${s.schema}.applied_event a JOIN public.bench_event b USING (event_id)) t`,
       );
       const seconds = (finishedAt[s.name] - t0) / 1000;
-      rows.push({ measure: `  ${s.name} projection`, events: events.length, seconds, perSecond: events.length / seconds, p50ms: Number(q[0].p50), p99ms: Number(q[0].p99) });
+      rows.push({ measure: `  ${s.name} projection`, events: events.length, seconds, perSecond: events.length / seconds, p50ms: Number(q[0].p50), p99ms: Number(q[0].p99), cpuUsPerEvent: (cpuAt[s.name] - cpu0[s.name]) / events.length });
     }
     const seconds = (Math.max(...Object.values(finishedAt)) - t0) / 1000;
     rows.unshift({
@@ -130,8 +150,8 @@ async function pipeline(events: EventOf<typeof SOURCE_RECORD_RECEIVED>[]): Promi
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['measure', 'events', 'seconds', 'events/s', 'p50 ms', 'p99 ms'];
-  const cells = rows.map((r) => [r.measure, String(r.events), r.seconds.toFixed(2), r.perSecond.toFixed(0), r.p50ms.toFixed(0), r.p99ms.toFixed(0)]);
+  const header = ['measure', 'events', 'seconds', 'events/s', 'p50 ms', 'p99 ms', 'CPU µs/event'];
+  const cells = rows.map((r) => [r.measure, String(r.events), r.seconds.toFixed(2), r.perSecond.toFixed(0), r.p50ms.toFixed(0), r.p99ms.toFixed(0), r.cpuUsPerEvent === undefined ? '' : r.cpuUsPerEvent.toFixed(0)]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]): string => `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join(' | ')} |`;
   console.log(line(header));
@@ -143,15 +163,18 @@ async function main(): Promise<void> {
   console.log(`pipeline benchmark: ${N} events, batches of ${BATCH}, ${PARTITIONS} partitions, brokers ${BROKERS.join(',')}`);
   const events = makeEvents();
   const payloads = events.map((e) => ({ key: e.personKey, value: encodeEvent(e) }));
+  const loadBefore = loadavg()[0];
   const baseline = await rawBaseline(payloads);
   const rows = await pipeline(events);
   const all = [baseline, ...rows];
   console.log();
   printTable(all);
+  const loadAfter = loadavg()[0];
   console.log(`\npipeline / raw throughput: ${((rows[0].perSecond / baseline.perSecond) * 100).toFixed(1)}%`);
+  console.log(`load average (1 min): ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}; CPU µs/event: the service's process CPU (user + system) from the first append until it had applied all, per appended record`);
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `pipeline-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ N, BATCH, PARTITIONS, rows: all }, null, 2));
+  writeFileSync(join(dir, `pipeline-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ N, BATCH, PARTITIONS, load: [loadBefore, loadAfter], rows: all }, null, 2));
   process.exit(0);
 }
 

@@ -43,6 +43,44 @@ export interface ProjectionHandler {
   handle(events: readonly RegistrationEvent[], ctx: ProjectionContext): Promise<void>;
 }
 
+/**
+ * IDs of the events this process emitted and applied (handleWithEmits, commitDecisions), newest
+ * last, at most `max`: a hint for the consumer, which would otherwise open and check these events
+ * again when the relay's copy comes back from the log, only to skip them as applied (batch.ts,
+ * ownEventsApplied). Only a hint: an ID is added before its transaction commits and a rebuild swaps
+ * in a schema that may not have applied it, so the consumer skips an event only when the schema's
+ * applied_event holds its ID.
+ */
+export class RecentEventIds {
+  private readonly ids = new Set<string>();
+
+  constructor(private readonly max: number) {}
+
+  add(eventId: string): void {
+    this.ids.delete(eventId);
+    this.ids.add(eventId);
+    if (this.ids.size > this.max) {
+      const oldest = this.ids.values().next();
+      if (!oldest.done) this.ids.delete(oldest.value);
+    }
+  }
+
+  has(eventId: string): boolean {
+    return this.ids.has(eventId);
+  }
+
+  delete(eventId: string): void {
+    this.ids.delete(eventId);
+  }
+
+  get size(): number {
+    return this.ids.size;
+  }
+}
+
+/** This process's emitted events (about 100 bytes an ID: at most ~10 MB; a relay further behind only costs the opening again). */
+export const emittedHere = new RecentEventIds(100_000);
+
 /** An emitted event that emits again, and again: a handler bug, stopped before it loops forever. */
 const MAX_EMIT_DEPTH = 16;
 
@@ -147,6 +185,7 @@ async function handleWithEmits(manager: EntityManager, handler: ProjectionHandle
   const fresh = await freshEvents(manager, standing.map((event) => ({ event, partition: null, offset: null })));
   if (fresh.length === 0) return;
   await insertParsedOutbox(manager, base.sealer, fresh);
+  for (const e of fresh) emittedHere.add(e.eventId);
   await handleWithEmits(manager, handler, fresh, base, depth + 1);
 }
 
@@ -176,6 +215,7 @@ export async function commitDecisions(manager: EntityManager, handler: Projectio
   const fresh = await freshEvents(manager, parsed.map((event) => ({ event, partition: null, offset: null })));
   if (fresh.length === 0) return [];
   await insertParsedOutbox(manager, sealer, fresh);
+  for (const e of fresh) emittedHere.add(e.eventId);
   await handleWithEmits(manager, handler, fresh, { rebuilding: false, partition: -1, sealer }, 0);
   return fresh;
 }

@@ -2,7 +2,7 @@ import type { ContractViolationError } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import type { Batch, KafkaMessage } from 'kafkajs';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { applyEvents } from './apply';
+import { applyEvents, emittedHere } from './apply';
 import type { ProjectionHandler } from './apply';
 import { errorInfo } from './logger';
 import type { Logger } from './logger';
@@ -67,11 +67,15 @@ export type BatchOutcome =
   | { kind: 'gap'; seekTo: bigint }
   | { kind: 'done'; nextOffset: bigint; applied: number; skipped: number; deadLettered: number; shredded: number; interrupted: unknown };
 
-/** A message of a chunk: decoded, refused by its contract, or of an erased person (its key shredded). */
+/**
+ * A message of a chunk: decoded, refused by its contract, of an erased person (its key shredded), or
+ * this process's own event already applied here (not opened: ownEventsApplied).
+ */
 type Decoded =
   | { message: KafkaMessage; event: RegistrationEvent; violation: null; shredded: null }
   | { message: KafkaMessage; event: null; violation: ContractViolationError; shredded: null }
-  | { message: KafkaMessage; event: null; violation: null; shredded: string };
+  | { message: KafkaMessage; event: null; violation: null; shredded: string }
+  | { message: KafkaMessage; event: null; violation: null; shredded: null };
 type Valid = Extract<Decoded, { event: RegistrationEvent }>;
 
 interface ChunkOutcome {
@@ -101,6 +105,18 @@ function headerText(message: KafkaMessage, name: string): string | null {
   const first = Array.isArray(value) ? value[0] : value;
   if (first === undefined) return null;
   return Buffer.isBuffer(first) ? first.toString() : String(first);
+}
+
+/** The `eventId` at the top of a message value (a sealed envelope's outer part, or a plain event); null when there is none. */
+function valueEventId(value: Buffer | null): string | null {
+  if (value === null) return null;
+  try {
+    const raw: unknown = JSON.parse(value.toString());
+    const id = raw && typeof raw === 'object' ? (raw as Record<string, unknown>)['eventId'] : undefined;
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return null;
+  }
 }
 
 function fetchedOffset(batch: Batch): bigint {
@@ -227,9 +243,13 @@ export class BatchProcessor {
    * maxAttempts. A heartbeat is sent every heartbeatIntervalMs while the chunk runs.
    */
   private async processChunk(qr: QueryRunner, messages: KafkaMessage[], topic: string, partition: number, control: BatchControl): Promise<ChunkOutcome> {
-    const opened = await this.o.sealer.open(messages.map((m) => m.value));
-    const decoded: Decoded[] = messages.map((message, i): Decoded => {
-      const o = opened[i];
+    const own = await this.ownEventsApplied(qr, messages);
+    const toOpen = own.size === 0 ? messages : messages.filter((m) => !own.has(m));
+    const opened = await this.o.sealer.open(toOpen.map((m) => m.value));
+    let next = 0;
+    const decoded: Decoded[] = messages.map((message): Decoded => {
+      if (own.has(message)) return { message, event: null, violation: null, shredded: null };
+      const o = opened[next++];
       if (!o) throw new Error('the sealer opened fewer messages than it was given');
       if (o.kind === 'event') return { message, event: o.event, violation: null, shredded: null };
       if (o.kind === 'violation') return { message, event: null, violation: o.violation, shredded: null };
@@ -259,6 +279,10 @@ export class BatchProcessor {
         deadLetters.push({ message: d.message, topic, partition, reason, eventId: headerText(d.message, HEADER.eventId), attempts: 0 });
       }
     }
+    let ownSkipped = 0;
+    for (const d of decoded) {
+      if (own.has(d.message) && (firstUndone === null || BigInt(d.message.offset) < firstUndone)) ownSkipped += 1;
+    }
     let shredded = 0;
     for (const d of decoded) {
       if (d.shredded !== null && (firstUndone === null || BigInt(d.message.offset) < firstUndone)) {
@@ -281,12 +305,46 @@ export class BatchProcessor {
     }
     return {
       applied: range.applied,
-      skipped: range.skipped,
+      skipped: range.skipped + ownSkipped,
       deadLettered: deadLetters.length,
       shredded,
       lastDone,
       interrupted: range.interrupted,
     };
+  }
+
+  /**
+   * The messages of a chunk that are events this process emitted (apply.ts: handleWithEmits,
+   * commitDecisions) coming back from the log as the outbox relay published them, and that this
+   * schema has applied already: they are skipped without being opened or checked again.
+   *
+   * Why that is safe: such an event was checked against its contract when it was emitted, before it
+   * went into this service's own outbox and was applied, in one transaction; its row in applied_event
+   * says so. A message is skipped only when the schema's applied_event holds the ID that both its
+   * `event-id` header and its value's own `eventId` carry: any message carrying an applied ID is a
+   * duplicate that freshEvents would skip after opening it anyway, so nothing that would have been
+   * applied is passed over. The one difference: a message that reuses an applied ID but would not
+   * open or would fail its contract is counted as skipped instead of dead-lettered (it is applied in
+   * neither case). Everything else, every event of another process above all, is opened and checked
+   * as before: emittedHere is only the hint that decides whether the query is worth a round trip.
+   */
+  private async ownEventsApplied(qr: QueryRunner, messages: readonly KafkaMessage[]): Promise<Set<KafkaMessage>> {
+    const candidates = new Map<KafkaMessage, string>();
+    for (const message of messages) {
+      const hinted = headerText(message, HEADER.eventId);
+      if (hinted === null || !emittedHere.has(hinted)) continue;
+      if (valueEventId(message.value) === hinted) candidates.set(message, hinted);
+    }
+    const own = new Set<KafkaMessage>();
+    if (candidates.size === 0) return own;
+    const { rows } = await sql(qr, `select event_id from applied_event where event_id = any($1::text[])`, [[...new Set(candidates.values())]]);
+    const applied = new Set(rows.map((r) => String(r['event_id'])));
+    for (const [message, eventId] of candidates) {
+      if (applied.has(eventId)) own.add(message);
+    }
+    // Back from the log: it will not come again (unless re-sent after a relay crash, and then it is opened).
+    for (const eventId of applied) emittedHere.delete(eventId);
+    return own;
   }
 
   /** Applies items (in log order) in one savepoint, or else its halves, down to one event. */

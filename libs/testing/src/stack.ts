@@ -109,6 +109,8 @@ export interface RunningStack {
   urls: Record<ServiceName, string>;
   /** Each service's management server: /metrics and the OpenAPI document (the service's port + 1000). */
   managementUrls: Record<ServiceName, string>;
+  /** Each service's process id (benchmarks meter its CPU). */
+  pids: Record<ServiceName, number>;
   stop(): Promise<void>;
 }
 
@@ -163,6 +165,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const children: ChildProcess[] = [];
   const urls = {} as Record<ServiceName, string>;
   const managementUrls = {} as Record<ServiceName, string>;
+  const pids = {} as Record<ServiceName, number>;
   const stop = async (): Promise<void> => {
     await Promise.all(
       children.map(
@@ -191,6 +194,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         child.stdout?.pipe(out);
         child.stderr?.pipe(out);
         children.push(child);
+        pids[s.name] = child.pid as number;
         urls[s.name] = `http://127.0.0.1:${port}`;
         managementUrls[s.name] = `http://127.0.0.1:${port + 1000}`;
         await waitHealthy(urls[s.name], child, options.startTimeoutMs ?? 90_000, logFile);
@@ -200,7 +204,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await stop();
     throw e;
   }
-  return { urls, managementUrls, stop };
+  return { urls, managementUrls, pids, stop };
 }
 
 export interface RunningService {
