@@ -4,7 +4,8 @@ import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, valuesBefore } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { applyEvents } from '@qmcb/event-log';
-import { LogTransport, PersonRecordRepository, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
+import { LogTransport, PLAIN_ROW_SEALERS, PersonRecordRepository, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
+import type { PlainRowSealer } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { randomBytes } from 'crypto';
@@ -21,11 +22,14 @@ import { ReviewModule } from '../review.module';
  * Review's tables at rest (ADR 0011, stage 4), through the log transport into the projection, on real
  * PostgreSQL and the keyring: no name, phone, address, citizen ID or mistyped ID readable in a row of
  * `review_item` or `link_review`; the repositories answer what the deciders fold; rows written before
- * sealing are read as they are and sealed when next written; an erased person's are read as absent.
+ * sealing are read as they are, sealed when next written or in place by `seal-records`; an erased
+ * person's are read as absent.
  */
 const id = (first17: string): string => `${first17}${checkCharacter(first17)}`;
 const P = id('44098119850101021');
 const Q = id('44098119860202032');
+const R = id('44098119870303043');
+const S = id('44098119880404054');
 const VILLAGE = '440981002001';
 const OLD_NAME = '欧阳明远';
 const NAME = '欧阳明达';
@@ -173,6 +177,78 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
     expectNothingReadable((await rows('link_review', Q))[0]);
     expect(await items.find(ds.manager, item.reviewId)).toEqual(item);
     expect(await links.find(ds.manager, link.linkId)).toEqual(link);
+  });
+
+  it('seal-records seals rows written before in place, in steps, reading back the same; versions and times stay; an erased person’s are left', async () => {
+    await apply([household(R, 1), household(S, 1)], 20);
+    const insertPlain = async (person: string, n: number, updatedAt: string, initialComment: string | null): Promise<{ item: ReviewItem; link: LinkReview }> => {
+      const item = await expectedItem(person, n);
+      const link = expectedLink(person, n);
+      // Rows as the previous version wrote them: sealed null, the values in their columns (times to the microsecond, as now() writes them).
+      await ds.query(
+        `INSERT INTO review_item (review_id, submission_id, channel, kind, person_key, village_code, township_code, county_code, stage, status, request, before,
+           submitter_id, submitted_at, based_on_version, initial_comment, return_reason, fields_to_fix, decided_at, updated_at, version)
+         VALUES ($1, $2, 'window', 'correction', $3, $4, $5, $6, 'initial', 'returned', $7, $8, 'window-1', $9, 1, $10, $11, '{phone}', $12, $12, 2)`,
+        [item.reviewId, item.submissionId, person, VILLAGE, VILLAGE.slice(0, 9), VILLAGE.slice(0, 6), JSON.stringify(item.request), JSON.stringify(item.before), item.submittedAt, initialComment, RETURN_REASON, updatedAt],
+      );
+      await ds.query(
+        `INSERT INTO link_review (link_id, person_key, record_key, citizen_id_as_sent, sources, score, threshold, criteria, village_code, township_code, county_code,
+           stage, status, proposed_at, initial_comment, updated_at, version)
+         VALUES ($1, $2, $3, $3, $4, 80, 80, $5, $6, $7, $8, 'initial', 'pending', $9, $10, $11, 1)`,
+        [link.linkId, person, AS_SENT, JSON.stringify(link.sources), JSON.stringify(link.criteria), VILLAGE, VILLAGE.slice(0, 9), VILLAGE.slice(0, 6), link.proposedAt, initialComment, updatedAt],
+      );
+      return { item, link };
+    };
+    const r1 = await insertPlain(R, 1, '2026-11-04T00:00:00.123456Z', null);
+    const r2 = await insertPlain(R, 2, '2026-11-04T08:30:00.654321Z', `${NAME} 电话 ${PHONE} 已核实`);
+    await insertPlain(S, 1, '2026-11-04T09:00:00.000001Z', null);
+    // S erased: their key shredded, their rows not deleted yet (the erasure does that).
+    const log = await transport.sealer();
+    expect(await log.keyring.shred(log.personRef(S), 'int test of ADR 0011 stage 4')).toBe(true);
+    const personalColumns = { review_item: ['request', 'before', 'initial_comment', 'return_reason', 'reject_reason', 'close_reason'], link_review: ['record_key', 'citizen_id_as_sent', 'sources', 'initial_comment', 'decision_note'] };
+    /** Every column but the sealed and the personal ones, as PostgreSQL holds them (times to the microsecond). */
+    const rest = async (table: 'review_item' | 'link_review'): Promise<string[]> =>
+      (await ds.query(`SELECT (to_jsonb(t) - 'sealed' - $1::text[])::text AS text FROM ${table} t ORDER BY 1`, [personalColumns[table]])).map((r: { text: string }) => r.text);
+    const reads = async (): Promise<unknown> => ({
+      forPerson: await items.forPerson(ds.manager, R),
+      items: await Promise.all([r1, r2].map(({ item }) => items.find(ds.manager, item.reviewId))),
+      links: await Promise.all([r1, r2].map(({ link }) => links.find(ds.manager, link.linkId))),
+      list: await links.list(ds.manager, { within: '440981', limit: 10, offset: 0 }),
+    });
+    const readBefore = await reads();
+    expect((readBefore as { forPerson: ReviewItem[] }).forPerson.map((i) => i.initialComment)).toEqual([null, `${NAME} 电话 ${PHONE} 已核实`]);
+    const restBefore = { review_item: await rest('review_item'), link_review: await rest('link_review') };
+
+    // The sealers seal-records finds in review's module, in steps of one item and two link reviews.
+    const sealers = app.get<PlainRowSealer[]>(PLAIN_ROW_SEALERS, { strict: false });
+    expect(sealers.map((t) => t.table)).toEqual(['review_item', 'link_review']);
+    const counts = async (): Promise<number[]> => Promise.all(sealers.map((t) => t.countPlain(ds.manager)));
+    expect(await counts()).toEqual([3, 3]);
+    for (const table of sealers) {
+      let after: string | null = null;
+      let sealed = 0;
+      let steps = 0;
+      for (;;) {
+        const step: { last: string | null; sealed: number } = await ds.transaction((m) => table.sealPlainRows(m, after, table.table === 'review_item' ? 1 : 2));
+        if (step.last === null) break;
+        after = step.last;
+        sealed += step.sealed;
+        steps += 1;
+      }
+      expect({ table: table.table, sealed, steps }).toEqual({ table: table.table, sealed: 2, steps: table.table === 'review_item' ? 3 : 2 });
+    }
+    // Only S's rows are left plain, to the erasure.
+    expect(await counts()).toEqual([1, 1]);
+    for (const table of ['review_item', 'link_review'] as const) {
+      const ofR = await rows(table, R);
+      expect(ofR).toHaveLength(2);
+      for (const row of ofR) expectNothingReadable(row);
+      const [ofS] = await rows(table, S);
+      expect(ofS?.sealed).toBeNull();
+      expect(ofS?.text).toContain(table === 'link_review' ? AS_SENT : PHONE);
+    }
+    expect(await reads()).toEqual(readBefore);
+    expect({ review_item: await rest('review_item'), link_review: await rest('link_review') }).toEqual(restBefore);
   });
 
   it('refuses a sealed value moved to another person’s row', async () => {
