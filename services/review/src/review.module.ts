@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
-import { ServiceKitModule } from '@qmcb/service-kit';
+import { PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
 import type { ServiceConfig } from '@qmcb/service-kit';
 import { ReviewItemRepository } from './items/review-item.repository';
 import { ReviewTables1700000003000 } from './migrations/1700000003000-review-tables';
@@ -34,7 +34,16 @@ export class ReviewModule {
       module: ReviewModule,
       imports: [ServiceKitModule.forService({ name: 'review', config, kafka, migrations: REVIEW_MIGRATIONS })],
       controllers: [ReviewProjection, ReviewsController, LinksController, WindowController, SelfServiceController, ChannelsController, PersonsController],
-      providers: [ReviewItemRepository, ReviewsService, ChangesService, QueueGauges, LinkReviewRepository, LinksService],
+      providers: [
+        ReviewItemRepository,
+        ReviewsService,
+        ChangesService,
+        QueueGauges,
+        LinkReviewRepository,
+        LinksService,
+        // Rows written before ADR 0011's stage 4, sealed in place by `seal-records`.
+        { provide: PLAIN_ROW_SEALERS, inject: [ReviewItemRepository, LinkReviewRepository], useFactory: (...tables: unknown[]) => tables },
+      ],
     };
   }
 }

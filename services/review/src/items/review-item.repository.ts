@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Channel } from '@qmcb/contracts';
 import { PersonalDataSealer } from '@qmcb/service-kit';
+import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { ItemStage, ItemStatus, ReviewItem } from './review-item.decider';
 
@@ -73,12 +74,47 @@ export interface QueueFigures {
  *
  * At rest (ADR 0011, stage 4) an item's personal values are `sealed` under the person's data key
  * (`ItemPersonal`); reads open them, one keyring look-up per page. A row written before that has
- * `sealed` null and its values in their columns: read as it is, sealed when next written (or by a
- * rebuild). An item of a person whose key is shredded (erased) is read as absent and not written.
+ * `sealed` null and its values in their columns: read as it is, sealed when next written, by
+ * `seal-records` (`sealPlainRows`) or by a rebuild. An item of a person whose key is shredded
+ * (erased) is read as absent and not written.
  */
 @Injectable()
-export class ReviewItemRepository {
+export class ReviewItemRepository implements PlainRowSealer {
+  readonly table = 'review_item';
+
   constructor(private readonly sealer: PersonalDataSealer) {}
+
+  async countPlain(manager: EntityManager): Promise<number> {
+    const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM review_item WHERE sealed IS NULL`)) as [{ n: number }];
+    return n;
+  }
+
+  /**
+   * Seals items written before sealing (`seal-records`), by review ID: their personal values as they
+   * are, locked; only `sealed` is set and those columns nulled, so version, `updated_at` and every
+   * other column stay as they were. An erased person's items are left to the erasure.
+   */
+  async sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
+    const rows: RawItem[] = await manager.query(
+      `SELECT ${COLUMNS} FROM review_item WHERE sealed IS NULL AND ($1::uuid IS NULL OR review_id > $1::uuid) ORDER BY review_id LIMIT $2 FOR UPDATE`,
+      [after, limit],
+    );
+    if (rows.length === 0) return { last: null, sealed: 0 };
+    const sealed = await this.sealer.seal(ITEM_PLACE, rows.map((r) => ({ personKey: r.personKey, value: personalOf(r) })));
+    const kept = rows.flatMap((r, i) => {
+      const bytes = sealed[i];
+      return bytes ? [{ id: r.reviewId, sealed: bytes.toString('base64') }] : [];
+    });
+    if (kept.length > 0) {
+      await manager.query(
+        `UPDATE review_item t SET sealed = decode(k.sealed, 'base64'), request = NULL, before = NULL, initial_comment = NULL, return_reason = NULL,
+                reject_reason = NULL, close_reason = NULL
+           FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, sealed text) WHERE t.review_id = k.id`,
+        [JSON.stringify(kept)],
+      );
+    }
+    return { last: (rows[rows.length - 1] as RawItem).reviewId, sealed: kept.length };
+  }
 
   /** The items of rows read with COLUMNS, opened, in order; an erased person's are left out. */
   private async items(rows: readonly RawItem[]): Promise<ReviewItem[]> {

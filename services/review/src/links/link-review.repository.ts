@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PersonalDataSealer } from '@qmcb/service-kit';
+import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { LinkReview, LinkReviewStage, LinkReviewStatus } from './link-review.decider';
 
@@ -52,12 +53,46 @@ export interface LinkReviewFilter {
  * At rest (ADR 0011, stage 4) a review's personal values are `sealed` under the data key of the
  * person it is proposed to (`LinkPersonal`); reads open them, one keyring look-up per page. A row
  * written before that has `sealed` null and its values in their columns: read as it is, sealed when
- * next written (or by a rebuild). A review of a person whose key is shredded (erased) is read as
- * absent and not written.
+ * next written, by `seal-records` (`sealPlainRows`) or by a rebuild. A review of a person whose key
+ * is shredded (erased) is read as absent and not written.
  */
 @Injectable()
-export class LinkReviewRepository {
+export class LinkReviewRepository implements PlainRowSealer {
+  readonly table = 'link_review';
+
   constructor(private readonly sealer: PersonalDataSealer) {}
+
+  async countPlain(manager: EntityManager): Promise<number> {
+    const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM link_review WHERE sealed IS NULL`)) as [{ n: number }];
+    return n;
+  }
+
+  /**
+   * Seals reviews written before sealing (`seal-records`), by link ID: their personal values as they
+   * are, locked; only `sealed` is set and those columns nulled, so version, `updated_at` and every
+   * other column stay as they were. An erased person's reviews are left to the erasure.
+   */
+  async sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
+    const rows: Raw[] = await manager.query(
+      `SELECT ${COLUMNS} FROM link_review WHERE sealed IS NULL AND ($1::uuid IS NULL OR link_id > $1::uuid) ORDER BY link_id LIMIT $2 FOR UPDATE`,
+      [after, limit],
+    );
+    if (rows.length === 0) return { last: null, sealed: 0 };
+    const sealed = await this.sealer.seal(LINK_PLACE, rows.map((r) => ({ personKey: r.personKey, value: personalOf(r) })));
+    const kept = rows.flatMap((r, i) => {
+      const bytes = sealed[i];
+      return bytes ? [{ id: r.linkId, sealed: bytes.toString('base64') }] : [];
+    });
+    if (kept.length > 0) {
+      await manager.query(
+        `UPDATE link_review t SET sealed = decode(k.sealed, 'base64'), record_key = NULL, citizen_id_as_sent = NULL, sources = NULL, initial_comment = NULL,
+                decision_note = NULL
+           FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, sealed text) WHERE t.link_id = k.id`,
+        [JSON.stringify(kept)],
+      );
+    }
+    return { last: (rows[rows.length - 1] as Raw).linkId, sealed: kept.length };
+  }
 
   /** The reviews of rows read with COLUMNS, opened, in order; an erased person's are left out. */
   private async reviews(rows: readonly Raw[]): Promise<LinkReview[]> {

@@ -4,7 +4,8 @@ import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, valuesBefore } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { applyEvents } from '@qmcb/event-log';
-import { LogTransport, PersonRecordRepository, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
+import { LogTransport, PLAIN_ROW_SEALERS, PersonRecordRepository, createServiceTestingApp, loadServiceConfig, runServiceCommand } from '@qmcb/service-kit';
+import type { PlainRowSealer } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { randomBytes } from 'crypto';
@@ -21,11 +22,15 @@ import { ReviewModule } from '../review.module';
  * Review's tables at rest (ADR 0011, stage 4), through the log transport into the projection, on real
  * PostgreSQL and the keyring: no name, phone, address, citizen ID or mistyped ID readable in a row of
  * `review_item` or `link_review`; the repositories answer what the deciders fold; rows written before
- * sealing are read as they are and sealed when next written; an erased person's are read as absent.
+ * sealing are read as they are, sealed when next written or in place by `seal-records`; an erased
+ * person's are read as absent.
  */
 const id = (first17: string): string => `${first17}${checkCharacter(first17)}`;
 const P = id('44098119850101021');
 const Q = id('44098119860202032');
+const R = id('44098119870303043');
+const S = id('44098119880404054');
+const T = id('44098119890505065');
 const VILLAGE = '440981002001';
 const OLD_NAME = '欧阳明远';
 const NAME = '欧阳明达';
@@ -78,11 +83,12 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
   let transport: LogTransport;
   let items: ReviewItemRepository;
   let links: LinkReviewRepository;
+  let env: Record<string, string | undefined>;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     // A person ref secret of this run's own: fresh data keys in the shared keyring, so shredding one touches no other run or spec.
-    const env = { ...process.env, LOG_PERSON_REF_SECRET: randomBytes(32).toString('base64url'), DATABASE_URL: db.url, CONSUME: 'false', RELAY_OUTBOX: 'false', AUTH_JWT_SECRET: randomBytes(32).toString('base64url'), API_KEY_SECRET: randomBytes(32).toString('base64url') };
+    env = { ...process.env, LOG_PERSON_REF_SECRET: randomBytes(32).toString('base64url'), DATABASE_URL: db.url, CONSUME: 'false', RELAY_OUTBOX: 'false', AUTH_JWT_SECRET: randomBytes(32).toString('base64url'), API_KEY_SECRET: randomBytes(32).toString('base64url') };
     const { config, kafka } = loadServiceConfig('review', env);
     app = await createServiceTestingApp(ReviewModule.register(config, kafka));
     ds = app.get(DataSource);
@@ -114,6 +120,26 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
     return evolve(opened, returned(person, n)) as ReviewItem;
   };
   const expectedLink = (person: string, n: number): LinkReview => evolveLink(null, proposal(person, n) as LinkEvent, VILLAGE) as LinkReview;
+
+  /** An item and a link review of the person as the previous version wrote them. */
+  const insertPlain = async (person: string, n: number, updatedAt: string, initialComment: string | null): Promise<{ item: ReviewItem; link: LinkReview }> => {
+    const item = await expectedItem(person, n);
+    const link = expectedLink(person, n);
+    // Rows as the previous version wrote them: sealed null, the values in their columns (times to the microsecond, as now() writes them).
+    await ds.query(
+      `INSERT INTO review_item (review_id, submission_id, channel, kind, person_key, village_code, township_code, county_code, stage, status, request, before,
+         submitter_id, submitted_at, based_on_version, initial_comment, return_reason, fields_to_fix, decided_at, updated_at, version)
+       VALUES ($1, $2, 'window', 'correction', $3, $4, $5, $6, 'initial', 'returned', $7, $8, 'window-1', $9, 1, $10, $11, '{phone}', $12, $12, 2)`,
+      [item.reviewId, item.submissionId, person, VILLAGE, VILLAGE.slice(0, 9), VILLAGE.slice(0, 6), JSON.stringify(item.request), JSON.stringify(item.before), item.submittedAt, initialComment, RETURN_REASON, updatedAt],
+    );
+    await ds.query(
+      `INSERT INTO link_review (link_id, person_key, record_key, citizen_id_as_sent, sources, score, threshold, criteria, village_code, township_code, county_code,
+         stage, status, proposed_at, initial_comment, updated_at, version)
+       VALUES ($1, $2, $3, $3, $4, 80, 80, $5, $6, $7, $8, 'initial', 'pending', $9, $10, $11, 1)`,
+      [link.linkId, person, AS_SENT, JSON.stringify(link.sources), JSON.stringify(link.criteria), VILLAGE, VILLAGE.slice(0, 9), VILLAGE.slice(0, 6), link.proposedAt, initialComment, updatedAt],
+    );
+    return { item, link };
+  };
 
   it('keeps no name, phone, address, citizen ID or ID as sent readable, and answers what it answered before', async () => {
     await apply([household(P, 1), submitted(P, 1), returned(P, 1), proposal(P, 1)], 0);
@@ -175,6 +201,60 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
     expect(await links.find(ds.manager, link.linkId)).toEqual(link);
   });
 
+  it('seal-records seals rows written before in place, in steps, reading back the same; versions and times stay; an erased person’s are left', async () => {
+    await apply([household(R, 1), household(S, 1)], 20);
+    const r1 = await insertPlain(R, 1, '2026-11-04T00:00:00.123456Z', null);
+    const r2 = await insertPlain(R, 2, '2026-11-04T08:30:00.654321Z', `${NAME} 电话 ${PHONE} 已核实`);
+    await insertPlain(S, 1, '2026-11-04T09:00:00.000001Z', null);
+    // S erased: their key shredded, their rows not deleted yet (the erasure does that).
+    const log = await transport.sealer();
+    expect(await log.keyring.shred(log.personRef(S), 'int test of ADR 0011 stage 4')).toBe(true);
+    const personalColumns = { review_item: ['request', 'before', 'initial_comment', 'return_reason', 'reject_reason', 'close_reason'], link_review: ['record_key', 'citizen_id_as_sent', 'sources', 'initial_comment', 'decision_note'] };
+    /** Every column but the sealed and the personal ones, as PostgreSQL holds them (times to the microsecond). */
+    const rest = async (table: 'review_item' | 'link_review'): Promise<string[]> =>
+      (await ds.query(`SELECT (to_jsonb(t) - 'sealed' - $1::text[])::text AS text FROM ${table} t ORDER BY 1`, [personalColumns[table]])).map((r: { text: string }) => r.text);
+    const reads = async (): Promise<unknown> => ({
+      forPerson: await items.forPerson(ds.manager, R),
+      items: await Promise.all([r1, r2].map(({ item }) => items.find(ds.manager, item.reviewId))),
+      links: await Promise.all([r1, r2].map(({ link }) => links.find(ds.manager, link.linkId))),
+      list: await links.list(ds.manager, { within: '440981', limit: 10, offset: 0 }),
+    });
+    const readBefore = await reads();
+    expect((readBefore as { forPerson: ReviewItem[] }).forPerson.map((i) => i.initialComment)).toEqual([null, `${NAME} 电话 ${PHONE} 已核实`]);
+    const restBefore = { review_item: await rest('review_item'), link_review: await rest('link_review') };
+
+    // The sealers seal-records finds in review's module, in steps of one item and two link reviews.
+    const sealers = app.get<PlainRowSealer[]>(PLAIN_ROW_SEALERS, { strict: false });
+    expect(sealers.map((t) => t.table)).toEqual(['review_item', 'link_review']);
+    const counts = async (): Promise<number[]> => Promise.all(sealers.map((t) => t.countPlain(ds.manager)));
+    expect(await counts()).toEqual([3, 3]);
+    for (const table of sealers) {
+      let after: string | null = null;
+      let sealed = 0;
+      let steps = 0;
+      for (;;) {
+        const step: { last: string | null; sealed: number } = await ds.transaction((m) => table.sealPlainRows(m, after, table.table === 'review_item' ? 1 : 2));
+        if (step.last === null) break;
+        after = step.last;
+        sealed += step.sealed;
+        steps += 1;
+      }
+      expect({ table: table.table, sealed, steps }).toEqual({ table: table.table, sealed: 2, steps: table.table === 'review_item' ? 3 : 2 });
+    }
+    // Only S's rows are left plain, to the erasure.
+    expect(await counts()).toEqual([1, 1]);
+    for (const table of ['review_item', 'link_review'] as const) {
+      const ofR = await rows(table, R);
+      expect(ofR).toHaveLength(2);
+      for (const row of ofR) expectNothingReadable(row);
+      const [ofS] = await rows(table, S);
+      expect(ofS?.sealed).toBeNull();
+      expect(ofS?.text).toContain(table === 'link_review' ? AS_SENT : PHONE);
+    }
+    expect(await reads()).toEqual(readBefore);
+    expect({ review_item: await rest('review_item'), link_review: await rest('link_review') }).toEqual(restBefore);
+  });
+
   it('refuses a sealed value moved to another person’s row', async () => {
     const [ofP] = await rows('review_item', P);
     const item = (await items.forPerson(ds.manager, Q))[0] as ReviewItem;
@@ -197,5 +277,30 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
       await links.saveMany(m, [link]);
     });
     expect([await rows('review_item', P), await rows('link_review', P)]).toEqual([[], []]);
+  });
+
+  it('`npm run projection -- review seal-records` seals them too, and reports the erased person’s as left to the erasure', async () => {
+    await apply([household(T, 1)], 30);
+    const { item, link } = await insertPlain(T, 1, '2026-11-06T00:00:00.000123Z', `${NAME} 本人`);
+    const readBefore = [await items.find(ds.manager, item.reviewId), await links.find(ds.manager, link.linkId)];
+    const out: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    const saved = { ...process.env };
+    Object.assign(process.env, env, { LOG_LEVEL: 'error' });
+    try {
+      expect(await runServiceCommand('review', (config, kafka) => ReviewModule.register(config, kafka), ['seal-records'])).toBe(0);
+    } finally {
+      process.env = saved;
+      write.mockRestore();
+    }
+    // T's rows sealed; S's (erased in the test before) left to the erasure.
+    expect(out.join('')).toContain('seal-records review: review_item done, 1 sealed; 1 left as they are');
+    expect(out.join('')).toContain('seal-records review: link_review done, 1 sealed; 1 left as they are');
+    expectNothingReadable((await rows('review_item', T))[0]);
+    expectNothingReadable((await rows('link_review', T))[0]);
+    expect([await items.find(ds.manager, item.reviewId), await links.find(ds.manager, link.linkId)]).toEqual(readBefore);
   });
 });
