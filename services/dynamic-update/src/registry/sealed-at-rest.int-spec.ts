@@ -17,13 +17,15 @@ import { SubscriptionRepository } from '../feed/subscription.repository';
 import { RegistryTables1700000004000 } from '../migrations/1700000004000-registry-tables';
 import { RegistryHistoryV21700000009200 } from '../migrations/1700000009200-registry-history-v2';
 import { RecordSnapshotSealed1764892800000 } from '../migrations/1764892800000-record-snapshot-sealed';
+import { RecordHistorySealed1764892800200 } from '../migrations/1764892800200-record-history-sealed';
 import { OPS_MIGRATIONS } from '../ops/ops-data-source';
+import { RecordHistoryRepository } from './record-history.repository';
 import { itemChanges } from './registry-items';
 import { RecordSnapshotRepository } from './record-snapshot.repository';
 
 /**
- * ADR 0011, stage 4 for dynamic update, against real PostgreSQL and the keyring: whole-record
- * snapshots, the feed's changes and the dead letters' entries hold no name, phone or address
+ * ADR 0011, stage 4 for dynamic update, against real PostgreSQL and the keyring: the history's
+ * changes and events, whole-record snapshots, the feed's changes and the dead letters' entries hold no name, phone or address
  * readable in any column, read back exactly as written, rows written before sealing still read,
  * and nothing of an erased person (key shredded) opens or is written again.
  */
@@ -67,6 +69,7 @@ describe('dynamic update’s personal data sealed at rest (ADR 0011, stage 4; re
   let env: NodeJS.ProcessEnv;
   let sealer: PersonalDataSealer;
   let snapshots: RecordSnapshotRepository;
+  let history: RecordHistoryRepository;
   let feed: FeedEntryRepository;
   let subscriptions: SubscriptionRepository;
   const ids = new PersonIds(randomBytes(32).toString('base64url'));
@@ -82,10 +85,11 @@ describe('dynamic update’s personal data sealed at rest (ADR 0011, stage 4; re
     env = { ...process.env, KEYRING_DATABASE_URL: db.url, KEYRING_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`, LOG_PERSON_REF_SECRET: randomBytes(32).toString('base64url') };
     sealer = PersonalDataSealer.fromEnv(env);
     snapshots = new RecordSnapshotRepository(sealer);
+    history = new RecordHistoryRepository(sealer);
     feed = new FeedEntryRepository(sealer);
     subscriptions = new SubscriptionRepository(sealer, (id) => ids.keyOf(id));
     projection = await openDataSource({
-      url: db.url, schema: 'dyn', migrations: [PersonRecordTables1700000000200, RegistryTables1700000004000, RegistryHistoryV21700000009200, RecordSnapshotSealed1764892800000],
+      url: db.url, schema: 'dyn', migrations: [PersonRecordTables1700000000200, RegistryTables1700000004000, RegistryHistoryV21700000009200, RecordSnapshotSealed1764892800000, RecordHistorySealed1764892800200],
     });
     ops = await openDataSource({ url: db.url, schema: OPS, migrations: OPS_MIGRATIONS });
     await ops.query(`INSERT INTO subscription (id, name, department, key_id, division, kinds, status, created_by) VALUES ('00000000-0000-4000-8000-000000000001', 's', 'social-insurance', 'k', '440981', '{}', 'active', 't')`);
@@ -111,6 +115,33 @@ describe('dynamic update’s personal data sealed at rest (ADR 0011, stage 4; re
     expect(await snapshots.latestUpTo(projection.manager, A, 1)).toBeNull();
     const [again] = await sealer.seal('record_snapshot.record', [{ personKey: A, value: JSON.parse(JSON.stringify(record)) }]);
     expect(again?.equals(row.sealed)).toBe(true);
+  });
+
+  it('record_history: changes and events sealed; the history, its pages and the events of an as-of fold read back; rows written before still read', async () => {
+    const events = [household(A, 1), household(A, 2)];
+    const records = [recordOf(A, 1), recordOf(A, 2)];
+    const changes = [itemChanges(null, records[0] as RegistrationRecord), itemChanges(records[0] as RegistrationRecord, records[1] as RegistrationRecord)];
+    await projection.transaction((m) =>
+      history.insertMany(m, events.map((event, i) => ({ event, record: records[i] as RegistrationRecord, changes: changes[i] ?? [], heldFrom: event.recordedAt }))),
+    );
+    const text = await rowsAsText(projection, 'record_history');
+    expect(text).toContain(events[0]?.eventId);
+    expectNothingPersonal(text);
+    const rows = await history.forPerson(projection.manager, A);
+    expect(rows.map((r) => [r.version, r.eventId, r.changes])).toEqual([[1, events[0]?.eventId, changes[0]], [2, events[1]?.eventId, changes[1]]]);
+    expect(rows[0]?.changes.map((c) => c.to)).toEqual(expect.arrayContaining([NAME, PHONE, ADDRESS]));
+    expect((await history.page(projection.manager, A, 1, 1)).items.map((r) => r.changes)).toEqual([changes[1]]);
+    expect(await history.versionHeldAt(projection.manager, A, '2030-01-01T00:00:00.000Z')).toBe(2);
+    expect(foldEvents(await history.eventsBetween(projection.manager, A, 0, 2))).toEqual(records[1]);
+    // Written before sealing: changes and event in their columns.
+    const legacy = household(B, 1);
+    const legacyChanges = itemChanges(null, recordOf(B));
+    await projection.query(
+      `INSERT INTO record_history (person_key, version, event_id, type, source, actor, occurred_at, recorded_at, held_from, changes, event) VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $7, $8, $9)`,
+      [B, legacy.eventId, legacy.type, legacy.source, legacy.actor, legacy.occurredAt, legacy.recordedAt, JSON.stringify(legacyChanges), JSON.stringify(legacy)],
+    );
+    expect((await history.forPerson(projection.manager, B)).map((r) => r.changes)).toEqual([legacyChanges]);
+    expect(foldEvents(await history.eventsBetween(projection.manager, B, 0, 1))).toEqual(recordOf(B));
   });
 
   it('record_snapshot: a row written before sealing reads as it was', async () => {
@@ -161,11 +192,15 @@ describe('dynamic update’s personal data sealed at rest (ADR 0011, stage 4; re
     const log = await sealerFor({ sealing: sealingFromEnv(env) });
     expect(await log.keyring.shred(log.personRef(A), 'int test of ADR 0011 stage 4')).toBe(true);
     expect(await snapshots.latestUpTo(projection.manager, A, 5)).toBeNull();
+    expect(await history.forPerson(projection.manager, A)).toEqual([]);
     expect((await feed.page(ops.manager, scope, 0, 10)).entries.map((e) => e.personKey)).toEqual([C]);
     const letters = await subscriptions.deadLetters(ops.manager, '00000000-0000-4000-8000-000000000001', 10, 0);
     // The dead letter written before sealing is read as it is: the erasure's deletion takes A out of it.
     expect(letters.items.map((l) => l.entries.map((e) => e.citizenId))).toEqual([[C], [A]]);
     await projection.query(`DELETE FROM record_snapshot WHERE person_key = $1`, [A]);
+    await projection.query(`DELETE FROM record_history WHERE person_key = $1`, [A]);
+    await projection.transaction((m) => history.insertMany(m, [{ event: household(A, 3), record: recordOf(A, 3), changes: [], heldFrom: household(A, 3).recordedAt }]));
+    expect(await projection.query(`SELECT count(*)::int AS n FROM record_history WHERE person_key = $1`, [A])).toEqual([{ n: 0 }]);
     await ops.query(`DELETE FROM feed_entry WHERE person_key = $1`, [A]);
     await projection.transaction((m) => snapshots.insertMany(m, [recordOf(A, 3)]));
     await projection.transaction((m) => feed.insertMany(m, OPS, [entryOf(A, 'e-a2')]));
