@@ -23,6 +23,8 @@ import { SubscriptionsService } from './feed/subscriptions.service';
 import { WebhookDeliverer } from './feed/webhook-deliverer';
 import { RegistryTables1700000004000 } from './migrations/1700000004000-registry-tables';
 import { RegistryHistoryV21700000009200 } from './migrations/1700000009200-registry-history-v2';
+import { RecordSnapshotSealed1764892800000 } from './migrations/1764892800000-record-snapshot-sealed';
+import { RecordHistorySealed1764892800200 } from './migrations/1764892800200-record-history-sealed';
 import { OpsDatabase } from './ops/ops-data-source';
 import { RegistryProjection } from './projection/registry.projection';
 import { RecordHistoryRepository } from './registry/record-history.repository';
@@ -33,7 +35,7 @@ import { DepartmentHoldingRepository } from './snapshots/department-holding.repo
 import { SnapshotRunner } from './snapshots/snapshot-runner';
 import { SnapshotsController } from './snapshots/snapshots.controller';
 
-export const DYNAMIC_UPDATE_MIGRATIONS = [RegistryTables1700000004000, RegistryHistoryV21700000009200];
+export const DYNAMIC_UPDATE_MIGRATIONS = [RegistryTables1700000004000, RegistryHistoryV21700000009200, RecordSnapshotSealed1764892800000, RecordHistorySealed1764892800200];
 
 /** What a test may replace: the clock, and the environment dynamic update's own settings come from. */
 export interface DynamicUpdateOptions {

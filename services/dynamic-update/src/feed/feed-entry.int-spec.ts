@@ -1,4 +1,5 @@
-import { openDataSource } from '@qmcb/event-log';
+import { closeSealers, openDataSource } from '@qmcb/event-log';
+import { PersonalDataSealer } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import type { DataSource } from 'typeorm';
@@ -18,7 +19,7 @@ const PER_WRITER = 300;
 describe('feed numbering under concurrent writes (real PostgreSQL)', () => {
   let db: TestDatabase;
   let ds: DataSource;
-  const feed = new FeedEntryRepository();
+  const feed = new FeedEntryRepository(PersonalDataSealer.fromEnv());
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -26,6 +27,7 @@ describe('feed numbering under concurrent writes (real PostgreSQL)', () => {
   });
 
   afterAll(async () => {
+    await closeSealers();
     await ds?.destroy();
     await db?.drop();
   });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { quoteIdent } from '@qmcb/event-log';
+import { PersonalDataSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { ItemChange } from '../registry/registry-items';
 
@@ -37,6 +38,16 @@ export function kindPatterns(kinds: readonly string[]): { exact: string[]; prefi
   };
 }
 
+/** Where an entry's changes are sealed (the AAD names it: a value sealed here opens nowhere else). */
+export const FEED_CHANGES_PLACE = 'feed_entry.changes';
+
+/** A bytea column as `to_jsonb` writes it (`\\x` and hex), or null. */
+export function byteaOf(value: unknown): Buffer | null {
+  if (value === null || value === undefined) return null;
+  if (Buffer.isBuffer(value)) return value;
+  return Buffer.from(String(value).replace(/^\\x/, ''), 'hex');
+}
+
 function toEntry(r: Record<string, unknown>): SequencedEntry {
   return {
     seq: Number(r['seq']),
@@ -58,19 +69,34 @@ function toEntry(r: Record<string, unknown>): SequencedEntry {
  * `feed_entry` in the operational schema: written by the projection in its own transaction
  * (qualified with the schema, since the projection's search_path is its own), numbered afterwards by
  * the sequencer, read by subscribers in number order. All SQL of the table.
+ *
+ * At rest (ADR 0011, stage 4) an entry's changes (names, phones, addresses as they changed) are
+ * `sealed` under the person's data key and `changes` is `[]`; SQL selects on the divisions and the
+ * type only. An entry written before that has `sealed` null and its changes in `changes`.
  */
 @Injectable()
 export class FeedEntryRepository {
-  /** In the projection's transaction: the changes of a batch (an event seen before adds nothing). */
+  constructor(private readonly sealer: PersonalDataSealer) {}
+
+  /**
+   * In the projection's transaction: the changes of a batch (an event seen before adds nothing),
+   * sealed in one keyring call; an erased person's entries are not written (ADR 0010 deleted theirs).
+   */
   async insertMany(manager: EntityManager, opsSchema: string, entries: readonly FeedEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    const sealed = await this.sealer.seal(FEED_CHANGES_PLACE, entries.map((e) => ({ personKey: e.personKey, value: e.changes })));
+    const rows = entries.flatMap((e, i) => {
+      const bytes = sealed[i];
+      return bytes ? [{ ...e, changes: [], sealed: bytes.toString('base64') }] : [];
+    });
+    if (rows.length === 0) return;
     await manager.query(
-      `INSERT INTO ${quoteIdent(opsSchema)}.feed_entry (event_id, person_key, version, type, division_before, division_after, occurred_at, recorded_at, source, actor, changes)
-       SELECT r."eventId", r."personKey", r.version, r.type, r."divisionBefore", r."divisionAfter", r."occurredAt", r."recordedAt", r.source, r.actor, r.changes
+      `INSERT INTO ${quoteIdent(opsSchema)}.feed_entry (event_id, person_key, version, type, division_before, division_after, occurred_at, recorded_at, source, actor, changes, sealed)
+       SELECT r."eventId", r."personKey", r.version, r.type, r."divisionBefore", r."divisionAfter", r."occurredAt", r."recordedAt", r.source, r.actor, r.changes, decode(r.sealed, 'base64')
          FROM jsonb_to_recordset($1::jsonb) AS r("eventId" text, "personKey" text, version int, type text, "divisionBefore" text, "divisionAfter" text,
-              "occurredAt" timestamptz, "recordedAt" timestamptz, source text, actor text, changes jsonb)
+              "occurredAt" timestamptz, "recordedAt" timestamptz, source text, actor text, changes jsonb, sealed text)
        ON CONFLICT (event_id) DO NOTHING`,
-      [JSON.stringify(entries)],
+      [JSON.stringify(rows)],
     );
   }
 
@@ -118,10 +144,21 @@ export class FeedEntryRepository {
               (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.seq), '[]'::jsonb) FROM matched m) AS entries`,
       [after, scan, scope.division, exact, prefixes, limit],
     )) as { scanned_to: string | null; entries: Record<string, unknown>[] }[];
-    const entries = (row?.entries ?? []).map(toEntry);
+    const found = row?.entries ?? [];
+    const matched = found.map(toEntry);
     const scannedTo = row?.scanned_to ? Number(row.scanned_to) : after;
     // A full page may stop before the end of what was looked at: go on from its last entry.
-    const cursor = entries.length === limit ? (entries[entries.length - 1]?.seq ?? after) : scannedTo;
+    const cursor = matched.length === limit ? (matched[matched.length - 1]?.seq ?? after) : scannedTo;
+    // The page's changes opened in one keyring call; an erased person's entry (its rows deleted
+    // meanwhile, the key shredded) is left out.
+    const changes = await this.sealer.open<FeedEntry['changes']>(
+      FEED_CHANGES_PLACE,
+      found.map((r, i) => ({ personKey: (matched[i] as SequencedEntry).personKey, sealed: byteaOf(r['sealed']), plain: r['changes'] })),
+    );
+    const entries = matched.flatMap((e, i) => {
+      const opened = changes[i];
+      return opened === undefined ? [] : [{ ...e, changes: opened }];
+    });
     return { entries, cursor };
   }
 }

@@ -1,4 +1,5 @@
 import type { Department } from '@qmcb/contracts';
+import type { PersonalDataSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { FeedItem } from './feed-view';
 
@@ -66,8 +67,25 @@ function toDelivery(r: Record<string, unknown>): Delivery {
   };
 }
 
-/** The subscription tables of the operational schema: all their SQL. */
+/** Where a dead letter's entries have their changes sealed (the AAD names it). */
+export const DEAD_LETTER_PLACE = 'webhook_dead_letter.entries';
+
+/** A dead letter's entry as stored: the entry without its changes, which are sealed (base64) under the person's data key; an entry written before has `changes` and no `sealed`. */
+type StoredDeadEntry = Omit<FeedItem, 'changes'> & { changes?: FeedItem['changes']; sealed?: string };
+
+/**
+ * The subscription tables of the operational schema: all their SQL. A dead letter's entries are kept
+ * with each entry's changes sealed under its person's data key (ADR 0011, stage 4): the rest of the
+ * entry (numbers, type, person ID and citizen ID, divisions) stays readable, so an erasure still
+ * takes a person's entries out by citizen ID.
+ */
 export class SubscriptionRepository {
+  /** `keyOf`: the person key of an entry's person ID (PersonIds.keyOf). */
+  constructor(
+    private readonly sealer: PersonalDataSealer,
+    private readonly keyOf: (personId: string) => string | undefined,
+  ) {}
+
   async create(manager: EntityManager, s: Subscription, secret: string | null, startCursor: number): Promise<void> {
     await manager.query(
       `INSERT INTO subscription (id, name, department, key_id, division, kinds, webhook_url, secret, status, created_by, created_at)
@@ -137,9 +155,20 @@ export class SubscriptionRepository {
 
   /** A batch that failed every attempt: kept with its reason, and the cursor moves past it (one call never stops a subscription). */
   async deadLetter(manager: EntityManager, id: string, entries: readonly FeedItem[], fromSeq: number, toSeq: number, attempts: number, error: string, now: string): Promise<void> {
+    const keyed = entries.map((e) => ({ entry: e, personKey: this.keyOf(e.personId) ?? e.citizenId }));
+    const withKey = keyed.filter((k): k is { entry: FeedItem; personKey: string } => k.personKey !== null);
+    const sealed = await this.sealer.seal(DEAD_LETTER_PLACE, withKey.map((k) => ({ personKey: k.personKey, value: k.entry.changes })));
+    const sealedOf = new Map(withKey.map((k, i) => [k.entry, sealed[i]]));
+    // An erased person's entries (key shredded) are not kept; an entry whose person is unknown keeps no changes.
+    const stored: StoredDeadEntry[] = entries.flatMap((e) => {
+      const { changes: _changes, ...rest } = e;
+      const bytes = sealedOf.get(e);
+      if (bytes === null) return [];
+      return [bytes ? { ...rest, sealed: bytes.toString('base64') } : { ...rest, changes: [] }];
+    });
     await manager.query(
       `INSERT INTO webhook_dead_letter (subscription_id, from_seq, to_seq, entries, attempts, last_error, failed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [id, fromSeq, toSeq, JSON.stringify(entries), attempts, error, now],
+      [id, fromSeq, toSeq, JSON.stringify(stored), attempts, error, now],
     );
     await manager.query(
       `UPDATE webhook_delivery SET cursor = greatest(cursor, $2), attempts = 0, last_error = $3, lease_until = NULL, next_attempt_at = $4 WHERE subscription_id = $1`,
@@ -150,24 +179,44 @@ export class SubscriptionRepository {
   async deadLetters(manager: EntityManager, id: string, limit: number, offset: number): Promise<{ total: number; items: DeadLetter[] }> {
     const [count]: { n: number }[] = await manager.query(`SELECT count(*)::int AS n FROM webhook_dead_letter WHERE subscription_id = $1`, [id]);
     const rows: Record<string, unknown>[] = await manager.query(`SELECT * FROM webhook_dead_letter WHERE subscription_id = $1 ORDER BY id LIMIT $2 OFFSET $3`, [id, limit, offset]);
-    return { total: count?.n ?? 0, items: rows.map((r) => this.toDeadLetter(r)) };
+    return { total: count?.n ?? 0, items: await this.toDeadLetters(rows) };
   }
 
   async findDeadLetter(manager: EntityManager, id: string, deadLetterId: number): Promise<DeadLetter | null> {
     const rows: Record<string, unknown>[] = await manager.query(`SELECT * FROM webhook_dead_letter WHERE subscription_id = $1 AND id = $2`, [id, deadLetterId]);
-    return rows[0] ? this.toDeadLetter(rows[0]) : null;
+    return (await this.toDeadLetters(rows))[0] ?? null;
   }
 
   async redelivered(manager: EntityManager, deadLetterId: number, at: string): Promise<void> {
     await manager.query(`UPDATE webhook_dead_letter SET redelivered_at = $2 WHERE id = $1`, [deadLetterId, at]);
   }
 
-  private toDeadLetter(r: Record<string, unknown>): DeadLetter {
+  /** Dead letters with their entries' changes opened, in one keyring call for the page; an erased person's entries are left out. */
+  private async toDeadLetters(rows: readonly Record<string, unknown>[]): Promise<DeadLetter[]> {
+    const stored = rows.map((r) => r['entries'] as StoredDeadEntry[]);
+    const flat = stored.flat();
+    const items = flat.map((e) =>
+      e.sealed === undefined ? { personKey: '', sealed: null, plain: e.changes ?? [] } : { personKey: this.keyOf(e.personId) ?? e.citizenId ?? '', sealed: Buffer.from(e.sealed, 'base64') },
+    );
+    const opened = await this.sealer.open<FeedItem['changes']>(DEAD_LETTER_PLACE, items);
+    let k = 0;
+    return rows.map((r, i) => {
+      const entries = (stored[i] as StoredDeadEntry[]).flatMap((e) => {
+        const changes = opened[k++];
+        if (changes === undefined) return [];
+        const { sealed: _sealed, changes: _plain, ...rest } = e;
+        return [{ ...rest, changes }];
+      });
+      return this.toDeadLetter(r, entries);
+    });
+  }
+
+  private toDeadLetter(r: Record<string, unknown>, entries: FeedItem[]): DeadLetter {
     return {
       id: Number(r['id']),
       fromSeq: Number(r['from_seq']),
       toSeq: Number(r['to_seq']),
-      entries: r['entries'] as FeedItem[],
+      entries,
       attempts: Number(r['attempts']),
       lastError: String(r['last_error']),
       failedAt: iso(r['failed_at']) as string,

@@ -4,7 +4,7 @@ import type { PersonPrincipal, Principal } from '@qmcb/auth';
 import { EVENT_TYPES, newId } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { AuditService, DomainError, PersonIds } from '@qmcb/platform';
-import { Clock } from '@qmcb/service-kit';
+import { Clock, PersonalDataSealer } from '@qmcb/service-kit';
 import { randomBytes } from 'crypto';
 import { OpsDatabase } from '../ops/ops-data-source';
 import { FeedEntryRepository } from './feed-entry.repository';
@@ -43,7 +43,7 @@ export function validKind(kind: string): boolean {
  */
 @Injectable()
 export class SubscriptionsService {
-  private readonly subscriptions = new SubscriptionRepository();
+  private readonly subscriptions: SubscriptionRepository;
 
   constructor(
     private readonly ops: OpsDatabase,
@@ -52,7 +52,10 @@ export class SubscriptionsService {
     private readonly clock: Clock,
     private readonly ids: PersonIds,
     private readonly audit: AuditService,
-  ) {}
+    sealer: PersonalDataSealer,
+  ) {
+    this.subscriptions = new SubscriptionRepository(sealer, (personId) => this.ids.keyOf(personId));
+  }
 
   private get manager() {
     return this.ops.dataSource.manager;

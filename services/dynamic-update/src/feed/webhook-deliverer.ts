@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { deterministicId } from '@qmcb/contracts';
 import { AuditRecorder, PeriodicTask, PersonIds } from '@qmcb/platform';
-import { Clock } from '@qmcb/service-kit';
+import { Clock, PersonalDataSealer } from '@qmcb/service-kit';
 import { DYNAMIC_UPDATE_SETTINGS } from '../dynamic-update.config';
 import type { DynamicUpdateSettings } from '../dynamic-update.config';
 import { OpsDatabase } from '../ops/ops-data-source';
@@ -41,7 +41,7 @@ export function backoffMs(failures: number, base: number, max: number): number {
 @Injectable()
 export class WebhookDeliverer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('WebhookDeliverer');
-  private readonly subscriptions = new SubscriptionRepository();
+  private readonly subscriptions: SubscriptionRepository;
   private readonly task = new PeriodicTask(
     () => this.round(),
     (e) => this.logger.warn({ msg: 'webhook round failed; retried at the next interval', err: e instanceof Error ? e.message : String(e) }),
@@ -54,7 +54,10 @@ export class WebhookDeliverer implements OnApplicationBootstrap, BeforeApplicati
     @Inject(DYNAMIC_UPDATE_SETTINGS) private readonly settings: DynamicUpdateSettings,
     private readonly ids: PersonIds,
     private readonly audit: AuditRecorder,
-  ) {}
+    sealer: PersonalDataSealer,
+  ) {
+    this.subscriptions = new SubscriptionRepository(sealer, (personId) => this.ids.keyOf(personId));
+  }
 
   onApplicationBootstrap(): void {
     this.task.start(this.settings.WEBHOOK_POLL_INTERVAL_MS, { immediately: false });

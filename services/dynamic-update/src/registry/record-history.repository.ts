@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { parseEvent } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import type { RegistrationRecord } from '@qmcb/domain';
+import { PersonalDataSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { ItemChange } from './registry-items';
 
@@ -31,7 +32,16 @@ export interface HistoryInsert {
 }
 
 const COLUMNS = `version, event_id AS "eventId", type, source, actor, occurred_at AS "occurredAt", recorded_at AS "recordedAt",
-  correlation_id AS "correlationId", causation_id AS "causationId", held_from AS "heldFrom", changes`;
+  correlation_id AS "correlationId", causation_id AS "causationId", held_from AS "heldFrom", changes, sealed`;
+
+/** Where a history row's changes and event are sealed (the AAD names it: a value sealed here opens nowhere else). */
+export const RECORD_HISTORY_PLACE = 'record_history';
+
+/** What a history row seals: what the event changed and the event as the log carried it. */
+interface Sealed {
+  changes: ItemChange[];
+  event: unknown;
+}
 
 function row(r: Record<string, unknown>): HistoryRow {
   const iso = (v: unknown): string | null => (v === null || v === undefined ? null : new Date(v as string).toISOString());
@@ -50,20 +60,51 @@ function row(r: Record<string, unknown>): HistoryRow {
   };
 }
 
-/** `record_history`: one row per event applied to a person, in log order. All SQL of the table. */
+/**
+ * `record_history`: one row per event applied to a person, in log order. All SQL of the table.
+ *
+ * At rest (ADR 0011, stage 4) a row's `changes` and `event` (names, phones, addresses; the event's
+ * facts) are `sealed` under the person's data key, `changes` left `[]` and `event` null; the other
+ * columns (versions, types, sources, times) are what SQL selects on. A row written before that has
+ * `sealed` null and its changes and event as they were. Each read opens its rows in one call.
+ */
 @Injectable()
 export class RecordHistoryRepository {
-  /** History rows of events, each with the person's record right after it and what it changed; one statement. */
-  async insertMany(manager: EntityManager, rows: readonly HistoryInsert[]): Promise<void> {
+  constructor(private readonly sealer: PersonalDataSealer) {}
+
+  /** Rows as read (with `sealed`), their changes opened in one keyring call; an erased person's rows are left out. */
+  private async opened(personKey: string, rows: readonly Record<string, unknown>[]): Promise<HistoryRow[]> {
+    const values = await this.sealer.open<Sealed>(
+      RECORD_HISTORY_PLACE,
+      rows.map((r) => ({ personKey, sealed: (r['sealed'] as Buffer | null) ?? null, plain: { changes: r['changes'], event: null } })),
+    );
+    return rows.flatMap((r, i) => {
+      const v = values[i];
+      return v === undefined ? [] : [row({ ...r, changes: v.changes })];
+    });
+  }
+
+  /**
+   * History rows of events, each with the person's record right after it and what it changed; one
+   * statement, sealed in one keyring call. An erased person's rows (key shredded) are not written
+   * (ADR 0010 deleted theirs).
+   */
+  async insertMany(manager: EntityManager, all: readonly HistoryInsert[]): Promise<void> {
+    if (all.length === 0) return;
+    const sealed = await this.sealer.seal(RECORD_HISTORY_PLACE, all.map(({ event, changes }) => ({ personKey: event.personKey, value: { changes, event } })));
+    const rows = all.flatMap((r, i) => {
+      const bytes = sealed[i];
+      return bytes ? [{ ...r, sealed: bytes.toString('base64') }] : [];
+    });
     if (rows.length === 0) return;
     await manager.query(
-      `INSERT INTO record_history (person_key, version, event_id, type, source, actor, occurred_at, recorded_at, correlation_id, causation_id, held_from, changes, event)
-       SELECT r.person_key, r.version, r.event_id, r.type, r.source, r.actor, r.occurred_at, r.recorded_at, r.correlation_id, r.causation_id, r.held_from, r.changes, r.event
+      `INSERT INTO record_history (person_key, version, event_id, type, source, actor, occurred_at, recorded_at, correlation_id, causation_id, held_from, changes, event, sealed)
+       SELECT r.person_key, r.version, r.event_id, r.type, r.source, r.actor, r.occurred_at, r.recorded_at, r.correlation_id, r.causation_id, r.held_from, '[]'::jsonb, NULL, decode(r.sealed, 'base64')
          FROM jsonb_to_recordset($1::jsonb) AS r(person_key text, version int, event_id text, type text, source text, actor text, occurred_at timestamptz,
-              recorded_at timestamptz, correlation_id text, causation_id text, held_from timestamptz, changes jsonb, event jsonb)`,
+              recorded_at timestamptz, correlation_id text, causation_id text, held_from timestamptz, sealed text)`,
       [
         JSON.stringify(
-          rows.map(({ event, record, changes, heldFrom }) => ({
+          rows.map(({ event, record, heldFrom, sealed: bytes }) => ({
             person_key: event.personKey,
             version: record.version,
             event_id: event.eventId,
@@ -75,8 +116,7 @@ export class RecordHistoryRepository {
             correlation_id: event.correlationId,
             causation_id: event.causationId,
             held_from: heldFrom,
-            changes,
-            event,
+            sealed: bytes,
           })),
         ),
       ],
@@ -102,14 +142,14 @@ export class RecordHistoryRepository {
       `SELECT ${COLUMNS} FROM record_history WHERE person_key = $1 AND ($2::int IS NULL OR version <= $2) ORDER BY version`,
       [personKey, upToVersion ?? null],
     );
-    return rows.map(row);
+    return this.opened(personKey, rows);
   }
 
   /** A page of a person's history, oldest first, and how many rows it has. */
   async page(manager: EntityManager, personKey: string, limit: number, offset: number): Promise<{ total: number; items: HistoryRow[] }> {
     const [count]: { n: number }[] = await manager.query(`SELECT count(*)::int AS n FROM record_history WHERE person_key = $1`, [personKey]);
     const rows: Record<string, unknown>[] = await manager.query(`SELECT ${COLUMNS} FROM record_history WHERE person_key = $1 ORDER BY version LIMIT $2 OFFSET $3`, [personKey, limit, offset]);
-    return { total: count?.n ?? 0, items: rows.map(row) };
+    return { total: count?.n ?? 0, items: await this.opened(personKey, rows) };
   }
 
   /** The last version the registry held at `at` (null: the person was not in the registry yet). */
@@ -120,13 +160,16 @@ export class RecordHistoryRepository {
 
   /** The events after `fromVersion` up to `toVersion`, in order, as the log carried them. */
   async eventsBetween(manager: EntityManager, personKey: string, fromVersion: number, toVersion: number): Promise<RegistrationEvent[]> {
-    const rows: { event: unknown }[] = await manager.query(
-      `SELECT event FROM record_history WHERE person_key = $1 AND version > $2 AND version <= $3 ORDER BY version`,
+    const rows: { event: unknown; sealed: Buffer | null }[] = await manager.query(
+      `SELECT event, sealed FROM record_history WHERE person_key = $1 AND version > $2 AND version <= $3 ORDER BY version`,
       [personKey, fromVersion, toVersion],
     );
-    return rows.map((r) => {
-      if (r.event === null) throw new Error('history from before the registry kept events: rebuild the projection (npm run projection -- dynamic-update rebuild)');
-      return parseEvent(r.event, { owned: true });
+    const values = await this.sealer.open<Sealed>(RECORD_HISTORY_PLACE, rows.map((r) => ({ personKey, sealed: r.sealed, plain: { changes: [], event: r.event } })));
+    return values.flatMap((v) => {
+      // An erased person's rows open as nothing (the erasure deletes them).
+      if (v === undefined) return [];
+      if (v.event === null || v.event === undefined) throw new Error('history from before the registry kept events: rebuild the projection (npm run projection -- dynamic-update rebuild)');
+      return [parseEvent(v.event, { owned: true })];
     });
   }
 }
