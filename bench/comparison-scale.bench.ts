@@ -8,7 +8,7 @@
  */
 import type { Department } from '@qmcb/contracts';
 import { checkCharacter, villagesOf } from '@qmcb/domain';
-import { createTestDatabase, createTestTopic, deleteTestTopic, startService } from '@qmcb/testing';
+import { TEST_RATE_LIMITS, createTestDatabase, createTestTopic, deleteTestTopic, startService } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { spawn } from 'child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
@@ -399,6 +399,8 @@ async function pipeline(expectedRows: number): Promise<PipelineResult> {
     LOG_PARTITIONS: String(PARTITIONS),
     CONSUMER_GROUP: `comparison-bench-${topic.slice(-8)}`,
     LOG_LEVEL: 'warn',
+    // A benchmark measures throughput, not the per-caller budgets.
+    RATE_LIMITS: process.env.RATE_LIMITS ?? TEST_RATE_LIMITS,
   };
   const service = await startService('comparison', { env, port: PORT, logDir: join(RESULTS, 'logs'), logName: 'comparison-scale', nodeArgs: NODE_ARGS });
   const pid = service.pid;

@@ -9,7 +9,7 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import { checkCharacter } from '@qmcb/domain';
 import { PersonIds } from '@qmcb/platform';
-import { createTestDatabase, createTestTopic, deleteTestTopic, startService } from '@qmcb/testing';
+import { TEST_RATE_LIMITS, createTestDatabase, createTestTopic, deleteTestTopic, startService } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { mkdirSync, writeFileSync } from 'fs';
 import { createServer } from 'http';
@@ -164,6 +164,8 @@ async function main(): Promise<void> {
       WEBHOOK_POLL_INTERVAL_MS: '100',
       WEBHOOK_BATCH_SIZE: '500',
       LOG_LEVEL: 'warn',
+      // A benchmark measures throughput, not the per-caller budgets (their defaults refuse its 250 posts a minute with 429).
+      RATE_LIMITS: process.env.RATE_LIMITS ?? TEST_RATE_LIMITS,
     },
   });
   const pg = new Client({ connectionString: db.url });

@@ -12,7 +12,7 @@
  */
 import { mintToken } from '@qmcb/auth';
 import { villagesOf, childrenOf } from '@qmcb/domain';
-import { createTestDatabase, createTestTopic, deleteTestTopic, startService } from '@qmcb/testing';
+import { TEST_RATE_LIMITS, createTestDatabase, createTestTopic, deleteTestTopic, startService } from '@qmcb/testing';
 import { randomBytes } from 'crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
@@ -170,6 +170,8 @@ async function main(): Promise<void> {
       LOG_TOPIC: topic,
       CONSUMER_GROUP: `comparison-statistics-bench-${topic.slice(-8)}`,
       LOG_LEVEL: 'warn',
+      // A benchmark measures throughput, not the per-caller budgets.
+      RATE_LIMITS: process.env.RATE_LIMITS ?? TEST_RATE_LIMITS,
       AUTH_JWT_SECRET: JWT_SECRET,
       REGION_POLICIES_FILE: policies,
       COVERAGE_GAUGES_INTERVAL_MS: '0',

@@ -12,7 +12,7 @@ import { OUTCOME_DETERMINED, SOURCE_RECORD_RECEIVED, deterministicId, newEvent }
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, villagesOf } from '@qmcb/domain';
 import { EventLogProducer } from '@qmcb/event-log';
-import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings, startService } from '@qmcb/testing';
+import { TEST_RATE_LIMITS, createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings, startService } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { randomBytes, randomUUID } from 'crypto';
 import { mkdirSync, writeFileSync } from 'fs';
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
       port: PORT,
       logDir: join(RESULTS, 'logs'),
       logName: 'survey-scale',
-      env: { DATABASE_URL: db.url, LOG_TOPIC: topic, KAFKA_ENSURE_TOPICS: 'false', AUTH_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'warn', SURVEY_GAUGES_INTERVAL_MS: '0' },
+      env: { DATABASE_URL: db.url, LOG_TOPIC: topic, KAFKA_ENSURE_TOPICS: 'false', AUTH_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'warn', SURVEY_GAUGES_INTERVAL_MS: '0', RATE_LIMITS: process.env.RATE_LIMITS ?? TEST_RATE_LIMITS },
     });
     const url = `http://127.0.0.1:${PORT}`;
     survey = new Client({ connectionString: db.url });
