@@ -123,6 +123,16 @@ interface ChainRow {
 
 const maskOrNull = (text: string | null): string | null => (text === null ? null : maskText(text));
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A request ID as stored: a UUID (what the platform makes, and what most clients send) as it is, so
+ * the entry is found by the ID the client and the logs know; anything else masked like free text (a
+ * client may send a citizen ID as its X-Request-Id). A UUID holds no personal data, though its hex
+ * may happen to hold a run of digits shaped like a mobile number, which masking would alter.
+ */
+const requestIdAtRest = (id: string | null): string | null => (id === null || UUID.test(id) ? id : maskText(id));
+
 /**
  * What an entry keeps at rest (docs/security.md, "Audit"): `people` by person ID (PersonIds: the
  * citizen ID only for whoever holds PERSON_ID_SECRET), never by person key, which is the citizen ID
@@ -147,7 +157,7 @@ export class AuditStore {
   private atRest(e: AuditEntry): AuditEntry {
     return {
       ...e,
-      requestId: maskOrNull(e.requestId),
+      requestId: requestIdAtRest(e.requestId),
       actor: maskText(e.actor),
       source: maskOrNull(e.source),
       purposeRef: maskOrNull(e.purposeRef),
