@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Channel } from '@qmcb/contracts';
-import { PersonalDataSealer } from '@qmcb/service-kit';
+import { PersonalDataSealer, sealPlainRowsInPlace } from '@qmcb/service-kit';
 import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { ItemStage, ItemStatus, ReviewItem } from './review-item.decider';
@@ -94,26 +94,17 @@ export class ReviewItemRepository implements PlainRowSealer {
    * are, locked; only `sealed` is set and those columns nulled, so version, `updated_at` and every
    * other column stay as they were. An erased person's items are left to the erasure.
    */
-  async sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
-    const rows: RawItem[] = await manager.query(
-      `SELECT ${COLUMNS} FROM review_item WHERE sealed IS NULL AND ($1::uuid IS NULL OR review_id > $1::uuid) ORDER BY review_id LIMIT $2 FOR UPDATE`,
-      [after, limit],
-    );
-    if (rows.length === 0) return { last: null, sealed: 0 };
-    const sealed = await this.sealer.seal(ITEM_PLACE, rows.map((r) => ({ personKey: r.personKey, value: personalOf(r) })));
-    const kept = rows.flatMap((r, i) => {
-      const bytes = sealed[i];
-      return bytes ? [{ id: r.reviewId, sealed: bytes.toString('base64') }] : [];
-    });
-    if (kept.length > 0) {
-      await manager.query(
-        `UPDATE review_item t SET sealed = decode(k.sealed, 'base64'), request = NULL, before = NULL, initial_comment = NULL, return_reason = NULL,
-                reject_reason = NULL, close_reason = NULL
-           FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, sealed text) WHERE t.review_id = k.id`,
-        [JSON.stringify(kept)],
-      );
-    }
-    return { last: (rows[rows.length - 1] as RawItem).reviewId, sealed: kept.length };
+  sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
+    return sealPlainRowsInPlace<RawItem>(manager, this.sealer, {
+      table: 'review_item',
+      idColumn: 'review_id',
+      columns: COLUMNS,
+      place: ITEM_PLACE,
+      idOf: (r) => r.reviewId,
+      personKeyOf: (r) => r.personKey,
+      valueOf: personalOf,
+      cleared: ['request', 'before', 'initial_comment', 'return_reason', 'reject_reason', 'close_reason'],
+    }, after, limit);
   }
 
   /** The items of rows read with COLUMNS, opened, in order; an erased person's are left out. */

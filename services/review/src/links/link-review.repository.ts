@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PersonalDataSealer } from '@qmcb/service-kit';
+import { PersonalDataSealer, sealPlainRowsInPlace } from '@qmcb/service-kit';
 import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { LinkReview, LinkReviewStage, LinkReviewStatus } from './link-review.decider';
@@ -72,26 +72,17 @@ export class LinkReviewRepository implements PlainRowSealer {
    * are, locked; only `sealed` is set and those columns nulled, so version, `updated_at` and every
    * other column stay as they were. An erased person's reviews are left to the erasure.
    */
-  async sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
-    const rows: Raw[] = await manager.query(
-      `SELECT ${COLUMNS} FROM link_review WHERE sealed IS NULL AND ($1::uuid IS NULL OR link_id > $1::uuid) ORDER BY link_id LIMIT $2 FOR UPDATE`,
-      [after, limit],
-    );
-    if (rows.length === 0) return { last: null, sealed: 0 };
-    const sealed = await this.sealer.seal(LINK_PLACE, rows.map((r) => ({ personKey: r.personKey, value: personalOf(r) })));
-    const kept = rows.flatMap((r, i) => {
-      const bytes = sealed[i];
-      return bytes ? [{ id: r.linkId, sealed: bytes.toString('base64') }] : [];
-    });
-    if (kept.length > 0) {
-      await manager.query(
-        `UPDATE link_review t SET sealed = decode(k.sealed, 'base64'), record_key = NULL, citizen_id_as_sent = NULL, sources = NULL, initial_comment = NULL,
-                decision_note = NULL
-           FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, sealed text) WHERE t.link_id = k.id`,
-        [JSON.stringify(kept)],
-      );
-    }
-    return { last: (rows[rows.length - 1] as Raw).linkId, sealed: kept.length };
+  sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
+    return sealPlainRowsInPlace<Raw>(manager, this.sealer, {
+      table: 'link_review',
+      idColumn: 'link_id',
+      columns: COLUMNS,
+      place: LINK_PLACE,
+      idOf: (r) => r.linkId,
+      personKeyOf: (r) => r.personKey,
+      valueOf: personalOf,
+      cleared: ['record_key', 'citizen_id_as_sent', 'sources', 'initial_comment', 'decision_note'],
+    }, after, limit);
   }
 
   /** The reviews of rows read with COLUMNS, opened, in order; an erased person's are left out. */

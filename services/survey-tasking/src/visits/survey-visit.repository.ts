@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PersonalDataSealer } from '@qmcb/service-kit';
+import { PersonalDataSealer, sealPlainRowsInPlace } from '@qmcb/service-kit';
 import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 
@@ -47,24 +47,17 @@ export class SurveyVisitRepository implements PlainRowSealer {
   }
 
   /** Seals rows written before sealing (`seal-records`), by record ID: their payload as it is, locked; an erased person's are left to the erasure. */
-  async sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
-    const rows: StoredVisit[] = await manager.query(
-      `SELECT ${COLUMNS} FROM survey_visit WHERE sealed IS NULL AND ($1::uuid IS NULL OR record_id > $1::uuid) ORDER BY record_id LIMIT $2 FOR UPDATE`,
-      [after, limit],
-    );
-    if (rows.length === 0) return { last: null, sealed: 0 };
-    const sealed = await this.sealer.seal(VISIT_PAYLOAD, rows.map((r) => ({ personKey: r.personKey, value: r.payload })));
-    const kept = rows.flatMap((r, i) => {
-      const bytes = sealed[i];
-      return bytes ? [{ id: r.recordId, sealed: bytes.toString('base64') }] : [];
-    });
-    if (kept.length > 0) {
-      await manager.query(
-        `UPDATE survey_visit v SET payload = NULL, sealed = decode(k.sealed, 'base64') FROM jsonb_to_recordset($1::jsonb) AS k(id uuid, sealed text) WHERE v.record_id = k.id`,
-        [JSON.stringify(kept)],
-      );
-    }
-    return { last: (rows[rows.length - 1] as StoredVisit).recordId, sealed: kept.length };
+  sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
+    return sealPlainRowsInPlace<StoredVisit>(manager, this.sealer, {
+      table: 'survey_visit',
+      idColumn: 'record_id',
+      columns: COLUMNS,
+      place: VISIT_PAYLOAD,
+      idOf: (r) => r.recordId,
+      personKeyOf: (r) => r.personKey,
+      valueOf: (r) => r.payload,
+      cleared: ['payload'],
+    }, after, limit);
   }
 
   async insertMany(manager: EntityManager, visits: readonly VisitRow[]): Promise<void> {
