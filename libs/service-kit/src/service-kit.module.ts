@@ -30,6 +30,7 @@ import { PersonReader } from './records/person-reader';
 import { PersonRecordSealed1764806400000, PersonRecordTables1700000000200 } from './records/person-record.migration';
 import { PersonalDataSealer, RecordSealer } from './records/record-sealer';
 import { sealerFor } from '@qmcb/event-log';
+import { PersonKeyColumn } from './records/person-key-column';
 import { PersonRecordRepository } from './records/person-record.repository';
 import { RegionPolicyProvider } from './region-policies.provider';
 import { SERVICE_OPTIONS } from './service-options';
@@ -142,7 +143,8 @@ export class ServiceKitModule {
       // Personal values of the projections sealed under each person's data key (ADR 0011).
       // Resolved at each use, as the log transport's (a keyring closed by closeSealers is connected again).
       { provide: PersonalDataSealer, useFactory: () => new PersonalDataSealer(() => sealerFor(kafka)) },
-      { provide: PersonRecordRepository, inject: [RecordSealer], useFactory: (sealer: RecordSealer) => new PersonRecordRepository(sealer) },
+      { provide: PersonKeyColumn, inject: [PersonIds], useFactory: (ids: PersonIds) => new PersonKeyColumn(ids) },
+      { provide: PersonRecordRepository, inject: [RecordSealer, PersonKeyColumn], useFactory: (sealer: RecordSealer, keys: PersonKeyColumn) => new PersonRecordRepository(sealer, keys) },
       PersonReader,
       RegionPolicyProvider,
     ];
@@ -168,7 +170,7 @@ export class ServiceKitModule {
         }),
       ],
       providers,
-      exports: [SERVICE_OPTIONS, DataSource, EventLogProducer, LogTransport, Decisions, PersonRecordRepository, PersonalDataSealer, PersonReader, RegionPolicyProvider],
+      exports: [SERVICE_OPTIONS, DataSource, EventLogProducer, LogTransport, Decisions, PersonKeyColumn, PersonRecordRepository, PersonalDataSealer, PersonReader, RegionPolicyProvider],
     };
   }
 }

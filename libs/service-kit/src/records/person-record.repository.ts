@@ -3,6 +3,7 @@ import type { RegistrationEvent } from '@qmcb/contracts';
 import { evolve, filingDivision, isPersonKey } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import type { EntityManager } from 'typeorm';
+import { PersonKeyColumn } from './person-key-column';
 import { factsOf, RecordSealer } from './record-sealer';
 import type { StoredRecordRow } from './record-sealer';
 
@@ -28,21 +29,28 @@ export interface Folded {
  * At rest (ADR 0011, stage 3) the whole record is `sealed` under the person's data key; `record`
  * holds only its facts (`factsOf`: statuses, divisions, dates), which is what SQL may look into.
  * A row written before that has `sealed` null and the whole record in `record`: read as it is,
- * sealed when next written (or by a rebuild).
+ * sealed when next written (or by a rebuild). `person_key` holds the person ID (stage 5,
+ * `PersonKeyColumn`); the maps this returns are keyed by person key.
  */
 @Injectable()
 export class PersonRecordRepository {
-  constructor(private readonly sealer: RecordSealer) {}
+  constructor(
+    private readonly sealer: RecordSealer,
+    readonly keys: PersonKeyColumn,
+  ) {}
 
-  /** The records of rows read from `person_record` (`person_key`, `record`, `sealed`), opened; an erased person's are absent. */
+  /**
+   * The records of rows read from `person_record` (`person_key` as stored, `record`, `sealed`),
+   * opened, by person key; an erased person's are absent.
+   */
   open(rows: readonly StoredRecordRow[]): Promise<Map<string, RegistrationRecord>> {
-    return this.sealer.open(rows);
+    return this.sealer.open(rows.map((r) => ({ ...r, person_key: this.keys.key(r.person_key) })));
   }
 
   async find(manager: EntityManager, personKey: string, forUpdate = false): Promise<RegistrationRecord | null> {
     const rows: StoredRecordRow[] = await manager.query(
       `SELECT person_key, record, sealed FROM person_record WHERE person_key = $1${forUpdate ? ' FOR UPDATE' : ''}`,
-      [personKey],
+      [this.keys.stored(personKey)],
     );
     return (await this.open(rows)).get(personKey) ?? null;
   }
@@ -53,7 +61,7 @@ export class PersonRecordRepository {
     if (personKeys.length === 0) return out;
     const rows: StoredRecordRow[] = await manager.query(
       `SELECT person_key, record, sealed FROM person_record WHERE person_key = ANY($1::text[]) ORDER BY person_key${forUpdate ? ' FOR UPDATE' : ''}`,
-      [[...new Set(personKeys)]],
+      [this.keys.storedAll(new Set(personKeys))],
     );
     return this.open(rows);
   }
@@ -77,7 +85,7 @@ export class PersonRecordRepository {
          SET record = EXCLUDED.record, sealed = EXCLUDED.sealed, version = EXCLUDED.version, division = EXCLUDED.division, updated_at = now()`,
       [
         JSON.stringify(
-          kept.map((r) => ({ person_key: r.personKey, record: factsOf(r), sealed: (sealed.get(r.personKey) as Buffer).toString('base64'), version: r.version, division: filingDivision(r) })),
+          kept.map((r) => ({ person_key: this.keys.stored(r.personKey), record: factsOf(r), sealed: (sealed.get(r.personKey) as Buffer).toString('base64'), version: r.version, division: filingDivision(r) })),
         ),
       ],
     );
@@ -85,7 +93,7 @@ export class PersonRecordRepository {
 
   /**
    * Seals the rows written before ADR 0011 (`sealed` null), up to `limit` of them after `after`
-   * (person key order), in the manager's transaction: each is locked, read as it is and written
+   * (stored key order; `after` and the answer are stored values), in the manager's transaction: each is locked, read as it is and written
    * back sealed with its version unchanged. Returns the last key looked at (null: none left) and
    * how many were sealed; a person erased meanwhile is left to the erasure (not written again).
    */
