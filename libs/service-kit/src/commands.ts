@@ -4,7 +4,10 @@ import { DataSource } from 'typeorm';
 import { LogTransport } from './log/log-transport';
 import { keyringCommand } from './keyring-command';
 import { PersonRecordRepository } from './records/person-record.repository';
+import { PersonKeyColumn } from './records/person-key-column';
 import { PLAIN_ROW_SEALERS } from './records/plain-rows';
+import { countPlainKeys, KEY_COLUMNS, rekeyStep } from './records/rekey';
+import type { KeyColumn } from './records/rekey';
 import type { PlainRowSealer } from './records/plain-rows';
 import { createCommandApp } from './run';
 import type { ServiceModuleFactory } from './run';
@@ -19,9 +22,10 @@ const USAGE = `usage: <service> cli <command>
                                <schema>__rebuild of one that stopped before its swap, while none is running)
   old-schemas drop [--keep N]  drop them, all swapped-out ones but the newest N (default 0): they keep the personal data of
                                the projection as it was, erased persons included (with the owner's DATABASE_URL)
-  seal-records                 seal the person records written before ADR 0011 (stage 3), and the service's other
-                               personal rows written before their stage 4, in place, 500 per transaction,
-                               while the service runs (a rebuild seals them too)
+  seal-records                 re-key the person key columns written before ADR 0011's stage 5 (citizen IDs become
+                               person IDs; run it before the upgraded consumers start), then seal the person
+                               records written before stage 3 and the service's other personal rows written
+                               before their stage 4, in place, 500 per transaction (a rebuild does all of it too)
   replay-dead-letters [id...]  re-apply dead letters (all pending ones, or the given ids) through the handler
   migrate                      create or upgrade the audit schema and the projection schema, then exit
                                (with the owner's DATABASE_URL, where the service's own role may not)
@@ -89,6 +93,35 @@ function optionalPlainRowSealers(app: { get<T>(token: symbol, options: { strict:
   }
 }
 
+/** The service's key columns besides person_record's (KEY_COLUMNS), if it has any. */
+function optionalKeyColumns(app: { get<T>(token: symbol, options: { strict: boolean }): T }): KeyColumn[] {
+  try {
+    return app.get<KeyColumn[]>(KEY_COLUMNS, { strict: false });
+  } catch {
+    return [];
+  }
+}
+
+/** Re-keys a column in steps of 500 distinct values, each its own transaction under the swap lock. */
+async function rekeyInSteps(name: string, dataSource: DataSource, keys: PersonKeyColumn, col: KeyColumn): Promise<void> {
+  const label = `${col.table}.${col.column}`;
+  const total = await countPlainKeys(dataSource.manager, col);
+  process.stdout.write(`seal-records ${name}: ${total} rows of ${label} hold a plain person key\n`);
+  let after: string | null = null;
+  let changed = 0;
+  for (;;) {
+    const step: { last: string | null; changed: number } = await dataSource.transaction(async (manager) => {
+      await holdSwapLockShared(manager);
+      return rekeyStep(manager, keys, col, after, 500);
+    });
+    if (step.last === null) break;
+    after = step.last;
+    changed += step.changed;
+    if (step.changed > 0) process.stdout.write(`seal-records ${name}: ${label} ${changed} rows re-keyed\n`);
+  }
+  process.stdout.write(`seal-records ${name}: ${label} done, ${changed} rows re-keyed\n`);
+}
+
 /** Seals a table's plain rows in steps of 500, each its own transaction under the swap lock, reporting as it goes. */
 async function sealInSteps(name: string, schema: string, dataSource: DataSource, table: PlainRowSealer): Promise<void> {
   const total = await table.countPlain(dataSource.manager);
@@ -135,6 +168,9 @@ export async function runServiceCommand(name: string, register: ServiceModuleFac
       process.stdout.write(`migrate ${name}: the audit schema and ${config.DB_SCHEMA} are up to date\n`);
     } else if (command === 'seal-records') {
       const records = app.get(PersonRecordRepository);
+      // Keys first: sealing writes rows back under the stored key, which must be the row's own.
+      const keyColumns: KeyColumn[] = [{ table: 'person_record', column: 'person_key' }, ...optionalKeyColumns(app)];
+      for (const col of keyColumns) await rekeyInSteps(name, dataSource, app.get(PersonKeyColumn), col);
       const tables: PlainRowSealer[] = [
         {
           table: 'person_record',

@@ -10,6 +10,7 @@ export * from './log/erasure';
 export * from './records/person-record.migration';
 export * from './records/person-record.repository';
 export * from './records/person-key-column';
+export * from './records/rekey';
 export * from './records/record-sealer';
 export * from './records/plain-rows';
 export * from './records/person-reader';

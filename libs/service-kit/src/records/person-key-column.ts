@@ -15,8 +15,10 @@ const CACHE_LIMIT = 20_000;
  *
  * - A value that is not a person key (an organisational stream `O-…`, a line with no valid ID) is
  *   stored as it is.
- * - `key` of a value stored before stage 5 (the plain key) returns it unchanged, so `key` is
- *   idempotent and reads of not yet re-keyed rows still work (`seal-records` re-keys them).
+ * - `key` of a value stored before stage 5 (the plain key) returns it unchanged (`key` is
+ *   idempotent), but look-ups go by the person ID: rows written before are found again once
+ *   `seal-records` has re-keyed them (`rekeyStep`), which an upgrade does before its consumers start
+ *   (docs/security.md, "Upgrading"), or once a rebuild has written them anew.
  */
 @Injectable()
 export class PersonKeyColumn {

@@ -5,11 +5,14 @@ import { checkCharacter, foldEvents } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { closeSealers, openDataSource, sealerFor, sealingFromEnv } from '@qmcb/event-log';
 import type { LogSealer } from '@qmcb/event-log';
+import { PersonIds } from '@qmcb/platform';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { PersonRecordSealed1764806400000, PersonRecordTables1700000000200 } from './person-record.migration';
+import { PersonKeyColumn } from './person-key-column';
 import { PersonRecordRepository } from './person-record.repository';
 import { canonicalJson, PersonalDataSealer, RecordSealer } from './record-sealer';
+import { countPlainKeys, rekeyStep } from './rekey';
 
 const valid = (first17: string): string => `${first17}${checkCharacter(first17)}`;
 const A = valid('44098119850307201');
@@ -48,7 +51,7 @@ async function onServer(statement: string): Promise<void> {
   }
 }
 
-describe('person_record sealed at rest (ADR 0011, stage 3; real PostgreSQL and keyring)', () => {
+describe('person_record sealed at rest, keyed by person ID (ADR 0011, stages 3 and 5; real PostgreSQL and keyring)', () => {
   const name = `qmcb_test_${randomBytes(6).toString('hex')}`;
   const env = {
     ...process.env,
@@ -59,14 +62,16 @@ describe('person_record sealed at rest (ADR 0011, stage 3; real PostgreSQL and k
   let ds: DataSource;
   let log: LogSealer;
   let repo: PersonRecordRepository;
+  const ids = new PersonIds(randomBytes(32).toString('base64url'));
+  const keys = new PersonKeyColumn(ids);
   const raw = async (person: string): Promise<{ text: string; record: Record<string, unknown>; sealed: Buffer | null } | undefined> =>
-    (await ds.query(`SELECT row_to_json(p)::text AS text, record, sealed FROM person_record p WHERE person_key = $1`, [person]))[0];
+    (await ds.query(`SELECT row_to_json(p)::text AS text, record, sealed FROM person_record p WHERE person_key = $1`, [ids.idOf(person)]))[0];
 
   beforeAll(async () => {
     await onServer(`create database ${name}`);
     ds = await openDataSource({ url: serverUrl(name), schema: 'probe', migrations: [PersonRecordTables1700000000200, PersonRecordSealed1764806400000] });
     log = await sealerFor({ sealing: sealingFromEnv(env) });
-    repo = new PersonRecordRepository(RecordSealer.fromEnv(env));
+    repo = new PersonRecordRepository(RecordSealer.fromEnv(env), keys);
   });
 
   afterAll(async () => {
@@ -80,7 +85,9 @@ describe('person_record sealed at rest (ADR 0011, stage 3; real PostgreSQL and k
     await ds.transaction((m) => repo.saveMany(m, [record]));
     const row = await raw(A);
     expect(row?.sealed).toBeInstanceOf(Buffer);
-    for (const value of [NAME, PHONE, ADDRESS, '幸福路']) {
+    // Not even the citizen ID: the key column holds the person ID (stage 5).
+    expect(row?.text).toContain(ids.idOf(A));
+    for (const value of [A, A.slice(0, 17), NAME, PHONE, ADDRESS, '幸福路']) {
       expect(row?.text).not.toContain(value);
       expect(row?.sealed?.includes(Buffer.from(value, 'utf8'))).toBe(false);
     }
@@ -102,7 +109,7 @@ describe('person_record sealed at rest (ADR 0011, stage 3; real PostgreSQL and k
 
   it('refuses a sealed record moved to another person’s row', async () => {
     const sealedOfA = (await raw(A))?.sealed;
-    await ds.query(`UPDATE person_record SET sealed = $1 WHERE person_key = $2`, [sealedOfA, B]);
+    await ds.query(`UPDATE person_record SET sealed = $1 WHERE person_key = $2`, [sealedOfA, ids.idOf(B)]);
     await expect(repo.find(ds.manager, B)).rejects.toThrow(/Unsupported state or unable to authenticate data/);
     await ds.transaction((m) => repo.saveMany(m, [recordOf(B)]));
   });
@@ -118,9 +125,9 @@ describe('person_record sealed at rest (ADR 0011, stage 3; real PostgreSQL and k
     await expect(values.open('review_item.form', [{ personKey: C, sealed: sealed as Buffer }])).rejects.toThrow(/unable to authenticate/);
   });
 
-  it('reads a row written before sealing as it is, and seals it when it is next written', async () => {
+  it('reads a row written before sealing (re-keyed) as it is, and seals it when it is next written', async () => {
     const record = recordOf(C);
-    await ds.query(`INSERT INTO person_record (person_key, record, version, division) VALUES ($1, $2, 1, '440981002001')`, [C, JSON.stringify(record)]);
+    await ds.query(`INSERT INTO person_record (person_key, record, version, division) VALUES ($1, $2, 1, '440981002001')`, [ids.idOf(C), JSON.stringify(record)]);
     expect(await repo.find(ds.manager, C)).toEqual(record);
     const next = recordOf(C, 2);
     await ds.transaction((m) => repo.saveMany(m, [next]));
@@ -128,9 +135,28 @@ describe('person_record sealed at rest (ADR 0011, stage 3; real PostgreSQL and k
     expect(await repo.find(ds.manager, C)).toEqual(next);
   });
 
-  it('seals the rows written before sealing in steps, by person key, versions unchanged (seal-records)', async () => {
+  it('re-keys, then seals, the rows written before stages 3 and 5 in steps, versions unchanged (seal-records)', async () => {
     const people = [valid('44098119700101001'), valid('44098119700101002'), valid('44098119700101003')];
     for (const p of people) await ds.query(`INSERT INTO person_record (person_key, record, version, division) VALUES ($1, $2, 1, '440981002001')`, [p, JSON.stringify(recordOf(p))]);
+    const col = { table: 'person_record', column: 'person_key' };
+    expect(await countPlainKeys(ds.manager, col)).toBe(3);
+    // Not found by key before the re-keying: lookups go by the person ID.
+    expect(await repo.find(ds.manager, people[0] as string)).toBeNull();
+    const rekeyed: { last: string | null; changed: number }[] = [];
+    let from: string | null = null;
+    for (;;) {
+      const step: { last: string | null; changed: number } = await ds.transaction((m) => rekeyStep(m, keys, col, from, 2));
+      rekeyed.push(step);
+      if (step.last === null) break;
+      from = step.last;
+    }
+    // Steps of two distinct values (the sealed rows of the tests above are current: looked at, left alone).
+    expect(rekeyed.reduce((n, s) => n + s.changed, 0)).toBe(3);
+    expect(rekeyed[rekeyed.length - 1]).toEqual({ last: null, changed: 0 });
+    expect(await countPlainKeys(ds.manager, col)).toBe(0);
+    // A second run changes nothing.
+    expect(await ds.transaction((m) => rekeyStep(m, keys, col, null, 100))).toMatchObject({ changed: 0 });
+    const order = people.map((p) => ids.idOf(p)).sort();
     const steps: { last: string | null; sealed: number }[] = [];
     let after: string | null = null;
     for (;;) {
@@ -139,21 +165,51 @@ describe('person_record sealed at rest (ADR 0011, stage 3; real PostgreSQL and k
       if (step.last === null) break;
       after = step.last;
     }
-    expect(steps).toEqual([{ last: people[1], sealed: 2 }, { last: people[2], sealed: 1 }, { last: null, sealed: 0 }]);
+    expect(steps).toEqual([{ last: order[1], sealed: 2 }, { last: order[2], sealed: 1 }, { last: null, sealed: 0 }]);
     expect(await ds.query(`SELECT count(*)::int AS n FROM person_record WHERE sealed IS NULL`)).toEqual([{ n: 0 }]);
     for (const p of people) {
       expect((await raw(p))?.text).not.toContain(NAME);
+      expect((await raw(p))?.text).not.toContain(p);
       expect(await repo.find(ds.manager, p)).toEqual(recordOf(p));
     }
+  });
+
+  it('re-keys a person ID of the previous PERSON_ID_SECRET (a rotation) and prefixed keys, and refuses to merge a person with rows under both forms', async () => {
+    const oldSecret = randomBytes(32).toString('base64url');
+    const newSecret = randomBytes(32).toString('base64url');
+    const before = new PersonIds(oldSecret);
+    const rotated = new PersonKeyColumn(new PersonIds(newSecret, oldSecret));
+    const after = new PersonIds(newSecret);
+    const [p, q, r] = [valid('44098119700101004'), valid('44098119700101005'), valid('44098119700101006')];
+    await ds.query(`CREATE TABLE key_probe (person_key text PRIMARY KEY, household_key text, n int)`);
+    await ds.query(`INSERT INTO key_probe VALUES ($1, $2, 1), ($3, 'H-0707', 2), ($4, $5, 3)`, [before.idOf(p), `P-${p}`, q, after.idOf(r), `P-${before.idOf(r)}`]);
+    const col = { table: 'key_probe', column: 'person_key' };
+    const household = { table: 'key_probe', column: 'household_key', prefix: 'P-' };
+    expect(await countPlainKeys(ds.manager, col)).toBe(1);
+    expect(await countPlainKeys(ds.manager, household)).toBe(1);
+    expect(await ds.transaction((m) => rekeyStep(m, rotated, col, null, 100))).toEqual({ last: expect.any(String), changed: 2 });
+    expect(await ds.transaction((m) => rekeyStep(m, rotated, household, null, 100))).toEqual({ last: expect.any(String), changed: 2 });
+    expect(await ds.query(`SELECT person_key, household_key, n FROM key_probe ORDER BY n`)).toEqual([
+      { person_key: after.idOf(p), household_key: `P-${after.idOf(p)}`, n: 1 },
+      { person_key: after.idOf(q), household_key: 'H-0707', n: 2 },
+      { person_key: after.idOf(r), household_key: `P-${after.idOf(r)}`, n: 3 },
+    ]);
+    // Rows of one person under both forms in a unique column: named, nothing changed.
+    const s = valid('44098119700101007');
+    await ds.query(`INSERT INTO key_probe VALUES ($1, NULL, 4), ($2, NULL, 5)`, [s, after.idOf(s)]);
+    await expect(ds.transaction((m) => rekeyStep(m, rotated, col, null, 100))).rejects.toThrow(
+      'key_probe.person_key: a person has rows under both the plain key and the person ID (written by this version before re-keying); stop the service, rebuild the projection (`rebuild`) or delete the newer rows, then run seal-records again',
+    );
+    expect(await ds.query(`SELECT n FROM key_probe WHERE person_key = $1`, [s])).toEqual([{ n: 4 }]);
   });
 
   it('opens nothing of a person whose key is shredded, and does not write them again', async () => {
     const ref = log.personRef(A);
     expect(await log.keyring.shred(ref, 'int test of ADR 0011')).toBe(true);
-    const opener = new PersonRecordRepository(RecordSealer.fromEnv({ ...env }));
+    const opener = new PersonRecordRepository(RecordSealer.fromEnv({ ...env }), keys);
     // A fresh keyring cache is not needed: shred drops the process's cached key.
     expect(await opener.find(ds.manager, A)).toBeNull();
-    await ds.query(`DELETE FROM person_record WHERE person_key = $1`, [A]);
+    await ds.query(`DELETE FROM person_record WHERE person_key = $1`, [ids.idOf(A)]);
     await ds.transaction((m) => repo.saveMany(m, [recordOf(A, 3)]));
     expect(await raw(A)).toBeUndefined();
   });
