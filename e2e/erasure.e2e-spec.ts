@@ -25,14 +25,21 @@ const TOWNSHIP = VILLAGE.slice(0, 9);
 const COUNTY = VILLAGE.slice(0, 6);
 const cid = (first17: string): string => `${first17}${checkCharacter(first17)}`;
 /**
- * A sequence number of this run (the 17th digit odd for a man): an erased person stays erased in the
- * keyring, which outlives a run, and the person ref is the same in every run that shares
- * LOG_PERSON_REF_SECRET (deploy/local/env.sh's), so each run erases people of its own.
+ * People of this run only: an erased person stays erased in the keyring, which outlives a run, and
+ * the person ref is the same in every run that shares LOG_PERSON_REF_SECRET (deploy/local/env.sh's,
+ * kept on the machine), so a citizen ID erased by an earlier run would be dropped on arrival here.
+ * A random birth date in 1970–1989 and sequence number (the 17th digit odd for a man) make a repeat
+ * about one in three million per person (a sequence number alone repeated once in a few dozen runs).
  */
+const birthDate = (): string => new Date(Date.UTC(1970, 0, 1) + Math.floor(Math.random() * 7300) * 86_400_000).toISOString().slice(0, 10);
 const seq = (male: boolean): string => String(100 + 2 * Math.floor(Math.random() * 450) + (male ? 1 : 0));
-const ERASED = cid(`${COUNTY}19800202${seq(true)}`);
-const SPOUSE = cid(`${COUNTY}19820303${seq(false)}`);
-const LINKED = cid(`${COUNTY}19750505${seq(true)}`);
+const person = (male: boolean): { citizenId: string; birthDate: string } => {
+  const born = birthDate();
+  return { citizenId: cid(`${COUNTY}${born.replace(/-/g, '')}${seq(male)}`), birthDate: born };
+};
+const { citizenId: ERASED, birthDate: ERASED_BORN } = person(true);
+const { citizenId: SPOUSE, birthDate: SPOUSE_BORN } = person(false);
+const { citizenId: LINKED, birthDate: LINKED_BORN } = person(true);
 /** The ID with another check character: invalid, one typo away (a record comparison links to the person). */
 const typo = (citizenId: string): string => `${citizenId.slice(0, 17)}${citizenId[17] === '0' ? '1' : '0'}`;
 
@@ -130,13 +137,14 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
       facts: { kind: 'household', name, sex, birthDate, villageCode: VILLAGE, status: 'normal', householdNo: '0707', relationToHead, phone, address: '南宫居委会 7 号' },
     });
     const posted = await call('comparison', 'POST', '/records', publicSecurity, {
-      records: [household(ERASED, '陈刚', 'male', '1980-02-02', '户主', '13800000071'), household(SPOUSE, '林梅', 'female', '1982-03-03', '配偶', '13800000072')],
+      records: [household(ERASED, '陈刚', 'male', ERASED_BORN, '户主', '13800000071'), household(SPOUSE, '林梅', 'female', SPOUSE_BORN, '配偶', '13800000072')],
     });
     expect(posted.status).toBe(202);
     const targets = await waitFor(async () => {
       const r = await call('survey-tasking', 'GET', `/tasks?division=${VILLAGE}`, county);
-      return r.body?.total === 2 ? r.body.items : undefined;
-    }, { timeoutMs: 60_000, message: 'the two targets' });
+      if (r.body?.total !== 2) throw new Error(`GET /tasks answered ${r.status} with total ${String(r.body?.total)}`);
+      return r.body.items;
+    }, { timeoutMs: 120_000, message: 'the two targets' });
 
     // 2. A campaign, a team, both targets given to the household's surveyor.
     const campaignId = randomUUID();
@@ -151,7 +159,7 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
     // 3. The surveyor submits the head's form (the household as found: both of them).
     const task = targets.find((t: { person: { name: string } }) => t.person.name === '陈刚');
     const form = {
-      citizenId: ERASED, name: '陈刚', sex: 'male', birthDate: '1980-02-02', phone: '13800000071', employmentStatus: 'farmer',
+      citizenId: ERASED, name: '陈刚', sex: 'male', birthDate: ERASED_BORN, phone: '13800000071', employmentStatus: 'farmer',
       residenceAddress: '南宫居委会 7 号', residenceDivision: VILLAGE,
       insurance: [{ insuranceType: 'pension', scheme: 'resident', status: 'active', region: COUNTY }, { insuranceType: 'medical', scheme: 'resident', status: 'active', region: COUNTY }],
       insuredElsewhere: false,
@@ -199,7 +207,7 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
     const socialInsurance = { 'x-api-key': mintApiKey('social-insurance', 'si-e2e', KEY_SECRET) };
     const publicSecurity = { 'x-api-key': mintApiKey('public-security', 'ps-e2e', KEY_SECRET) };
     const townshipReview = token('grassroots-reviewer', TOWNSHIP, 'township-1', 'review');
-    const facts = { kind: 'household', name: '黄伟', sex: 'male', birthDate: '1975-05-05', villageCode: VILLAGE, status: 'normal', householdNo: '0808', relationToHead: '户主', phone: '13800000081', address: '南宫居委会 8 号' };
+    const facts = { kind: 'household', name: '黄伟', sex: 'male', birthDate: LINKED_BORN, villageCode: VILLAGE, status: 'normal', householdNo: '0808', relationToHead: '户主', phone: '13800000081', address: '南宫居委会 8 号' };
     expect((await call('comparison', 'POST', '/records', publicSecurity, { records: [{ sourceRecordId: 'HJ-L1', citizenId: LINKED, mode: 'snapshot', asOf: '2026-11-01T00:00:00.000Z', facts }] })).status).toBe(202);
     const insurance = (n: number, citizenId: string, insuranceType: string): object => ({
       sourceRecordId: `SI-L${n}`, citizenId, mode: 'snapshot', asOf: '2026-11-01T00:00:00.000Z', facts: { kind: 'insurance', insuranceType, scheme: 'resident', status: 'active', region: COUNTY, name: '黄伟' },
