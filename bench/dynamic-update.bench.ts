@@ -219,8 +219,10 @@ async function main(): Promise<void> {
       const r = await http('POST', '/business-events', si, { events });
       if (r.status !== 202) throw new Error(`POST /business-events: ${r.status}`);
     }
-    await until(async () => (await count(`SELECT count(*)::int AS n FROM dynamic_update.record_history WHERE person_key = '${one}'`)) >= CHANGES, 'the changes applied');
-    const histories = await pg.query(`SELECT held_from FROM dynamic_update.record_history WHERE person_key = $1 ORDER BY version`, [one]);
+    // Key columns hold person IDs (ADR 0011, stage 5).
+    const oneStored = new PersonIds(PERSON_ID_SECRET).idOf(one);
+    await until(async () => (await count(`SELECT count(*)::int AS n FROM dynamic_update.record_history WHERE person_key = '${oneStored}'`)) >= CHANGES, 'the changes applied');
+    const histories = await pg.query(`SELECT held_from FROM dynamic_update.record_history WHERE person_key = $1 ORDER BY version`, [oneStored]);
     const moments = histories.rows.map((r: { held_from: Date }) => new Date(r.held_from).toISOString());
     const clerk = { authorization: `Bearer ${mintToken({ sub: 'bench-clerk', name: 'bench', role: 'window-clerk', division: COUNTY, ttlSeconds: 7200 }, JWT_SECRET)}`, 'x-purpose': 'window-service' };
     const oneId = new PersonIds(PERSON_ID_SECRET).idOf(one);

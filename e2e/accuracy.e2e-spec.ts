@@ -3,6 +3,7 @@ import { randomBytes } from 'crypto';
 import { SOURCE_RECORD_RECEIVED } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { personKeyFor } from '@qmcb/domain';
+import { PersonIds } from '@qmcb/platform';
 import { freeServicePorts, httpJson, readAllEvents, readAllRecords, startIsolatedStack, testKafkaSettings, waitFor } from '@qmcb/testing';
 import type { IsolatedStack } from '@qmcb/testing';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
@@ -150,6 +151,11 @@ function openRows(rows: TruthRow[], actualOf: (t: TruthRow) => Actual): string[]
   return [`open questions of the design page (not asserted): ${rows.length} people`, ...[...seen].map(([k, n]) => `  ${String(n).padStart(5)} × ${k}`)];
 }
 
+// Comparison's key columns hold person IDs (ADR 0011, stage 5): the services share PERSON_ID_SECRET with this process.
+const personIds = new PersonIds(process.env['PERSON_ID_SECRET'] as string);
+const storedKey = (personKey: string): string => personIds.idOf(personKey);
+const keyOfStored = (value: string): string => personIds.keyOf(value) ?? value;
+
 describe('accuracy of comparison on a synthetic county', () => {
   let manifest: Manifest;
   let truth: TruthRow[];
@@ -289,7 +295,7 @@ describe('accuracy of comparison on a synthetic county', () => {
     }, { timeoutMs: 150_000, intervalMs: 1000, message: 'comparison to settle its own decisions about other people' });
     note(`comparison caught up ${Date.now() - waitStarted} ms after the last load`);
 
-    const rows = await sql<{ person_key: string; outcome: string; reason_codes: string[] }>('SELECT person_key, outcome, reason_codes FROM comparison.current_outcome');
+    const rows = (await sql<{ person_key: string; outcome: string; reason_codes: string[] }>('SELECT person_key, outcome, reason_codes FROM comparison.current_outcome')).map((r) => ({ ...r, person_key: keyOfStored(r.person_key) }));
     const actual = new Map<string, Actual>(rows.map((r) => [r.person_key, { outcome: r.outcome, reasons: r.reason_codes }]));
     const known = new Set(truth.map((t) => t.personKey));
     const ghosts = new Set(manifest.absentCitizenIds.map(personKeyFor));
@@ -342,7 +348,7 @@ describe('accuracy of comparison on a synthetic county', () => {
       const details: string[] = [];
       for (const t of mismatches.slice(0, 20)) {
         const person = await httpJson(stack.urls.comparison, 'POST', '/persons/lookup', admin, { citizenId: t.citizenId, asOf: `${t.evaluatedOn}T00:00:00Z` });
-        const merged: unknown = person.status === 200 ? { record: person.body.record, comparison: person.body.comparison, fields: person.body.fields } : (await sql('SELECT * FROM comparison.person_record WHERE person_key = $1', [t.personKey]))[0] ?? person.body;
+        const merged: unknown = person.status === 200 ? { record: person.body.record, comparison: person.body.comparison, fields: person.body.fields } : (await sql('SELECT * FROM comparison.person_record WHERE person_key = $1', [storedKey(t.personKey)]))[0] ?? person.body;
         details.push(JSON.stringify({ citizenId: t.citizenId, injected: t.injected, age: t.age, evaluatedOn: t.evaluatedOn, expected: [t.expectedOutcome, t.expectedReasons], actual: actualOf(t), person: merged }));
       }
       note(`first ${details.length} mismatches:\n${details.join('\n')}`);
@@ -355,7 +361,7 @@ describe('accuracy of comparison on a synthetic county', () => {
   /** Per person: the statistics row comparison keeps (coverage_current), by person key. */
   async function serviceRows(): Promise<Map<string, Record<string, unknown>>> {
     const rows = await sql<Record<string, unknown>>(`SELECT *, birth_date::text AS birth FROM comparison.coverage_current`);
-    return new Map(rows.map((r) => [String(r['person_key']), r]));
+    return new Map(rows.map((r) => [keyOfStored(String(r['person_key'])), r]));
   }
   const statusOf = (row: Record<string, unknown> | undefined, type: InsuranceType): ExpectedCoverage | null =>
     row && row[`${COLUMN[type]}_status`] !== null
@@ -397,7 +403,11 @@ describe('accuracy of comparison on a synthetic county', () => {
   }, 120_000);
 
   it('links records under mistyped IDs as the documented scoring does; prints precision and recall against the true owners', async () => {
-    const links = await sql<{ record_key: string; person_key: string; status: string; score: number }>(`SELECT record_key, person_key, status, score FROM comparison.person_link`);
+    const links = (await sql<{ record_key: string; person_key: string; status: string; score: number }>(`SELECT record_key, person_key, status, score FROM comparison.person_link`)).map((l) => ({
+      ...l,
+      record_key: keyOfStored(l.record_key),
+      person_key: keyOfStored(l.person_key),
+    }));
     const proposed = new Map(links.filter((l) => l.status === 'proposed' || l.status === 'confirmed').map((l) => [l.record_key, l]));
     const typos = truth.filter((t) => t.injected.some((i) => i.startsWith('id-typo-of:')));
     const byKind = new Map<string, { typos: number; linked: number; correct: number; expectedLinked: number }>();

@@ -78,19 +78,24 @@ async function snapshot(c: Client, schema: string): Promise<Record<string, strin
   return out;
 }
 
-/** Per table of the schemas, the rows whose text holds the value anywhere (any column, any JSON). */
-async function rowsHolding(c: Client, schemas: readonly string[], value: string): Promise<Record<string, number>> {
+/** The person IDs the services hand out and store in their key columns (ADR 0011, stage 5): they share PERSON_ID_SECRET with this process. */
+const ids = (): PersonIds => new PersonIds(process.env['PERSON_ID_SECRET'] as string);
+/** A person key as the key columns hold it. */
+const stored = (personKey: string): string => ids().idOf(personKey);
+
+/** Per table of the schemas, the rows whose text holds any of the values anywhere (any column, any JSON). */
+async function rowsHolding(c: Client, schemas: readonly string[], values: readonly string[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const schema of schemas) {
     for (const t of await tablesOf(c, schema)) {
-      const { rows } = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.${t} x WHERE strpos(to_jsonb(x)::text, $1) > 0`, [value]);
+      const { rows } = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.${t} x WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) v WHERE strpos(to_jsonb(x)::text, v) > 0)`, [values]);
       out[`${schema}.${t}`] = Number(rows[0]?.n);
     }
   }
   return out;
 }
 
-/** The rows whose person_key is the person's, per table (volatile bookkeeping left out). */
+/** The rows whose person_key is the person's (stored as their person ID), per table (volatile bookkeeping left out). */
 async function rowsOf(c: Client, schemas: readonly string[], personKey: string): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const schema of schemas) {
@@ -99,7 +104,7 @@ async function rowsOf(c: Client, schemas: readonly string[], personKey: string):
     for (const { table_name: t } of tables) {
       if (t === 'outbox') continue;
       const surrogate = t === 'coverage_history' || t === 'feed_entry' ? " - 'id'" : '';
-      const { rows } = await c.query(`SELECT to_jsonb(x) - 'updated_at' - 'synced_xid'${surrogate} AS row FROM ${schema}.${t} x WHERE person_key = $1`, [personKey]);
+      const { rows } = await c.query(`SELECT to_jsonb(x) - 'updated_at' - 'synced_xid'${surrogate} AS row FROM ${schema}.${t} x WHERE person_key = $1`, [stored(personKey)]);
       out[`${schema}.${t}`] = rows.map((r) => JSON.stringify(r.row)).sort();
     }
   }
@@ -181,7 +186,11 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
 
     const before: Record<string, { erased: Record<string, number>; spouse: Record<string, string[]> }> = {};
     for (const s of SERVICES) {
-      before[s.name] = await withClient(stack.databaseUrls[s.name], async (c) => ({ erased: await rowsHolding(c, schemasOf(s), ERASED), spouse: await rowsOf(c, schemasOf(s), SPOUSE) }));
+      before[s.name] = await withClient(stack.databaseUrls[s.name], async (c) => {
+        // No table of any service holds either citizen ID in plaintext (ADR 0011: key columns hold person IDs, the rest is sealed).
+        expect(Object.entries(await rowsHolding(c, schemasOf(s), [ERASED, SPOUSE])).filter(([, n]) => n > 0)).toEqual([]);
+        return { erased: await rowsHolding(c, schemasOf(s), [stored(ERASED)]), spouse: await rowsOf(c, schemasOf(s), SPOUSE) };
+      });
     }
     // The person has rows in every service, in the tables the flow gives them.
     const held = (name: ServiceName, table: string): number | undefined => before[name]?.erased[table];
@@ -213,7 +222,7 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
       sourceRecordId: `SI-L${n}`, citizenId, mode: 'snapshot', asOf: '2026-11-01T00:00:00.000Z', facts: { kind: 'insurance', insuranceType, scheme: 'resident', status: 'active', region: COUNTY, name: '黄伟' },
     });
     expect((await call('comparison', 'POST', '/records', socialInsurance, { records: [insurance(1, LINKED, 'medical')] })).status).toBe(202);
-    await waitFor(async () => withClient(stack.databaseUrls.comparison, async (c) => (await c.query(`SELECT 1 FROM comparison.current_outcome WHERE person_key = $1`, [LINKED])).rows.length === 1), { timeoutMs: 60_000, message: 'the first decision' });
+    await waitFor(async () => withClient(stack.databaseUrls.comparison, async (c) => (await c.query(`SELECT 1 FROM comparison.current_outcome WHERE person_key = $1`, [stored(LINKED)])).rows.length === 1), { timeoutMs: 60_000, message: 'the first decision' });
     expect((await call('comparison', 'POST', '/records', socialInsurance, { records: [insurance(2, typo(LINKED), 'pension')] })).status).toBe(202);
     // The link proposed to them, and queued in review.
     await waitFor(async () => {
@@ -221,8 +230,8 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
       return r.body?.items?.some((l: { records: { citizenIdAsSent: string } }) => l.records.citizenIdAsSent === typo(LINKED)) ? true : undefined;
     }, { timeoutMs: 60_000, message: 'the link in review' });
     await caughtUp();
-    const linked = await withClient(stack.databaseUrls.comparison, async (c) => (await c.query(`SELECT count(*)::int AS n FROM comparison.person_link WHERE person_key = $1`, [LINKED])).rows[0].n);
-    const reviewed = await withClient(stack.databaseUrls.review, async (c) => (await c.query(`SELECT count(*)::int AS n FROM review.link_review WHERE person_key = $1`, [LINKED])).rows[0].n);
+    const linked = await withClient(stack.databaseUrls.comparison, async (c) => (await c.query(`SELECT count(*)::int AS n FROM comparison.person_link WHERE person_key = $1`, [stored(LINKED)])).rows[0].n);
+    const reviewed = await withClient(stack.databaseUrls.review, async (c) => (await c.query(`SELECT count(*)::int AS n FROM review.link_review WHERE person_key = $1`, [stored(LINKED)])).rows[0].n);
     expect([linked, reviewed]).toEqual([1, 1]);
     // The records under the mistyped ID are a person key of their own (X-…), with their own events.
     const recordKey = personKeyFor(typo(LINKED));
@@ -247,7 +256,7 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
         const ok = await withClient(stack.databaseUrls[s.name], async (c) => {
           const { rows: pending } = await c.query(`SELECT 1 FROM ${s.schema}.outbox WHERE published_at IS NULL LIMIT 1`);
           const { rows } = await c.query<{ person_key: string; version: number }>(`SELECT person_key, version FROM ${s.schema}.person_record`);
-          return pending.length === 0 && rows.length === perPerson.size && rows.every((r) => perPerson.get(r.person_key) === Number(r.version));
+          return pending.length === 0 && rows.length === perPerson.size && rows.every((r) => perPerson.get(ids().keyOf(r.person_key) ?? r.person_key) === Number(r.version));
         });
         if (!ok) return undefined;
       }
@@ -262,7 +271,8 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
    */
   async function eraseAndCheck(citizenId: string, words: readonly string[], more: (name: ServiceName, c: Client) => Promise<void>): Promise<void> {
     const before: Record<string, Record<string, number>> = {};
-    for (const s of SERVICES) before[s.name] = await withClient(stack.databaseUrls[s.name], (c) => rowsHolding(c, schemasOf(s), citizenId));
+    const forms = [citizenId, stored(citizenId)];
+    for (const s of SERVICES) before[s.name] = await withClient(stack.databaseUrls[s.name], (c) => rowsHolding(c, schemasOf(s), forms));
     // Erase: the event, the four groups past it, the key destroyed. Lines name the person ref only.
     const suffix = stack.topic.replace(/[^a-z0-9]/gi, '').slice(-10);
     const groups = SERVICES.map((s) => `${s.name}-${suffix}`);
@@ -285,7 +295,7 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
     // Nothing of theirs in any table of any service (audit trail aside: the legal record, ADR 0010).
     for (const s of SERVICES) {
       await withClient(stack.databaseUrls[s.name], async (c) => {
-        const after = await rowsHolding(c, schemasOf(s), citizenId);
+        const after = await rowsHolding(c, schemasOf(s), forms);
         expect(Object.entries(after).filter(([, n]) => n > 0)).toEqual([]);
         expect(Object.keys(after).sort()).toEqual(Object.keys(before[s.name] ?? {}).sort());
         await more(s.name, c);
@@ -294,7 +304,7 @@ describe('erasure reaches the live projections (ADR 0010)', () => {
         // The audit trail is kept (the legal record of who read or changed whom): it names the person
         // by person ID in \`people\` (the erasure itself at least), never by citizen ID, and holds
         // nothing else of theirs (no name, phone, address).
-        const personId = new PersonIds(process.env['PERSON_ID_SECRET'] as string).idOf(citizenId);
+        const personId = stored(citizenId);
         expect((await c.query(`SELECT seq FROM audit.audit_event WHERE strpos(entry, $1) > 0`, [citizenId])).rows).toEqual([]);
         const { rows: audit } = await c.query<{ entry: string }>(`SELECT entry FROM audit.audit_event WHERE people @> ARRAY[$1]::text[]`, [personId]);
         expect(audit.map((r) => (JSON.parse(r.entry) as { action: string }).action)).toContain('erase');

@@ -2,6 +2,7 @@ import { mintApiKey, mintToken } from '@qmcb/auth';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
 import { ensureTopics } from '@qmcb/event-log';
+import { PERSON_ID_PATTERN, PersonIds } from '@qmcb/platform';
 import type { KafkaSettings } from '@qmcb/event-log';
 import { SERVICES, TEST_RATE_LIMITS, freeServicePort, httpJson, registrationFormSubmission, readAllEvents, startPrivateKafka, startPrivatePostgres, startPrivateRedis, startService, waitFor } from '@qmcb/testing';
 import type { PrivateKafka, PrivatePostgres, PrivateRedis, RunningService, ServiceName } from '@qmcb/testing';
@@ -25,6 +26,8 @@ const ROOT = join(__dirname, '..');
 const LOGS = join(ROOT, 'tmp', 'e2e-logs', 'faults');
 const SECRETS = { AUTH_JWT_SECRET: randomBytes(32).toString('base64url'), API_KEY_SECRET: randomBytes(32).toString('base64url'), PERSON_ID_SECRET: randomBytes(32).toString('base64url') };
 const TOPIC = 'registration.changes.v1';
+const personIds = new PersonIds(SECRETS.PERSON_ID_SECRET);
+const keyOfStored = (value: string): string => personIds.keyOf(value) ?? value;
 const VILLAGE = '440981002001';
 const TOWNSHIP = VILLAGE.slice(0, 9);
 const KEY = { 'x-api-key': mintApiKey('public-security', 'ps-faults', SECRETS.API_KEY_SECRET) };
@@ -143,7 +146,7 @@ describe('fault suite (Kafka, PostgreSQL and Redis of its own)', () => {
           try {
             const { rows: pending } = await db.query(`SELECT 1 FROM ${s.schema}.outbox WHERE published_at IS NULL LIMIT 1`);
             const { rows } = await db.query<{ person_key: string; version: number }>(`SELECT person_key, version FROM ${s.schema}.person_record`);
-            if (pending.length || rows.length !== expected.size || rows.some((r) => expected.get(r.person_key)?.version !== Number(r.version))) return undefined;
+            if (pending.length || rows.length !== expected.size || rows.some((r) => expected.get(keyOfStored(r.person_key))?.version !== Number(r.version))) return undefined;
           } finally {
             await db.end();
           }
@@ -156,7 +159,10 @@ describe('fault suite (Kafka, PostgreSQL and Redis of its own)', () => {
       const db = new Client({ connectionString: pg.url(`qmcb_${s.schema}`) });
       await db.connect();
       try {
-        const { rows } = await db.query<{ person_key: string; record: unknown; sealed: Buffer | null }>(`SELECT person_key, record, sealed FROM ${s.schema}.person_record`);
+        const { rows: stored } = await db.query<{ person_key: string; record: unknown; sealed: Buffer | null }>(`SELECT person_key, record, sealed FROM ${s.schema}.person_record`);
+        // Keyed by person ID at rest (ADR 0011, stage 5).
+        const rows = stored.map((r) => ({ ...r, person_key: keyOfStored(r.person_key) }));
+        expect(stored.every((r) => PERSON_ID_PATTERN.test(r.person_key))).toBe(true);
         // Every record sealed at rest (ADR 0011), and each exactly the fold of the log.
         expect(rows.filter((r) => r.sealed === null).map((r) => r.person_key)).toEqual([]);
         expect(await sealer.open(rows)).toEqual(expected);

@@ -335,7 +335,9 @@ describe('registration flow across the four services', () => {
         try {
           const { rows: pending } = await client.query(`SELECT 1 FROM ${s.schema}.outbox WHERE published_at IS NULL LIMIT 1`);
           const { rows } = await client.query<{ person_key: string; version: number }>(`SELECT person_key, version FROM ${s.schema}.person_record`);
-          if (pending.length > 0 || rows.length !== perPerson.size || rows.some((r) => perPerson.get(r.person_key) !== Number(r.version))) return undefined;
+          // Keyed by person ID at rest (ADR 0011, stage 5).
+          const ids = new PersonIds(process.env['PERSON_ID_SECRET'] as string);
+          if (pending.length > 0 || rows.length !== perPerson.size || rows.some((r) => perPerson.get(ids.keyOf(r.person_key) ?? r.person_key) !== Number(r.version))) return undefined;
         } finally {
           await client.end();
         }

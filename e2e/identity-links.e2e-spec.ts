@@ -1,6 +1,7 @@
 import { mintApiKey, mintToken } from '@qmcb/auth';
 import type { Department } from '@qmcb/contracts';
 import { checkCharacter, personKeyFor } from '@qmcb/domain';
+import { PersonIds } from '@qmcb/platform';
 import { freeServicePorts, httpJson, startIsolatedStack, waitFor } from '@qmcb/testing';
 import type { HttpResult, IsolatedStack, ServiceName } from '@qmcb/testing';
 import { randomBytes } from 'crypto';
@@ -50,14 +51,16 @@ describe('identity links: proposed by comparison, reviewed in two stages, applie
   let stack: IsolatedStack;
   let comparisonDb: Client;
 
+  // Comparison's key columns hold person IDs (ADR 0011, stage 5); the services share PERSON_ID_SECRET with this process.
+  const stored = (personKey: string): string => new PersonIds(process.env['PERSON_ID_SECRET'] as string).idOf(personKey);
   const call = (service: ServiceName, method: string, path: string, auth: Record<string, string>, body?: unknown): Promise<HttpResult> =>
     httpJson(stack.urls[service], method, path, auth, body);
   const outcome = async (citizenId: string): Promise<[string, string[]] | null> => {
-    const { rows } = await comparisonDb.query<{ outcome: string; reason_codes: string[] }>(`SELECT outcome, reason_codes FROM comparison.current_outcome WHERE person_key = $1`, [personKeyFor(citizenId)]);
+    const { rows } = await comparisonDb.query<{ outcome: string; reason_codes: string[] }>(`SELECT outcome, reason_codes FROM comparison.current_outcome WHERE person_key = $1`, [stored(personKeyFor(citizenId))]);
     return rows[0] ? [rows[0].outcome, rows[0].reason_codes] : null;
   };
   const linkStatus = async (citizenId: string): Promise<string | null> => {
-    const { rows } = await comparisonDb.query<{ status: string }>(`SELECT status FROM comparison.person_link WHERE person_key = $1`, [citizenId]);
+    const { rows } = await comparisonDb.query<{ status: string }>(`SELECT status FROM comparison.person_link WHERE person_key = $1`, [stored(citizenId)]);
     return rows[0]?.status ?? null;
   };
 
