@@ -1,4 +1,5 @@
 import type { ContractViolation, Department, FactKind } from '@qmcb/contracts';
+import type { PersonKeyColumn } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 
 export interface SnapshotCounts {
@@ -62,8 +63,13 @@ export interface QuarantinedLine {
   violations: ContractViolation[];
 }
 
-/** The snapshot tables of the operational schema: all their SQL. */
+/**
+ * The snapshot tables of the operational schema: all their SQL. `person_key` of `snapshot_member`
+ * and `snapshot_change` holds the person ID (ADR 0011 stage 5, `PersonKeyColumn`): converted here.
+ */
 export class SnapshotRepository {
+  constructor(private readonly keys: PersonKeyColumn) {}
+
   async create(manager: EntityManager, meta: SnapshotMeta): Promise<void> {
     await manager.query(
       `INSERT INTO snapshot (snapshot_id, department, kind, scope, as_of, actor, status, counts, started_at) VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8)`,
@@ -77,9 +83,9 @@ export class SnapshotRepository {
     const rows: { person_key: string; slot: string }[] = await manager.query(
       `INSERT INTO snapshot_member (snapshot_id, person_key, slot) SELECT $1, p, s FROM unnest($2::text[], $3::text[]) AS m(p, s)
        ON CONFLICT DO NOTHING RETURNING person_key, slot`,
-      [snapshotId, members.map((m) => m.personKey), members.map((m) => m.slot)],
+      [snapshotId, this.keys.storedAll(members.map((m) => m.personKey)), members.map((m) => m.slot)],
     );
-    return new Set(rows.map((r) => `${r.person_key}\u0000${r.slot}`));
+    return new Set(rows.map((r) => `${this.keys.key(r.person_key)}\u0000${r.slot}`));
   }
 
   /** Which of these (person, slot) the roster listed. */
@@ -87,9 +93,9 @@ export class SnapshotRepository {
     if (items.length === 0) return new Set();
     const rows: { person_key: string; slot: string }[] = await manager.query(
       `SELECT m.person_key, m.slot FROM snapshot_member m JOIN unnest($2::text[], $3::text[]) AS q(p, s) ON m.person_key = q.p AND m.slot = q.s WHERE m.snapshot_id = $1`,
-      [snapshotId, items.map((i) => i.personKey), items.map((i) => i.slot)],
+      [snapshotId, this.keys.storedAll(items.map((i) => i.personKey)), items.map((i) => i.slot)],
     );
-    return new Set(rows.map((r) => `${r.person_key}\u0000${r.slot}`));
+    return new Set(rows.map((r) => `${this.keys.key(r.person_key)}\u0000${r.slot}`));
   }
 
   async record(manager: EntityManager, snapshotId: string, changes: readonly SnapshotChange[], quarantined: readonly QuarantinedLine[], counts: SnapshotCounts): Promise<void> {
@@ -99,7 +105,7 @@ export class SnapshotRepository {
          SELECT $1, c."personKey", c.slot, c.line, c.change, ARRAY(SELECT jsonb_array_elements_text(c.items)), c."eventId"
            FROM jsonb_to_recordset($2::jsonb) AS c("personKey" text, slot text, line int, change text, items jsonb, "eventId" text)
          ON CONFLICT DO NOTHING`,
-        [snapshotId, JSON.stringify(changes)],
+        [snapshotId, JSON.stringify(changes.map((c) => ({ ...c, personKey: this.keys.stored(c.personKey) })))],
       );
     }
     if (quarantined.length > 0) {
@@ -146,7 +152,7 @@ export class SnapshotRepository {
         ORDER BY line NULLS LAST, person_key, slot LIMIT $3 OFFSET $4`,
       [snapshotId, change, limit, offset],
     );
-    return { total: count?.n ?? 0, items: rows.map((r) => ({ personKey: r.person_key, slot: r.slot, line: r.line, change: r.change, items: r.items, eventId: r.event_id })) };
+    return { total: count?.n ?? 0, items: rows.map((r) => ({ personKey: this.keys.key(r.person_key), slot: r.slot, line: r.line, change: r.change, items: r.items, eventId: r.event_id })) };
   }
 
   async quarantine(manager: EntityManager, snapshotId: string, limit: number, offset: number): Promise<{ total: number; items: QuarantinedLine[] }> {
