@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { mintApiKey, mintToken } from '@qmcb/auth';
-import { SOURCE_RECORD_RECEIVED, deterministicId, newEvent } from '@qmcb/contracts';
+import { PERSON_ERASED, SOURCE_RECORD_RECEIVED, deterministicId, newEvent } from '@qmcb/contracts';
 import type { EventOf, RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
 import { EventLogProducer, rebuildProjection } from '@qmcb/event-log';
@@ -11,7 +11,7 @@ import { createServer } from 'http';
 import type { Server } from 'http';
 import type { AddressInfo } from 'net';
 import { DataSource } from 'typeorm';
-import { DYNAMIC_UPDATE_MIGRATIONS, DynamicUpdateModule } from './dynamic-update.module';
+import { DYNAMIC_UPDATE_MIGRATIONS, DynamicUpdateModule, KEY_COLUMNS, OPS_KEY_COLUMNS } from './dynamic-update.module';
 import { FeedSequencer } from './feed/feed-sequencer';
 import { WebhookDeliverer } from './feed/webhook-deliverer';
 import { OpsDatabase } from './ops/ops-data-source';
@@ -435,5 +435,35 @@ describe('dynamic update (one process, real infrastructure)', () => {
     const found = (tables: Record<string, { found: string[] }>): Record<string, string[]> => Object.fromEntries(Object.entries(tables).filter(([, v]) => v.found.length > 0).map(([t, v]) => [t, v.found]));
     expect(found(projection)).toEqual({});
     expect(found(opsTables)).toEqual({});
+  });
+
+  it('erases a person’s rows from both schemas by the person ID their key columns hold (ADR 0010), and their entries from dead letters', async () => {
+    const ids = app.get(PersonIds);
+    const ops = app.get(OpsDatabase).dataSource;
+    // The webhook's person (feed entries, a dead letter) and a held person the roster left out (holdings, a roster change).
+    const people = [idOf(4), idOf(12_000)];
+    const stored = people.map((p) => ids.idOf(p));
+    const held = async (): Promise<Record<string, number>> => {
+      const out: Record<string, number> = {};
+      for (const { table, column } of KEY_COLUMNS) out[table] = (await dataSource.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = ANY($1::text[])`, [stored]))[0].n;
+      for (const { table, column } of OPS_KEY_COLUMNS) out[table] = (await ops.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = ANY($1::text[])`, [stored]))[0].n;
+      out['webhook_dead_letter'] = (await ops.query(`SELECT count(*)::int AS n FROM webhook_dead_letter, jsonb_array_elements(entries) e WHERE e->>'personId' = ANY($1::text[])`, [stored]))[0].n;
+      return out;
+    };
+    const before = await held();
+    expect(before).toMatchObject({ person_record: 2, record_snapshot: 0, change_proposal: 0, snapshot_member: 0, snapshot_change: 1, webhook_dead_letter: 1 });
+    for (const t of ['record_history', 'department_holding', 'feed_entry']) expect(before[t]).toBeGreaterThan(0);
+    const others = (await dataSource.query(`SELECT count(*)::int AS n FROM record_history`))[0].n - (before['record_history'] as number);
+    const erasures = people.map((p) =>
+      newEvent(PERSON_ERASED, deterministicId('keyring', 'erase', p), p, { reason: 'PIPL art. 47 request 1', requestedBy: 'operator:ops-1' }, {
+        source: 'ops:keyring', actor: 'operator:ops-1', occurredAt: '2026-12-02T00:00:00.000Z', correlationId: 'int-erasure',
+      }),
+    );
+    await app.get(EventLogProducer).append(erasures);
+    await waitFor(async () => (await dataSource.query(`SELECT count(*)::int AS n FROM erased_person`))[0].n === 2, { timeoutMs: 60_000, message: 'the erasures applied' });
+    expect(await held()).toEqual(Object.fromEntries(Object.keys(before).map((t) => [t, 0])));
+    // Nobody else's rows went; the dead letter stays, without the entry.
+    expect((await dataSource.query(`SELECT count(*)::int AS n FROM record_history`))[0].n).toBe(others);
+    expect(await ops.query(`SELECT jsonb_array_length(entries) AS n FROM webhook_dead_letter`)).toEqual([{ n: 0 }]);
   });
 });
