@@ -413,8 +413,20 @@ describe('dynamic update (one process, real infrastructure)', () => {
 
   it('holds no citizen ID at rest in any table of either schema (ADR 0011 stage 5): key columns hold the person ID', async () => {
     // After every flow above (records, history with whole-record snapshots, holdings, the feed, a
-    // webhook dead letter, roster snapshots) and the rebuild.
+    // webhook dead letter, roster snapshots) and the rebuild; and a roster line refused, naming a
+    // person (a village outside the roster's scope, where nothing is held: no absences).
     const ops = app.get(OpsDatabase).dataSource;
+    const refusedLine = JSON.stringify({ sourceRecordId: 'Q-1', citizenId: citizen(4), facts: { kind: 'household', name: '欧阳明远', status: 'normal', villageCode: VILLAGE } });
+    const res = await fetch(`${url}/snapshots?kind=household&scope=440982&asOf=2026-12-01T00:00:00Z`, { method: 'POST', headers: { ...ps, 'content-type': 'application/x-ndjson' }, body: `${refusedLine}\n` });
+    const report = (await res.json()) as Json;
+    expect(report).toMatchObject({ status: 'completed', rows: 1, quarantined: 1, absent: 0, events: 0 });
+    expect((await call('GET', `/snapshots/${report.snapshotId}/quarantine`, ps)).body).toEqual({
+      snapshotId: report.snapshotId,
+      total: 1,
+      items: [{ line: 1, reason: 'inScope', raw: refusedLine, violations: [{ field: 'facts.villageCode', rule: 'inScope', message: `the roster covers 440982; this record lies in ${VILLAGE}` }] }],
+    });
+    const [quarantined] = await ops.query(`SELECT raw, raw_sealed IS NOT NULL AS sealed FROM snapshot_quarantine WHERE snapshot_id = $1`, [report.snapshotId]);
+    expect(quarantined).toEqual({ raw: null, sealed: true });
     const scan = async (ds: DataSource, schema: string): Promise<Record<string, { rows: number; found: string[] }>> => {
       const tables: { t: string }[] = await ds.query(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY 1`, [schema]);
       const out: Record<string, { rows: number; found: string[] }> = {};
@@ -431,7 +443,11 @@ describe('dynamic update (one process, real infrastructure)', () => {
     const opsTables = await scan(ops, `dynamic_update_ops`);
     // The tables the flows wrote are there and not empty (the scan cannot pass by reading nothing).
     for (const t of ['person_record', 'record_history', 'record_snapshot', 'department_holding']) expect(projection[t]?.rows).toBeGreaterThan(0);
-    for (const t of ['feed_entry', 'webhook_dead_letter', 'snapshot_change']) expect(opsTables[t]?.rows).toBeGreaterThan(0);
+    for (const t of ['feed_entry', 'webhook_dead_letter', 'snapshot_change', 'snapshot_quarantine']) expect(opsTables[t]?.rows).toBeGreaterThan(0);
+    // Nor the name of the refused line.
+    for (const { t } of await ops.query(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'dynamic_update_ops' AND table_type = 'BASE TABLE'`)) {
+      expect(((await ops.query(`SELECT to_jsonb(x)::text AS text FROM dynamic_update_ops."${t}" x`)) as { text: string }[]).filter((r) => r.text.includes('欧阳明远'))).toEqual([]);
+    }
     const found = (tables: Record<string, { found: string[] }>): Record<string, string[]> => Object.fromEntries(Object.entries(tables).filter(([, v]) => v.found.length > 0).map(([t, v]) => [t, v.found]));
     expect(found(projection)).toEqual({});
     expect(found(opsTables)).toEqual({});
@@ -448,10 +464,12 @@ describe('dynamic update (one process, real infrastructure)', () => {
       for (const { table, column } of KEY_COLUMNS) out[table] = (await dataSource.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = ANY($1::text[])`, [stored]))[0].n;
       for (const { table, column } of OPS_KEY_COLUMNS) out[table] = (await ops.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = ANY($1::text[])`, [stored]))[0].n;
       out['webhook_dead_letter'] = (await ops.query(`SELECT count(*)::int AS n FROM webhook_dead_letter, jsonb_array_elements(entries) e WHERE e->>'personId' = ANY($1::text[])`, [stored]))[0].n;
+      // The refused roster line naming idOf(4) (sealed: found by the person refs of the IDs in it).
+      out['snapshot_quarantine'] = (await ops.query(`SELECT count(*)::int AS n FROM snapshot_quarantine`))[0].n;
       return out;
     };
     const before = await held();
-    expect(before).toMatchObject({ person_record: 2, record_snapshot: 0, change_proposal: 0, snapshot_member: 0, snapshot_change: 1, webhook_dead_letter: 1 });
+    expect(before).toMatchObject({ person_record: 2, record_snapshot: 0, change_proposal: 0, snapshot_member: 0, snapshot_change: 1, webhook_dead_letter: 1, snapshot_quarantine: 1 });
     for (const t of ['record_history', 'department_holding', 'feed_entry']) expect(before[t]).toBeGreaterThan(0);
     const others = (await dataSource.query(`SELECT count(*)::int AS n FROM record_history`))[0].n - (before['record_history'] as number);
     const erasures = people.map((p) =>

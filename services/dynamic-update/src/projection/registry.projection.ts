@@ -4,7 +4,7 @@ import { REGISTRY_CHANGE_APPROVED, SOURCE_RECORD_RECEIVED, isBusinessEventType }
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { filingDivision, isSurrogatePersonKey } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { deletePersonRows, LogContext, PERSON_ERASURE, PersonKeyColumn, PersonRecordRepository, Projection, REGISTRATION_LOG } from '@qmcb/service-kit';
+import { deletePersonRows, LogContext, PERSON_ERASURE, PersonalDataSealer, PersonKeyColumn, PersonRecordRepository, Projection, REGISTRATION_LOG } from '@qmcb/service-kit';
 import type { PersonColumn } from '@qmcb/service-kit';
 import type { PersonErasedEvent } from '@qmcb/service-kit';
 import { quoteIdent } from '@qmcb/event-log';
@@ -75,6 +75,7 @@ export class RegistryProjection {
     private readonly proposals: ChangeProposalRepository,
     private readonly feed: FeedEntryRepository,
     @Inject(DYNAMIC_UPDATE_SETTINGS) private readonly settings: DynamicUpdateSettings,
+    private readonly personal: PersonalDataSealer,
   ) {}
 
   @EventPattern(REGISTRATION_LOG)
@@ -154,7 +155,10 @@ export class RegistryProjection {
     for (const { table, column } of OPS_KEY_COLUMNS) {
       await manager.query(`DELETE FROM ${ops}.${quoteIdent(table)} WHERE ${quoteIdent(column)} = ANY($1::text[])`, [values]);
     }
-    if (!isSurrogatePersonKey(key)) await manager.query(`DELETE FROM ${ops}.snapshot_quarantine WHERE strpos(raw, $1) > 0`, [key]);
+    // Refused roster lines are sealed and found by the person refs of the citizen IDs in them (ADR 0011); one refused before, by its text.
+    if (!isSurrogatePersonKey(key)) {
+      await manager.query(`DELETE FROM ${ops}.snapshot_quarantine WHERE person_refs @> ARRAY[$1]::text[] OR strpos(raw, $2) > 0`, [await this.personal.personRef(key), key]);
+    }
     // Delivered entries name the person by person ID, the key column's stored value (and, in
     // entries written before stage 5, by citizen ID too).
     await manager.query(

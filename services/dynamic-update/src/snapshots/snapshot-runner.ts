@@ -4,7 +4,7 @@ import type { Department, EventOf, FactKind, RegistrationEvent } from '@qmcb/con
 import { absenceKey, notOlder } from '@qmcb/domain';
 import { EventLogProducer } from '@qmcb/event-log';
 import { DomainError } from '@qmcb/platform';
-import { Clock, PersonKeyColumn, PersonRecordRepository } from '@qmcb/service-kit';
+import { Clock, PersonalDataSealer, PersonKeyColumn, PersonRecordRepository } from '@qmcb/service-kit';
 import { DataSource } from 'typeorm';
 import { OpsDatabase } from '../ops/ops-data-source';
 import { DepartmentHoldingRepository } from './department-holding.repository';
@@ -52,8 +52,9 @@ export class SnapshotRunner {
     private readonly holdings: DepartmentHoldingRepository,
     private readonly clock: Clock,
     keys: PersonKeyColumn,
+    sealer: PersonalDataSealer,
   ) {
-    this.store = new SnapshotRepository(keys);
+    this.store = new SnapshotRepository(keys, sealer);
   }
 
   async run(request: SnapshotRequest, source: AsyncIterable<Buffer | string>): Promise<SnapshotReport> {
