@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { mintApiKey, mintToken } from '@qmcb/auth';
-import { SOURCE_RECORD_RECEIVED, deterministicId, newEvent } from '@qmcb/contracts';
+import { PERSON_ERASED, SOURCE_RECORD_RECEIVED, deterministicId, newEvent } from '@qmcb/contracts';
 import type { EventOf, RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
 import { EventLogProducer, rebuildProjection } from '@qmcb/event-log';
@@ -11,7 +11,7 @@ import { createServer } from 'http';
 import type { Server } from 'http';
 import type { AddressInfo } from 'net';
 import { DataSource } from 'typeorm';
-import { DYNAMIC_UPDATE_MIGRATIONS, DynamicUpdateModule } from './dynamic-update.module';
+import { DYNAMIC_UPDATE_MIGRATIONS, DynamicUpdateModule, KEY_COLUMNS, OPS_KEY_COLUMNS } from './dynamic-update.module';
 import { FeedSequencer } from './feed/feed-sequencer';
 import { WebhookDeliverer } from './feed/webhook-deliverer';
 import { OpsDatabase } from './ops/ops-data-source';
@@ -58,6 +58,13 @@ const idOf = (n: number): string => {
 };
 
 describe('dynamic update (one process, real infrastructure)', () => {
+  /** Every citizen ID the tests send (none may be found at rest: ADR 0011 stage 5). */
+  const used = new Set<string>();
+  const citizen = (n: number): string => {
+    const id = idOf(n);
+    used.add(id);
+    return id;
+  };
   let topic: string;
   let db: TestDatabase;
   let app: INestApplication;
@@ -112,14 +119,15 @@ describe('dynamic update (one process, real infrastructure)', () => {
     payload: { insuranceType: 'pension', scheme: 'resident', region: '440981', month: new Date(Date.UTC(2000, n, 1)).toISOString().slice(0, 7), paidBy: 'self' },
   });
   const applied = async (personKey: string, version: number): Promise<void> => {
-    await waitFor(async () => ((await dataSource.query(`SELECT version FROM person_record WHERE person_key = $1`, [personKey]))[0]?.version ?? 0) >= version, {
+    // Key columns hold the person ID (ADR 0011 stage 5).
+    await waitFor(async () => ((await dataSource.query(`SELECT version FROM person_record WHERE person_key = $1`, [app.get(PersonIds).idOf(personKey)]))[0]?.version ?? 0) >= version, {
       timeoutMs: 60_000,
       message: `${personKey} at version ${version}`,
     });
   };
 
   it('refuses with the exact error bodies: no credentials, a person, a type of another department, bad fields, a roster not in NDJSON', async () => {
-    const one = [contribution(idOf(1), 0)];
+    const one = [contribution(citizen(1), 0)];
     expect(await call('POST', '/business-events', {}, { events: one })).toEqual({
       status: 401,
       body: { statusCode: 401, code: 'UNAUTHENTICATED', message: 'missing credentials: send Authorization: Bearer <token> or X-Api-Key: <key>' },
@@ -139,7 +147,7 @@ describe('dynamic update (one process, real infrastructure)', () => {
       },
     });
     // A date that does not exist (a leap day in 2026) is refused, not put on the permanent log.
-    const enrolled = { type: 'insurance.enrolled', businessId: 'E-feb30', citizenId: idOf(1), occurredAt: '2026-03-01T09:30:00+08:00', payload: { insuranceType: 'pension', scheme: 'resident', region: '440981', since: '2026-02-30' } };
+    const enrolled = { type: 'insurance.enrolled', businessId: 'E-feb30', citizenId: citizen(1), occurredAt: '2026-03-01T09:30:00+08:00', payload: { insuranceType: 'pension', scheme: 'resident', region: '440981', since: '2026-02-30' } };
     expect(await call('POST', '/business-events', si, { events: [enrolled] })).toEqual({
       status: 400,
       body: {
@@ -172,7 +180,7 @@ describe('dynamic update (one process, real infrastructure)', () => {
   });
 
   it('reads a long history as the registry held it at any moment, exactly the fold of the log up to then', async () => {
-    const person = idOf(2);
+    const person = citizen(2);
     const moments: string[] = [];
     // 150 changes in 15 posts, each at its own time by the clock: 2 whole records kept (64, 128).
     for (let post = 0; post < 15; post++) {
@@ -182,7 +190,7 @@ describe('dynamic update (one process, real infrastructure)', () => {
       moments.push(clock.now().toISOString());
     }
     await applied(person, 150);
-    expect((await dataSource.query(`SELECT version FROM record_snapshot WHERE person_key = $1 ORDER BY version`, [person])).map((r: Json) => r.version)).toEqual([64, 128]);
+    expect((await dataSource.query(`SELECT version FROM record_snapshot WHERE person_key = $1 ORDER BY version`, [app.get(PersonIds).idOf(person)])).map((r: Json) => r.version)).toEqual([64, 128]);
     const log = (await readAllEvents(testKafkaSettings(topic))).filter((e) => e.personKey === person);
     expect(log).toHaveLength(150);
     for (const [i, moment] of moments.entries()) {
@@ -208,7 +216,7 @@ describe('dynamic update (one process, real infrastructure)', () => {
     expect(created.status).toBe(201);
     expect(created.body.secret).toBeNull();
     const feedKey = { 'x-api-key': mintApiKey('social-insurance', 'si-sse', KEY_SECRET) };
-    const person = idOf(3);
+    const person = citizen(3);
     clock.set('2026-12-01T10:00:00Z');
     await call('POST', '/business-events', si, { events: [0, 1, 2, 3].map((n) => contribution(person, n)) });
     await applied(person, 4);
@@ -268,7 +276,7 @@ describe('dynamic update (one process, real infrastructure)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-      const person = idOf(4);
+      const person = citizen(4);
       clock.set('2026-12-01T11:00:00Z');
       const sub = (await call('POST', '/subscriptions', admin, { name: 'hook', department: 'social-insurance', keyId: 'si-hook', division: '440981', kinds: ['insurance.contribution-paid'], webhookUrl: hook, from: 'now' })).body;
       await call('POST', '/business-events', si, { events: [contribution(person, 0)] });
@@ -314,7 +322,7 @@ describe('dynamic update (one process, real infrastructure)', () => {
 
   it('diffs a roster of several chunks against what is held, flags the held people it leaves out page by page, and a re-sent roster changes nothing', async () => {
     const producer = app.get(EventLogProducer);
-    const held = Array.from({ length: 2_500 }, (_, i) => idOf(10_000 + i));
+    const held = Array.from({ length: 2_500 }, (_, i) => citizen(10_000 + i));
     const record = (citizenId: string, i: number): EventOf<typeof SOURCE_RECORD_RECEIVED> =>
       newEvent(
         SOURCE_RECORD_RECEIVED,
@@ -340,7 +348,7 @@ describe('dynamic update (one process, real infrastructure)', () => {
     // The roster: the first 2,000 unchanged, 200 new people, the last 500 held left out.
     const lines = [
       ...held.slice(0, 2_000).map((id, i) => ({ sourceRecordId: `H-${i}`, citizenId: id, facts: { kind: 'household', name: `人${i}`, status: 'normal', villageCode: VILLAGE } })),
-      ...Array.from({ length: 200 }, (_, i) => ({ sourceRecordId: `N-${i}`, citizenId: idOf(20_000 + i), facts: { kind: 'household', name: `新${i}`, status: 'normal', villageCode: VILLAGE } })),
+      ...Array.from({ length: 200 }, (_, i) => ({ sourceRecordId: `N-${i}`, citizenId: citizen(20_000 + i), facts: { kind: 'household', name: `新${i}`, status: 'normal', villageCode: VILLAGE } })),
     ];
     const post = async (): Promise<Json> => {
       const res = await fetch(`${url}/snapshots?kind=household&scope=440981&asOf=2026-12-01T00:00:00Z`, {
@@ -401,5 +409,79 @@ describe('dynamic update (one process, real infrastructure)', () => {
     expect((live['record_history'] as unknown[]).length).toBeGreaterThan(3_000);
     expect(rebuilt).toEqual(live);
     expect((await app.get(OpsDatabase).dataSource.query(`SELECT count(*)::int AS n FROM feed_entry`))[0].n).toBe(feed);
+  });
+
+  it('holds no citizen ID at rest in any table of either schema (ADR 0011 stage 5): key columns hold the person ID', async () => {
+    // After every flow above (records, history with whole-record snapshots, holdings, the feed, a
+    // webhook dead letter, roster snapshots) and the rebuild; and a roster line refused, naming a
+    // person (a village outside the roster's scope, where nothing is held: no absences).
+    const ops = app.get(OpsDatabase).dataSource;
+    const refusedLine = JSON.stringify({ sourceRecordId: 'Q-1', citizenId: citizen(4), facts: { kind: 'household', name: '欧阳明远', status: 'normal', villageCode: VILLAGE } });
+    const res = await fetch(`${url}/snapshots?kind=household&scope=440982&asOf=2026-12-01T00:00:00Z`, { method: 'POST', headers: { ...ps, 'content-type': 'application/x-ndjson' }, body: `${refusedLine}\n` });
+    const report = (await res.json()) as Json;
+    expect(report).toMatchObject({ status: 'completed', rows: 1, quarantined: 1, absent: 0, events: 0 });
+    expect((await call('GET', `/snapshots/${report.snapshotId}/quarantine`, ps)).body).toEqual({
+      snapshotId: report.snapshotId,
+      total: 1,
+      items: [{ line: 1, reason: 'inScope', raw: refusedLine, violations: [{ field: 'facts.villageCode', rule: 'inScope', message: `the roster covers 440982; this record lies in ${VILLAGE}` }] }],
+    });
+    const [quarantined] = await ops.query(`SELECT raw, raw_sealed IS NOT NULL AS sealed FROM snapshot_quarantine WHERE snapshot_id = $1`, [report.snapshotId]);
+    expect(quarantined).toEqual({ raw: null, sealed: true });
+    const scan = async (ds: DataSource, schema: string): Promise<Record<string, { rows: number; found: string[] }>> => {
+      const tables: { t: string }[] = await ds.query(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY 1`, [schema]);
+      const out: Record<string, { rows: number; found: string[] }> = {};
+      for (const { t } of tables) {
+        const rows: { text: string }[] = await ds.query(`SELECT to_jsonb(x)::text AS text FROM ${schema}."${t}" x`);
+        const found = new Set<string>();
+        for (const { text } of rows) for (const m of text.matchAll(/\d{17}[\dX]/g)) if (used.has(m[0])) found.add(m[0]);
+        out[t] = { rows: rows.length, found: [...found].slice(0, 3) };
+      }
+      return out;
+    };
+    expect(used.size).toBe(2_704);
+    const projection = await scan(dataSource, 'dynamic_update');
+    const opsTables = await scan(ops, `dynamic_update_ops`);
+    // The tables the flows wrote are there and not empty (the scan cannot pass by reading nothing).
+    for (const t of ['person_record', 'record_history', 'record_snapshot', 'department_holding']) expect(projection[t]?.rows).toBeGreaterThan(0);
+    for (const t of ['feed_entry', 'webhook_dead_letter', 'snapshot_change', 'snapshot_quarantine']) expect(opsTables[t]?.rows).toBeGreaterThan(0);
+    // Nor the name of the refused line.
+    for (const { t } of await ops.query(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'dynamic_update_ops' AND table_type = 'BASE TABLE'`)) {
+      expect(((await ops.query(`SELECT to_jsonb(x)::text AS text FROM dynamic_update_ops."${t}" x`)) as { text: string }[]).filter((r) => r.text.includes('欧阳明远'))).toEqual([]);
+    }
+    const found = (tables: Record<string, { found: string[] }>): Record<string, string[]> => Object.fromEntries(Object.entries(tables).filter(([, v]) => v.found.length > 0).map(([t, v]) => [t, v.found]));
+    expect(found(projection)).toEqual({});
+    expect(found(opsTables)).toEqual({});
+  });
+
+  it('erases a person’s rows from both schemas by the person ID their key columns hold (ADR 0010), and their entries from dead letters', async () => {
+    const ids = app.get(PersonIds);
+    const ops = app.get(OpsDatabase).dataSource;
+    // The webhook's person (feed entries, a dead letter) and a held person the roster left out (holdings, a roster change).
+    const people = [idOf(4), idOf(12_000)];
+    const stored = people.map((p) => ids.idOf(p));
+    const held = async (): Promise<Record<string, number>> => {
+      const out: Record<string, number> = {};
+      for (const { table, column } of KEY_COLUMNS) out[table] = (await dataSource.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = ANY($1::text[])`, [stored]))[0].n;
+      for (const { table, column } of OPS_KEY_COLUMNS) out[table] = (await ops.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = ANY($1::text[])`, [stored]))[0].n;
+      out['webhook_dead_letter'] = (await ops.query(`SELECT count(*)::int AS n FROM webhook_dead_letter, jsonb_array_elements(entries) e WHERE e->>'personId' = ANY($1::text[])`, [stored]))[0].n;
+      // The refused roster line naming idOf(4) (sealed: found by the person refs of the IDs in it).
+      out['snapshot_quarantine'] = (await ops.query(`SELECT count(*)::int AS n FROM snapshot_quarantine`))[0].n;
+      return out;
+    };
+    const before = await held();
+    expect(before).toMatchObject({ person_record: 2, record_snapshot: 0, change_proposal: 0, snapshot_member: 0, snapshot_change: 1, webhook_dead_letter: 1, snapshot_quarantine: 1 });
+    for (const t of ['record_history', 'department_holding', 'feed_entry']) expect(before[t]).toBeGreaterThan(0);
+    const others = (await dataSource.query(`SELECT count(*)::int AS n FROM record_history`))[0].n - (before['record_history'] as number);
+    const erasures = people.map((p) =>
+      newEvent(PERSON_ERASED, deterministicId('keyring', 'erase', p), p, { reason: 'PIPL art. 47 request 1', requestedBy: 'operator:ops-1' }, {
+        source: 'ops:keyring', actor: 'operator:ops-1', occurredAt: '2026-12-02T00:00:00.000Z', correlationId: 'int-erasure',
+      }),
+    );
+    await app.get(EventLogProducer).append(erasures);
+    await waitFor(async () => (await dataSource.query(`SELECT count(*)::int AS n FROM erased_person`))[0].n === 2, { timeoutMs: 60_000, message: 'the erasures applied' });
+    expect(await held()).toEqual(Object.fromEntries(Object.keys(before).map((t) => [t, 0])));
+    // Nobody else's rows went; the dead letter stays, without the entry.
+    expect((await dataSource.query(`SELECT count(*)::int AS n FROM record_history`))[0].n).toBe(others);
+    expect(await ops.query(`SELECT jsonb_array_length(entries) AS n FROM webhook_dead_letter`)).toEqual([{ n: 0 }]);
   });
 });

@@ -35,6 +35,9 @@ import { DepartmentHoldingRepository } from './snapshots/department-holding.repo
 import { SnapshotRunner } from './snapshots/snapshot-runner';
 import { SnapshotsController } from './snapshots/snapshots.controller';
 
+/** The columns holding a person key (stored as the person ID, ADR 0011 stage 5): projection schema, and operational schema (unqualified). */
+export { KEY_COLUMNS, OPS_KEY_COLUMNS } from './projection/registry.projection';
+
 export const DYNAMIC_UPDATE_MIGRATIONS = [RegistryTables1700000004000, RegistryHistoryV21700000009200, RecordSnapshotSealed1764892800000, RecordHistorySealed1764892800200];
 
 /** What a test may replace: the clock, and the environment dynamic update's own settings come from. */

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { PersonKeyColumn } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { ChangeProposal } from './change-proposal.decider';
 
@@ -6,11 +7,11 @@ const COLUMNS = `proposal_id AS "proposalId", person_key AS "personKey", divisio
   occurred_at AS "occurredAt", proposed_at AS "proposedAt", reason, status, decided_by AS "decidedBy", decided_at AS "decidedAt",
   decision_event_id AS "decisionEventId"`;
 
-function toProposal(r: Record<string, unknown>): ChangeProposal {
+function toProposal(r: Record<string, unknown>, keys: PersonKeyColumn): ChangeProposal {
   const iso = (v: unknown): string | null => (v === null || v === undefined ? null : new Date(v as string).toISOString());
   return {
     proposalId: String(r['proposalId']),
-    personKey: String(r['personKey']),
+    personKey: keys.key(String(r['personKey'])),
     division: (r['division'] as string | null) ?? null,
     type: r['type'] as ChangeProposal['type'],
     changeEventId: String(r['changeEventId']),
@@ -24,19 +25,21 @@ function toProposal(r: Record<string, unknown>): ChangeProposal {
   };
 }
 
-/** `change_proposal`: all SQL of the table. */
+/** `change_proposal`: all SQL of the table. `person_key` holds the person ID (ADR 0011 stage 5, `PersonKeyColumn`). */
 @Injectable()
 export class ChangeProposalRepository {
+  constructor(private readonly keys: PersonKeyColumn) {}
+
   async find(manager: EntityManager, proposalId: string, forUpdate = false): Promise<ChangeProposal | null> {
     const rows: Record<string, unknown>[] = await manager.query(`SELECT ${COLUMNS} FROM change_proposal WHERE proposal_id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [proposalId]);
-    return rows[0] ? toProposal(rows[0]) : null;
+    return rows[0] ? toProposal(rows[0], this.keys) : null;
   }
 
   async findMany(manager: EntityManager, proposalIds: readonly string[]): Promise<Map<string, ChangeProposal>> {
     const out = new Map<string, ChangeProposal>();
     if (proposalIds.length === 0) return out;
     const rows: Record<string, unknown>[] = await manager.query(`SELECT ${COLUMNS} FROM change_proposal WHERE proposal_id = ANY($1::uuid[])`, [[...new Set(proposalIds)]]);
-    for (const r of rows) out.set(String(r['proposalId']), toProposal(r));
+    for (const r of rows) out.set(String(r['proposalId']), toProposal(r, this.keys));
     return out;
   }
 
@@ -49,7 +52,7 @@ export class ChangeProposalRepository {
               "proposedAt" timestamptz, reason text, status text, "decidedBy" text, "decidedAt" timestamptz, "decisionEventId" text)
        ON CONFLICT (proposal_id) DO UPDATE SET division = EXCLUDED.division, status = EXCLUDED.status, decided_by = EXCLUDED.decided_by,
          decided_at = EXCLUDED.decided_at, decision_event_id = EXCLUDED.decision_event_id`,
-      [JSON.stringify(proposals)],
+      [JSON.stringify(proposals.map((p) => ({ ...p, personKey: this.keys.stored(p.personKey) })))],
     );
   }
 
@@ -60,6 +63,6 @@ export class ChangeProposalRepository {
       `SELECT ${COLUMNS} FROM change_proposal WHERE status = 'pending' AND division LIKE $1 || '%' ORDER BY proposed_at, proposal_id LIMIT $2 OFFSET $3`,
       [division, limit, offset],
     );
-    return { total: count?.n ?? 0, items: rows.map(toProposal) };
+    return { total: count?.n ?? 0, items: rows.map((r) => toProposal(r, this.keys)) };
   }
 }

@@ -1,5 +1,6 @@
 import { closeSealers, openDataSource } from '@qmcb/event-log';
-import { PersonalDataSealer } from '@qmcb/service-kit';
+import { PersonIds } from '@qmcb/platform';
+import { PersonalDataSealer, PersonKeyColumn } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import type { DataSource } from 'typeorm';
@@ -19,7 +20,7 @@ const PER_WRITER = 300;
 describe('feed numbering under concurrent writes (real PostgreSQL)', () => {
   let db: TestDatabase;
   let ds: DataSource;
-  const feed = new FeedEntryRepository(PersonalDataSealer.fromEnv());
+  const feed = new FeedEntryRepository(PersonalDataSealer.fromEnv(), new PersonKeyColumn(new PersonIds(process.env.PERSON_ID_SECRET as string)));
 
   beforeAll(async () => {
     db = await createTestDatabase();

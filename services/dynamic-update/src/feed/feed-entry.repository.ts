@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { quoteIdent } from '@qmcb/event-log';
-import { PersonalDataSealer } from '@qmcb/service-kit';
+import { PersonalDataSealer, PersonKeyColumn } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { ItemChange } from '../registry/registry-items';
 
@@ -48,11 +48,11 @@ export function byteaOf(value: unknown): Buffer | null {
   return Buffer.from(String(value).replace(/^\\x/, ''), 'hex');
 }
 
-function toEntry(r: Record<string, unknown>): SequencedEntry {
+function toEntry(r: Record<string, unknown>, keys: PersonKeyColumn): SequencedEntry {
   return {
     seq: Number(r['seq']),
     eventId: String(r['event_id']),
-    personKey: String(r['person_key']),
+    personKey: keys.key(String(r['person_key'])),
     version: Number(r['version']),
     type: String(r['type']),
     divisionBefore: (r['division_before'] as string | null) ?? null,
@@ -73,10 +73,14 @@ function toEntry(r: Record<string, unknown>): SequencedEntry {
  * At rest (ADR 0011, stage 4) an entry's changes (names, phones, addresses as they changed) are
  * `sealed` under the person's data key and `changes` is `[]`; SQL selects on the divisions and the
  * type only. An entry written before that has `sealed` null and its changes in `changes`.
+ * `person_key` holds the person ID (stage 5, `PersonKeyColumn`); entries read back carry the person key.
  */
 @Injectable()
 export class FeedEntryRepository {
-  constructor(private readonly sealer: PersonalDataSealer) {}
+  constructor(
+    private readonly sealer: PersonalDataSealer,
+    private readonly keys: PersonKeyColumn,
+  ) {}
 
   /**
    * In the projection's transaction: the changes of a batch (an event seen before adds nothing),
@@ -87,7 +91,7 @@ export class FeedEntryRepository {
     const sealed = await this.sealer.seal(FEED_CHANGES_PLACE, entries.map((e) => ({ personKey: e.personKey, value: e.changes })));
     const rows = entries.flatMap((e, i) => {
       const bytes = sealed[i];
-      return bytes ? [{ ...e, changes: [], sealed: bytes.toString('base64') }] : [];
+      return bytes ? [{ ...e, personKey: this.keys.stored(e.personKey), changes: [], sealed: bytes.toString('base64') }] : [];
     });
     if (rows.length === 0) return;
     await manager.query(
@@ -145,7 +149,7 @@ export class FeedEntryRepository {
       [after, scan, scope.division, exact, prefixes, limit],
     )) as { scanned_to: string | null; entries: Record<string, unknown>[] }[];
     const found = row?.entries ?? [];
-    const matched = found.map(toEntry);
+    const matched = found.map((r) => toEntry(r, this.keys));
     const scannedTo = row?.scanned_to ? Number(row.scanned_to) : after;
     // A full page may stop before the end of what was looked at: go on from its last entry.
     const cursor = matched.length === limit ? (matched[matched.length - 1]?.seq ?? after) : scannedTo;

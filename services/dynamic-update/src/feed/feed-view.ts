@@ -5,6 +5,11 @@ import type { FeedScope, SequencedEntry } from './feed-entry.repository';
 /** A person key that is a citizen ID (the others are `X-<hash>`, for people known without a valid one). */
 const CITIZEN_ID = /^\d{17}[\dX]$/;
 
+/** The citizen ID a feed item carries for a person key: the key itself when it is one, else null (an `X-` person). */
+export function citizenIdOf(personKey: string): string | null {
+  return CITIZEN_ID.test(personKey) ? personKey : null;
+}
+
 /** A feed entry as a subscriber receives it. */
 export interface FeedItem {
   seq: number;
@@ -37,7 +42,7 @@ export function asSeenBy(entry: SequencedEntry, scope: FeedScope, personIdOf: (p
     eventId: entry.eventId,
     type: entry.type,
     personId: personIdOf(entry.personKey),
-    citizenId: CITIZEN_ID.test(entry.personKey) ? entry.personKey : null,
+    citizenId: citizenIdOf(entry.personKey),
     version: entry.version, occurredAt: entry.occurredAt, recordedAt: entry.recordedAt, source: entry.source, actor: entry.actor };
   if (entry.divisionAfter !== null && inDivision(scope.division, entry.divisionAfter)) {
     return { ...base, division: entry.divisionAfter, leftScope: false, changes: entry.changes };

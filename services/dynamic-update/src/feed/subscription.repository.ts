@@ -1,6 +1,8 @@
 import type { Department } from '@qmcb/contracts';
-import type { PersonalDataSealer } from '@qmcb/service-kit';
+import { PERSON_KEY_PATTERN } from '@qmcb/platform';
+import type { PersonalDataSealer, PersonKeyColumn } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
+import { citizenIdOf } from './feed-view';
 import type { FeedItem } from './feed-view';
 
 export interface Subscription {
@@ -70,21 +72,31 @@ function toDelivery(r: Record<string, unknown>): Delivery {
 /** Where a dead letter's entries have their changes sealed (the AAD names it). */
 export const DEAD_LETTER_PLACE = 'webhook_dead_letter.entries';
 
-/** A dead letter's entry as stored: the entry without its changes, which are sealed (base64) under the person's data key; an entry written before has `changes` and no `sealed`. */
-type StoredDeadEntry = Omit<FeedItem, 'changes'> & { changes?: FeedItem['changes']; sealed?: string };
+/**
+ * A dead letter's entry as stored: the entry without its changes, which are sealed (base64) under the
+ * person's data key, and without its citizen ID (given back from the person ID when read); an entry
+ * written before stage 4 has `changes` and no `sealed`, one written before stage 5 its `citizenId`.
+ */
+type StoredDeadEntry = Omit<FeedItem, 'changes' | 'citizenId'> & { citizenId?: string | null; changes?: FeedItem['changes']; sealed?: string };
 
 /**
  * The subscription tables of the operational schema: all their SQL. A dead letter's entries are kept
- * with each entry's changes sealed under its person's data key (ADR 0011, stage 4): the rest of the
- * entry (numbers, type, person ID and citizen ID, divisions) stays readable, so an erasure still
- * takes a person's entries out by citizen ID.
+ * with each entry's changes sealed under its person's data key (ADR 0011, stage 4) and no citizen ID
+ * (stage 5): the rest of the entry (numbers, type, person ID, divisions) stays readable, and the
+ * person ID is the person key column's stored value (`PersonKeyColumn.stored`), by which the erasure
+ * takes a person's entries out (registry.projection.ts, erase). Entries are read back as delivered.
  */
 export class SubscriptionRepository {
-  /** `keyOf`: the person key of an entry's person ID (PersonIds.keyOf). */
   constructor(
     private readonly sealer: PersonalDataSealer,
-    private readonly keyOf: (personId: string) => string | undefined,
+    private readonly keys: PersonKeyColumn,
   ) {}
+
+  /** The person key of an entry's person ID (null: not a person ID of this deployment), else its citizen ID if it carries one. */
+  private keyOf(e: { personId: string; citizenId?: string | null }): string | null {
+    const key = this.keys.key(e.personId);
+    return PERSON_KEY_PATTERN.test(key) ? key : (e.citizenId ?? null);
+  }
 
   async create(manager: EntityManager, s: Subscription, secret: string | null, startCursor: number): Promise<void> {
     await manager.query(
@@ -155,13 +167,14 @@ export class SubscriptionRepository {
 
   /** A batch that failed every attempt: kept with its reason, and the cursor moves past it (one call never stops a subscription). */
   async deadLetter(manager: EntityManager, id: string, entries: readonly FeedItem[], fromSeq: number, toSeq: number, attempts: number, error: string, now: string): Promise<void> {
-    const keyed = entries.map((e) => ({ entry: e, personKey: this.keyOf(e.personId) ?? e.citizenId }));
+    const keyed = entries.map((e) => ({ entry: e, personKey: this.keyOf(e) }));
     const withKey = keyed.filter((k): k is { entry: FeedItem; personKey: string } => k.personKey !== null);
     const sealed = await this.sealer.seal(DEAD_LETTER_PLACE, withKey.map((k) => ({ personKey: k.personKey, value: k.entry.changes })));
     const sealedOf = new Map(withKey.map((k, i) => [k.entry, sealed[i]]));
     // An erased person's entries (key shredded) are not kept; an entry whose person is unknown keeps no changes.
+    // The citizen ID is not kept (ADR 0011 stage 5): it is given back from the person ID when read.
     const stored: StoredDeadEntry[] = entries.flatMap((e) => {
-      const { changes: _changes, ...rest } = e;
+      const { changes: _changes, citizenId: _citizenId, ...rest } = e;
       const bytes = sealedOf.get(e);
       if (bytes === null) return [];
       return [bytes ? { ...rest, sealed: bytes.toString('base64') } : { ...rest, changes: [] }];
@@ -196,7 +209,7 @@ export class SubscriptionRepository {
     const stored = rows.map((r) => r['entries'] as StoredDeadEntry[]);
     const flat = stored.flat();
     const items = flat.map((e) =>
-      e.sealed === undefined ? { personKey: '', sealed: null, plain: e.changes ?? [] } : { personKey: this.keyOf(e.personId) ?? e.citizenId ?? '', sealed: Buffer.from(e.sealed, 'base64') },
+      e.sealed === undefined ? { personKey: '', sealed: null, plain: e.changes ?? [] } : { personKey: this.keyOf(e) ?? '', sealed: Buffer.from(e.sealed, 'base64') },
     );
     const opened = await this.sealer.open<FeedItem['changes']>(DEAD_LETTER_PLACE, items);
     let k = 0;
@@ -204,8 +217,10 @@ export class SubscriptionRepository {
       const entries = (stored[i] as StoredDeadEntry[]).flatMap((e) => {
         const changes = opened[k++];
         if (changes === undefined) return [];
-        const { sealed: _sealed, changes: _plain, ...rest } = e;
-        return [{ ...rest, changes }];
+        const { sealed: _sealed, changes: _plain, citizenId, ...rest } = e;
+        // An entry written before stage 5 kept its citizen ID; a later one has it from its person ID.
+        const personKey = this.keyOf(e);
+        return [{ ...rest, citizenId: citizenId !== undefined ? citizenId : personKey === null ? null : citizenIdOf(personKey), changes }];
       });
       return this.toDeadLetter(r, entries);
     });

@@ -4,7 +4,7 @@ import type { PersonPrincipal, Principal } from '@qmcb/auth';
 import { EVENT_TYPES, newId } from '@qmcb/contracts';
 import type { Department } from '@qmcb/contracts';
 import { AuditService, DomainError, PersonIds } from '@qmcb/platform';
-import { Clock, PersonalDataSealer } from '@qmcb/service-kit';
+import { Clock, PersonalDataSealer, PersonKeyColumn } from '@qmcb/service-kit';
 import { randomBytes } from 'crypto';
 import { OpsDatabase } from '../ops/ops-data-source';
 import { FeedEntryRepository } from './feed-entry.repository';
@@ -53,8 +53,9 @@ export class SubscriptionsService {
     private readonly ids: PersonIds,
     private readonly audit: AuditService,
     sealer: PersonalDataSealer,
+    keys: PersonKeyColumn,
   ) {
-    this.subscriptions = new SubscriptionRepository(sealer, (personId) => this.ids.keyOf(personId));
+    this.subscriptions = new SubscriptionRepository(sealer, keys);
   }
 
   private get manager() {

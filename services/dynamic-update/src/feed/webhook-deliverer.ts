@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { deterministicId } from '@qmcb/contracts';
 import { AuditRecorder, PeriodicTask, PersonIds } from '@qmcb/platform';
-import { Clock, PersonalDataSealer } from '@qmcb/service-kit';
+import { Clock, PersonalDataSealer, PersonKeyColumn } from '@qmcb/service-kit';
 import { DYNAMIC_UPDATE_SETTINGS } from '../dynamic-update.config';
 import type { DynamicUpdateSettings } from '../dynamic-update.config';
 import { OpsDatabase } from '../ops/ops-data-source';
@@ -55,8 +55,9 @@ export class WebhookDeliverer implements OnApplicationBootstrap, BeforeApplicati
     private readonly ids: PersonIds,
     private readonly audit: AuditRecorder,
     sealer: PersonalDataSealer,
+    keys: PersonKeyColumn,
   ) {
-    this.subscriptions = new SubscriptionRepository(sealer, (personId) => this.ids.keyOf(personId));
+    this.subscriptions = new SubscriptionRepository(sealer, keys);
   }
 
   onApplicationBootstrap(): void {

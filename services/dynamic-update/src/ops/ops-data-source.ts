@@ -8,8 +8,9 @@ import { DYNAMIC_UPDATE_SETTINGS } from '../dynamic-update.config';
 import type { DynamicUpdateSettings } from '../dynamic-update.config';
 import { FeedSubscriptionsSnapshots1700000009300 } from './migrations/1700000009300-feed-subscriptions-snapshots';
 import { FeedChangesSealed1764892800100 } from './migrations/1764892800100-feed-changes-sealed';
+import { SnapshotQuarantineSealed1764892800300 } from './migrations/1764892800300-snapshot-quarantine-sealed';
 
-export const OPS_MIGRATIONS = [FeedSubscriptionsSnapshots1700000009300, FeedChangesSealed1764892800100];
+export const OPS_MIGRATIONS = [FeedSubscriptionsSnapshots1700000009300, FeedChangesSealed1764892800100, SnapshotQuarantineSealed1764892800300];
 
 /**
  * The operational schema beside the projection's (docs/adr/0005): its own DataSource and migrations,

@@ -4,7 +4,8 @@ import { REGISTRY_CHANGE_APPROVED, SOURCE_RECORD_RECEIVED, isBusinessEventType }
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { filingDivision, isSurrogatePersonKey } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { deletePersonRows, LogContext, PERSON_ERASURE, PersonRecordRepository, Projection, REGISTRATION_LOG } from '@qmcb/service-kit';
+import { deletePersonRows, LogContext, PERSON_ERASURE, PersonalDataSealer, PersonKeyColumn, PersonRecordRepository, Projection, REGISTRATION_LOG } from '@qmcb/service-kit';
+import type { PersonColumn } from '@qmcb/service-kit';
 import type { PersonErasedEvent } from '@qmcb/service-kit';
 import { quoteIdent } from '@qmcb/event-log';
 import { evolve as evolveProposal, isProposalEvent } from '../changes/change-proposal.decider';
@@ -19,6 +20,31 @@ import type { HistoryInsert } from '../registry/record-history.repository';
 import { RecordSnapshotRepository, SNAPSHOT_EVERY } from '../registry/record-snapshot.repository';
 import { itemChanges } from '../registry/registry-items';
 import { DepartmentHoldingRepository } from '../snapshots/department-holding.repository';
+
+/**
+ * Every column of dynamic update's projection schema that holds a person key: since ADR 0011 stage 5
+ * it stores the person ID (`PersonKeyColumn.stored`), which the repositories convert at their
+ * boundary. What the erasure deletes by, and what an upgrade re-keys (these tables are rebuilt from the log).
+ */
+export const KEY_COLUMNS: PersonColumn[] = [
+  { table: 'person_record', column: 'person_key' },
+  { table: 'record_history', column: 'person_key' },
+  { table: 'record_snapshot', column: 'person_key' },
+  { table: 'department_holding', column: 'person_key' },
+  { table: 'change_proposal', column: 'person_key' },
+];
+
+/**
+ * The same in the operational schema (`DynamicUpdateSettings.opsSchema`, by default `<DB_SCHEMA>_ops`;
+ * the table names here are unqualified: qualify them with that schema). Not rebuilt: an upgrade must
+ * re-key them in place. (`webhook_dead_letter.entries` names people too, inside its JSON: by
+ * `personId`, the same stored value, and by `citizenId` in entries written before stage 5.)
+ */
+export const OPS_KEY_COLUMNS: PersonColumn[] = [
+  { table: 'feed_entry', column: 'person_key' },
+  { table: 'snapshot_member', column: 'person_key' },
+  { table: 'snapshot_change', column: 'person_key' },
+];
 
 /** Events that can change what a department holds of a person. */
 function changesHoldings(event: RegistrationEvent): boolean {
@@ -42,12 +68,14 @@ function later(a: string | null | undefined, b: string): string {
 export class RegistryProjection {
   constructor(
     private readonly records: PersonRecordRepository,
+    private readonly keys: PersonKeyColumn,
     private readonly history: RecordHistoryRepository,
     private readonly snapshots: RecordSnapshotRepository,
     private readonly holdings: DepartmentHoldingRepository,
     private readonly proposals: ChangeProposalRepository,
     private readonly feed: FeedEntryRepository,
     @Inject(DYNAMIC_UPDATE_SETTINGS) private readonly settings: DynamicUpdateSettings,
+    private readonly personal: PersonalDataSealer,
   ) {}
 
   @EventPattern(REGISTRATION_LOG)
@@ -119,24 +147,26 @@ export class RegistryProjection {
   async erase(@Payload() event: PersonErasedEvent, @Ctx() log: LogContext): Promise<void> {
     const { manager } = log;
     const key = event.personKey;
-    await deletePersonRows(manager, key, [
-      { table: 'person_record', column: 'person_key' },
-      { table: 'record_history', column: 'person_key' },
-      { table: 'record_snapshot', column: 'person_key' },
-      { table: 'department_holding', column: 'person_key' },
-      { table: 'change_proposal', column: 'person_key' },
-    ]);
+    // Key columns hold the person ID (ADR 0011 stage 5); a row not re-keyed yet still holds the key.
+    const stored = this.keys.stored(key);
+    const values = stored === key ? [key] : [stored, key];
+    for (const value of values) await deletePersonRows(manager, value, KEY_COLUMNS);
     const ops = quoteIdent(this.settings.opsSchema);
-    await manager.query(`DELETE FROM ${ops}.feed_entry WHERE person_key = $1`, [key]);
-    await manager.query(`DELETE FROM ${ops}.snapshot_member WHERE person_key = $1`, [key]);
-    await manager.query(`DELETE FROM ${ops}.snapshot_change WHERE person_key = $1`, [key]);
-    if (!isSurrogatePersonKey(key)) await manager.query(`DELETE FROM ${ops}.snapshot_quarantine WHERE strpos(raw, $1) > 0`, [key]);
-    // Delivered entries name the person by citizen ID (an X- person only by an opaque person ID).
+    for (const { table, column } of OPS_KEY_COLUMNS) {
+      await manager.query(`DELETE FROM ${ops}.${quoteIdent(table)} WHERE ${quoteIdent(column)} = ANY($1::text[])`, [values]);
+    }
+    // Refused roster lines are sealed and found by the person refs of the citizen IDs in them (ADR 0011); one refused before, by its text.
+    if (!isSurrogatePersonKey(key)) {
+      await manager.query(`DELETE FROM ${ops}.snapshot_quarantine WHERE person_refs @> ARRAY[$1]::text[] OR strpos(raw, $2) > 0`, [await this.personal.personRef(key), key]);
+    }
+    // Delivered entries name the person by person ID, the key column's stored value (and, in
+    // entries written before stage 5, by citizen ID too).
     await manager.query(
       `UPDATE ${ops}.webhook_dead_letter
-          SET entries = COALESCE((SELECT jsonb_agg(e ORDER BY n) FROM jsonb_array_elements(entries) WITH ORDINALITY AS x(e, n) WHERE e->>'citizenId' IS DISTINCT FROM $1), '[]'::jsonb)
-        WHERE entries @> jsonb_build_array(jsonb_build_object('citizenId', $1::text))`,
-      [key],
+          SET entries = COALESCE((SELECT jsonb_agg(e ORDER BY n) FROM jsonb_array_elements(entries) WITH ORDINALITY AS x(e, n)
+                                   WHERE e->>'personId' IS DISTINCT FROM $1 AND e->>'citizenId' IS DISTINCT FROM $2), '[]'::jsonb)
+        WHERE entries @> jsonb_build_array(jsonb_build_object('personId', $1::text)) OR entries @> jsonb_build_array(jsonb_build_object('citizenId', $2::text))`,
+      [stored, key],
     );
   }
 }

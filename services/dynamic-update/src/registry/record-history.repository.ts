@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { parseEvent } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { PersonalDataSealer } from '@qmcb/service-kit';
+import { PersonalDataSealer, PersonKeyColumn } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { ItemChange } from './registry-items';
 
@@ -67,10 +67,14 @@ function row(r: Record<string, unknown>): HistoryRow {
  * facts) are `sealed` under the person's data key, `changes` left `[]` and `event` null; the other
  * columns (versions, types, sources, times) are what SQL selects on. A row written before that has
  * `sealed` null and its changes and event as they were. Each read opens its rows in one call.
+ * `person_key` holds the person ID (stage 5, `PersonKeyColumn`): converted here, both ways.
  */
 @Injectable()
 export class RecordHistoryRepository {
-  constructor(private readonly sealer: PersonalDataSealer) {}
+  constructor(
+    private readonly sealer: PersonalDataSealer,
+    private readonly keys: PersonKeyColumn,
+  ) {}
 
   /** Rows as read (with `sealed`), their changes opened in one keyring call; an erased person's rows are left out. */
   private async opened(personKey: string, rows: readonly Record<string, unknown>[]): Promise<HistoryRow[]> {
@@ -105,7 +109,7 @@ export class RecordHistoryRepository {
       [
         JSON.stringify(
           rows.map(({ event, record, heldFrom, sealed: bytes }) => ({
-            person_key: event.personKey,
+            person_key: this.keys.stored(event.personKey),
             version: record.version,
             event_id: event.eventId,
             type: event.type,
@@ -130,9 +134,9 @@ export class RecordHistoryRepository {
     const rows: { person_key: string; held_from: Date | null }[] = await manager.query(
       `SELECT DISTINCT ON (person_key) person_key, held_from FROM record_history
         WHERE person_key = ANY($1::text[]) ORDER BY person_key, version DESC`,
-      [[...new Set(personKeys)]],
+      [this.keys.storedAll(new Set(personKeys))],
     );
-    for (const r of rows) if (r.held_from) out.set(r.person_key, new Date(r.held_from).toISOString());
+    for (const r of rows) if (r.held_from) out.set(this.keys.key(r.person_key), new Date(r.held_from).toISOString());
     return out;
   }
 
@@ -140,21 +144,25 @@ export class RecordHistoryRepository {
   async forPerson(manager: EntityManager, personKey: string, upToVersion?: number): Promise<HistoryRow[]> {
     const rows: Record<string, unknown>[] = await manager.query(
       `SELECT ${COLUMNS} FROM record_history WHERE person_key = $1 AND ($2::int IS NULL OR version <= $2) ORDER BY version`,
-      [personKey, upToVersion ?? null],
+      [this.keys.stored(personKey), upToVersion ?? null],
     );
     return this.opened(personKey, rows);
   }
 
   /** A page of a person's history, oldest first, and how many rows it has. */
   async page(manager: EntityManager, personKey: string, limit: number, offset: number): Promise<{ total: number; items: HistoryRow[] }> {
-    const [count]: { n: number }[] = await manager.query(`SELECT count(*)::int AS n FROM record_history WHERE person_key = $1`, [personKey]);
-    const rows: Record<string, unknown>[] = await manager.query(`SELECT ${COLUMNS} FROM record_history WHERE person_key = $1 ORDER BY version LIMIT $2 OFFSET $3`, [personKey, limit, offset]);
+    const [count]: { n: number }[] = await manager.query(`SELECT count(*)::int AS n FROM record_history WHERE person_key = $1`, [this.keys.stored(personKey)]);
+    const rows: Record<string, unknown>[] = await manager.query(`SELECT ${COLUMNS} FROM record_history WHERE person_key = $1 ORDER BY version LIMIT $2 OFFSET $3`, [
+      this.keys.stored(personKey),
+      limit,
+      offset,
+    ]);
     return { total: count?.n ?? 0, items: await this.opened(personKey, rows) };
   }
 
   /** The last version the registry held at `at` (null: the person was not in the registry yet). */
   async versionHeldAt(manager: EntityManager, personKey: string, at: string): Promise<number | null> {
-    const rows: { v: number | null }[] = await manager.query(`SELECT max(version) AS v FROM record_history WHERE person_key = $1 AND held_from <= $2`, [personKey, at]);
+    const rows: { v: number | null }[] = await manager.query(`SELECT max(version) AS v FROM record_history WHERE person_key = $1 AND held_from <= $2`, [this.keys.stored(personKey), at]);
     return rows[0]?.v ?? null;
   }
 
@@ -162,7 +170,7 @@ export class RecordHistoryRepository {
   async eventsBetween(manager: EntityManager, personKey: string, fromVersion: number, toVersion: number): Promise<RegistrationEvent[]> {
     const rows: { event: unknown; sealed: Buffer | null }[] = await manager.query(
       `SELECT event, sealed FROM record_history WHERE person_key = $1 AND version > $2 AND version <= $3 ORDER BY version`,
-      [personKey, fromVersion, toVersion],
+      [this.keys.stored(personKey), fromVersion, toVersion],
     );
     const values = await this.sealer.open<Sealed>(RECORD_HISTORY_PLACE, rows.map((r) => ({ personKey, sealed: r.sealed, plain: { changes: [], event: r.event } })));
     return values.flatMap((v) => {

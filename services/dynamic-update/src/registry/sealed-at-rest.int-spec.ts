@@ -4,7 +4,7 @@ import { checkCharacter, foldEvents } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { closeSealers, openDataSource, sealerFor, sealingFromEnv } from '@qmcb/event-log';
 import { PersonIds } from '@qmcb/platform';
-import { PersonalDataSealer, PersonRecordTables1700000000200 } from '@qmcb/service-kit';
+import { PersonalDataSealer, PersonKeyColumn, PersonRecordTables1700000000200 } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { randomBytes } from 'crypto';
@@ -73,6 +73,9 @@ describe('dynamic update’s personal data sealed at rest (ADR 0011, stage 4; re
   let feed: FeedEntryRepository;
   let subscriptions: SubscriptionRepository;
   const ids = new PersonIds(randomBytes(32).toString('base64url'));
+  const keys = new PersonKeyColumn(ids);
+  // What the key columns hold (ADR 0011 stage 5): the person ID.
+  const [sA, sB] = [ids.idOf(A), ids.idOf(B)];
   const scope = { division: '440981', kinds: [] };
   const rowsAsText = async (ds: DataSource, table: string): Promise<string> =>
     ((await ds.query(`SELECT row_to_json(t)::text AS text FROM ${table} t`)) as { text: string }[]).map((r) => r.text).join('\n');
@@ -84,10 +87,10 @@ describe('dynamic update’s personal data sealed at rest (ADR 0011, stage 4; re
     db = await createTestDatabase();
     env = { ...process.env, KEYRING_DATABASE_URL: db.url, KEYRING_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`, LOG_PERSON_REF_SECRET: randomBytes(32).toString('base64url') };
     sealer = PersonalDataSealer.fromEnv(env);
-    snapshots = new RecordSnapshotRepository(sealer);
-    history = new RecordHistoryRepository(sealer);
-    feed = new FeedEntryRepository(sealer);
-    subscriptions = new SubscriptionRepository(sealer, (id) => ids.keyOf(id));
+    snapshots = new RecordSnapshotRepository(sealer, keys);
+    history = new RecordHistoryRepository(sealer, keys);
+    feed = new FeedEntryRepository(sealer, keys);
+    subscriptions = new SubscriptionRepository(sealer, keys);
     projection = await openDataSource({
       url: db.url, schema: 'dyn', migrations: [PersonRecordTables1700000000200, RegistryTables1700000004000, RegistryHistoryV21700000009200, RecordSnapshotSealed1764892800000, RecordHistorySealed1764892800200],
     });
@@ -106,9 +109,10 @@ describe('dynamic update’s personal data sealed at rest (ADR 0011, stage 4; re
     const record = recordOf(A, 2);
     await projection.transaction((m) => snapshots.insertMany(m, [record]));
     const text = await rowsAsText(projection, 'record_snapshot');
-    expect(text).toContain(A); // the key column stays (stage 5)
+    expect(text).not.toContain(A); // the key column holds the person ID (stage 5)
+    expect(text).toContain(sA);
     expectNothingPersonal(text);
-    const [row] = await projection.query(`SELECT record, sealed FROM record_snapshot WHERE person_key = $1`, [A]);
+    const [row] = await projection.query(`SELECT record, sealed FROM record_snapshot WHERE person_key = $1`, [sA]);
     expect(row.sealed).toBeInstanceOf(Buffer);
     expect(row.record).toEqual({ version: 2, citizenIdValid: true, hukouDivision: record.hukouDivision, hukouStatus: 'normal', insurance: {}, migration: null });
     expect(await snapshots.latestUpTo(projection.manager, A, 5)).toEqual(record);
@@ -126,6 +130,7 @@ describe('dynamic update’s personal data sealed at rest (ADR 0011, stage 4; re
     );
     const text = await rowsAsText(projection, 'record_history');
     expect(text).toContain(events[0]?.eventId);
+    expect(text).not.toContain(A);
     expectNothingPersonal(text);
     const rows = await history.forPerson(projection.manager, A);
     expect(rows.map((r) => [r.version, r.eventId, r.changes])).toEqual([[1, events[0]?.eventId, changes[0]], [2, events[1]?.eventId, changes[1]]]);
@@ -133,12 +138,12 @@ describe('dynamic update’s personal data sealed at rest (ADR 0011, stage 4; re
     expect((await history.page(projection.manager, A, 1, 1)).items.map((r) => r.changes)).toEqual([changes[1]]);
     expect(await history.versionHeldAt(projection.manager, A, '2030-01-01T00:00:00.000Z')).toBe(2);
     expect(foldEvents(await history.eventsBetween(projection.manager, A, 0, 2))).toEqual(records[1]);
-    // Written before sealing: changes and event in their columns.
+    // Written before sealing: changes and event in their columns (its key column re-keyed to the person ID).
     const legacy = household(B, 1);
     const legacyChanges = itemChanges(null, recordOf(B));
     await projection.query(
       `INSERT INTO record_history (person_key, version, event_id, type, source, actor, occurred_at, recorded_at, held_from, changes, event) VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $7, $8, $9)`,
-      [B, legacy.eventId, legacy.type, legacy.source, legacy.actor, legacy.occurredAt, legacy.recordedAt, JSON.stringify(legacyChanges), JSON.stringify(legacy)],
+      [sB, legacy.eventId, legacy.type, legacy.source, legacy.actor, legacy.occurredAt, legacy.recordedAt, JSON.stringify(legacyChanges), JSON.stringify(legacy)],
     );
     expect((await history.forPerson(projection.manager, B)).map((r) => r.changes)).toEqual([legacyChanges]);
     expect(foldEvents(await history.eventsBetween(projection.manager, B, 0, 1))).toEqual(recordOf(B));
@@ -146,7 +151,7 @@ describe('dynamic update’s personal data sealed at rest (ADR 0011, stage 4; re
 
   it('record_snapshot: a row written before sealing reads as it was', async () => {
     const legacy = recordOf(B);
-    await projection.query(`INSERT INTO record_snapshot (person_key, version, record) VALUES ($1, $2, $3)`, [B, legacy.version, JSON.stringify(legacy)]);
+    await projection.query(`INSERT INTO record_snapshot (person_key, version, record) VALUES ($1, $2, $3)`, [sB, legacy.version, JSON.stringify(legacy)]);
     expect(await snapshots.latestUpTo(projection.manager, B, 1)).toEqual(legacy);
   });
 
@@ -154,6 +159,7 @@ describe('dynamic update’s personal data sealed at rest (ADR 0011, stage 4; re
     const entries = [entryOf(A, 'e-a'), { ...entryOf(B, 'e-b'), divisionAfter: '440982001001', divisionBefore: '440982001001' }];
     expect(entries[0]?.changes.map((c) => c.to)).toEqual(expect.arrayContaining([NAME, PHONE, ADDRESS]));
     await projection.transaction((m) => feed.insertMany(m, OPS, entries));
+    // Written before sealing and before stage 5 (its key column still holds the citizen ID: read as it is).
     const legacy = entryOf(C, 'e-c');
     await ops.query(
       `INSERT INTO feed_entry (event_id, person_key, version, type, division_before, division_after, occurred_at, recorded_at, source, actor, changes)
@@ -175,15 +181,18 @@ describe('dynamic update’s personal data sealed at rest (ADR 0011, stage 4; re
     const items: FeedItem[] = page.entries.map((e) => asSeenBy(e, scope, (k) => ids.idOf(k)));
     await ops.transaction((m) => subscriptions.deadLetter(m, '00000000-0000-4000-8000-000000000001', items, 1, 3, 3, 'HTTP 500', '2026-11-02T00:00:00.000Z'));
     const [stored] = await ops.query(`SELECT entries FROM webhook_dead_letter ORDER BY id LIMIT 1`);
-    expect(stored.entries.map((e: { citizenId: string }) => e.citizenId)).toEqual([A, C]);
-    expectNothingPersonal(await rowsAsText(ops, 'webhook_dead_letter'));
+    // People named by person ID only (stage 5): the erasure finds their entries by it.
+    expect(stored.entries.map((e: { personId: string; citizenId?: string }) => [e.personId, e.citizenId])).toEqual([[sA, undefined], [ids.idOf(C), undefined]]);
+    const text = await rowsAsText(ops, 'webhook_dead_letter');
+    expectNothingPersonal(text);
+    for (const id of [A, C]) expect(text).not.toContain(id);
     await ops.query(
       `INSERT INTO webhook_dead_letter (subscription_id, from_seq, to_seq, entries, attempts, last_error, failed_at) VALUES ('00000000-0000-4000-8000-000000000001', 4, 4, $1, 3, 'HTTP 500', '2026-11-03T00:00:00.000Z')`,
       [JSON.stringify(items.slice(0, 1))],
     );
     const letters = await subscriptions.deadLetters(ops.manager, '00000000-0000-4000-8000-000000000001', 10, 0);
     expect(letters.items.map((l) => l.entries)).toEqual([items, items.slice(0, 1)]);
-    // The erasure still takes a person's entries out by citizen ID (registry.projection.ts, erase).
+    // Read back whole, citizen IDs included (the later ones from their person ID).
     const [one] = await subscriptions.deadLetters(ops.manager, '00000000-0000-4000-8000-000000000001', 1, 0).then((r) => r.items);
     expect(JSON.stringify(one?.entries)).toContain(NAME);
   });
@@ -197,14 +206,14 @@ describe('dynamic update’s personal data sealed at rest (ADR 0011, stage 4; re
     const letters = await subscriptions.deadLetters(ops.manager, '00000000-0000-4000-8000-000000000001', 10, 0);
     // The dead letter written before sealing is read as it is: the erasure's deletion takes A out of it.
     expect(letters.items.map((l) => l.entries.map((e) => e.citizenId))).toEqual([[C], [A]]);
-    await projection.query(`DELETE FROM record_snapshot WHERE person_key = $1`, [A]);
-    await projection.query(`DELETE FROM record_history WHERE person_key = $1`, [A]);
+    await projection.query(`DELETE FROM record_snapshot WHERE person_key = $1`, [sA]);
+    await projection.query(`DELETE FROM record_history WHERE person_key = $1`, [sA]);
     await projection.transaction((m) => history.insertMany(m, [{ event: household(A, 3), record: recordOf(A, 3), changes: [], heldFrom: household(A, 3).recordedAt }]));
-    expect(await projection.query(`SELECT count(*)::int AS n FROM record_history WHERE person_key = $1`, [A])).toEqual([{ n: 0 }]);
-    await ops.query(`DELETE FROM feed_entry WHERE person_key = $1`, [A]);
+    expect(await projection.query(`SELECT count(*)::int AS n FROM record_history`)).toEqual([{ n: 1 }]); // B's
+    await ops.query(`DELETE FROM feed_entry WHERE person_key = $1`, [sA]);
     await projection.transaction((m) => snapshots.insertMany(m, [recordOf(A, 3)]));
     await projection.transaction((m) => feed.insertMany(m, OPS, [entryOf(A, 'e-a2')]));
-    expect(await projection.query(`SELECT count(*)::int AS n FROM record_snapshot WHERE person_key = $1`, [A])).toEqual([{ n: 0 }]);
-    expect(await ops.query(`SELECT count(*)::int AS n FROM feed_entry WHERE person_key = $1`, [A])).toEqual([{ n: 0 }]);
+    expect(await projection.query(`SELECT person_key FROM record_snapshot`)).toEqual([{ person_key: sB }]);
+    expect((await ops.query(`SELECT person_key FROM feed_entry ORDER BY seq`)).map((r: { person_key: string }) => r.person_key)).toEqual([ids.idOf(B), C]);
   });
 });

@@ -4,7 +4,7 @@ import type { Department, EventOf, FactKind, RegistrationEvent } from '@qmcb/con
 import { absenceKey, notOlder } from '@qmcb/domain';
 import { EventLogProducer } from '@qmcb/event-log';
 import { DomainError } from '@qmcb/platform';
-import { Clock, PersonRecordRepository } from '@qmcb/service-kit';
+import { Clock, PersonalDataSealer, PersonKeyColumn, PersonRecordRepository } from '@qmcb/service-kit';
 import { DataSource } from 'typeorm';
 import { OpsDatabase } from '../ops/ops-data-source';
 import { DepartmentHoldingRepository } from './department-holding.repository';
@@ -42,7 +42,7 @@ export interface SnapshotRequest {
 @Injectable()
 export class SnapshotRunner {
   private readonly logger = new Logger('Snapshot');
-  private readonly store = new SnapshotRepository();
+  private readonly store: SnapshotRepository;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -51,7 +51,11 @@ export class SnapshotRunner {
     private readonly records: PersonRecordRepository,
     private readonly holdings: DepartmentHoldingRepository,
     private readonly clock: Clock,
-  ) {}
+    keys: PersonKeyColumn,
+    sealer: PersonalDataSealer,
+  ) {
+    this.store = new SnapshotRepository(keys, sealer);
+  }
 
   async run(request: SnapshotRequest, source: AsyncIterable<Buffer | string>): Promise<SnapshotReport> {
     if (!(DEPARTMENTS_BY_KIND[request.kind] as readonly Department[]).includes(request.department)) {
@@ -133,7 +137,7 @@ export class SnapshotRunner {
       const page = await this.holdings.page(this.dataSource.manager, { department: ctx.department, kind: ctx.kind, scope: ctx.scope, after, limit: PAGE });
       if (page.length === 0) return;
       const last = page[page.length - 1];
-      if (last) after = { scopeDivision: last.scopeDivision, personKey: last.personKey, slot: last.slot };
+      if (last) after = last.position;
       const listed = await this.store.listed(opsManager, ctx.snapshotId, page);
       const missing = page.filter((h) => !listed.has(`${h.personKey}\u0000${h.slot}`));
       const newer = missing.filter((h) => Date.parse(h.asOf) > Date.parse(ctx.asOf));

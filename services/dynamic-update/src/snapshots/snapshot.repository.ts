@@ -1,4 +1,5 @@
 import type { ContractViolation, Department, FactKind } from '@qmcb/contracts';
+import type { PersonalDataSealer, PersonKeyColumn } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 
 export interface SnapshotCounts {
@@ -62,8 +63,38 @@ export interface QuarantinedLine {
   violations: ContractViolation[];
 }
 
-/** The snapshot tables of the operational schema: all their SQL. */
+/** Where a refused roster line is sealed (ADR 0011): under a data key of its snapshot's own. */
+export const SNAPSHOT_QUARANTINE_PLACE = 'snapshot_quarantine.raw';
+const quarantineKey = (snapshotId: string): string => `snapshot:${snapshotId}`;
+
+/**
+ * Every citizen-ID-shaped string in a line (any 18 characters of a run of digits ending in a digit
+ * or X, as `strpos` would find the ID in it): whose lines an erasure must find once they are sealed.
+ * (As comparison's bulk loads do for their quarantine.)
+ */
+export function citizenIdsIn(text: string): string[] {
+  const out = new Set<string>();
+  for (const run of text.match(/[0-9Xx]{18,}/g) ?? []) {
+    for (let i = 0; i + 18 <= run.length; i += 1) {
+      const window = run.slice(i, i + 18).toUpperCase();
+      if (/^\d{17}[\dX]$/.test(window)) out.add(window);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * The snapshot tables of the operational schema: all their SQL. `person_key` of `snapshot_member`
+ * and `snapshot_change` holds the person ID (ADR 0011 stage 5, `PersonKeyColumn`): converted here. A
+ * refused line is kept as sent but sealed (`raw_sealed`, under the snapshot's own data key), with the
+ * person refs of the citizen IDs in it (`person_refs`) for erasure; one refused before has `raw`.
+ */
 export class SnapshotRepository {
+  constructor(
+    private readonly keys: PersonKeyColumn,
+    private readonly sealer: PersonalDataSealer,
+  ) {}
+
   async create(manager: EntityManager, meta: SnapshotMeta): Promise<void> {
     await manager.query(
       `INSERT INTO snapshot (snapshot_id, department, kind, scope, as_of, actor, status, counts, started_at) VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8)`,
@@ -77,9 +108,9 @@ export class SnapshotRepository {
     const rows: { person_key: string; slot: string }[] = await manager.query(
       `INSERT INTO snapshot_member (snapshot_id, person_key, slot) SELECT $1, p, s FROM unnest($2::text[], $3::text[]) AS m(p, s)
        ON CONFLICT DO NOTHING RETURNING person_key, slot`,
-      [snapshotId, members.map((m) => m.personKey), members.map((m) => m.slot)],
+      [snapshotId, this.keys.storedAll(members.map((m) => m.personKey)), members.map((m) => m.slot)],
     );
-    return new Set(rows.map((r) => `${r.person_key}\u0000${r.slot}`));
+    return new Set(rows.map((r) => `${this.keys.key(r.person_key)}\u0000${r.slot}`));
   }
 
   /** Which of these (person, slot) the roster listed. */
@@ -87,9 +118,9 @@ export class SnapshotRepository {
     if (items.length === 0) return new Set();
     const rows: { person_key: string; slot: string }[] = await manager.query(
       `SELECT m.person_key, m.slot FROM snapshot_member m JOIN unnest($2::text[], $3::text[]) AS q(p, s) ON m.person_key = q.p AND m.slot = q.s WHERE m.snapshot_id = $1`,
-      [snapshotId, items.map((i) => i.personKey), items.map((i) => i.slot)],
+      [snapshotId, this.keys.storedAll(items.map((i) => i.personKey)), items.map((i) => i.slot)],
     );
-    return new Set(rows.map((r) => `${r.person_key}\u0000${r.slot}`));
+    return new Set(rows.map((r) => `${this.keys.key(r.person_key)}\u0000${r.slot}`));
   }
 
   async record(manager: EntityManager, snapshotId: string, changes: readonly SnapshotChange[], quarantined: readonly QuarantinedLine[], counts: SnapshotCounts): Promise<void> {
@@ -99,15 +130,24 @@ export class SnapshotRepository {
          SELECT $1, c."personKey", c.slot, c.line, c.change, ARRAY(SELECT jsonb_array_elements_text(c.items)), c."eventId"
            FROM jsonb_to_recordset($2::jsonb) AS c("personKey" text, slot text, line int, change text, items jsonb, "eventId" text)
          ON CONFLICT DO NOTHING`,
-        [snapshotId, JSON.stringify(changes)],
+        [snapshotId, JSON.stringify(changes.map((c) => ({ ...c, personKey: this.keys.stored(c.personKey) })))],
       );
     }
     if (quarantined.length > 0) {
+      // One keyring call for the chunk's lines (a key of the snapshot's own: a refused line may name nobody valid).
+      const sealed = await this.sealer.seal(SNAPSHOT_QUARANTINE_PLACE, quarantined.map((q) => ({ personKey: quarantineKey(snapshotId), value: q.raw })));
+      const refs = await Promise.all(quarantined.map(async (q) => Promise.all(citizenIdsIn(q.raw).map((id) => this.sealer.personRef(id)))));
+      const rows = quarantined.map((q, i) => {
+        const bytes = sealed[i];
+        if (!bytes) throw new Error('the snapshot’s data key is gone: its refused lines cannot be kept');
+        return { line: q.line, reason: q.reason, raw_sealed: bytes.toString('base64'), person_refs: refs[i], violations: q.violations };
+      });
       await manager.query(
-        `INSERT INTO snapshot_quarantine (snapshot_id, line, reason, raw, violations)
-         SELECT $1, q.line, q.reason, q.raw, q.violations FROM jsonb_to_recordset($2::jsonb) AS q(line int, reason text, raw text, violations jsonb)
+        `INSERT INTO snapshot_quarantine (snapshot_id, line, reason, raw, raw_sealed, person_refs, violations)
+         SELECT $1, q.line, q.reason, NULL, decode(q.raw_sealed, 'base64'), ARRAY(SELECT jsonb_array_elements_text(q.person_refs)), q.violations
+           FROM jsonb_to_recordset($2::jsonb) AS q(line int, reason text, raw_sealed text, person_refs jsonb, violations jsonb)
          ON CONFLICT DO NOTHING`,
-        [snapshotId, JSON.stringify(quarantined)],
+        [snapshotId, JSON.stringify(rows)],
       );
     }
     await manager.query(`UPDATE snapshot SET counts = $2 WHERE snapshot_id = $1`, [snapshotId, JSON.stringify(counts)]);
@@ -146,12 +186,23 @@ export class SnapshotRepository {
         ORDER BY line NULLS LAST, person_key, slot LIMIT $3 OFFSET $4`,
       [snapshotId, change, limit, offset],
     );
-    return { total: count?.n ?? 0, items: rows.map((r) => ({ personKey: r.person_key, slot: r.slot, line: r.line, change: r.change, items: r.items, eventId: r.event_id })) };
+    return { total: count?.n ?? 0, items: rows.map((r) => ({ personKey: this.keys.key(r.person_key), slot: r.slot, line: r.line, change: r.change, items: r.items, eventId: r.event_id })) };
   }
 
   async quarantine(manager: EntityManager, snapshotId: string, limit: number, offset: number): Promise<{ total: number; items: QuarantinedLine[] }> {
     const [count]: { n: number }[] = await manager.query(`SELECT count(*)::int AS n FROM snapshot_quarantine WHERE snapshot_id = $1`, [snapshotId]);
-    const rows: QuarantinedLine[] = await manager.query(`SELECT line, reason, raw, violations FROM snapshot_quarantine WHERE snapshot_id = $1 ORDER BY line LIMIT $2 OFFSET $3`, [snapshotId, limit, offset]);
-    return { total: count?.n ?? 0, items: rows };
+    const rows: (Omit<QuarantinedLine, 'raw'> & { raw: string | null; raw_sealed: Buffer | null })[] = await manager.query(
+      `SELECT line, reason, raw, raw_sealed, violations FROM snapshot_quarantine WHERE snapshot_id = $1 ORDER BY line LIMIT $2 OFFSET $3`,
+      [snapshotId, limit, offset],
+    );
+    // One keyring look-up for the page; a line refused before sealing is read as it is.
+    const raws = await this.sealer.open<string>(SNAPSHOT_QUARANTINE_PLACE, rows.map((r) => ({ personKey: quarantineKey(snapshotId), sealed: r.raw_sealed, plain: r.raw })));
+    return {
+      total: count?.n ?? 0,
+      items: rows.flatMap((r, i) => {
+        const raw = raws[i];
+        return raw === undefined ? [] : [{ line: r.line, reason: r.reason, raw, violations: r.violations }];
+      }),
+    };
   }
 }
