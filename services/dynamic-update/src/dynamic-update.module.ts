@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
 import { loadConfig } from '@qmcb/platform';
-import { Clock, SERVICE_OPTIONS, ServiceKitModule } from '@qmcb/service-kit';
+import { Clock, KEY_COLUMNS as KEY_COLUMNS_TOKEN, SERVICE_OPTIONS, ServiceKitModule } from '@qmcb/service-kit';
+import type { KeyColumn } from '@qmcb/service-kit';
 import type { ServiceConfig, ServiceOptions } from '@qmcb/service-kit';
 import { AppliedEventsRepository } from './business/applied-events.repository';
 import { BusinessEventsController } from './business/business-events.controller';
@@ -26,7 +27,7 @@ import { RegistryHistoryV21700000009200 } from './migrations/1700000009200-regis
 import { RecordSnapshotSealed1764892800000 } from './migrations/1764892800000-record-snapshot-sealed';
 import { RecordHistorySealed1764892800200 } from './migrations/1764892800200-record-history-sealed';
 import { OpsDatabase } from './ops/ops-data-source';
-import { RegistryProjection } from './projection/registry.projection';
+import { KEY_COLUMNS, OPS_KEY_COLUMNS, RegistryProjection } from './projection/registry.projection';
 import { RecordHistoryRepository } from './registry/record-history.repository';
 import { RecordSnapshotRepository } from './registry/record-snapshot.repository';
 import { RegistryController } from './registry/registry.controller';
@@ -36,7 +37,7 @@ import { SnapshotRunner } from './snapshots/snapshot-runner';
 import { SnapshotsController } from './snapshots/snapshots.controller';
 
 /** The columns holding a person key (stored as the person ID, ADR 0011 stage 5): projection schema, and operational schema (unqualified). */
-export { KEY_COLUMNS, OPS_KEY_COLUMNS } from './projection/registry.projection';
+export { KEY_COLUMNS, OPS_KEY_COLUMNS };
 
 export const DYNAMIC_UPDATE_MIGRATIONS = [RegistryTables1700000004000, RegistryHistoryV21700000009200, RecordSnapshotSealed1764892800000, RecordHistorySealed1764892800200];
 
@@ -72,6 +73,14 @@ export class DynamicUpdateModule {
       controllers: [RegistryProjection, RegistryController, BusinessEventsController, ChangesController, SnapshotsController, SubscriptionsController, FeedController, HandoversController],
       providers: [
         { provide: DYNAMIC_UPDATE_SETTINGS, useValue: settings },
+        // What `seal-records` re-keys besides person_record (ADR 0011, stage 5): the ops tables too, which no rebuild rewrites.
+        {
+          provide: KEY_COLUMNS_TOKEN,
+          useValue: [
+            ...KEY_COLUMNS.filter((c) => c.table !== 'person_record'),
+            ...OPS_KEY_COLUMNS.map((c) => ({ table: `${settings.opsSchema}.${c.table}`, column: c.column })),
+          ] satisfies KeyColumn[],
+        },
         { provide: Clock, useValue: options.clock ?? new Clock() },
         {
           provide: OpsDatabase,
