@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
 import { PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
-import type { ServiceConfig } from '@qmcb/service-kit';
+import type { PersonColumn, ServiceConfig } from '@qmcb/service-kit';
 import { ReviewItemRepository } from './items/review-item.repository';
 import { ReviewTables1700000003000 } from './migrations/1700000003000-review-tables';
 import { ReviewItemsOfEveryChannel1700000003100 } from './migrations/1700000003100-review-items-of-every-channel';
@@ -20,6 +20,18 @@ import { PersonsController } from './persons/persons.controller';
 import { ReviewProjection } from './projection/review.projection';
 import { ReviewsController } from './reviews/reviews.controller';
 import { ReviewsService } from './reviews/reviews.service';
+
+/**
+ * Every column of review's schema that holds a person key, which holds the person ID since ADR 0011's
+ * stage 5 (`PersonKeyColumn`; rows written before hold the plain key until re-keyed). `link_review.record_key`
+ * (the key of the records under a mistyped ID) is plain only in a row not sealed yet (stage 4), null in a sealed one.
+ */
+export const KEY_COLUMNS: PersonColumn[] = [
+  { table: 'person_record', column: 'person_key' },
+  { table: 'review_item', column: 'person_key' },
+  { table: 'link_review', column: 'person_key' },
+  { table: 'link_review', column: 'record_key' },
+];
 
 export const REVIEW_MIGRATIONS = [ReviewTables1700000003000, ReviewItemsOfEveryChannel1700000003100, LinkReview1700000010300, ReviewSealed1764892800000];
 

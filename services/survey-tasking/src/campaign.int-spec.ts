@@ -664,6 +664,33 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect(new Set(responsible).size).toBe(1);
   });
 
+  it('14a. holds no citizen ID in any row of any table: the key columns hold person IDs, a household of one `P-<person ID>` (ADR 0011, stage 5)', async () => {
+    // Someone without a 户号, in a village of another township no team works: a household of their own.
+    const Q = P('Q', '赵敏', '1983-08-08', '381', '440981003001', '', '', ['UNINSURED'], '13800000014');
+    const facts = { kind: 'household' as const, name: Q.name, sex: Q.sex, birthDate: Q.birthDate, villageCode: Q.village, status: 'normal' as const, address: '高州市金山街道', phone: Q.phone as string };
+    await producer.append([
+      newEvent(SOURCE_RECORD_RECEIVED, deterministicId('int', 'hj', Q.tag), key(Q), {
+        department: 'public-security', sourceRecordId: `HJ-${Q.tag}`, mode: 'snapshot', asOf: AS_OF, citizenIdAsSent: Q.citizenId, citizenIdValid: true, facts,
+      }, { ...origin('dept:public-security', Q.tag), occurredAt: AS_OF }),
+      outcome(Q, 'needs-survey', Q.reasons),
+    ]);
+    const q = await waitFor(async () => (await call('GET', '/tasks?division=440981003', county)).body.items?.[0], { timeoutMs: 60_000, message: "Q's target" });
+    // Clients see the household as before: `P-<person ID>`.
+    expect([q.personId, q.householdKey, q.person.citizenId]).toEqual([ids.idOf(key(Q)), `P-${ids.idOf(key(Q))}`, Q.citizenId]);
+    expect(await dbQuery(`SELECT person_key, household_key FROM survey_tasking.survey_task WHERE task_id = '${q.taskId}'`)).toEqual([{ person_key: ids.idOf(key(Q)), household_key: `P-${ids.idOf(key(Q))}` }]);
+
+    const tables = await dbQuery(`SELECT table_schema AS schema, table_name AS table FROM information_schema.tables
+      WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE' ORDER BY 1, 2`);
+    const names = tables.map((t) => `${t['schema']}.${t['table']}`);
+    expect(names).toEqual(expect.arrayContaining(['survey_tasking.person_record', 'survey_tasking.survey_task', 'survey_tasking.survey_visit', 'survey_tasking.survey_assignment', 'survey_tasking.survey_household_member', 'survey_tasking.survey_task_erased']));
+    const texts: string[] = [];
+    for (const t of tables) texts.push(...(await dbQuery(`SELECT to_jsonb(x)::text AS text FROM "${t['schema']}"."${t['table']}" x`)).map((r) => String(r['text'])));
+    expect(texts.length).toBeGreaterThan(PEOPLE.length * 4);
+    // Every person key of the flow (citizen IDs, and F's surrogate key), the true and the mistyped ID, the person found on site.
+    const citizenIds = [...new Set([...PEOPLE, Q].flatMap((p) => [p.citizenId, key(p)])), F_TRUE_ID, N_ID];
+    for (const value of citizenIds) expect({ value, rows: texts.filter((t) => t.includes(value)) }).toEqual({ value, rows: [] });
+  });
+
   it('15. rebuilt from the log, the projection equals the live one: campaigns, teams, villages, assignments, visits, households, targets', async () => {
     const client = new Client({ connectionString: db.url });
     await client.connect();
@@ -714,7 +741,7 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect(member?.name).toBe(B.name);
     // B's row as a version before stage 4 wrote it.
     await dbQuery(`UPDATE survey_tasking.survey_household_member SET sealed = NULL, citizen_id = '${member?.citizenId}', name = '${member?.name}', relation = '${member?.relation}',
-      sex = '${member?.sex}', birth_date = '${member?.birthDate}' WHERE person_key = '${key(B)}'`);
+      sex = '${member?.sex}', birth_date = '${member?.birthDate}' WHERE person_key = '${ids.idOf(key(B))}'`);
     expect((await repo.findMany(manager, [key(B)])).get(key(B))).toEqual(member);
     const saved = { ...process.env };
     Object.assign(process.env, { DATABASE_URL: db.url, LOG_TOPIC: topic, AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, LOG_LEVEL: 'error' });
@@ -723,7 +750,7 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     } finally {
       process.env = saved;
     }
-    const [row] = await dbQuery(`SELECT (to_jsonb(m) - 'person_key' - 'household_key')::text AS text, sealed IS NOT NULL AS sealed FROM survey_tasking.survey_household_member m WHERE person_key = '${key(B)}'`);
+    const [row] = await dbQuery(`SELECT (to_jsonb(m) - 'person_key' - 'household_key')::text AS text, sealed IS NOT NULL AS sealed FROM survey_tasking.survey_household_member m WHERE person_key = '${ids.idOf(key(B))}'`);
     expect(row?.['sealed']).toBe(true);
     expect(String(row?.['text'])).not.toContain(B.name);
     expect((await repo.findMany(manager, [key(B)])).get(key(B))).toEqual(member);
@@ -735,7 +762,7 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     const transport = app.get(LogTransport);
     const sealer = await transport.sealer();
     await app.get(DataSource).transaction((manager) => applyEvents(manager, transport, [{ event: erasure, partition: 0, offset: '1000000' }], { rebuilding: false, partition: 0, sealer }));
-    expect(await dbQuery(`SELECT count(*)::int AS n FROM survey_tasking.survey_task WHERE person_key = '${key(D)}'`)).toEqual([{ n: 0 }]);
+    expect(await dbQuery(`SELECT count(*)::int AS n FROM survey_tasking.survey_task WHERE person_key = ANY(ARRAY['${ids.idOf(key(D))}', '${key(D)}'])`)).toEqual([{ n: 0 }]);
     // sv-e holds D's target (since step 13): their next download says to drop it.
     const e = await call('GET', `/my/targets?since=${sveCursor}`, sv('sv-e'));
     expect(e.status).toBe(200);

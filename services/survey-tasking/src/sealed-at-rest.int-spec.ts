@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'crypto';
 import { checkCharacter } from '@qmcb/domain';
 import { closeSealers, openDataSource, sealerFor, sealingFromEnv } from '@qmcb/event-log';
 import type { LogSealer } from '@qmcb/event-log';
-import { PersonalDataSealer } from '@qmcb/service-kit';
+import { PersonIds } from '@qmcb/platform';
+import { PersonalDataSealer, PersonKeyColumn } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import type { DataSource } from 'typeorm';
@@ -20,7 +21,7 @@ import type { VisitRow } from './visits/survey-visit.repository';
  * (`row_to_json`): visits' payloads, household members, targets' persons and notes are sealed under
  * the person's data key; the repositories answer exactly what was written; rows written before
  * sealing read as before; an erased person's values open no more and are not written again.
- * (`person_key` and `household_key`, which holds a person key for a household of one, are stage 5's.)
+ * Stage 5: `person_key` holds the person ID, so no citizen ID is readable in any column either.
  */
 const valid = (first17: string): string => `${first17}${checkCharacter(first17)}`;
 const A = valid('44098119750315131');
@@ -37,7 +38,7 @@ const ADDRESS = '南宫居委会幸福路 18 号';
 const WHERE = '深圳市宝安区福永街道打工';
 const NOTE = '邻居说他在深圳电子厂';
 const RETURNED = '电话号码与本人不符';
-/** Everything personal this spec writes: none of it may be readable in a row (but the key columns). */
+/** Everything personal this spec writes: none of it may be readable in a row. */
 const PERSONAL = [NAME_A, NAME_B, NAME_C, PHONE, ADDRESS, '幸福路', WHERE, NOTE, RETURNED, A, B, C, D, '1975-03-15', '1977-06-01', '配偶'];
 
 const personOf = (key: string, name: string): TargetPerson => ({
@@ -69,10 +70,13 @@ describe('survey tasking sealed at rest (ADR 0011, stage 4; real PostgreSQL and 
   let visits: SurveyVisitRepository;
   let members: HouseholdMemberRepository;
   let tasks: SurveyTaskRepository;
+  // What the key columns hold (ADR 0011, stage 5).
+  const ids = new PersonIds(process.env.PERSON_ID_SECRET as string);
+  const idOf = (key: string): string => ids.idOf(key);
 
-  /** Each row of the table as PostgreSQL returns it (`row_to_json`), without the key columns (stage 5). */
+  /** Each row of the table as PostgreSQL returns it (`row_to_json`), key columns included. */
   const rowsOf = async (table: string): Promise<string[]> =>
-    (await ds.query(`SELECT (row_to_json(t)::jsonb - 'person_key' - 'household_key')::text AS text FROM ${table} t ORDER BY 1`)).map((r: { text: string }) => r.text);
+    (await ds.query(`SELECT row_to_json(t)::text AS text FROM ${table} t ORDER BY 1`)).map((r: { text: string }) => r.text);
   const expectNothingPersonal = async (table: string, column: string): Promise<void> => {
     const rows = await rowsOf(table);
     expect(rows.length).toBeGreaterThan(0);
@@ -89,9 +93,10 @@ describe('survey tasking sealed at rest (ADR 0011, stage 4; real PostgreSQL and 
     ds = await openDataSource({ url: db.url, schema: 'probe', migrations: SURVEY_MIGRATIONS });
     log = await sealerFor({ sealing: sealingFromEnv(env) });
     const sealer = PersonalDataSealer.fromEnv(env);
-    visits = new SurveyVisitRepository(sealer);
-    members = new HouseholdMemberRepository(sealer);
-    tasks = new SurveyTaskRepository(sealer);
+    const keys = new PersonKeyColumn(ids);
+    visits = new SurveyVisitRepository(sealer, keys);
+    members = new HouseholdMemberRepository(sealer, keys);
+    tasks = new SurveyTaskRepository(sealer, keys);
   });
 
   afterAll(async () => {
@@ -153,7 +158,7 @@ describe('survey tasking sealed at rest (ADR 0011, stage 4; real PostgreSQL and 
     // The projection compares a member as JSON with what it reads: the same fields in the same order.
     expect(JSON.stringify((await members.findMany(ds.manager, [B])).get(B))).toBe(JSON.stringify(rows[1]));
     // B's values are sealed under B's key, not the household head's: they open only as B's.
-    const [{ sealed }] = await ds.query(`SELECT sealed FROM survey_household_member WHERE person_key = $1`, [B]);
+    const [{ sealed }] = await ds.query(`SELECT sealed FROM survey_household_member WHERE person_key = $1`, [idOf(B)]);
     await expect(PersonalDataSealer.fromEnv(env).open('survey_household_member.sealed', [{ personKey: A, sealed }])).rejects.toThrow(/unable to authenticate/);
   });
 
@@ -162,7 +167,7 @@ describe('survey tasking sealed at rest (ADR 0011, stage 4; real PostgreSQL and 
     await ds.transaction((m) => tasks.updatePeople(m, [{ personKey: A, householdKey: HOUSEHOLD, person: personOf(A, NAME_A) }, { personKey: B, householdKey: HOUSEHOLD, person: personOf(B, NAME_B) }]));
     await expectNothingPersonal('survey_task', 'person_sealed');
     await expectNothingPersonal('survey_task', 'notes_sealed');
-    expect(await ds.query(`SELECT person, where_text, visit_note, return_reason FROM survey_task WHERE person_key = $1`, [A])).toEqual([{ person: {}, where_text: null, visit_note: null, return_reason: null }]);
+    expect(await ds.query(`SELECT person, where_text, visit_note, return_reason FROM survey_task WHERE person_key = $1`, [idOf(A)])).toEqual([{ person: {}, where_text: null, visit_note: null, return_reason: null }]);
     const stored = { ...ta, townshipCode: '440981002', countyCode: '440981', householdKey: HOUSEHOLD, person: personOf(A, NAME_A) };
     expect(await tasks.find(ds.manager, ta.taskId)).toEqual(stored);
     const many = new Map((await tasks.findMany(ds.manager, [ta.taskId, tb.taskId])).map((t) => [t.taskId, [t.person.name, t.whereText, t.visitNote, t.returnReason]]));
@@ -175,7 +180,7 @@ describe('survey tasking sealed at rest (ADR 0011, stage 4; real PostgreSQL and 
   });
 
   it('survey_task: the same person again leaves the row untouched (the surveyors’ downloads do not bring it again)', async () => {
-    const xid = async (): Promise<string> => (await ds.query(`SELECT synced_xid::text AS x FROM survey_task WHERE person_key = $1`, [A]))[0].x;
+    const xid = async (): Promise<string> => (await ds.query(`SELECT synced_xid::text AS x FROM survey_task WHERE person_key = $1`, [idOf(A)]))[0].x;
     const before = await xid();
     await ds.transaction((m) => tasks.updatePeople(m, [{ personKey: A, householdKey: HOUSEHOLD, person: JSON.parse(JSON.stringify(personOf(A, NAME_A))) }]));
     expect(await xid()).toBe(before);
@@ -189,20 +194,21 @@ describe('survey tasking sealed at rest (ADR 0011, stage 4; real PostgreSQL and 
     const legacyPerson = personOf(C, NAME_C);
     const legacyMember = member(C, NAME_C, '子');
     const legacyVisit = { ...visitOf(legacy), personKey: C };
+    // Rows as stage 4 found them (their values plain), their key columns re-keyed (stage 5's upgrade).
     await ds.query(
       `INSERT INTO survey_task (task_id, person_key, village_code, township_code, county_code, origin, status, reasons, surveyor_id, responsible_id, assigned_at, visits,
          last_visit_id, last_outcome, last_visit_at, where_region, where_text, visit_note, return_reason, fields_to_fix, created_at, updated_at, version, household_key, person)
        VALUES ($1, $2, $3, '440981002', '440981', 'comparison', 'away', '{UNINSURED}', 'sv-1', 'sv-1', $4, 1, $5, 'away', $6, '440306', $7, $8, $9, '{phone}', $10, $11, 3, $12, $13)`,
-      [legacy.taskId, C, VILLAGE, legacy.assignedAt, legacy.lastVisitId, legacy.lastVisitAt, WHERE, NOTE, RETURNED, legacy.createdAt, legacy.updatedAt, HOUSEHOLD, JSON.stringify(legacyPerson)],
+      [legacy.taskId, idOf(C), VILLAGE, legacy.assignedAt, legacy.lastVisitId, legacy.lastVisitAt, WHERE, NOTE, RETURNED, legacy.createdAt, legacy.updatedAt, HOUSEHOLD, JSON.stringify(legacyPerson)],
     );
     await ds.query(
       `INSERT INTO survey_household_member (person_key, household_key, village_code, household_no, citizen_id, name, relation, sex, birth_date, hukou_status, source)
-       VALUES ($1, $2, $3, '0001', $1, $4, '子', 'female', '1977-06-01', 'normal', 'household')`,
-      [C, HOUSEHOLD, VILLAGE, NAME_C],
+       VALUES ($1, $2, $3, '0001', $5, $4, '子', 'female', '1977-06-01', 'normal', 'household')`,
+      [idOf(C), HOUSEHOLD, VILLAGE, NAME_C, C],
     );
     await ds.query(
       `INSERT INTO survey_visit (record_id, visit_id, task_id, person_key, surveyor_id, outcome, visited_at, payload, recorded_at) VALUES ($1, $1, $2, $3, 'sv-1', 'away', $4, $5, $6)`,
-      [legacyVisit.recordId, legacy.taskId, C, legacyVisit.visitedAt, JSON.stringify(legacyVisit.payload), legacyVisit.recordedAt],
+      [legacyVisit.recordId, legacy.taskId, idOf(C), legacyVisit.visitedAt, JSON.stringify(legacyVisit.payload), legacyVisit.recordedAt],
     );
     expect(await tasks.find(ds.manager, legacy.taskId)).toEqual({ ...legacy, townshipCode: '440981002', countyCode: '440981', householdKey: HOUSEHOLD, person: legacyPerson });
     expect((await members.findMany(ds.manager, [C])).get(C)).toEqual(legacyMember);
@@ -226,12 +232,12 @@ describe('survey tasking sealed at rest (ADR 0011, stage 4; real PostgreSQL and 
       `INSERT INTO survey_task (task_id, person_key, village_code, township_code, county_code, origin, status, reasons, visits, where_text, visit_note, return_reason, created_at, updated_at, version, household_key, person)
        VALUES ($1, $2, $3, '440981002', '440981', 'comparison', 'away', '{UNINSURED}', 1, $4, $5, $6, $7, $8, 3, $9, $10),
               ($11, $2, $3, '440981002', '440981', 'comparison', 'closed', '{UNINSURED}', 0, NULL, NULL, NULL, $7, $8, 1, $9, '{}')`,
-      [legacy.taskId, D, VILLAGE, WHERE, NOTE, RETURNED, '2026-10-01T00:00:00.000Z', legacy.updatedAt, HOUSEHOLD, JSON.stringify(person), randomUUID()],
+      [legacy.taskId, idOf(D), VILLAGE, WHERE, NOTE, RETURNED, '2026-10-01T00:00:00.000Z', legacy.updatedAt, HOUSEHOLD, JSON.stringify(person), randomUUID()],
     );
     await ds.query(
       `INSERT INTO survey_household_member (person_key, household_key, village_code, household_no, citizen_id, name, relation, sex, birth_date, hukou_status, source)
-       VALUES ($1, $2, $3, '0001', $1, $4, '配偶', 'female', '1977-06-01', 'normal', 'household')`,
-      [D, HOUSEHOLD, VILLAGE, NAME_C],
+       VALUES ($1, $2, $3, '0001', $5, $4, '配偶', 'female', '1977-06-01', 'normal', 'household')`,
+      [idOf(D), HOUSEHOLD, VILLAGE, NAME_C, D],
     );
     const readBefore = { tasks: await tasks.forPerson(ds.manager, D), members: await members.findMany(ds.manager, [D]), visits: await visits.latestForms(ds.manager, [ta.taskId]) };
     const plainVisits = await visits.countPlain(ds.manager);
@@ -256,6 +262,30 @@ describe('survey tasking sealed at rest (ADR 0011, stage 4; real PostgreSQL and 
     expect(await marks()).toEqual(marksBefore);
   });
 
+  it('seal-records writes a member still keyed by the citizen ID (before stage 5) again under the person ID, and the old row goes', async () => {
+    const E = valid('44098119800808181');
+    const other = `${VILLAGE}-0002`;
+    await ds.query(
+      `INSERT INTO survey_household_member (person_key, household_key, village_code, household_no, citizen_id, name, relation, sex, birth_date, hukou_status, source)
+       VALUES ($1, $2, $3, '0002', $1, $4, '户主', 'female', '1977-06-01', 'normal', 'household')`,
+      [E, other, VILLAGE, NAME_C],
+    );
+    let after: string | null = null;
+    let sealed = 0;
+    for (;;) {
+      const step: { last: string | null; sealed: number } = await ds.transaction((m) => members.sealPlainRows(m, after, 1));
+      if (step.last === null) break;
+      after = step.last;
+      sealed += step.sealed;
+    }
+    expect([sealed, await members.countPlain(ds.manager)]).toEqual([1, 0]);
+    expect(await ds.query(`SELECT person_key, citizen_id, sealed IS NOT NULL AS sealed FROM survey_household_member WHERE household_key = $1`, [other])).toEqual([
+      { person_key: idOf(E), citizen_id: null, sealed: true },
+    ]);
+    expect(await members.ofHouseholds(ds.manager, [other])).toEqual([{ ...member(E, NAME_C, '户主'), householdKey: other, householdNo: '0002' }]);
+    await ds.query(`DELETE FROM survey_household_member WHERE household_key = $1`, [other]);
+  });
+
   it('opens nothing of an erased person (their key shredded) and writes nothing of theirs again; the other members read on', async () => {
     expect(await log.keyring.shred(log.personRef(B), 'int test of ADR 0011 stage 4')).toBe(true);
     // Before the erasure deletes B's rows (ADR 0010), or in any copy of them: nothing of B opens.
@@ -263,7 +293,7 @@ describe('survey tasking sealed at rest (ADR 0011, stage 4; real PostgreSQL and 
     expect(await tasks.find(ds.manager, tb.taskId)).toBeNull();
     expect(await tasks.forPerson(ds.manager, B)).toEqual([]);
     expect((await tasks.find(ds.manager, ta.taskId))?.person.name).toBe(NAME_A);
-    for (const table of ['survey_task', 'survey_household_member', 'survey_visit']) await ds.query(`DELETE FROM ${table} WHERE person_key = $1`, [B]);
+    for (const table of ['survey_task', 'survey_household_member', 'survey_visit']) await ds.query(`DELETE FROM ${table} WHERE person_key = $1`, [idOf(B)]);
     await ds.transaction(async (m) => {
       await tasks.saveMany(m, [tb]);
       await tasks.updatePeople(m, [{ personKey: B, householdKey: HOUSEHOLD, person: personOf(B, NAME_B) }]);
@@ -271,7 +301,7 @@ describe('survey tasking sealed at rest (ADR 0011, stage 4; real PostgreSQL and 
       await visits.insertMany(m, [{ ...visitOf(tb), personKey: B }]);
     });
     for (const table of ['survey_task', 'survey_household_member', 'survey_visit']) {
-      expect(await ds.query(`SELECT count(*)::int AS n FROM ${table} WHERE person_key = $1`, [B])).toEqual([{ n: 0 }]);
+      expect(await ds.query(`SELECT count(*)::int AS n FROM ${table} WHERE person_key = $1`, [idOf(B)])).toEqual([{ n: 0 }]);
     }
   });
 });

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
 import { PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
-import type { ServiceConfig } from '@qmcb/service-kit';
+import type { PersonColumn, ServiceConfig } from '@qmcb/service-kit';
 import { AssignmentRepository } from './assignments/assignment.repository';
 import { SurveyLocks } from './assignments/survey-locks';
 import { CampaignRepository } from './campaigns/campaign.repository';
@@ -24,6 +24,29 @@ import { SurveyTaskRepository } from './targets/survey-task.repository';
 import { MyTargetsController, TasksController } from './tasks/tasks.controller';
 import { TasksService } from './tasks/tasks.service';
 import { SurveyVisitRepository } from './visits/survey-visit.repository';
+
+/**
+ * Every column of survey tasking's schema that holds a person key, which holds the person ID since
+ * ADR 0011's stage 5 (`PersonKeyColumn`; rows written before hold the plain key until re-keyed).
+ * `survey_household_member.person_key` is its table's primary key.
+ */
+export const KEY_COLUMNS: PersonColumn[] = [
+  { table: 'person_record', column: 'person_key' },
+  { table: 'survey_task', column: 'person_key' },
+  { table: 'survey_visit', column: 'person_key' },
+  { table: 'survey_assignment', column: 'person_key' },
+  { table: 'survey_household_member', column: 'person_key' },
+];
+
+/**
+ * The columns holding household keys: `<village>-<户号>` (no person key in it), or for a person without
+ * a 户号 `P-` and their person key, stored as `P-` and the person ID since stage 5 (`HouseholdKeyColumn`);
+ * re-keyed is only what follows the prefix.
+ */
+export const PREFIXED_KEY_COLUMNS: (PersonColumn & { prefix: string })[] = [
+  { table: 'survey_task', column: 'household_key', prefix: 'P-' },
+  { table: 'survey_household_member', column: 'household_key', prefix: 'P-' },
+];
 
 export const SURVEY_MIGRATIONS = [SurveyTables1700000002000, SurveyTaskClosed1700000002100, SurveyCampaigns1700000002200, SurveyTaskErased1764800000000, SurveySealed1764892800200];
 

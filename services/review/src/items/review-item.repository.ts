@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Channel } from '@qmcb/contracts';
-import { PersonalDataSealer, sealPlainRowsInPlace } from '@qmcb/service-kit';
+import { PersonalDataSealer, PersonKeyColumn, sealPlainRowsInPlace } from '@qmcb/service-kit';
 import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { ItemStage, ItemStatus, ReviewItem } from './review-item.decider';
@@ -76,13 +76,22 @@ export interface QueueFigures {
  * (`ItemPersonal`); reads open them, one keyring look-up per page. A row written before that has
  * `sealed` null and its values in their columns: read as it is, sealed when next written, by
  * `seal-records` (`sealPlainRows`) or by a rebuild. An item of a person whose key is shredded
- * (erased) is read as absent and not written.
+ * (erased) is read as absent and not written. `person_key` holds the person ID (stage 5,
+ * `PersonKeyColumn`): converted here, so callers and answers deal in person keys.
  */
 @Injectable()
 export class ReviewItemRepository implements PlainRowSealer {
   readonly table = 'review_item';
 
-  constructor(private readonly sealer: PersonalDataSealer) {}
+  constructor(
+    private readonly sealer: PersonalDataSealer,
+    private readonly keys: PersonKeyColumn,
+  ) {}
+
+  /** A row as selected with COLUMNS, its person key column turned back into the person key. */
+  private keyed(r: RawItem): RawItem {
+    return { ...r, personKey: this.keys.key(r.personKey) };
+  }
 
   async countPlain(manager: EntityManager): Promise<number> {
     const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM review_item WHERE sealed IS NULL`)) as [{ n: number }];
@@ -101,14 +110,15 @@ export class ReviewItemRepository implements PlainRowSealer {
       columns: COLUMNS,
       place: ITEM_PLACE,
       idOf: (r) => r.reviewId,
-      personKeyOf: (r) => r.personKey,
+      personKeyOf: (r) => this.keys.key(r.personKey),
       valueOf: personalOf,
       cleared: ['request', 'before', 'initial_comment', 'return_reason', 'reject_reason', 'close_reason'],
     }, after, limit);
   }
 
   /** The items of rows read with COLUMNS, opened, in order; an erased person's are left out. */
-  private async items(rows: readonly RawItem[]): Promise<ReviewItem[]> {
+  private async items(stored: readonly RawItem[]): Promise<ReviewItem[]> {
+    const rows = stored.map((r) => this.keyed(r));
     const opened = await this.sealer.open<ItemPersonal>(
       ITEM_PLACE,
       rows.map((r) => ({ personKey: r.personKey, sealed: r.sealed, plain: personalOf(r) })),
@@ -139,7 +149,7 @@ export class ReviewItemRepository implements PlainRowSealer {
   }
 
   async forPerson(manager: EntityManager, personKey: string): Promise<ReviewItem[]> {
-    const rows: RawItem[] = await manager.query(`SELECT ${COLUMNS} FROM review_item WHERE person_key = $1 ORDER BY submitted_at, review_id`, [personKey]);
+    const rows: RawItem[] = await manager.query(`SELECT ${COLUMNS} FROM review_item WHERE person_key = $1 ORDER BY submitted_at, review_id`, [this.keys.stored(personKey)]);
     return this.items(rows);
   }
 
@@ -147,7 +157,7 @@ export class ReviewItemRepository implements PlainRowSealer {
   async pendingForPerson(manager: EntityManager, personKey: string): Promise<ReviewItem[]> {
     const rows: RawItem[] = await manager.query(
       `SELECT ${COLUMNS} FROM review_item WHERE person_key = $1 AND status = 'pending' ORDER BY submitted_at, review_id`,
-      [personKey],
+      [this.keys.stored(personKey)],
     );
     return this.items(rows);
   }
@@ -193,14 +203,17 @@ export class ReviewItemRepository implements PlainRowSealer {
     return rows.map((r) => ({ ...r, oldest: r.oldest ? iso(r.oldest) : null }));
   }
 
-  /** Upserts items in one statement (at most one row per item), their personal values sealed; an erased person's items are not written. */
+  /**
+   * Upserts items in one statement (at most one row per item), their personal values sealed, the person
+   * key as stored (a row written before stage 5 is re-keyed); an erased person's items are not written.
+   */
   async saveMany(manager: EntityManager, all: readonly ReviewItem[]): Promise<void> {
     if (all.length === 0) return;
     const sealed = await this.sealer.seal(ITEM_PLACE, all.map((i) => ({ personKey: i.personKey, value: personalOf(i) })));
     const items = all.flatMap((i, n) => {
       const bytes = sealed[n];
       // An erased person (key shredded) is not written again: ADR 0010 deleted their rows.
-      return bytes ? [{ ...i, request: null, before: null, initialComment: null, returnReason: null, rejectReason: null, closeReason: null, sealed: bytes.toString('base64') }] : [];
+      return bytes ? [{ ...i, personKey: this.keys.stored(i.personKey), request: null, before: null, initialComment: null, returnReason: null, rejectReason: null, closeReason: null, sealed: bytes.toString('base64') }] : [];
     });
     if (items.length === 0) return;
     await manager.query(
@@ -217,7 +230,7 @@ export class ReviewItemRepository implements PlainRowSealer {
               "submitterId" text, "submittedAt" timestamptz, "basedOnVersion" int, "skipInitial" boolean, "initialReviewer" text,
               "initialComment" text, "finalReviewer" text, "returnReason" text, "fieldsToFix" jsonb, "rejectCode" text, "rejectReason" text,
               "closeCode" text, "closeReason" text, "decidedAt" timestamptz, "updatedAt" timestamptz, version int, sealed text)
-       ON CONFLICT (review_id) DO UPDATE SET sealed = EXCLUDED.sealed, request = EXCLUDED.request, stage = EXCLUDED.stage, status = EXCLUDED.status, before = EXCLUDED.before,
+       ON CONFLICT (review_id) DO UPDATE SET person_key = EXCLUDED.person_key, sealed = EXCLUDED.sealed, request = EXCLUDED.request, stage = EXCLUDED.stage, status = EXCLUDED.status, before = EXCLUDED.before,
          based_on_version = EXCLUDED.based_on_version, initial_reviewer = EXCLUDED.initial_reviewer, initial_comment = EXCLUDED.initial_comment,
          final_reviewer = EXCLUDED.final_reviewer, return_reason = EXCLUDED.return_reason, fields_to_fix = EXCLUDED.fields_to_fix,
          reject_code = EXCLUDED.reject_code, reject_reason = EXCLUDED.reject_reason, close_code = EXCLUDED.close_code,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PersonalDataSealer, sealPlainRowsInPlace } from '@qmcb/service-kit';
+import { PersonalDataSealer, PersonKeyColumn, sealPlainRowsInPlace } from '@qmcb/service-kit';
 import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { LinkReview, LinkReviewStage, LinkReviewStatus } from './link-review.decider';
@@ -54,13 +54,23 @@ export interface LinkReviewFilter {
  * person it is proposed to (`LinkPersonal`); reads open them, one keyring look-up per page. A row
  * written before that has `sealed` null and its values in their columns: read as it is, sealed when
  * next written, by `seal-records` (`sealPlainRows`) or by a rebuild. A review of a person whose key
- * is shredded (erased) is read as absent and not written.
+ * is shredded (erased) is read as absent and not written. `person_key` holds the person ID (stage 5,
+ * `PersonKeyColumn`), as may `record_key` in a row not sealed yet: converted here, so callers and
+ * answers deal in person keys.
  */
 @Injectable()
 export class LinkReviewRepository implements PlainRowSealer {
   readonly table = 'link_review';
 
-  constructor(private readonly sealer: PersonalDataSealer) {}
+  constructor(
+    private readonly sealer: PersonalDataSealer,
+    private readonly keys: PersonKeyColumn,
+  ) {}
+
+  /** A row as selected with COLUMNS, its key columns turned back into person keys (`record_key` is null in a sealed row). */
+  private keyed(r: Raw): Raw {
+    return { ...r, personKey: this.keys.key(r.personKey), recordKey: r.recordKey === null ? r.recordKey : this.keys.key(r.recordKey) };
+  }
 
   async countPlain(manager: EntityManager): Promise<number> {
     const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM link_review WHERE sealed IS NULL`)) as [{ n: number }];
@@ -79,14 +89,15 @@ export class LinkReviewRepository implements PlainRowSealer {
       columns: COLUMNS,
       place: LINK_PLACE,
       idOf: (r) => r.linkId,
-      personKeyOf: (r) => r.personKey,
-      valueOf: personalOf,
+      personKeyOf: (r) => this.keys.key(r.personKey),
+      valueOf: (r) => personalOf(this.keyed(r)),
       cleared: ['record_key', 'citizen_id_as_sent', 'sources', 'initial_comment', 'decision_note'],
     }, after, limit);
   }
 
   /** The reviews of rows read with COLUMNS, opened, in order; an erased person's are left out. */
-  private async reviews(rows: readonly Raw[]): Promise<LinkReview[]> {
+  private async reviews(stored: readonly Raw[]): Promise<LinkReview[]> {
+    const rows = stored.map((r) => this.keyed(r));
     const opened = await this.sealer.open<LinkPersonal>(LINK_PLACE, rows.map((r) => ({ personKey: r.personKey, sealed: r.sealed, plain: personalOf(r) })));
     const out: LinkReview[] = [];
     rows.forEach((r, i) => {
@@ -119,14 +130,17 @@ export class LinkReviewRepository implements PlainRowSealer {
     return { total, items: await this.reviews(rows) };
   }
 
-  /** Upserts reviews in one statement (at most one row per link), their personal values sealed; an erased person's are not written. */
+  /**
+   * Upserts reviews in one statement (at most one row per link), their personal values sealed, the person
+   * key as stored (a row written before stage 5 is re-keyed); an erased person's are not written.
+   */
   async saveMany(manager: EntityManager, all: readonly LinkReview[]): Promise<void> {
     if (all.length === 0) return;
     const sealed = await this.sealer.seal(LINK_PLACE, all.map((r) => ({ personKey: r.personKey, value: personalOf(r) })));
     const reviews = all.flatMap((r, n) => {
       const bytes = sealed[n];
       // An erased person (key shredded) is not written again: ADR 0010 deleted their rows.
-      return bytes ? [{ ...r, recordKey: null, citizenIdAsSent: null, sources: null, initialComment: null, decisionNote: null, sealed: bytes.toString('base64') }] : [];
+      return bytes ? [{ ...r, personKey: this.keys.stored(r.personKey), recordKey: null, citizenIdAsSent: null, sources: null, initialComment: null, decisionNote: null, sealed: bytes.toString('base64') }] : [];
     });
     if (reviews.length === 0) return;
     await manager.query(
@@ -139,7 +153,7 @@ export class LinkReviewRepository implements PlainRowSealer {
               score int, threshold int, criteria jsonb, "villageCode" text, "townshipCode" text, "countyCode" text, stage text, status text,
               "proposedAt" timestamptz, "initialReviewer" text, "initialComment" text, "decidedBy" text, "decisionNote" text,
               "decidedAt" timestamptz, "updatedAt" timestamptz, version int, sealed text)
-       ON CONFLICT (link_id) DO UPDATE SET sealed = EXCLUDED.sealed, record_key = EXCLUDED.record_key,
+       ON CONFLICT (link_id) DO UPDATE SET person_key = EXCLUDED.person_key, sealed = EXCLUDED.sealed, record_key = EXCLUDED.record_key,
          citizen_id_as_sent = EXCLUDED.citizen_id_as_sent, sources = EXCLUDED.sources, stage = EXCLUDED.stage, status = EXCLUDED.status, initial_reviewer = EXCLUDED.initial_reviewer,
          initial_comment = EXCLUDED.initial_comment, decided_by = EXCLUDED.decided_by, decision_note = EXCLUDED.decision_note,
          decided_at = EXCLUDED.decided_at, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version`,

@@ -4,7 +4,7 @@ import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
 import { applyEvents, commitAsynchronously, personRefOf } from '@qmcb/event-log';
 import { PersonIds } from '@qmcb/platform';
-import { LogTransport, PersonRecordRepository, RecordSealer, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
+import { LogTransport, PersonRecordRepository, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import { randomBytes } from 'crypto';
@@ -59,7 +59,9 @@ describe('person.erased in review’s projection (real PostgreSQL)', () => {
 
   const apply = (events: RegistrationEvent[], offset: number): Promise<RegistrationEvent[]> =>
     ds.transaction(async (manager) => applyEvents(manager, transport, events.map((event, i) => ({ event, partition: 0, offset: String(offset + i) })), { rebuilding: false, partition: 0, sealer: await transport.sealer() }));
-  const count = async (table: string, person: string): Promise<number> => Number((await ds.query(`SELECT count(*) AS n FROM ${table} WHERE person_key = $1`, [person]))[0].n);
+  // Key columns hold the person ID (ADR 0011, stage 5).
+  const count = async (table: string, person: string): Promise<number> =>
+    Number((await ds.query(`SELECT count(*) AS n FROM ${table} WHERE person_key = $1`, [app.get(PersonIds).idOf(person)]))[0].n);
   const counts = async (person: string): Promise<number[]> => [await count('person_record', person), await count('link_review', person), await count('review_item', person)];
 
   it('deletes the person’s rows in its place in the batch, records their ref, and passes over their later events', async () => {
@@ -78,7 +80,7 @@ describe('person.erased in review’s projection (real PostgreSQL)', () => {
         detail: 'PIPL art. 47 request 9 (requested by operator:ops-1)',
       },
     ]);
-    const q = (await new PersonRecordRepository(RecordSealer.fromEnv()).find(ds.manager, Q)) as { version: number; name: string };
+    const q = (await app.get(PersonRecordRepository).find(ds.manager, Q)) as { version: number; name: string };
     expect([q.version, q.name]).toEqual([2, '王芳']);
 
     // A later batch (an event appended before the key was shredded): still nothing of theirs.
@@ -89,6 +91,23 @@ describe('person.erased in review’s projection (real PostgreSQL)', () => {
     expect((await ds.query(`SELECT count(*) AS n FROM erased_person`))[0].n).toBe('1');
     // The second erasure event of the person (a re-run of the command) was passed over: still one entry.
     expect((await ds.query(`SELECT count(*)::int AS n FROM audit.audit_event WHERE action = 'erase'`))[0].n).toBe(1);
+  });
+
+  it('deletes rows not re-keyed yet too, which hold the citizen ID as written before ADR 0011 stage 5', async () => {
+    const U = id('44098119880404054');
+    await apply([household(U, 1, '赵六'), proposal(U, 4)], 30);
+    const idOfU = app.get(PersonIds).idOf(U);
+    // As the version before stage 5 wrote them: the citizen ID in the key columns.
+    await ds.query(`UPDATE person_record SET person_key = $1 WHERE person_key = $2`, [U, idOfU]);
+    await ds.query(`UPDATE link_review SET person_key = $1 WHERE person_key = $2`, [U, idOfU]);
+    const plain = async (): Promise<number[]> => [
+      Number((await ds.query(`SELECT count(*) AS n FROM person_record WHERE person_key = $1`, [U]))[0].n),
+      Number((await ds.query(`SELECT count(*) AS n FROM link_review WHERE person_key = $1`, [U]))[0].n),
+    ];
+    expect(await plain()).toEqual([1, 1]);
+    await apply([erasure(U)], 32);
+    expect(await plain()).toEqual([0, 0]);
+    expect(await counts(U)).toEqual([0, 0, 0]);
   });
 
   it('commits a batch holding an erasure durably, where consumer batches commit asynchronously', async () => {
@@ -105,7 +124,7 @@ describe('person.erased in review’s projection (real PostgreSQL)', () => {
       expect(await setting(qr)).toBe('off');
       await applyEvents(qr.manager, transport, [{ event: erasure(R), partition: 0, offset: '21' }], { rebuilding: false, partition: 0, sealer: await transport.sealer() });
       expect(await setting(qr)).toBe('on');
-      expect(await qr.query('SELECT count(*)::int AS n FROM person_record WHERE person_key = $1', [R])).toEqual([{ n: 0 }]);
+      expect(await qr.query('SELECT count(*)::int AS n FROM person_record WHERE person_key = ANY($1)', [[R, app.get(PersonIds).idOf(R)]])).toEqual([{ n: 0 }]);
     } finally {
       await qr.rollbackTransaction();
       await qr.release();

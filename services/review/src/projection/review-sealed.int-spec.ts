@@ -4,6 +4,7 @@ import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter, valuesBefore } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { applyEvents } from '@qmcb/event-log';
+import { PersonIds } from '@qmcb/platform';
 import { LogTransport, PLAIN_ROW_SEALERS, PersonRecordRepository, createServiceTestingApp, loadServiceConfig, runServiceCommand } from '@qmcb/service-kit';
 import type { PlainRowSealer } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
@@ -84,6 +85,7 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
   let items: ReviewItemRepository;
   let links: LinkReviewRepository;
   let env: Record<string, string | undefined>;
+  let ids: PersonIds;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -95,6 +97,7 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
     transport = app.get(LogTransport);
     items = app.get(ReviewItemRepository);
     links = app.get(LinkReviewRepository);
+    ids = new PersonIds(config.PERSON_ID_SECRET);
   });
 
   afterAll(async () => {
@@ -105,7 +108,7 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
   const apply = (events: RegistrationEvent[], offset: number): Promise<RegistrationEvent[]> =>
     ds.transaction(async (manager) => applyEvents(manager, transport, events.map((event, i) => ({ event, partition: 0, offset: String(offset + i) })), { rebuilding: false, partition: 0, sealer: await transport.sealer() }));
   const rows = async (table: 'review_item' | 'link_review', person: string): Promise<{ text: string; sealed: Buffer | null }[]> =>
-    ds.query(`SELECT row_to_json(t)::text AS text, sealed FROM ${table} t WHERE person_key = $1`, [person]);
+    ds.query(`SELECT row_to_json(t)::text AS text, sealed FROM ${table} t WHERE person_key = $1`, [ids.idOf(person)]);
   const expectNothingReadable = (row: { text: string; sealed: Buffer | null } | undefined): void => {
     expect(row?.sealed).toBeInstanceOf(Buffer);
     for (const value of PERSONAL) {
@@ -125,18 +128,19 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
   const insertPlain = async (person: string, n: number, updatedAt: string, initialComment: string | null): Promise<{ item: ReviewItem; link: LinkReview }> => {
     const item = await expectedItem(person, n);
     const link = expectedLink(person, n);
-    // Rows as the previous version wrote them: sealed null, the values in their columns (times to the microsecond, as now() writes them).
+    // Rows as the previous version wrote them: sealed null, the values in their columns (times to the microsecond, as now() writes them);
+    // their key columns re-keyed to person IDs (ADR 0011, stage 5), as the upgrade leaves them.
     await ds.query(
       `INSERT INTO review_item (review_id, submission_id, channel, kind, person_key, village_code, township_code, county_code, stage, status, request, before,
          submitter_id, submitted_at, based_on_version, initial_comment, return_reason, fields_to_fix, decided_at, updated_at, version)
        VALUES ($1, $2, 'window', 'correction', $3, $4, $5, $6, 'initial', 'returned', $7, $8, 'window-1', $9, 1, $10, $11, '{phone}', $12, $12, 2)`,
-      [item.reviewId, item.submissionId, person, VILLAGE, VILLAGE.slice(0, 9), VILLAGE.slice(0, 6), JSON.stringify(item.request), JSON.stringify(item.before), item.submittedAt, initialComment, RETURN_REASON, updatedAt],
+      [item.reviewId, item.submissionId, ids.idOf(person), VILLAGE, VILLAGE.slice(0, 9), VILLAGE.slice(0, 6), JSON.stringify(item.request), JSON.stringify(item.before), item.submittedAt, initialComment, RETURN_REASON, updatedAt],
     );
     await ds.query(
       `INSERT INTO link_review (link_id, person_key, record_key, citizen_id_as_sent, sources, score, threshold, criteria, village_code, township_code, county_code,
          stage, status, proposed_at, initial_comment, updated_at, version)
-       VALUES ($1, $2, $3, $3, $4, 80, 80, $5, $6, $7, $8, 'initial', 'pending', $9, $10, $11, 1)`,
-      [link.linkId, person, AS_SENT, JSON.stringify(link.sources), JSON.stringify(link.criteria), VILLAGE, VILLAGE.slice(0, 9), VILLAGE.slice(0, 6), link.proposedAt, initialComment, updatedAt],
+       VALUES ($1, $2, $3, $12, $4, 80, 80, $5, $6, $7, $8, 'initial', 'pending', $9, $10, $11, 1)`,
+      [link.linkId, ids.idOf(person), ids.idOf(AS_SENT), JSON.stringify(link.sources), JSON.stringify(link.criteria), VILLAGE, VILLAGE.slice(0, 9), VILLAGE.slice(0, 6), link.proposedAt, initialComment, updatedAt, AS_SENT],
     );
     return { item, link };
   };
@@ -163,6 +167,25 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
     expect(await links.list(ds.manager, { within: '440981', limit: 10, offset: 0 })).toEqual({ total: 1, items: [expectedL] });
   });
 
+  it('holds no citizen ID in any row of any table: key columns hold person IDs (ADR 0011, stage 5)', async () => {
+    // After the flow above: P's record, a submitted and returned item, a link review of a mistyped ID.
+    const tables: { schema: string; table: string }[] = await ds.query(
+      `SELECT table_schema AS schema, table_name AS table FROM information_schema.tables
+        WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE' ORDER BY 1, 2`,
+    );
+    expect(tables.map((t) => `${t.schema}.${t.table}`)).toEqual(expect.arrayContaining(['review.person_record', 'review.review_item', 'review.link_review']));
+    const texts: string[] = [];
+    for (const { schema, table } of tables) {
+      const found: { text: string }[] = await ds.query(`SELECT to_jsonb(x)::text AS text FROM "${schema}"."${table}" x`);
+      texts.push(...found.map((r) => r.text));
+    }
+    expect(texts.length).toBeGreaterThan(3);
+    for (const citizenId of [P, CORRECTED_ID, AS_SENT]) expect(texts.filter((t) => t.includes(citizenId))).toEqual([]);
+    // The rows are the person's, by person ID.
+    const keyed = async (table: string): Promise<string[]> => (await ds.query(`SELECT person_key FROM ${table}`)).map((r: { person_key: string }) => r.person_key);
+    expect([await keyed('person_record'), await keyed('review_item'), await keyed('link_review')]).toEqual([[ids.idOf(P)], [ids.idOf(P)], [ids.idOf(P)]]);
+  });
+
   it('seals the same values to the same bytes when written again (a projection equals its rebuild)', async () => {
     const [before] = await rows('review_item', P);
     const item = (await items.forPerson(ds.manager, P))[0] as ReviewItem;
@@ -174,7 +197,7 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
     await apply([household(Q, 1)], 10);
     const item = await expectedItem(Q, 1);
     const link = expectedLink(Q, 1);
-    // Rows as the previous version wrote them: sealed null, the values in their columns.
+    // Rows as the version before stages 4 and 5 wrote them: sealed null, the values in their columns, the citizen ID as the key.
     await ds.query(
       `INSERT INTO review_item (review_id, submission_id, channel, kind, person_key, village_code, township_code, county_code, stage, status, request, before,
          submitter_id, submitted_at, based_on_version, return_reason, fields_to_fix, decided_at, updated_at, version)
@@ -187,7 +210,7 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
        VALUES ($1, $2, $3, $3, $4, 80, 80, $5, $6, $7, $8, 'initial', 'pending', $9, $9, 1)`,
       [link.linkId, Q, AS_SENT, JSON.stringify(link.sources), JSON.stringify(link.criteria), VILLAGE, VILLAGE.slice(0, 9), VILLAGE.slice(0, 6), link.proposedAt],
     );
-    expect((await rows('review_item', Q))[0]?.text).toContain(PHONE);
+    expect((await ds.query(`SELECT row_to_json(t)::text AS text FROM review_item t WHERE person_key = $1`, [Q]))[0]?.text).toContain(PHONE);
     expect(await items.find(ds.manager, item.reviewId)).toEqual(item);
     expect(await links.find(ds.manager, link.linkId)).toEqual(link);
 
@@ -195,8 +218,10 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
       await items.saveMany(m, [...(await items.findMany(m, [item.reviewId])).values()]);
       await links.saveMany(m, [...(await links.findMany(m, [link.linkId])).values()]);
     });
+    // Written again: sealed, and re-keyed.
     expectNothingReadable((await rows('review_item', Q))[0]);
     expectNothingReadable((await rows('link_review', Q))[0]);
+    expect(await ds.query(`SELECT person_key FROM review_item WHERE person_key = $1 UNION ALL SELECT person_key FROM link_review WHERE person_key = $1`, [Q])).toEqual([]);
     expect(await items.find(ds.manager, item.reviewId)).toEqual(item);
     expect(await links.find(ds.manager, link.linkId)).toEqual(link);
   });
@@ -270,8 +295,8 @@ describe('review’s tables sealed at rest (ADR 0011, stage 4; real PostgreSQL a
     expect(await log.keyring.shred(log.personRef(P), 'int test of ADR 0011 stage 4')).toBe(true);
     expect(await items.forPerson(ds.manager, P)).toEqual([]);
     expect(await links.find(ds.manager, link.linkId)).toBeNull();
-    await ds.query(`DELETE FROM review_item WHERE person_key = $1`, [P]);
-    await ds.query(`DELETE FROM link_review WHERE person_key = $1`, [P]);
+    await ds.query(`DELETE FROM review_item WHERE person_key = $1`, [ids.idOf(P)]);
+    await ds.query(`DELETE FROM link_review WHERE person_key = $1`, [ids.idOf(P)]);
     await ds.transaction(async (m) => {
       await items.saveMany(m, [item]);
       await links.saveMany(m, [link]);

@@ -3,7 +3,7 @@ import { LINK_PROPOSED, REVIEW_CHANGE_SUBMITTED, REVIEW_REBASED, SURVEY_FORM_SUB
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { surveyVillage, valuesBefore } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { deletePersonRows, LogContext, PERSON_ERASURE, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
+import { deletePersonRows, LogContext, PERSON_ERASURE, PersonKeyColumn, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
 import type { PersonErasedEvent } from '@qmcb/service-kit';
 import { evolve, reviewIdOf } from '../items/review-item.decider';
 import type { OpeningContext, ReviewItem } from '../items/review-item.decider';
@@ -24,6 +24,7 @@ export class ReviewProjection {
     private readonly items: ReviewItemRepository,
     private readonly policies: RegionPolicyProvider,
     private readonly links: LinkReviewRepository,
+    private readonly keys: PersonKeyColumn,
   ) {}
 
   @EventPattern(REGISTRATION_LOG)
@@ -96,13 +97,17 @@ export class ReviewProjection {
    * forms and changes submitted, with the values before), and the reviews of links proposed to them
    * (their own link events opened those). A link review of their mistyped records to someone else is
    * that person's (opened by that person's events) and stays, as a rebuild keeps it.
+   * The key columns hold the person ID (ADR 0011, stage 5); a row not re-keyed yet holds the plain
+   * key, so both are deleted.
    */
   @EventPattern(PERSON_ERASURE)
   async erase(@Payload() event: PersonErasedEvent, @Ctx() log: LogContext): Promise<void> {
-    await deletePersonRows(log.manager, event.personKey, [
-      { table: 'person_record', column: 'person_key' },
-      { table: 'review_item', column: 'person_key' },
-      { table: 'link_review', column: 'person_key' },
-    ]);
+    for (const value of new Set([this.keys.stored(event.personKey), event.personKey])) {
+      await deletePersonRows(log.manager, value, [
+        { table: 'person_record', column: 'person_key' },
+        { table: 'review_item', column: 'person_key' },
+        { table: 'link_review', column: 'person_key' },
+      ]);
+    }
   }
 }

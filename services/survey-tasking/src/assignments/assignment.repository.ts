@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { PersonKeyColumn } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 
 /** One assignment of a target to a surveyor, from when it was given to when it was taken away. */
@@ -17,9 +18,14 @@ export interface AssignmentRow {
   endedAt: string | null;
 }
 
-/** `survey_assignment`: the history of who was responsible for each target (reassignment keeps it). All SQL of the table. */
+/**
+ * `survey_assignment`: the history of who was responsible for each target (reassignment keeps it). All SQL of the table.
+ * `person_key` holds the person ID (ADR 0011, stage 5, `PersonKeyColumn`): converted here.
+ */
 @Injectable()
 export class AssignmentRepository {
+  constructor(private readonly keys: PersonKeyColumn) {}
+
   /** Appends assignments in order, in one statement; each ends the target's assignment before it. */
   async appendMany(manager: EntityManager, rows: readonly Omit<AssignmentRow, 'endedAt'>[]): Promise<void> {
     if (rows.length === 0) return;
@@ -36,7 +42,7 @@ export class AssignmentRepository {
               lead("assignedAt") OVER (PARTITION BY "taskId" ORDER BY ord)
          FROM a ORDER BY ord
        ON CONFLICT (event_id) DO NOTHING`,
-      [JSON.stringify(rows.map((r, ord) => ({ ...r, ord })))],
+      [JSON.stringify(rows.map((r, ord) => ({ ...r, personKey: this.keys.stored(r.personKey), ord })))],
     );
   }
 
@@ -47,6 +53,6 @@ export class AssignmentRepository {
          FROM survey_assignment WHERE task_id = $1 ORDER BY assigned_at, event_id`,
       [taskId],
     );
-    return rows.map((r) => ({ ...r, assignedAt: new Date(r.assignedAt).toISOString(), endedAt: r.endedAt ? new Date(r.endedAt).toISOString() : null }));
+    return rows.map((r) => ({ ...r, personKey: this.keys.key(r.personKey), assignedAt: new Date(r.assignedAt).toISOString(), endedAt: r.endedAt ? new Date(r.endedAt).toISOString() : null }));
   }
 }

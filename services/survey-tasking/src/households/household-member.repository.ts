@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { PersonalDataSealer } from '@qmcb/service-kit';
+import { PersonalDataSealer, PersonKeyColumn } from '@qmcb/service-kit';
 import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
+import { HouseholdKeyColumn } from '../targets/household-key-column';
 
 /** A member of a household as survey tasking holds them: registered by public security, or found at a visit. */
 export interface MemberRow {
@@ -41,19 +42,31 @@ const COLUMNS = `person_key AS "personKey", household_key AS "householdKey", vil
  * by), and the values are theirs, not the household's. Sealed under a household head's or a target's
  * key instead, a member's name and ID would outlive the member's own erasure in every backup, and
  * die with someone else's. A row written before that has `sealed` null: read as it is.
+ *
+ * `person_key` holds the person ID and `household_key` a person's own household as `P-<person ID>`
+ * (stage 5, `PersonKeyColumn`, `HouseholdKeyColumn`): converted here, so callers deal in keys.
  */
 @Injectable()
 export class HouseholdMemberRepository implements PlainRowSealer {
   readonly table = 'survey_household_member';
+  private readonly households: HouseholdKeyColumn;
 
-  constructor(private readonly sealer: PersonalDataSealer) {}
+  constructor(
+    private readonly sealer: PersonalDataSealer,
+    private readonly keys: PersonKeyColumn,
+  ) {
+    this.households = new HouseholdKeyColumn(keys);
+  }
 
   async countPlain(manager: EntityManager): Promise<number> {
     const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM survey_household_member WHERE sealed IS NULL`)) as [{ n: number }];
     return n;
   }
 
-  /** Seals rows written before sealing (`seal-records`), by person key: each member as they are, locked; an erased member is left to the erasure. */
+  /**
+   * Seals rows written before sealing (`seal-records`), by person key as stored (`after` and the answer
+   * are stored values): each member as they are, locked; an erased member is left to the erasure.
+   */
   async sealPlainRows(manager: EntityManager, after: string | null, limit: number): Promise<{ last: string | null; sealed: number }> {
     const rows: StoredMember[] = await manager.query(
       `SELECT ${COLUMNS} FROM survey_household_member WHERE sealed IS NULL AND ($1::text IS NULL OR person_key > $1) ORDER BY person_key LIMIT $2 FOR UPDATE`,
@@ -61,6 +74,15 @@ export class HouseholdMemberRepository implements PlainRowSealer {
     );
     if (rows.length === 0) return { last: null, sealed: 0 };
     await this.upsertMany(manager, await this.opened(rows));
+    // A row keyed by the plain key (written before stage 5) was written again under the person ID: the old one goes.
+    const rekeyed = rows.map((r) => ({ old: r.personKey, new: this.keys.stored(this.keys.key(r.personKey)) })).filter((k) => k.old !== k.new);
+    if (rekeyed.length > 0) {
+      await manager.query(
+        `DELETE FROM survey_household_member o USING jsonb_to_recordset($1::jsonb) AS k(old text, new text)
+          WHERE o.person_key = k.old AND EXISTS (SELECT 1 FROM survey_household_member n WHERE n.person_key = k.new AND n.sealed IS NOT NULL)`,
+        [JSON.stringify(rekeyed)],
+      );
+    }
     const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM survey_household_member WHERE person_key = ANY($1::text[]) AND sealed IS NULL`, [rows.map((r) => r.personKey)])) as [{ n: number }];
     return { last: (rows[rows.length - 1] as StoredMember).personKey, sealed: rows.length - n };
   }
@@ -68,7 +90,7 @@ export class HouseholdMemberRepository implements PlainRowSealer {
   async findMany(manager: EntityManager, personKeys: readonly string[]): Promise<Map<string, MemberRow>> {
     const out = new Map<string, MemberRow>();
     if (personKeys.length === 0) return out;
-    const rows: StoredMember[] = await manager.query(`SELECT ${COLUMNS} FROM survey_household_member WHERE person_key = ANY($1::text[])`, [[...new Set(personKeys)]]);
+    const rows: StoredMember[] = await manager.query(`SELECT ${COLUMNS} FROM survey_household_member WHERE person_key = ANY($1::text[])`, [this.keys.storedAll(new Set(personKeys))]);
     for (const r of await this.opened(rows)) out.set(r.personKey, r);
     return out;
   }
@@ -82,7 +104,7 @@ export class HouseholdMemberRepository implements PlainRowSealer {
     // An erased member (key shredded) is not written again: ADR 0010 deleted their row.
     const kept = members.flatMap((m, i) => {
       const bytes = sealed[i];
-      return bytes ? [{ ...m, citizenId: null, name: null, relation: null, sex: null, birthDate: null, sealed: bytes.toString('base64') }] : [];
+      return bytes ? [{ ...m, personKey: this.keys.stored(m.personKey), householdKey: this.households.stored(m.householdKey), citizenId: null, name: null, relation: null, sex: null, birthDate: null, sealed: bytes.toString('base64') }] : [];
     });
     if (kept.length === 0) return;
     await manager.query(
@@ -98,23 +120,28 @@ export class HouseholdMemberRepository implements PlainRowSealer {
 
   async deleteMany(manager: EntityManager, personKeys: readonly string[]): Promise<void> {
     if (personKeys.length === 0) return;
-    await manager.query(`DELETE FROM survey_household_member WHERE person_key = ANY($1::text[])`, [[...new Set(personKeys)]]);
+    await manager.query(`DELETE FROM survey_household_member WHERE person_key = ANY($1::text[])`, [this.keys.storedAll(new Set(personKeys))]);
   }
 
-  /** The members of these households, in household and relation order. */
+  /**
+   * The members of these households, in household key and person key order (sorted here: the columns
+   * hold person IDs, whose order is not the keys').
+   */
   async ofHouseholds(manager: EntityManager, householdKeys: readonly string[]): Promise<MemberRow[]> {
     if (householdKeys.length === 0) return [];
-    const rows: StoredMember[] = await manager.query(`SELECT ${COLUMNS} FROM survey_household_member WHERE household_key = ANY($1::text[]) ORDER BY household_key, person_key`, [
-      [...new Set(householdKeys)],
+    const rows: StoredMember[] = await manager.query(`SELECT ${COLUMNS} FROM survey_household_member WHERE household_key = ANY($1::text[])`, [
+      this.households.storedAll(householdKeys),
     ]);
-    return this.opened(rows);
+    const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+    return (await this.opened(rows)).sort((a, b) => order(a.householdKey, b.householdKey) || order(a.personKey, b.personKey));
   }
 
   /**
    * The rows with each member's values opened (one keyring look-up for all), fields in the order of
    * `MemberRow` (the projection compares rows as JSON); an erased member's row is left out.
    */
-  private async opened(rows: readonly StoredMember[]): Promise<MemberRow[]> {
+  private async opened(stored: readonly StoredMember[]): Promise<MemberRow[]> {
+    const rows = stored.map((r) => ({ ...r, personKey: this.keys.key(r.personKey), householdKey: this.households.key(r.householdKey) }));
     const values = await this.sealer.open<MemberValues>(
       MEMBER_VALUES,
       rows.map((r) => ({ personKey: r.personKey, sealed: r.sealed, plain: { citizenId: r.citizenId, name: r.name, relation: r.relation, sex: r.sex, birthDate: r.birthDate } })),

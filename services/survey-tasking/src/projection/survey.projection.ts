@@ -16,7 +16,7 @@ import {
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { isPersonKey } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { deletePersonRows, LogContext, PERSON_ERASURE, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
+import { deletePersonRows, LogContext, PERSON_ERASURE, PersonKeyColumn, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
 import type { PersonErasedEvent } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 import { AssignmentRepository } from '../assignments/assignment.repository';
@@ -58,6 +58,7 @@ export class SurveyProjection {
     private readonly villageTeams: VillageTeamRepository,
     private readonly locks: SurveyLocks,
     private readonly policies: RegionPolicyProvider,
+    private readonly keys: PersonKeyColumn,
   ) {}
 
   @EventPattern(REGISTRATION_LOG)
@@ -282,11 +283,16 @@ export class SurveyProjection {
    * the surveyors' next download shows the households without them. Each surveyor who held one of
    * their targets (now or before) gets a tombstone (`survey_task_erased`: task ID, surveyor, village,
    * when), so their device's next download lists the target as removed.
+   * The key columns hold the person ID (ADR 0011, stage 5); rows not re-keyed yet hold the plain key,
+   * so both are looked for.
    */
   @EventPattern(PERSON_ERASURE)
   async erase(@Payload() event: PersonErasedEvent, @Ctx() log: LogContext): Promise<void> {
-    const { manager } = log;
-    const key = event.personKey;
+    for (const key of new Set([this.keys.stored(event.personKey), event.personKey])) await this.eraseStored(log.manager, key, event.occurredAt);
+  }
+
+  /** The erasure of the rows whose key columns hold this value. */
+  private async eraseStored(manager: EntityManager, key: string, occurredAt: string): Promise<void> {
     const households: { household_key: string }[] = await manager.query(
       `SELECT household_key FROM survey_household_member WHERE person_key = $1 UNION SELECT household_key FROM survey_task WHERE person_key = $1`,
       [key],
@@ -299,7 +305,7 @@ export class SurveyProjection {
                UNION SELECT task_id, responsible_id FROM survey_task WHERE person_key = $1 AND responsible_id IS NOT NULL) s ON s.task_id = t.task_id
         WHERE t.person_key = $1
        ON CONFLICT (task_id, surveyor_id) DO NOTHING`,
-      [key, event.occurredAt],
+      [key, occurredAt],
     );
     await deletePersonRows(manager, key, [
       { table: 'person_record', column: 'person_key' },
@@ -308,6 +314,7 @@ export class SurveyProjection {
       { table: 'survey_task', column: 'person_key' },
       { table: 'survey_household_member', column: 'person_key' },
     ]);
+    // Read as stored; `touchHouseholds` stores a stored household key as it is.
     await this.tasks.touchHouseholds(manager, households.map((h) => h.household_key));
   }
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { PersonalDataSealer } from '@qmcb/service-kit';
+import { PersonalDataSealer, PersonKeyColumn } from '@qmcb/service-kit';
 import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
+import { HouseholdKeyColumn } from './household-key-column';
 import type { SurveyTarget, TargetStatus } from './survey-target.decider';
 import type { TargetPerson } from './target-person';
 
@@ -121,12 +122,30 @@ const OVERDUE = `(t.status IN ('open', 'revisit', 'returned') AND ($4::date > $5
  * any of them (ledger order is village, household key, task); every read opens them in Node, one
  * keyring look-up per page. A row written before that has them plain and is read as it is; its
  * person is sealed when next written, its notes when its state is.
+ *
+ * `person_key` holds the person ID and `household_key` a person's own household as `P-<person ID>`
+ * (stage 5, `PersonKeyColumn`, `HouseholdKeyColumn`): converted here, so callers deal in person and
+ * household keys; lists in household key order are in stored order (arbitrary for those, stable).
  */
 @Injectable()
 export class SurveyTaskRepository implements PlainRowSealer {
   readonly table = 'survey_task';
+  private readonly households: HouseholdKeyColumn;
 
-  constructor(private readonly sealer: PersonalDataSealer) {}
+  constructor(
+    private readonly sealer: PersonalDataSealer,
+    private readonly keys: PersonKeyColumn,
+  ) {
+    this.households = new HouseholdKeyColumn(keys);
+  }
+
+  /** A row as selected (COLUMNS, or household rows), its key columns turned back into keys. */
+  private keyed<T extends Raw>(r: T): T {
+    const out: Raw = { ...r };
+    if (typeof r['personKey'] === 'string') out['personKey'] = this.keys.key(r['personKey']);
+    if (typeof r['householdKey'] === 'string') out['householdKey'] = this.households.key(r['householdKey']);
+    return out as T;
+  }
 
   async countPlain(manager: EntityManager): Promise<number> {
     const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM survey_task WHERE ${PLAIN}`)) as [{ n: number }];
@@ -169,8 +188,9 @@ export class SurveyTaskRepository implements PlainRowSealer {
   }
 
   /** The rows as TaskRows, their sealed values opened (one keyring look-up per place); an erased person's targets are left out. */
-  private async opened(rows: readonly Raw[]): Promise<TaskRow[]> {
-    if (rows.length === 0) return [];
+  private async opened(stored: readonly Raw[]): Promise<TaskRow[]> {
+    if (stored.length === 0) return [];
+    const rows = stored.map((r) => this.keyed(r));
     const key = (r: Raw): string => String(r['personKey']);
     const persons = await this.sealer.open<TaskRow['person']>(TASK_PERSON, rows.map((r) => ({ personKey: key(r), sealed: (r['personSealed'] as Buffer | null) ?? null, plain: r['person'] })));
     const notes = await this.sealer.open<Notes>(
@@ -207,14 +227,14 @@ export class SurveyTaskRepository implements PlainRowSealer {
          SELECT DISTINCT ON (person_key) task_id FROM survey_task WHERE person_key = ANY($1::text[])
           ORDER BY person_key, created_at DESC, task_id)
         ORDER BY task_id${forUpdate ? ' FOR UPDATE' : ''}`,
-      [[...new Set(personKeys)]],
+      [this.keys.storedAll(new Set(personKeys))],
     );
     for (const r of await this.opened(rows)) out.set(r.personKey, r);
     return out;
   }
 
   async forPerson(manager: EntityManager, personKey: string): Promise<TaskRow[]> {
-    const rows: Raw[] = await manager.query(`SELECT ${COLUMNS} FROM survey_task t WHERE person_key = $1 ORDER BY created_at, task_id`, [personKey]);
+    const rows: Raw[] = await manager.query(`SELECT ${COLUMNS} FROM survey_task t WHERE person_key = $1 ORDER BY created_at, task_id`, [this.keys.stored(personKey)]);
     return this.opened(rows);
   }
 
@@ -229,14 +249,18 @@ export class SurveyTaskRepository implements PlainRowSealer {
     return { total, items: await this.opened(rows) };
   }
 
-  /** Upserts targets' states in one statement (at most one row per task); the row's sync mark moves to this transaction. */
+  /**
+   * Upserts targets' states in one statement (at most one row per task); the row's sync mark moves to this
+   * transaction. The person key as stored (a row written before stage 5 is re-keyed; its household key by
+   * `updatePeople` or the upgrade).
+   */
   async saveMany(manager: EntityManager, targets: readonly SurveyTarget[]): Promise<void> {
     if (targets.length === 0) return;
     const sealed = await this.sealer.seal(TASK_NOTES, targets.map((t) => ({ personKey: t.personKey, value: notesOf(t) })));
     // An erased person (key shredded) is not written again: ADR 0010 deleted their rows. The notes go sealed only.
     const kept = targets.flatMap((t, i) => {
       const bytes = sealed[i];
-      return bytes ? [{ ...stateOf(t), whereText: null, visitNote: null, returnReason: null, notesSealed: bytes.toString('base64') }] : [];
+      return bytes ? [{ ...stateOf(t), personKey: this.keys.stored(t.personKey), whereText: null, visitNote: null, returnReason: null, notesSealed: bytes.toString('base64') }] : [];
     });
     if (kept.length === 0) return;
     await manager.query(
@@ -254,7 +278,7 @@ export class SurveyTaskRepository implements PlainRowSealer {
               visits int, "lastVisitId" uuid, "lastOutcome" text, "lastVisitAt" timestamptz, "revisitOn" text, "whereRegion" text, "whereText" text,
               "visitNote" text, "returnReason" text, "fieldsToFix" jsonb, "closedReason" text, "finishedAt" timestamptz, "foundInTaskId" uuid,
               "createdAt" timestamptz, "updatedAt" timestamptz, version int, "notesSealed" text)
-       ON CONFLICT (task_id) DO UPDATE SET status = EXCLUDED.status, reasons = EXCLUDED.reasons, submission_id = EXCLUDED.submission_id,
+       ON CONFLICT (task_id) DO UPDATE SET person_key = EXCLUDED.person_key, status = EXCLUDED.status, reasons = EXCLUDED.reasons, submission_id = EXCLUDED.submission_id,
          surveyor_id = EXCLUDED.surveyor_id, campaign_id = EXCLUDED.campaign_id, team_id = EXCLUDED.team_id, responsible_id = EXCLUDED.responsible_id,
          assigned_at = EXCLUDED.assigned_at, visits = EXCLUDED.visits, last_visit_id = EXCLUDED.last_visit_id, last_outcome = EXCLUDED.last_outcome,
          last_visit_at = EXCLUDED.last_visit_at, revisit_on = EXCLUDED.revisit_on, where_region = EXCLUDED.where_region, where_text = EXCLUDED.where_text,
@@ -276,7 +300,7 @@ export class SurveyTaskRepository implements PlainRowSealer {
     // An erased person (key shredded) is not written again.
     const kept = people.flatMap((p, i) => {
       const bytes = sealed[i];
-      return bytes ? [{ person_key: p.personKey, household_key: p.householdKey, sealed: bytes.toString('base64') }] : [];
+      return bytes ? [{ person_key: this.keys.stored(p.personKey), household_key: this.households.stored(p.householdKey), sealed: bytes.toString('base64') }] : [];
     });
     if (kept.length === 0) return;
     await manager.query(
@@ -291,7 +315,7 @@ export class SurveyTaskRepository implements PlainRowSealer {
   /** Marks the open targets of these households changed (a member changed), so surveyors' downloads bring the household again. */
   async touchHouseholds(manager: EntityManager, householdKeys: readonly string[]): Promise<void> {
     if (householdKeys.length === 0) return;
-    await manager.query(`UPDATE survey_task SET synced_xid = pg_current_xact_id() WHERE household_key = ANY($1::text[]) AND finished_at IS NULL`, [[...new Set(householdKeys)]]);
+    await manager.query(`UPDATE survey_task SET synced_xid = pg_current_xact_id() WHERE household_key = ANY($1::text[]) AND finished_at IS NULL`, [this.households.storedAll(householdKeys)]);
   }
 
   /**
@@ -328,7 +352,7 @@ export class SurveyTaskRepository implements PlainRowSealer {
   /** Unfinished targets of these villages, by household, for the balanced distribution (locked). */
   async householdsOfVillages(manager: EntityManager, villageCodes: readonly string[], scope: CampaignScope): Promise<HouseholdTargets[]> {
     if (villageCodes.length === 0) return [];
-    return manager.query(
+    return this.householdRows(manager,
       `SELECT t.household_key AS "householdKey", t.village_code AS "villageCode",
               array_agg(t.task_id::text ORDER BY t.task_id) AS "taskIds"
          FROM survey_task t
@@ -341,22 +365,28 @@ export class SurveyTaskRepository implements PlainRowSealer {
   /** Unfinished targets of these households in a campaign's scope. */
   async householdsOf(manager: EntityManager, householdKeys: readonly string[], scope: CampaignScope): Promise<HouseholdTargets[]> {
     if (householdKeys.length === 0) return [];
-    return manager.query(
+    return this.householdRows(manager,
       `SELECT t.household_key AS "householdKey", t.village_code AS "villageCode", array_agg(t.task_id::text ORDER BY t.task_id) AS "taskIds"
          FROM survey_task t WHERE t.household_key = ANY($4::text[]) AND t.finished_at IS NULL AND ${IN_SCOPE}
         GROUP BY 1, 2 ORDER BY 2, 1`,
-      [...scopeParams(scope), [...new Set(householdKeys)]],
+      [...scopeParams(scope), this.households.storedAll(householdKeys)],
     );
   }
 
   /** Unfinished targets of these surveyors in a team, by household. */
   async householdsOfSurveyors(manager: EntityManager, teamId: string, surveyorIds: readonly string[]): Promise<HouseholdTargets[]> {
     if (surveyorIds.length === 0) return [];
-    return manager.query(
+    return this.householdRows(manager,
       `SELECT household_key AS "householdKey", village_code AS "villageCode", array_agg(task_id::text ORDER BY task_id) AS "taskIds"
          FROM survey_task WHERE team_id = $1 AND responsible_id = ANY($2::text[]) AND finished_at IS NULL GROUP BY 1, 2 ORDER BY 2, 1`,
       [teamId, [...surveyorIds]],
     );
+  }
+
+  /** Households' targets selected by one of the above, their household keys turned back into keys. */
+  private async householdRows(manager: EntityManager, sql: string, params: unknown[]): Promise<HouseholdTargets[]> {
+    const rows: HouseholdTargets[] = await manager.query(sql, params);
+    return rows.map((r) => ({ ...r, householdKey: this.households.key(r.householdKey) }));
   }
 
   /** Unfinished targets per surveyor of these teams (their workload). */
@@ -379,9 +409,9 @@ export class SurveyTaskRepository implements PlainRowSealer {
       `SELECT DISTINCT ON (household_key) household_key AS household, team_id AS "teamId", responsible_id AS "surveyorId" FROM survey_task
         WHERE campaign_id = $1 AND household_key = ANY($2::text[]) AND responsible_id IS NOT NULL AND finished_at IS NULL
         ORDER BY household_key, assigned_at, task_id`,
-      [campaignId, [...new Set(householdKeys)]],
+      [campaignId, this.households.storedAll(householdKeys)],
     );
-    for (const r of rows) out.set(r.household, { teamId: r.teamId, surveyorId: r.surveyorId });
+    for (const r of rows) out.set(this.households.key(r.household), { teamId: r.teamId, surveyorId: r.surveyorId });
     return out;
   }
 
@@ -445,7 +475,7 @@ export class SurveyTaskRepository implements PlainRowSealer {
     const params: unknown[] = [...scopeParams(scope), within, limit];
     let position = '';
     if (after) {
-      params.push(after.villageCode, after.householdKey, after.taskId);
+      params.push(after.villageCode, this.households.stored(after.householdKey), after.taskId);
       position = `AND (t.village_code, t.household_key, t.task_id) > ($${params.length - 2}::bpchar, $${params.length - 1}::text, $${params.length}::uuid)`;
     }
     let responsible = '';

@@ -91,7 +91,8 @@ export function publicHouseholdKey(key: string, ids: { idOf(personKey: string): 
 
 /**
  * A household key as a client sends it back (from a target list): `P-<person ID>` becomes the
- * stored `P-<person key>`; undefined for a `P-` key that is not a person ID this deployment made
+ * household key `P-<person key>` the repositories take (which store it as `P-<person ID>`,
+ * `HouseholdKeyColumn`); undefined for a `P-` key that is not a person ID this deployment made
  * (a citizen ID there included).
  */
 export function storedHouseholdKey(key: string, ids: { keyOf(personId: string): string | undefined }): string | undefined {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PersonalDataSealer, sealPlainRowsInPlace } from '@qmcb/service-kit';
+import { PersonalDataSealer, PersonKeyColumn, sealPlainRowsInPlace } from '@qmcb/service-kit';
 import type { PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
 
@@ -33,13 +33,17 @@ const COLUMNS = `record_id AS "recordId", visit_id AS "visitId", task_id AS "tas
  * At rest (ADR 0011, stage 4) the payload (reasons, where the person is, the collected form and its
  * household members) is `sealed` under the person's data key and `payload` is null; SQL reads only
  * the plain columns (task, outcome, times). A row written before that has `sealed` null and the
- * payload in `payload`: read as it is.
+ * payload in `payload`: read as it is. `person_key` holds the person ID (stage 5, `PersonKeyColumn`):
+ * converted here, so callers deal in person keys.
  */
 @Injectable()
 export class SurveyVisitRepository implements PlainRowSealer {
   readonly table = 'survey_visit';
 
-  constructor(private readonly sealer: PersonalDataSealer) {}
+  constructor(
+    private readonly sealer: PersonalDataSealer,
+    private readonly keys: PersonKeyColumn,
+  ) {}
 
   async countPlain(manager: EntityManager): Promise<number> {
     const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM survey_visit WHERE sealed IS NULL`)) as [{ n: number }];
@@ -54,7 +58,7 @@ export class SurveyVisitRepository implements PlainRowSealer {
       columns: COLUMNS,
       place: VISIT_PAYLOAD,
       idOf: (r) => r.recordId,
-      personKeyOf: (r) => r.personKey,
+      personKeyOf: (r) => this.keys.key(r.personKey),
       valueOf: (r) => r.payload,
       cleared: ['payload'],
     }, after, limit);
@@ -66,7 +70,7 @@ export class SurveyVisitRepository implements PlainRowSealer {
     // An erased person (key shredded) is not written again: ADR 0010 deleted their rows.
     const kept = visits.flatMap((v, i) => {
       const bytes = sealed[i];
-      return bytes ? [{ ...v, payload: null, sealed: bytes.toString('base64') }] : [];
+      return bytes ? [{ ...v, personKey: this.keys.stored(v.personKey), payload: null, sealed: bytes.toString('base64') }] : [];
     });
     if (kept.length === 0) return;
     await manager.query(
@@ -93,7 +97,7 @@ export class SurveyVisitRepository implements PlainRowSealer {
         WHERE task_id = ANY($1::uuid[]) AND outcome = 'collected' ORDER BY task_id, recorded_at DESC, record_id`,
       [[...new Set(taskIds)]],
     );
-    const payloads = await this.sealer.open<Record<string, unknown>>(VISIT_PAYLOAD, rows.map((r) => ({ personKey: r.personKey, sealed: r.sealed, plain: r.payload })));
+    const payloads = await this.sealer.open<Record<string, unknown>>(VISIT_PAYLOAD, rows.map((r) => ({ personKey: this.keys.key(r.personKey), sealed: r.sealed, plain: r.payload })));
     rows.forEach((r, i) => {
       const payload = payloads[i];
       if (payload !== undefined) out.set(r.taskId, payload);
@@ -102,7 +106,8 @@ export class SurveyVisitRepository implements PlainRowSealer {
   }
 
   /** The rows with their payloads opened (one keyring look-up); an erased person's are left out. */
-  private async opened(rows: readonly StoredVisit[]): Promise<VisitRow[]> {
+  private async opened(stored: readonly StoredVisit[]): Promise<VisitRow[]> {
+    const rows = stored.map((r) => ({ ...r, personKey: this.keys.key(r.personKey) }));
     const payloads = await this.sealer.open<Record<string, unknown>>(VISIT_PAYLOAD, rows.map((r) => ({ personKey: r.personKey, sealed: r.sealed, plain: r.payload })));
     return rows.flatMap((r, i) => {
       const payload = payloads[i];
