@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
-import { PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
+import { KEY_COLUMNS as KEY_COLUMNS_TOKEN, PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
 import type { PersonColumn, ServiceConfig } from '@qmcb/service-kit';
 import { ReviewItemRepository } from './items/review-item.repository';
 import { ReviewTables1700000003000 } from './migrations/1700000003000-review-tables';
@@ -54,6 +54,8 @@ export class ReviewModule {
         LinkReviewRepository,
         LinksService,
         // Rows written before ADR 0011's stage 4, sealed in place by `seal-records`.
+        // What `seal-records` re-keys besides person_record (ADR 0011, stage 5), before it seals.
+        { provide: KEY_COLUMNS_TOKEN, useValue: KEY_COLUMNS.filter((c) => c.table !== 'person_record') },
         { provide: PLAIN_ROW_SEALERS, inject: [ReviewItemRepository, LinkReviewRepository], useFactory: (...tables: unknown[]) => tables },
       ],
     };

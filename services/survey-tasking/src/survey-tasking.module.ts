@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
-import { PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
+import { KEY_COLUMNS as KEY_COLUMNS_TOKEN, PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
 import type { PersonColumn, ServiceConfig } from '@qmcb/service-kit';
 import { AssignmentRepository } from './assignments/assignment.repository';
 import { SurveyLocks } from './assignments/survey-locks';
@@ -72,6 +72,8 @@ export class SurveyTaskingModule {
         LedgersService,
         ProgressGauges,
         // Rows written before ADR 0011's stage 4, sealed in place by `seal-records`.
+        // What `seal-records` re-keys besides person_record (ADR 0011, stage 5), before it seals.
+        { provide: KEY_COLUMNS_TOKEN, useValue: [...KEY_COLUMNS.filter((c) => c.table !== 'person_record'), ...PREFIXED_KEY_COLUMNS] },
         { provide: PLAIN_ROW_SEALERS, inject: [SurveyTaskRepository, SurveyVisitRepository, HouseholdMemberRepository], useFactory: (...tables: unknown[]) => tables },
       ],
     };
