@@ -756,6 +756,74 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect((await repo.findMany(manager, [key(B)])).get(key(B))).toEqual(member);
   });
 
+  it('15c. seal-records re-keys what a version before stage 5 wrote (citizen IDs in the key columns, P-<citizen ID> household keys): every table comes back exactly as it was, and the answers with it', async () => {
+    const repo = app.get(HouseholdMemberRepository);
+    const manager = app.get(DataSource).manager;
+    const member = (await repo.findMany(manager, [key(B)])).get(key(B));
+    expect(member?.name).toBe(B.name);
+    const tables = ['person_record', 'survey_task', 'survey_visit', 'survey_assignment', 'survey_household_member'];
+    const snapshot = async (): Promise<Record<string, string[]>> => {
+      const out: Record<string, string[]> = {};
+      for (const t of tables) out[t] = (await dbQuery(`SELECT (to_jsonb(x) - 'synced_xid' - 'updated_at')::text AS row FROM survey_tasking.${t} x`)).map((r) => String(r['row'])).sort();
+      return out;
+    };
+    const before = await snapshot();
+    // Back to what a version before stage 5 stored: the person key itself, and P-<person key>.
+    const plain = (value: string): string => ids.keyOf(value) ?? value;
+    let plainRows = 0;
+    for (const t of tables) {
+      for (const { v } of (await dbQuery(`SELECT DISTINCT person_key AS v FROM survey_tasking.${t}`)) as { v: string }[]) {
+        if (plain(v) === v) continue;
+        plainRows += (await dbQuery(`WITH u AS (UPDATE survey_tasking.${t} SET person_key = '${plain(v)}' WHERE person_key = '${v}' RETURNING 1) SELECT count(*)::int AS n FROM u`))[0]?.['n'] as number;
+      }
+    }
+    for (const t of ['survey_task', 'survey_household_member']) {
+      for (const { v } of (await dbQuery(`SELECT DISTINCT household_key AS v FROM survey_tasking.${t} WHERE household_key LIKE 'P-%'`)) as { v: string }[]) {
+        await dbQuery(`UPDATE survey_tasking.${t} SET household_key = 'P-${plain(v.slice(2))}' WHERE household_key = '${v}'`);
+      }
+    }
+    expect(plainRows).toBeGreaterThan(PEOPLE.length);
+    expect(await snapshot()).not.toEqual(before);
+    // Looked up by person ID, the rows a version before wrote are not found: hence seal-records before the consumers start.
+    expect((await repo.findMany(manager, [key(B)])).get(key(B))).toBeUndefined();
+
+    const out: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    const saved = { ...process.env };
+    Object.assign(process.env, { DATABASE_URL: db.url, LOG_TOPIC: topic, AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, LOG_LEVEL: 'error' });
+    try {
+      expect(await runServiceCommand('survey-tasking', (config, kafka) => SurveyTaskingModule.register(config, kafka), ['seal-records'])).toBe(0);
+    } finally {
+      process.env = saved;
+      write.mockRestore();
+    }
+    const printed = out.join('');
+    const rekeyed = [...printed.matchAll(/seal-records survey-tasking: \S+ done, (\d+) rows re-keyed/g)].map((m) => Number(m[1]));
+    // Every key column, household keys included, each row once.
+    expect(rekeyed).toHaveLength(tables.length + 2);
+    expect(rekeyed.slice(0, tables.length).reduce((a, b) => a + b, 0)).toBe(plainRows);
+    expect(printed).toContain('seal-records survey-tasking: survey_task.household_key done');
+    expect(await snapshot()).toEqual(before);
+    expect((await repo.findMany(manager, [key(B)])).get(key(B))).toEqual(member);
+    // Run again: nothing left to re-key.
+    const again: string[] = [];
+    const write2 = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      again.push(String(chunk));
+      return true;
+    });
+    Object.assign(process.env, { DATABASE_URL: db.url, LOG_TOPIC: topic, AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, LOG_LEVEL: 'error' });
+    try {
+      expect(await runServiceCommand('survey-tasking', (config, kafka) => SurveyTaskingModule.register(config, kafka), ['seal-records'])).toBe(0);
+    } finally {
+      process.env = saved;
+      write2.mockRestore();
+    }
+    expect([...again.join('').matchAll(/done, (\d+) rows re-keyed/g)].map((m) => Number(m[1]))).toEqual(new Array(tables.length + 2).fill(0));
+  });
+
   it("16. when a person is erased, the download of every surveyor who had their target lists it as removed, and nothing of theirs", async () => {
     const erasure = newEvent(PERSON_ERASED, deterministicId('keyring', 'erase', key(D)), key(D), { reason: 'PIPL art. 47 request 9', requestedBy: 'operator:ops-1' }, { ...origin('ops:keyring', 'erase-D'), actor: 'operator:ops-1' });
     // Applied as the live runner applies a batch (step 15's rebuild closed the process's keyring connections, which the runner's consumer needs).
