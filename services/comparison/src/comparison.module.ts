@@ -15,6 +15,7 @@ import { RecompareDue1700000009100 } from './migrations/1700000009100-recompare-
 import { IdentityLinks1700000010100 } from './migrations/1700000010100-identity-links';
 import { CoverageStatistics1700000010200 } from './migrations/1700000010200-coverage-statistics';
 import { LoadQuarantineSealed1764806500000 } from './migrations/1764806500000-load-quarantine-sealed';
+import { PersonLinkSealed1764979200000 } from './migrations/1764979200000-person-link-sealed';
 import { IdentityLinks } from './linking/identity-links';
 import { PersonLinkRepository } from './linking/person-link.repository';
 import { CoverageRecorder } from './statistics/coverage-recorder';
@@ -35,6 +36,7 @@ export const COMPARISON_MIGRATIONS = [
   IdentityLinks1700000010100,
   CoverageStatistics1700000010200,
   LoadQuarantineSealed1764806500000,
+  PersonLinkSealed1764979200000,
 ];
 
 /** What a test may replace: the clock, and the environment the scheduler's settings come from. */

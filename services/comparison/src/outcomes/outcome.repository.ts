@@ -39,7 +39,8 @@ const iso = (v: Date | string): string => (v instanceof Date ? v.toISOString() :
 
 /**
  * `outcome_history` (every outcome on the log) and `current_outcome` (the last one per person, for
- * lists and counts). All SQL of the two tables.
+ * lists and counts). All SQL of the two tables. `person_key` holds the person ID (ADR 0011 stage 5,
+ * `PersonKeyColumn`): converted here both ways; what this takes and returns is in person keys.
  */
 @Injectable()
 export class OutcomeRepository {
@@ -63,7 +64,7 @@ export class OutcomeRepository {
         JSON.stringify(
           outcomes.map((o) => ({
             event_id: o.event.eventId,
-            person_key: o.event.personKey,
+            person_key: this.records.keys.stored(o.event.personKey),
             outcome: o.event.payload.outcome,
             previous_outcome: o.event.payload.previousOutcome,
             reasons: o.event.payload.reasons,
@@ -83,7 +84,7 @@ export class OutcomeRepository {
       [
         JSON.stringify(
           [...last.values()].map((o) => ({
-            person_key: o.event.personKey,
+            person_key: this.records.keys.stored(o.event.personKey),
             outcome: o.event.payload.outcome,
             codes: o.event.payload.reasons.map((r) => r.code),
             decided_at: o.event.occurredAt,
@@ -98,14 +99,15 @@ export class OutcomeRepository {
     const rows: (Omit<OutcomeHistoryRow, 'decidedAt'> & { decidedAt: Date })[] = await manager.query(
       `SELECT event_id AS "eventId", outcome, previous_outcome AS "previousOutcome", reasons, based_on_version AS "basedOnVersion", decided_at AS "decidedAt"
          FROM outcome_history WHERE person_key = $1 ORDER BY based_on_version NULLS FIRST, decided_at, event_id`,
-      [personKey],
+      [this.records.keys.stored(personKey)],
     );
     return rows.map((r) => ({ ...r, decidedAt: iso(r.decidedAt) }));
   }
 
   /**
    * Flagged people by outcome and reason within a division, by where each record is filed now
-   * (`person_record.division`, as `GET /persons` checks it), ordered by division and person key.
+   * (`person_record.division`, as `GET /persons` checks it), ordered by division and the stored
+   * person key (the person ID, ADR 0011 stage 5: the `personId` the list shows).
    */
   async flags(manager: EntityManager, q: FlagQuery): Promise<{ total: number; items: FlagRow[] }> {
     const params: unknown[] = [`${q.within}%`];
@@ -129,12 +131,14 @@ export class OutcomeRepository {
         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, q.limit, q.offset],
     );
+    // `personKey` as stored (a person ID, ADR 0011 stage 5) until here.
     const records = await this.records.open(rows.map((r) => ({ person_key: r.personKey, record: r.record, sealed: r.sealed })));
     return {
       total,
       items: rows.map(({ record: _record, sealed: _sealed, ...r }) => {
-        const opened = records.get(r.personKey);
-        return { ...r, citizenId: opened?.citizenId ?? null, name: opened?.name ?? null, decidedAt: iso(r.decidedAt) };
+        const personKey = this.records.keys.key(r.personKey);
+        const opened = records.get(personKey);
+        return { ...r, personKey, citizenId: opened?.citizenId ?? null, name: opened?.name ?? null, decidedAt: iso(r.decidedAt) };
       }),
     };
   }
