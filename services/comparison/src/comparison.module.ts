@@ -16,6 +16,7 @@ import { IdentityLinks1700000010100 } from './migrations/1700000010100-identity-
 import { CoverageStatistics1700000010200 } from './migrations/1700000010200-coverage-statistics';
 import { LoadQuarantineSealed1764806500000 } from './migrations/1764806500000-load-quarantine-sealed';
 import { PersonLinkSealed1764979200000 } from './migrations/1764979200000-person-link-sealed';
+import { OutcomeReasonsSealed1764979200100 } from './migrations/1764979200100-outcome-reasons-sealed';
 import { IdentityLinks } from './linking/identity-links';
 import { PersonLinkRepository } from './linking/person-link.repository';
 import { CoverageRecorder } from './statistics/coverage-recorder';
@@ -37,6 +38,7 @@ export const COMPARISON_MIGRATIONS = [
   CoverageStatistics1700000010200,
   LoadQuarantineSealed1764806500000,
   PersonLinkSealed1764979200000,
+  OutcomeReasonsSealed1764979200100,
 ];
 
 /** What a test may replace: the clock, and the environment the scheduler's settings come from. */

@@ -103,7 +103,7 @@ describe('identity linking through the comparison projection (real Kafka and Pos
   const handler = (): ProjectionHandler => {
     const records = newRecords();
     const links = new PersonLinkRepository(keys, PersonalDataSealer.fromEnv());
-    projection = new ComparisonProjection(records, new OutcomeRepository(records), new RegionPolicyProvider(), new IdentityLinks(links, records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository(keys), PersonalDataSealer.fromEnv());
+    projection = new ComparisonProjection(records, new OutcomeRepository(records, PersonalDataSealer.fromEnv()), new RegionPolicyProvider(), new IdentityLinks(links, records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository(keys), PersonalDataSealer.fromEnv());
     return { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
   };
   const append = async (...events: RegistrationEvent[]): Promise<void> => {
@@ -234,10 +234,15 @@ describe('identity linking through the comparison projection (real Kafka and Pos
     expect(result.people).toBe(0);
     expect(lines).toEqual([]);
   });
-  it('keeps no citizen ID at rest in any table of the schema, mistyped ones included (ADR 0011: key columns hold person IDs, the ID as sent is sealed)', async () => {
+  it('keeps no citizen ID and no name at rest in any table of the schema, mistyped IDs included (ADR 0011: key columns hold person IDs, the ID as sent and the reasons are sealed)', async () => {
+    // Another department's name for C: an outcome whose reasons name both (INACCURATE_NAME).
+    await append(pension(C, { name: '张卫' }));
+    const history = await new OutcomeRepository(newRecords(), PersonalDataSealer.fromEnv()).historyOf(ds.manager, C);
+    expect(history.at(-1)?.reasons.find((r) => r.code === 'INACCURATE_NAME')?.detail).toMatch(/张伟.*张卫|张卫.*张伟/);
     const citizenIds = [A, B, C, D, E1, E2, F, TYPO_A, TYPO_B, TYPO_C, TYPO_D, TYPO_E, TYPO_F];
+    const names = ['李明', '王芳', '张伟', '张卫', '刘洋', '陈静', '赵磊'];
     // The person keys too: a surrogate key (X-…) is the key of records under a mistyped ID.
-    const forbidden = [...new Set([...citizenIds, ...citizenIds.map(personKeyFor)])];
+    const forbidden = [...new Set([...citizenIds, ...citizenIds.map(personKeyFor), ...names])];
     const tables: string[] = (
       (await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'comparison' AND table_type = 'BASE TABLE' ORDER BY table_name`)) as { table_name: string }[]
     ).map((t) => t.table_name);

@@ -143,7 +143,7 @@ function comparisonHandler(): ProjectionHandler {
   const records = new PersonRecordRepository(RecordSealer.fromEnv(), KEYS);
   const projection = new ComparisonProjection(
     records,
-    new OutcomeRepository(records),
+    new OutcomeRepository(records, PersonalDataSealer.fromEnv()),
     new RegionPolicyProvider(),
     new IdentityLinks(new PersonLinkRepository(KEYS, PersonalDataSealer.fromEnv()), records),
     new CoverageRecorder(new CoverageRepository(records)),
@@ -266,13 +266,15 @@ describe('comparison decides the same however the log is cut into batches', () =
       id: string;
       outcome: string;
       reasons: unknown;
+      /** The reasons with their details, sealed (deterministic: the same reasons of the same person seal to the same bytes). */
+      sealed: string | null;
     }
     const history = async (ds: DataSource): Promise<Map<string, Decided[]>> => {
       const out = new Map<string, Decided[]>();
       // Per person in the order decided: the record version each decision was based on.
-      for (const r of await ds.query(`select event_id, person_key, outcome, reasons from outcome_history where event_id <> all($1::text[]) order by person_key, based_on_version`, [foreignIds])) {
+      for (const r of await ds.query(`select event_id, person_key, outcome, reasons, encode(reasons_sealed, 'hex') as sealed from outcome_history where event_id <> all($1::text[]) order by person_key, based_on_version`, [foreignIds])) {
         const key = String(r['person_key']);
-        out.set(key, [...(out.get(key) ?? []), { id: String(r['event_id']), outcome: String(r['outcome']), reasons: r['reasons'] }]);
+        out.set(key, [...(out.get(key) ?? []), { id: String(r['event_id']), outcome: String(r['outcome']), reasons: r['reasons'], sealed: r['sealed'] as string | null }]);
       }
       return out;
     };

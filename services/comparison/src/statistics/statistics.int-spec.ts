@@ -140,7 +140,7 @@ describe('coverage statistics of a county loaded through the comparison projecti
     const settings = testKafkaSettings(topic, 3, 'statistics-test');
     producer = await EventLogProducer.connect(settings, { logger: quietLogger() });
     const records = new PersonRecordRepository(RecordSealer.fromEnv(), KEYS);
-    const projection = new ComparisonProjection(records, new OutcomeRepository(records), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(KEYS, PersonalDataSealer.fromEnv()), records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository(KEYS), PersonalDataSealer.fromEnv());
+    const projection = new ComparisonProjection(records, new OutcomeRepository(records, PersonalDataSealer.fromEnv()), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(KEYS, PersonalDataSealer.fromEnv()), records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository(KEYS), PersonalDataSealer.fromEnv());
     const handler: ProjectionHandler = { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
     runner = new ProjectionRunner({ name: 'cmp-stats', groupId: `cmp-stats-${topic}`, dataSource: ds, schema: 'comparison', handler, settings, logger: quietLogger() });
     await runner.start();
