@@ -25,7 +25,8 @@ export const CITIZEN_ID_AS_SENT = 'person_link.citizen_id_as_sent';
  * PersonLinkSealed1764979200000). At rest (ADR 0011) `record_key` and `person_key` hold person IDs
  * (`PersonKeyColumn`), converted here both ways, and the citizen ID as sent is sealed under the
  * data key of the link's person (its link event's person); everything this takes and returns is in
- * person keys and plain values.
+ * person keys and plain values. `link_waiting.block_key` holds a blind index of each blocking key
+ * (`blockRef`): the keys are a mistyped ID's 17 digits with one blanked or two swapped.
  */
 @Injectable()
 export class PersonLinkRepository {
@@ -33,6 +34,14 @@ export class PersonLinkRepository {
     private readonly keys: PersonKeyColumn,
     private readonly personal: PersonalDataSealer,
   ) {}
+
+  /**
+   * What `block_key` holds for blocking keys, in order: an HMAC under the log's person ref secret
+   * (ADR 0009's, of `link-block:<key>`: equal keys meet, and no digit of the ID is kept).
+   */
+  private blockRefs(blockKeys: readonly string[]): Promise<string[]> {
+    return Promise.all(blockKeys.map((k) => this.personal.personRef(`link-block:${k}`)));
+  }
 
   /** The links of stored rows, in their order: keys back to person keys, IDs as sent opened (one keyring look-up). */
   private async toLinks(rows: readonly Row[]): Promise<LinkRow[]> {
@@ -125,7 +134,9 @@ export class PersonLinkRepository {
   /** Record keys waiting under any of these blocking keys. */
   async waitingUnder(manager: EntityManager, blockKeys: readonly string[]): Promise<string[]> {
     if (blockKeys.length === 0) return [];
-    const rows: { record_key: string }[] = await manager.query(`SELECT DISTINCT record_key FROM link_waiting WHERE block_key = ANY($1::text[])`, [[...new Set(blockKeys)]]);
+    const keys = [...new Set(blockKeys)];
+    // A row written before the blind index holds the key itself: found too, until it is written again.
+    const rows: { record_key: string }[] = await manager.query(`SELECT DISTINCT record_key FROM link_waiting WHERE block_key = ANY($1::text[])`, [[...(await this.blockRefs(keys)), ...keys]]);
     // In record key order, whatever the stored order.
     return rows.map((r) => this.keys.key(r.record_key)).sort();
   }
@@ -143,7 +154,7 @@ export class PersonLinkRepository {
       }
     }
     if (blockKeys.length === 0) return;
-    await manager.query(`INSERT INTO link_waiting (block_key, record_key) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`, [blockKeys, recordKeys]);
+    await manager.query(`INSERT INTO link_waiting (block_key, record_key) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`, [await this.blockRefs(blockKeys), recordKeys]);
   }
 
   /** The active links (proposed or confirmed) of records or persons among `keys`: for the exchange and the views. */
