@@ -16,7 +16,7 @@ import { NonLocalInsuredRepository } from '../exchange/non-local-insured.reposit
 import type { ExchangeLine } from '../exchange/non-local-insured';
 import { buildSourceRecordEvent } from '../ingestion/source-record-event';
 import { OutcomeRepository } from '../outcomes/outcome.repository';
-import { ComparisonProjection, KEY_COLUMNS } from '../projection/comparison.projection';
+import { ComparisonProjection, COMPARISON_KEY_COLUMNS } from '../projection/comparison.projection';
 import { CoverageRecorder } from '../statistics/coverage-recorder';
 import { CoverageRepository } from '../statistics/coverage.repository';
 import { RecompareDueRepository } from '../schedule/recompare-due.repository';
@@ -270,7 +270,7 @@ describe('identity linking through the comparison projection (real Kafka and Pos
     const stored = keys.stored(A);
     const rowsOf = async (): Promise<Record<string, number>> => {
       const out: Record<string, number> = {};
-      for (const { table, column } of KEY_COLUMNS) out[`${table}.${column}`] = ((await ds.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`, [stored])) as [{ n: number }])[0].n;
+      for (const { table, column } of COMPARISON_KEY_COLUMNS) out[`${table}.${column}`] = ((await ds.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`, [stored])) as [{ n: number }])[0].n;
       return out;
     };
     const before = await rowsOf();

@@ -26,7 +26,7 @@ export const CITIZEN_ID_AS_SENT = 'person_link.citizen_id_as_sent';
  * (`PersonKeyColumn`), converted here both ways, and the citizen ID as sent is sealed under the
  * data key of the link's person (its link event's person); everything this takes and returns is in
  * person keys and plain values. `link_waiting.block_key` holds a blind index of each blocking key
- * (`blockRef`): the keys are a mistyped ID's 17 digits with one blanked or two swapped.
+ * (`blockRefs`): the keys are a mistyped ID's 17 digits with one blanked or two swapped.
  */
 @Injectable()
 export class PersonLinkRepository {

@@ -20,9 +20,10 @@ import { COMPARISON_SERVICE, RECOMPARE_ON, decisionFor, dueAfter, outcomeEvent }
  * (ADR 0011 stage 5, `PersonKeyColumn`): `person_link.record_key` is the key of the records under a
  * mistyped ID, a person key too. An erasure deletes the rows whose column holds the person's, except
  * `person_link.record_key`: a link of their mistyped records to someone else is that person's (their
- * link event made it) and stays, as a rebuild keeps it.
+ * link event made it) and stays, as a rebuild keeps it. Structurally service-kit's `KeyColumn`s (what
+ * `seal-records` re-keys; `person_record.person_key` is listed too).
  */
-export const KEY_COLUMNS: readonly PersonColumn[] = [
+export const COMPARISON_KEY_COLUMNS: readonly PersonColumn[] = [
   { table: 'person_record', column: 'person_key' },
   { table: 'outcome_history', column: 'person_key' },
   { table: 'current_outcome', column: 'person_key' },
@@ -35,7 +36,7 @@ export const KEY_COLUMNS: readonly PersonColumn[] = [
 ];
 
 /** The key columns an erasure deletes the person's rows by (all but `person_link.record_key`). */
-const ERASED_BY: readonly PersonColumn[] = KEY_COLUMNS.filter((c) => !(c.table === 'person_link' && c.column === 'record_key'));
+const ERASED_BY: readonly PersonColumn[] = COMPARISON_KEY_COLUMNS.filter((c) => !(c.table === 'person_link' && c.column === 'record_key'));
 
 /** What was last decided for a person, as decisionChanged compares it. */
 type Recorded = Parameters<typeof decisionChanged>[0];
