@@ -21,6 +21,14 @@ const COLUMNS = 'record_key, person_key, link_id, status, score, citizen_id_as_s
 export const CITIZEN_ID_AS_SENT = 'person_link.citizen_id_as_sent';
 
 /**
+ * What `link_waiting.block_key` holds for a blocking key: an HMAC under the log's person ref secret
+ * (ADR 0009's, of `link-block:<key>`: equal keys meet, and no digit of the ID is kept).
+ */
+export function blockRefOf(personal: PersonalDataSealer, blockKey: string): Promise<string> {
+  return personal.personRef(`link-block:${blockKey}`);
+}
+
+/**
  * All SQL of `person_link` and `link_waiting` (migrations IdentityLinks1700000010100,
  * PersonLinkSealed1764979200000). At rest (ADR 0011) `record_key` and `person_key` hold person IDs
  * (`PersonKeyColumn`), converted here both ways, and the citizen ID as sent is sealed under the
@@ -35,12 +43,9 @@ export class PersonLinkRepository {
     private readonly personal: PersonalDataSealer,
   ) {}
 
-  /**
-   * What `block_key` holds for blocking keys, in order: an HMAC under the log's person ref secret
-   * (ADR 0009's, of `link-block:<key>`: equal keys meet, and no digit of the ID is kept).
-   */
+  /** What `block_key` holds for blocking keys, in order (`blockRefOf`). */
   private blockRefs(blockKeys: readonly string[]): Promise<string[]> {
-    return Promise.all(blockKeys.map((k) => this.personal.personRef(`link-block:${k}`)));
+    return Promise.all(blockKeys.map((k) => blockRefOf(this.personal, k)));
   }
 
   /** The links of stored rows, in their order: keys back to person keys, IDs as sent opened (one keyring look-up). */
