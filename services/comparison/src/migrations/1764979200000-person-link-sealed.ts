@@ -5,7 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * (`person_link.citizen_id_as_sent`) is kept sealed (`citizen_id_as_sent_sealed`, place
  * `person_link.citizen_id_as_sent`, under the data key of the link's person, whose link event
  * carries it on the log), the plain column left null. Rows written before keep it plain and are
- * read as they are until written again or rebuilt.
+ * read as they are until written again, sealed by `seal-records` (`PersonLinkPlainRows`) or rebuilt.
  */
 export class PersonLinkSealed1764979200000 implements MigrationInterface {
   name = 'PersonLinkSealed1764979200000';

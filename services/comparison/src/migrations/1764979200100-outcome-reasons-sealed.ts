@@ -5,7 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * facts it fired on written out (what each department says of the name, the birth date, the sex, the
  * masked ID as sent): kept sealed whole in `reasons_sealed` (place `outcome_history.reasons`, under
  * the person's data key); `reasons` keeps code, rule and rule version only. Rows written before keep
- * the details plain and are read as they are until rebuilt.
+ * the details plain and are read as they are until `seal-records` (`OutcomeReasonsPlainRows`) or a
+ * rebuild seals them.
  */
 export class OutcomeReasonsSealed1764979200100 implements MigrationInterface {
   name = 'OutcomeReasonsSealed1764979200100';
