@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
 import { loadConfig } from '@qmcb/platform';
-import { Clock, PersonalDataSealer, PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
+import { Clock, PersonalDataSealer, PersonKeyColumn, PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
 import type { ServiceConfig } from '@qmcb/service-kit';
 import { ExchangeModule } from './exchange/exchange.module';
 import { QuarantinePlainRows } from './ingestion/bulk/load-store';
@@ -15,11 +15,14 @@ import { RecompareDue1700000009100 } from './migrations/1700000009100-recompare-
 import { IdentityLinks1700000010100 } from './migrations/1700000010100-identity-links';
 import { CoverageStatistics1700000010200 } from './migrations/1700000010200-coverage-statistics';
 import { LoadQuarantineSealed1764806500000 } from './migrations/1764806500000-load-quarantine-sealed';
+import { PersonLinkSealed1764979200000 } from './migrations/1764979200000-person-link-sealed';
+import { OutcomeReasonsSealed1764979200100 } from './migrations/1764979200100-outcome-reasons-sealed';
 import { IdentityLinks } from './linking/identity-links';
 import { PersonLinkRepository } from './linking/person-link.repository';
 import { CoverageRecorder } from './statistics/coverage-recorder';
 import { CoverageRepository } from './statistics/coverage.repository';
 import { OutcomeRepository } from './outcomes/outcome.repository';
+import { LinkWaitingPlainRows, OutcomeReasonsPlainRows, PersonLinkPlainRows } from './projection/comparison-plain-rows';
 import { ComparisonProjection } from './projection/comparison.projection';
 import { RecompareDueRepository } from './schedule/recompare-due.repository';
 import { RecompareScheduler, SCHEDULE_CONFIG, ScheduleConfig } from './schedule/recompare-scheduler';
@@ -35,6 +38,8 @@ export const COMPARISON_MIGRATIONS = [
   IdentityLinks1700000010100,
   CoverageStatistics1700000010200,
   LoadQuarantineSealed1764806500000,
+  PersonLinkSealed1764979200000,
+  OutcomeReasonsSealed1764979200100,
 ];
 
 /** What a test may replace: the clock, and the environment the scheduler's settings come from. */
@@ -67,8 +72,17 @@ export class ComparisonModule {
         RecompareScheduler,
         { provide: Clock, useValue: options.clock ?? new Clock() },
         { provide: SCHEDULE_CONFIG, useValue: schedule },
-        // Rows written before ADR 0011's stage 4, sealed in place by `seal-records`.
-        { provide: PLAIN_ROW_SEALERS, inject: [PersonalDataSealer], useFactory: (sealer: PersonalDataSealer) => [new QuarantinePlainRows(sealer)] },
+        // Rows written before ADR 0011's stages 4 and 5, sealed in place by `seal-records`.
+        {
+          provide: PLAIN_ROW_SEALERS,
+          inject: [PersonalDataSealer, PersonKeyColumn],
+          useFactory: (sealer: PersonalDataSealer, keys: PersonKeyColumn) => [
+            new QuarantinePlainRows(sealer),
+            new OutcomeReasonsPlainRows(keys, sealer),
+            new PersonLinkPlainRows(keys, sealer),
+            new LinkWaitingPlainRows(sealer),
+          ],
+        },
       ],
     };
   }

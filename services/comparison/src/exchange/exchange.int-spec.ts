@@ -6,7 +6,7 @@ import { openDataSource } from '@qmcb/event-log';
 import { AuditRecorder, AuditService, AuditStore, PersonIds, runInRequest } from '@qmcb/platform';
 import type { RequestContext } from '@qmcb/platform';
 import type { Principal } from '@qmcb/auth';
-import { PersonRecordRepository, RecordSealer, allMigrations } from '@qmcb/service-kit';
+import { PersonKeyColumn, PersonRecordRepository, RecordSealer, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import type { DataSource } from 'typeorm';
@@ -18,7 +18,7 @@ import type { ExchangeLine } from './non-local-insured';
 
 /**
  * The export against real PostgreSQL, over many cursor batches: exactly the non-local insured, in
- * person-key order, each batch audited before it is sent; a person gets only the people filed in
+ * stored key order (the person ID, ADR 0011 stage 5), each batch audited before it is sent; a person gets only the people filed in
  * their division; a reader that goes away stops it after the batch in flight.
  */
 const COUNTY = '440981';
@@ -83,6 +83,9 @@ describe('non-local insured export (real PostgreSQL)', () => {
   let dataSource: DataSource;
   let exchange: ExchangeService;
   const ids = new PersonIds('exchange-int-person-id-secret-0123456789');
+  /** What person_key holds (ADR 0011 stage 5): the export is in its order. */
+  const keys = new PersonKeyColumn(new PersonIds(process.env['PERSON_ID_SECRET'] as string));
+  const byStored = (a: string, b: string): number => (keys.stored(a) < keys.stored(b) ? -1 : keys.stored(a) > keys.stored(b) ? 1 : 0);
   const approver: PersonPrincipal = { kind: 'person', sub: 'county-1', name: 'county-1', role: 'county-approver', division: COUNTY };
   const registry: SystemPrincipal = { kind: 'system', department: 'higher-registry', keyId: 'hr-1' };
   /** Everyone the higher registry gets: no household here (i % 3 = 0) or a household in another county (2). */
@@ -95,15 +98,15 @@ describe('non-local insured export (real PostgreSQL)', () => {
     db = await createTestDatabase();
     dataSource = await openDataSource({ url: db.url, schema: 'comparison', migrations: allMigrations(COMPARISON_MIGRATIONS) });
     const people = Array.from({ length: PEOPLE }, (_, i) => person(i));
-    await dataSource.transaction((manager) => new PersonRecordRepository(RecordSealer.fromEnv()).saveMany(manager, people));
+    await dataSource.transaction((manager) => new PersonRecordRepository(RecordSealer.fromEnv(), keys).saveMany(manager, people));
     people.forEach((record, i) => {
       if (i % 3 !== 1) expectedKeys.push(record.personKey);
       if (i % 3 === 0) filedHere.push(record.personKey);
     });
-    expectedKeys.sort();
-    filedHere.sort();
+    expectedKeys.sort(byStored);
+    filedHere.sort(byStored);
     await new AuditStore(dataSource).migrate();
-    exchange = new ExchangeService(dataSource, new NonLocalInsuredRepository(new PersonRecordRepository(RecordSealer.fromEnv())), new AuditService(new AuditRecorder(dataSource, { service: 'comparison' }, ids)));
+    exchange = new ExchangeService(dataSource, new NonLocalInsuredRepository(new PersonRecordRepository(RecordSealer.fromEnv(), keys)), new AuditService(new AuditRecorder(dataSource, { service: 'comparison' }, ids)));
   });
 
   afterAll(async () => {
@@ -115,7 +118,7 @@ describe('non-local insured export (real PostgreSQL)', () => {
   const audited = async (actor: string): Promise<string[]> =>
     (await new AuditStore(dataSource, ids).search({ actor, limit: 1000 })).filter((e) => e.action === 'access' && e.result === 'partial').flatMap((e) => e.people);
 
-  it('streams the higher registry exactly the non-local insured in person-key order over several batches, each audited before it is sent', async () => {
+  it('streams the higher registry exactly the non-local insured in person ID order over several batches, each audited before it is sent', async () => {
     const sink = collector();
     const result = await run(registry, sink);
     expect(expectedKeys.length).toBeGreaterThan(2 * EXPORT_FETCH_SIZE);

@@ -15,6 +15,7 @@ export const EXPORT_FETCH_SIZE = 500;
  * under an invalid ID are not non-local people: left out.
  * `within`: only people filed (person_record.division, as GET /persons checks it) in that division.
  * The SQL looks only at the record's facts (`record`, ADR 0011); the whole record is opened here.
+ * People come in stored key order (`person_key` holds the person ID, ADR 0011 stage 5): arbitrary but stable.
  */
 @Injectable()
 export class NonLocalInsuredRepository {
@@ -39,6 +40,6 @@ export class NonLocalInsuredRepository {
     const rows: StoredRecordRow[] = await runner.query(`FETCH ${EXPORT_FETCH_SIZE} FROM non_local_insured`);
     const records = await this.records.open(rows);
     // In the cursor's order; an erased person (key shredded, row not yet deleted) is left out.
-    return rows.flatMap((r) => records.get(r.person_key) ?? []);
+    return rows.flatMap((r) => records.get(this.records.keys.key(r.person_key)) ?? []);
   }
 }

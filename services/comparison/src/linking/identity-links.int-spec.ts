@@ -1,11 +1,12 @@
-import { HOUSEHOLD_MOVED_IN, LINK_CONFIRMED, LINK_REJECTED, deterministicId, newEvent } from '@qmcb/contracts';
+import { HOUSEHOLD_MOVED_IN, LINK_CONFIRMED, LINK_REJECTED, PERSON_ERASED, deterministicId, newEvent } from '@qmcb/contracts';
 import type { Department, RegistrationEvent, SourceFacts } from '@qmcb/contracts';
 import { checkCharacter, personKeyFor } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { EventLogProducer, OutboxRelay, ProjectionRunner, metricValue, openDataSource, quietLogger } from '@qmcb/event-log';
-import type { ProjectionHandler } from '@qmcb/event-log';
+import type { ProjectionContext, ProjectionHandler } from '@qmcb/event-log';
 import { AuditRecorder, AuditService, AuditStore, PersonIds, runInRequest } from '@qmcb/platform';
-import { LogContext, PersonalDataSealer, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
+import { LogContext, PersonalDataSealer, PersonKeyColumn, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
+import type { PersonErasedEvent } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import type { DataSource } from 'typeorm';
@@ -15,7 +16,7 @@ import { NonLocalInsuredRepository } from '../exchange/non-local-insured.reposit
 import type { ExchangeLine } from '../exchange/non-local-insured';
 import { buildSourceRecordEvent } from '../ingestion/source-record-event';
 import { OutcomeRepository } from '../outcomes/outcome.repository';
-import { ComparisonProjection } from '../projection/comparison.projection';
+import { ComparisonProjection, COMPARISON_KEY_COLUMNS } from '../projection/comparison.projection';
 import { CoverageRecorder } from '../statistics/coverage-recorder';
 import { CoverageRepository } from '../statistics/coverage.repository';
 import { RecompareDueRepository } from '../schedule/recompare-due.repository';
@@ -29,6 +30,8 @@ jest.setTimeout(240_000);
  * Linking records under mistyped IDs (docs/design/identity-linking.md) through the real runtime: a
  * topic, the comparison projection under a ProjectionRunner, PostgreSQL. Each person of the county is
  * one case; the assertions read person_link, current_outcome, coverage_current and the exchange.
+ * Key columns hold person IDs (ADR 0011 stage 5): the assertions look rows up by `keys.stored` and
+ * read keys back with `keys.key`.
  */
 const COUNTY = '440981';
 const VILLAGE = '440981002001';
@@ -84,6 +87,9 @@ describe('identity linking through the comparison projection (real Kafka and Pos
   let producer: EventLogProducer;
   let runner: ProjectionRunner;
   let relay: OutboxRelay;
+  const keys = new PersonKeyColumn(new PersonIds(process.env['PERSON_ID_SECRET'] as string));
+  const newRecords = (): PersonRecordRepository => new PersonRecordRepository(RecordSealer.fromEnv(), keys);
+  let projection: ComparisonProjection;
   /** Until the projection has applied everything, what it sent to other partitions through the log included. */
   const settle = async (): Promise<void> => {
     for (let quiet = 0; quiet < 2; ) {
@@ -95,8 +101,9 @@ describe('identity linking through the comparison projection (real Kafka and Pos
   };
 
   const handler = (): ProjectionHandler => {
-    const records = new PersonRecordRepository(RecordSealer.fromEnv());
-    const projection = new ComparisonProjection(records, new OutcomeRepository(records), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository(), PersonalDataSealer.fromEnv());
+    const records = newRecords();
+    const links = new PersonLinkRepository(keys, PersonalDataSealer.fromEnv());
+    projection = new ComparisonProjection(records, new OutcomeRepository(records, PersonalDataSealer.fromEnv()), new RegionPolicyProvider(), new IdentityLinks(links, records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository(keys), PersonalDataSealer.fromEnv());
     return { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
   };
   const append = async (...events: RegistrationEvent[]): Promise<void> => {
@@ -104,16 +111,18 @@ describe('identity linking through the comparison projection (real Kafka and Pos
     await settle();
   };
   const outcome = async (id: string): Promise<[string, string[]] | null> => {
-    const rows: { outcome: string; reason_codes: string[] }[] = await ds.query(`SELECT outcome, reason_codes FROM current_outcome WHERE person_key = $1`, [personKeyFor(id)]);
+    const rows: { outcome: string; reason_codes: string[] }[] = await ds.query(`SELECT outcome, reason_codes FROM current_outcome WHERE person_key = $1`, [keys.stored(personKeyFor(id))]);
     return rows[0] ? [rows[0].outcome, rows[0].reason_codes] : null;
   };
+  /** Every link, in person key order. */
   const links = async (): Promise<string[]> =>
-    (await ds.query(`SELECT record_key, person_key, status, score FROM person_link ORDER BY person_key`)).map(
-      (r: { record_key: string; person_key: string; status: string; score: number }) => `${r.record_key}->${r.person_key} ${r.status} ${r.score}`,
-    );
+    ((await ds.query(`SELECT record_key, person_key, status, score FROM person_link`)) as { record_key: string; person_key: string; status: string; score: number }[])
+      .map((r) => ({ ...r, record_key: keys.key(r.record_key), person_key: keys.key(r.person_key) }))
+      .sort((a, b) => (a.person_key < b.person_key ? -1 : a.person_key > b.person_key ? 1 : 0))
+      .map((r) => `${r.record_key}->${r.person_key} ${r.status} ${r.score}`);
   const pensionStatus = async (id: string): Promise<string | null> =>
-    ((await ds.query(`SELECT pension_status FROM coverage_current WHERE person_key = $1`, [personKeyFor(id)])) as { pension_status: string | null }[])[0]?.pension_status ?? null;
-  const waiting = async (): Promise<string[]> => (await ds.query(`SELECT DISTINCT record_key FROM link_waiting ORDER BY record_key`)).map((r: { record_key: string }) => r.record_key);
+    ((await ds.query(`SELECT pension_status FROM coverage_current WHERE person_key = $1`, [keys.stored(personKeyFor(id))])) as { pension_status: string | null }[])[0]?.pension_status ?? null;
+  const waiting = async (): Promise<string[]> => (await ds.query(`SELECT DISTINCT record_key FROM link_waiting`)).map((r: { record_key: string }) => keys.key(r.record_key)).sort();
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -147,9 +156,9 @@ describe('identity linking through the comparison projection (real Kafka and Pos
     expect(await outcome(TYPO_A)).toEqual(['exempt', ['LINKED_TO_PERSON']]);
     expect(await pensionStatus(A)).toBe('insured-here');
     // The records never went through a survey target of their own: their first outcome was already the link.
-    const history: { outcome: string }[] = await ds.query(`SELECT outcome FROM outcome_history WHERE person_key = $1`, [personKeyFor(TYPO_A)]);
+    const history: { outcome: string }[] = await ds.query(`SELECT outcome FROM outcome_history WHERE person_key = $1`, [keys.stored(personKeyFor(TYPO_A))]);
     expect(history.map((h) => h.outcome)).toEqual(['exempt']);
-    const person = (await new PersonRecordRepository(RecordSealer.fromEnv()).find(ds.manager, A)) as RegistrationRecord;
+    const person = (await newRecords().find(ds.manager, A)) as RegistrationRecord;
     expect(person.links[personKeyFor(TYPO_A)]).toMatchObject({ status: 'proposed', citizenIdAsSent: TYPO_A, score: 80 });
   });
 
@@ -210,7 +219,7 @@ describe('identity linking through the comparison projection (real Kafka and Pos
   it('exports none of the mistyped records to the higher registry as non-local insured', async () => {
     const lines: ExchangeLine[] = [];
     await new AuditStore(ds).migrate();
-    const exchange = new ExchangeService(ds, new NonLocalInsuredRepository(new PersonRecordRepository(RecordSealer.fromEnv())), new AuditService(new AuditRecorder(ds, { service: 'comparison' }, new PersonIds('identity-links-int-person-id-secret-0123'))));
+    const exchange = new ExchangeService(ds, new NonLocalInsuredRepository(newRecords()), new AuditService(new AuditRecorder(ds, { service: 'comparison' }, new PersonIds('identity-links-int-person-id-secret-0123'))));
     const registry = { kind: 'system', department: 'higher-registry', keyId: 'hr-1' } as const;
     // As the platform leaves the request for the handler (an export discloses its batches to the audit).
     const request = { requestId: 'req-links', source: '127.0.0.1', method: 'GET', principal: registry, purpose: 'cross-region-exchange' as const, unmasked: true, people: new Set<string>(), audited: false };
@@ -224,5 +233,62 @@ describe('identity linking through the comparison projection (real Kafka and Pos
     );
     expect(result.people).toBe(0);
     expect(lines).toEqual([]);
+  });
+  it('keeps no citizen ID and no name at rest in any table of the schema, mistyped IDs included (ADR 0011: key columns hold person IDs, the ID as sent and the reasons are sealed)', async () => {
+    // Another department's name for C: an outcome whose reasons name both (INACCURATE_NAME).
+    await append(pension(C, { name: '张卫' }));
+    const history = await new OutcomeRepository(newRecords(), PersonalDataSealer.fromEnv()).historyOf(ds.manager, C);
+    expect(history.at(-1)?.reasons.find((r) => r.code === 'INACCURATE_NAME')?.detail).toMatch(/张伟.*张卫|张卫.*张伟/);
+    const citizenIds = [A, B, C, D, E1, E2, F, TYPO_A, TYPO_B, TYPO_C, TYPO_D, TYPO_E, TYPO_F];
+    const names = ['李明', '王芳', '张伟', '张卫', '刘洋', '陈静', '赵磊'];
+    // The person keys too (a surrogate key, X-…, is the key of records under a mistyped ID), and the
+    // 17 digits of each ID before its check character (what records waiting for a person are found by).
+    const forbidden = [...new Set([...citizenIds, ...citizenIds.map(personKeyFor), ...citizenIds.map((id) => id.slice(0, 17)), ...names])];
+    const tables: string[] = (
+      (await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'comparison' AND table_type = 'BASE TABLE' ORDER BY table_name`)) as { table_name: string }[]
+    ).map((t) => t.table_name);
+    const rowsOf: Record<string, number> = {};
+    const found: string[] = [];
+    for (const table of tables) {
+      const rows: { row: string }[] = await ds.query(`SELECT to_jsonb(x)::text AS row FROM comparison."${table}" x`);
+      rowsOf[table] = rows.length;
+      for (const { row } of rows) for (const id of forbidden) if (row.includes(id)) found.push(`${table}: ${id}`);
+    }
+    expect(found).toEqual([]);
+    // What the flow above wrote is there to look at: every table that holds a person key has rows.
+    const keyed = ['person_record', 'outcome_history', 'current_outcome', 'coverage_current', 'coverage_history', 'recompare_due', 'person_link', 'link_waiting'];
+    expect(keyed.filter((t) => !((rowsOf[t] ?? 0) > 0))).toEqual([]);
+    // Every link keeps the ID as sent, sealed, and reads it back as sent.
+    const sealed: { n: number; plain: number }[] = await ds.query(
+      `SELECT count(*) FILTER (WHERE citizen_id_as_sent_sealed IS NOT NULL)::int AS n, count(citizen_id_as_sent)::int AS plain FROM person_link`,
+    );
+    expect(sealed).toEqual([{ n: rowsOf['person_link'], plain: 0 }]);
+    const active = await new PersonLinkRepository(keys, PersonalDataSealer.fromEnv()).activeInvolving(ds.manager, [A]);
+    expect(active.map((l) => [l.recordKey, l.personKey, l.status, l.citizenIdAsSent])).toEqual([[personKeyFor(TYPO_A), A, 'confirmed', TYPO_A]]);
+  });
+  it('erases a person from every key column by what it holds (the person ID): their rows go, the records linked to them wait for a person again', async () => {
+    const stored = keys.stored(A);
+    const rowsOf = async (): Promise<Record<string, number>> => {
+      const out: Record<string, number> = {};
+      for (const { table, column } of COMPARISON_KEY_COLUMNS) out[`${table}.${column}`] = ((await ds.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`, [stored])) as [{ n: number }])[0].n;
+      return out;
+    };
+    const before = await rowsOf();
+    expect(before).toMatchObject({ 'person_record.person_key': 1, 'current_outcome.person_key': 1, 'coverage_current.person_key': 1, 'person_link.person_key': 1, 'recompare_due.person_key': 1 });
+    expect(before['outcome_history.person_key']).toBeGreaterThan(1);
+    expect(await waiting()).not.toContain(personKeyFor(TYPO_A));
+
+    const erased = newEvent(PERSON_ERASED, deterministicId('keyring', 'erase', A), A, { reason: 'PIPL art. 47 request 12', requestedBy: 'operator:ops-1' }, {
+      source: 'ops:keyring', actor: 'operator:ops-1', occurredAt: new Date().toISOString(), correlationId: deterministicId('corr', A),
+    }) as PersonErasedEvent;
+    const context = (manager: ProjectionContext['manager']): LogContext =>
+      new LogContext({ manager, rebuilding: false, partition: -1, emit: () => undefined, enqueue: () => Promise.resolve() });
+    await ds.transaction((manager) => projection.erase(erased, context(manager)));
+
+    expect(Object.entries(await rowsOf()).filter(([, n]) => n > 0)).toEqual([]);
+    expect((await links()).filter((l) => l.includes(A))).toEqual([]);
+    // The records under the mistyped ID are someone's still: waiting for a person again, as a rebuild leaves them.
+    expect(await waiting()).toContain(personKeyFor(TYPO_A));
+    expect(await outcome(TYPO_A)).toEqual(['exempt', ['LINKED_TO_PERSON']]);
   });
 });

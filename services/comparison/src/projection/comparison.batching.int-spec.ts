@@ -4,7 +4,8 @@ import { checkCharacter, villagesOf } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { EventLogProducer, OutboxRelay, ProjectionRunner, metricValue, openDataSource, quietLogger } from '@qmcb/event-log';
 import type { ProjectionHandler } from '@qmcb/event-log';
-import { LogContext, PersonalDataSealer, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
+import { PersonIds } from '@qmcb/platform';
+import { LogContext, PersonalDataSealer, PersonKeyColumn, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import type { DataSource } from 'typeorm';
@@ -24,6 +25,8 @@ jest.setTimeout(240_000);
 const SCHEMA = 'comparison';
 const MIGRATIONS = allMigrations(COMPARISON_MIGRATIONS);
 const VILLAGES = villagesOf('440981').map((v) => v.code);
+/** What key columns hold (ADR 0011 stage 5): person IDs. */
+const KEYS = new PersonKeyColumn(new PersonIds(process.env['PERSON_ID_SECRET'] as string));
 
 /** A small deterministic PRNG, so a failure replays. */
 function rng(seed: number): () => number {
@@ -137,14 +140,14 @@ function population(people: number, seed: number): RegistrationEvent[] {
 
 /** The comparison projection as the event-log runtime calls it (what its log transport does, without Nest). */
 function comparisonHandler(): ProjectionHandler {
-  const records = new PersonRecordRepository(RecordSealer.fromEnv());
+  const records = new PersonRecordRepository(RecordSealer.fromEnv(), KEYS);
   const projection = new ComparisonProjection(
     records,
-    new OutcomeRepository(records),
+    new OutcomeRepository(records, PersonalDataSealer.fromEnv()),
     new RegionPolicyProvider(),
-    new IdentityLinks(new PersonLinkRepository(), records),
+    new IdentityLinks(new PersonLinkRepository(KEYS, PersonalDataSealer.fromEnv()), records),
     new CoverageRecorder(new CoverageRepository(records)),
-    new RecompareDueRepository(),
+    new RecompareDueRepository(KEYS),
     PersonalDataSealer.fromEnv(),
   );
   return { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
@@ -254,8 +257,8 @@ describe('comparison decides the same however the log is cut into batches', () =
     const read = async (ds: DataSource, text: string): Promise<Row[]> => ds.query(text);
     const records = async (ds: DataSource): Promise<Record<string, unknown>> => {
       const rows = await read(ds, `select person_key, record, sealed, division from person_record order by person_key`);
-      const opened = await new PersonRecordRepository(RecordSealer.fromEnv()).open(rows.map((r) => ({ person_key: String(r['person_key']), record: r['record'], sealed: r['sealed'] as Buffer | null })));
-      return Object.fromEntries(rows.map((r) => [r['person_key'], { division: r['division'], record: withoutOutcomeBookkeeping(opened.get(String(r['person_key'])) as RegistrationRecord) }]));
+      const opened = await new PersonRecordRepository(RecordSealer.fromEnv(), KEYS).open(rows.map((r) => ({ person_key: String(r['person_key']), record: r['record'], sealed: r['sealed'] as Buffer | null })));
+      return Object.fromEntries(rows.map((r) => [r['person_key'], { division: r['division'], record: withoutOutcomeBookkeeping(opened.get(KEYS.key(String(r['person_key']))) as RegistrationRecord) }]));
     };
     const current = async (ds: DataSource): Promise<Row[]> => read(ds, `select person_key, outcome, reason_codes, decided_at is not null as decided from current_outcome order by person_key`);
     const foreignIds = foreign.map((f) => f.eventId);
@@ -263,13 +266,15 @@ describe('comparison decides the same however the log is cut into batches', () =
       id: string;
       outcome: string;
       reasons: unknown;
+      /** The reasons with their details, sealed (deterministic: the same reasons of the same person seal to the same bytes). */
+      sealed: string | null;
     }
     const history = async (ds: DataSource): Promise<Map<string, Decided[]>> => {
       const out = new Map<string, Decided[]>();
       // Per person in the order decided: the record version each decision was based on.
-      for (const r of await ds.query(`select event_id, person_key, outcome, reasons from outcome_history where event_id <> all($1::text[]) order by person_key, based_on_version`, [foreignIds])) {
+      for (const r of await ds.query(`select event_id, person_key, outcome, reasons, encode(reasons_sealed, 'hex') as sealed from outcome_history where event_id <> all($1::text[]) order by person_key, based_on_version`, [foreignIds])) {
         const key = String(r['person_key']);
-        out.set(key, [...(out.get(key) ?? []), { id: String(r['event_id']), outcome: String(r['outcome']), reasons: r['reasons'] }]);
+        out.set(key, [...(out.get(key) ?? []), { id: String(r['event_id']), outcome: String(r['outcome']), reasons: r['reasons'], sealed: r['sealed'] as string | null }]);
       }
       return out;
     };

@@ -5,7 +5,7 @@ import { isSurrogatePersonKey } from '@qmcb/domain';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { lastPerPersonAndType } from '@qmcb/event-log';
 import { deletePersonRows, LogContext, PERSON_ERASURE, PersonalDataSealer, PersonRecordRepository, Projection, REGISTRATION_LOG, RegionPolicyProvider } from '@qmcb/service-kit';
-import type { PersonErasedEvent } from '@qmcb/service-kit';
+import type { PersonColumn, PersonErasedEvent } from '@qmcb/service-kit';
 import { IdentityLinks, isLinkEvent } from '../linking/identity-links';
 import { OutcomeRepository } from '../outcomes/outcome.repository';
 import type { OutcomeEvent } from '../outcomes/outcome.repository';
@@ -14,6 +14,29 @@ import { RecompareDueRepository } from '../schedule/recompare-due.repository';
 import type { RecompareDue } from '../schedule/next-due';
 import { CoverageRecorder } from '../statistics/coverage-recorder';
 import { COMPARISON_SERVICE, RECOMPARE_ON, decisionFor, dueAfter, outcomeEvent } from './outcome';
+
+/**
+ * Every column of comparison's schema that holds a person key, which at rest is the person ID
+ * (ADR 0011 stage 5, `PersonKeyColumn`): `person_link.record_key` is the key of the records under a
+ * mistyped ID, a person key too. An erasure deletes the rows whose column holds the person's, except
+ * `person_link.record_key`: a link of their mistyped records to someone else is that person's (their
+ * link event made it) and stays, as a rebuild keeps it. Structurally service-kit's `KeyColumn`s (what
+ * `seal-records` re-keys; `person_record.person_key` is listed too).
+ */
+export const COMPARISON_KEY_COLUMNS: readonly PersonColumn[] = [
+  { table: 'person_record', column: 'person_key' },
+  { table: 'outcome_history', column: 'person_key' },
+  { table: 'current_outcome', column: 'person_key' },
+  { table: 'recompare_due', column: 'person_key' },
+  { table: 'coverage_current', column: 'person_key' },
+  { table: 'coverage_history', column: 'person_key' },
+  { table: 'person_link', column: 'person_key' },
+  { table: 'person_link', column: 'record_key' },
+  { table: 'link_waiting', column: 'record_key' },
+];
+
+/** The key columns an erasure deletes the person's rows by (all but `person_link.record_key`). */
+const ERASED_BY: readonly PersonColumn[] = COMPARISON_KEY_COLUMNS.filter((c) => !(c.table === 'person_link' && c.column === 'record_key'));
 
 /** What was last decided for a person, as decisionChanged compares it. */
 type Recorded = Parameters<typeof decisionChanged>[0];
@@ -136,19 +159,12 @@ export class ComparisonProjection {
   @EventPattern(PERSON_ERASURE)
   async erase(@Payload() event: PersonErasedEvent, @Ctx() log: LogContext): Promise<void> {
     const key = event.personKey;
-    const linked: { record_key: string }[] = await log.manager.query(`SELECT record_key FROM person_link WHERE person_key = $1`, [key]);
-    await deletePersonRows(log.manager, key, [
-      { table: 'person_record', column: 'person_key' },
-      { table: 'outcome_history', column: 'person_key' },
-      { table: 'current_outcome', column: 'person_key' },
-      { table: 'recompare_due', column: 'person_key' },
-      { table: 'coverage_current', column: 'person_key' },
-      { table: 'coverage_history', column: 'person_key' },
-      { table: 'person_link', column: 'person_key' },
-      { table: 'link_waiting', column: 'record_key' },
-    ]);
+    // Key columns hold the person ID (ADR 0011 stage 5).
+    const stored = this.records.keys.stored(key);
+    const linked: { record_key: string }[] = await log.manager.query(`SELECT record_key FROM person_link WHERE person_key = $1`, [stored]);
+    await deletePersonRows(log.manager, stored, ERASED_BY);
     // Records that were linked to them wait for a person again, as in a rebuild.
-    await this.identityLinks.unlinked(log.manager, linked.map((l) => l.record_key));
+    await this.identityLinks.unlinked(log.manager, linked.map((l) => this.records.keys.key(l.record_key)));
     // A quarantined line is kept as sent, sealed, with the refs of the citizen IDs in it (ADR 0011);
     // one quarantined before sealing has the ID somewhere in its text.
     if (!isSurrogatePersonKey(key)) {

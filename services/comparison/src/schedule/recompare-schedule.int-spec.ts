@@ -4,7 +4,7 @@ import { COMPARISON_RECOMPARE_DUE, OUTCOME_DETERMINED } from '@qmcb/contracts';
 import type { RegistrationEvent } from '@qmcb/contracts';
 import { checkCharacter } from '@qmcb/domain';
 import { EventLogProducer } from '@qmcb/event-log';
-import { Clock, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
+import { Clock, PersonKeyColumn, createServiceTestingApp, loadServiceConfig } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, readAllEvents, testKafkaSettings, waitFor } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import type { AddressInfo } from 'net';
@@ -82,6 +82,8 @@ describe('recompare days (controlled clock)', () => {
     const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     const dataSource = app.get(DataSource);
     const dues = app.get(RecompareDueRepository);
+    // Key columns hold the person ID (ADR 0011 stage 5).
+    const stored = app.get(PersonKeyColumn).stored(CITIZEN_ID);
 
     // Household here, resident medical insurance, no pension: 59 years old in March 2026.
     const posted = await fetch(`${url}/records`, {
@@ -110,7 +112,7 @@ describe('recompare days (controlled clock)', () => {
     expect(medical.status).toBe(202);
 
     const codesNow = async (): Promise<string[] | null> => {
-      const rows: { reason_codes: string[] }[] = await dataSource.query(`SELECT reason_codes FROM current_outcome WHERE person_key = $1`, [CITIZEN_ID]);
+      const rows: { reason_codes: string[] }[] = await dataSource.query(`SELECT reason_codes FROM current_outcome WHERE person_key = $1`, [stored]);
       return rows[0]?.reason_codes ?? null;
     };
     await waitFor(async () => JSON.stringify(await codesNow()) === JSON.stringify(['PARTLY_INSURED_NO_PENSION']), { timeoutMs: 60_000, message: 'the first decision' });
@@ -143,8 +145,8 @@ describe('recompare days (controlled clock)', () => {
     await waitFor(async () => (await dues.forPerson(dataSource.manager, CITIZEN_ID)) === null, { timeoutMs: 30_000, message: 'the row removed' });
 
     // The same event appended again (a sweep whose mark was lost) changes nothing anywhere.
-    const history = async (): Promise<number> => (await dataSource.query(`SELECT count(*)::int AS n FROM outcome_history WHERE person_key = $1`, [CITIZEN_ID]))[0].n;
-    const before = { outcomes: await history(), version: (await dataSource.query(`SELECT version FROM person_record WHERE person_key = $1`, [CITIZEN_ID]))[0].version };
+    const history = async (): Promise<number> => (await dataSource.query(`SELECT count(*)::int AS n FROM outcome_history WHERE person_key = $1`, [stored]))[0].n;
+    const before = { outcomes: await history(), version: (await dataSource.query(`SELECT version FROM person_record WHERE person_key = $1`, [stored]))[0].version };
     const producer = app.get(EventLogProducer);
     await producer.append([recompareDueEvent(row, '2026-03-16T00:00:00.000Z')]);
     const sentinel = await fetch(`${url}/records`, {
@@ -154,7 +156,7 @@ describe('recompare days (controlled clock)', () => {
     });
     expect(sentinel.status).toBe(202);
     // The tax record after the repeat is applied: the repeat was skipped, the tax record counted.
-    await waitFor(async () => (await dataSource.query(`SELECT version FROM person_record WHERE person_key = $1`, [CITIZEN_ID]))[0].version === before.version + 1, {
+    await waitFor(async () => (await dataSource.query(`SELECT version FROM person_record WHERE person_key = $1`, [stored]))[0].version === before.version + 1, {
       timeoutMs: 30_000,
       message: 'the sentinel applied',
     });

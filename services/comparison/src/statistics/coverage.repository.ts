@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { INSURANCE_TYPES } from '@qmcb/contracts';
 import type { CoverageReason, CoverageStatus, InsuranceType, NotInsuredReason, Outcome } from '@qmcb/contracts';
 import type { RegistrationRecord } from '@qmcb/domain';
-import { PersonRecordRepository } from '@qmcb/service-kit';
+import { PersonKeyColumn, PersonRecordRepository } from '@qmcb/service-kit';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { TYPE_COLUMN } from './coverage-row';
 import type { CoverageRow, TypeCoverage } from './coverage-row';
@@ -57,10 +57,11 @@ const RECORDSET = COLUMNS.map((c) => `${c} ${c === 'valid_from' ? 'timestamptz' 
 
 type Plain = Record<string, unknown>;
 
-function plain(version: CoverageVersion): Plain {
+/** A version as a row of the tables; `stored`: the person key as `person_key` holds it. */
+function plain(version: CoverageVersion, stored: (personKey: string) => string): Plain {
   const { row } = version;
   const out: Plain = {
-    person_key: row.personKey,
+    person_key: stored(row.personKey),
     valid_from: version.validFrom,
     village: row.village,
     division: row.division,
@@ -98,11 +99,12 @@ function coverageOf(r: Plain): Record<InsuranceType, TypeCoverage> {
   return out;
 }
 
-function versionOf(r: Plain): CoverageVersion {
+/** A row read back; `key`: the person key of the stored `person_key`. */
+function versionOf(r: Plain, key: (stored: string) => string): CoverageVersion {
   return {
     validFrom: isoOf(r['valid_from']),
     row: {
-      personKey: String(r['person_key']),
+      personKey: key(String(r['person_key'])),
       village: (r['village'] as string | null) ?? null,
       division: (r['division'] as string | null) ?? null,
       inPopulation: r['in_population'] === true,
@@ -211,10 +213,11 @@ const ROW_COLUMNS = `s.person_key, s.village, s.birth_date, s.outcome, s.surveye
 // The person's record is sealed (ADR 0011): its row is read with the page and opened in Node for the ID and the name.
 const DETAIL_COLUMNS = `${ROW_COLUMNS}, p.person_key AS p_key, p.record AS p_record, p.sealed AS p_sealed`;
 
-function detailOf(r: Plain, records: Map<string, RegistrationRecord>, statusBefore: CoverageStatus | null = null): DetailRow {
-  const record = records.get(String(r['person_key']));
+/** A detail row; `personKey`: of the row's stored `person_key`; `records`: by person key. */
+function detailOf(r: Plain, personKey: string, records: Map<string, RegistrationRecord>, statusBefore: CoverageStatus | null = null): DetailRow {
+  const record = records.get(personKey);
   return {
-    personKey: String(r['person_key']),
+    personKey,
     citizenId: record?.citizenId ?? null,
     name: record?.name ?? null,
     village: (r['village'] as string | null) ?? null,
@@ -228,11 +231,24 @@ function detailOf(r: Plain, records: Map<string, RegistrationRecord>, statusBefo
 
 /**
  * All SQL of `coverage_current` and `coverage_history` (migration CoverageStatistics1700000010200):
- * the projection's writes, and the statistics' counts and detail lists.
+ * the projection's writes, and the statistics' counts and detail lists. `person_key` holds the
+ * person ID (ADR 0011 stage 5, `PersonKeyColumn`): converted here both ways; what this takes and
+ * returns is in person keys, and detail lists are in stored key order (the `personId` they show).
  */
 @Injectable()
 export class CoverageRepository {
-  constructor(private readonly records: PersonRecordRepository) {}
+  private readonly keys: PersonKeyColumn;
+
+  constructor(private readonly records: PersonRecordRepository) {
+    this.keys = records.keys;
+  }
+
+  private readonly stored = (personKey: string): string => this.keys.stored(personKey);
+  private readonly key = (stored: string): string => this.keys.key(stored);
+
+  private detail(r: Plain, records: Map<string, RegistrationRecord>, figure: Figure): DetailRow {
+    return detailOf(r, this.key(String(r['person_key'])), records, figure.kind === 'change' ? ((r['status_before'] as CoverageStatus | null) ?? null) : null);
+  }
 
   /** The records of a page's people (their `person_record` row read beside them), opened. */
   private recordsOf(rows: Plain[]): Promise<Map<string, RegistrationRecord>> {
@@ -243,8 +259,11 @@ export class CoverageRepository {
   async current(manager: EntityManager, personKeys: readonly string[]): Promise<Map<string, CoverageVersion>> {
     const out = new Map<string, CoverageVersion>();
     if (personKeys.length === 0) return out;
-    const rows: Plain[] = await manager.query(`SELECT ${COLUMN_LIST} FROM coverage_current WHERE person_key = ANY($1::text[])`, [personKeys]);
-    for (const r of rows) out.set(String(r['person_key']), versionOf(r));
+    const rows: Plain[] = await manager.query(`SELECT ${COLUMN_LIST} FROM coverage_current WHERE person_key = ANY($1::text[])`, [this.keys.storedAll(personKeys)]);
+    for (const r of rows) {
+      const version = versionOf(r, this.key);
+      out.set(version.row.personKey, version);
+    }
     return out;
   }
 
@@ -253,19 +272,19 @@ export class CoverageRepository {
     await manager.query(
       `INSERT INTO coverage_history (${COLUMN_LIST}, valid_to)
        SELECT ${COLUMN_LIST}, valid_to FROM jsonb_to_recordset($1::jsonb) AS r(${RECORDSET}, valid_to timestamptz)`,
-      [JSON.stringify(versions.map((v) => ({ ...plain(v), valid_to: v.validTo })))],
+      [JSON.stringify(versions.map((v) => ({ ...plain(v, this.stored), valid_to: v.validTo })))],
     );
   }
 
   async saveCurrent(manager: EntityManager, versions: readonly CoverageVersion[], gone: readonly string[]): Promise<void> {
-    if (gone.length > 0) await manager.query(`DELETE FROM coverage_current WHERE person_key = ANY($1::text[])`, [gone]);
+    if (gone.length > 0) await manager.query(`DELETE FROM coverage_current WHERE person_key = ANY($1::text[])`, [this.keys.storedAll(gone)]);
     if (versions.length === 0) return;
     const updates = COLUMNS.filter((c) => c !== 'person_key').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
     await manager.query(
       `INSERT INTO coverage_current (${COLUMN_LIST})
        SELECT ${COLUMN_LIST} FROM jsonb_to_recordset($1::jsonb) AS r(${RECORDSET})
        ON CONFLICT (person_key) DO UPDATE SET ${updates}`,
-      [JSON.stringify(versions.map(plain))],
+      [JSON.stringify(versions.map((v) => plain(v, this.stored)))],
     );
   }
 
@@ -332,7 +351,7 @@ export class CoverageRepository {
   }
 
   /**
-   * One page of a figure's detail list, ordered by person key, and how many the figure counts (in
+   * One page of a figure's detail list, ordered by stored person key (person ID), and how many the figure counts (in
    * the same pass: a window count; a page past the end counts again). Names and IDs are read for the
    * page's people only.
    */
@@ -349,10 +368,10 @@ export class CoverageRepository {
     );
     const total = rows.length > 0 ? Number(rows[0]?.['total']) : await this.detailTotal(manager, scope, figure);
     const records = await this.recordsOf(rows);
-    return { total, rows: rows.map((r) => detailOf(r, records, figure.kind === 'change' ? ((r['status_before'] as CoverageStatus | null) ?? null) : null)) };
+    return { total, rows: rows.map((r) => this.detail(r, records, figure)) };
   }
 
-  /** Opens a cursor over a whole detail list in the runner's transaction (ordered by person key). */
+  /** Opens a cursor over a whole detail list in the runner's transaction (ordered by stored person key: person ID). */
   async openDetails(runner: QueryRunner, scope: Scope | ChangeScope, figure: Figure): Promise<void> {
     const { text, params } = this.detailQuery(scope, figure, 'rows');
     for (const s of COUNTING) await runner.query(s);
@@ -362,7 +381,7 @@ export class CoverageRepository {
   async nextDetails(runner: QueryRunner, figure: Figure): Promise<DetailRow[]> {
     const rows: Plain[] = await runner.query(`FETCH ${DETAIL_FETCH_SIZE} FROM coverage_details`);
     const records = await this.recordsOf(rows);
-    return rows.map((r) => detailOf(r, records, figure.kind === 'change' ? ((r['status_before'] as CoverageStatus | null) ?? null) : null));
+    return rows.map((r) => this.detail(r, records, figure));
   }
 
   /** `count`: how many; `rows`: every row with name and ID (the cursor); `page`: the rows without them, with a window count. */

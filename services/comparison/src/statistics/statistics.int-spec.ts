@@ -7,7 +7,7 @@ import { EventLogProducer, OutboxRelay, ProjectionRunner, openDataSource, quietL
 import type { ProjectionHandler } from '@qmcb/event-log';
 import { AuditRecorder, AuditService, AuditStore, PersonIds, runInRequest } from '@qmcb/platform';
 import type { RequestContext } from '@qmcb/platform';
-import { LogContext, PersonalDataSealer, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
+import { LogContext, PersonalDataSealer, PersonKeyColumn, PersonRecordRepository, RecordSealer, RegionPolicyProvider, allMigrations } from '@qmcb/service-kit';
 import { createTestDatabase, createTestTopic, deleteTestTopic, testKafkaSettings } from '@qmcb/testing';
 import type { TestDatabase } from '@qmcb/testing';
 import ExcelJS from 'exceljs';
@@ -95,7 +95,12 @@ function phaseTwo(): RegistrationEvent[] {
   return [cover(P2, 'pension', 'resident', 'active', COUNTY, 'social-insurance', LATER), cover(P9, 'medical', 'resident', 'ended', COUNTY, 'social-insurance', LATER), household(P13, V1), cover(P13, 'pension'), cover(P13, 'medical')];
 }
 
-const masked = (...ids: string[]): string[] => ids.sort().map(maskCitizenId);
+/** The person IDs the answers show; key columns hold the same (ADR 0011 stage 5), so detail lists come in their order. */
+const IDS = new PersonIds('statistics-int-person-id-secret-0123456789');
+const KEYS = new PersonKeyColumn(IDS);
+const byPersonId = (a: string, b: string): number => (IDS.idOf(a) < IDS.idOf(b) ? -1 : IDS.idOf(a) > IDS.idOf(b) ? 1 : 0);
+/** Citizen IDs masked, in the order of a detail list. */
+const masked = (...ids: string[]): string[] => ids.sort(byPersonId).map(maskCitizenId);
 
 describe('coverage statistics of a county loaded through the comparison projection', () => {
   let db: TestDatabase;
@@ -118,7 +123,7 @@ describe('coverage statistics of a county loaded through the comparison projecti
   const dir = mkdtempSync(join(tmpdir(), 'qmcb-stats-'));
   const analyst: PersonPrincipal = { kind: 'person', sub: 'analyst-1', name: 'analyst-1', role: 'analyst', division: COUNTY };
   const reviewer: PersonPrincipal = { kind: 'person', sub: 'reviewer-1', name: 'reviewer-1', role: 'grassroots-reviewer', division: TB };
-  const ids = new PersonIds('statistics-int-person-id-secret-0123456789');
+  const ids = IDS;
   /** As the platform's interceptor leaves a request for the handler: the analyst, purpose statistics, values masked. */
   const listRequest = (): RequestContext => ({ requestId: `req-${Math.random()}`, source: '127.0.0.1', method: 'GET', principal: analyst, purpose: 'statistics', unmasked: false, people: new Set(), audited: false });
   /** People the exports disclosed to the analyst, in the order of their audit entries (one per batch, before it was sent). */
@@ -134,8 +139,8 @@ describe('coverage statistics of a county loaded through the comparison projecti
     topic = await createTestTopic(3);
     const settings = testKafkaSettings(topic, 3, 'statistics-test');
     producer = await EventLogProducer.connect(settings, { logger: quietLogger() });
-    const records = new PersonRecordRepository(RecordSealer.fromEnv());
-    const projection = new ComparisonProjection(records, new OutcomeRepository(records), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(), records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository(), PersonalDataSealer.fromEnv());
+    const records = new PersonRecordRepository(RecordSealer.fromEnv(), KEYS);
+    const projection = new ComparisonProjection(records, new OutcomeRepository(records, PersonalDataSealer.fromEnv()), new RegionPolicyProvider(), new IdentityLinks(new PersonLinkRepository(KEYS, PersonalDataSealer.fromEnv()), records), new CoverageRecorder(new CoverageRepository(records)), new RecompareDueRepository(KEYS), PersonalDataSealer.fromEnv());
     const handler: ProjectionHandler = { handle: (events, ctx) => projection.handle([...events], new LogContext(ctx)) };
     runner = new ProjectionRunner({ name: 'cmp-stats', groupId: `cmp-stats-${topic}`, dataSource: ds, schema: 'comparison', handler, settings, logger: quietLogger() });
     await runner.start();
@@ -210,7 +215,7 @@ describe('coverage statistics of a county loaded through the comparison projecti
     const page = await runInRequest(request, () => statistics.detailPage(analyst, { division: COUNTY, figure: 'pension:not-insured' }, 50, 0));
     expect(page).toMatchObject({ figure: 'pension:not-insured', total: 2, limit: 50, offset: 0 });
     expect(page.items.map((i) => i.citizenIdMasked)).toEqual(masked(P3, P8));
-    expect(page.items.map((i) => ids.keyOf(i.personId))).toEqual([P3, P8].sort());
+    expect(page.items.map((i) => ids.keyOf(i.personId))).toEqual([P3, P8].sort(byPersonId));
     expect(page.items[0]).toMatchObject({ nameMasked: '人**', outcome: 'needs-survey', coverage: { pension: { status: 'not-insured', reason: 'NEVER_ENROLLED', regions: [] } } });
     expect([...request.people].sort()).toEqual([P3, P8].sort());
     const past = await statistics.detailPage(analyst, { division: COUNTY, figure: 'pension:not-insured:NEVER_ENROLLED', asOf: between }, 2, 1);
@@ -257,7 +262,7 @@ describe('coverage statistics of a county loaded through the comparison projecti
     expect(csv.slice(6, -1).map((l) => l.split(',')[1])).toEqual(expected);
     const ndjson = (await run('ndjson')).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { citizenIdMasked: string; personId: string });
     expect(ndjson.map((i) => i.citizenIdMasked)).toEqual(expected);
-    expect(ndjson.map((i) => ids.keyOf(i.personId))).toEqual([P1, P2, P3, P8, P9, P12, P13, P7].sort());
+    expect(ndjson.map((i) => ids.keyOf(i.personId))).toEqual([P1, P2, P3, P8, P9, P12, P13, P7].sort(byPersonId));
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(await run('xlsx'));
     const sheet = workbook.getWorksheet('明细表');
@@ -325,7 +330,7 @@ describe('coverage statistics of a county loaded through the comparison projecti
     expect((await statistics.detailPage(analyst, { division: COUNTY, figure: 'pension:insured-here' }, 50, 0)).items.map((i) => i.citizenIdMasked)).toEqual(masked(P1, P2, P8, P9, P12, P13));
 
     // The day school ends is kept for the student; the scheduler's event of that day (appended here as it would) compares again.
-    const due = await new RecompareDueRepository().forPerson(ds.manager, P14);
+    const due = await new RecompareDueRepository(KEYS).forPerson(ds.manager, P14);
     expect(due).toMatchObject({ personKey: P14, dueDate: '2027-07-01', because: ['school year of 2027 ends'] });
     await producer.append([recompareDueEvent(due as NonNullable<typeof due>, new Date().toISOString())]);
     await settle();

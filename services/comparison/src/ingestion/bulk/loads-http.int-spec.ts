@@ -3,7 +3,7 @@ import { mintApiKey, mintToken } from '@qmcb/auth';
 import { SOURCE_RECORD_RECEIVED, deterministicId } from '@qmcb/contracts';
 import type { RegistrationRecord } from '@qmcb/domain';
 import { checkCharacter, foldEvents } from '@qmcb/domain';
-import { PersonRecordRepository, RecordSealer } from '@qmcb/service-kit';
+import { PersonRecordRepository } from '@qmcb/service-kit';
 import { DataSource } from 'typeorm';
 import { ExchangeService } from '../../exchange/exchange.service';
 import { DEFAULT_REQUEST_TIMEOUT_MS, RouteTableHolder } from '@qmcb/platform';
@@ -251,7 +251,7 @@ ${ndjsonLine(good[1] as PlainRecord)}
       if (record) records.push(record);
     }
     const dataSource = app.get(DataSource);
-    await dataSource.transaction((m) => new PersonRecordRepository(RecordSealer.fromEnv()).saveMany(m, records));
+    await dataSource.transaction((m) => app.get(PersonRecordRepository).saveMany(m, records));
     const exchange = app.get(ExchangeService);
     const approver = `Bearer ${mintToken({ sub: 'county-stall', name: 'county-stall', role: 'county-approver', division: county, ttlSeconds: 600 }, process.env['AUTH_JWT_SECRET'] as string)}`;
 
