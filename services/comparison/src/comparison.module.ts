@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { KafkaSettings } from '@qmcb/event-log';
 import { loadConfig } from '@qmcb/platform';
-import { Clock, PersonalDataSealer, PersonKeyColumn, PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
+import { Clock, KEY_COLUMNS, PersonalDataSealer, PersonKeyColumn, PLAIN_ROW_SEALERS, ServiceKitModule } from '@qmcb/service-kit';
 import type { ServiceConfig } from '@qmcb/service-kit';
 import { ExchangeModule } from './exchange/exchange.module';
 import { QuarantinePlainRows } from './ingestion/bulk/load-store';
@@ -23,7 +23,7 @@ import { CoverageRecorder } from './statistics/coverage-recorder';
 import { CoverageRepository } from './statistics/coverage.repository';
 import { OutcomeRepository } from './outcomes/outcome.repository';
 import { LinkWaitingPlainRows, OutcomeReasonsPlainRows, PersonLinkPlainRows } from './projection/comparison-plain-rows';
-import { ComparisonProjection } from './projection/comparison.projection';
+import { COMPARISON_KEY_COLUMNS, ComparisonProjection } from './projection/comparison.projection';
 import { RecompareDueRepository } from './schedule/recompare-due.repository';
 import { RecompareScheduler, SCHEDULE_CONFIG, ScheduleConfig } from './schedule/recompare-scheduler';
 import { StatisticsModule } from './statistics/statistics.module';
@@ -72,6 +72,8 @@ export class ComparisonModule {
         RecompareScheduler,
         { provide: Clock, useValue: options.clock ?? new Clock() },
         { provide: SCHEDULE_CONFIG, useValue: schedule },
+        // What `seal-records` re-keys besides person_record (ADR 0011, stage 5), before it seals.
+        { provide: KEY_COLUMNS, useValue: COMPARISON_KEY_COLUMNS.filter((c) => c.table !== 'person_record') },
         // Rows written before ADR 0011's stages 4 and 5, sealed in place by `seal-records`.
         {
           provide: PLAIN_ROW_SEALERS,
