@@ -190,3 +190,19 @@ export function maskCitizenId(id: string): string {
 export function isPersonKey(key: string): boolean {
   return !key.startsWith('O-');
 }
+
+/**
+ * Every citizen-ID-shaped string in a text (any 18 characters of a run of digits ending in a digit
+ * or X, as `strpos` would find the ID in it), upper-cased: whose lines an erasure must find once a
+ * quarantined line (a bulk load's, a roster's) is sealed (ADR 0011).
+ */
+export function citizenIdsIn(text: string): string[] {
+  const out = new Set<string>();
+  for (const run of text.match(/[0-9Xx]{18,}/g) ?? []) {
+    for (let i = 0; i + 18 <= run.length; i += 1) {
+      const window = run.slice(i, i + 18).toUpperCase();
+      if (/^\d{17}[\dX]$/.test(window)) out.add(window);
+    }
+  }
+  return [...out];
+}

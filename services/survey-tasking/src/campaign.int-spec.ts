@@ -201,6 +201,24 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     return { status: res.status, body: text ? JSON.parse(text) : null };
   }
 
+  /** `npm run projection -- survey-tasking <argv>` against this spec's database and topic: its exit code and what it printed. */
+  async function surveyCommand(argv: string[]): Promise<{ code: number; printed: string }> {
+    const out: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    const saved = { ...process.env };
+    Object.assign(process.env, { DATABASE_URL: db.url, LOG_TOPIC: topic, AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, LOG_LEVEL: 'error' });
+    try {
+      const code = await runServiceCommand('survey-tasking', (config, kafka) => SurveyTaskingModule.register(config, kafka), argv);
+      return { code, printed: out.join('') };
+    } finally {
+      process.env = saved;
+      write.mockRestore();
+    }
+  }
+
   async function dbQuery(sql: string): Promise<Record<string, unknown>[]> {
     const client = new Client({ connectionString: db.url });
     await client.connect();
@@ -712,13 +730,7 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
       };
       const before = await snapshot();
       expect(before['survey_assignment']?.length).toBe(11 + 1 + 2 + 4);
-      const saved = { ...process.env };
-      Object.assign(process.env, { DATABASE_URL: db.url, LOG_TOPIC: topic, AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, LOG_LEVEL: 'error' });
-      try {
-        expect(await runServiceCommand('survey-tasking', (config, kafka) => SurveyTaskingModule.register(config, kafka), ['rebuild'])).toBe(0);
-      } finally {
-        process.env = saved;
-      }
+      expect((await surveyCommand(['rebuild'])).code).toBe(0);
       expect(await snapshot()).toEqual(before);
     } finally {
       await client.end();
@@ -743,13 +755,7 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     await dbQuery(`UPDATE survey_tasking.survey_household_member SET sealed = NULL, citizen_id = '${member?.citizenId}', name = '${member?.name}', relation = '${member?.relation}',
       sex = '${member?.sex}', birth_date = '${member?.birthDate}' WHERE person_key = '${ids.idOf(key(B))}'`);
     expect((await repo.findMany(manager, [key(B)])).get(key(B))).toEqual(member);
-    const saved = { ...process.env };
-    Object.assign(process.env, { DATABASE_URL: db.url, LOG_TOPIC: topic, AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, LOG_LEVEL: 'error' });
-    try {
-      expect(await runServiceCommand('survey-tasking', (config, kafka) => SurveyTaskingModule.register(config, kafka), ['seal-records'])).toBe(0);
-    } finally {
-      process.env = saved;
-    }
+    expect((await surveyCommand(['seal-records'])).code).toBe(0);
     const [row] = await dbQuery(`SELECT (to_jsonb(m) - 'person_key' - 'household_key')::text AS text, sealed IS NOT NULL AS sealed FROM survey_tasking.survey_household_member m WHERE person_key = '${ids.idOf(key(B))}'`);
     expect(row?.['sealed']).toBe(true);
     expect(String(row?.['text'])).not.toContain(B.name);
@@ -787,20 +793,8 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     // Looked up by person ID, the rows a version before wrote are not found: hence seal-records before the consumers start.
     expect((await repo.findMany(manager, [key(B)])).get(key(B))).toBeUndefined();
 
-    const out: string[] = [];
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out.push(String(chunk));
-      return true;
-    });
-    const saved = { ...process.env };
-    Object.assign(process.env, { DATABASE_URL: db.url, LOG_TOPIC: topic, AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, LOG_LEVEL: 'error' });
-    try {
-      expect(await runServiceCommand('survey-tasking', (config, kafka) => SurveyTaskingModule.register(config, kafka), ['seal-records'])).toBe(0);
-    } finally {
-      process.env = saved;
-      write.mockRestore();
-    }
-    const printed = out.join('');
+    const { code, printed } = await surveyCommand(['seal-records']);
+    expect(code).toBe(0);
     const rekeyed = [...printed.matchAll(/seal-records survey-tasking: \S+ done, (\d+) rows re-keyed/g)].map((m) => Number(m[1]));
     // Every key column, household keys included, each row once.
     expect(rekeyed).toHaveLength(tables.length + 2);
@@ -809,19 +803,8 @@ describe('a survey campaign of 高州市 石仔岭街道 (real broker, PostgreSQ
     expect(await snapshot()).toEqual(before);
     expect((await repo.findMany(manager, [key(B)])).get(key(B))).toEqual(member);
     // Run again: nothing left to re-key.
-    const again: string[] = [];
-    const write2 = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      again.push(String(chunk));
-      return true;
-    });
-    Object.assign(process.env, { DATABASE_URL: db.url, LOG_TOPIC: topic, AUTH_JWT_SECRET: JWT_SECRET, API_KEY_SECRET: KEY_SECRET, LOG_LEVEL: 'error' });
-    try {
-      expect(await runServiceCommand('survey-tasking', (config, kafka) => SurveyTaskingModule.register(config, kafka), ['seal-records'])).toBe(0);
-    } finally {
-      process.env = saved;
-      write2.mockRestore();
-    }
-    expect([...again.join('').matchAll(/done, (\d+) rows re-keyed/g)].map((m) => Number(m[1]))).toEqual(new Array(tables.length + 2).fill(0));
+    const again = await surveyCommand(['seal-records']);
+    expect([...again.printed.matchAll(/done, (\d+) rows re-keyed/g)].map((m) => Number(m[1]))).toEqual(new Array(tables.length + 2).fill(0));
   });
 
   it("16. when a person is erased, the download of every surveyor who had their target lists it as removed, and nothing of theirs", async () => {

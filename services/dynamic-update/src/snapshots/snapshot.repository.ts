@@ -1,3 +1,4 @@
+import { citizenIdsIn } from '@qmcb/domain';
 import type { ContractViolation, Department, FactKind } from '@qmcb/contracts';
 import type { PersonalDataSealer, PersonKeyColumn } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
@@ -66,22 +67,6 @@ export interface QuarantinedLine {
 /** Where a refused roster line is sealed (ADR 0011): under a data key of its snapshot's own. */
 export const SNAPSHOT_QUARANTINE_PLACE = 'snapshot_quarantine.raw';
 const quarantineKey = (snapshotId: string): string => `snapshot:${snapshotId}`;
-
-/**
- * Every citizen-ID-shaped string in a line (any 18 characters of a run of digits ending in a digit
- * or X, as `strpos` would find the ID in it): whose lines an erasure must find once they are sealed.
- * (As comparison's bulk loads do for their quarantine.)
- */
-export function citizenIdsIn(text: string): string[] {
-  const out = new Set<string>();
-  for (const run of text.match(/[0-9Xx]{18,}/g) ?? []) {
-    for (let i = 0; i + 18 <= run.length; i += 1) {
-      const window = run.slice(i, i + 18).toUpperCase();
-      if (/^\d{17}[\dX]$/.test(window)) out.add(window);
-    }
-  }
-  return [...out];
-}
 
 /**
  * The snapshot tables of the operational schema: all their SQL. `person_key` of `snapshot_member`

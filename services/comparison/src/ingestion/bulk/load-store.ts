@@ -1,3 +1,4 @@
+import { citizenIdsIn } from '@qmcb/domain';
 import type { Department } from '@qmcb/contracts';
 import type { PersonalDataSealer, PlainRowSealer } from '@qmcb/service-kit';
 import type { EntityManager } from 'typeorm';
@@ -99,21 +100,6 @@ export function toReport(meta: Omit<LoadMeta, 'actor'>, status: LoadStatus, coun
 /** Where a quarantined line is sealed (ADR 0011): under a data key of its load's own. */
 const QUARANTINE_PLACE = 'load_quarantine.raw';
 const quarantineKey = (loadId: string): string => `load:${loadId}`;
-
-/**
- * Every citizen-ID-shaped string in a line (any 18 characters of a run of digits ending in a digit
- * or X, as `strpos` would find the ID in it): whose lines an erasure must find once they are sealed.
- */
-export function citizenIdsIn(text: string): string[] {
-  const out = new Set<string>();
-  for (const run of text.match(/[0-9Xx]{18,}/g) ?? []) {
-    for (let i = 0; i + 18 <= run.length; i += 1) {
-      const window = run.slice(i, i + 18).toUpperCase();
-      if (/^\d{17}[\dX]$/.test(window)) out.add(window);
-    }
-  }
-  return [...out];
-}
 
 /**
  * PostgreSQL side of bulk loads: the `loads`, `load_quarantine` and `ingested_record` tables. A
