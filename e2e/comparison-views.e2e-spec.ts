@@ -161,6 +161,8 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
   /** The person IDs the services hand out: they share PERSON_ID_SECRET with this process. */
   const ids = new PersonIds(process.env['PERSON_ID_SECRET'] as string);
   const pid = (citizenId: string): string => ids.idOf(citizenId);
+  /** People in the order lists and exports give them within a division: by person ID, what the key columns hold (ADR 0011, stage 5). */
+  const inIdOrder = (...citizenIds: string[]): string[] => [...citizenIds].sort((a, b) => (pid(a) < pid(b) ? -1 : pid(a) > pid(b) ? 1 : 0));
 
   const flagged = (citizenId: string, name: string, division: string, outcome: string, reasonCodes: string[]): object => ({
     personId: pid(citizenId),
@@ -323,8 +325,10 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     expect((await call('GET', `/persons/${pid(P.chenGang)}?asOf=2026-11-02T00:00:00.000Z`, county)).body.comparison.stale).toBe(false);
   });
 
-  it('lists flagged people by outcome and reason within the caller\'s division, paginated and ordered by division and key', async () => {
-    // The township reviewer's whole township by default: two villages, ordered by village then key.
+  it('lists flagged people by outcome and reason within the caller\'s division, paginated and ordered by division and person ID', async () => {
+    // The township reviewer's whole township by default: two villages, ordered by village then person ID.
+    const name: Record<string, string> = { [P.wangFang]: '王芳', [P.huangJing]: '黄静', [P.zhouQiang]: '周强', [P.liMing]: '李明', [P.zhangWei]: '张伟', [P.liuYang]: '刘洋' };
+    const v1Uninsured = inIdOrder(P.wangFang, P.huangJing);
     const page1 = await call('GET', '/flags?outcome=needs-survey&reason=UNINSURED&limit=2&offset=0', township);
     expect(page1).toEqual({
       status: 200,
@@ -332,7 +336,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
         total: 3,
         limit: 2,
         offset: 0,
-        items: [flagged(P.wangFang, '王芳', V1, 'needs-survey', ['UNINSURED']), flagged(P.huangJing, '黄静', V1, 'needs-survey', ['UNINSURED'])],
+        items: v1Uninsured.map((p) => flagged(p, name[p] as string, V1, 'needs-survey', ['UNINSURED'])),
       },
     });
     const page2 = await call('GET', `/flags?outcome=needs-survey&reason=UNINSURED&division=${TOWNSHIP}&limit=2&offset=2`, township);
@@ -342,12 +346,20 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     // The person key (the citizen ID itself) is never beside its masked form.
     expect(JSON.stringify(page1.body)).not.toContain(P.wangFang);
     // An analyst counting sees the same people with names masked.
-    expect((await call('GET', '/flags?outcome=needs-survey&reason=UNINSURED&limit=2&offset=0', token('analyst', TOWNSHIP.slice(0, 6), 'analyst-1', 'statistics'))).body.items).toEqual([
-      { ...flagged(P.wangFang, '王**', V1, 'needs-survey', ['UNINSURED']) },
-      { ...flagged(P.huangJing, '黄**', V1, 'needs-survey', ['UNINSURED']) },
-    ]);
+    expect((await call('GET', '/flags?outcome=needs-survey&reason=UNINSURED&limit=2&offset=0', token('analyst', TOWNSHIP.slice(0, 6), 'analyst-1', 'statistics'))).body.items).toEqual(
+      v1Uninsured.map((p) => flagged(p, `${(name[p] as string).slice(0, 1)}**`, V1, 'needs-survey', ['UNINSURED'])),
+    );
 
     // Any outcome, any reason: everyone compared in the township, the exempt and registered too.
+    const outcomeOf: Record<string, [string, string[]]> = {
+      [P.zhouQiang]: ['exempt', ['EXEMPT_MOVED_OUT']],
+      [P.liMing]: ['needs-survey', ['INACCURATE_NAME']],
+      [P.wangFang]: ['needs-survey', ['UNINSURED']],
+      [P.huangJing]: ['needs-survey', ['UNINSURED']],
+      [P.zhangWei]: ['registered', ['COMPLETE']],
+      [P.liuYang]: ['needs-survey', ['UNINSURED']],
+    };
+    const row = (p: string, village: string): ReturnType<typeof flagged> => flagged(p, name[p] as string, village, ...(outcomeOf[p] as [string, string[]]));
     const all = await call('GET', '/flags', township);
     expect(all).toEqual({
       status: 200,
@@ -355,14 +367,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
         total: 6,
         limit: 50,
         offset: 0,
-        items: [
-          flagged(P.zhouQiang, '周强', V1, 'exempt', ['EXEMPT_MOVED_OUT']),
-          flagged(P.liMing, '李明', V1, 'needs-survey', ['INACCURATE_NAME']),
-          flagged(P.wangFang, '王芳', V1, 'needs-survey', ['UNINSURED']),
-          flagged(P.huangJing, '黄静', V1, 'needs-survey', ['UNINSURED']),
-          flagged(P.zhangWei, '张伟', V2, 'registered', ['COMPLETE']),
-          flagged(P.liuYang, '刘洋', V2, 'needs-survey', ['UNINSURED']),
-        ],
+        items: [...inIdOrder(P.zhouQiang, P.liMing, P.wangFang, P.huangJing).map((p) => row(p, V1)), ...inIdOrder(P.zhangWei, P.liuYang).map((p) => row(p, V2))],
       },
     });
 
@@ -475,25 +480,21 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     expect(res.contentType).toBe('application/x-ndjson; charset=utf-8');
     expect(res.text.endsWith('\n')).toBe(true);
     const lines = res.text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    // Ordered by person key, then insurance key: 赵雷 (no household here), 孙丽 (household in 茂南区),
-    // 周强 (household moved out). 张伟 and 李明, insured here with their household here, are not in it.
-    expect(lines).toEqual([
-      exportLine(P.zhaoLei, 'medical', 'employee', AS_OF, {
-        employer: '高州市恒达制衣厂', since: '2019-03-01', name: '赵雷', sex: 'male', birthDate: '1988-08-08', phone: '13900139005', address: '广东省高州市潘州街道工业园宿舍5号',
-      }),
-      exportLine(P.zhaoLei, 'pension', 'employee', AS_OF, {
-        employer: '高州市恒达制衣厂', since: '2019-03-01', name: '赵雷', sex: 'male', birthDate: '1988-08-08', phone: '13900139005', address: '广东省高州市潘州街道工业园宿舍5号',
-      }),
-      exportLine(P.sunLi, 'pension', 'employee', AS_OF, {
-        employer: '高州市恒达制衣厂', since: '2021-05-01', name: '孙丽', sex: 'female', birthDate: '1992-02-02', phone: '13800138006', address: '广东省茂名市茂南区红旗街道建设社区6号',
-      }),
-      exportLine(P.zhouQiang, 'medical', 'employee', AS_OF, {
-        since: '2000-01-01', name: '周强', sex: 'male', birthDate: '1975-06-06', phone: '13800138007', address: '广东省高州市石仔岭街道南宫居委会7号',
-      }),
-      exportLine(P.zhouQiang, 'pension', 'employee', AS_OF, {
-        since: '2000-01-01', name: '周强', sex: 'male', birthDate: '1975-06-06', phone: '13800138007', address: '广东省高州市石仔岭街道南宫居委会7号',
-      }),
-    ]);
+    // Ordered by person ID (what the key columns hold, ADR 0011 stage 5), then insurance key: 赵雷 (no
+    // household here), 孙丽 (household in 茂南区), 周强 (household moved out). 张伟 and 李明, insured here
+    // with their household here, are not in it.
+    const zhaoLei = { employer: '高州市恒达制衣厂', since: '2019-03-01', name: '赵雷', sex: 'male', birthDate: '1988-08-08', phone: '13900139005', address: '广东省高州市潘州街道工业园宿舍5号' };
+    const zhouQiang = { since: '2000-01-01', name: '周强', sex: 'male', birthDate: '1975-06-06', phone: '13800138007', address: '广东省高州市石仔岭街道南宫居委会7号' };
+    const linesOf: Record<string, object[]> = {
+      [P.zhaoLei]: [exportLine(P.zhaoLei, 'medical', 'employee', AS_OF, zhaoLei), exportLine(P.zhaoLei, 'pension', 'employee', AS_OF, zhaoLei)],
+      [P.sunLi]: [
+        exportLine(P.sunLi, 'pension', 'employee', AS_OF, {
+          employer: '高州市恒达制衣厂', since: '2021-05-01', name: '孙丽', sex: 'female', birthDate: '1992-02-02', phone: '13800138006', address: '广东省茂名市茂南区红旗街道建设社区6号',
+        }),
+      ],
+      [P.zhouQiang]: [exportLine(P.zhouQiang, 'medical', 'employee', AS_OF, zhouQiang), exportLine(P.zhouQiang, 'pension', 'employee', AS_OF, zhouQiang)],
+    };
+    expect(lines).toEqual(inIdOrder(P.zhaoLei, P.sunLi, P.zhouQiang).flatMap((p) => linesOf[p] as object[]));
     // Exactly the shape of a record of POST /records and of the NDJSON bulk load, facts by the insurance contract.
     for (const line of lines) {
       expect(Object.keys(line).sort()).toEqual(['asOf', 'citizenId', 'facts', 'mode', 'sourceRecordId']);
@@ -509,7 +510,7 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
     // is in 茂南区, so her name, phone and address are not the county's to hand out (GET /persons answers 404 for her).
     const approvers = await exportNdjson(exporter);
     expect(approvers.status).toBe(200);
-    expect(approvers.text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { citizenId: string }).citizenId)).toEqual([P.zhaoLei, P.zhaoLei, P.zhouQiang, P.zhouQiang]);
+    expect(approvers.text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { citizenId: string }).citizenId)).toEqual(inIdOrder(P.zhaoLei, P.zhouQiang).flatMap((p) => [p, p]));
     expect(approvers.text).not.toContain(P.sunLi);
     expect((await call('GET', `/persons/${pid(P.sunLi)}`, county)).status).toBe(404);
     expect((await audited('/exchange/non-local-insured')).filter((line) => line.startsWith('user:'))).toEqual([`user:county-1 ${P.zhaoLei}`, `user:county-1 ${P.zhouQiang}`].sort());
