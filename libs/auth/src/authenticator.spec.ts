@@ -1,3 +1,5 @@
+import { spawn } from 'child_process';
+import { connect } from 'net';
 import { HttpException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { sign } from 'jsonwebtoken';
@@ -83,6 +85,38 @@ describe('Authenticator', () => {
     expect(await failure(auth.authenticate(bearer(after)))).toEqual({ status: 401, message: 'token revoked' });
     const other = mintToken({ ...surveyor, sub: 'u2', ttlSeconds: 600 }, options.jwtSecret, { now: new Date((now - 60) * 1000) });
     expect((await failure(auth.authenticate(bearer(other)))).status).toBe(200);
+  });
+
+  it('counts an answer that arrived in time while the process was busy: only a slow Redis fails closed, not a blocked event loop', async () => {
+    const key = mintApiKey('public-security', 'ps-busy', options.apiKeySecret);
+    // Redis's answer as I/O on a real socket, from another process (as Redis is): sent as soon as the
+    // question is asked, while this process computes for 150 ms without yielding, past the 50 ms
+    // deadline. When it next looks, the deadline is due and the answer is in the socket.
+    const redis = spawn(process.execPath, ['-e', "const s = require('net').createServer((c) => c.on('data', () => c.write('0'))).listen(0, '127.0.0.1', () => console.log(s.address().port))"]);
+    try {
+      const port = await new Promise<number>((resolve) => redis.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+      const client = connect(port, '127.0.0.1');
+      await new Promise<void>((resolve) => client.once('connect', resolve));
+      const viaSocket = (): Promise<number> =>
+        new Promise((resolve) => {
+          client.once('data', () => resolve(0));
+          client.write('?');
+        });
+      const busy = await authenticatorWith({ sIsMember: viaSocket, mGet: async () => [null, null] });
+      const pending = busy.authenticate(headers({ 'x-api-key': key }));
+      await new Promise((resolve) => setImmediate(resolve));
+      const until = Date.now() + 150;
+      while (Date.now() < until) {
+        // busy, as a long projection batch is
+      }
+      expect(await failure(pending)).toEqual({ status: 200, message: '' });
+      client.destroy();
+    } finally {
+      redis.kill();
+    }
+    // An answer that comes after the deadline still fails closed.
+    const slow = await authenticatorWith({ sIsMember: () => new Promise((resolve) => setTimeout(() => resolve(0), 200)), mGet: async () => [null, null] });
+    expect(await failure(slow.authenticate(headers({ 'x-api-key': key })))).toEqual({ status: 503, message: 'API key revocation list unavailable; retry later' });
   });
 
   it('fails closed (503) for keys and tokens alike when the revocation lists cannot be read', async () => {

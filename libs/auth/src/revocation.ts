@@ -70,10 +70,20 @@ export class RedisApiKeyRevocations implements ApiKeyRevocations {
     return token.issuedAt === undefined || token.issuedAt <= Number(before);
   }
 
+  /**
+   * The answer, or a rejection once `timeoutMs` has passed without one. When the timer fires, the
+   * rejection waits for the rest of that turn of the event loop (setImmediate: after the poll phase),
+   * so an answer that arrived in time but sat unread while the process was busy (a long synchronous
+   * stretch, e.g. a projection batch) still counts: only Redis being slow fails closed, not this
+   * process being busy.
+   */
   private async ask<T>(question: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let late: NodeJS.Immediate | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RevocationUnknownError(`revocation list did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      timer = setTimeout(() => {
+        late = setImmediate(() => reject(new RevocationUnknownError(`revocation list did not answer within ${this.timeoutMs} ms`)));
+      }, this.timeoutMs);
     });
     try {
       return await Promise.race([question(), timeout]);
@@ -82,6 +92,7 @@ export class RedisApiKeyRevocations implements ApiKeyRevocations {
       throw new RevocationUnknownError(`revocation list unavailable: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       clearTimeout(timer);
+      if (late) clearImmediate(late);
     }
   }
 }
