@@ -485,7 +485,8 @@ describe('accuracy of comparison on a synthetic county', () => {
         });
       }
     }
-    people.sort((a, b) => (a.key < b.key ? -1 : 1));
+    // The detail lists' order: by person ID, what the key columns hold (ADR 0011, stage 5).
+    people.sort((a, b) => (storedKey(a.key) < storedKey(b.key) ? -1 : 1));
     const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
     const agedBy = `${String(Number(today.slice(0, 4)) - 60).padStart(4, '0')}${today.slice(4)}`;
     const targets: Partial<Record<InsuranceType, number>> = { medical: 0.97, pension: 0.9 };
@@ -560,7 +561,7 @@ describe('accuracy of comparison on a synthetic county', () => {
       ...INSURANCE_TYPES.map((t) => `  ${t.padEnd(13)} due ${String(total.types[t].due).padStart(5)}  here ${String(total.types[t].insuredHere).padStart(5)}  elsewhere ${String(total.types[t].insuredElsewhere).padStart(4)}  not ${String(total.types[t].notInsured).padStart(4)}  rate ${total.types[t].coverage.rate}  target ${total.types[t].target}  short ${total.types[t].shortOfTarget}`),
       `  60+ without pension ${total.agedWithoutPension}; township ${township[0]} (${township[1].length} people) and village ${village[0]} (${village[1].length}) checked too`].join('\n'));
 
-    // The people behind each figure, whole lists streamed: exactly the expected people, in person-key order, masked.
+    // The people behind each figure, whole lists streamed: exactly the expected people, in person-ID order, masked.
     const mask = (id: string): string => `${id.slice(0, 6)}${'*'.repeat(id.length - 10)}${id.slice(-4)}`;
     const figureNames = ['population', 'registered', 'not-registered', 'aged-without-pension', ...INSURANCE_TYPES.flatMap((t) => [`${t}:due`, `${t}:insured-here`, `${t}:insured-elsewhere`, `${t}:not-insured`, `${t}:not-insured:LAPSED`, `${t}:exempt:STUDENT`, `${t}:not-due:NOT_EMPLOYED`])];
     const member = (name: string, p: Counted): boolean => {
