@@ -1,4 +1,4 @@
-import { citizenIdsIn } from '@qmcb/domain';
+import { citizenIdsIn } from './citizen-id';
 
 describe('the citizen IDs a refused roster line names (whose erasure must find it once sealed)', () => {
   it('given IDs inside JSON, a lower-case x, and a longer run of digits, then every 18-character window an ID could be, upper-cased, once each', () => {
