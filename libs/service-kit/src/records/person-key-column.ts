@@ -33,7 +33,9 @@ export class PersonKeyColumn {
     if (hit !== undefined) return hit;
     const value = PERSON_KEY_PATTERN.test(personKey) ? this.ids.idOf(personKey) : personKey;
     remember(this.toStored, personKey, value);
-    remember(this.toKey, value, personKey);
+    // Only a conversion teaches the way back: `stored` of a value that is no person key (a stored
+    // one, passed again) must not make `key` of it answer itself.
+    if (value !== personKey) remember(this.toKey, value, personKey);
     return value;
   }
 
@@ -49,6 +51,15 @@ export class PersonKeyColumn {
     const key = this.ids.keyOf(value) ?? value;
     remember(this.toKey, value, key);
     return key;
+  }
+
+  /**
+   * Every value that may stand for the person where values are not re-keyed (inside JSON, e.g. a
+   * webhook dead letter's entries): the current person ID, the previous PERSON_ID_SECRET's during a
+   * rotation, and the key itself.
+   */
+  forms(personKey: string): string[] {
+    return PERSON_KEY_PATTERN.test(personKey) ? [...new Set([...this.ids.idsOf(personKey), personKey])] : [personKey];
   }
 
   /** Whether the value is stored under the current PERSON_ID_SECRET (else: plain, or a previous secret's). */

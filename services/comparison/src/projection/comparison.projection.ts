@@ -159,10 +159,13 @@ export class ComparisonProjection {
   @EventPattern(PERSON_ERASURE)
   async erase(@Payload() event: PersonErasedEvent, @Ctx() log: LogContext): Promise<void> {
     const key = event.personKey;
-    // Key columns hold the person ID (ADR 0011 stage 5).
-    const stored = this.records.keys.stored(key);
-    const linked: { record_key: string }[] = await log.manager.query(`SELECT record_key FROM person_link WHERE person_key = $1`, [stored]);
-    await deletePersonRows(log.manager, stored, ERASED_BY);
+    // Key columns hold the person ID (ADR 0011 stage 5); rows not re-keyed yet hold the plain key,
+    // so both are looked for (as review, survey tasking and dynamic update do).
+    const linked: { record_key: string }[] = [];
+    for (const value of new Set([this.records.keys.stored(key), key])) {
+      linked.push(...((await log.manager.query(`SELECT record_key FROM person_link WHERE person_key = $1`, [value])) as { record_key: string }[]));
+      await deletePersonRows(log.manager, value, ERASED_BY);
+    }
     // Records that were linked to them wait for a person again, as in a rebuild.
     await this.identityLinks.unlinked(log.manager, linked.map((l) => this.records.keys.key(l.record_key)));
     // A quarantined line is kept as sent, sealed, with the refs of the citizen IDs in it (ADR 0011);

@@ -159,14 +159,15 @@ export class RegistryProjection {
     if (!isSurrogatePersonKey(key)) {
       await manager.query(`DELETE FROM ${ops}.snapshot_quarantine WHERE person_refs @> ARRAY[$1]::text[] OR strpos(raw, $2) > 0`, [await this.personal.personRef(key), key]);
     }
-    // Delivered entries name the person by person ID, the key column's stored value (and, in
-    // entries written before stage 5, by citizen ID too).
+    // Delivered entries name the person by person ID (and, in entries written before stage 5, by
+    // citizen ID too). They are not re-keyed: any ID the person had since (a PERSON_ID_SECRET
+    // rotation's previous one too) is looked for.
     await manager.query(
       `UPDATE ${ops}.webhook_dead_letter
           SET entries = COALESCE((SELECT jsonb_agg(e ORDER BY n) FROM jsonb_array_elements(entries) WITH ORDINALITY AS x(e, n)
-                                   WHERE e->>'personId' IS DISTINCT FROM $1 AND e->>'citizenId' IS DISTINCT FROM $2), '[]'::jsonb)
-        WHERE entries @> jsonb_build_array(jsonb_build_object('personId', $1::text)) OR entries @> jsonb_build_array(jsonb_build_object('citizenId', $2::text))`,
-      [stored, key],
+                                   WHERE NOT (COALESCE(e->>'personId', '') = ANY($1::text[])) AND e->>'citizenId' IS DISTINCT FROM $2), '[]'::jsonb)
+        WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(entries) AS d(e) WHERE e->>'personId' = ANY($1::text[]) OR e->>'citizenId' = $2)`,
+      [this.keys.forms(key), key],
     );
   }
 }

@@ -314,7 +314,7 @@ export class SurveyProjection {
       { table: 'survey_task', column: 'person_key' },
       { table: 'survey_household_member', column: 'person_key' },
     ]);
-    // Read as stored; `touchHouseholds` stores a stored household key as it is.
-    await this.tasks.touchHouseholds(manager, households.map((h) => h.household_key));
+    // As read (stored, or a row not re-keyed yet): touched as they are, not converted again.
+    await this.tasks.touchStoredHouseholds(manager, households.map((h) => h.household_key));
   }
 }

@@ -314,8 +314,13 @@ export class SurveyTaskRepository implements PlainRowSealer {
 
   /** Marks the open targets of these households changed (a member changed), so surveyors' downloads bring the household again. */
   async touchHouseholds(manager: EntityManager, householdKeys: readonly string[]): Promise<void> {
-    if (householdKeys.length === 0) return;
-    await manager.query(`UPDATE survey_task SET synced_xid = pg_current_xact_id() WHERE household_key = ANY($1::text[]) AND finished_at IS NULL`, [this.households.storedAll(householdKeys)]);
+    await this.touchStoredHouseholds(manager, this.households.storedAll(householdKeys));
+  }
+
+  /** `touchHouseholds` by the column's values as read (stored, or written before stage 5), not converted. */
+  async touchStoredHouseholds(manager: EntityManager, values: readonly string[]): Promise<void> {
+    if (values.length === 0) return;
+    await manager.query(`UPDATE survey_task SET synced_xid = pg_current_xact_id() WHERE household_key = ANY($1::text[]) AND finished_at IS NULL`, [[...new Set(values)]]);
   }
 
   /**
