@@ -120,12 +120,14 @@ export class PersonalDataSealer {
    * not open (altered, or moved from another person's row or another place).
    */
   async open<T>(place: string, items: readonly StoredPersonalValue[]): Promise<(T | undefined)[]> {
-    const sealed = items.filter((i) => i.sealed !== null && i.sealed !== undefined);
-    const log = sealed.length > 0 ? await this.logSealer : null;
-    const keys = log ? await log.keyring.get(sealed.map((i) => log.personRef(i.personKey))) : new Map();
-    return items.map((item) => {
+    const sealed = items.some((i) => i.sealed !== null && i.sealed !== undefined);
+    const log = sealed ? await this.logSealer : null;
+    // Each sealed value's person ref, computed once (an HMAC each).
+    const refs = items.map((i) => (log && i.sealed !== null && i.sealed !== undefined ? log.personRef(i.personKey) : null));
+    const keys = log ? await log.keyring.get(refs.filter((r): r is string => r !== null)) : new Map();
+    return items.map((item, i) => {
       if (item.sealed === null || item.sealed === undefined) return item.plain as T;
-      const ref = (log as LogSealer).personRef(item.personKey);
+      const ref = refs[i] as string;
       const state = keys.get(ref);
       if (!state) throw new Error(`${place}: the keyring has no key for person ref ${ref} (is KEYRING_DATABASE_URL the keyring these values were sealed with?)`);
       if (state.kind === 'shredded') return undefined;
@@ -195,18 +197,57 @@ export class RecordSealer {
  * whose value was undefined is gone and comes back at the end), so its sealed bytes are the same too.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  return canonicalOf(value) ?? 'null';
+}
+
+/**
+ * A key written as JSON: most keys of a record are plain ASCII names, quoted as they are (what
+ * `JSON.stringify` gives them); any other goes through `JSON.stringify`.
+ */
+const PLAIN_KEY = /^[\w$.:-]*$/;
+
+/**
+ * The canonical text of a value, or undefined where `JSON.stringify` would leave the value out of an
+ * object (undefined, a function, a symbol). One string built left to right: this runs for every
+ * record a fold writes (issue 11: it was the largest self time of sealing).
+ */
+function canonicalOf(value: unknown): string | undefined {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
   const withJson = value as { toJSON?: () => unknown };
-  if (typeof withJson.toJSON === 'function') return canonicalJson(withJson.toJSON());
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (typeof withJson.toJSON === 'function') return canonicalOf(withJson.toJSON());
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += canonicalOf(value[i]) ?? 'null';
+    }
+    return `${out}]`;
+  }
   const obj = value as Record<string, unknown>;
-  const parts: string[] = [];
-  for (const key of Object.keys(obj).sort()) {
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
     const v = obj[key];
     if (v === undefined || typeof v === 'function') continue;
-    parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+    const text = canonicalOf(v) ?? 'null';
+    out += first ? '' : ',';
+    out += PLAIN_KEY.test(key) ? `"${key}":` : `${JSON.stringify(key)}:`;
+    out += text;
+    first = false;
   }
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
 }
 
 const PLACE = 'person_record';
@@ -220,8 +261,10 @@ export function sealValue(dek: KeyObject | Buffer, place: string, ref: string, p
   const iv = createHmac('sha256', dek).update(aad).update(Buffer.of(0)).update(plain).digest().subarray(0, IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', dek, iv);
   cipher.setAAD(aad);
-  const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-  return Buffer.concat([Buffer.of(FORMAT), iv, body, cipher.getAuthTag()]);
+  // One copy into the result (GCM's final() gives no bytes, but is what computes the tag).
+  const body = cipher.update(plain);
+  const rest = cipher.final();
+  return Buffer.concat([Buffer.of(FORMAT), iv, body, rest, cipher.getAuthTag()]);
 }
 
 export function openValue(dek: KeyObject | Buffer, place: string, ref: string, sealed: Buffer): Buffer {
