@@ -44,6 +44,9 @@ export const metrics = {
   get erasedDropped(): Counter<string> {
     return counter('qmcb_events_erased_not_appended_total', 'Events not appended because their person was erased (ADR 0009)', []);
   },
+  get produceGroups(): Counter<string> {
+    return counter('qmcb_log_append_groups_total', 'Groups of appends sent to the log together and acknowledged (appends waiting for the one request in flight go out in one group)', []);
+  },
   get appended(): Counter<string> {
     return counter('qmcb_events_appended_total', 'Events appended to the log and acknowledged by all in-sync replicas', []);
   },
@@ -51,7 +54,7 @@ export const metrics = {
 
 /** Registers every event-log metric up front, so a scrape shows them before the first event. */
 export function registerEventLogMetrics(): void {
-  void [metrics.applied, metrics.skipped, metrics.lag, metrics.deadLetters, metrics.outboxPending, metrics.outboxPublished, metrics.chunkSplits, metrics.appended, metrics.shreddedSkipped, metrics.erasedDropped];
+  void [metrics.applied, metrics.skipped, metrics.lag, metrics.deadLetters, metrics.outboxPending, metrics.outboxPublished, metrics.chunkSplits, metrics.appended, metrics.produceGroups, metrics.shreddedSkipped, metrics.erasedDropped];
 }
 
 registerEventLogMetrics();

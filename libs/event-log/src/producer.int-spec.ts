@@ -68,6 +68,29 @@ describe('EventLogProducer', () => {
     }
   });
 
+  it('sends appends that arrive while a request is in flight together: each answered once acknowledged, nothing lost, each caller in order', async () => {
+    const callers = 40;
+    const perCaller = 3;
+    const batches = Array.from({ length: callers }, (_, c) => Array.from({ length: perCaller }, (_, n) => taskEvent(personKey(100 + c), n, 'grouped')));
+    // Every person's data key made and cached first, so the appends below reach the queue at once.
+    await producer.append(batches.map((b) => b[0] as RegistrationEvent).map((e) => taskEvent(e.personKey, 99, 'warm')));
+    const groupsBefore = await metricValue('qmcb_log_append_groups_total');
+    const appendedBefore = await metricValue('qmcb_events_appended_total');
+
+    await Promise.all(batches.map((b) => producer.append(b)));
+
+    // One request for the first caller, one for the 39 that arrived during its round trip (one at a time before: 40).
+    expect((await metricValue('qmcb_log_append_groups_total')) - groupsBefore).toBeLessThanOrEqual(2);
+    expect((await metricValue('qmcb_events_appended_total')) - appendedBefore).toBe(callers * perCaller);
+    const records = (await readTopic(settings)).filter((r) => batches.some((b) => b.some((e) => e.eventId === r.headers['event-id'])));
+    expect(records).toHaveLength(callers * perCaller);
+    expect(new Set(records.map((r) => r.headers['event-id'])).size).toBe(callers * perCaller);
+    for (const b of batches) {
+      const ids = b.map((e) => e.eventId);
+      expect(records.filter((r) => ids.includes(String(r.headers['event-id']))).map((r) => r.headers['event-id'])).toEqual(ids);
+    }
+  });
+
   it('creates topics with infinite retention and delete cleanup; ping answers', async () => {
     await ensureTopics(settings, [{ topic: `${topic}.dlq.probe`, partitions: 1 }]);
     const configs = await withAdmin(settings, (admin) =>

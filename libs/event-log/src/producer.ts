@@ -147,8 +147,30 @@ export interface EventLogProducerOptions {
   logger?: Logger;
 }
 
+/** A caller's messages waiting for the producer, and how to answer it. */
+interface Waiting {
+  messages: Message[];
+  bytes: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * The log's producer for a process: HTTP requests, the outbox relay and commands append through it
+ * at the same time. With one produce request in flight (order and idempotence), each append used to
+ * wait for every earlier one's round trip, so a process taking 20 requests a second was bounded by
+ * the broker's round trip, and its relay waited behind them (issue 11). Appends are now grouped:
+ * while a request is in flight, the messages of the appends that arrive meanwhile are queued and
+ * go out together in the next request (up to MAX_SEND_BYTES a request; one caller's messages are
+ * never split between groups and keep their order; callers keep the order in which they arrived).
+ * Each caller is answered when its group is acknowledged by all in-sync replicas; if its group's
+ * send fails, every caller of the group gets the error (and re-sends, deduplicated downstream by
+ * event ID, as after any failed send). No append waits for a timer: a lone append is sent at once.
+ */
 export class EventLogProducer {
   private closed = false;
+  private readonly waiting: Waiting[] = [];
+  private sending: Promise<void> | null = null;
 
   private constructor(
     private readonly producer: Producer,
@@ -173,7 +195,7 @@ export class EventLogProducer {
     if (this.closed) throw new Error('EventLogProducer is disconnected');
     const messages = await sealForLog(this.sealer, events, this.logger);
     if (messages.length === 0) return;
-    await sendAcked(this.producer, this.settings.topic, messages);
+    await this.send(messages);
     metrics.appended.inc(messages.length);
   }
 
@@ -185,13 +207,43 @@ export class EventLogProducer {
     if (this.closed) throw new Error('EventLogProducer is disconnected');
     const messages = await outboxMessages(this.sealer, items, this.logger);
     if (messages.length === 0) return;
-    await sendAcked(this.producer, this.settings.topic, messages);
+    await this.send(messages);
     metrics.appended.inc(messages.length);
+  }
+
+  /** Queues a caller's messages; resolves once they are acknowledged (see the class). */
+  private send(messages: Message[]): Promise<void> {
+    const bytes = messages.reduce((n, m) => n + ((m.value as Buffer | string | null)?.length ?? 0), 0);
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ messages, bytes, resolve, reject });
+      if (!this.sending) this.sending = this.drain();
+    });
+  }
+
+  /** Sends the queue group by group, one request in flight, until it is empty. */
+  private async drain(): Promise<void> {
+    while (this.waiting.length > 0) {
+      // At least one caller; more while the group stays within one request's bytes.
+      let bytes = (this.waiting[0] as Waiting).bytes;
+      let n = 1;
+      while (n < this.waiting.length && bytes + (this.waiting[n] as Waiting).bytes <= MAX_SEND_BYTES) bytes += (this.waiting[n++] as Waiting).bytes;
+      const group = this.waiting.splice(0, n);
+      try {
+        await sendAcked(this.producer, this.settings.topic, group.length === 1 ? (group[0] as Waiting).messages : group.flatMap((g) => g.messages));
+        metrics.produceGroups.inc();
+        for (const g of group) g.resolve();
+      } catch (e) {
+        for (const g of group) g.reject(e);
+      }
+    }
+    this.sending = null;
   }
 
   async disconnect(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Appends already accepted are sent (or fail) before the connection goes.
+    await this.sending;
     await this.producer.disconnect();
     this.logger.log('producer disconnected', { topic: this.settings.topic });
   }
