@@ -147,6 +147,9 @@ export interface EventLogProducerOptions {
   logger?: Logger;
 }
 
+/** How long a disconnect waits for queued appends to be acknowledged. */
+const DISCONNECT_DRAIN_MS = 10_000;
+
 /** A caller's messages waiting for the producer, and how to answer it. */
 interface Waiting {
   messages: Message[];
@@ -165,7 +168,9 @@ interface Waiting {
  * never split between groups and keep their order; callers keep the order in which they arrived).
  * Each caller is answered when its group is acknowledged by all in-sync replicas; if its group's
  * send fails, every caller of the group gets the error (and re-sends, deduplicated downstream by
- * event ID, as after any failed send). No append waits for a timer: a lone append is sent at once.
+ * event ID, as after any failed send): so when one partition's leader fails, callers whose messages
+ * went to other partitions of the same group re-send too (the price of grouping, paid only while the
+ * broker is failing). No append waits for a timer: a lone append is sent at once.
  */
 export class EventLogProducer {
   private closed = false;
@@ -213,6 +218,8 @@ export class EventLogProducer {
 
   /** Queues a caller's messages; resolves once they are acknowledged (see the class). */
   private send(messages: Message[]): Promise<void> {
+    // Sealed while disconnect() ran: refused as any append after it.
+    if (this.closed) return Promise.reject(new Error('EventLogProducer is disconnected'));
     const bytes = messages.reduce((n, m) => n + ((m.value as Buffer | string | null)?.length ?? 0), 0);
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ messages, bytes, resolve, reject });
@@ -228,13 +235,17 @@ export class EventLogProducer {
       let n = 1;
       while (n < this.waiting.length && bytes + (this.waiting[n] as Waiting).bytes <= MAX_SEND_BYTES) bytes += (this.waiting[n++] as Waiting).bytes;
       const group = this.waiting.splice(0, n);
+      let failure: { error: unknown } | null = null;
       try {
         await sendAcked(this.producer, this.settings.topic, group.length === 1 ? (group[0] as Waiting).messages : group.flatMap((g) => g.messages));
-        metrics.produceGroups.inc();
-        for (const g of group) g.resolve();
       } catch (e) {
-        for (const g of group) g.reject(e);
+        failure = { error: e };
       }
+      for (const g of group) {
+        if (failure) g.reject(failure.error);
+        else g.resolve();
+      }
+      if (!failure) metrics.produceGroups.inc();
     }
     this.sending = null;
   }
@@ -242,8 +253,14 @@ export class EventLogProducer {
   async disconnect(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Appends already accepted are sent (or fail) before the connection goes.
-    await this.sending;
+    // Appends already queued are sent (or fail) before the connection goes; with the broker away
+    // that could take every queued group's retries, so a stop waits DISCONNECT_DRAIN_MS at most
+    // (what is still queued then fails with the producer, and its callers re-send).
+    if (this.sending) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.sending, new Promise<void>((resolve) => (timer = setTimeout(resolve, DISCONNECT_DRAIN_MS)))]);
+      clearTimeout(timer);
+    }
     await this.producer.disconnect();
     this.logger.log('producer disconnected', { topic: this.settings.topic });
   }

@@ -60,8 +60,17 @@ describe('canonicalJson', () => {
     ['a Date and an object with toJSON', { at: new Date('2026-12-01T00:00:00.000Z'), custom: { toJSON: () => ({ z: 1, a: [2, { y: 3, b: 4 }] }) } }],
     ['toJSON giving undefined', { gone: { toJSON: () => undefined }, list: [{ toJSON: () => undefined }] }],
     ['nested empties', { a: {}, b: [], c: [[], [{}]], d: { e: { f: {} } } }],
+    ['a function with toJSON: at the top, in an object, in an array, and given by a toJSON', [Object.assign(() => 1, { toJSON: () => ({ b: 1, a: 2 }) })].flatMap((fn) => [fn, { fn }, [fn], { x: { toJSON: () => fn } }, [{ toJSON: () => fn }]])],
+    ['keys named like Object.prototype, numbers, and unicode line separators', JSON.parse('{"__proto__":{"b":1,"a":2},"constructor":1,"01":2,"-1":3,"\\u2028":4}')],
+    ['an object without a prototype', Object.assign(Object.create(null) as object, { b: 1, a: 2 })],
   ])('gives what it always gave for %s', (_what, value) => {
     expect(canonicalJson(value)).toBe(reference(value));
+  });
+
+  it('writes a hole of a sparse array as null, where the first version wrote invalid JSON that no sealed value could be opened from', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    expect(canonicalJson([, 1, , ])).toBe('[null,1,null]');
+    expect(reference(new Array(2))).toBe('[,]');
   });
 
   it('throws on a BigInt as JSON.stringify does', () => {

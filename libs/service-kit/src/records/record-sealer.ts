@@ -221,6 +221,9 @@ function canonicalOf(value: unknown): string | undefined {
       return JSON.stringify(value);
     case 'object':
       break;
+    case 'function':
+      // Reached only at the top or from a toJSON: JSON.stringify's own answer, as before.
+      return JSON.stringify(value);
     default:
       return undefined;
   }
@@ -230,7 +233,10 @@ function canonicalOf(value: unknown): string | undefined {
     let out = '[';
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out += ',';
-      out += canonicalOf(value[i]) ?? 'null';
+      // A hole is written as null (valid JSON; the first version wrote nothing there, which no
+      // sealed value could have been opened from).
+      const v: unknown = value[i];
+      out += typeof v === 'function' ? 'null' : (canonicalOf(v) ?? 'null');
     }
     return `${out}]`;
   }
