@@ -97,6 +97,18 @@ describe('person_record sealed at rest, keyed by person ID (ADR 0011, stages 3 a
     expect(await ds.transaction((m) => repo.findMany(m, [A, B], true))).toEqual(new Map([[A, record]]));
   });
 
+  it('writes a batch bigger than one statement takes (10,000 rows each) whole, each person their own sealed record', async () => {
+    const people = Array.from({ length: 10_003 }, (_, i) => valid(`4409812001${String(i).padStart(7, '0')}`));
+    const records = people.map((p) => recordOf(p));
+    await ds.transaction((m) => repo.saveMany(m, records));
+    const [{ n }] = (await ds.query(`SELECT count(*)::int AS n FROM person_record WHERE person_key = ANY($1::text[]) AND sealed IS NOT NULL`, [people.map((p) => ids.idOf(p))])) as { n: number }[];
+    expect(n).toBe(10_003);
+    const sample = [people[0], people[9_999], people[10_000], people[10_002]] as string[];
+    const back = await ds.transaction((m) => repo.findMany(m, sample));
+    expect(sample.map((p) => back.get(p))).toEqual(sample.map((p) => records[people.indexOf(p)]));
+    await ds.query(`DELETE FROM person_record WHERE person_key = ANY($1::text[])`, [people.map((p) => ids.idOf(p))]);
+  });
+
   it('seals the same record to the same bytes however its keys were ordered (a projection equals its rebuild)', async () => {
     const record = recordOf(B);
     await ds.transaction((m) => repo.saveMany(m, [record]));
