@@ -385,8 +385,8 @@ describe('comparison views: explain, flags, cross-region exchange', () => {
       limit: 50,
       offset: 0,
       items: [
-        flagged(P.wangFang, '王芳', V1, 'needs-survey', ['UNINSURED']),
-        flagged(P.huangJing, '黄静', V1, 'needs-survey', ['UNINSURED']),
+        // By division, then person ID (random per run: the secret is the run's own).
+        ...inIdOrder(P.wangFang, P.huangJing).map((p) => flagged(p, name[p] as string, V1, 'needs-survey', ['UNINSURED'])),
         flagged(P.liuYang, '刘洋', V2, 'needs-survey', ['UNINSURED']),
         flagged(P.chenGang, '陈刚', V3, 'needs-survey', ['UNINSURED']),
       ],
