@@ -2,7 +2,7 @@ import { BaseConfig, loadConfig, serviceDefaults } from '@qmcb/platform';
 import { kafkaSettingsFromEnv } from '@qmcb/event-log';
 import type { KafkaSettings } from '@qmcb/event-log';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsDefined, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
 const toBool = ({ value }: { value: unknown }): unknown => (value === 'true' ? true : value === 'false' ? false : value);
 const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
@@ -44,6 +44,10 @@ export class ServiceConfig extends BaseConfig {
   /** The broker answers a fetch once it has this many bytes (or CONSUMER_MAX_WAIT_MS passed). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10_485_760)
   CONSUMER_MIN_BYTES?: number;
+
+  /** Whether personal values are deflated before they are sealed at rest (ADR 0012); `off` only during a rolling upgrade from a version that cannot open them. Read by the sealer (sealCompression); checked here at start. */
+  @IsOptional() @IsIn(['on', 'off'], { message: 'must be on or off' })
+  SEAL_COMPRESSION?: string;
 
   /** Whether the outbox relay is woken by the outbox's NOTIFY (a LISTEN connection); the poll stays as the fallback. */
   @IsDefined() @Transform(toBool) @IsBoolean({ message: 'must be true or false' })

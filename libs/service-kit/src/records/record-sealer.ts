@@ -1,12 +1,36 @@
 import { createCipheriv, createDecipheriv, createHmac } from 'crypto';
 import type { KeyObject } from 'crypto';
+import { deflateRawSync, inflateRawSync } from 'zlib';
 import type { LogSealer } from '@qmcb/event-log';
 import { sealerFor, sealingFromEnv } from '@qmcb/event-log';
 import type { RegistrationRecord } from '@qmcb/domain';
 
-const FORMAT = 1;
+/** A sealed value's first byte: its canonical JSON sealed as it is. */
+const FORMAT_PLAIN = 1;
+/** Its canonical JSON deflated (raw, level 1), then sealed; the format is in the AAD (ADR 0012). */
+const FORMAT_DEFLATED = 2;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/**
+ * Values of this many bytes of JSON or more are deflated before sealing (ADR 0012): a person record
+ * of ~4 KB becomes ~1 KB, which PostgreSQL keeps in the row instead of TOASTing it (ciphertext does
+ * not compress), several times cheaper to write. Smaller values gain nothing.
+ */
+const DEFLATE_FROM_BYTES = 256;
+/** Bound on what a sealed value inflates to (it is authenticated first; this only bounds memory). */
+const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Whether sealing deflates (ADR 0012). `SEAL_COMPRESSION=off` is for a rolling upgrade from a
+ * version that cannot open deflated values: set it until every replica runs this version. Values
+ * of either format are always opened.
+ */
+export function sealCompression(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env['SEAL_COMPRESSION'];
+  if (v === undefined || v === '' || v === 'on') return true;
+  if (v === 'off') return false;
+  throw new Error(`SEAL_COMPRESSION: must be on or off (got ${JSON.stringify(v)})`);
+}
 
 /**
  * What `person_record.record` keeps readable for SQL (ADR 0011, stage 3): statuses, divisions and
@@ -258,27 +282,37 @@ function canonicalOf(value: unknown): string | undefined {
 
 const PLACE = 'person_record';
 
-function aadOf(place: string, ref: string): Buffer {
-  return Buffer.from(`${place}\n${ref}`, 'utf8');
+function aadOf(place: string, ref: string, format: number): Buffer {
+  // Format 1's AAD is what it always was; later formats name themselves in it.
+  return Buffer.from(format === FORMAT_PLAIN ? `${place}\n${ref}` : `${place}\n${ref}\n${format}`, 'utf8');
 }
 
-export function sealValue(dek: KeyObject | Buffer, place: string, ref: string, plain: Buffer): Buffer {
-  const aad = aadOf(place, ref);
-  const iv = createHmac('sha256', dek).update(aad).update(Buffer.of(0)).update(plain).digest().subarray(0, IV_BYTES);
+/**
+ * Seals `plain` (canonical JSON) for `place` and the person `ref`: deflated first when `deflate` and
+ * at least DEFLATE_FROM_BYTES long (the same value always seals to the same bytes either way).
+ */
+export function sealValue(dek: KeyObject | Buffer, place: string, ref: string, plain: Buffer, deflate = sealCompression()): Buffer {
+  const format = deflate && plain.length >= DEFLATE_FROM_BYTES ? FORMAT_DEFLATED : FORMAT_PLAIN;
+  const body = format === FORMAT_DEFLATED ? deflateRawSync(plain, { level: 1 }) : plain;
+  const aad = aadOf(place, ref, format);
+  const iv = createHmac('sha256', dek).update(aad).update(Buffer.of(0)).update(body).digest().subarray(0, IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', dek, iv);
   cipher.setAAD(aad);
   // One copy into the result (GCM's final() gives no bytes, but is what computes the tag).
-  const body = cipher.update(plain);
+  const encrypted = cipher.update(body);
   const rest = cipher.final();
-  return Buffer.concat([Buffer.of(FORMAT), iv, body, rest, cipher.getAuthTag()]);
+  return Buffer.concat([Buffer.of(format), iv, encrypted, rest, cipher.getAuthTag()]);
 }
 
+/** The canonical JSON a sealed value holds (inflated if it was deflated); throws if it does not open for this place and person. */
 export function openValue(dek: KeyObject | Buffer, place: string, ref: string, sealed: Buffer): Buffer {
-  if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== FORMAT) throw new Error(`${place}: a sealed value of an unknown format (${sealed[0]})`);
+  const format = sealed[0];
+  if (sealed.length < 1 + IV_BYTES + TAG_BYTES || (format !== FORMAT_PLAIN && format !== FORMAT_DEFLATED)) throw new Error(`${place}: a sealed value of an unknown format (${format})`);
   const iv = sealed.subarray(1, 1 + IV_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', dek, iv);
-  decipher.setAAD(aadOf(place, ref));
+  decipher.setAAD(aadOf(place, ref, format));
   decipher.setAuthTag(tag);
-  return Buffer.concat([decipher.update(sealed.subarray(1 + IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+  const body = Buffer.concat([decipher.update(sealed.subarray(1 + IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+  return format === FORMAT_DEFLATED ? inflateRawSync(body, { maxOutputLength: MAX_INFLATED_BYTES }) : body;
 }
