@@ -79,25 +79,28 @@ describe('canonicalJson', () => {
   });
 });
 
-describe('sealed values at rest: deflated from 256 bytes of JSON on (ADR 0012)', () => {
+describe('sealed values at rest: deflated from 1,024 bytes of JSON on (ADR 0012)', () => {
   const dek = Buffer.alloc(32, 1);
   const big = Buffer.from(JSON.stringify({ name: '欧阳明远', note: 'x'.repeat(300) }), 'utf8');
+  const bigger = Buffer.from(JSON.stringify({ name: '欧阳明远', notes: Array.from({ length: 40 }, (_, i) => ({ at: `2026-11-${10 + (i % 20)}`, text: `第${i}次走访` })) }), 'utf8');
   /** Sealed by the version before ADR 0012 (format 1, no deflate): rows at rest hold such values. */
   const BEFORE =
     'AXmvcyKNQCXcSWCgbch12PUb1ZFdd08XcI3ZhVMZxVKuNgZ6WuLcFNprr8X0Mv6J0VOKM63ZkdfkWHj9Ac5YVzdlb67o1fa56PvD+UU7bAOVV2OoMD0esDfZv/LrmKE8aYaOohPhWi2yLMhWC5EcYrZnDVUcXE5YuRjzOl6EoTxJXY3PwRN55V30SFNMx3r0QZyUFmlU8tXyrS9g6KdnTmqr1YUpoP6VjlVbBEMpRnCa+EtcMIf+yS+qNGRZ/4O98dm6U4OBQMNZLV8unwBPnG4+sDiZq9efqU+aKeJ7x5A+BXl7VhUV85pfKh89doB2oybKa4m9qDosXqrn9EpMehyQEH9PTlAjzyPJ/kX0UYf7/RMcs13GsjjQ4d3BdOREDSeOMdg2//I5KQSI5GSsH6E7S6f+sPqvowk48IpHs4X9CCxrUG1KeyRNp7O8bSEG91r/2zKPDkhaSZ63czbuILliKRd0njJWoQg=';
 
   it('deflates a large value: format 2, much shorter than its JSON, the same bytes every time, opened back exactly', () => {
-    const sealed = sealValue(dek, 'person_record', 'ref-1', big, true);
+    const sealed = sealValue(dek, 'person_record', 'ref-1', bigger, true);
     expect(sealed[0]).toBe(2);
-    expect(sealed.length).toBeLessThan(big.length / 2);
-    expect(sealValue(dek, 'person_record', 'ref-1', big, true).equals(sealed)).toBe(true);
-    expect(openValue(dek, 'person_record', 'ref-1', sealed).equals(big)).toBe(true);
+    expect(sealed.length).toBeLessThan(bigger.length / 2);
+    expect(sealValue(dek, 'person_record', 'ref-1', bigger, true).equals(sealed)).toBe(true);
+    expect(openValue(dek, 'person_record', 'ref-1', sealed).equals(bigger)).toBe(true);
     // Nothing of the value readable in the sealed bytes.
     expect(sealed.includes(Buffer.from('欧阳明远', 'utf8'))).toBe(false);
   });
 
   it('seals a small value, or any value with SEAL_COMPRESSION=off, as before (format 1), byte for byte', () => {
-    expect(sealValue(dek, 'person_record', 'ref-1', Buffer.from('"短"'), true)[0]).toBe(1);
+    expect(sealValue(dek, 'person_record', 'ref-1', big, true)[0]).toBe(1);
+    expect(bigger.length).toBeGreaterThanOrEqual(1024);
+    expect(sealValue(dek, 'person_record', 'ref-1', bigger, false)[0]).toBe(1);
     expect(sealValue(dek, 'person_record', 'ref-1', big, false).toString('base64')).toBe(BEFORE);
   });
 
@@ -106,7 +109,7 @@ describe('sealed values at rest: deflated from 256 bytes of JSON on (ADR 0012)',
   });
 
   it('refuses a deflated value whose format byte was changed, or opened for another person or place', () => {
-    const sealed = sealValue(dek, 'person_record', 'ref-1', big, true);
+    const sealed = sealValue(dek, 'person_record', 'ref-1', bigger, true);
     const relabelled = Buffer.from(sealed);
     relabelled[0] = 1;
     expect(() => openValue(dek, 'person_record', 'ref-1', relabelled)).toThrow(/unable to authenticate/);

@@ -13,10 +13,11 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 /**
  * Values of this many bytes of JSON or more are deflated before sealing (ADR 0012): a person record
- * of ~4 KB becomes ~1 KB, which PostgreSQL keeps in the row instead of TOASTing it (ciphertext does
- * not compress), several times cheaper to write. Smaller values gain nothing.
+ * of ~2-4 KB becomes a third of that, which PostgreSQL keeps in the row instead of TOASTing it
+ * (ciphertext does not compress), several times cheaper to write. A smaller value fits in the row
+ * anyway, and deflating it would only cost CPU.
  */
-const DEFLATE_FROM_BYTES = 256;
+const DEFLATE_FROM_BYTES = 1024;
 /** Bound on what a sealed value inflates to (it is authenticated first; this only bounds memory). */
 const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
 
