@@ -20,6 +20,9 @@ export interface Folded {
   before: (RegistrationRecord | null)[];
 }
 
+/** Records per upsert statement (one parameter each, besides the JSON of the other columns). */
+const SAVE_ROWS_PER_STATEMENT = 10_000;
+
 /**
  * `person_record`: every service's fold of the registration record per person (evolve over the log),
  * so each can answer for a person from its own schema. All SQL of the table is here except the few
@@ -32,9 +35,6 @@ export interface Folded {
  * sealed when next written (or by a rebuild). `person_key` holds the person ID (stage 5,
  * `PersonKeyColumn`); the maps this returns are keyed by person key.
  */
-/** Records per upsert statement (one parameter each, besides the JSON of the other columns). */
-const SAVE_ROWS_PER_STATEMENT = 10_000;
-
 @Injectable()
 export class PersonRecordRepository {
   constructor(
